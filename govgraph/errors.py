@@ -1,0 +1,43 @@
+"""The error types govgraph raises; the CLI prints them in one line, the web app answers 4xx."""
+from __future__ import annotations
+
+
+class GovGraphError(Exception):
+    """Base class for every error govgraph reports to a user."""
+
+
+class BadInput(GovGraphError):
+    """Input that cannot be read: names the file and, where known, the line and column."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None):
+        self.file, self.line, self.column, self.detail = file, line, column, message
+        where = file or ""
+        if line is not None:
+            where += f":{line}" + (f":{column}" if column is not None else "")
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnknownAsset(GovGraphError):
+    """An IRI that names nothing in the store; carries close matches as suggestions."""
+
+    def __init__(self, iri: str, suggestions: list[str] | None = None):
+        self.iri, self.suggestions = iri, list(suggestions or [])
+        hint = f" (did you mean: {', '.join(self.suggestions[:5])}?)" if self.suggestions else ""
+        super().__init__(f"unknown asset {iri}{hint}")
+
+
+class UnknownSource(GovGraphError):
+    """A source name that is not loaded in the store."""
+
+
+class StoreError(GovGraphError):
+    """The store cannot be opened or reached (bad URL, locked directory, server down)."""
+
+
+class ValidationFailed(GovGraphError):
+    """An import rejected because the data breaks shapes with sh:Violation severity."""
+
+    def __init__(self, report, message: str | None = None):
+        self.report = report
+        super().__init__(message or "import rejected: the data breaks the council's data principles")

@@ -1,0 +1,555 @@
+"""The quad store: one named graph per source, transactional source writes, native SPARQL.
+
+Backends are chosen by a URL-like setting (see ``open_store``):
+
+* ``oxigraph:PATH`` -- embedded, persistent Oxigraph (RocksDB) on disk; the default.
+* ``memory:``       -- in-memory Oxigraph, for tests and one-off runs.
+
+Every import is loaded into a graph that readers cannot see yet; it becomes visible
+only when its entry is written to the registry graph in one atomic update. Readers
+always query with the registered source graphs as the default graph, so a half-loaded
+or rejected import is never seen, and leftovers of a crash are swept on open.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import Node
+
+from govgraph.errors import BadInput, StoreError, UnknownSource
+from govgraph.ontology.ns import GG, GOV, sparql_prologue
+
+DEFAULT_STORE_ENV = "GOVGRAPH_STORE"
+META_GRAPH = ox.NamedNode(str(GG["meta"]))
+AUDIT_GRAPH = ox.NamedNode(str(GG["audit"]))
+STORE_NODE = ox.NamedNode(str(GG["store"]))
+SOURCE_PREFIX = str(GG["source:"])
+STAGING_PREFIX = str(GG["staging:"])
+INTERNAL_PREFIX = str(GG)
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+_PROV = "http://www.w3.org/ns/prov#"
+_DCT = "http://purl.org/dc/terms/"
+
+#: Format names accepted by --format, with their pyoxigraph formats.
+FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+}
+QUAD_FORMATS = {"nquads", "trig"}
+
+
+def default_store_url() -> str:
+    """The store URL from GOVGRAPH_STORE, else an embedded store in ./govgraph-data."""
+    return os.environ.get(DEFAULT_STORE_ENV) or "oxigraph:govgraph-data"
+
+
+def source_graph_iri(name: str) -> str:
+    """The named-graph IRI a source called ``name`` is stored under."""
+    return SOURCE_PREFIX + _safe_name(name)
+
+
+def _safe_name(name: str) -> str:
+    name = name.strip()
+    if not name or any(c in name for c in '<>"{}|^`\\ \t\r\n'):
+        raise BadInput(f"invalid source name {name!r}: use letters, digits, '-', '_', '.', '/' or ':'")
+    return name
+
+
+# ----------------------------------------------------------------------------- terms
+
+def to_rdflib(term: Any) -> Node | None:
+    """Convert a pyoxigraph term to the equivalent rdflib term."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        dt_ = term.datatype.value
+        if dt_ == _XSD + "string":
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt_))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_ox(term: Node) -> Any:
+    """Convert an rdflib term to the equivalent pyoxigraph term."""
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def _lit(value: Any) -> ox.Literal:
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(_XSD + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(_XSD + "integer"))
+    if isinstance(value, dt.datetime):
+        return ox.Literal(value.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
+    return ox.Literal(str(value))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+# ----------------------------------------------------------------------------- records
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A loaded source: its name, graph IRI, size and when and where it was loaded from."""
+    name: str
+    graph: str
+    triples: int
+    loaded_at: dt.datetime | None
+    loaded_from: str
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """What one committed write did, as kept in the audit graph."""
+    iri: str
+    revision: int
+    source: str
+    action: str  # load | replace | remove
+    who: str
+    at: dt.datetime
+    added: int
+    removed: int
+    forced: bool = False
+    note: str = ""
+
+
+# ----------------------------------------------------------------------------- store
+
+class Store:
+    """A govgraph store over an Oxigraph dataset (embedded on disk or in memory)."""
+
+    def __init__(self, url: str, oxstore: ox.Store):
+        self.url = url
+        self._ox = oxstore
+        self._write_lock = threading.RLock()
+        self._graphs: list[ox.NamedNode] | None = None
+        self._revision: int | None = None
+        self._sweep_staging()
+
+    # -- opening -----------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | None = None) -> "Store":
+        """Open the store named by ``url`` (``oxigraph:PATH`` or ``memory:``)."""
+        url = url or default_store_url()
+        if url == "memory:" or url == "memory":
+            return cls(url, ox.Store())
+        if url.startswith("oxigraph:"):
+            path = Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                return cls(url, ox.Store(str(path)))
+            except OSError as e:
+                msg = str(e)
+                if "lock" in msg.lower():
+                    msg = "it is in use by another govgraph process (stop `govgraph serve` first)"
+                raise StoreError(f"cannot open store {url}: {msg}") from None
+        if url.startswith("sparql+http"):
+            raise StoreError(f"remote SPARQL stores are not supported yet: {url}")
+        raise StoreError(f"unknown store URL {url!r}: use oxigraph:PATH or memory:")
+
+    def close(self) -> None:
+        """Flush to disk and release the store."""
+        try:
+            self._ox.flush()
+        except Exception:  # memory stores cannot flush
+            pass
+        self._ox = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store (for bulk paths that need it)."""
+        return self._ox
+
+    # -- registry ----------------------------------------------------------------
+    def _sweep_staging(self) -> None:
+        """Drop graphs left by an import that never committed (crash, kill -9)."""
+        live = {g.value for g in self._registered_graphs()}
+        for g in list(self._ox.named_graphs()):
+            if not isinstance(g, ox.NamedNode):
+                continue
+            v = g.value
+            if v.startswith(STAGING_PREFIX) or (v.startswith(SOURCE_PREFIX) and v not in live):
+                self._ox.remove_graph(g)
+
+    def _registered_graphs(self) -> list[ox.NamedNode]:
+        return [q.subject for q in self._ox.quads_for_pattern(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
+                if isinstance(q.subject, ox.NamedNode)]
+
+    def graphs(self) -> list[ox.NamedNode]:
+        """The live source graphs: the default graph of every read."""
+        if self._graphs is None:
+            self._graphs = sorted(self._registered_graphs(), key=lambda g: g.value)
+        return list(self._graphs)
+
+    @property
+    def revision(self) -> int:
+        """A counter increased by every committed change (for caches)."""
+        if self._revision is None:
+            vals = list(self._ox.quads_for_pattern(STORE_NODE, ox.NamedNode(str(GOV.revision)), None, META_GRAPH))
+            self._revision = int(vals[0].object.value) if vals else 0
+        return self._revision
+
+    def sources(self) -> list[SourceInfo]:
+        """Every loaded source with its triple count and load time."""
+        out = []
+        for g in self.graphs():
+            meta = {q.predicate.value: q.object for q in self._ox.quads_for_pattern(g, None, None, META_GRAPH)}
+            at = meta.get(str(GOV["loadedAt"])) or meta.get(_DCT + "modified")
+            out.append(SourceInfo(
+                name=meta[str(GOV.sourceName)].value if str(GOV.sourceName) in meta else g.value,
+                graph=g.value,
+                triples=int(meta[str(GOV.tripleCount)].value) if str(GOV.tripleCount) in meta else 0,
+                loaded_at=dt.datetime.fromisoformat(at.value) if at is not None else None,
+                loaded_from=meta[str(GOV.loadedFrom)].value if str(GOV.loadedFrom) in meta else "",
+            ))
+        return sorted(out, key=lambda s: s.name)
+
+    def source(self, name: str) -> SourceInfo:
+        """One source by name; UnknownSource if it is not loaded."""
+        for s in self.sources():
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources()) or "none loaded"
+        raise UnknownSource(f"no source named {name!r} (sources: {known})")
+
+    def has_source(self, name: str) -> bool:
+        """Whether a source called ``name`` is loaded."""
+        return ox.NamedNode(source_graph_iri(name)) in self.graphs()
+
+    def __len__(self) -> int:
+        return sum(s.triples for s in self.sources())
+
+    # -- reading -----------------------------------------------------------------
+    def query(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
+              prefixes: bool = True, **kwargs: Any) -> Any:
+        """Run SPARQL natively in Oxigraph over the live sources (or ``graphs``).
+
+        The default graph is the union of the chosen source graphs; GRAPH clauses see
+        the same graphs by name. Returns pyoxigraph's result (solutions, triples or bool).
+        """
+        g = list(graphs) if graphs is not None else self.graphs()
+        text = (sparql_prologue() + sparql) if prefixes else sparql
+        try:
+            return self._ox.query(text, default_graph=g, named_graphs=g, **kwargs)
+        except SyntaxError as e:
+            raise BadInput(f"SPARQL syntax error: {e}") from None
+
+    def select(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
+               bindings: dict[str, Node] | None = None) -> list[dict[str, Node]]:
+        """A SELECT query as a list of rows mapping variable names to rdflib terms."""
+        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        res = self.query(sparql, graphs=graphs, substitutions=subs or None)
+        names = [v.value for v in res.variables]
+        return [{n: to_rdflib(sol[n]) for n in names if sol[n] is not None} for sol in res]
+
+    def ask(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
+            bindings: dict[str, Node] | None = None) -> bool:
+        """An ASK query as a bool."""
+        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        return bool(self.query(sparql, graphs=graphs, substitutions=subs or None))
+
+    def construct(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
+                  bindings: dict[str, Node] | None = None) -> rdflib.Graph:
+        """A CONSTRUCT/DESCRIBE query as an rdflib Graph."""
+        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        g = rdflib.Graph()
+        for t in self.query(sparql, graphs=graphs, substitutions=subs or None):
+            g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+        return g
+
+    def triples(self, s: Node | None = None, p: Node | None = None, o: Node | None = None,
+                graphs: Iterable[ox.NamedNode] | None = None) -> Iterator[tuple[Node, Node, Node]]:
+        """Triples matching a pattern across the live sources (duplicates across sources removed)."""
+        seen: set = set()
+        for g in (list(graphs) if graphs is not None else self.graphs()):
+            for q in self._ox.quads_for_pattern(to_ox(s) if s is not None else None,
+                                                to_ox(p) if p is not None else None,
+                                                to_ox(o) if o is not None else None, g):
+                key = (q.subject, q.predicate, q.object)
+                if key not in seen:
+                    seen.add(key)
+                    yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)
+
+    def graph_of(self, *, source: str | None = None, graphs: Iterable[ox.NamedNode] | None = None) -> rdflib.Graph:
+        """A copy of one source (or of the union of ``graphs``/all sources) as an rdflib Graph."""
+        chosen = [ox.NamedNode(self.source(source).graph)] if source else (list(graphs) if graphs is not None else self.graphs())
+        g = rdflib.Graph()
+        for t in self.triples(graphs=chosen):
+            g.add(t)
+        return g
+
+    def dump(self, out: Any, fmt: str = "turtle", *, source: str | None = None) -> int:
+        """Serialise one source or the whole store to a binary file object; returns triples written.
+
+        Quad formats (nquads, trig) keep each source in its own named graph; triple
+        formats write the union.
+        """
+        if fmt not in FORMATS:
+            raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+        graphs = [ox.NamedNode(self.source(source).graph)] if source else self.graphs()
+        if fmt in QUAD_FORMATS:
+            quads = [q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]
+        else:
+            seen = {}
+            for g in graphs:
+                for q in self._ox.quads_for_pattern(None, None, None, g):
+                    seen.setdefault((q.subject, q.predicate, q.object), None)
+            quads = [ox.Triple(*k) for k in seen]
+        prefixes = {p: str(ns) for p, ns in __import__("govgraph.ontology.ns", fromlist=["PREFIXES"]).PREFIXES.items()}
+        kw = {"prefixes": prefixes} if fmt in ("turtle", "trig", "rdfxml") else {}
+        ox.serialize(quads, out, FORMATS[fmt], **kw)
+        return len(quads)
+
+    # -- writing -----------------------------------------------------------------
+    def begin(self, name: str, *, replace: bool = False, who: str | None = None,
+              loaded_from: str = "") -> "Transaction":
+        """Start writing the source ``name``; nothing is visible until ``commit``.
+
+        A source that already exists can only be written with ``replace=True``.
+        """
+        iri = source_graph_iri(name)
+        exists = ox.NamedNode(iri) in self.graphs()
+        if exists and not replace:
+            raise BadInput(f"source {name!r} is already loaded: use --replace to replace it, "
+                           f"or --source to load under another name")
+        return Transaction(self, name, iri, exists, who or _whoami(), loaded_from)
+
+    def remove_source(self, name: str, *, who: str | None = None) -> ChangeRecord:
+        """Withdraw a source as a unit, recording the change in the audit graph."""
+        info = self.source(name)
+        with self._write_lock:
+            rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "")
+            g = ox.NamedNode(info.graph)
+            self._ox.update(
+                f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
+                + self._revision_update(rec) + f"; DROP SILENT GRAPH <{g.value}>")
+            self._changed()
+            return rec
+
+    def _revision_update(self, rec: ChangeRecord) -> str:
+        """SPARQL Update text bumping the revision and appending the change record."""
+        m, a = META_GRAPH.value, AUDIT_GRAPH.value
+        t = _lit(rec.at)
+        note = _lit(rec.note) if rec.note else None
+        return (
+            f"DELETE WHERE {{ GRAPH <{m}> {{ <{STORE_NODE.value}> <{GOV.revision}> ?r }} }};"
+            f"INSERT DATA {{ GRAPH <{m}> {{ <{STORE_NODE.value}> <{GOV.revision}> {_lit(rec.revision)} }}"
+            f" GRAPH <{a}> {{ <{rec.iri}> a <{GOV.ChangeRecord}> ;"
+            f" <{GOV.sourceGraph}> <{source_graph_iri(rec.source)}> ;"
+            f" <{GOV.sourceName}> {_lit(rec.source)} ;"
+            f" <{_RDFS_LABEL.value}> {_lit(rec.action)} ;"
+            f" <{_PROV}wasAssociatedWith> {_lit(rec.who)} ;"
+            f" <{_PROV}endedAtTime> {t} ;"
+            f" <{GOV.revision}> {_lit(rec.revision)} ;"
+            f" <{GOV.triplesAdded}> {_lit(rec.added)} ;"
+            f" <{GOV.triplesRemoved}> {_lit(rec.removed)} ;"
+            f" <{GOV.forced}> {_lit(rec.forced)}"
+            + (f" ; <{_DCT}description> {note}" if note else "")
+            + " } }"
+        )
+
+    def _record(self, source: str, action: str, who: str, added: int, removed: int,
+                forced: bool, note: str) -> ChangeRecord:
+        rev = self.revision + 1
+        return ChangeRecord(iri=str(GG[f"change:{rev}:{uuid.uuid4().hex[:8]}"]), revision=rev,
+                            source=source, action=action, who=who, at=_now(), added=added,
+                            removed=removed, forced=forced, note=note)
+
+    def _changed(self) -> None:
+        self._graphs = None
+        self._revision = None
+
+    def history(self, source: str | None = None) -> list[ChangeRecord]:
+        """Change records from the audit graph, oldest first (optionally for one source)."""
+        rows = self._ox.query(
+            sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note WHERE {
+              ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
+                 prov:wasAssociatedWith ?who ; prov:endedAtTime ?at ; gov:triplesAdded ?add ;
+                 gov:triplesRemoved ?rem ; gov:forced ?forced . OPTIONAL { ?c dcterms:description ?note }
+            } ORDER BY ?rev""", default_graph=AUDIT_GRAPH)
+        out = []
+        for r in rows:
+            rec = ChangeRecord(iri=r["c"].value, revision=int(r["rev"].value), source=r["src"].value,
+                               action=r["act"].value, who=r["who"].value,
+                               at=dt.datetime.fromisoformat(r["at"].value), added=int(r["add"].value),
+                               removed=int(r["rem"].value), forced=r["forced"].value == "true",
+                               note=r["note"].value if r["note"] is not None else "")
+            if source is None or rec.source == source:
+                out.append(rec)
+        return out
+
+
+class Transaction:
+    """One write to one source: parse into a hidden graph, inspect or validate, then commit.
+
+    Use as a context manager: leaving the block without ``commit()`` rolls back.
+    """
+
+    def __init__(self, store: Store, name: str, iri: str, replacing: bool, who: str, loaded_from: str):
+        self.store, self.name, self.who, self.loaded_from = store, name, who, loaded_from
+        self.target = ox.NamedNode(iri)
+        self.replacing = replacing
+        # a new source loads straight into its own (not yet registered, so invisible) graph;
+        # a replacement loads beside the old one and is moved over it on commit
+        self.graph = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex) if replacing else self.target
+        self.done = False
+        store._write_lock.acquire()
+        if not replacing:
+            store._ox.remove_graph(self.target) if store._ox.contains_named_graph(self.target) else None
+        store._ox.add_graph(self.graph)
+
+    # -- adding data -------------------------------------------------------------
+    def load(self, path: str | Path | None = None, *, data: bytes | None = None,
+             fmt: str = "turtle", base_iri: str | None = None, label: str | None = None) -> int:
+        """Parse a file (or bytes) in ``fmt`` into this transaction; returns triples now held."""
+        if fmt not in FORMATS:
+            raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", file=label)
+        label = label or (str(path) if path else "<input>")
+        kw: dict[str, Any] = {"format": FORMATS[fmt]}
+        if base_iri:
+            kw["base_iri"] = base_iri
+        src = {"path": str(path)} if path is not None else {"input": data}
+        try:
+            if fmt in QUAD_FORMATS:
+                g = self.graph
+                self.store._ox.bulk_extend(
+                    ox.Quad(q.subject, q.predicate, q.object, g)
+                    for q in ox.parse(**src, **kw, rename_blank_nodes=True))
+            else:
+                self.store._ox.bulk_load(**src, **kw, to_graph=self.graph)
+        except SyntaxError as e:
+            raise _syntax_error(e, label) from None
+        except (OSError, ValueError) as e:
+            raise BadInput(str(e), file=label) from None
+        return self.count()
+
+    def add(self, triples: Iterable[tuple[Node, Node, Node]]) -> int:
+        """Add rdflib triples to this transaction; returns triples now held."""
+        g = self.graph
+        self.store._ox.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)
+        return self.count()
+
+    def count(self) -> int:
+        """Triples held by this transaction so far."""
+        res = self.store._ox.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{self.graph.value}> {{ ?s ?p ?o }} }}")
+        return int(next(iter(res))["n"].value)
+
+    def view(self) -> list[ox.NamedNode]:
+        """The source graphs the store would have after commit (for validating before it)."""
+        others = [g for g in self.store.graphs() if g != self.target]
+        return others + [self.graph]
+
+    # -- finishing ---------------------------------------------------------------
+    def commit(self, *, forced: bool = False, note: str = "") -> ChangeRecord:
+        """Make the source visible in one atomic update and record the change."""
+        if self.done:
+            raise RuntimeError("transaction already finished")
+        st = self.store
+        new_n = self.count()
+        if self.replacing:
+            old, new = self.target.value, self.graph.value
+            added = _count(st, f"GRAPH <{new}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{old}> {{ ?s ?p ?o }} }}")
+            removed = _count(st, f"GRAPH <{old}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }}")
+        else:
+            added, removed = new_n, 0
+        rec = st._record(self.name, "replace" if self.replacing else "load", self.who, added, removed, forced, note)
+        m, g = META_GRAPH.value, self.target.value
+        meta = (f"INSERT DATA {{ GRAPH <{m}> {{ <{g}> a <{GOV.Source}> ; <{GOV.sourceName}> {_lit(self.name)} ;"
+                f" <{GOV.tripleCount}> {_lit(new_n)} ; <{GOV.loadedFrom}> {_lit(self.loaded_from)} ;"
+                f" <{GOV['loadedAt']}> {_lit(rec.at)} }} }}")
+        ops = [f"DELETE WHERE {{ GRAPH <{m}> {{ <{g}> ?p ?o }} }}"]
+        if self.replacing:
+            ops.append(f"MOVE <{self.graph.value}> TO <{g}>")
+        ops += [meta, st._revision_update(rec)]
+        try:
+            st._ox.update(";\n".join(ops))
+        finally:
+            self.done = True
+            st._changed()
+            st._write_lock.release()
+        return rec
+
+    def rollback(self) -> None:
+        """Discard everything this transaction loaded; the store is as it was."""
+        if self.done:
+            return
+        try:
+            self.store._ox.remove_graph(self.graph)
+        finally:
+            self.done = True
+            self.store._write_lock.release()
+
+    def __enter__(self) -> "Transaction":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.done:
+            self.rollback()
+
+
+def _count(store: Store, pattern: str) -> int:
+    res = store._ox.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+    return int(next(iter(res))["n"].value)
+
+
+def _syntax_error(e: SyntaxError, label: str) -> BadInput:
+    """Turn a parser's SyntaxError into BadInput naming the file, line and column."""
+    msg = str(e.msg if getattr(e, "msg", None) else e)
+    line = getattr(e, "lineno", None)
+    col = getattr(e, "offset", None)
+    # pyoxigraph puts "(file, line N)" at the end of its message; keep the parser's words only
+    if " (" in msg and msg.endswith(")"):
+        msg = msg[: msg.rfind(" (")]
+    return BadInput(f"not valid RDF: {msg}", file=label, line=line, column=col)
+
+
+def _whoami() -> str:
+    try:
+        return os.environ.get("GOVGRAPH_USER") or getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open a store from a URL (``oxigraph:PATH``, ``memory:``); default from GOVGRAPH_STORE."""
+    return Store.open(url)
