@@ -181,6 +181,12 @@ class Store:
             raise StoreError(f"remote SPARQL stores are not supported yet: {url}")
         raise StoreError(f"unknown store URL {url!r}: use oxigraph:PATH or memory:")
 
+    def clear(self) -> None:
+        """Empty the store completely: sources, history and validation reports."""
+        with self._write_lock:
+            self._ox.clear()
+            self._changed()
+
     def close(self) -> None:
         """Flush to disk and release the store."""
         try:
@@ -439,16 +445,16 @@ class Transaction:
         store._ox.add_graph(self.graph)
 
     # -- adding data -------------------------------------------------------------
-    def load(self, path: str | Path | None = None, *, data: bytes | None = None,
+    def load(self, path: str | Path | None = None, *, data: bytes | None = None, stream: Any = None,
              fmt: str = "turtle", base_iri: str | None = None, label: str | None = None) -> int:
-        """Parse a file (or bytes) in ``fmt`` into this transaction; returns triples now held."""
+        """Parse a file, bytes or binary stream in ``fmt`` into this transaction; returns triples now held."""
         if fmt not in FORMATS:
             raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", file=label)
         label = label or (str(path) if path else "<input>")
         kw: dict[str, Any] = {"format": FORMATS[fmt]}
         if base_iri:
             kw["base_iri"] = base_iri
-        src = {"path": str(path)} if path is not None else {"input": data}
+        src = {"path": str(path)} if path is not None else {"input": stream if stream is not None else data}
         try:
             if fmt in QUAD_FORMATS:
                 g = self.graph

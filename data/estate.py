@@ -1,0 +1,41 @@
+"""The sample council estate shipped with govgraph, and loading it into a store."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from govgraph.io.load import LoadResult, load_files
+from govgraph.store import Store, open_store
+
+#: The note recorded when the sample is loaded despite its deliberate defects.
+SAMPLE_NOTE = "sample estate: loaded with its documented deliberate defects (data/sample/DEFECTS.md)"
+
+
+def sample_dir() -> Path:
+    """The folder holding the sample estate's Turtle files and IAR CSV."""
+    return Path(str(resources.files("govgraph.data").joinpath("sample")))
+
+
+def sample_files() -> list[Path]:
+    """The sample estate's files: every Turtle file, then the IAR CSV."""
+    d = sample_dir()
+    return sorted(d.glob("*.ttl")) + sorted(d.glob("*.csv"))
+
+
+def reset_store(url: str) -> Store:
+    """Open ``url`` and empty it, for a fresh demo."""
+    store = open_store(url)
+    store.clear()
+    return store
+
+
+def load_sample(store: Store, *, who: str = "govgraph demo") -> list[LoadResult]:
+    """Load every sample file as its own source (``sample/<file>``).
+
+    The sample deliberately breaks some principles so every check has something to
+    find, so it is committed even where validation reports violations (recorded).
+    """
+    results = []
+    for f in sample_files():
+        results += load_files(store, [f], source=f"sample/{f.name}", replace=True, who=who, force=True)
+    return results

@@ -1,0 +1,441 @@
+"""The catalogue: typed read access to assets, shared by the web app, the CLI and reports.
+
+Every function takes a ``Store`` and answers with plain dataclasses (labels already
+resolved), so callers never write SPARQL for everyday questions.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+import rdflib
+from rdflib import URIRef
+from rdflib.namespace import RDF, RDFS
+
+from govgraph.errors import UnknownAsset
+from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PROV, SKOS
+from govgraph.store import Store
+
+#: rdf:type -> kind name, most specific first (the first match wins).
+KINDS: list[tuple[URIRef, str]] = [
+    (GOV.StatutoryReturn, "return"), (GOV.Report, "report"), (GOV.DataWarehouse, "system"),
+    (GOV.DataLake, "system"), (GOV.Database, "database"), (GOV.DocumentStore, "system"),
+    (GOV.System, "system"), (GOV.InformationAsset, "dataset"), (DCAT.Dataset, "dataset"),
+    (GOV.Field, "field"), (GOV.Flow, "flow"), (GOV.SharingAgreement, "agreement"),
+    (GOV.Council, "council"), (GOV.Partner, "partner"), (ORG.OrganizationalUnit, "team"),
+    (GOV.CommunityOfPractice, "community"), (FOAF.Person, "person"), (GOV.Standard, "standard"),
+    (GOV.ProcessingPurpose, "purpose"), (GOV.DPIA, "dpia"), (GOV.EthicsAssessment, "ethics"),
+    (GOV.QualityTarget, "quality-target"), (DQV.QualityMeasurement, "measurement"),
+    (PROV.Activity, "activity"), (SKOS.Concept, "term"), (SKOS.ConceptScheme, "glossary"),
+    (ORG.Organization, "partner"),
+]
+KIND_LABELS = {"dataset": "Dataset", "report": "Report", "return": "Statutory return", "system": "System",
+               "database": "Database", "field": "Field", "flow": "Data flow", "agreement": "Sharing agreement",
+               "council": "Council", "partner": "Partner", "team": "Team / service area",
+               "community": "Community of practice", "person": "Person", "standard": "Standard",
+               "purpose": "Processing purpose", "dpia": "DPIA", "ethics": "Ethics assessment",
+               "quality-target": "Quality target", "measurement": "Quality measurement",
+               "activity": "Pipeline run", "term": "Glossary term", "glossary": "Glossary", "thing": "Thing"}
+_KIND_TYPES: dict[str, list[URIRef]] = {}
+for _t, _k in KINDS:
+    _KIND_TYPES.setdefault(_k, []).append(_t)
+
+LABEL_PROPS = "rdfs:label|dcterms:title|foaf:name|skos:prefLabel"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A link to another resource: its IRI, a readable label and its kind."""
+    iri: str
+    label: str
+    kind: str = "thing"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One property value: a Ref for resources, or a literal's text and datatype."""
+    text: str
+    ref: Ref | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class Property:
+    """A property of an asset with its plain-language label and its values."""
+    iri: str
+    label: str
+    comment: str
+    values: list[Value]
+
+
+@dataclass
+class QualityRow:
+    """One quality metric of a dataset: the target and the latest measurement."""
+    metric: Ref
+    dimension: str
+    target: float | None
+    value: float | None
+    measured_at: str | None
+
+    @property
+    def below_target(self) -> bool:
+        return self.target is not None and self.value is not None and self.value < self.target
+
+
+@dataclass
+class Asset:
+    """Everything the catalogue knows about one resource, with labels resolved."""
+    iri: str
+    label: str
+    kind: str
+    types: list[Ref]
+    description: str = ""
+    owners: list[Ref] = field(default_factory=list)
+    stewards: list[Ref] = field(default_factory=list)
+    custodians: list[Ref] = field(default_factory=list)
+    service_areas: list[Ref] = field(default_factory=list)
+    systems: list[Ref] = field(default_factory=list)
+    standards: list[Ref] = field(default_factory=list)
+    agreements: list[Ref] = field(default_factory=list)
+    terms: list[Ref] = field(default_factory=list)
+    classification: str | None = None
+    personal_data: bool = False
+    special_category: bool = False
+    quality: list[QualityRow] = field(default_factory=list)
+    properties: list[Property] = field(default_factory=list)
+    incoming: list[Property] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["kind_label"] = self.kind_label
+        return d
+
+
+@dataclass(frozen=True)
+class AssetSummary:
+    """A row in a list or search result."""
+    iri: str
+    label: str
+    kind: str
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- ontology labels
+
+@lru_cache(maxsize=1)
+def ontology() -> rdflib.Graph:
+    """The govgraph vocabulary (labels and comments for every gov: term)."""
+    g = rdflib.Graph()
+    g.parse(resources.files("govgraph.ontology").joinpath("govgraph.ttl").read_bytes(), format="turtle")
+    return g
+
+
+#: Labels for common W3C terms, where the ontology does not describe them.
+_W3C_LABELS = {
+    str(DCTERMS.title): ("title", "The name of the resource."),
+    str(DCTERMS.description): ("description", "What the resource is, in plain language."),
+    str(DCTERMS.conformsTo): ("conforms to standard", "A standard the resource follows."),
+    str(DCTERMS.accrualPeriodicity): ("update frequency", "How often the dataset is updated."),
+    str(DCTERMS.publisher): ("publisher", "The organisation that publishes the resource."),
+    str(DCTERMS.license): ("licence", "The licence under which the resource may be reused."),
+    str(DCAT.theme): ("glossary term", "A glossary concept the dataset is about."),
+    str(DCAT.keyword): ("keyword", "A keyword describing the resource."),
+    str(DCAT.distribution): ("distribution", "A downloadable form of the dataset."),
+    str(RDF.type): ("type", "What kind of thing this is."),
+    str(RDFS.label): ("name", "The name of the resource."),
+    str(RDFS.comment): ("comment", "A note about the resource."),
+    str(FOAF.name): ("name", "The person's name."),
+    str(FOAF.member): ("member", "A member of the group."),
+    str(FOAF.homepage): ("web page", "Where to read more."),
+    str(ORG.memberOf): ("member of", "The team or service area the person belongs to."),
+    str(ORG.unitOf): ("part of", "The organisation or service area this unit belongs to."),
+    str(SKOS.prefLabel): ("name", "The preferred name of the concept."),
+    str(SKOS.definition): ("definition", "What the term means."),
+    str(SKOS.inScheme): ("in glossary", "The glossary or code list the term belongs to."),
+    str(SKOS.broader): ("broader term", "A more general term."),
+    str(SKOS.notation): ("code", "A short code for the concept."),
+    str(PROV.wasDerivedFrom): ("derived from", "A dataset this one is computed or copied from."),
+    str(PROV.used): ("used", "A dataset the run read."),
+    str(PROV.generated): ("generated", "A dataset the run wrote."),
+    str(PROV.generatedAtTime): ("measured at", "When the value was produced."),
+    str(DPV.hasPersonalData): ("personal data", "The categories of personal data held."),
+    str(DPV.hasLegalBasis): ("lawful basis", "The UK GDPR lawful basis (Article 6) or condition (Article 9)."),
+    str(DPV.hasPurpose): ("purpose", "Why the data is processed."),
+    str(DPV.hasDataSubject): ("data subjects", "Whose personal data it is."),
+    str(DQV.computedOn): ("measured on", "The dataset the measurement is about."),
+    str(DQV.isMeasurementOf): ("metric", "The quality metric measured."),
+    str(DQV.value): ("value", "The measured value."),
+    str(DQV.inDimension): ("quality dimension", "The data quality dimension."),
+}
+
+
+def term_label(iri: str) -> tuple[str, str]:
+    """A plain-language (label, comment) for a vocabulary term."""
+    if iri in _W3C_LABELS:
+        return _W3C_LABELS[iri]
+    g = ontology()
+    u = URIRef(iri)
+    lab = g.value(u, RDFS.label)
+    com = g.value(u, RDFS.comment)
+    if lab is not None:
+        return str(lab), str(com or "")
+    return _local_name(iri), ""
+
+
+def _local_name(iri: str) -> str:
+    for sep in ("#", "/", ":"):
+        if sep in iri.rstrip(sep):
+            return iri.rstrip(sep).rsplit(sep, 1)[-1]
+    return iri
+
+
+def _gdpr_label(iri: str) -> str | None:
+    from govgraph.io.iar import format_lawful_basis
+    text = format_lawful_basis(iri)
+    return text if text != iri else None
+
+
+# ----------------------------------------------------------------------------- lookups
+
+def kind_of(types: Iterable[str]) -> str:
+    """The kind name for a set of rdf:type IRIs (most specific known type wins)."""
+    ts = set(types)
+    for t, k in KINDS:
+        if str(t) in ts:
+            return k
+    return "thing"
+
+
+def labels(store: Store, iris: Iterable[str]) -> dict[str, Ref]:
+    """Labels and kinds for many IRIs in one query (IRIs with no label get their local name)."""
+    iris = sorted({i for i in iris if i})
+    out: dict[str, Ref] = {}
+    for chunk_start in range(0, len(iris), 500):
+        chunk = iris[chunk_start:chunk_start + 500]
+        values = " ".join(f"<{i}>" for i in chunk)
+        rows = store.select(f"""SELECT ?s (SAMPLE(?l) AS ?label) (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?types)
+            WHERE {{ VALUES ?s {{ {values} }} OPTIONAL {{ ?s {LABEL_PROPS} ?l }} OPTIONAL {{ ?s a ?t }} }} GROUP BY ?s""")
+        for r in rows:
+            s = str(r["s"])
+            types = str(r.get("types", "")).split()
+            out[s] = Ref(s, str(r["label"]) if "label" in r else _fallback_label(s), kind_of(types))
+    for i in iris:
+        out.setdefault(i, Ref(i, _fallback_label(i), "thing"))
+    return out
+
+
+def _fallback_label(iri: str) -> str:
+    lab = _gdpr_label(iri)
+    if lab:
+        return lab
+    known = term_label(iri)
+    return known[0]
+
+
+def label(store: Store, iri: str) -> str:
+    """A readable label for one IRI."""
+    return labels(store, [iri])[iri].label
+
+
+def exists(store: Store, iri: str) -> bool:
+    """Whether the store says anything about ``iri`` (as subject)."""
+    return store.ask("ASK { ?s ?p ?o }", bindings={"s": URIRef(iri)})
+
+
+def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
+    """IRIs whose label or local name is close to ``text`` (for 'did you mean')."""
+    key = _local_name(text).replace("-", " ").lower()
+    rows = store.select(f"SELECT DISTINCT ?s ?l WHERE {{ ?s {LABEL_PROPS} ?l }} LIMIT 200000")
+    by_name: dict[str, str] = {}
+    for r in rows:
+        by_name.setdefault(str(r["l"]).lower(), str(r["s"]))
+        by_name.setdefault(_local_name(str(r["s"])).replace("-", " ").lower(), str(r["s"]))
+    close = difflib.get_close_matches(key, list(by_name), n=limit, cutoff=0.6)
+    seen, out = set(), []
+    for c in close:
+        if by_name[c] not in seen:
+            seen.add(by_name[c])
+            out.append(by_name[c])
+    return out
+
+
+def resolve(store: Store, text: str) -> str:
+    """An IRI from an IRI or an exact (case-insensitive) label; UnknownAsset if neither."""
+    text = text.strip()
+    if text.startswith(("http://", "https://", "urn:")) and exists(store, text):
+        return text
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s {LABEL_PROPS} ?l . FILTER(LCASE(STR(?l)) = LCASE(?q)) }} LIMIT 2",
+                        bindings={"q": rdflib.Literal(text)})
+    if len(rows) == 1:
+        return str(rows[0]["s"])
+    raise UnknownAsset(text, suggest(store, text))
+
+
+# ----------------------------------------------------------------------------- assets
+
+_ROLE_FIELDS = {str(GOV.owner): "owners", str(GOV.steward): "stewards", str(GOV.custodian): "custodians",
+                str(GOV.serviceArea): "service_areas", str(GOV.heldIn): "systems",
+                str(DCTERMS.conformsTo): "standards", str(DCAT.theme): "terms", str(GOV.definedBy): "terms"}
+
+
+def get_asset(store: Store, iri: str) -> Asset:
+    """Everything about one resource; UnknownAsset (with suggestions) if the store has nothing."""
+    s = URIRef(iri)
+    out_rows = store.select("SELECT ?p ?o WHERE { ?s ?p ?o }", bindings={"s": s})
+    if not out_rows:
+        raise UnknownAsset(iri, suggest(store, iri))
+    in_rows = store.select("SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000", bindings={"s": s})
+    agreements = store.select("""SELECT DISTINCT ?a WHERE {
+        { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
+        UNION { ?s gov:coveredBy ?a } }""", bindings={"s": s})
+    field_standards = store.select("SELECT DISTINCT ?std WHERE { ?f gov:fieldOf ?s ; gov:identifierScheme ?std }",
+                                   bindings={"s": s})
+    objs = [str(r["o"]) for r in out_rows if isinstance(r["o"], URIRef)]
+    objs += [str(r["x"]) for r in in_rows] + [str(r["a"]) for r in agreements] + [str(r["std"]) for r in field_standards]
+    refs = labels(store, objs + [iri])
+    me = refs[iri]
+    types = [refs[str(r["o"])] for r in out_rows if r["p"] == RDF.type]
+    asset = Asset(iri=iri, label=me.label, kind=kind_of(t.iri for t in types), types=types)
+    props: dict[str, list[Value]] = {}
+    for r in out_rows:
+        p, o = str(r["p"]), r["o"]
+        if isinstance(o, URIRef):
+            v = Value(refs[str(o)].label, ref=refs[str(o)])
+        else:
+            v = Value(str(o), datatype=str(o.datatype) if isinstance(o, rdflib.Literal) and o.datatype else None)
+        props.setdefault(p, []).append(v)
+        if p in _ROLE_FIELDS and v.ref is not None:
+            lst = getattr(asset, _ROLE_FIELDS[p])
+            if v.ref not in lst:
+                lst.append(v.ref)
+        elif p in (str(DCTERMS.description), str(SKOS.definition), str(RDFS.comment)) and not asset.description:
+            asset.description = v.text
+        elif p == str(GOV.classification) and v.ref is not None:
+            asset.classification = v.ref.label
+        elif p == str(DPV.hasPersonalData):
+            asset.personal_data = True
+            if str(o) == str(DPV.SpecialCategoryPersonalData):
+                asset.special_category = True
+    for r in field_standards:
+        ref = refs[str(r["std"])]
+        if ref not in asset.standards:
+            asset.standards.append(ref)
+    asset.agreements = [refs[str(r["a"])] for r in agreements]
+    if asset.kind == "agreement":
+        asset.agreements = []
+    asset.properties = [Property(p, *term_label(p), vals) for p, vals in sorted(props.items(), key=lambda kv: term_label(kv[0])[0])]
+    incoming: dict[str, list[Value]] = {}
+    for r in in_rows:
+        ref = refs[str(r["x"])]
+        incoming.setdefault(str(r["p"]), []).append(Value(ref.label, ref=ref))
+    asset.incoming = [Property(p, *term_label(p), vals) for p, vals in sorted(incoming.items(), key=lambda kv: term_label(kv[0])[0])]
+    if asset.kind in ("dataset", "report", "return"):
+        asset.quality = quality(store, iri)
+    return asset
+
+
+def quality(store: Store, iri: str) -> list[QualityRow]:
+    """A dataset's quality metrics: each target with the latest measurement against it."""
+    rows = store.select("""SELECT ?m (SAMPLE(?dimLabel) AS ?dim) (MAX(?tv) AS ?target) (MAX(?when) AS ?at) WHERE {
+        { ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv }
+        UNION { ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?when }
+        OPTIONAL { ?m dqv:inDimension/rdfs:label ?dimLabel }
+      } GROUP BY ?m""", bindings={"s": URIRef(iri)})
+    out = []
+    for r in rows:
+        m = str(r["m"])
+        value = None
+        if "at" in r:
+            v = store.select("""SELECT ?v WHERE { ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ;
+                                prov:generatedAtTime ?at ; dqv:value ?v } LIMIT 1""",
+                             bindings={"s": URIRef(iri), "m": URIRef(m), "at": r["at"]})
+            value = float(v[0]["v"]) if v else None
+        lab, _ = term_label(m)
+        dim = str(r["dim"]) if "dim" in r else ""
+        if not dim:
+            dim = str(ontology().value(ontology().value(URIRef(m), DQV.inDimension) or URIRef(m), RDFS.label) or "")
+        out.append(QualityRow(metric=Ref(m, lab, "metric"), dimension=dim,
+                              target=float(r["target"]) if "target" in r else None, value=value,
+                              measured_at=str(r["at"]) if "at" in r else None))
+    return sorted(out, key=lambda q: q.metric.label)
+
+
+def list_assets(store: Store, *, kind: str | None = None, owner: str | None = None,
+                system: str | None = None, classification: str | None = None, text: str | None = None,
+                personal: bool | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[AssetSummary]]:
+    """Assets matching every filter given, by label; returns (total matches, one page)."""
+    where = ["?s a ?type ."]
+    bindings: dict = {}
+    if kind:
+        types = _KIND_TYPES.get(kind)
+        if not types:
+            raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(sorted(_KIND_TYPES))}")
+        where.append("VALUES ?type { " + " ".join(f"<{t}>" for t in types) + " }")
+    else:
+        where.append("VALUES ?type { " + " ".join(f"<{t}>" for t, _ in KINDS if _ != "measurement") + " }")
+    if owner:
+        where.append("?s gov:owner ?owner .")
+        bindings["owner"] = URIRef(owner)
+    if system:
+        where.append("?s gov:heldIn ?system .")
+        bindings["system"] = URIRef(system)
+    if classification:
+        where.append("?s gov:classification ?cls . ?cls rdfs:label|skos:notation ?clsName . "
+                     "FILTER(UCASE(STR(?clsName)) = UCASE(?clsWanted) || STR(?cls) = ?clsWanted)")
+        bindings["clsWanted"] = rdflib.Literal(classification)
+    if personal is True:
+        where.append("FILTER EXISTS { ?s dpv:hasPersonalData ?pd }")
+    elif personal is False:
+        where.append("FILTER NOT EXISTS { ?s dpv:hasPersonalData ?pd }")
+    where.append(f"OPTIONAL {{ ?s {LABEL_PROPS} ?l }} OPTIONAL {{ ?s dcterms:description|skos:definition ?d }}")
+    if text:
+        where.append("FILTER(CONTAINS(LCASE(STR(?l)), ?q) || CONTAINS(LCASE(STR(?d)), ?q))")
+        bindings["q"] = rdflib.Literal(text.lower())
+    body = "\n".join(where)
+    rows = store.select(f"""SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?desc)
+        (GROUP_CONCAT(DISTINCT STR(?type); separator=" ") AS ?types)
+        WHERE {{ {body} }} GROUP BY ?s""", bindings=bindings)
+    items = [AssetSummary(str(r["s"]), str(r.get("label", _local_name(str(r["s"])))),
+                          kind_of(str(r["types"]).split()), str(r.get("desc", ""))) for r in rows]
+    if text:
+        q = text.lower()
+        items.sort(key=lambda a: (q not in a.label.lower(), not a.label.lower().startswith(q), a.label.lower()))
+    else:
+        items.sort(key=lambda a: (a.label.lower(), a.iri))
+    return len(items), items[offset:offset + limit]
+
+
+def search(store: Store, text: str, *, limit: int = 50, offset: int = 0, **filters) -> tuple[int, list[AssetSummary]]:
+    """Free-text search over labels and descriptions (matches in the label first)."""
+    return list_assets(store, text=text, limit=limit, offset=offset, **filters)
+
+
+def counts_by_kind(store: Store) -> dict[str, int]:
+    """How many resources of each kind the store holds."""
+    out: dict[str, int] = {}
+    # count each resource once, under its most specific kind
+    rows = store.select("SELECT ?s (GROUP_CONCAT(STR(?t); separator=' ') AS ?ts) WHERE { ?s a ?t } GROUP BY ?s")
+    for r in rows:
+        k = kind_of(str(r["ts"]).split())
+        if k != "thing":
+            out[k] = out.get(k, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def turtle(store: Store, iri: str) -> str:
+    """The triples about one resource (as subject), as Turtle."""
+    g = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef(iri)})
+    from govgraph.ontology.ns import PREFIXES
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns)
+    return g.serialize(format="turtle")

@@ -1,0 +1,299 @@
+"""The ``govgraph`` command line. Commands parse options, call catalog/io/lineage/shapes, print.
+
+Errors from govgraph are printed on one line (``error: ...``) with exit status 1; the
+command-line layer holds no domain logic of its own.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from govgraph import __version__
+from govgraph.errors import GovGraphError
+from govgraph.store import FORMATS, Store, default_store_url, open_store
+
+STORE_HELP = "Store URL: oxigraph:PATH (embedded, default oxigraph:govgraph-data) or memory:. Env: GOVGRAPH_STORE."
+
+
+def store_option(f):
+    """The --store option every command that reads or writes the store takes."""
+    return click.option("--store", "store_url", envvar="GOVGRAPH_STORE", default=None,
+                        show_default=False, help=STORE_HELP)(f)
+
+
+def _open(store_url: str | None) -> Store:
+    return open_store(store_url or default_store_url())
+
+
+def handle_errors(f):
+    """Print govgraph errors in one line and exit 1 instead of a traceback."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except GovGraphError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except (OSError, ValueError) as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+class _ProgressPrinter:
+    """Prints a progress line to stderr for reads that take more than a couple of seconds."""
+
+    def __init__(self, quiet: bool = False, after: float = 2.0):
+        self.quiet, self.after = quiet, after
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        now = time.monotonic()
+        if self.quiet or now - self.start < self.after or now - self.last < 0.5:
+            return
+        self.last = now
+        pct = 100 * done / total if total else 100
+        width = 30
+        bar = "#" * int(width * pct / 100)
+        rate = done / (now - self.start) / 1e6
+        click.echo(f"\r{Path(label).name}: [{bar:<{width}}] {pct:5.1f}%  {done / 1e6:,.0f}/{total / 1e6:,.0f} MB"
+                   f"  {rate:,.1f} MB/s", err=True, nl=False)
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="govgraph")
+def main() -> None:
+    """govgraph: a governance knowledge graph and lineage tool for a council's data estate.
+
+    Load RDF or Information Asset Register files into a store, query them, trace lineage,
+    check them against the council's data principles and browse them in a web viewer.
+    """
+
+
+# ----------------------------------------------------------------------------- load / sources
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", help="Load every file into this one source (default: one source per file, named after it).")
+@click.option("--replace", is_flag=True, help="Replace the source if it is already loaded.")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "jsonld", "rdfxml", "ntriples", "nquads", "trig", "iar"]),
+              help="Format of the files (default: from the extension; .csv is an IAR).")
+@click.option("--base", default=None, help="Base IRI for assets created from an IAR CSV.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@store_option
+@handle_errors
+def load(files, source, replace, fmt, base, quiet, store_url):
+    """Load RDF files or IAR CSV files into the store, each source as one transaction.
+
+    A file that cannot be parsed (or an IAR row that is wrong) is rejected whole, with
+    the file, line and column, and the store is left as it was.
+    """
+    from govgraph.io.iar import DEFAULT_BASE
+    from govgraph.io.load import load_files
+    progress = _ProgressPrinter(quiet)
+    with _open(store_url) as store:
+        try:
+            results = load_files(store, list(files), source=source, replace=replace, fmt=fmt,
+                                 base=base or DEFAULT_BASE, progress=progress)
+        finally:
+            progress.finish()
+        for r in results:
+            rate = r.triples / r.seconds if r.seconds else 0
+            click.echo(f"loaded {r.source}: {r.triples:,} triples from {len(r.files)} file(s) "
+                       f"in {r.seconds:.2f} s ({rate:,.0f} triples/s)"
+                       + (f", {r.record.removed:,} removed" if r.record.action == "replace" else ""))
+            _print_warnings(r)
+
+
+def _print_warnings(result) -> None:
+    report = getattr(result, "report", None)
+    if report is not None and hasattr(report, "summary_line"):
+        click.echo("  " + report.summary_line())
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@store_option
+@handle_errors
+def sources(fmt, store_url):
+    """List the loaded sources with their triple counts and load times."""
+    with _open(store_url) as store:
+        items = store.sources()
+        if fmt == "json":
+            click.echo(json.dumps([{"name": s.name, "graph": s.graph, "triples": s.triples,
+                                    "loaded_at": s.loaded_at.isoformat() if s.loaded_at else None,
+                                    "loaded_from": s.loaded_from} for s in items], indent=2))
+            return
+        if not items:
+            click.echo("no sources loaded (try: govgraph load FILE)")
+            return
+        _table(["source", "triples", "loaded at", "from"],
+               [[s.name, f"{s.triples:,}", s.loaded_at.strftime("%Y-%m-%d %H:%M:%S") if s.loaded_at else "",
+                 s.loaded_from] for s in items])
+        click.echo(f"{len(items)} source(s), {sum(s.triples for s in items):,} triples, revision {store.revision}")
+
+
+@main.command()
+@click.argument("name")
+@store_option
+@handle_errors
+def remove(name, store_url):
+    """Withdraw a loaded source as a unit (recorded in the change history)."""
+    with _open(store_url) as store:
+        rec = store.remove_source(name)
+        click.echo(f"removed {name}: {rec.removed:,} triples")
+
+
+@main.command()
+@click.option("--source", help="Export only this source (default: the whole store).")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["iar"]), default="turtle", show_default=True,
+              help="RDF format, or iar for an Information Asset Register CSV.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@store_option
+@handle_errors
+def export(source, fmt, output, store_url):
+    """Export the store (or one source) as RDF, or the information assets as an IAR CSV."""
+    from govgraph.io.export import export_to
+    with _open(store_url) as store:
+        n = export_to(store, output, fmt, source=source)
+        if output:
+            click.echo(f"wrote {n:,} {'rows' if fmt == 'iar' else 'triples'} to {output}", err=True)
+
+
+# ----------------------------------------------------------------------------- query / info
+
+@main.command()
+@click.argument("sparql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "turtle"]), default="table",
+              show_default=True, help="csv and json follow the SPARQL 1.1 results formats.")
+@store_option
+@handle_errors
+def query(sparql, fmt, store_url):
+    """Run a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the store.
+
+    Pass '-' to read the query from standard input. The usual prefixes (gov, dcat,
+    dcterms, prov, org, foaf, skos, dqv, dpv ...) are predeclared.
+    """
+    from govgraph.io.results import write_results
+    if sparql == "-":
+        sparql = sys.stdin.read()
+    with _open(store_url) as store:
+        write_results(store.query(sparql), fmt, click.get_text_stream("stdout"))
+
+
+@main.command()
+@click.argument("iri")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@store_option
+@handle_errors
+def info(iri, fmt, store_url):
+    """Show everything about one asset: owner, steward, system, standards, agreements, quality.
+
+    IRI may also be an asset's exact name, e.g. "SALT return".
+    """
+    from govgraph import catalog
+    with _open(store_url) as store:
+        a = catalog.get_asset(store, catalog.resolve(store, iri))
+        if fmt == "json":
+            click.echo(json.dumps(a.to_dict(), indent=2, default=str))
+            return
+        if fmt == "turtle":
+            click.echo(catalog.turtle(store, a.iri))
+            return
+        click.echo(f"{a.label}  ({a.kind_label})\n{a.iri}")
+        if a.description:
+            click.echo(f"\n{a.description}")
+        click.echo("")
+        for title, refs in (("Owner", a.owners), ("Steward", a.stewards), ("Custodian", a.custodians),
+                            ("Service area", a.service_areas), ("Held in", a.systems),
+                            ("Standards", a.standards), ("Agreements", a.agreements), ("Glossary", a.terms)):
+            if refs:
+                click.echo(f"  {title + ':':<14}" + "; ".join(r.label for r in refs))
+        if a.classification:
+            click.echo(f"  {'Classification:':<14}{a.classification}")
+        if a.personal_data:
+            click.echo(f"  {'Personal data:':<14}yes" + (" (special category)" if a.special_category else ""))
+        if a.quality:
+            click.echo("\n  Quality:")
+            for q in a.quality:
+                flag = "  BELOW TARGET" if q.below_target else ""
+                click.echo(f"    {q.metric.label:<22} value {_num(q.value)}  target {_num(q.target)}{flag}")
+        click.echo("\n  All properties:")
+        for p in a.properties:
+            click.echo(f"    {p.label}: " + "; ".join(v.text for v in p.values))
+
+
+def _num(v) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+
+
+# ----------------------------------------------------------------------------- serve / demo
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@store_option
+@handle_errors
+def serve(host, port, threads, store_url):
+    """Serve the web viewer, SPARQL endpoint and JSON API with a production WSGI server."""
+    _serve(_open(store_url), host, port, threads)
+
+
+def _serve(store: Store, host: str, port: int, threads: int) -> None:
+    import waitress
+    from govgraph.webapp import create_app
+    app = create_app({"STORE": store})
+    click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="govgraph", _quiet=True)
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--store", "store_url", default="oxigraph:govgraph-demo", show_default=True,
+              help="Where to build the demo store (it is emptied first).")
+@click.option("--no-serve", is_flag=True, help="Only load the sample estate, do not start the server.")
+@handle_errors
+def demo(host, port, store_url, no_serve):
+    """Load the sample council estate into a fresh store and serve it."""
+    from govgraph.data.estate import load_sample, reset_store
+    store = reset_store(store_url)
+    t0 = time.perf_counter()
+    results = load_sample(store)
+    n = sum(r.triples for r in results)
+    click.echo(f"loaded the sample estate: {len(results)} sources, {n:,} triples in "
+               f"{time.perf_counter() - t0:.1f} s into {store.url}", err=True)
+    if no_serve:
+        store.close()
+        return
+    _serve(store, host, port, 8)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
