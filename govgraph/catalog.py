@@ -278,6 +278,10 @@ def resolve(store: Store, text: str) -> str:
                         bindings={"q": rdflib.Literal(text)})
     if len(rows) == 1:
         return str(rows[0]["s"])
+    if len(rows) > 1:
+        more = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s {LABEL_PROPS} ?l . FILTER(LCASE(STR(?l)) = LCASE(?q)) }} LIMIT 10",
+                            bindings={"q": rdflib.Literal(text)})
+        raise UnknownAsset(f"{text} (several assets have that name: give the IRI)", [str(r["s"]) for r in more])
     raise UnknownAsset(text, suggest(store, text))
 
 
@@ -390,9 +394,9 @@ def list_assets(store: Store, *, kind: str | None = None, owner: str | None = No
         where.append("?s gov:heldIn ?system .")
         bindings["system"] = URIRef(system)
     if classification:
-        where.append("?s gov:classification ?cls . ?cls rdfs:label|skos:notation ?clsName . "
-                     "FILTER(UCASE(STR(?clsName)) = UCASE(?clsWanted) || STR(?cls) = ?clsWanted)")
-        bindings["clsWanted"] = rdflib.Literal(classification)
+        from govgraph.io.iar import CLASSIFICATIONS
+        where.append("?s gov:classification ?cls .")
+        bindings["cls"] = CLASSIFICATIONS.get(classification.upper().strip(), URIRef(classification))
     if personal is True:
         where.append("FILTER EXISTS { ?s dpv:hasPersonalData ?pd }")
     elif personal is False:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -118,6 +119,26 @@ def _lit(value: Any) -> ox.Literal:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def bind(sparql: str, bindings: dict[str, Node] | None) -> str:
+    """Put RDF terms in place of ``?name`` variables (the query must not project them).
+
+    Terms are written in N-Triples syntax by rdflib, so values cannot inject SPARQL.
+    """
+    for name, value in (bindings or {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"bad variable name {name!r}")
+        if isinstance(value, rdflib.Literal):
+            text = value.n3()
+        elif isinstance(value, rdflib.URIRef):
+            if any(c in str(value) for c in '<>"{}|^`\\ \n'):
+                raise BadInput(f"not a valid IRI: {str(value)!r}")
+            text = f"<{value}>"
+        else:
+            raise TypeError(f"cannot bind {value!r}")
+        sparql = re.sub(r"[?$]" + name + r"\b", lambda _m: text, sparql)
+    return sparql
 
 
 # ----------------------------------------------------------------------------- records
@@ -283,23 +304,20 @@ class Store:
     def select(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
                bindings: dict[str, Node] | None = None) -> list[dict[str, Node]]:
         """A SELECT query as a list of rows mapping variable names to rdflib terms."""
-        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
-        res = self.query(sparql, graphs=graphs, substitutions=subs or None)
+        res = self.query(bind(sparql, bindings), graphs=graphs)
         names = [v.value for v in res.variables]
         return [{n: to_rdflib(sol[n]) for n in names if sol[n] is not None} for sol in res]
 
     def ask(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
             bindings: dict[str, Node] | None = None) -> bool:
         """An ASK query as a bool."""
-        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
-        return bool(self.query(sparql, graphs=graphs, substitutions=subs or None))
+        return bool(self.query(bind(sparql, bindings), graphs=graphs))
 
     def construct(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
                   bindings: dict[str, Node] | None = None) -> rdflib.Graph:
         """A CONSTRUCT/DESCRIBE query as an rdflib Graph."""
-        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
         g = rdflib.Graph()
-        for t in self.query(sparql, graphs=graphs, substitutions=subs or None):
+        for t in self.query(bind(sparql, bindings), graphs=graphs):
             g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
         return g
 

@@ -278,13 +278,14 @@ def write_iar(store: Store, out) -> int:
         ident = iri.rsplit("/", 1)[-1]
         pds = str(r.get("pds", "")).split()
         bases = sorted(str(r.get("bases", "")).split(), key=lambda b: (format_lawful_basis(b)))
+        def joined(key: str) -> str:
+            return "; ".join(sorted(p for p in str(r.get(key, "")).split("; ") if p))
         w.writerow([_safe_cell(v) for v in [
-            ident, r.get("title", ""), r.get("desc", ""), r.get("owners", ""), r.get("units", ""),
-            r.get("systems", ""),
+            ident, r.get("title", ""), r.get("desc", ""), joined("owners"), joined("units"), joined("systems"),
             "Y" if pds else "N",
             "Y" if str(DPV.SpecialCategoryPersonalData) in pds else "N",
             "; ".join(format_lawful_basis(b) for b in bases),
-            r.get("rets", ""), r.get("partners", ""),
+            joined("rets"), joined("partners"),
             CLASSIFICATION_NAMES.get(r.get("class"), "") if r.get("class") is not None else "",
         ]])
         n += 1

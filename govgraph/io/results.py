@@ -23,7 +23,8 @@ def _cell(term) -> str:
 
 def write_results(result, fmt: str, out: TextIO) -> int:
     """Write a pyoxigraph query result in ``fmt`` (table, csv, json, turtle); returns rows."""
-    if isinstance(result, bool):
+    if isinstance(result, (bool, ox.QueryBoolean)):
+        result = bool(result)
         if fmt == "json":
             out.write('{"head": {}, "boolean": %s}\n' % ("true" if result else "false"))
         else:

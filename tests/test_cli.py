@@ -1,0 +1,120 @@
+"""The command line, through click's runner and through a real subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from govgraph.cli import main
+
+FIX = Path(__file__).parent / "fixtures" / "io"
+
+
+@pytest.fixture
+def run(tmp_path):
+    url = f"oxigraph:{tmp_path / 'store'}"
+
+    def _run(*args, input=None):
+        return CliRunner().invoke(main, list(args), env={"GOVGRAPH_STORE": url}, input=input, catch_exceptions=False)
+    return _run
+
+
+def test_every_command_has_help(run):
+    r = run("--help")
+    assert r.exit_code == 0
+    commands = [line.split()[0] for line in r.output.split("Commands:")[1].strip().splitlines() if line.strip()]
+    assert {"load", "sources", "export", "query", "info", "serve", "demo", "remove"} <= set(commands)
+    for c in commands:
+        h = run(c, "--help")
+        assert h.exit_code == 0 and "Usage:" in h.output, c
+
+
+def test_load_sources_query_info_export(run, tmp_path):
+    r = run("load", str(FIX / "small.ttl"))
+    assert r.exit_code == 0 and "loaded small.ttl: 16 triples" in r.output
+    r = run("sources")
+    assert "small.ttl" in r.output and "16" in r.output and "revision 1" in r.output
+    r = run("sources", "--format", "json")
+    assert json.loads(r.output)[0]["triples"] == 16
+    r = run("query", "SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t", "--format", "csv")
+    assert r.output.splitlines() == ["t", "Pupil roll", "School census"]
+    r = run("query", "SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t", "--format", "json")
+    assert [b["t"]["value"] for b in json.loads(r.output)["results"]["bindings"]] == ["Pupil roll", "School census"]
+    r = run("query", "SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t")
+    assert "School census" in r.output and "(2 rows)" in r.output
+    r = run("query", "ASK { ?d gov:owner ?o }")
+    assert r.output.strip() == "true"
+    r = run("query", "CONSTRUCT { ?d gov:owner ?o } WHERE { ?d gov:owner ?o }", "--format", "turtle")
+    assert "gov:owner" in r.output or "govgraph#owner" in r.output
+    r = run("info", "School census")
+    assert r.exit_code == 0 and "Owner:" in r.output and "Jane Smith" in r.output and "OFFICIAL-SENSITIVE" in r.output
+    r = run("info", "https://data.county.example.gov.uk/id/dataset/school-census", "--format", "json")
+    assert json.loads(r.output)["owners"][0]["label"] == "Jane Smith"
+    out = tmp_path / "out.nt"
+    r = run("export", "--format", "ntriples", "-o", str(out))
+    assert r.exit_code == 0 and len(out.read_text().splitlines()) == 16
+    out = tmp_path / "iar.csv"
+    r = run("export", "--format", "iar", "-o", str(out))
+    assert out.read_text().splitlines()[1].startswith("school-census,School census,")
+
+
+def test_errors_are_one_line_and_exit_non_zero(run):
+    r = run("load", str(FIX / "bad.ttl"))
+    assert r.exit_code == 1
+    assert r.output.count("\n") == 1 and r.output.startswith("error: ") and "bad.ttl:3:" in r.output
+    r = run("query", "SELEC nothing")
+    assert r.exit_code == 1 and "SPARQL syntax error" in r.output
+    r = run("info", "no such thing")
+    assert r.exit_code == 1 and r.output.startswith("error: unknown asset")
+    r = run("load", str(FIX / "small.ttl"))
+    r = run("load", str(FIX / "small.ttl"))
+    assert r.exit_code == 1 and "--replace" in r.output
+    r = run("load", "--replace", str(FIX / "small.ttl"))
+    assert r.exit_code == 0
+    r = run("remove", "nope")
+    assert r.exit_code == 1 and "no source named 'nope'" in r.output
+
+
+def test_real_subprocess(tmp_path):
+    env = dict(os.environ, GOVGRAPH_STORE=f"oxigraph:{tmp_path / 's'}")
+    p = subprocess.run([sys.executable, "-m", "govgraph.cli", "load", str(FIX / "small.nt")], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run(["govgraph", "sources"], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "small.nt" in p.stdout
+    p = subprocess.run(["govgraph", "load", str(tmp_path / "missing.ttl")], env=env, capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr.strip().endswith("missing.ttl: no such file") and "Traceback" not in p.stderr
+
+
+def test_serve_starts_a_real_server(tmp_path):
+    import socket
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GOVGRAPH_STORE=f"oxigraph:{tmp_path / 's'}")
+    subprocess.run(["govgraph", "load", str(FIX / "small.ttl")], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(["govgraph", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and "govgraph" in body
+        page = urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/asset?iri=https%3A%2F%2Fdata.county.example.gov.uk%2Fid%2Fdataset%2Fschool-census",
+            timeout=5).read().decode()
+        assert "School census" in page and "Jane Smith" in page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,181 @@
+"""Importers and exporters: every RDF format, the IAR CSV, and clear errors for bad input."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from govgraph.errors import BadInput
+from govgraph.io.export import export_to
+from govgraph.io.iar import HEADER, format_lawful_basis, parse_lawful_basis, write_iar
+from govgraph.io.load import load_files
+from govgraph.ontology.ns import EU_GDPR
+
+FIX = Path(__file__).parent / "fixtures" / "io"
+IAR = """Asset ID,Asset Name,Description,Owner,Service area,System,Personal data,Special category,Lawful basis,Retention,Shared with,Classification
+pupil-census,Pupil census,Termly census,Jane Smith,Education,Capita ONE,Y,N,UK GDPR Art 6(1)(e),25 years from DOB,DfE,OFFICIAL-SENSITIVE
+care-records,Care records,Adult social care case records,Sam Patel,Adult Social Care,Mosaic,Y,Y,UK GDPR Art 6(1)(e); UK GDPR Art 9(2)(h),8 years after death,NHS ICB; County Police,OFFICIAL-SENSITIVE
+budget,Budget,=HYPERLINK("http://evil"),John Doe,Finance,SAP,N,N,,7 years,,OFFICIAL
+"""
+
+
+def quads(store):
+    return sorted(str(q) for q in store.oxigraph)
+
+
+@pytest.mark.parametrize("name", ["small.ttl", "small.jsonld", "small.rdf", "small.nt", "small.nq", "small.trig"])
+def test_every_rdf_format_loads_the_same_triples(memory_store, name):
+    (r,) = load_files(memory_store, [FIX / name])
+    assert r.triples == 16 and r.source == name
+    rows = memory_store.select("SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t")
+    assert [str(x["t"]) for x in rows] == ["Pupil roll", "School census"]
+
+
+def test_format_override(memory_store, tmp_path):
+    f = tmp_path / "data.txt"
+    f.write_bytes((FIX / "small.nt").read_bytes())
+    with pytest.raises(BadInput, match="cannot tell the format"):
+        load_files(memory_store, [f])
+    (r,) = load_files(memory_store, [f], fmt="ntriples")
+    assert r.triples == 16
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "rdfxml", "ntriples", "nquads", "trig"])
+def test_export_round_trips_in_every_format(memory_store, tmp_path, fmt):
+    load_files(memory_store, [FIX / "small.ttl"])
+    out = tmp_path / f"out.{fmt}"
+    n = export_to(memory_store, out, fmt)
+    assert n == 16
+    from govgraph.store import open_store
+    other = open_store("memory:")
+    (r,) = load_files(other, [out], fmt=fmt)
+    assert r.triples == 16
+
+
+def test_export_one_source(memory_store, tmp_path):
+    load_files(memory_store, [FIX / "small.ttl"])
+    load_files(memory_store, [FIX / "small.nt"], source="copy")
+    assert export_to(memory_store, tmp_path / "x.nt", "ntriples", source="copy") == 16
+
+
+@pytest.mark.parametrize("name,pattern", [
+    ("bad.ttl", r"bad\.ttl:3:\d+: not valid RDF"),
+    ("bad.jsonld", r"bad\.jsonld.*not valid RDF"),
+    ("latin1.ttl", r"latin1\.ttl:2:\d+: not valid RDF.*UTF-8"),
+    ("zero.ttl", r"zero\.ttl: no triples found"),
+    ("missing.ttl", r"missing\.ttl: no such file"),
+])
+def test_bad_files_are_rejected_and_the_store_is_unchanged(disk_store, name, pattern):
+    load_files(disk_store, [FIX / "small.ttl"])
+    before = quads(disk_store)
+    with pytest.raises(BadInput, match=pattern):
+        load_files(disk_store, [FIX / name], source="small.ttl", replace=True)
+    assert quads(disk_store) == before
+
+
+def test_empty_file(memory_store, tmp_path):
+    f = tmp_path / "empty.ttl"
+    f.write_bytes(b"")
+    with pytest.raises(BadInput, match="empty"):
+        load_files(memory_store, [f])
+
+
+def test_one_bad_file_in_a_source_rejects_the_whole_source(memory_store):
+    with pytest.raises(BadInput):
+        load_files(memory_store, [FIX / "small.ttl", FIX / "bad.ttl"], source="both")
+    assert memory_store.sources() == [] and len(list(memory_store.oxigraph)) == 0
+
+
+def test_remote_jsonld_context_is_never_fetched(memory_store, tmp_path):
+    f = tmp_path / "remote.jsonld"
+    f.write_text('{"@context": "http://127.0.0.1:9/ctx.jsonld", "@id": "http://ex/a", "name": "x"}')
+    with pytest.raises(BadInput, match="remote.jsonld"):
+        load_files(memory_store, [f])
+
+
+# ----------------------------------------------------------------------------- IAR
+
+def write(tmp_path, text, name="iar.csv"):
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def test_iar_import_maps_onto_the_ontology(memory_store, tmp_path):
+    (r,) = load_files(memory_store, [write(tmp_path, IAR)])
+    assert r.triples > 30
+    a = "https://data.county.example.gov.uk/id/dataset/care-records"
+    rows = memory_store.select("""SELECT ?owner ?sys ?cls WHERE {
+        ?a a gov:InformationAsset ; gov:owner/foaf:name ?owner ; gov:heldIn/rdfs:label ?sys ; gov:classification ?cls }""",
+                               bindings={"a": __import__("rdflib").URIRef(a)})
+    assert [(str(x["owner"]), str(x["sys"]), str(x["cls"])) for x in rows] == [
+        ("Sam Patel", "Mosaic", "https://w3id.org/govgraph#OfficialSensitive")]
+    bases = {str(x["b"]) for x in memory_store.select(f"SELECT ?b WHERE {{ <{a}> dpv:hasLegalBasis ?b }}")}
+    assert bases == {str(EU_GDPR["A6-1-e"]), str(EU_GDPR["A9-2-h"])}
+    assert memory_store.ask(f"ASK {{ <{a}> dpv:hasPersonalData dpv:SpecialCategoryPersonalData }}")
+    partners = {str(x["l"]) for x in memory_store.select(f"SELECT ?l WHERE {{ <{a}> gov:sharedWith/rdfs:label ?l }}")}
+    assert partners == {"NHS ICB", "County Police"}
+
+
+def test_iar_reuses_people_and_systems_already_in_the_store(memory_store, tmp_path):
+    load_files(memory_store, [FIX / "small.ttl"])
+    load_files(memory_store, [write(tmp_path, IAR)])
+    owners = memory_store.select("""SELECT DISTINCT ?o WHERE {
+        <https://data.county.example.gov.uk/id/dataset/pupil-census> gov:owner ?o }""")
+    assert [str(x["o"]) for x in owners] == ["https://data.county.example.gov.uk/id/person/jane-smith"]
+    # Capita ONE is referenced, not created a second time in the IAR source
+    assert not memory_store.ask("""ASK { GRAPH <urn:govgraph:source:iar.csv> {
+        <https://data.county.example.gov.uk/id/system/capita-one> a gov:System } }""")
+
+
+def test_iar_round_trip(memory_store, tmp_path):
+    load_files(memory_store, [write(tmp_path, IAR)])
+    out = io.StringIO()
+    assert write_iar(memory_store, out) == 3
+    lines = out.getvalue().splitlines()
+    assert lines[0] == ",".join(HEADER)
+    assert "'=HYPERLINK" in out.getvalue()  # formula neutralised in the export
+    from govgraph.store import open_store
+    again = open_store("memory:")
+    load_files(again, [write(tmp_path, out.getvalue(), "again.csv")])
+    out2 = io.StringIO()
+    write_iar(again, out2)
+    assert out2.getvalue() == out.getvalue()
+    assert again.ask('ASK { ?d dcterms:description "=HYPERLINK(\\"http://evil\\")" }')
+
+
+@pytest.mark.parametrize("text,pattern", [
+    ("Asset name,Description\nA,B\n", r"iar\.csv:1: missing required column\(s\): Owner, System"),
+    (IAR.replace(",Y,N,UK GDPR Art 6(1)(e),25", ",maybe,N,UK GDPR Art 6(1)(e),25"), r"iar\.csv:2: column 'Personal data': 'maybe' is not Y or N"),
+    (IAR.replace("OFFICIAL-SENSITIVE\ncare", "RESTRICTED\ncare"), r"iar\.csv:2: column 'Classification': 'RESTRICTED'"),
+    (IAR.replace("UK GDPR Art 6(1)(e); UK GDPR", "because; UK GDPR"), r"iar\.csv:3: column 'Lawful basis': unrecognised lawful basis 'because'"),
+    (IAR.replace("Budget,=HYPERLINK(\"http://evil\"),John Doe", "Budget,=HYPERLINK(\"http://evil\"),"), r"iar\.csv:4: column 'Owner': is empty"),
+    (IAR + "pupil-census,Again,x,y,z,SAP,N,N,,,,OFFICIAL\n", r"iar\.csv:5: .*appears twice \(also row 2\)"),
+    ("", r"empty"),
+    (",".join(HEADER) + "\n", r"no asset rows"),
+])
+def test_bad_iar_names_row_and_column_and_loads_nothing(memory_store, tmp_path, text, pattern):
+    with pytest.raises(BadInput, match=pattern):
+        load_files(memory_store, [write(tmp_path, text)])
+    assert len(list(memory_store.oxigraph)) == 0
+
+
+def test_iar_header_matching_is_case_and_space_insensitive(memory_store, tmp_path):
+    text = IAR.replace("Asset ID,Asset Name", " asset id ,ASSET_NAME").replace("Lawful basis", "Legal Basis")
+    (r,) = load_files(memory_store, [write(tmp_path, text)])
+    assert r.triples > 30
+
+
+def test_iar_not_utf8(memory_store, tmp_path):
+    f = tmp_path / "iar.csv"
+    f.write_bytes(IAR.replace("Termly", "Caf\u00e9").encode("latin-1"))
+    with pytest.raises(BadInput, match="not UTF-8"):
+        load_files(memory_store, [f])
+
+
+@pytest.mark.parametrize("text,code", [("UK GDPR Art 6(1)(e)", "A6-1-e"), ("Article 9(2)(h)", "A9-2-h"),
+                                       ("public task", "A6-1-e"), ("eu-gdpr:A6-1-c", "A6-1-c"), ("6(1)(a)", "A6-1-a")])
+def test_lawful_basis_text(text, code):
+    assert parse_lawful_basis(text) == EU_GDPR[code]
+    assert format_lawful_basis(str(EU_GDPR[code])).startswith("UK GDPR Art ")

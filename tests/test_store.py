@@ -1,0 +1,152 @@
+"""The store: sources as named graphs, atomic writes, reopening from disk, the change history."""
+from __future__ import annotations
+
+import pytest
+from rdflib import Literal, URIRef
+
+from govgraph.errors import BadInput, StoreError, UnknownSource
+from govgraph.store import open_store, source_graph_iri
+
+TTL = b"@prefix ex: <http://ex/> . ex:a ex:p ex:b, ex:c ."
+
+
+def all_quads(store):
+    return sorted(str(q) for q in store.oxigraph)
+
+
+def test_load_commit_and_query(memory_store):
+    with memory_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        rec = txn.commit()
+    assert rec.added == 2 and rec.action == "load" and rec.revision == 1
+    assert [s.name for s in memory_store.sources()] == ["one"]
+    assert memory_store.sources()[0].triples == 2
+    rows = memory_store.select("SELECT ?o WHERE { <http://ex/a> ?p ?o } ORDER BY ?o")
+    assert [str(r["o"]) for r in rows] == ["http://ex/b", "http://ex/c"]
+
+
+def test_uncommitted_data_is_invisible_and_rolled_back(memory_store):
+    with memory_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        assert memory_store.select("SELECT * WHERE { ?s ?p ?o }") == []
+        assert txn.count() == 2
+    # left the block without commit: rolled back
+    assert memory_store.sources() == []
+    assert len(list(memory_store.oxigraph)) == 0
+
+
+def test_existing_source_needs_replace(memory_store):
+    with memory_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        txn.commit()
+    with pytest.raises(BadInput, match="already loaded"):
+        memory_store.begin("one")
+
+
+def test_replace_swaps_whole_source_and_counts_changes(memory_store):
+    with memory_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        txn.commit()
+    with memory_store.begin("one", replace=True) as txn:
+        txn.load(data=b"@prefix ex: <http://ex/> . ex:a ex:p ex:c, ex:d, ex:e .", fmt="turtle")
+        rec = txn.commit()
+    assert (rec.action, rec.added, rec.removed) == ("replace", 2, 1)
+    objs = sorted(str(r["o"]) for r in memory_store.select("SELECT ?o WHERE { ?s ?p ?o }"))
+    assert objs == ["http://ex/c", "http://ex/d", "http://ex/e"]
+    assert memory_store.revision == 2
+    # no staging graph is left behind
+    assert [g.value for g in memory_store.oxigraph.named_graphs() if "staging" in g.value] == []
+
+
+def test_failed_replace_leaves_every_quad(memory_store):
+    with memory_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        txn.commit()
+    before = all_quads(memory_store)
+    with pytest.raises(BadInput):
+        with memory_store.begin("one", replace=True) as txn:
+            txn.load(data=b"@prefix ex: <http://ex/> . ex:a ex:p ", fmt="turtle")
+            txn.commit()
+    assert all_quads(memory_store) == before
+
+
+def test_remove_source_and_history(memory_store):
+    for name in ("one", "two"):
+        with memory_store.begin(name) as txn:
+            txn.load(data=TTL, fmt="turtle")
+            txn.commit()
+    rec = memory_store.remove_source("one")
+    assert rec.removed == 2
+    assert [s.name for s in memory_store.sources()] == ["two"]
+    assert [(h.source, h.action) for h in memory_store.history()] == [("one", "load"), ("two", "load"), ("one", "remove")]
+    assert [h.action for h in memory_store.history("two")] == ["load"]
+    with pytest.raises(UnknownSource, match="two"):
+        memory_store.remove_source("nope")
+
+
+def test_reopen_from_disk_shows_same_data(tmp_path):
+    url = f"oxigraph:{tmp_path / 'st'}"
+    s = open_store(url)
+    with s.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        txn.commit()
+    before = all_quads(s)
+    s.close()
+    s2 = open_store(url)
+    assert all_quads(s2) == before
+    assert [x.name for x in s2.sources()] == ["one"] and s2.revision == 1
+    s2.close()
+
+
+def test_uncommitted_graph_from_a_crash_is_swept_on_open(tmp_path):
+    url = f"oxigraph:{tmp_path / 'st'}"
+    s = open_store(url)
+    with s.begin("good") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        txn.commit()
+    # simulate a process killed mid-import: a graph written but never registered
+    txn = s.begin("half")
+    txn.load(data=TTL, fmt="turtle")
+    s.oxigraph.flush()
+    s.close()
+    s2 = open_store(url)
+    assert [x.name for x in s2.sources()] == ["good"]
+    assert source_graph_iri("half") not in [g.value for g in s2.oxigraph.named_graphs()]
+    s2.close()
+
+
+def test_store_in_use_by_another_process_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "st"
+    open_store(f"oxigraph:{path}").close()
+    holder = subprocess.Popen([sys.executable, "-c",
+                               f"import pyoxigraph,sys,time; s=pyoxigraph.Store({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreError, match="in use"):
+            open_store(f"oxigraph:{path}")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_bad_store_urls():
+    with pytest.raises(StoreError, match="unknown store URL"):
+        open_store("postgres://x")
+
+
+def test_bad_source_name(memory_store):
+    with pytest.raises(BadInput, match="invalid source name"):
+        memory_store.begin("has space")
+
+
+def test_bindings_are_injection_safe(memory_store):
+    with memory_store.begin("one") as txn:
+        txn.load(data=b'@prefix ex: <http://ex/> . ex:a ex:name "x" .', fmt="turtle")
+        txn.commit()
+    evil = Literal('x" } ; DROP ALL ; SELECT * { "')
+    assert memory_store.select("SELECT ?s WHERE { ?s <http://ex/name> ?n }", bindings={"n": evil}) == []
+    with pytest.raises(BadInput):
+        memory_store.select("SELECT ?p WHERE { ?s ?p ?o }", bindings={"s": URIRef("http://ex/a> } #")})
