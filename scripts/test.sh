@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python extras, Debian chromium for the browser tests),
+# then run the whole test suite. The README's test command and CI's .ci/run both call this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Debian chromium for the browser tests"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== installing govgraph with its test extras"
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+echo "== running the tests"
+python3 -m pytest -q "$@"
