@@ -1,1 +1,13 @@
+"""Lineage engine: a networkx graph of flows and derivations, queries over it, layout and exporters.
 
+Entry points (each takes a Store or a LineageGraph first):
+``upstream``, ``downstream``, ``lineage``, ``paths``, ``impact``, ``cycles``, ``orphans``,
+``sensitivity``, ``field_trace``, ``trace_dataset_fields``, ``ownership`` (in ``queries``);
+``get_graph`` (in ``graph``); ``layered_layout`` (in ``layout``); ``export`` (in ``export``).
+"""
+from govgraph.lineage.graph import LineageGraph, clear_cache, get_graph
+from govgraph.lineage.queries import (cycles, downstream, field_trace, impact, lineage, orphans, ownership, paths,
+                                      sensitivity, trace_dataset_fields, upstream)
+
+__all__ = ["LineageGraph", "get_graph", "clear_cache", "upstream", "downstream", "lineage", "paths", "impact",
+           "cycles", "orphans", "sensitivity", "field_trace", "trace_dataset_fields", "ownership"]

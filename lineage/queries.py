@@ -1,0 +1,312 @@
+"""Lineage queries: upstream, downstream, paths, impact, cycles, orphans (and re-exports).
+
+Every function takes a Store or a LineageGraph first; a Store's graph comes from the
+per-revision cache. Asset references are IRIs or unambiguous labels.
+"""
+from __future__ import annotations
+
+from collections import deque
+from itertools import islice
+from typing import Any, Iterable
+
+import networkx as nx
+
+from govgraph.errors import BadInput
+from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, DATASET, FLOW, PARTNER, REPORT, RETURN,
+                                    SYSTEM, LineageGraph)
+from govgraph.lineage.results import (EdgeInfo, ImpactGroup, ImpactResult, LineageResult, NodeInfo,
+                                      PathResult)
+from govgraph.lineage.traverse import (HELD_IN, HOLDS, MAX_DEPTH, check_depth, edge_info, edges_between,
+                                       graph_of, node_info, start_set, walk)
+
+DIRECTIONS = ("up", "down", "both")
+
+
+def upstream(source: Any, asset: str, depth: int | None = None, **filters: Any) -> LineageResult:
+    """Everything ``asset`` comes from, to ``depth`` hops (None: all the way)."""
+    return lineage(source, asset, "up", depth, **filters)
+
+
+def downstream(source: Any, asset: str, depth: int | None = None, **filters: Any) -> LineageResult:
+    """Everything fed by ``asset``, to ``depth`` hops (None: all the way)."""
+    return lineage(source, asset, "down", depth, **filters)
+
+
+def lineage(source: Any, asset: str, direction: str = "both", depth: int | None = None, *,
+            kinds: Iterable[str] | None = None, system: str | None = None,
+            crossing: bool = False) -> LineageResult:
+    """Upstream and/or downstream of an asset with a depth limit and filters.
+
+    ``kinds`` keeps only nodes of those kinds (dataset, report, return, system, partner,
+    field); ``system`` keeps only nodes held in (or being) that system; ``crossing`` keeps
+    only nodes whose path from the asset crosses the council's boundary. The asset itself
+    is always kept. Edges are kept when both ends are.
+    """
+    lg = graph_of(source)
+    notices: list[str] = []
+    if direction not in DIRECTIONS:
+        raise BadInput(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+    depth = check_depth(depth, notices)
+    root = lg.resolve(asset)
+    sys_iri = lg.resolve(system) if system else None
+    kinds_set = set(kinds) if kinds else None
+    dist: dict[str, int] = {root: 0}
+    crossed: dict[str, bool] = {root: False}
+    edges: list[tuple[str, str, str]] = []
+    for d in (("up", "down") if direction == "both" else (direction,)):
+        w = walk(lg, root, d, depth)
+        for n, k in w.depth.items():
+            if n not in dist or k < dist[n]:
+                dist[n] = k
+        _mark_crossings(lg, w.parent, crossed)
+        edges += w.edges
+        if direction == "both" and d == "up":
+            continue  # for a system, draw only holds edges, not both holds and held-in
+        edges += w.virtual
+    keep = set()
+    for n in dist:
+        a = lg.attrs(n)
+        if n == root:
+            keep.add(n)
+            continue
+        if kinds_set is not None and a.get("kind") not in kinds_set:
+            continue
+        if sys_iri is not None and n != sys_iri and a.get("held_in") != sys_iri:
+            continue
+        if crossing and not crossed.get(n):
+            continue
+        keep.add(n)
+    order = sorted(keep, key=lambda n: (dist[n], lg.attrs(n).get("kind", ""), lg.label(n).casefold(), n))
+    nodes = [node_info(lg, n, dist[n]) for n in order]
+    seen: set[tuple[str, str, str]] = set()
+    out_edges: list[EdgeInfo] = []
+    for e in edges:
+        if e in seen or e[0] not in keep or e[1] not in keep:
+            continue
+        seen.add(e)
+        out_edges.append(edge_info(lg, *e))
+    return LineageResult(root=root, direction=direction, depth=depth, nodes=nodes, edges=out_edges,
+                         notices=notices)
+
+
+def _mark_crossings(lg: LineageGraph, parent: dict[str, tuple[str, str] | None], crossed: dict[str, bool]) -> None:
+    """For each node of a walk, whether its BFS-tree path from the root crosses the boundary."""
+    memo: dict[str, bool] = {}
+
+    def f(n: str) -> bool:
+        chain = []
+        while n not in memo:
+            p = parent.get(n)
+            if p is None:
+                memo[n] = False
+                break
+            chain.append(n)
+            n = p[0]
+        for c in reversed(chain):
+            prev = parent[c][0]  # type: ignore[index]
+            memo[c] = memo[prev] or lg.is_external(prev) != lg.is_external(c)
+        return memo[chain[0]] if chain else memo[n]
+
+    for n in parent:
+        crossed[n] = crossed.get(n, False) or f(n)
+
+
+# ----------------------------------------------------------------------------- paths
+
+def paths(source: Any, a: str, b: str, *, max_hops: int = 10, limit: int = 100) -> PathResult:
+    """All simple paths between two assets, up to ``max_hops`` hops and ``limit`` paths.
+
+    Tries ``a`` feeding ``b`` first (direction "down"); if there is none, ``b`` feeding
+    ``a`` (direction "up"). Paths are listed in the direction data moves. A system
+    stands for itself and the datasets it holds.
+    """
+    lg = graph_of(source)
+    notices: list[str] = []
+    max_hops = check_depth(max_hops, notices) or MAX_DEPTH
+    if limit <= 0:
+        raise BadInput(f"limit must be at least 1 (got {limit})")
+    src, dst = lg.resolve(a), lg.resolve(b)
+    if src == dst:
+        raise BadInput("a path needs two different assets")
+    found, truncated = _paths(lg, src, dst, max_hops, limit)
+    direction = "down"
+    if not found:
+        found, truncated = _paths(lg, dst, src, max_hops, limit)
+        direction = "up" if found else "none"
+    hops: list[list[EdgeInfo]] = []
+    for p in found:
+        hop: list[EdgeInfo] = []
+        for u, v in zip(p, p[1:]):
+            hop += edges_between(lg, u, v) or [EdgeInfo(u, v, HOLDS if v in lg.held.get(u, ()) else HELD_IN,
+                                                        label="holds" if v in lg.held.get(u, ()) else "held in")]
+        hops.append(hop)
+    on_paths = dict.fromkeys(n for p in found for n in p) or dict.fromkeys((src, dst))
+    if truncated:
+        notices.append(f"more than {limit} paths: showing the first {limit}")
+    return PathResult(source=src, target=dst, direction=direction, paths=found, hops=hops,
+                      nodes=[node_info(lg, n) for n in on_paths], truncated=truncated, notices=notices)
+
+
+def _paths(lg: LineageGraph, src: str, dst: str, max_hops: int, limit: int) -> tuple[list[list[str]], bool]:
+    """Simple paths src -> dst in the data direction, pruned by distance to dst; (paths, truncated)."""
+    g = lg.g
+    succ, pred, nodes = g._succ, g._pred, g._node  # noqa: SLF001
+    held_dst = set(start_set(lg, dst)[1:])
+    held_src = start_set(lg, src)[1:]
+    # hops-to-target bound from a reverse BFS: prunes the search to nodes that can still reach dst
+    to_dst: dict[str, int] = {dst: 0, **{d: 1 for d in held_dst}}
+    q = deque([dst, *sorted(held_dst)])
+    while q:
+        x = q.popleft()
+        if to_dst[x] >= max_hops:
+            continue
+        for y in pred[x]:
+            if y not in to_dst:
+                to_dst[y] = to_dst[x] + 1
+                q.append(y)
+    if src not in to_dst and not any(d in to_dst for d in held_src):
+        return [], False
+
+    def nexts(x: str, via_system_flow: bool) -> list[tuple[str, bool]]:
+        x_container = nodes[x].get("kind") in CONTAINER_KINDS
+        if x_container and x != src and not via_system_flow:
+            return []  # a dataset landing in a system does not flow on through the system
+        res = [(y, x_container and nodes[y].get("kind") in CONTAINER_KINDS
+                and any(a.get("kind") == FLOW for a in keyed.values()))
+               for y, keyed in succ[x].items()]
+        if x == src:
+            res += [(d, False) for d in held_src]
+        return sorted(set(res))
+
+    out: list[list[str]] = []
+    path, on_path = [src], {src}
+    stack = [iter(nexts(src, False))]
+    while stack and len(out) <= limit:
+        nxt = next(stack[-1], None)
+        if nxt is None:
+            stack.pop()
+            on_path.discard(path.pop())
+            continue
+        y, sysflow = nxt
+        if y in on_path:
+            continue
+        hops = len(path)  # hops once y is added
+        if y == dst:
+            out.append(path + [y])
+            continue
+        if y in held_dst and hops + 1 <= max_hops:
+            out.append(path + [y, dst])
+        if hops >= max_hops or hops + to_dst.get(y, max_hops + 1) > max_hops:
+            continue
+        path.append(y)
+        on_path.add(y)
+        stack.append(iter(nexts(y, sysflow)))
+    uniq = list(dict.fromkeys(tuple(p) for p in out))
+    return [list(p) for p in uniq[:limit]], len(uniq) > limit
+
+
+# ----------------------------------------------------------------------------- impact
+
+IMPACT_GROUPS = ("datasets", "reports", "returns", "systems", "partners", "owners")
+
+
+def impact(source: Any, asset: str) -> ImpactResult:
+    """What removing or changing a system or dataset affects downstream, grouped and counted.
+
+    For a system, the datasets it holds are the starting set (and are affected themselves).
+    """
+    lg = graph_of(source)
+    root = lg.resolve(asset)
+    res = lineage(lg, root, "down", None)
+    starting = start_set(lg, root)
+    groups: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in IMPACT_GROUPS}
+    owners: dict[str, dict[str, Any]] = {}
+    attrs = lg.attrs
+    for n in res.nodes:
+        if n.iri == root:
+            continue
+        a = attrs(n.iri)
+        kind = n.kind
+        item = {"iri": n.iri, "label": n.label, "kind": kind, "depth": n.depth,
+                "system": n.system, "system_label": n.system_label}
+        if kind == DATASET:
+            groups["datasets"][n.iri] = item
+        elif kind == REPORT:
+            groups["reports"][n.iri] = item
+        elif kind == RETURN:
+            groups["returns"][n.iri] = item
+        elif kind == PARTNER:
+            groups["partners"][n.iri] = item
+        elif kind == SYSTEM:
+            groups["systems"][n.iri] = item
+            for op in _listify(a.get("operated_by")):
+                if lg.kind(op) == PARTNER:
+                    groups["partners"].setdefault(op, {"iri": op, "label": lg.label(op), "kind": PARTNER,
+                                                       "depth": n.depth + 1, "system": None, "system_label": None})
+        if n.system and n.system != root and kind in DATA_KINDS:
+            groups["systems"].setdefault(n.system, {"iri": n.system, "label": lg.label(n.system),
+                                                    "kind": SYSTEM, "depth": n.depth, "system": None,
+                                                    "system_label": None})
+        for o in _listify(a.get("owner")):
+            e = owners.setdefault(o, {"iri": o, "label": lg.label(o), "kind": "person", "count": 0, "assets": []})
+            e["count"] += 1
+            e["assets"].append(n.iri)
+    groups["owners"] = owners
+    out = {}
+    for k, items in groups.items():
+        vals = sorted(items.values(), key=lambda i: (-i.get("count", 0), i.get("depth", 0), i["label"].casefold(), i["iri"]))
+        out[k] = ImpactGroup(k, len(vals), vals)
+    return ImpactResult(root=root, root_label=lg.label(root), root_kind=lg.kind(root),
+                        starting_set=starting, groups=out, lineage=res)
+
+
+def _listify(v: Any) -> list[str]:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+# ----------------------------------------------------------------------------- cycles, orphans
+
+def cycles(source: Any, *, max_length: int = 12, limit: int = 100) -> list[list[str]]:
+    """Cycles in the lineage graph (each as a node list), shortest first, bounded in length and number."""
+    lg = graph_of(source)
+    g = lg.g
+    found: list[list[str]] = []
+    comps = [c for c in nx.strongly_connected_components(g) if len(c) > 1]
+    for comp in sorted(comps, key=lambda c: min(c)):
+        sub = nx.DiGraph()
+        sub.add_edges_from((u, v) for u in comp for v in g._succ[u] if v in comp)  # noqa: SLF001
+        for c in islice(nx.simple_cycles(sub, length_bound=max_length), limit - len(found)):
+            i = c.index(min(c))
+            found.append(c[i:] + c[:i])
+        if len(found) >= limit:
+            break
+    for u, v, _ in g.edges(keys=True):
+        if u == v and [u] not in found and len(found) < limit:
+            found.append([u])
+    return sorted(found, key=lambda c: (len(c), c))
+
+
+def orphans(source: Any) -> list[NodeInfo]:
+    """Datasets (and reports, returns) with no upstream that are not marked as a system of record.
+
+    These are off-system candidates: data that appears from nowhere.
+    """
+    lg = graph_of(source)
+    g = lg.g
+    out = []
+    for n, a in g.nodes(data=True):
+        if a.get("kind") not in DATA_KINDS or a.get("external") or a.get("system_of_record"):
+            continue
+        if not g._pred[n]:  # noqa: SLF001
+            out.append(node_info(lg, n))
+    return sorted(out, key=lambda n: (n.kind, n.label.casefold(), n.iri))
+
+
+from govgraph.lineage.fields import field_trace, trace_dataset_fields  # noqa: E402,F401
+from govgraph.lineage.ownership import ownership  # noqa: E402,F401
+from govgraph.lineage.sensitivity import sensitivity  # noqa: E402,F401
+
+__all__ = ["upstream", "downstream", "lineage", "paths", "impact", "cycles", "orphans", "sensitivity",
+           "field_trace", "trace_dataset_fields", "ownership", "DIRECTIONS", "IMPACT_GROUPS"]

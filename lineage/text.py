@@ -1,0 +1,125 @@
+"""Readable plain-text renderings of lineage results (indented trees), for the command line."""
+from __future__ import annotations
+
+from govgraph.lineage.results import (EdgeInfo, FieldTrace, ImpactResult, LineageResult, NodeInfo, PathResult,
+                                      SensitivityResult)
+
+
+def describe(n: NodeInfo) -> str:
+    """One line about a node: label, kind, where it is held, sensitivity and boundary flags."""
+    bits = [n.kind]
+    if n.system_label:
+        bits.append(f"in {n.system_label}")
+    if n.special:
+        bits.append("special category")
+    elif n.personal:
+        bits.append("personal")
+    if n.external:
+        bits.append("outside the council")
+    return f"{n.label} [{', '.join(bits)}]"
+
+
+def _via(e: EdgeInfo) -> str:
+    if e.kind in ("flow", "carried"):
+        mech = e.mechanism.rsplit("#", 1)[-1] if e.mechanism else ""
+        s = f"flow {e.label!r}" if e.label else "flow"
+        s += f" by {mech}" if mech else ""
+        if e.crosses_boundary:
+            s += ", agreement " + (e.agreement.rsplit("/", 1)[-1] if e.agreement else "NONE")
+        return s
+    if e.kind == "run":
+        return f"run {e.label or e.activity}"
+    if e.kind == "field":
+        return f"field: {e.transformation}" if e.transformation else "field"
+    return {"derived": "derived", "holds": "held here", "held_in": "held here",
+            "submitted": "submitted"}.get(e.kind, e.kind)
+
+
+def lineage_text(res: LineageResult) -> str:
+    """An indented tree per direction: each node once, repeats marked, with how data moves."""
+    nodes = {n.iri: n for n in res.nodes}
+    lines = [describe(nodes[res.root])]
+    lines += [f"note: {m}" for m in res.notices]
+    for d in (("up", "down") if res.direction == "both" else (res.direction,)):
+        children: dict[str, list[tuple[str, EdgeInfo]]] = {}
+        for e in res.edges:
+            if d == "down" and e.kind != "held_in":
+                children.setdefault(e.source, []).append((e.target, e))
+            elif d == "up" and e.kind != "holds":
+                children.setdefault(e.target, []).append((e.source, e))
+            elif d == "up" and e.kind == "holds" and res.direction == "both":
+                children.setdefault(e.source, []).append((e.target, e))
+        lines.append("upstream (where it comes from):" if d == "up" else "downstream (where it goes):")
+        seen = {res.root}
+        body = _tree(res.root, children, nodes, seen, "  ")
+        lines += body or ["  (nothing)"]
+    return "\n".join(lines) + "\n"
+
+
+def _tree(n: str, children: dict[str, list[tuple[str, EdgeInfo]]], nodes: dict[str, NodeInfo],
+          seen: set[str], indent: str) -> list[str]:
+    out = []
+    kids = sorted(((c, e) for c, e in children.get(n, ()) if c in nodes),
+                  key=lambda ce: (nodes[ce[0]].depth, nodes[ce[0]].label.casefold(), ce[0]))
+    for i, (c, e) in enumerate(kids):
+        last = i == len(kids) - 1
+        branch, cont = ("└─ ", "   ") if last else ("├─ ", "│  ")
+        if c in seen:
+            out.append(f"{indent}{branch}{nodes[c].label} (see above)  <- {_via(e)}")
+            continue
+        seen.add(c)
+        out.append(f"{indent}{branch}{describe(nodes[c])}  <- {_via(e)}")
+        out += _tree(c, children, nodes, seen, indent + cont)
+    return out
+
+
+def impact_text(res: ImpactResult) -> str:
+    """Impact grouped and counted, one section per group."""
+    lines = [f"impact of changing or removing {res.root_label} [{res.root_kind}]"]
+    if len(res.starting_set) > 1:
+        lines.append(f"  starting from it and the {len(res.starting_set) - 1} datasets it holds")
+    for name, g in res.groups.items():
+        lines.append(f"{name}: {g.count}")
+        for item in g.items[:25]:
+            extra = f" ({item['count']} assets)" if "count" in item else (
+                f" [in {item['system_label']}]" if item.get("system_label") else "")
+            lines.append(f"  - {item['label']}{extra}")
+        if g.count > 25:
+            lines.append(f"  ... and {g.count - 25} more")
+    return "\n".join(lines) + "\n"
+
+
+def paths_text(res: PathResult) -> str:
+    """Each path on one line, data moving left to right."""
+    labels = {n.iri: n.label for n in res.nodes}
+    if not res.paths:
+        return f"no path between {labels.get(res.source, res.source)} and {labels.get(res.target, res.target)}\n"
+    head = (f"{labels[res.source]} feeds {labels[res.target]}" if res.direction == "down"
+            else f"{labels[res.target]} feeds {labels[res.source]}")
+    lines = [f"{head}: {len(res.paths)} path(s)"] + [f"note: {m}" for m in res.notices]
+    for i, p in enumerate(res.paths, 1):
+        lines.append(f"{i:3}. " + " -> ".join(labels.get(n, n) for n in p))
+    return "\n".join(lines) + "\n"
+
+
+def field_text(t: FieldTrace, indent: str = "") -> str:
+    """A field and its sources as an indented tree with each transformation."""
+    where = f"{t.dataset_label or '?'}" + (f" in {t.system_label}" if t.system_label else "")
+    lines = [f"{indent}{t.label} ({where})" + (f": {t.transformation}" if t.transformation else "")
+             + (" (cycle)" if t.cycle else "")]
+    for s in t.sources:
+        lines.append(field_text(s, indent + "  <- ").rstrip("\n"))
+    return "\n".join(lines) + "\n"
+
+
+def sensitivity_text(res: SensitivityResult) -> str:
+    """Where personal data lands; boundary hops and whether an agreement covers them."""
+    lines = [f"personal data followed downstream (agreements checked on {res.check_date})"]
+    lines += [f"note: {m}" for m in res.notices]
+    for l in res.landings:
+        flag = "" if l.covered else "  ** NOT COVERED **"
+        stop = " (aggregated/anonymised: stops here)" if l.stopped else ""
+        lines.append(f"  {describe(l.node)}{stop}{flag}")
+        for h in l.boundary_hops:
+            lines.append(f"      boundary hop to {h['partner_label'] or '?'}: {h['reason']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,140 @@
+"""Breadth-first walks over the lineage graph, shared by every query.
+
+One rule keeps walks honest: a system or partner reached because a dataset lands in it
+is a leaf (otherwise every dataset would flow into everything the warehouse feeds); a
+system is walked through only when the walk starts there or arrives by a
+system-to-system flow.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from govgraph.errors import BadInput
+from govgraph.lineage.graph import CONTAINER_KINDS, FLOW, HOLDS, LineageGraph, get_graph
+from govgraph.lineage.results import EdgeInfo, NodeInfo
+
+MAX_DEPTH = 50
+HELD_IN = "held_in"  # dataset -> the system it is held in, in upstream results of a system
+
+
+def graph_of(source: Any) -> LineageGraph:
+    """Accept a Store or a LineageGraph; return the (cached) LineageGraph."""
+    return source if isinstance(source, LineageGraph) else get_graph(source)
+
+
+def check_depth(depth: int | None, notices: list[str]) -> int | None:
+    """Validate a depth limit: None is unlimited, <= 0 is an error, > 50 is clamped with a notice."""
+    if depth is None:
+        return None
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise BadInput(f"depth must be a whole number, not {depth!r}")
+    if depth <= 0:
+        raise BadInput(f"depth must be at least 1 (got {depth})")
+    if depth > MAX_DEPTH:
+        notices.append(f"depth {depth} is more than {MAX_DEPTH}: clamped to {MAX_DEPTH}")
+        return MAX_DEPTH
+    return depth
+
+
+@dataclass
+class Walk:
+    """What a walk reached: hop depth and BFS-tree parent of each node, and the edges walked."""
+    depth: dict[str, int]
+    parent: dict[str, tuple[str, str] | None]  # node -> (previous node, edge key) on a shortest path
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (source, target, key), data direction
+    virtual: list[tuple[str, str, str]] = field(default_factory=list)  # (source, target, HOLDS|HELD_IN)
+
+
+def start_set(lg: LineageGraph, iri: str) -> list[str]:
+    """The nodes a walk from ``iri`` starts from: the asset, plus its held datasets for a system."""
+    if lg.kind(iri) in CONTAINER_KINDS:
+        return [iri] + sorted(d for d in lg.held.get(iri, ()) if d != iri)
+    return [iri]
+
+
+def walk(lg: LineageGraph, iri: str, direction: str, max_depth: int | None = None,
+         *, stop: Any = None, edge_ok: Any = None) -> Walk:
+    """Walk up (``"up"``) or down (``"down"``) from ``iri`` to ``max_depth`` hops.
+
+    ``stop(node)`` -> True makes a reached node a leaf; ``edge_ok(attrs)`` -> False skips an edge.
+    A system's held datasets are reached at depth 1 by virtual holds / held-in edges.
+    """
+    if direction not in ("up", "down"):
+        raise BadInput(f"direction must be up or down, not {direction!r}")
+    g = lg.g
+    adj = g._succ if direction == "down" else g._pred  # noqa: SLF001 - hot path, plain dict access
+    nodes = g._node  # noqa: SLF001
+    limit = max_depth if max_depth is not None else 1 << 30
+    depth: dict[str, int] = {iri: 0}
+    parent: dict[str, tuple[str, str] | None] = {iri: None}
+    w = Walk(depth, parent)
+    expandable = {iri}
+    queue: deque[str] = deque([iri])
+    for d in start_set(lg, iri)[1:]:
+        if d not in depth and limit >= 1:
+            depth[d], parent[d] = 1, (iri, HOLDS)
+            expandable.add(d)
+            queue.append(d)
+        w.virtual.append((iri, d, HOLDS) if direction == "down" else (d, iri, HELD_IN))
+    while queue:
+        x = queue.popleft()
+        dx = depth[x]
+        if dx >= limit or x not in expandable:
+            continue
+        x_container = nodes[x].get("kind") in CONTAINER_KINDS
+        for y, keyed in adj[x].items():
+            y_container = nodes[y].get("kind") in CONTAINER_KINDS
+            for key, attrs in keyed.items():
+                if edge_ok is not None and not edge_ok(attrs):
+                    continue
+                w.edges.append((x, y, key) if direction == "down" else (y, x, key))
+                if y not in depth:
+                    depth[y], parent[y] = dx + 1, (x, key)
+                    if stop is not None and stop(y):
+                        continue
+                    if not y_container or (x_container and attrs.get("kind") == FLOW):
+                        expandable.add(y)
+                        queue.append(y)
+                elif y_container and y not in expandable and x_container and attrs.get("kind") == FLOW:
+                    expandable.add(y)  # a system first met as a landing, now met on a system chain
+                    queue.append(y)
+    return w
+
+
+def node_info(lg: LineageGraph, iri: str, depth: int = 0) -> NodeInfo:
+    """A NodeInfo for an IRI from the graph's node attributes."""
+    a = lg.attrs(iri)
+    system = a.get("held_in")
+    owner = a.get("owner")
+    if isinstance(owner, tuple):
+        owner = owner[0]
+    return NodeInfo(iri=iri, label=a.get("label") or lg.label(iri), kind=a.get("kind", "other"),
+                    depth=depth, system=system, system_label=lg.label(system) if system else None,
+                    personal=bool(a.get("personal")), special=bool(a.get("special")),
+                    external=bool(a.get("external")), owner=owner,
+                    owner_label=lg.label(owner) if owner else None)
+
+
+def edge_info(lg: LineageGraph, u: str, v: str, key: str) -> EdgeInfo:
+    """An EdgeInfo for a graph edge (or a virtual holds / held-in edge)."""
+    if key in (HOLDS, HELD_IN):
+        return EdgeInfo(u, v, key, label="holds" if key == HOLDS else "held in")
+    a = lg.g.edges[u, v, key]
+    return EdgeInfo(source=u, target=v, kind=a["kind"], flow=a.get("flow"), label=a.get("label") or "",
+                    mechanism=a.get("mechanism"), frequency=a.get("frequency"), agreement=a.get("agreement"),
+                    carries=tuple(a.get("carries", ())), activity=a.get("activity"),
+                    transformation=a.get("transformation"), graph=a.get("graph"),
+                    crosses_boundary=lg.is_external(u) != lg.is_external(v))
+
+
+def edges_between(lg: LineageGraph, u: str, v: str) -> list[EdgeInfo]:
+    """Every edge from u to v, as EdgeInfo (a hop of a path)."""
+    keyed = lg.g._succ.get(u, {}).get(v, {})  # noqa: SLF001
+    return [edge_info(lg, u, v, k) for k in keyed]
+
+
+def unique(items: Iterable[Any]) -> list[Any]:
+    """Items in first-seen order without repeats."""
+    return list(dict.fromkeys(items))
