@@ -180,9 +180,10 @@ def export(source, fmt, output, store_url):
 @click.argument("sparql")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "turtle"]), default="table",
               show_default=True, help="csv and json follow the SPARQL 1.1 results formats.")
+@click.option("--asof", help="Query the estate as it was on this date (YYYY-MM-DD) or date-time.")
 @store_option
 @handle_errors
-def query(sparql, fmt, store_url):
+def query(sparql, fmt, asof, store_url):
     """Run a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the store.
 
     Pass '-' to read the query from standard input. The usual prefixes (gov, dcat,
@@ -192,21 +193,32 @@ def query(sparql, fmt, store_url):
     if sparql == "-":
         sparql = sys.stdin.read()
     with _open(store_url) as store:
-        write_results(store.query(sparql), fmt, click.get_text_stream("stdout"))
+        target = _asof(store, asof)
+        write_results(target.query(sparql), fmt, click.get_text_stream("stdout"))
+
+
+def _asof(store: Store, asof: str | None) -> Store:
+    """The store itself, or an in-memory copy of the estate as it was at ``asof``."""
+    if not asof:
+        return store
+    from govgraph.history import store_asof
+    return store_asof(store, asof)
 
 
 @main.command()
 @click.argument("iri")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--asof", help="Show the asset as it was on this date (YYYY-MM-DD) or date-time.")
 @store_option
 @handle_errors
-def info(iri, fmt, store_url):
+def info(iri, fmt, asof, store_url):
     """Show everything about one asset: owner, steward, system, standards, agreements, quality.
 
     IRI may also be an asset's exact name, e.g. "SALT return".
     """
     from govgraph import catalog
-    with _open(store_url) as store:
+    with _open(store_url) as live:
+        store = _asof(live, asof)
         a = catalog.get_asset(store, catalog.resolve(store, iri))
         if fmt == "json":
             click.echo(json.dumps(a.to_dict(), indent=2, default=str))
@@ -247,6 +259,53 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for r in rows:
         click.echo("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+
+
+@main.command()
+@click.argument("iri", required=False)
+@click.option("--source", help="Only changes to this source.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@store_option
+@handle_errors
+def history(iri, source, fmt, store_url):
+    """Show the change history: every load, replace and removal, or those that touched IRI.
+
+    With IRI (or an asset's exact name), lists the triples about it each change added (+)
+    and removed (-).
+    """
+    from govgraph import catalog
+    from govgraph.history import asset_history
+    with _open(store_url) as store:
+        if iri is None:
+            recs = store.history(source)
+            if fmt == "json":
+                click.echo(json.dumps([_record_dict(r) for r in recs], indent=2))
+                return
+            _table(["rev", "when (UTC)", "action", "source", "who", "added", "removed", "forced"],
+                   [[str(r.revision), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.action, r.source, r.who,
+                     f"{r.added:,}", f"{r.removed:,}", "yes" if r.forced else ""] for r in recs])
+            return
+        target = iri if iri.startswith(("http://", "https://", "urn:")) else catalog.resolve(store, iri)
+        changes = [c for c in asset_history(store, target) if source is None or c.record.source == source]
+        if fmt == "json":
+            click.echo(json.dumps([dict(_record_dict(c.record),
+                                        triples_added=[[str(x) for x in t] for t in c.added],
+                                        triples_removed=[[str(x) for x in t] for t in c.removed]) for c in changes],
+                                  indent=2))
+            return
+        if not changes:
+            click.echo(f"no recorded change touched {target}")
+        for c in changes:
+            r = c.record
+            click.echo(f"rev {r.revision}  {r.at:%Y-%m-%d %H:%M:%S}  {r.action} {r.source}  by {r.who}")
+            for sign, triples in (("+", c.added), ("-", c.removed)):
+                for _, p, o in triples:
+                    click.echo(f"    {sign} {catalog.term_label(str(p))[0]}: {o}")
+
+
+def _record_dict(r) -> dict:
+    return {"revision": r.revision, "at": r.at.isoformat(), "action": r.action, "source": r.source,
+            "who": r.who, "added": r.added, "removed": r.removed, "forced": r.forced, "note": r.note}
 
 
 # ----------------------------------------------------------------------------- serve / demo

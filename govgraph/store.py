@@ -35,6 +35,7 @@ AUDIT_GRAPH = ox.NamedNode(str(GG["audit"]))
 STORE_NODE = ox.NamedNode(str(GG["store"]))
 SOURCE_PREFIX = str(GG["source:"])
 STAGING_PREFIX = str(GG["staging:"])
+DIFF_PREFIX = str(GG["diff:"])
 INTERNAL_PREFIX = str(GG)
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -63,6 +64,11 @@ def default_store_url() -> str:
 def source_graph_iri(name: str) -> str:
     """The named-graph IRI a source called ``name`` is stored under."""
     return SOURCE_PREFIX + _safe_name(name)
+
+
+def diff_graph(revision: int, kind: str) -> str:
+    """The graph holding the triples a change added or removed (kind: added | removed)."""
+    return f"{DIFF_PREFIX}{revision}:{kind}"
 
 
 def _safe_name(name: str) -> str:
@@ -118,7 +124,7 @@ def _lit(value: Any) -> ox.Literal:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def bind(sparql: str, bindings: dict[str, Node] | None) -> str:
@@ -237,6 +243,8 @@ class Store:
             v = g.value
             if v.startswith(STAGING_PREFIX) or (v.startswith(SOURCE_PREFIX) and v not in live):
                 self._ox.remove_graph(g)
+            elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
+                self._ox.remove_graph(g)  # written by a change that never committed
 
     def _registered_graphs(self) -> list[ox.NamedNode]:
         return [q.subject for q in self._ox.quads_for_pattern(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
@@ -386,7 +394,9 @@ class Store:
             g = ox.NamedNode(info.graph)
             self._ox.update(
                 f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
-                + self._revision_update(rec) + f"; DROP SILENT GRAPH <{g.value}>")
+                + self._revision_update(rec)
+                + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
+                + f"; DROP SILENT GRAPH <{g.value}>")
             self._changed()
             return rec
 
@@ -523,7 +533,13 @@ class Transaction:
                 f" <{GOV['loadedAt']}> {_lit(rec.at)} }} }}")
         ops = [f"DELETE WHERE {{ GRAPH <{m}> {{ <{g}> ?p ?o }} }}"]
         if self.replacing:
-            ops.append(f"MOVE <{self.graph.value}> TO <{g}>")
+            # keep the difference, so earlier states can be rebuilt (history, as-of views)
+            new, add_g, rem_g = self.graph.value, diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
+            ops.append(f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }}"
+                       f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}")
+            ops.append(f"INSERT {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }}"
+                       f" FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }} }}")
+            ops.append(f"MOVE <{new}> TO <{g}>")
         ops += [meta, st._revision_update(rec)]
         try:
             st._ox.update(";\n".join(ops))

@@ -1,0 +1,142 @@
+"""Change history and "as of" views, rebuilt from the audit graph and the kept differences.
+
+Every committed write leaves a change record; replacements keep the triples they added
+and removed, removals keep what they removed. Walking the changes after a date
+backwards from today's state gives the estate as it was on that date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib.term import Node
+
+from govgraph.errors import BadInput
+from govgraph.store import ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
+
+Triple = tuple[Node, Node, Node]
+
+
+def parse_when(text: str | dt.date | dt.datetime, *, now: dt.datetime | None = None) -> dt.datetime:
+    """An as-of moment: a date means the end of that day (UTC); a datetime is taken as given."""
+    if isinstance(text, dt.datetime):
+        when = text
+    elif isinstance(text, dt.date):
+        when = dt.datetime.combine(text, dt.time.max)
+    else:
+        s = text.strip()
+        try:
+            if len(s) == 10:
+                when = dt.datetime.combine(dt.date.fromisoformat(s), dt.time.max)
+            else:
+                when = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadInput(f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 date-time)") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if when > now + dt.timedelta(days=1):
+        raise BadInput(f"{text} is in the future: the history only knows the past")
+    return when
+
+
+def _check_range(store: Store, when: dt.datetime, records: list[ChangeRecord]) -> None:
+    if not records:
+        raise BadInput("the store has no recorded changes yet")
+    if when < records[0].at:
+        raise BadInput(f"{when.date().isoformat()} is before the first recorded change "
+                       f"({records[0].at.isoformat()}): nothing was loaded then")
+
+
+@dataclass
+class AssetChange:
+    """One change that touched an asset: the change record and the asset's triples it added or removed."""
+    record: ChangeRecord
+    added: list[Triple] = field(default_factory=list)
+    removed: list[Triple] = field(default_factory=list)
+
+
+def _quads_by_graph(store: Store, subject: str | None) -> dict[str, set[tuple]]:
+    """Every quad (optionally only about ``subject``) grouped by graph, as pyoxigraph terms."""
+    out: dict[str, set[tuple]] = {}
+    s = ox.NamedNode(subject) if subject else None
+    for q in store.oxigraph.quads_for_pattern(s, None, None, None):
+        g = q.graph_name
+        if isinstance(g, ox.NamedNode):
+            out.setdefault(g.value, set()).add((q.subject, q.predicate, q.object))
+    return out
+
+
+def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
+               content: dict[str, set[tuple]]):
+    """Undo changes newest first, yielding (record, the source's triples after it, before it).
+
+    ``content`` (source name -> set of triples, restricted to ``subject`` if given) starts
+    as today's state and is updated in place, so when the walk stops it holds the state
+    at ``when`` (changes at or before it are kept; None walks the whole history).
+    """
+    records = store.history()
+    by_graph = _quads_by_graph(store, subject)
+    content.update({s.name: set(by_graph.get(s.graph, ())) for s in store.sources()})
+    for rec in reversed(records):
+        if when is not None and rec.at <= when:
+            break
+        after = content.get(rec.source, set())
+        if rec.action == "load":
+            before: set[tuple] = set()
+        elif rec.action == "replace":
+            before = (after - by_graph.get(diff_graph(rec.revision, "added"), set())) | \
+                by_graph.get(diff_graph(rec.revision, "removed"), set())
+        else:  # remove: the source held exactly what was removed
+            before = set(by_graph.get(diff_graph(rec.revision, "removed"), set()))
+        content[rec.source] = before
+        yield rec, after, before
+
+
+def _state_at(store: Store, when: str | dt.datetime, subject: str | None) -> dict[str, set[tuple]]:
+    """Each source's triples (about ``subject`` if given) as they were at ``when``."""
+    moment = parse_when(when)
+    _check_range(store, moment, store.history())
+    content: dict[str, set[tuple]] = {}
+    for _ in _walk_back(store, moment, subject, content):
+        pass
+    return content
+
+
+def asset_history(store: Store, iri: str) -> list[AssetChange]:
+    """Every change that added or removed triples about ``iri`` (as subject), oldest first."""
+    out = []
+    for rec, after, before in _walk_back(store, None, iri, {}):
+        added, removed = after - before, before - after
+        if added or removed:
+            out.append(AssetChange(rec, sorted(map(_rdflib, added)), sorted(map(_rdflib, removed))))
+    return list(reversed(out))
+
+
+def asset_asof(store: Store, iri: str, when: str | dt.datetime) -> list[Triple]:
+    """The triples about ``iri`` as they were at ``when`` (union over the sources then)."""
+    content = _state_at(store, when, iri)
+    return sorted({_rdflib(t) for triples in content.values() for t in triples})
+
+
+def store_asof(store: Store, when: str | dt.datetime) -> Store:
+    """A new in-memory store holding every source as it was at ``when`` (for queries, pages, lineage)."""
+    moment = parse_when(when)
+    content = _state_at(store, moment, None)
+    past = open_store("memory:")
+    for name, triples in sorted(content.items()):
+        if not triples:
+            continue
+        with past.begin(name, who="as-of view", loaded_from=f"{store.url} as of {moment.isoformat()}") as txn:
+            g = txn.graph
+            past.oxigraph.extend(ox.Quad(s, p, o, g) for s, p, o in triples)
+            txn.commit(note=f"as of {moment.isoformat()}")
+    return past
+
+
+def _rdflib(t: tuple) -> Triple:
+    return to_rdflib(t[0]), to_rdflib(t[1]), to_rdflib(t[2])
+
+
+__all__ = ["AssetChange", "asset_asof", "asset_history", "parse_when", "store_asof", "source_graph_iri"]
