@@ -306,40 +306,61 @@ def _initial_order(total: int, n: int, succ: list[list[int]], layer: list[int]) 
 
 def _order(layers: list[list[int]], succ: list[list[int]], pred: list[list[int]],
            sweeps: int) -> tuple[list[list[int]], int]:
-    """Iterated barycentre sweeps keeping the best ordering, then adjacent-swap refinement."""
-    pos: dict[int, int] = {}
+    """Iterated barycentre (and median) sweeps from two starts, with adjacent swaps; the best ordering wins."""
+    total = sum(len(l) for l in layers)
+    small = total <= 3000
+    starts = [layers, [l[::-1] for l in layers]] if small and sweeps else [layers]
+    methods = ("bary", "median") if small and sweeps else ("bary",)
+    best: list[list[int]] = [list(l) for l in layers]
+    best_c = _count_all(best, succ, _positions(best))
+    for start in starts:
+        for method in methods:
+            ls, c = _sweeps([list(l) for l in start], succ, pred, sweeps, method, small)
+            if c < best_c:
+                best, best_c = ls, c
+    return best, best_c
 
-    def index_positions(ls: list[list[int]]) -> None:
-        for lay in ls:
-            for i, v in enumerate(lay):
-                pos[v] = i
 
-    index_positions(layers)
+def _positions(layers: list[list[int]]) -> dict[int, int]:
+    return {v: i for lay in layers for i, v in enumerate(lay)}
+
+
+def _sweeps(layers: list[list[int]], succ: list[list[int]], pred: list[list[int]], sweeps: int,
+            method: str, transpose: bool) -> tuple[list[list[int]], int]:
+    """Alternate down and up sweeps sorting each layer by its neighbours' positions; keep the best."""
+    pos = _positions(layers)
     best = [list(l) for l in layers]
     best_c = _count_all(layers, succ, pos)
+    stale = 0
     for it in range(sweeps):
-        if best_c == 0:
+        if best_c == 0 or stale >= 4:
             break
         down = it % 2 == 0
         rng = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
+        nbrs = pred if down else succ
         for l in rng:
-            nbrs = pred if down else succ
             lay = layers[l]
             keys = {}
             for v in lay:
-                ns = nbrs[v]
-                keys[v] = (sum(pos[u] for u in ns) / len(ns)) if ns else pos[v]
+                ps = sorted(pos[u] for u in nbrs[v])
+                if not ps:
+                    keys[v] = pos[v]
+                elif method == "median":
+                    m = len(ps) // 2
+                    keys[v] = ps[m] if len(ps) % 2 else (ps[m - 1] + ps[m]) / 2
+                else:
+                    keys[v] = sum(ps) / len(ps)
             lay.sort(key=lambda v: (keys[v], pos[v]))
             for i, v in enumerate(lay):
                 pos[v] = i
         c = _count_all(layers, succ, pos)
+        if transpose:
+            c = _transpose(layers, succ, pred, pos, c)
         if c < best_c:
-            best_c, best = c, [list(l) for l in layers]
-    layers = best
-    index_positions(layers)
-    if sum(len(l) for l in layers) <= 3000:
-        best_c = _transpose(layers, succ, pred, pos, best_c)
-    return layers, best_c
+            best_c, best, stale = c, [list(l) for l in layers], 0
+        else:
+            stale += 1
+    return best, best_c
 
 
 def _count_all(layers: list[list[int]], succ: list[list[int]], pos: dict[int, int]) -> int:
