@@ -1,0 +1,83 @@
+"""Validated imports: check an open transaction before it commits.
+
+The incoming source is validated together with the data it references: the focus nodes
+are the subjects and (estate) objects of the incoming triples (and of the triples it
+replaces), plus the nodes that point at them, evaluated over the store as it would be
+after commit (``txn.view()``). Any sh:Violation raises ``ValidationFailed`` carrying the
+report, and the caller rolls back; warnings are returned. ``force=True`` lets an
+administrator commit anyway; the caller records it with ``txn.commit(forced=True)``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+import pyoxigraph as ox
+
+from govgraph.errors import ValidationFailed
+from govgraph.ontology.ns import PREFIXES
+from govgraph.shapes.engine import MAX_SCOPE
+from govgraph.shapes.model import Report
+from govgraph.shapes.validate import run, shapes_for
+from govgraph.store import Store, Transaction
+
+_VOCAB = tuple(str(ns) for ns in PREFIXES.values())
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _touched(store: Store, graph: ox.NamedNode) -> tuple[set[str], set[str], bool]:
+    """Subjects and estate IRIs objects in ``graph``; and whether any subject is a blank node."""
+    subjects: set[str] = set()
+    objects: set[str] = set()
+    blank = False
+    q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+    for r in store.query(q, graphs=[graph], prefixes=False):
+        if isinstance(r["s"], ox.NamedNode):
+            subjects.add(r["s"].value)
+        else:
+            blank = True
+    q = (f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o FILTER(isIRI(?o) && ?p != <{_RDF_TYPE}>) }} }}")
+    for r in store.query(q, graphs=[graph], prefixes=False):
+        v = r["o"].value
+        if not v.startswith(_VOCAB):
+            objects.add(v)
+    return subjects, objects, blank
+
+
+def import_scope(txn: Transaction) -> list[str] | None:
+    """The focus nodes an import can change the findings of; None means validate everything."""
+    store = txn.store
+    graphs = [txn.graph] + ([txn.target] if txn.replacing else [])
+    nodes: set[str] = set()
+    subjects: set[str] = set()
+    for g in graphs:
+        s, o, blank = _touched(store, g)
+        if blank:
+            return None
+        subjects |= s
+        nodes |= s | o
+        if len(nodes) > MAX_SCOPE:
+            return None
+    if not nodes:
+        return []
+    view = txn.view()
+    values = " ".join(f"<{n}>" for n in subjects)
+    q = f"SELECT DISTINCT ?s WHERE {{ VALUES ?n {{ {values} }} ?s ?p ?n FILTER(isIRI(?s)) }}"
+    incoming = {r["s"].value for r in store.query(q, graphs=view, prefixes=False)}
+    scope = nodes | incoming
+    return None if len(scope) > MAX_SCOPE else sorted(scope)
+
+
+def validate_transaction(txn: Transaction, *, force: bool = False, check_date: dt.date | str | None = None,
+                         profile: str | None = None, shape_files: Sequence[str] | None = None) -> Report:
+    """Validate an open transaction as it would commit; raise ValidationFailed on any violation unless forced.
+
+    Returns the report (its warnings are for the caller to show). Does not commit or roll back.
+    """
+    shapes = shapes_for(profile, shape_files, check_date)
+    report = run(txn.store, shapes, graphs=txn.view(), scope=import_scope(txn), with_scorecard=False)
+    if not report.conforms and not force:
+        c = report.counts
+        raise ValidationFailed(report, f"import rejected: {c['Violation']} violation(s) of the council's data "
+                                       f"principles (and {c['Warning']} warning(s)); nothing was changed")
+    return report
