@@ -1,0 +1,289 @@
+"""Running read-only SPARQL with a time limit that really stops the work, and a result size limit.
+
+Oxigraph's Python ``query`` cannot be interrupted: one long join yields no solution for
+minutes, so a deadline checked between solutions is not enough. An embedded on-disk
+store is therefore queried in a pool of worker processes, each holding the store
+opened read-only (``pyoxigraph.Store.read_only``, measured at 10-20 ms to open once the
+primary's memtables are flushed). A worker whose query passes its deadline is killed
+(SIGKILL) and replaced; the request gets a clear error. Workers reopen the store when
+the store revision changes, so a query always sees the last committed state.
+
+In-memory stores cannot be shared with another process; their queries run in the
+calling thread, stopped between solutions (best effort, documented in docs/api.md).
+
+The worker side imports only pyoxigraph and the standard library, to start quickly.
+"""
+from __future__ import annotations
+
+import io
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+#: Result formats by media type, for solutions/booleans and for graphs.
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query to run: its text, dataset, the media types to answer in, and its limits."""
+    text: str
+    default_graph: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    results_type: str          # media type for SELECT / ASK
+    graph_type: str            # media type for CONSTRUCT / DESCRIBE
+    prefixes: tuple[tuple[str, str], ...] = ()
+    timeout: float = 30.0
+    max_bytes: int = 50_000_000
+
+
+@dataclass
+class QueryOutcome:
+    """A finished query: HTTP-ish status, media type and body (or an error message)."""
+    status: int
+    media_type: str = "text/plain; charset=utf-8"
+    body: bytes = b""
+    kind: str = ""            # solutions / boolean / graph
+    seconds: float = 0.0
+    error: str = ""
+
+
+class TooLarge(Exception):
+    """The serialised result passed the size limit."""
+
+
+class TimedOut(Exception):
+    """The query passed its deadline."""
+
+
+class _LimitedBuffer(io.RawIOBase):
+    """A write buffer that stops serialisation past a size or a deadline (raising inside the writer)."""
+
+    def __init__(self, max_bytes: int, deadline: float | None):
+        self._buf = io.BytesIO()
+        self._max, self._deadline = max_bytes, deadline
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        if self._buf.tell() + len(b) > self._max:
+            raise TooLarge()
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise TimedOut()
+        return self._buf.write(b)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return self._buf.getvalue()
+
+
+def execute(store: ox.Store, job: QueryJob, deadline: float | None = None) -> QueryOutcome:
+    """Run ``job`` on ``store`` and serialise its result; never raises for query errors."""
+    t0 = time.perf_counter()
+    try:
+        res = store.query(job.text, prefixes=dict(job.prefixes) or None,
+                          default_graph=[ox.NamedNode(g) for g in job.default_graph],
+                          named_graphs=[ox.NamedNode(g) for g in job.named_graphs])
+        buf = _LimitedBuffer(job.max_bytes, deadline)
+        if isinstance(res, list):  # a remote backend's graph result: parsed triples
+            ox.serialize(res, buf, GRAPH_FORMATS[job.graph_type])
+            kind, mt = "graph", job.graph_type
+        elif isinstance(res, ox.QueryTriples):
+            res.serialize(buf, GRAPH_FORMATS[job.graph_type])
+            kind, mt = "graph", job.graph_type
+        else:
+            res.serialize(buf, RESULT_FORMATS[job.results_type])
+            kind = "boolean" if isinstance(res, ox.QueryBoolean) else "solutions"
+            mt = job.results_type
+        return QueryOutcome(200, mt + "; charset=utf-8", buf.getvalue(), kind, time.perf_counter() - t0)
+    except SyntaxError as e:
+        return QueryOutcome(400, error=f"SPARQL syntax error: {e}")
+    except TooLarge:
+        return QueryOutcome(422, error=f"the result is larger than the limit of {job.max_bytes:,} bytes: "
+                                       "add LIMIT or select fewer variables")
+    except TimedOut:
+        return QueryOutcome(422, error=_timeout_message(job.timeout))
+    except (OSError, ValueError, TypeError) as e:  # evaluation errors Oxigraph reports
+        msg = str(e)
+        if isinstance(e, OSError) and "timeout" in msg.lower():
+            return QueryOutcome(422, error=_timeout_message(job.timeout))
+        return QueryOutcome(400, error=f"the query could not be evaluated: {msg}")
+
+
+def _timeout_message(limit: float) -> str:
+    return (f"the query ran longer than the time limit of {limit:g} s and was stopped: "
+            "narrow it with more specific patterns, LIMIT, or a shorter property path")
+
+
+# ----------------------------------------------------------------------------- worker side
+
+def _worker_main(path: str, conn) -> None:
+    """A worker process: open the store read-only, answer jobs until the pipe closes."""
+    store, revision = None, None
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        rev, job = msg
+        try:
+            if store is None or rev != revision:
+                store = None
+                store = ox.Store.read_only(path)
+                revision = rev
+            out = execute(store, job, None)
+        except OSError as e:  # store files moved under us by a compaction: reopen once
+            try:
+                store = ox.Store.read_only(path)
+                revision = rev
+                out = execute(store, job, None)
+            except Exception as e2:  # noqa: BLE001
+                out = QueryOutcome(500, error=f"the store could not be read: {e2 or e}")
+        conn.send(out)
+
+
+class _Worker:
+    def __init__(self, ctx, path: str):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(path, child), daemon=True,
+                                name="govgraph-sparql-worker")
+        self.proc.start()
+        child.close()
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.join(2)
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            self.conn.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@dataclass
+class PoolStats:
+    """Counters for monitoring and tests."""
+    queries: int = 0
+    killed: int = 0
+    started: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class QueryPool:
+    """A fixed number of worker processes over one on-disk store; ``run`` is thread-safe."""
+
+    def __init__(self, path: str, size: int = 4, flush=None):
+        self.path, self.size = path, size
+        self._ctx = mp.get_context("spawn")
+        self._idle: "queue.Queue[_Worker]" = queue.Queue()
+        self._flush = flush
+        self._flushed_rev: int | None = None
+        self._lock = threading.Lock()
+        self.stats = PoolStats()
+        self._closed = False
+        for _ in range(size):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        if self._closed:
+            return
+        self._idle.put(_Worker(self._ctx, self.path))
+        self.stats.started += 1
+
+    def run(self, job: QueryJob, revision: int) -> QueryOutcome:
+        """Run ``job`` in a worker; kill the worker if it passes ``job.timeout``."""
+        start = time.monotonic()
+        deadline = start + job.timeout
+        with self._lock:  # make the latest commit readable by a fresh read-only open
+            if self._flush is not None and self._flushed_rev != revision:
+                self._flush()
+                self._flushed_rev = revision
+        try:
+            w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return QueryOutcome(503, error="the query service is busy: every worker is running a query; try again")
+        self.stats.queries += 1
+        try:
+            w.conn.send((revision, job))
+            if w.conn.poll(max(0.0, deadline - time.monotonic())):
+                out = w.conn.recv()
+                self._idle.put(w)
+                out.seconds = time.monotonic() - start
+                return out
+        except (EOFError, OSError, BrokenPipeError) as e:
+            self.stats.errors.append(str(e))
+            w.kill()
+            threading.Thread(target=self._spawn, daemon=True).start()
+            return QueryOutcome(500, error="the query worker stopped unexpectedly; the query was not completed")
+        # past the deadline: stop the work for real
+        w.kill()
+        self.stats.killed += 1
+        threading.Thread(target=self._spawn, daemon=True).start()
+        return QueryOutcome(422, error=_timeout_message(job.timeout))
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                break
+
+    def pids(self) -> list[int]:
+        """Process ids of the idle workers (for tests)."""
+        return [w.proc.pid for w in list(self._idle.queue)]
+
+
+class BackendQueries:
+    """Adapts a govgraph backend (e.g. a remote SPARQL server) to the ``query`` call ``execute`` makes."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+
+    def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list) -> Any:
+        prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
+        return self.backend.query(prologue + text, default_graph, named_graphs)
+
+
+def run_in_thread(store: Any, job: QueryJob) -> QueryOutcome:
+    """Run ``job`` in the calling thread, stopped between solutions at the deadline (memory stores)."""
+    t0 = time.monotonic()
+    out = execute(store, job, t0 + job.timeout)
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+def cpu_default() -> int:
+    """A sensible default pool size: the CPUs available, between 2 and 8."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        n = os.cpu_count() or 2
+    return max(2, min(8, n))
+
+
+__all__ = ["QueryJob", "QueryOutcome", "QueryPool", "execute", "run_in_thread", "RESULT_FORMATS",
+           "GRAPH_FORMATS", "cpu_default"]

@@ -1,0 +1,308 @@
+"""``/sparql``: the SPARQL 1.1 Protocol (query, read-only), its service description and query page.
+
+Protocol handling only: reading the request, choosing the dataset and result format,
+status codes. Queries run natively in Oxigraph through ``govgraph.io.query_pool``
+(killable worker processes with the store opened read-only, so the time limit really
+stops the work). Updates go to ``/sparql/update`` (``webapp/api.py``) with a bearer token.
+"""
+from __future__ import annotations
+
+import json
+
+import rdflib
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQueries, QueryJob, QueryOutcome,
+                                    QueryPool, cpu_default, run_in_thread)
+from govgraph.io.sparql_text import inspect
+from govgraph.ontology.ns import PREFIXES
+from govgraph.store import Store
+from govgraph.webapp.context import store as current_store
+
+bp = Blueprint("sparql", __name__)
+
+DEFAULTS = {"SPARQL_TIMEOUT": 30.0, "SPARQL_MAX_BYTES": 50_000_000, "SPARQL_MAX_QUERY_CHARS": 100_000,
+            "SPARQL_WORKERS": None, "SPARQL_POOL": True}
+
+#: Short names accepted in ?format= (handy in a browser), mapped to media types.
+FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
+                "ttl": "text/turtle", "ntriples": "application/n-triples", "nt": "application/n-triples",
+                "rdfxml": "application/rdf+xml", "jsonld": "application/ld+json"}
+#: Generic media types clients send, mapped to the specific one we answer with.
+RESULT_ALIASES = {"application/json": "application/sparql-results+json",
+                  "application/xml": "application/sparql-results+xml", "text/xml": "application/sparql-results+xml"}
+GRAPH_ALIASES = {"application/json": "application/ld+json", "text/plain": "application/n-triples",
+                 "application/xml": "application/rdf+xml", "text/xml": "application/rdf+xml",
+                 "application/x-turtle": "text/turtle"}
+SD_FORMATS = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld",
+              "application/n-triples": "nt"}
+
+
+DEFAULT_QUERY = """SELECT ?dataset ?title ?owner WHERE {
+  ?dataset a dcat:Dataset ; dcterms:title ?title .
+  OPTIONAL { ?dataset gov:owner/foaf:name ?owner }
+} ORDER BY ?title LIMIT 50"""
+
+
+class ProtocolError(Exception):
+    """A request the protocol layer answers with a 4xx and a plain-text message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _cfg(name: str):
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def _text(status: int, message: str, headers: dict | None = None) -> Response:
+    return Response(message.rstrip() + "\n", status=status, mimetype="text/plain", headers=headers)
+
+
+@bp.errorhandler(ProtocolError)
+def _protocol_error(e: ProtocolError):
+    return _text(e.status, e.message)
+
+
+# ----------------------------------------------------------------------------- request reading
+
+def read_query_request() -> tuple[str | None, list[str], list[str]]:
+    """The query text and the protocol's default/named graph IRIs from a GET or POST."""
+    if request.method == "GET":
+        args = request.args
+        if "update" in args:
+            raise ProtocolError(400, "updates are not accepted by GET; POST them to /sparql/update with a token")
+        return args.get("query"), args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+    ctype = (request.mimetype or "").lower()
+    if ctype == "application/x-www-form-urlencoded":
+        form = request.form
+        if "update" in form and "query" not in form:
+            raise ProtocolError(400, "this endpoint is read-only: send updates to /sparql/update with a bearer token")
+        if "query" not in form:
+            raise ProtocolError(400, "missing the 'query' form field")
+        return form.get("query"), form.getlist("default-graph-uri"), form.getlist("named-graph-uri")
+    if ctype == "application/sparql-query":
+        text = request.get_data(cache=False, as_text=False)
+        try:
+            q = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "the query is not valid UTF-8") from None
+        return q, request.args.getlist("default-graph-uri"), request.args.getlist("named-graph-uri")
+    if ctype == "application/sparql-update":
+        raise ProtocolError(400, "this endpoint is read-only: send updates to /sparql/update with a bearer token")
+    raise ProtocolError(415, f"unsupported content type {ctype or '(none)'!r}: use application/sparql-query "
+                             "or application/x-www-form-urlencoded")
+
+
+def negotiate(form: str | None) -> tuple[str, str, bool]:
+    """The (results media type, graph media type, wants HTML) for this request; 406 if none fits."""
+    fmt = request.values.get("format", "").strip().lower()
+    if fmt:
+        mt = FORMAT_NAMES.get(fmt, fmt)
+        res = mt if mt in RESULT_FORMATS else "application/sparql-results+json"
+        gr = mt if mt in GRAPH_FORMATS else "text/turtle"
+        if mt not in RESULT_FORMATS and mt not in GRAPH_FORMATS:
+            raise ProtocolError(406, f"unknown format {fmt!r}: use one of {', '.join(FORMAT_NAMES)}")
+        _check_fits(form, mt in RESULT_FORMATS, mt in GRAPH_FORMATS, mt)
+        return res, gr, False
+    accept = request.accept_mimetypes
+    if not accept or not request.headers.get("Accept"):
+        return "application/sparql-results+json", "text/turtle", False
+    res_choices = list(RESULT_FORMATS) + list(RESULT_ALIASES)
+    gr_choices = list(GRAPH_FORMATS) + list(GRAPH_ALIASES)
+    res = accept.best_match(res_choices + ["text/html"])
+    gr = accept.best_match(gr_choices + ["text/html"])
+    html = (form in ("SELECT", "ASK") and res == "text/html") or (form in ("CONSTRUCT", "DESCRIBE") and gr == "text/html")
+    res_mt = RESULT_ALIASES.get(res, res) if res and res != "text/html" else None
+    gr_mt = GRAPH_ALIASES.get(gr, gr) if gr and gr != "text/html" else None
+    if html:
+        return "application/sparql-results+json", "text/turtle", True
+    _check_fits(form, res_mt is not None, gr_mt is not None, request.headers.get("Accept", ""))
+    return res_mt or "application/sparql-results+json", gr_mt or "text/turtle", False
+
+
+def _check_fits(form: str | None, results_ok: bool, graph_ok: bool, asked: str) -> None:
+    if form in ("SELECT", "ASK") and not results_ok:
+        raise ProtocolError(406, f"cannot answer a {form} query as {asked!r}: use one of {', '.join(RESULT_FORMATS)}")
+    if form in ("CONSTRUCT", "DESCRIBE") and not graph_ok:
+        raise ProtocolError(406, f"cannot answer a {form} query as {asked!r}: use one of {', '.join(GRAPH_FORMATS)}")
+
+
+def choose_dataset(store: Store, default: list[str], named: list[str], from_graphs: list[str],
+                   from_named: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The dataset: protocol graphs, else the query's FROM clauses, else every live source.
+
+    Only live source graphs can be named: govgraph's registry, audit and staging graphs
+    are never readable through the endpoint.
+    """
+    live = [g.value for g in store.graphs()]
+    live_set = set(live)
+    if default or named:
+        chosen_default, chosen_named = default, named
+    elif from_graphs or from_named:
+        chosen_default, chosen_named = from_graphs, from_named
+    else:
+        return tuple(live), tuple(live)
+    unknown = [g for g in chosen_default + chosen_named if g not in live_set]
+    if unknown:
+        raise ProtocolError(400, f"unknown graph {unknown[0]!r}: the graphs of this endpoint are the loaded "
+                                 f"sources (see the service description at {url_for('sparql.endpoint')})")
+    return tuple(chosen_default), tuple(chosen_named)
+
+
+# ----------------------------------------------------------------------------- running
+
+def query_pool(store: Store) -> QueryPool | None:
+    """The app's worker pool for an on-disk store, started on first use; None for memory stores."""
+    ext = current_app.extensions
+    if "govgraph.query_pool" in ext:
+        return ext["govgraph.query_pool"]
+    pool = None
+    backend = store.backend
+    if _cfg("SPARQL_POOL") and getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
+        pool = QueryPool(str(backend.path), int(_cfg("SPARQL_WORKERS") or cpu_default()), flush=backend.ox.flush)
+    ext["govgraph.query_pool"] = pool
+    return pool
+
+
+def run_query(text: str, default: list[str], named: list[str], results_type: str | None = None,
+              graph_type: str | None = None) -> tuple[QueryOutcome, str | None]:
+    """Check and run one query for the current app; returns the outcome and the query form."""
+    store = current_store()
+    if len(text) > int(_cfg("SPARQL_MAX_QUERY_CHARS")):
+        raise ProtocolError(413, f"the query is {len(text):,} characters long; the limit is "
+                                 f"{int(_cfg('SPARQL_MAX_QUERY_CHARS')):,}")
+    if not text.strip():
+        raise ProtocolError(400, "the query is empty")
+    info = inspect(text, {p: str(ns) for p, ns in PREFIXES.items()})
+    if info.is_update:
+        raise ProtocolError(400, "this endpoint is read-only: send SPARQL Update to /sparql/update with a bearer token")
+    if info.refused:
+        raise ProtocolError(400, info.refused[0])
+    if results_type is None:
+        results_type, graph_type, _ = negotiate(info.form)
+    dg, ng = choose_dataset(store, default, named, info.from_graphs, info.from_named)
+    job = QueryJob(text=text, default_graph=dg, named_graphs=ng, results_type=results_type,
+                   graph_type=graph_type or "text/turtle",
+                   prefixes=tuple((p, str(ns)) for p, ns in PREFIXES.items()),
+                   timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
+    pool = query_pool(store)
+    if pool is not None:
+        out = pool.run(job, store.revision)
+    else:  # in-memory (stopped between solutions) or a remote server (its own time limit applies)
+        backend = store.backend
+        out = run_in_thread(backend.ox if hasattr(backend, "ox") else BackendQueries(backend), job)
+    return out, info.form
+
+
+def _respond(out: QueryOutcome) -> Response:
+    if out.status != 200:
+        return _text(out.status, out.error)
+    resp = Response(out.body, status=200, content_type=out.media_type)
+    resp.headers["Vary"] = "Accept"
+    resp.headers["X-Query-Seconds"] = f"{out.seconds:.4f}"
+    return resp
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    """The SPARQL 1.1 query endpoint; with no query, the service description or the query page."""
+    text, default, named = read_query_request()
+    if text is None:
+        return service_description_response()
+    info = inspect(text[: int(_cfg("SPARQL_MAX_QUERY_CHARS")) + 1])
+    results_type, graph_type, html = negotiate(info.form)
+    if html:
+        return query_page(text)
+    out, _ = run_query(text, default, named, results_type, graph_type)
+    return _respond(out)
+
+
+# ----------------------------------------------------------------------------- service description
+
+def service_description(endpoint_url: str, store: Store) -> rdflib.Graph:
+    """A SPARQL 1.1 Service Description of this endpoint and its dataset."""
+    SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    FMT = rdflib.Namespace("http://www.w3.org/ns/formats/")
+    g = rdflib.Graph()
+    g.bind("sd", SD)
+    g.bind("formats", FMT)
+    s = rdflib.URIRef(endpoint_url)
+    g.add((s, rdflib.RDF.type, SD.Service))
+    g.add((s, SD.endpoint, s))
+    g.add((s, SD.supportedLanguage, SD.SPARQL11Query))
+    for f in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+              "Turtle", "N-Triples", "RDF_XML", "JSON-LD"):
+        g.add((s, SD.resultFormat, FMT[f]))
+    g.add((s, rdflib.RDFS.comment, rdflib.Literal(
+        "govgraph read-only SPARQL 1.1 endpoint. The default graph is the union of the loaded sources; "
+        "each source is also a named graph. SERVICE and updates are refused; queries have a time limit.")))
+    ds = rdflib.BNode("dataset")
+    g.add((s, SD.defaultDataset, ds))
+    g.add((ds, rdflib.RDF.type, SD.Dataset))
+    dg = rdflib.BNode("defaultGraph")
+    g.add((ds, SD.defaultGraph, dg))
+    g.add((dg, rdflib.RDF.type, SD.Graph))
+    total = 0
+    for src in store.sources():
+        ng = rdflib.BNode()
+        g.add((ds, SD.namedGraph, ng))
+        g.add((ng, rdflib.RDF.type, SD.NamedGraph))
+        g.add((ng, SD.name, rdflib.URIRef(src.graph)))
+        g.add((ng, rdflib.RDFS.label, rdflib.Literal(src.name)))
+        total += src.triples
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    g.add((dg, VOID.triples, rdflib.Literal(total)))
+    return g
+
+
+def service_description_response() -> Response:
+    accept = request.accept_mimetypes
+    best = accept.best_match(list(SD_FORMATS) + ["text/html"]) if request.headers.get("Accept") else "text/turtle"
+    if best == "text/html":
+        return query_page("")
+    if best is None:
+        raise ProtocolError(406, f"the service description is available as {', '.join(SD_FORMATS)}")
+    g = service_description(url_for("sparql.endpoint", _external=True), current_store())
+    return Response(g.serialize(format=SD_FORMATS[best]), content_type=f"{best}; charset=utf-8")
+
+
+# ----------------------------------------------------------------------------- HTML page
+
+def query_page(text: str) -> Response:
+    """The query page: a form, adaptable examples and, when a query was given, its results as a table."""
+    result = None
+    error = None
+    status = 200
+    if text.strip():
+        try:
+            out, form = run_query(text, request.values.getlist("default-graph-uri"),
+                                  request.values.getlist("named-graph-uri"),
+                                  "application/sparql-results+json", "text/turtle")
+        except ProtocolError as e:
+            out, form = QueryOutcome(e.status, error=e.message), None
+        if out.status != 200:
+            error, status = out.error, out.status
+        elif out.kind == "graph":
+            result = {"graph": out.body.decode("utf-8")}
+        else:
+            data = json.loads(out.body)
+            if "boolean" in data:
+                result = {"boolean": data["boolean"]}
+            else:
+                cols = data["head"]["vars"]
+                rows = [[b.get(c) for c in cols] for b in data["results"]["bindings"]]
+                result = {"vars": cols, "rows": rows}
+    prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+    html = render_template("sparql.html", query=text, default_query=DEFAULT_QUERY, result=result, error=error,
+                           prefixes=prefixes, timeout=_cfg("SPARQL_TIMEOUT"))
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
+
+
+def shutdown(app) -> None:
+    """Stop the app's query workers (for tests and server shutdown)."""
+    pool = app.extensions.pop("govgraph.query_pool", None)
+    if pool is not None:
+        pool.close()
