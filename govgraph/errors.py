@@ -35,6 +35,14 @@ class StoreError(GovGraphError):
     """The store cannot be opened or reached (bad URL, locked directory, server down)."""
 
 
+class StoreUnavailable(StoreError):
+    """A remote store that is not answering (the web app answers 503; retry later)."""
+
+    def __init__(self, message: str, reason: str = ""):
+        self.reason = reason or message
+        super().__init__(message)
+
+
 class ValidationFailed(GovGraphError):
     """An import rejected because the data breaks shapes with sh:Violation severity."""
 

@@ -61,7 +61,7 @@ def _quads_by_graph(store: Store, subject: str | None) -> dict[str, set[tuple]]:
     """Every quad (optionally only about ``subject``) grouped by graph, as pyoxigraph terms."""
     out: dict[str, set[tuple]] = {}
     s = ox.NamedNode(subject) if subject else None
-    for q in store.oxigraph.quads_for_pattern(s, None, None, None):
+    for q in store.quads(s, None, None, None):
         g = q.graph_name
         if isinstance(g, ox.NamedNode):
             out.setdefault(g.value, set()).add((q.subject, q.predicate, q.object))
@@ -130,7 +130,7 @@ def store_asof(store: Store, when: str | dt.datetime) -> Store:
             continue
         with past.begin(name, who="as-of view", loaded_from=f"{store.url} as of {moment.isoformat()}") as txn:
             g = txn.graph
-            past.oxigraph.extend(ox.Quad(s, p, o, g) for s, p, o in triples)
+            past.add_quads(ox.Quad(s, p, o, g) for s, p, o in triples)
             txn.commit(note=f"as of {moment.isoformat()}")
     return past
 

@@ -4,6 +4,8 @@ Backends are chosen by a URL-like setting (see ``open_store``):
 
 * ``oxigraph:PATH`` -- embedded, persistent Oxigraph (RocksDB) on disk; the default.
 * ``memory:``       -- in-memory Oxigraph, for tests and one-off runs.
+* ``sparql+http://HOST:PORT/query?update=/update&store=/store`` -- any SPARQL 1.1
+  server (see ``govgraph.backends.remote``).
 
 Every import is loaded into a graph that readers cannot see yet; it becomes visible
 only when its entry is written to the registry graph in one atomic update. Readers
@@ -26,6 +28,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import Node
 
+from govgraph.backends import Backend
+from govgraph.backends.embedded import EmbeddedBackend
 from govgraph.errors import BadInput, StoreError, UnknownSource
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
 
@@ -179,9 +183,10 @@ class ChangeRecord:
 class Store:
     """A govgraph store over an Oxigraph dataset (embedded on disk or in memory)."""
 
-    def __init__(self, url: str, oxstore: ox.Store):
+    def __init__(self, url: str, backend: Backend):
         self.url = url
-        self._ox = oxstore
+        self._b = backend
+        self._cached_at: int | None = None
         self._write_lock = threading.RLock()
         self._graphs: list[ox.NamedNode] | None = None
         self._revision: int | None = None
@@ -193,34 +198,23 @@ class Store:
         """Open the store named by ``url`` (``oxigraph:PATH`` or ``memory:``)."""
         url = url or default_store_url()
         if url == "memory:" or url == "memory":
-            return cls(url, ox.Store())
+            return cls(url, EmbeddedBackend(url, None))
         if url.startswith("oxigraph:"):
-            path = Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-                return cls(url, ox.Store(str(path)))
-            except OSError as e:
-                msg = str(e)
-                if "lock" in msg.lower():
-                    msg = "it is in use by another govgraph process (stop `govgraph serve` first)"
-                raise StoreError(f"cannot open store {url}: {msg}") from None
-        if url.startswith("sparql+http"):
-            raise StoreError(f"remote SPARQL stores are not supported yet: {url}")
-        raise StoreError(f"unknown store URL {url!r}: use oxigraph:PATH or memory:")
+            return cls(url, EmbeddedBackend(url, Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()))
+        if url.startswith(("sparql+http://", "sparql+https://")):
+            from govgraph.backends.remote import RemoteBackend
+            return cls(url, RemoteBackend(url))
+        raise StoreError(f"unknown store URL {url!r}: use oxigraph:PATH, memory: or sparql+http://HOST/query")
 
     def clear(self) -> None:
         """Empty the store completely: sources, history and validation reports."""
         with self._write_lock:
-            self._ox.clear()
+            self._b.clear()
             self._changed()
 
     def close(self) -> None:
         """Flush to disk and release the store."""
-        try:
-            self._ox.flush()
-        except Exception:  # memory stores cannot flush
-            pass
-        self._ox = None  # type: ignore[assignment]
+        self._b.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -229,46 +223,72 @@ class Store:
         self.close()
 
     @property
-    def oxigraph(self) -> ox.Store:
-        """The underlying pyoxigraph store (for bulk paths that need it)."""
-        return self._ox
+    def backend(self) -> Backend:
+        """The backend holding the quads (embedded Oxigraph or a SPARQL server)."""
+        return self._b
+
+    @property
+    def remote(self) -> bool:
+        """Whether the quads live on a SPARQL server shared with other processes."""
+        return not self._b.exclusive
+
+    def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
+        """Raw quads (pyoxigraph terms) in any graph, internal ones included (g None: all named graphs)."""
+        return self._b.quads(s, p, o, g)
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """Every named graph held, internal ones included."""
+        return self._b.named_graphs()
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Insert raw quads (for building derived stores such as as-of views)."""
+        self._b.extend(quads)
 
     # -- registry ----------------------------------------------------------------
     def _sweep_staging(self) -> None:
         """Drop graphs left by an import that never committed (crash, kill -9)."""
         live = {g.value for g in self._registered_graphs()}
-        for g in list(self._ox.named_graphs()):
-            if not isinstance(g, ox.NamedNode):
-                continue
+        if self.remote:
+            return  # other workers may be mid-import on a shared server: never sweep their graphs
+        for g in self._b.named_graphs():
             v = g.value
             if v.startswith(STAGING_PREFIX) or (v.startswith(SOURCE_PREFIX) and v not in live):
-                self._ox.remove_graph(g)
+                self._b.drop_graph(g)
             elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
-                self._ox.remove_graph(g)  # written by a change that never committed
+                self._b.drop_graph(g)  # written by a change that never committed
 
     def _registered_graphs(self) -> list[ox.NamedNode]:
-        return [q.subject for q in self._ox.quads_for_pattern(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
+        return [q.subject for q in self._b.quads(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
                 if isinstance(q.subject, ox.NamedNode)]
 
     def graphs(self) -> list[ox.NamedNode]:
         """The live source graphs: the default graph of every read."""
-        if self._graphs is None:
+        rev = self.revision
+        if self._graphs is None or self._cached_at != rev:
             self._graphs = sorted(self._registered_graphs(), key=lambda g: g.value)
+            self._cached_at = rev
         return list(self._graphs)
 
     @property
     def revision(self) -> int:
-        """A counter increased by every committed change (for caches)."""
-        if self._revision is None:
-            vals = list(self._ox.quads_for_pattern(STORE_NODE, ox.NamedNode(str(GOV.revision)), None, META_GRAPH))
-            self._revision = int(vals[0].object.value) if vals else 0
+        """A counter increased by every committed change (for caches).
+
+        Cached in this process for the embedded store (only this process writes it);
+        read from the server each time for a shared remote store.
+        """
+        if self._revision is None or self.remote:
+            vals = list(self._b.quads(STORE_NODE, ox.NamedNode(str(GOV.revision)), None, META_GRAPH))
+            rev = int(vals[0].object.value) if vals else 0
+            if self.remote:
+                return rev
+            self._revision = rev
         return self._revision
 
     def sources(self) -> list[SourceInfo]:
         """Every loaded source with its triple count and load time."""
         out = []
         for g in self.graphs():
-            meta = {q.predicate.value: q.object for q in self._ox.quads_for_pattern(g, None, None, META_GRAPH)}
+            meta = {q.predicate.value: q.object for q in self._b.quads(g, None, None, META_GRAPH)}
             at = meta.get(str(GOV["loadedAt"])) or meta.get(_DCT + "modified")
             out.append(SourceInfo(
                 name=meta[str(GOV.sourceName)].value if str(GOV.sourceName) in meta else g.value,
@@ -296,7 +316,7 @@ class Store:
 
     # -- reading -----------------------------------------------------------------
     def query(self, sparql: str, *, graphs: Iterable[ox.NamedNode] | None = None,
-              prefixes: bool = True, **kwargs: Any) -> Any:
+              prefixes: bool = True) -> Any:
         """Run SPARQL natively in Oxigraph over the live sources (or ``graphs``).
 
         The default graph is the union of the chosen source graphs; GRAPH clauses see
@@ -305,7 +325,7 @@ class Store:
         g = list(graphs) if graphs is not None else self.graphs()
         text = (sparql_prologue() + sparql) if prefixes else sparql
         try:
-            return self._ox.query(text, default_graph=g, named_graphs=g, **kwargs)
+            return self._b.query(text, g, g)
         except SyntaxError as e:
             raise BadInput(f"SPARQL syntax error: {e}") from None
 
@@ -334,9 +354,8 @@ class Store:
         """Triples matching a pattern across the live sources (duplicates across sources removed)."""
         seen: set = set()
         for g in (list(graphs) if graphs is not None else self.graphs()):
-            for q in self._ox.quads_for_pattern(to_ox(s) if s is not None else None,
-                                                to_ox(p) if p is not None else None,
-                                                to_ox(o) if o is not None else None, g):
+            for q in self._b.quads(to_ox(s) if s is not None else None, to_ox(p) if p is not None else None,
+                                   to_ox(o) if o is not None else None, g):
                 key = (q.subject, q.predicate, q.object)
                 if key not in seen:
                     seen.add(key)
@@ -360,11 +379,11 @@ class Store:
             raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         graphs = [ox.NamedNode(self.source(source).graph)] if source else self.graphs()
         if fmt in QUAD_FORMATS:
-            quads = [q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]
+            quads = [q for g in graphs for q in self._b.quads(None, None, None, g)]
         else:
             seen = {}
             for g in graphs:
-                for q in self._ox.quads_for_pattern(None, None, None, g):
+                for q in self._b.quads(None, None, None, g):
                     seen.setdefault((q.subject, q.predicate, q.object), None)
             quads = [ox.Triple(*k) for k in seen]
         prefixes = {p: str(ns) for p, ns in __import__("govgraph.ontology.ns", fromlist=["PREFIXES"]).PREFIXES.items()}
@@ -392,7 +411,7 @@ class Store:
         with self._write_lock:
             rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "")
             g = ox.NamedNode(info.graph)
-            self._ox.update(
+            self._b.update(
                 f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
                 + self._revision_update(rec)
                 + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
@@ -435,12 +454,12 @@ class Store:
 
     def history(self, source: str | None = None) -> list[ChangeRecord]:
         """Change records from the audit graph, oldest first (optionally for one source)."""
-        rows = self._ox.query(
+        rows = self._b.query(
             sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note WHERE {
               ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
                  prov:wasAssociatedWith ?who ; prov:endedAtTime ?at ; gov:triplesAdded ?add ;
                  gov:triplesRemoved ?rem ; gov:forced ?forced . OPTIONAL { ?c dcterms:description ?note }
-            } ORDER BY ?rev""", default_graph=AUDIT_GRAPH)
+            } ORDER BY ?rev""", [AUDIT_GRAPH], None)
         out = []
         for r in rows:
             rec = ChangeRecord(iri=r["c"].value, revision=int(r["rev"].value), source=r["src"].value,
@@ -469,8 +488,7 @@ class Transaction:
         self.done = False
         store._write_lock.acquire()
         if not replacing:
-            store._ox.remove_graph(self.target) if store._ox.contains_named_graph(self.target) else None
-        store._ox.add_graph(self.graph)
+            store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
 
     # -- adding data -------------------------------------------------------------
     def load(self, path: str | Path | None = None, *, data: bytes | None = None, stream: Any = None,
@@ -479,18 +497,9 @@ class Transaction:
         if fmt not in FORMATS:
             raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", file=label)
         label = label or (str(path) if path else "<input>")
-        kw: dict[str, Any] = {"format": FORMATS[fmt]}
-        if base_iri:
-            kw["base_iri"] = base_iri
         src = {"path": str(path)} if path is not None else {"input": stream if stream is not None else data}
         try:
-            if fmt in QUAD_FORMATS:
-                g = self.graph
-                self.store._ox.bulk_extend(
-                    ox.Quad(q.subject, q.predicate, q.object, g)
-                    for q in ox.parse(**src, **kw, rename_blank_nodes=True))
-            else:
-                self.store._ox.bulk_load(**src, **kw, to_graph=self.graph)
+            self.store._b.load(self.graph, src, FORMATS[fmt], quads=fmt in QUAD_FORMATS, base_iri=base_iri)
         except SyntaxError as e:
             raise _syntax_error(e, label) from None
         except (OSError, ValueError) as e:
@@ -500,13 +509,12 @@ class Transaction:
     def add(self, triples: Iterable[tuple[Node, Node, Node]]) -> int:
         """Add rdflib triples to this transaction; returns triples now held."""
         g = self.graph
-        self.store._ox.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)
+        self.store._b.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)
         return self.count()
 
     def count(self) -> int:
         """Triples held by this transaction so far."""
-        res = self.store._ox.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{self.graph.value}> {{ ?s ?p ?o }} }}")
-        return int(next(iter(res))["n"].value)
+        return _count(self.store, f"GRAPH <{self.graph.value}> {{ ?s ?p ?o }}")
 
     def view(self) -> list[ox.NamedNode]:
         """The source graphs the store would have after commit (for validating before it)."""
@@ -542,7 +550,7 @@ class Transaction:
             ops.append(f"MOVE <{new}> TO <{g}>")
         ops += [meta, st._revision_update(rec)]
         try:
-            st._ox.update(";\n".join(ops))
+            st._b.update(";\n".join(ops))
         finally:
             self.done = True
             st._changed()
@@ -554,7 +562,7 @@ class Transaction:
         if self.done:
             return
         try:
-            self.store._ox.remove_graph(self.graph)
+            self.store._b.drop_graph(self.graph)
         finally:
             self.done = True
             self.store._write_lock.release()
@@ -568,7 +576,7 @@ class Transaction:
 
 
 def _count(store: Store, pattern: str) -> int:
-    res = store._ox.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+    res = store._b.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}", None, None)
     return int(next(iter(res))["n"].value)
 
 

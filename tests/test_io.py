@@ -21,14 +21,14 @@ budget,Budget,=HYPERLINK("http://evil"),John Doe,Finance,SAP,N,N,,7 years,,OFFIC
 
 
 def quads(store):
-    return sorted(str(q) for q in store.oxigraph)
+    return sorted(str(q) for q in store.quads())
 
 
 @pytest.mark.parametrize("name", ["small.ttl", "small.jsonld", "small.rdf", "small.nt", "small.nq", "small.trig"])
-def test_every_rdf_format_loads_the_same_triples(memory_store, name):
-    (r,) = load_files(memory_store, [FIX / name])
+def test_every_rdf_format_loads_the_same_triples(any_store, name):
+    (r,) = load_files(any_store, [FIX / name])
     assert r.triples == 16 and r.source == name
-    rows = memory_store.select("SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t")
+    rows = any_store.select("SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t")
     assert [str(x["t"]) for x in rows] == ["Pupil roll", "School census"]
 
 
@@ -42,10 +42,10 @@ def test_format_override(memory_store, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "jsonld", "rdfxml", "ntriples", "nquads", "trig"])
-def test_export_round_trips_in_every_format(memory_store, tmp_path, fmt):
-    load_files(memory_store, [FIX / "small.ttl"])
+def test_export_round_trips_in_every_format(any_store, tmp_path, fmt):
+    load_files(any_store, [FIX / "small.ttl"])
     out = tmp_path / f"out.{fmt}"
-    n = export_to(memory_store, out, fmt)
+    n = export_to(any_store, out, fmt)
     assert n == 16
     from govgraph.store import open_store
     other = open_store("memory:")
@@ -66,12 +66,12 @@ def test_export_one_source(memory_store, tmp_path):
     ("zero.ttl", r"zero\.ttl: no triples found"),
     ("missing.ttl", r"missing\.ttl: no such file"),
 ])
-def test_bad_files_are_rejected_and_the_store_is_unchanged(disk_store, name, pattern):
-    load_files(disk_store, [FIX / "small.ttl"])
-    before = quads(disk_store)
+def test_bad_files_are_rejected_and_the_store_is_unchanged(any_store, name, pattern):
+    load_files(any_store, [FIX / "small.ttl"])
+    before = quads(any_store)
     with pytest.raises(BadInput, match=pattern):
-        load_files(disk_store, [FIX / name], source="small.ttl", replace=True)
-    assert quads(disk_store) == before
+        load_files(any_store, [FIX / name], source="small.ttl", replace=True)
+    assert quads(any_store) == before
 
 
 def test_empty_file(memory_store, tmp_path):
@@ -81,10 +81,10 @@ def test_empty_file(memory_store, tmp_path):
         load_files(memory_store, [f])
 
 
-def test_one_bad_file_in_a_source_rejects_the_whole_source(memory_store):
+def test_one_bad_file_in_a_source_rejects_the_whole_source(any_store):
     with pytest.raises(BadInput):
-        load_files(memory_store, [FIX / "small.ttl", FIX / "bad.ttl"], source="both")
-    assert memory_store.sources() == [] and len(list(memory_store.oxigraph)) == 0
+        load_files(any_store, [FIX / "small.ttl", FIX / "bad.ttl"], source="both")
+    assert any_store.sources() == [] and len(list(any_store.quads())) == 0
 
 
 def test_remote_jsonld_context_is_never_fetched(memory_store, tmp_path):
@@ -102,19 +102,19 @@ def write(tmp_path, text, name="iar.csv"):
     return f
 
 
-def test_iar_import_maps_onto_the_ontology(memory_store, tmp_path):
-    (r,) = load_files(memory_store, [write(tmp_path, IAR)])
+def test_iar_import_maps_onto_the_ontology(any_store, tmp_path):
+    (r,) = load_files(any_store, [write(tmp_path, IAR)])
     assert r.triples > 30
     a = "https://data.county.example.gov.uk/id/dataset/care-records"
-    rows = memory_store.select("""SELECT ?owner ?sys ?cls WHERE {
+    rows = any_store.select("""SELECT ?owner ?sys ?cls WHERE {
         ?a a gov:InformationAsset ; gov:owner/foaf:name ?owner ; gov:heldIn/rdfs:label ?sys ; gov:classification ?cls }""",
                                bindings={"a": __import__("rdflib").URIRef(a)})
     assert [(str(x["owner"]), str(x["sys"]), str(x["cls"])) for x in rows] == [
         ("Sam Patel", "Mosaic", "https://w3id.org/govgraph#OfficialSensitive")]
-    bases = {str(x["b"]) for x in memory_store.select(f"SELECT ?b WHERE {{ <{a}> dpv:hasLegalBasis ?b }}")}
+    bases = {str(x["b"]) for x in any_store.select(f"SELECT ?b WHERE {{ <{a}> dpv:hasLegalBasis ?b }}")}
     assert bases == {str(EU_GDPR["A6-1-e"]), str(EU_GDPR["A9-2-h"])}
-    assert memory_store.ask(f"ASK {{ <{a}> dpv:hasPersonalData dpv:SpecialCategoryPersonalData }}")
-    partners = {str(x["l"]) for x in memory_store.select(f"SELECT ?l WHERE {{ <{a}> gov:sharedWith/rdfs:label ?l }}")}
+    assert any_store.ask(f"ASK {{ <{a}> dpv:hasPersonalData dpv:SpecialCategoryPersonalData }}")
+    partners = {str(x["l"]) for x in any_store.select(f"SELECT ?l WHERE {{ <{a}> gov:sharedWith/rdfs:label ?l }}")}
     assert partners == {"NHS ICB", "County Police"}
 
 
@@ -129,10 +129,10 @@ def test_iar_reuses_people_and_systems_already_in_the_store(memory_store, tmp_pa
         <https://data.county.example.gov.uk/id/system/capita-one> a gov:System } }""")
 
 
-def test_iar_round_trip(memory_store, tmp_path):
-    load_files(memory_store, [write(tmp_path, IAR)])
+def test_iar_round_trip(any_store, tmp_path):
+    load_files(any_store, [write(tmp_path, IAR)])
     out = io.StringIO()
-    assert write_iar(memory_store, out) == 3
+    assert write_iar(any_store, out) == 3
     lines = out.getvalue().splitlines()
     assert lines[0] == ",".join(HEADER)
     assert "'=HYPERLINK" in out.getvalue()  # formula neutralised in the export
@@ -158,7 +158,7 @@ def test_iar_round_trip(memory_store, tmp_path):
 def test_bad_iar_names_row_and_column_and_loads_nothing(memory_store, tmp_path, text, pattern):
     with pytest.raises(BadInput, match=pattern):
         load_files(memory_store, [write(tmp_path, text)])
-    assert len(list(memory_store.oxigraph)) == 0
+    assert len(list(memory_store.quads())) == 0
 
 
 def test_iar_header_matching_is_case_and_space_insensitive(memory_store, tmp_path):

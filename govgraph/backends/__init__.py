@@ -1,0 +1,50 @@
+"""Storage backends behind ``govgraph.store.Store``: the embedded Oxigraph and any SPARQL 1.1 server.
+
+A backend moves quads and runs SPARQL; the ``Store`` above it adds sources, atomic
+commits, the registry and the audit trail, identically for every backend. Terms are
+pyoxigraph terms throughout, and query results are pyoxigraph result objects.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Protocol
+
+import pyoxigraph as ox
+
+
+class Backend(Protocol):
+    """What the Store needs from a place that holds quads."""
+
+    url: str
+    #: whether revision and registry can be cached in this process (only one writer)
+    exclusive: bool
+
+    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None) -> Any:
+        """Run a SPARQL query; ``default``/``named`` choose the dataset (None: the store's own)."""
+
+    def update(self, text: str) -> None:
+        """Run a SPARQL Update request as one atomic transaction."""
+
+    def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
+             base_iri: str | None) -> None:
+        """Parse ``source`` (path=/input=) into ``graph`` (quads formats flattened into it)."""
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Insert quads."""
+
+    def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
+        """Quads matching a pattern (g None: every named graph)."""
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """Every named graph the backend holds."""
+
+    def drop_graph(self, g: ox.NamedNode) -> None:
+        """Remove a named graph and its quads (no error if absent)."""
+
+    def clear(self) -> None:
+        """Remove everything."""
+
+    def close(self) -> None:
+        """Flush and release."""
+
+
+__all__ = ["Backend"]

@@ -1,0 +1,75 @@
+"""The embedded backend: pyoxigraph's Store on disk (RocksDB) or in memory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pyoxigraph as ox
+
+from govgraph.errors import StoreError
+
+
+class EmbeddedBackend:
+    """Oxigraph in this process: SPARQL runs natively, loads use the bulk loader."""
+
+    exclusive = True
+
+    def __init__(self, url: str, path: Path | None):
+        self.url = url
+        self.path = path
+        if path is None:
+            self.ox = ox.Store()
+            return
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            self.ox = ox.Store(str(path))
+        except OSError as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                msg = "it is in use by another govgraph process (stop `govgraph serve` first)"
+            raise StoreError(f"cannot open store {url}: {msg}") from None
+
+    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None) -> Any:
+        kw: dict[str, Any] = {}
+        if default is not None:
+            kw["default_graph"] = default
+        if named is not None:
+            kw["named_graphs"] = named
+        return self.ox.query(text, **kw)
+
+    def update(self, text: str) -> None:
+        self.ox.update(text)
+
+    def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
+             base_iri: str | None) -> None:
+        kw: dict[str, Any] = {"format": fmt}
+        if base_iri:
+            kw["base_iri"] = base_iri
+        if quads:
+            self.ox.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, graph)
+                                for q in ox.parse(**source, **kw, rename_blank_nodes=True))
+        else:
+            self.ox.bulk_load(**source, **kw, to_graph=graph)
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        self.ox.extend(quads)
+
+    def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
+        for q in self.ox.quads_for_pattern(s, p, o, g):
+            if g is not None or isinstance(q.graph_name, ox.NamedNode):
+                yield q
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        return [g for g in self.ox.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def drop_graph(self, g: ox.NamedNode) -> None:
+        if self.ox.contains_named_graph(g):
+            self.ox.remove_graph(g)
+
+    def clear(self) -> None:
+        self.ox.clear()
+
+    def close(self) -> None:
+        if self.path is not None:
+            self.ox.flush()
+        self.ox = None  # type: ignore[assignment]
