@@ -1,13 +1,41 @@
-"""``create_app``: the Flask application factory. Pages call catalog/lineage/shapes; no domain logic here."""
+"""``create_app``: the Flask application factory.
+
+Pages are blueprints, one module per page family; they call catalog / lineage /
+shapes functions and hold no domain logic. Templates autoescape every value.
+"""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, render_template, request
 
 from govgraph import __version__, catalog
-from govgraph.errors import UnknownAsset
+from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAsset
 from govgraph.store import Store, open_store
+from govgraph.webapp import filters
+from govgraph.webapp.assets import bp as assets_bp
+from govgraph.webapp.dashboard import bp as dashboard_bp
+from govgraph.webapp.graphs import bp as graphs_bp
+from govgraph.webapp.integrations import bp as integrations_bp
+from govgraph.webapp.registers import bp as registers_bp
+from govgraph.webapp.search import bp as search_bp
+from govgraph.webapp.sparql import bp as sparql_bp
+from govgraph.webapp.validation import bp as validation_bp
+
+log = logging.getLogger(__name__)
+
+#: The main navigation: (endpoint, text).
+NAV_ITEMS = [
+    ("dashboard.home", "Dashboard"),
+    ("search.search", "Search"),
+    ("integrations.integrations", "Integrations"),
+    ("validation.validation", "Validation"),
+    ("registers.agreements", "Agreements"),
+    ("registers.standards", "Standards"),
+    ("registers.glossary", "Glossary"),
+    ("sparql.endpoint", "SPARQL"),
+]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -16,22 +44,60 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     store: Store = app.config.get("STORE") or open_store(app.config.get("STORE_URL"))
     app.extensions["govgraph.store"] = store
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    filters.register(app)
+
+    for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp):
+        app.register_blueprint(bp)
 
     @app.context_processor
     def _globals() -> dict:
-        return {"version": __version__}
+        return {"version": __version__, "nav_items": NAV_ITEMS, "store_revision": store.revision}
 
-    @app.get("/")
-    def home():
-        return render_template("home.html", counts=catalog.counts_by_kind(store), sources=store.sources())
+    @app.errorhandler(UnknownAsset)
+    def _unknown(e: UnknownAsset):
+        return not_found(e.iri, e.suggestions)
 
-    @app.get("/asset")
-    def asset():
-        iri = request.args.get("iri", "")
-        try:
-            a = catalog.get_asset(store, iri)
-        except UnknownAsset as e:
-            return render_template("not_found.html", iri=iri, suggestions=catalog.labels(store, e.suggestions)), 404
-        return render_template("asset.html", asset=a, turtle=catalog.turtle(store, a.iri))
+    @app.errorhandler(404)
+    def _404(e):
+        return not_found(request.args.get("iri") or request.path, [])
+
+    @app.errorhandler(BadInput)
+    def _bad(e: BadInput):
+        return render_template("error.html", title="That request could not be understood", message=str(e)), 400
+
+    @app.errorhandler(StoreUnavailable)
+    def _unavailable(e: StoreUnavailable):
+        return render_template("error.html", title="The data store is not answering",
+                               message=f"{e} Try again in a moment."), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(GovGraphError)
+    def _gg(e: GovGraphError):
+        return render_template("error.html", title="Something went wrong", message=str(e)), 400
+
+    @app.errorhandler(500)
+    def _500(e):
+        log.exception("server error on %s", request.path)
+        return render_template("error.html", title="Sorry, there is a problem with the service",
+                               message="The error has been logged. Try again, or search the directory."), 500
+
+    def not_found(iri: str, suggestions: list[str]):
+        """The 404 page: what was asked for, close matches, and a search box."""
+        if not suggestions and iri:
+            try:
+                suggestions = catalog.suggest(store, iri)
+            except GovGraphError:
+                suggestions = []
+        refs = catalog.labels(store, suggestions) if suggestions else {}
+        return render_template("not_found.html", iri=iri, suggestions=[refs[s] for s in suggestions if s in refs],
+                               query=_search_words(iri)), 404
 
     return app
+
+
+def _search_words(iri: str) -> str:
+    """A search query from an IRI's last segment (for the 404 page's search box)."""
+    tail = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return tail.replace("-", " ").replace("_", " ")[:100]
