@@ -111,6 +111,12 @@ class Report:
         return {f.key() for f in self.findings}
 
     # -- output ------------------------------------------------------------------
+    def summary_line(self) -> str:
+        """One line: conforms or not, and the counts per severity."""
+        c = self.counts
+        return (f"validation ({self.check_date.isoformat()}): " + ("conforms" if self.conforms else "does not conform")
+                + f", {c['Violation']} violation(s), {c['Warning']} warning(s), {c['Info']} info")
+
     def to_dict(self) -> dict:
         return {
             "conforms": self.conforms,
@@ -144,7 +150,7 @@ class Report:
                     continue
                 lines.append(f"  {sev} ({len(items)})")
                 for f in items:
-                    where = f.focus + (f"  [{_short(f.path)}]" if f.path else "") + (f" = {f.value}" if f.value else "")
+                    where = f.focus + (f"  [{_short(f.path)}]" if f.path else "") + (f" = {f.value}" if f.value and f.value != f.focus else "")
                     lines.append(f"    - {where}")
                     lines.append(f"      {f.message}")
         if self.scorecard:
