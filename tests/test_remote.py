@@ -44,14 +44,20 @@ def test_outage_mid_session_then_recovery(tmp_path):
             txn.load(data=TTL, fmt="turtle")
             txn.commit()
         assert len(s.select("SELECT * WHERE { ?s ?p ?o }")) == 3
+        from govgraph.webapp import create_app
+        client = create_app({"STORE": s, "TESTING": True}).test_client()
+        assert client.get("/search?q=a").status_code == 200
         server.stop()
         with pytest.raises(StoreUnavailable, match="not answering"):
             s.select("SELECT * WHERE { ?s ?p ?o }")
+        r = client.get("/search?q=a")
+        assert r.status_code == 503 and b"not answering" in r.data and r.headers["Retry-After"] == "5"
         restarted = OxigraphServer(tmp_path / "srv")
         restarted.port = server.port
         restarted.start()
         try:
             assert len(s.select("SELECT * WHERE { ?s ?p ?o }")) == 3  # the same store object recovers
+            assert client.get("/search?q=a").status_code == 200
         finally:
             restarted.stop()
     finally:

@@ -54,7 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def _globals() -> dict:
-        return {"version": __version__, "nav_items": NAV_ITEMS, "store_revision": store.revision}
+        try:
+            revision = store.revision
+        except StoreUnavailable:  # still render the error page while the store is away
+            revision = None
+        return {"version": __version__, "nav_items": NAV_ITEMS, "store_revision": revision}
 
     @app.errorhandler(UnknownAsset)
     def _unknown(e: UnknownAsset):
