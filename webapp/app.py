@@ -51,6 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp):
         app.register_blueprint(bp)
+    from govgraph.webapp import api as _api  # JSON API, write API, SPARQL Update, DCAT, OpenLineage (issue 7)
+    _api.register(app)
 
     @app.context_processor
     def _globals() -> dict:

@@ -1,0 +1,419 @@
+"""OpenLineage RunEvents into the graph: validated against the spec's JSON Schemas, mapped to PROV.
+
+Each run is a ``prov:Activity`` (``<base>run/<runId>``) that ``prov:used`` its inputs and
+``prov:generated`` its outputs; a failed or aborted run keeps what it read but not what
+it would have written. Datasets are named by OpenLineage namespace + name and matched
+to catalogue datasets through ``gov:alias "namespace/name"``; unmatched ones get a stable
+IRI under ``<base>dataset/openlineage/`` and are ``prov:Entity`` until catalogued. For
+catalogue datasets the ``schema`` facet becomes ``gov:Field``s and ``columnLineage``
+becomes ``gov:derivedFromField`` (the shapes require a field to belong to a catalogue
+dataset, so columns of uncatalogued datasets are not recorded). Events of one job are kept in one
+source (``openlineage/<namespace>/<job>``), rewritten through the validated write path;
+the same event twice leaves the store unchanged.
+
+Schemas are read from the local copy of the spec (no ``$ref`` is fetched from the
+network): ``GOVGRAPH_OPENLINEAGE_SPEC`` or ``../shared/standards/openlineage/spec``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from govgraph.errors import BadInput, GovGraphError
+from govgraph.io.iar import DEFAULT_BASE
+from govgraph.io.write import WriteResult, source_triples, write_source
+from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
+from govgraph.store import Store
+
+SPEC_ENV = "GOVGRAPH_OPENLINEAGE_SPEC"
+TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
+#: Run states ranked: a later event of a lower rank never overrides a higher one.
+STATE_RANK = {"START": 1, "RUNNING": 2, "OTHER": 0, **TERMINAL}
+OL_DATASET_PREFIX = DEFAULT_BASE + "dataset/openlineage/"
+MAX_EVENT_BYTES = 5_000_000
+
+
+class InvalidEvent(BadInput):
+    """An event the OpenLineage JSON Schemas reject; carries each schema error's path and message."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("the event does not follow the OpenLineage schema: " + "; ".join(errors[:5]))
+
+
+def spec_dir() -> Path:
+    """Where the OpenLineage JSON Schemas are read from."""
+    env = os.environ.get(SPEC_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "standards" / "openlineage" / "spec"
+
+
+# ----------------------------------------------------------------------------- validation
+
+@dataclass
+class _Schemas:
+    event: Any
+    run_event: Any
+    facets: dict[str, dict[str, list[Any]]]   # location -> facet key -> validators (any may accept)
+
+
+@lru_cache(maxsize=4)
+def _schemas(path: str) -> _Schemas:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    root = Path(path)
+    core_file = root / "OpenLineage.json"
+    if not core_file.exists():
+        raise GovGraphError(f"the OpenLineage schemas are not at {root} (set {SPEC_ENV})")
+    core = json.loads(core_file.read_text("utf-8"))
+    resources = [(core["$id"], Resource.from_contents(core))]
+    facet_docs = []
+    for f in sorted((root / "facets").glob("*.json")):
+        doc = json.loads(f.read_text("utf-8"))
+        resources.append((doc["$id"], Resource.from_contents(doc)))
+        facet_docs.append(doc)
+    registry = Registry().with_resources(resources)  # no retrieve: unknown $refs fail, never fetched
+    event = Draft202012Validator(core, registry=registry)
+    facets: dict[str, dict[str, Any]] = {}
+    for doc in facet_docs:
+        for key, prop in doc.get("properties", {}).items():
+            ref = prop.get("$ref", "")
+            facet_def = doc.get("$defs", {}).get(ref.rsplit("/", 1)[-1], {})
+            location = _facet_location(facet_def)
+            schema = {"$schema": doc["$schema"], "$id": doc["$id"], "$defs": doc.get("$defs", {}),
+                      "type": "object", "properties": {key: prop}}
+            facets.setdefault(location, {}).setdefault(key, []).append(Draft202012Validator(schema, registry=registry))
+    run_event = Draft202012Validator({"$ref": core["$id"] + "#/$defs/RunEvent"}, registry=registry)
+    return _Schemas(event, run_event, facets)
+
+
+def _facet_location(facet_def: dict) -> str:
+    for part in facet_def.get("allOf", []):
+        ref = part.get("$ref", "")
+        for loc in ("InputDatasetFacet", "OutputDatasetFacet", "DatasetFacet", "RunFacet", "JobFacet"):
+            if ref.endswith("/" + loc):
+                return loc
+    return "DatasetFacet"
+
+
+def validate_event(event: Any) -> None:
+    """Raise InvalidEvent unless ``event`` follows the OpenLineage schema and its known facets' schemas."""
+    if not isinstance(event, dict):
+        raise InvalidEvent(["an event must be a JSON object"])
+    sc = _schemas(str(spec_dir()))
+    if not sc.event.is_valid(event):
+        # the spec is a oneOf (run, dataset, job events): report against the RunEvent branch, the one we take
+        errors = [_err(e) for e in sc.run_event.iter_errors(event)] or \
+                 [_err(e) for e in sc.event.iter_errors(event)]
+        raise InvalidEvent(list(dict.fromkeys(errors)))
+    errors: list[str] = []
+    checks: list[tuple[str, Any, str]] = []
+    checks.append(("RunFacet", (event.get("run") or {}).get("facets"), "run.facets"))
+    checks.append(("JobFacet", (event.get("job") or {}).get("facets"), "job.facets"))
+    for side in ("inputs", "outputs"):
+        for i, ds in enumerate(event.get(side) or []):
+            checks.append(("DatasetFacet", ds.get("facets"), f"{side}[{i}].facets"))
+            if side == "inputs":
+                checks.append(("InputDatasetFacet", ds.get("inputFacets"), f"inputs[{i}].inputFacets"))
+            else:
+                checks.append(("OutputDatasetFacet", ds.get("outputFacets"), f"outputs[{i}].outputFacets"))
+    for location, facets, where in checks:
+        if not isinstance(facets, dict):
+            continue
+        known = sc.facets.get(location, {})
+        for key in facets:
+            cands = known.get(key, []) + (sc.facets.get("DatasetFacet", {}).get(key, [])
+                                          if location.endswith("DatasetFacet") and location != "DatasetFacet" else [])
+            if cands and not any(v.is_valid({key: facets[key]}) for v in cands):
+                errors += [f"{where}.{_err(e)}" for e in cands[0].iter_errors({key: facets[key]})]
+    if errors:
+        raise InvalidEvent(errors)
+
+
+def _err(e) -> str:
+    path = ".".join(str(p) for p in e.absolute_path)
+    return f"{path or '(event)'}: {e.message[:300]}"
+
+
+def parse_event_time(text: str) -> dt.datetime:
+    """An OpenLineage eventTime as an aware datetime (BadInput if it is not ISO 8601)."""
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise BadInput(f"eventTime {text!r} is not an ISO 8601 date-time") from None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+# ----------------------------------------------------------------------------- mapping
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _lit(text: Any, datatype: str | None = None) -> ox.Literal:
+    return ox.Literal(str(text), datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(str(text))
+
+
+_XSD_DT = "http://www.w3.org/2001/XMLSchema#dateTime"
+_A = _n(str(RDF.type))
+
+
+def alias_of(namespace: str, name: str) -> str:
+    """The gov:alias text for an OpenLineage dataset: ``namespace/name``."""
+    return f"{namespace.rstrip('/')}/{name}"
+
+
+def minted_dataset_iri(namespace: str, name: str) -> str:
+    """The stable IRI of an OpenLineage dataset that no catalogue dataset claims."""
+    return OL_DATASET_PREFIX + quote(namespace, safe="") + "/" + quote(name, safe="")
+
+
+def run_iri(run_id: str) -> str:
+    return DEFAULT_BASE + "run/" + quote(run_id, safe="")
+
+
+def job_iri(namespace: str, name: str) -> str:
+    return DEFAULT_BASE + "job/" + quote(namespace, safe="") + "/" + quote(name, safe="")
+
+
+def field_iri(dataset: str, column: str) -> str:
+    """A field's IRI from its dataset's: ``.../dataset/<slug>`` -> ``.../field/<slug>.<column>``."""
+    base = dataset.replace("/dataset/", "/field/", 1) if "/dataset/" in dataset else dataset + "/field"
+    return base + "." + quote(column, safe="")
+
+
+def source_name(event: dict) -> str:
+    """The source holding a job's runs: ``openlineage/<namespace>/<job>``."""
+    job = event["job"]
+    return "openlineage/" + quote(job["namespace"], safe=":/.-_") + "/" + quote(job["name"], safe=":/.-_")
+
+
+def resolve_datasets(store: Store, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Map (namespace, name) pairs to dataset IRIs: catalogue datasets by gov:alias first, else minted."""
+    pairs = list(dict.fromkeys(pairs))
+    out: dict[tuple[str, str], str] = {}
+    if pairs:
+        values = " ".join(ox.Literal(alias_of(ns, n)).__str__() for ns, n in pairs)
+        rows = store.query(f"SELECT ?a ?d WHERE {{ VALUES ?a {{ {values} }} ?d <{GOV.alias}> ?a }}", prefixes=False)
+        found: dict[str, list[str]] = {}
+        for r in rows:
+            found.setdefault(r["a"].value, []).append(r["d"].value)
+        for ns, n in pairs:
+            cands = sorted(found.get(alias_of(ns, n), []), key=lambda d: (d.startswith(OL_DATASET_PREFIX), d))
+            out[(ns, n)] = cands[0] if cands else minted_dataset_iri(ns, n)
+    return out
+
+
+def event_triples(event: dict, datasets: dict[tuple[str, str], str]) -> Iterator[ox.Triple]:
+    """The facts one event states (deterministic: the same event gives the same triples)."""
+    job = event["job"]
+    run = _n(run_iri(event["run"]["runId"]))
+    j = _n(job_iri(job["namespace"], job["name"]))
+    yield ox.Triple(run, _A, _n(str(PROV.Activity)))
+    yield ox.Triple(run, _n(str(RDFS.label)), _lit(f"{job['name']} run {event['run']['runId']}"))
+    assoc = _n(run.value + "#association")
+    yield ox.Triple(run, _n(str(PROV.qualifiedAssociation)), assoc)
+    yield ox.Triple(assoc, _A, _n(str(PROV.Association)))
+    yield ox.Triple(assoc, _n(str(PROV.hadPlan)), j)
+    if event.get("producer"):
+        yield ox.Triple(assoc, _n(str(PROV.agent)), _n(event["producer"]))
+    yield ox.Triple(j, _A, _n(str(PROV.Plan)))
+    yield ox.Triple(j, _n(str(RDFS.label)), _lit(job["name"]))
+    yield ox.Triple(j, _n(str(GOV.alias)), _lit(alias_of(job["namespace"], job["name"])))
+    doc = ((job.get("facets") or {}).get("documentation") or {}).get("description")
+    if doc:
+        yield ox.Triple(j, _n(str(DCTERMS.description)), _lit(doc))
+    for side, prop in (("inputs", PROV.used), ("outputs", PROV.generated)):
+        for ds in event.get(side) or []:
+            d = datasets[(ds["namespace"], ds["name"])]
+            if side == "inputs" or event.get("eventType") not in ("FAIL", "ABORT"):
+                yield ox.Triple(run, _n(str(prop)), _n(d))
+            yield from _dataset_triples(d, ds, datasets)
+
+
+def _dataset_triples(d: str, ds: dict, datasets: dict[tuple[str, str], str]) -> Iterator[ox.Triple]:
+    node = _n(d)
+    if d.startswith(OL_DATASET_PREFIX):
+        # not (yet) in the catalogue: a prov:Entity, so catalogue rules (owner, system,
+        # classification) do not block a pipeline's report; catalogue datasets keep their own descriptions
+        yield ox.Triple(node, _A, _n(str(PROV.Entity)))
+        yield ox.Triple(node, _n(str(DCTERMS.title)), _lit(ds["name"]))
+        yield ox.Triple(node, _n(str(GOV.alias)), _lit(alias_of(ds["namespace"], ds["name"])))
+    facets = ds.get("facets") or {}
+    if d.startswith(OL_DATASET_PREFIX):
+        return  # fields belong to catalogue datasets only: alias the dataset to record its columns
+    for f in (facets.get("schema") or {}).get("fields") or []:
+        yield from _field_triples(d, f, "")
+    for col, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
+        out_f = _n(field_iri(d, col))
+        yield ox.Triple(out_f, _A, _n(str(GOV.Field)))
+        yield ox.Triple(out_f, _n(str(GOV.fieldOf)), node)
+        yield ox.Triple(out_f, _n(str(RDFS.label)), _lit(col))
+        desc = spec.get("transformationDescription")
+        for inp in spec.get("inputFields") or []:
+            src_ds = datasets.get((inp["namespace"], inp["name"])) or minted_dataset_iri(inp["namespace"], inp["name"])
+            if src_ds.startswith(OL_DATASET_PREFIX):
+                continue
+            in_f = _n(field_iri(src_ds, inp["field"]))
+            yield ox.Triple(in_f, _A, _n(str(GOV.Field)))
+            yield ox.Triple(in_f, _n(str(GOV.fieldOf)), _n(src_ds))
+            yield ox.Triple(in_f, _n(str(RDFS.label)), _lit(inp["field"]))
+            yield ox.Triple(out_f, _n(str(GOV.derivedFromField)), in_f)
+            for t in inp.get("transformations") or []:
+                text = t.get("description") or " ".join(x for x in (t.get("type"), t.get("subtype")) if x)
+                if text:
+                    yield ox.Triple(out_f, _n(str(GOV.transformation)), _lit(text))
+        if desc:
+            yield ox.Triple(out_f, _n(str(GOV.transformation)), _lit(desc))
+
+
+def _field_triples(d: str, f: dict, prefix: str) -> Iterator[ox.Triple]:
+    name = prefix + f["name"]
+    fi = _n(field_iri(d, name))
+    yield ox.Triple(fi, _A, _n(str(GOV.Field)))
+    yield ox.Triple(fi, _n(str(GOV.fieldOf)), _n(d))
+    yield ox.Triple(fi, _n(str(RDFS.label)), _lit(name))
+    if f.get("type"):
+        yield ox.Triple(fi, _n(str(GOV.dataType)), _lit(f["type"]))
+    if f.get("description"):
+        yield ox.Triple(fi, _n(str(DCTERMS.description)), _lit(f["description"]))
+    for sub in f.get("fields") or []:
+        yield from _field_triples(d, sub, name + ".")
+
+
+def _datasets_of(event: dict) -> list[tuple[str, str]]:
+    pairs = [(ds["namespace"], ds["name"]) for side in ("inputs", "outputs") for ds in event.get(side) or []]
+    for ds in event.get("outputs") or []:
+        for spec in (((ds.get("facets") or {}).get("columnLineage") or {}).get("fields") or {}).values():
+            pairs += [(i["namespace"], i["name"]) for i in spec.get("inputFields") or []]
+    return pairs
+
+
+# ----------------------------------------------------------------------------- run state
+
+_STATE = _n(str(GOV.runState))
+_STARTED = _n(str(PROV.startedAtTime))
+_ENDED = _n(str(PROV.endedAtTime))
+_GENERATED = _n(str(PROV.generated))
+
+
+def _merge_state(triples: set[ox.Triple], run: ox.NamedNode, event: dict, when: dt.datetime) -> None:
+    """Update the run's state and times in place: terminal states win, then the later event."""
+    etype = event.get("eventType") or "OTHER"
+    cur = [t for t in triples if t.subject == run and t.predicate == _STATE]
+    cur_state = cur[0].object.value if cur else None
+    cur_time = next((t.object.value for t in triples if t.subject == run and t.predicate == _ENDED), None) \
+        or next((t.object.value for t in triples if t.subject == run and t.predicate == _STARTED), None)
+    stamp = _lit(when.isoformat(), _XSD_DT)
+    if etype == "START":
+        if not any(t.subject == run and t.predicate == _STARTED for t in triples):
+            triples.add(ox.Triple(run, _STARTED, stamp))
+    if etype in TERMINAL:
+        triples.difference_update({t for t in triples if t.subject == run and t.predicate == _ENDED})
+        triples.add(ox.Triple(run, _ENDED, stamp))
+    new_rank, cur_rank = STATE_RANK.get(etype, 0), STATE_RANK.get(cur_state or "", -1)
+    later = cur_time is None or parse_event_time(cur_time) <= when
+    if etype != "OTHER" and (new_rank > cur_rank or (new_rank == cur_rank and later)):
+        triples.difference_update(cur)
+        triples.add(ox.Triple(run, _STATE, _lit(etype)))
+        if etype in ("FAIL", "ABORT"):
+            triples.difference_update({t for t in triples if t.subject == run and t.predicate == _GENERATED})
+
+
+# ----------------------------------------------------------------------------- ingest
+
+@dataclass
+class IngestResult:
+    """What ingesting one event did."""
+    run: str
+    source: str
+    event_type: str
+    write: WriteResult
+    datasets: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"run": self.run, "source": self.source, "eventType": self.event_type,
+                "datasets": self.datasets, **self.write.to_dict()}
+
+
+_locks: dict[tuple[int, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _source_lock(store: Store, name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault((id(store), name), threading.Lock())
+
+
+def ingest_event(store: Store, event: Any, *, who: str = "openlineage", validate: bool = True) -> IngestResult:
+    """Validate one OpenLineage event and merge it into its job's source (idempotent)."""
+    if validate:
+        validate_event(event)
+    if "run" not in event or "job" not in event:
+        raise BadInput("only RunEvents (with run and job) are accepted")
+    when = parse_event_time(event["eventTime"])
+    name = source_name(event)
+    datasets = resolve_datasets(store, _datasets_of(event))
+    run = _n(run_iri(event["run"]["runId"]))
+    with _source_lock(store, name):
+        current = source_triples(store, name)
+        new = set(current)
+        new.update(event_triples(event, datasets))
+        _merge_state(new, run, event, when)
+        res = write_source(store, name, new, who=who, loaded_from=f"OpenLineage {event.get('producer', '')}".strip(),
+                           current=current)
+    return IngestResult(run.value, name, event.get("eventType", ""), res,
+                        {alias_of(*k): v for k, v in datasets.items()})
+
+
+def read_events(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """Events from a JSON Lines file (one event a line) or a JSON file holding one event or a list."""
+    p = Path(path)
+    if not p.exists():
+        raise BadInput("no such file", file=str(p))
+    text = p.read_text("utf-8")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise BadInput(f"not valid JSON: {e.msg}", file=str(p), line=e.lineno, column=e.colno) from None
+        yield from ((i + 1, e) for i, e in enumerate(items))
+        return
+    if stripped.startswith("{") and "\n{" not in stripped.rstrip():
+        try:
+            yield 1, json.loads(text)
+            return
+        except json.JSONDecodeError:
+            pass
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BadInput(f"not valid JSON: {e.msg}", file=str(p), line=n, column=e.colno) from None
+
+
+def ingest_file(store: Store, path: str | Path, *, who: str = "openlineage") -> list[IngestResult]:
+    """Ingest every event of a JSON Lines file; stops at the first bad event, naming its line.
+
+    Events before the bad one stay ingested (each event is its own transaction, as over HTTP).
+    """
+    out = []
+    for line, event in read_events(path):
+        try:
+            out.append(ingest_event(store, event, who=who))
+        except BadInput as e:
+            raise BadInput(e.detail, file=str(path), line=line) from None
+    return out

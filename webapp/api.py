@@ -1,0 +1,280 @@
+"""``/api/v1``: the JSON API (assets, lineage, validation, sources), the write API, SPARQL Update
+and the DCAT catalogue. Protocol handling only: every answer comes from catalog, lineage,
+shapes or io functions; every write goes through the validated write path.
+
+The OpenAPI document at ``/api/v1/openapi.json`` describes every route here and in
+``webapp/openlineage.py`` (a test checks each registered route against it).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from govgraph import catalog
+from govgraph.errors import BadInput, GovGraphError, UnknownAsset, UnknownSource, ValidationFailed
+from govgraph.io.sparql_update import apply_update
+from govgraph.io.write import write_source
+from govgraph.webapp.auth import principal, requires
+from govgraph.webapp.context import store
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+update_bp = Blueprint("sparql_update", __name__)
+dcat_bp = Blueprint("dcat", __name__)
+
+#: Request bodies larger than this are refused (413) before parsing.
+MAX_BODY = 20_000_000
+RDF_TYPES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "ntriples",
+             "application/rdf+xml": "rdfxml", "application/ld+json": "jsonld"}
+
+
+def error(status: int, message: str, **extra) -> Response:
+    """A JSON error body: ``{"error": message, "status": status, ...}``."""
+    resp = jsonify({"error": message, "status": status, **extra})
+    resp.status_code = status
+    return resp
+
+
+def _register_errors(blueprint: Blueprint) -> None:
+    @blueprint.errorhandler(ValidationFailed)
+    def _invalid(e: ValidationFailed):
+        rep = e.report
+        return error(422, str(e), report=rep.to_dict() if hasattr(rep, "to_dict") else None)
+
+    @blueprint.errorhandler(UnknownAsset)
+    def _unknown(e: UnknownAsset):
+        return error(404, str(e), suggestions=e.suggestions)
+
+    @blueprint.errorhandler(UnknownSource)
+    def _unknown_source(e: UnknownSource):
+        return error(404, str(e))
+
+    @blueprint.errorhandler(BadInput)
+    def _bad(e: BadInput):
+        return error(400, str(e))
+
+    @blueprint.errorhandler(GovGraphError)
+    def _gg(e: GovGraphError):
+        return error(400, str(e))
+
+    @blueprint.errorhandler(ValueError)
+    def _value(e: ValueError):
+        return error(400, str(e))
+
+    @blueprint.errorhandler(404)
+    def _404(e):
+        return error(404, f"no such API route: {request.path}")
+
+    @blueprint.errorhandler(405)
+    def _405(e):
+        return error(405, f"{request.method} is not allowed on {request.path}")
+
+
+for _bp in (bp, update_bp):
+    _register_errors(_bp)
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        raise BadInput(f"{name} must be a whole number, not {raw!r}") from None
+    if not lo <= v <= hi:
+        raise BadInput(f"{name} must be between {lo} and {hi}")
+    return v
+
+
+def _required(name: str) -> str:
+    v = request.args.get(name, "").strip()
+    if not v:
+        raise BadInput(f"the {name!r} parameter is required")
+    return v
+
+
+def _body(limit: int = MAX_BODY) -> bytes:
+    if (request.content_length or 0) > limit:
+        raise BadInput(f"the request body is larger than {limit:,} bytes")
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        raise BadInput(f"the request body is larger than {limit:,} bytes")
+    return data
+
+
+# ----------------------------------------------------------------------------- assets
+
+@bp.get("/assets")
+def assets():
+    """Assets by kind, owner, system, classification, personal data and text; one page."""
+    personal = request.args.get("personal")
+    total, items = catalog.list_assets(
+        store(), kind=request.args.get("kind") or None, owner=request.args.get("owner") or None,
+        system=request.args.get("system") or None, classification=request.args.get("classification") or None,
+        text=request.args.get("q") or None,
+        personal=None if personal in (None, "") else personal.lower() in ("1", "true", "yes"),
+        limit=_int("limit", 50, 1, 1000), offset=_int("offset", 0, 0, 10_000_000))
+    return jsonify({"total": total, "items": [a.to_dict() for a in items]})
+
+
+@bp.get("/search")
+def search():
+    """Free-text search over labels, descriptions and glossary terms."""
+    q = _required("q")
+    total, items = catalog.search(store(), q, limit=_int("limit", 50, 1, 1000), offset=_int("offset", 0, 0, 10_000_000))
+    return jsonify({"total": total, "items": [a.to_dict() for a in items]})
+
+
+@bp.get("/asset")
+def asset():
+    """Everything about one asset, by IRI or exact name."""
+    st = store()
+    return jsonify(catalog.get_asset(st, catalog.resolve(st, _required("iri"))).to_dict())
+
+
+# ----------------------------------------------------------------------------- lineage
+
+def _lineage():
+    from govgraph.lineage import queries
+    return queries
+
+
+@bp.get("/lineage/upstream")
+def upstream():
+    depth = _int("depth", 0, 0, 100) or None
+    return jsonify(_lineage().upstream(store(), _required("iri"), depth).to_dict())
+
+
+@bp.get("/lineage/downstream")
+def downstream():
+    depth = _int("depth", 0, 0, 100) or None
+    return jsonify(_lineage().downstream(store(), _required("iri"), depth).to_dict())
+
+
+@bp.get("/lineage/impact")
+def impact():
+    return jsonify(_lineage().impact(store(), _required("iri")).to_dict())
+
+
+@bp.get("/lineage/path")
+def path():
+    return jsonify(_lineage().paths(store(), _required("from"), _required("to"),
+                                    max_hops=_int("max_hops", 10, 1, 30), limit=_int("limit", 100, 1, 1000)).to_dict())
+
+
+# ----------------------------------------------------------------------------- validation
+
+@bp.get("/validation")
+def validation():
+    """Findings of the principle shapes on the current store (optionally about one focus node)."""
+    from govgraph.shapes.validate import validate_store
+    st = store()
+    report = validate_store(st, check_date=request.args.get("date") or None)
+    focus = request.args.get("focus")
+    if focus:
+        report = report.for_focus([focus])
+    severity = request.args.get("severity")
+    findings = [f.to_dict() for f in report.findings if not severity or f.severity == severity]
+    return jsonify({"conforms": report.conforms, "check_date": report.check_date.isoformat(),
+                    "counts": report.counts, "findings": findings})
+
+
+# ----------------------------------------------------------------------------- sources (read and write)
+
+def _source_dict(s) -> dict:
+    return {"name": s.name, "graph": s.graph, "triples": s.triples,
+            "loaded_at": s.loaded_at.isoformat() if s.loaded_at else None, "loaded_from": s.loaded_from}
+
+
+@bp.get("/sources")
+def sources():
+    st = store()
+    return jsonify({"revision": st.revision, "sources": [_source_dict(s) for s in st.sources()]})
+
+
+@bp.get("/sources/<path:name>")
+def source(name: str):
+    return jsonify(_source_dict(store().source(name)))
+
+
+@bp.put("/sources/<path:name>")
+@requires("editor")
+def put_source(name: str):
+    """Create or replace a source with the RDF in the body (validated; refused with the report)."""
+    fmt = RDF_TYPES.get((request.mimetype or "").lower())
+    if fmt is None:
+        return error(415, f"unsupported content type {request.mimetype or '(none)'!r}: send one of "
+                          f"{', '.join(RDF_TYPES)}")
+    data = _body()
+    if not data.strip():
+        raise BadInput("the request body is empty")
+    import pyoxigraph as ox
+    from govgraph.store import FORMATS
+    try:
+        triples = [q.triple if hasattr(q, "triple") else q for q in ox.parse(data, FORMATS[fmt])]
+    except SyntaxError as e:
+        raise BadInput(f"not valid RDF: {e}") from None
+    if not triples:
+        raise BadInput("no triples found in the body")
+    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload")
+    return jsonify(res.to_dict()), (201 if res.changed else 200)
+
+
+@bp.delete("/sources/<path:name>")
+@requires("admin")
+def delete_source(name: str):
+    rec = store().remove_source(name, who=principal().name)
+    return jsonify({"source": name, "removed": rec.removed, "revision": rec.revision})
+
+
+# ----------------------------------------------------------------------------- SPARQL Update
+
+@update_bp.post("/sparql/update")
+@requires("editor")
+def sparql_update():
+    """SPARQL 1.1 Update over POST, applied to the source named by ``source`` (validated)."""
+    ctype = (request.mimetype or "").lower()
+    if ctype == "application/sparql-update":
+        text = _body(1_000_000).decode("utf-8", errors="strict")
+        name = request.args.get("source", "")
+    elif ctype == "application/x-www-form-urlencoded":
+        text = request.form.get("update", "")
+        name = request.form.get("source") or request.args.get("source", "")
+    else:
+        return error(415, f"unsupported content type {ctype or '(none)'!r}: use application/sparql-update "
+                          "or application/x-www-form-urlencoded")
+    if not name.strip():
+        raise BadInput("name the source to update with the 'source' parameter")
+    res = apply_update(store(), name.strip(), text, who=principal().name)
+    return jsonify(res.to_dict()), 200
+
+
+# ----------------------------------------------------------------------------- DCAT
+
+@dcat_bp.get("/catalog.ttl")
+def catalog_ttl():
+    from govgraph.io.dcat import dcat_catalog
+    g = dcat_catalog(store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    return Response(g.serialize(format="turtle"), content_type="text/turtle; charset=utf-8")
+
+
+@dcat_bp.get("/catalog.jsonld")
+def catalog_jsonld():
+    from govgraph.io.dcat import dcat_catalog, jsonld_context
+    g = dcat_catalog(store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    return Response(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True),
+                    content_type="application/ld+json; charset=utf-8")
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+@bp.get("/openapi.json")
+def openapi():
+    from govgraph.webapp.openapi import document
+    return jsonify(document(url_for("api.openapi", _external=True).rsplit("/api/v1", 1)[0]))
+
+
+def register(app) -> None:
+    """Register the machine interfaces other than /sparql: JSON API, write API, SPARQL Update, DCAT, OpenLineage."""
+    from govgraph.webapp.openlineage import bp as openlineage_bp
+    for b in (bp, update_bp, dcat_bp, openlineage_bp):
+        app.register_blueprint(b)

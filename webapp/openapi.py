@@ -1,0 +1,179 @@
+"""The OpenAPI 3.1 document for ``/api/v1`` and the other machine interfaces (stable JSON shapes)."""
+from __future__ import annotations
+
+from govgraph import __version__
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_NULLSTR = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _q(name: str, description: str, required: bool = False, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or _STR}
+
+
+_ERRORS = {"400": _json(_ref("Error"), "Bad input"), "404": _json(_ref("Error"), "Not found")}
+_AUTH_ERRORS = {"401": _json(_ref("Error"), "Missing or invalid bearer token"),
+                "403": _json(_ref("Error"), "The token's role is not enough, or writes are disabled"),
+                "415": _json(_ref("Error"), "Wrong content type"),
+                "422": _json(_ref("ValidationError"), "The change breaks a shape: refused, with the report")}
+_IRI = _q("iri", "An asset's IRI or exact name", True)
+
+SCHEMAS: dict = {
+    "Error": {"type": "object", "required": ["error", "status"],
+              "properties": {"error": _STR, "status": _INT}},
+    "ValidationError": {"type": "object", "required": ["error", "status"],
+                        "properties": {"error": _STR, "status": _INT, "report": {"type": ["object", "null"]}}},
+    "AssetSummary": {"type": "object", "required": ["iri", "label", "kind", "description"],
+                     "properties": {"iri": _STR, "label": _STR, "kind": _STR, "description": _STR}},
+    "AssetPage": {"type": "object", "required": ["total", "items"],
+                  "properties": {"total": _INT, "items": {"type": "array", "items": _ref("AssetSummary")}}},
+    "Ref": {"type": "object", "required": ["iri", "label", "kind"],
+            "properties": {"iri": _STR, "label": _STR, "kind": _STR}},
+    "Asset": {"type": "object", "required": ["iri", "label", "kind", "kind_label", "types", "owners", "properties"],
+              "properties": {"iri": _STR, "label": _STR, "kind": _STR, "kind_label": _STR, "description": _STR,
+                             "types": {"type": "array", "items": _ref("Ref")},
+                             "owners": {"type": "array", "items": _ref("Ref")},
+                             "stewards": {"type": "array", "items": _ref("Ref")},
+                             "systems": {"type": "array", "items": _ref("Ref")},
+                             "classification": _NULLSTR, "personal_data": {"type": "boolean"},
+                             "special_category": {"type": "boolean"},
+                             "properties": {"type": "array", "items": {"type": "object"}}}},
+    "Lineage": {"type": "object", "required": ["root", "direction", "nodes", "edges", "notices"],
+                "properties": {"root": _STR, "direction": _STR, "depth": {"type": ["integer", "null"]},
+                               "notices": {"type": "array", "items": _STR},
+                               "nodes": {"type": "array", "items": {"type": "object", "required": ["iri"]}},
+                               "edges": {"type": "array", "items": {"type": "object"}}}},
+    "Paths": {"type": "object", "required": ["source", "target", "paths", "truncated"],
+              "properties": {"source": _STR, "target": _STR, "truncated": {"type": "boolean"},
+                             "paths": {"type": "array", "items": {"type": "array", "items": _STR}},
+                             "hops": {"type": "array"}, "nodes": {"type": "array"},
+                             "notices": {"type": "array", "items": _STR}}},
+    "Impact": {"type": "object"},
+    "Finding": {"type": "object", "required": ["focus", "severity", "principle", "message", "shape"],
+                "properties": {"focus": _STR, "path": _NULLSTR, "value": _NULLSTR, "severity": _STR,
+                               "principle": _INT, "message": _STR, "shape": _STR}},
+    "Validation": {"type": "object", "required": ["conforms", "check_date", "counts", "findings"],
+                   "properties": {"conforms": {"type": "boolean"}, "check_date": _STR,
+                                  "counts": {"type": "object", "additionalProperties": _INT},
+                                  "findings": {"type": "array", "items": _ref("Finding")}}},
+    "Source": {"type": "object", "required": ["name", "graph", "triples", "loaded_at", "loaded_from"],
+               "properties": {"name": _STR, "graph": _STR, "triples": _INT, "loaded_at": _NULLSTR,
+                              "loaded_from": _STR}},
+    "Sources": {"type": "object", "required": ["revision", "sources"],
+                "properties": {"revision": _INT, "sources": {"type": "array", "items": _ref("Source")}}},
+    "WriteResult": {"type": "object", "required": ["source", "triples", "changed"],
+                    "properties": {"source": _STR, "triples": _INT, "changed": {"type": "boolean"},
+                                   "revision": _INT, "added": _INT, "removed": _INT, "action": _STR,
+                                   "warnings": _INT}},
+    "Removed": {"type": "object", "required": ["source", "removed", "revision"],
+                "properties": {"source": _STR, "removed": _INT, "revision": _INT}},
+    "IngestResult": {"type": "object", "required": ["run", "source", "eventType", "changed", "datasets"],
+                     "properties": {"run": _STR, "source": _STR, "eventType": _STR, "changed": {"type": "boolean"},
+                                    "datasets": {"type": "object", "additionalProperties": _STR},
+                                    "triples": _INT, "revision": _INT}},
+}
+
+
+def document(server: str = "") -> dict:
+    """The OpenAPI document; ``server`` is the app's base URL."""
+    page = [_q("limit", "Page size (1-1000)", schema=_INT), _q("offset", "Items to skip", schema=_INT)]
+    bearer = [{"bearer": []}]
+    paths = {
+        "/api/v1/assets": {"get": {"summary": "List assets with filters", "operationId": "listAssets",
+                                   "parameters": [_q("kind", "dataset, report, system, person ..."),
+                                                  _q("owner", "Owner IRI"), _q("system", "System IRI"),
+                                                  _q("classification", "OFFICIAL or OFFICIAL-SENSITIVE"),
+                                                  _q("personal", "true or false"), _q("q", "Text to match")] + page,
+                                   "responses": {"200": _json(_ref("AssetPage")), **_ERRORS}}},
+        "/api/v1/search": {"get": {"summary": "Free-text search", "operationId": "search",
+                                   "parameters": [_q("q", "Words to find", True)] + page,
+                                   "responses": {"200": _json(_ref("AssetPage")), **_ERRORS}}},
+        "/api/v1/asset": {"get": {"summary": "One asset with everything known about it", "operationId": "getAsset",
+                                  "parameters": [_IRI], "responses": {"200": _json(_ref("Asset")), **_ERRORS}}},
+        "/api/v1/lineage/upstream": {"get": {"summary": "Everything an asset comes from", "operationId": "upstream",
+                                             "parameters": [_IRI, _q("depth", "Hops (0: all)", schema=_INT)],
+                                             "responses": {"200": _json(_ref("Lineage")), **_ERRORS}}},
+        "/api/v1/lineage/downstream": {"get": {"summary": "Everything an asset feeds", "operationId": "downstream",
+                                               "parameters": [_IRI, _q("depth", "Hops (0: all)", schema=_INT)],
+                                               "responses": {"200": _json(_ref("Lineage")), **_ERRORS}}},
+        "/api/v1/lineage/impact": {"get": {"summary": "What is affected if an asset goes", "operationId": "impact",
+                                           "parameters": [_IRI], "responses": {"200": _json(_ref("Impact")), **_ERRORS}}},
+        "/api/v1/lineage/path": {"get": {"summary": "Lineage paths between two assets", "operationId": "paths",
+                                         "parameters": [_q("from", "Start asset", True), _q("to", "End asset", True),
+                                                        _q("max_hops", "Longest path", schema=_INT),
+                                                        _q("limit", "Most paths", schema=_INT)],
+                                         "responses": {"200": _json(_ref("Paths")), **_ERRORS}}},
+        "/api/v1/validation": {"get": {"summary": "Findings of the principle shapes", "operationId": "validation",
+                                       "parameters": [_q("focus", "Only findings about this IRI"),
+                                                      _q("severity", "Violation, Warning or Info"),
+                                                      _q("date", "Check date (YYYY-MM-DD)")],
+                                       "responses": {"200": _json(_ref("Validation")), **_ERRORS}}},
+        "/api/v1/sources": {"get": {"summary": "Loaded sources", "operationId": "sources",
+                                    "responses": {"200": _json(_ref("Sources"))}}},
+        "/api/v1/sources/{name}": {
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": _STR}],
+            "get": {"summary": "One source", "operationId": "getSource", "responses": {"200": _json(_ref("Source")), **_ERRORS}},
+            "put": {"summary": "Create or replace a source with RDF (validated)", "operationId": "putSource",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {t: {"schema": _STR} for t in (
+                        "text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")}},
+                    "responses": {"200": _json(_ref("WriteResult"), "Unchanged"),
+                                  "201": _json(_ref("WriteResult"), "Written"), **_ERRORS, **_AUTH_ERRORS}},
+            "delete": {"summary": "Remove a source (admin)", "operationId": "deleteSource", "security": bearer,
+                       "responses": {"200": _json(_ref("Removed")), **_ERRORS, **_AUTH_ERRORS}}},
+        "/api/v1/lineage": {"post": {
+            "summary": "Ingest an OpenLineage RunEvent (the path Marquez uses)", "operationId": "postLineage",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}}}},
+            "responses": {"200": _json(_ref("IngestResult"), "Already recorded: nothing changed"),
+                          "201": _json(_ref("IngestResult"), "Recorded"),
+                          "413": _json(_ref("Error"), "Too large"), **_ERRORS, **_AUTH_ERRORS}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                         "responses": {"200": _json({"type": "object"})}}},
+        "/sparql": {
+            "get": {"summary": "SPARQL 1.1 Protocol query (read-only); service description without a query",
+                    "operationId": "sparqlGet",
+                    "parameters": [_q("query", "SPARQL query"), _q("default-graph-uri", "Source graph IRI"),
+                                   _q("named-graph-uri", "Source graph IRI")],
+                    "responses": {"200": {"description": "Results by content negotiation"},
+                                  "400": {"description": "Malformed or refused query"},
+                                  "406": {"description": "No acceptable result format"},
+                                  "413": {"description": "Query too long"},
+                                  "422": {"description": "Time or result size limit passed"}}},
+            "post": {"summary": "SPARQL 1.1 Protocol query by POST", "operationId": "sparqlPost",
+                     "requestBody": {"content": {"application/sparql-query": {"schema": _STR},
+                                                 "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+                     "responses": {"200": {"description": "Results"}, "400": {"description": "Bad query"},
+                                   "415": {"description": "Wrong content type"}}}},
+        "/sparql/update": {"post": {
+            "summary": "SPARQL 1.1 Update of one source (validated)", "operationId": "sparqlUpdate",
+            "security": bearer, "parameters": [_q("source", "The source to edit", True)],
+            "requestBody": {"required": True, "content": {"application/sparql-update": {"schema": _STR},
+                                                          "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+            "responses": {"200": _json(_ref("WriteResult")), **_ERRORS, **_AUTH_ERRORS}}},
+        "/catalog.ttl": {"get": {"summary": "DCAT-AP catalogue of open datasets (Turtle)", "operationId": "dcatTurtle",
+                                 "responses": {"200": {"description": "Turtle",
+                                                       "content": {"text/turtle": {"schema": _STR}}}}}},
+        "/catalog.jsonld": {"get": {"summary": "DCAT-AP catalogue of open datasets (JSON-LD)",
+                                    "operationId": "dcatJsonld",
+                                    "responses": {"200": {"description": "JSON-LD",
+                                                          "content": {"application/ld+json": {"schema": {}}}}}}},
+    }
+    return {"openapi": "3.1.0",
+            "info": {"title": "govgraph API", "version": __version__,
+                     "description": "Machine interfaces of govgraph: the governance knowledge graph."},
+            "servers": [{"url": server or "/"}],
+            "paths": paths,
+            "components": {"schemas": SCHEMAS,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
