@@ -1,1 +1,1 @@
-
+"""The sample council estate and the synthetic estate generator (``govgraph.data``)."""
