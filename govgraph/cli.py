@@ -93,21 +93,27 @@ def main() -> None:
               help="Format of the files (default: from the extension; .csv is an IAR).")
 @click.option("--base", default=None, help="Base IRI for assets created from an IAR CSV.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--force", is_flag=True, help="Admin only: commit even if the data breaks principle shapes (recorded in the audit log).")
 @store_option
 @handle_errors
-def load(files, source, replace, fmt, base, quiet, store_url):
+def load(files, source, replace, fmt, base, quiet, store_url, force=False):
     """Load RDF files or IAR CSV files into the store, each source as one transaction.
 
     A file that cannot be parsed (or an IAR row that is wrong) is rejected whole, with
     the file, line and column, and the store is left as it was.
     """
     from govgraph.io.iar import DEFAULT_BASE
+    from govgraph.errors import ValidationFailed
     from govgraph.io.load import load_files
     progress = _ProgressPrinter(quiet)
     with _open(store_url) as store:
         try:
             results = load_files(store, list(files), source=source, replace=replace, fmt=fmt,
-                                 base=base or DEFAULT_BASE, progress=progress)
+                                 base=base or DEFAULT_BASE, progress=progress, force=force)
+        except ValidationFailed as e:
+            progress.finish()
+            click.echo(e.report.to_text(), err=True)
+            raise
         finally:
             progress.finish()
         for r in results:
@@ -116,6 +122,37 @@ def load(files, source, replace, fmt, base, quiet, store_url):
                        f"in {r.seconds:.2f} s ({rate:,.0f} triples/s)"
                        + (f", {r.record.removed:,} removed" if r.record.action == "replace" else ""))
             _print_warnings(r)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--store", "use_store", is_flag=True, help="Validate the whole store instead of files.")
+@click.option("--store-url", "store_url", envvar="GOVGRAPH_STORE", default=None, help=STORE_HELP)
+@click.option("--profile", default=None, help="Shape set to check against, e.g. new-system (default: all principle shapes).")
+@click.option("--shapes", "shape_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Use these SHACL files instead (repeatable), e.g. DCAT-AP shapes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--date", "check_date", default=None, help="Check date YYYY-MM-DD for date rules (default: today).")
+@click.option("--save", is_flag=True, help="With --store: keep the report for its check date (scorecard history).")
+@handle_errors
+def validate(files, use_store, store_url, profile, shape_files, fmt, check_date, save):
+    """Check files (or the whole store with --store) against the council's data principles.
+
+    Output is grouped by principle and severity; exit status 1 when there are violations.
+    """
+    from govgraph.shapes.validate import validate_files, validate_store
+    if bool(files) == bool(use_store):
+        raise click.UsageError("give FILE... or --store (not both)")
+    if use_store:
+        with _open(store_url) as store:
+            report = validate_store(store, profile=profile, shape_files=list(shape_files) or None,
+                                    check_date=check_date, save=save)
+    else:
+        report = validate_files(list(files), profile=profile, shape_files=list(shape_files) or None,
+                                check_date=check_date)
+    out = {"text": report.to_text, "json": report.to_json, "turtle": report.to_turtle}[fmt]()
+    click.echo(out.rstrip("\n"))
+    sys.exit(0 if report.conforms else 1)
 
 
 def _print_warnings(result) -> None:
@@ -163,15 +200,41 @@ def remove(name, store_url):
               help="RDF format, or iar for an Information Asset Register CSV.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
+@click.option("--dcat", is_flag=True, help="Export the open datasets as a DCAT-AP 3 catalogue (turtle or jsonld).")
+@click.option("--base", "dcat_base", default="http://localhost:8080/", show_default=True,
+              help="With --dcat: the web app's address, for catalogue and dataset page IRIs.")
 @store_option
 @handle_errors
-def export(source, fmt, output, store_url):
+def export(source, fmt, output, dcat, dcat_base, store_url):
     """Export the store (or one source) as RDF, or the information assets as an IAR CSV."""
     from govgraph.io.export import export_to
     with _open(store_url) as store:
+        if dcat:
+            from govgraph.io.dcat import write_dcat
+            if output:
+                with open(output, "wb") as f:
+                    n = write_dcat(store, f, fmt, dcat_base)
+                click.echo(f"wrote a DCAT catalogue of {n:,} open datasets to {output}", err=True)
+            else:
+                write_dcat(store, click.get_binary_stream("stdout"), fmt, dcat_base)
+            return
         n = export_to(store, output, fmt, source=source)
         if output:
             click.echo(f"wrote {n:,} {'rows' if fmt == 'iar' else 'triples'} to {output}", err=True)
+
+
+@main.command("ingest-openlineage")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@store_option
+@handle_errors
+def ingest_openlineage(file, store_url):
+    """Ingest OpenLineage RunEvents from a JSON Lines file (one event a line), each validated."""
+    from govgraph.io.openlineage import ingest_file
+    with _open(store_url) as store:
+        results = ingest_file(store, file)
+        changed = sum(1 for r in results if r.write.changed)
+        click.echo(f"ingested {len(results):,} events: {changed:,} changed the graph, "
+                   f"{len(results) - changed:,} were already recorded")
 
 
 # ----------------------------------------------------------------------------- query / info

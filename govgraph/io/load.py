@@ -90,12 +90,16 @@ def read_into(txn: Transaction, store: Store, path: Path, fmt: str | None = None
 def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None = None,
                replace: bool = False, fmt: str | None = None, base: str = DEFAULT_BASE,
                who: str | None = None, force: bool = False,
-               progress: Progress | None = None) -> list[LoadResult]:
+               progress: Progress | None = None, validate: bool = True,
+               check_date: str | None = None) -> list[LoadResult]:
     """Load files into the store: all into ``source`` if named, else one source per file.
 
     Each source is parsed, checked and committed as one transaction; any error rolls it
-    back and leaves the store exactly as it was (sources committed before stay).
+    back and leaves the store exactly as it was (sources committed before stay). With
+    ``validate`` (the default) each source is checked against the principle shapes with
+    the data it references; a violation raises ValidationFailed unless ``force``.
     """
+    from govgraph.shapes.imports import validate_transaction
     if not paths:
         raise BadInput("no files given")
     groups: list[tuple[str, list[Path]]]
@@ -115,7 +119,11 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             for f in files:
                 read_into(txn, store, f, fmt, base=base, progress=progress)
             size = txn.count()
+            report = validate_transaction(txn, force=force, check_date=check_date) if validate else None
             rec = txn.commit(forced=force)
+        warnings = [f"{f.severity.lower()}: {f.focus}: {f.message}" for f in report.findings
+                    if f.severity != "Info"] if report is not None else []
         results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
-                                  seconds=time.perf_counter() - t0, record=rec))
+                                  seconds=time.perf_counter() - t0, record=rec, report=report,
+                                  warnings=warnings))
     return results
