@@ -229,7 +229,6 @@ STANDARDS = (
     ("360giving", "360Giving data standard", "360Giving",
      "The standard for publishing information about grants.", "https://www.threesixtygiving.org/"),
 )
-STANDARD_SLUGS = tuple(s[0] for s in STANDARDS)
 
 
 def _cols(*specs: Column | tuple[str, str] | tuple[str, str, str]) -> tuple[Column, ...]:
