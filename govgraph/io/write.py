@@ -67,10 +67,35 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
         return WriteResult(name, len(new), None)
     buf = io.BytesIO()
     ox.serialize(sorted(new, key=str), buf, ox.RdfFormat.N_TRIPLES)
-    from govgraph.shapes.imports import validate_transaction
     with store.begin(name, replace=exists, who=who, loaded_from=loaded_from) as txn:
         if new:
             txn.load(data=buf.getvalue(), fmt="ntriples", label=loaded_from or name)
-        report = validate_transaction(txn, force=force)
+        report = validate_new_violations(txn, force=force)
         rec = txn.commit(forced=force and not getattr(report, "conforms", True))
     return WriteResult(name, len(new), rec, report)
+
+
+def validate_new_violations(txn, *, force: bool = False):
+    """Validate a transaction; refuse it only for violations it introduces.
+
+    A pipeline reporting a run over a dataset that already breaks a rule (say, a
+    missing lawful basis) must not be blocked by that old finding: the violations in
+    the write's scope are compared with the same scope before the write, and only new
+    ones refuse it (ValidationFailed with the report of the new violations).
+    """
+    from govgraph.errors import ValidationFailed
+    from govgraph.shapes.imports import import_scope, validate_transaction
+    from govgraph.shapes.validate import run, shapes_for
+    try:
+        return validate_transaction(txn, force=force)
+    except ValidationFailed as e:
+        after = e.report
+        shapes = shapes_for(None, None, after.check_date)
+        before = run(txn.store, shapes, graphs=txn.store.graphs(), scope=import_scope(txn), with_scorecard=False)
+        old = {f.key() for f in before.violations}
+        fresh = [f for f in after.violations if f.key() not in old]
+        if fresh:
+            raise ValidationFailed(type(after)(fresh, after.check_date, {}, getattr(after, "engine", "")),
+                                   f"change rejected: it introduces {len(fresh)} violation(s) of the council's data "
+                                   "principles; nothing was changed") from None
+        return after

@@ -1,0 +1,215 @@
+"""OpenLineage ingest: schema validation with the local spec, mapping to PROV and fields, run states,
+idempotence, the openlineage-python client's HTTP transport against a live server, and the CLI."""
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from govgraph.errors import BadInput
+from govgraph.io.openlineage import InvalidEvent, ingest_event, ingest_file, run_iri, spec_dir, validate_event
+from govgraph.io.load import load_files
+from govgraph.store import open_store
+
+ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
+EXAMPLES = spec_dir().parent / "examples"
+BASE = "https://data.county.example.gov.uk/id/"
+
+
+@pytest.fixture
+def store():
+    st = open_store("memory:")
+    load_files(st, [ESTATE], force=True)
+    yield st
+    st.close()
+
+
+def event(etype="COMPLETE", run_id=None, time="2026-10-01T02:00:00Z", **extra) -> dict:
+    """A RunEvent reading the Mosaic referrals table and writing the warehouse fact table."""
+    ev = {
+        "eventType": etype, "eventTime": time,
+        "run": {"runId": run_id or "0b6b1a4e-8b1f-4d6a-9f65-3d8f1c1b2a01"},
+        "job": {"namespace": "ssis", "name": "load_fact_referral"},
+        "inputs": [{"namespace": "mssql://mosaic", "name": "dbo.referrals"}],
+        "outputs": [{"namespace": "mssql://dwh", "name": "dbo.fact_referral", "facets": {
+            "schema": {"_producer": "https://example.org/p", "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json",
+                       "fields": [{"name": "referral_id", "type": "int"}, {"name": "nhs_number", "type": "varchar"}]},
+            "columnLineage": {"_producer": "https://example.org/p",
+                              "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json",
+                              "fields": {"nhs_number": {"inputFields": [
+                                  {"namespace": "mssql://mosaic", "name": "dbo.referrals", "field": "nhs",
+                                   "transformations": [{"type": "DIRECT", "subtype": "IDENTITY",
+                                                        "description": "copied"}]}]}}}}}],
+        "producer": "https://example.org/ssis-openlineage",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    }
+    ev.update(extra)
+    return ev
+
+
+def ask(store, q: str) -> bool:
+    return store.ask(q)
+
+
+def test_run_becomes_activity_matched_by_alias(store):
+    res = ingest_event(store, event())
+    assert res.write.changed
+    run = run_iri("0b6b1a4e-8b1f-4d6a-9f65-3d8f1c1b2a01")
+    assert ask(store, f"ASK {{ <{run}> a prov:Activity ; prov:used <{BASE}dataset/referrals> ;"
+                      f" prov:generated <{BASE}dataset/fact-referral> ; gov:runState 'COMPLETE' }}")
+    # schema facet -> fields of the catalogue dataset; columnLineage -> field derivation
+    assert ask(store, f"ASK {{ <{BASE}field/fact-referral.nhs_number> a gov:Field ;"
+                      f" gov:fieldOf <{BASE}dataset/fact-referral> ; gov:dataType 'varchar' ;"
+                      f" gov:derivedFromField <{BASE}field/referrals.nhs> ; gov:transformation 'copied' }}")
+
+
+def test_unknown_datasets_get_stable_iris(store):
+    ev = event()
+    ev["outputs"] = [{"namespace": "s3://bucket", "name": "exports/referrals.csv"}]
+    ingest_event(store, ev)
+    ingest_event(store, event(run_id=str(uuid.uuid4()), outputs=ev["outputs"]))
+    rows = store.select("SELECT DISTINCT ?d WHERE { ?r prov:generated ?d }")
+    assert [str(r["d"]) for r in rows] == [BASE + "dataset/openlineage/s3%3A%2F%2Fbucket/exports%2Freferrals.csv"]
+    assert ask(store, "ASK { ?d gov:alias 's3://bucket/exports/referrals.csv' ; a prov:Entity }")
+
+
+def test_same_event_twice_changes_nothing(store):
+    ingest_event(store, event())
+    rev, n = store.revision, len(store)
+    again = ingest_event(store, event())
+    assert not again.write.changed and store.revision == rev and len(store) == n
+
+
+def test_start_then_complete_and_late_start(store):
+    rid = str(uuid.uuid4())
+    ingest_event(store, event("START", rid, "2026-10-01T01:00:00Z"))
+    run = run_iri(rid)
+    assert ask(store, f"ASK {{ <{run}> gov:runState 'START' ; prov:startedAtTime ?t }}")
+    ingest_event(store, event("COMPLETE", rid, "2026-10-01T01:30:00Z"))
+    assert ask(store, f"ASK {{ <{run}> gov:runState 'COMPLETE' ; prov:endedAtTime ?e ; prov:startedAtTime ?s }}")
+    rev = store.revision
+    ingest_event(store, event("START", rid, "2026-10-01T01:00:00Z"))  # a late duplicate START
+    assert store.revision == rev and ask(store, f"ASK {{ <{run}> gov:runState 'COMPLETE' }}")
+
+
+def test_failed_run_generates_nothing(store):
+    rid = str(uuid.uuid4())
+    ingest_event(store, event("START", rid, "2026-10-01T01:00:00Z"))
+    ingest_event(store, event("FAIL", rid, "2026-10-01T01:05:00Z"))
+    run = run_iri(rid)
+    assert ask(store, f"ASK {{ <{run}> gov:runState 'FAIL' ; prov:used ?i }}")
+    assert not ask(store, f"ASK {{ <{run}> prov:generated ?o }}")
+
+
+@pytest.mark.parametrize("name", ["fluentd_event_invalid_dataset_facet.json", "fluentd_event_invalid_job_facet.json",
+                                  "fluentd_event_invalid_run_facet.json", "fluentd_event_no_run_id.json"])
+def test_invalid_example_events_refused(store, name):
+    rev = store.revision
+    with pytest.raises(InvalidEvent):
+        ingest_event(store, json.loads((EXAMPLES / name).read_text()))
+    assert store.revision == rev
+
+
+@pytest.mark.parametrize("name", ["client_python_example_full_event.json", "client_python_serde_example_run_event.json",
+                                  "fluentd_event_simple.json"])
+def test_valid_example_events_ingested(store, name):
+    res = ingest_event(store, json.loads((EXAMPLES / name).read_text()))
+    assert res.write.changed
+    assert ask(store, f"ASK {{ <{res.run}> a prov:Activity }}")
+
+
+def test_schema_failures(store):
+    for bad in ({"eventType": "START"}, [], {**event(), "eventType": "EXPLODED"},
+                {**event(), "run": {"runId": "not-a-uuid"}} if False else {**event(), "run": {}},
+                {**event(), "eventTime": 5}):
+        with pytest.raises(BadInput):
+            ingest_event(store, bad)
+
+
+def test_cli_ingest(tmp_path):
+    from click.testing import CliRunner
+    from govgraph.cli import main
+    url = f"oxigraph:{tmp_path / 'st'}"
+    st = open_store(url)
+    load_files(st, [ESTATE], force=True)
+    st.close()
+    f = tmp_path / "events.jsonl"
+    f.write_text("\n".join(json.dumps(e) for e in (event("START", time="2026-10-01T01:00:00Z"), event(), event())))
+    r = CliRunner().invoke(main, ["ingest-openlineage", str(f), "--store", url])
+    assert r.exit_code == 0, r.output
+    assert "ingested 3 events: 2 changed the graph, 1 were already recorded" in r.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(event()) + "\n{not json\n")
+    r = CliRunner().invoke(main, ["ingest-openlineage", str(bad), "--store", url])
+    assert r.exit_code == 1 and "bad.jsonl:2" in r.output
+
+
+# ----------------------------------------------------------------------------- over HTTP
+
+@pytest.fixture
+def live(tmp_path):
+    from govgraph.auth import TokenFile
+    from tests.test_sparql import make_server
+    tokens = tmp_path / "tokens"
+    tokens.write_text("")
+    tf = TokenFile(tokens)
+    editor, reader = tf.add("pipeline", "editor"), tf.add("viewer", "reader")
+    srv = make_server(tmp_path / "store", TOKEN_FILE=str(tokens))
+    yield srv, editor, reader
+    srv.stop()
+    srv.app.extensions["govgraph.store"].close()
+
+
+def test_openlineage_python_client_http_transport(live):
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
+    srv, editor, _ = live
+    transport = HttpTransport(HttpConfig(url=srv.url, endpoint="api/v1/lineage",
+                                         auth=ApiKeyTokenProvider({"apiKey": editor})))
+    client = OpenLineageClient(transport=transport)
+    rid = str(uuid.uuid4())
+    for state in (RunState.START, RunState.COMPLETE):
+        client.emit(RunEvent(eventType=state, eventTime="2026-10-01T02:00:00Z", run=Run(runId=rid),
+                             job=Job(namespace="ssis", name="load_fact_referral"),
+                             inputs=[InputDataset(namespace="mssql://mosaic", name="dbo.referrals")],
+                             outputs=[OutputDataset(namespace="mssql://dwh", name="dbo.fact_referral")],
+                             producer="https://example.org/test"))
+    st = srv.app.extensions["govgraph.store"]
+    assert st.ask(f"ASK {{ <{run_iri(rid)}> gov:runState 'COMPLETE' ; prov:generated <{BASE}dataset/fact-referral> }}")
+
+
+def _post(srv, body: bytes, token: str | None, ctype="application/json"):
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(srv.url + "/api/v1/lineage", data=body, method="POST")
+    req.add_header("Content-Type", ctype)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_http_bad_input_writes_nothing(live):
+    srv, editor, reader = live
+    st = srv.app.extensions["govgraph.store"]
+    rev = st.revision
+    good = json.dumps(event()).encode()
+    assert _post(srv, good, None)[0] == 401
+    assert _post(srv, good, "wrong-token")[0] == 401
+    assert _post(srv, good, reader)[0] == 403
+    assert _post(srv, good, editor, "text/plain")[0] == 415
+    assert _post(srv, b"{not json", editor)[0] == 400
+    status, body = _post(srv, json.dumps({**event(), "eventType": "EXPLODED"}).encode(), editor)
+    assert status == 400 and "eventType" in body["error"]
+    status, body = _post(srv, json.dumps(json.loads((EXAMPLES / "fluentd_event_invalid_dataset_facet.json").read_text())).encode(), editor)
+    assert status == 400 and body["errors"]
+    assert st.revision == rev
+    assert _post(srv, good, editor)[0] == 201
+    assert _post(srv, good, editor)[0] == 200
