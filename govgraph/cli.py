@@ -417,5 +417,14 @@ def demo(host, port, store_url, no_serve):
     _serve(store, host, port, 8)
 
 
+def _register_lineage() -> None:
+    """Attach the lineage commands (``lineage``, ``impact``, ``path``) defined in govgraph.lineage.commands."""
+    from govgraph.lineage.commands import register
+    register(main, store_option, handle_errors, _open)
+
+
+_register_lineage()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

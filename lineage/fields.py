@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from govgraph.errors import BadInput
-from govgraph.lineage.graph import DATA_KINDS, FIELD, FIELD_DERIVED, LineageGraph
+from govgraph.lineage.graph import DATA_KINDS, FIELD, FIELD_DERIVED, LineageGraph, load_fields
 from govgraph.lineage.results import FieldTrace
 from govgraph.lineage.traverse import MAX_DEPTH, graph_of
 
@@ -12,6 +12,7 @@ from govgraph.lineage.traverse import MAX_DEPTH, graph_of
 def field_trace(source: Any, field: str, *, max_depth: int = MAX_DEPTH) -> FieldTrace:
     """Trace a field back through ``gov:derivedFromField`` to its source fields, with each transformation."""
     lg = graph_of(source)
+    load_fields(lg)
     iri = lg.resolve(field)
     if lg.kind(iri) != FIELD:
         raise BadInput(f"{lg.label(iri)} is a {lg.kind(iri)}, not a field")
@@ -21,6 +22,7 @@ def field_trace(source: Any, field: str, *, max_depth: int = MAX_DEPTH) -> Field
 def trace_dataset_fields(source: Any, dataset: str) -> list[FieldTrace]:
     """Trace every field of a dataset (report, return) back to source."""
     lg = graph_of(source)
+    load_fields(lg)
     iri = lg.resolve(dataset)
     if lg.kind(iri) not in DATA_KINDS:
         raise BadInput(f"{lg.label(iri)} is a {lg.kind(iri)}, not a dataset")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import networkx as nx
+import pyoxigraph as ox
 
 from govgraph.errors import UnknownAsset
 from govgraph.ontology.ns import DCAT, DCTERMS, DPV, FOAF, GOV, ORG, PROV, RDFS, SKOS
@@ -49,19 +50,10 @@ _KIND_RANK = {t: i for i, (t, _) in enumerate(_TYPE_KIND)}
 _STOP_ANON = {str(GOV.Aggregated), str(GOV.Anonymised)}
 _SPECIAL = str(DPV.SpecialCategoryPersonalData)
 
-_LABEL_PREDICATES = (RDFS.label, DCTERMS.title, FOAF.name, SKOS.prefLabel)
-_NODE_PREDICATES = {
-    str(GOV.heldIn): "held_in", str(GOV.owner): "owner", str(GOV.steward): "steward",
-    str(GOV.custodian): "custodian", str(GOV.serviceArea): "service_area",
-    str(GOV.anonymisation): "anonymisation", str(GOV.systemOfRecord): "system_of_record",
-    str(GOV.operatedBy): "operated_by", str(GOV.submittedTo): "submitted_to",
-    str(GOV.fieldOf): "field_of", str(GOV.partOfSystem): "part_of",
-    str(GOV.transformation): "transformation", str(GOV.classification): "classification",
-    str(GOV.storageForm): "storage_form", str(GOV.jobTitle): "job_title",
-    str(GOV.leftOn): "left_on", str(ORG.memberOf): "member_of", str(ORG.unitOf): "unit_of",
-    str(GOV.validFrom): "valid_from", str(GOV.validUntil): "valid_until",
-    str(GOV.party): "party", str(DPV.hasLegalBasis): "legal_basis",
-}
+_LABEL_PREDICATES = (DCTERMS.title, FOAF.name, SKOS.prefLabel)  # first found wins, then rdfs:label
+#: classes whose rdfs:label is loaded with the graph (fields' labels come with the field layer)
+_RDFS_LABELLED = tuple(t for t, k in _TYPE_KIND if k not in (FIELD, DATASET, REPORT, RETURN)) + (
+    str(GOV.Flow), str(PROV.Activity))
 _MULTI = {"party", "legal_basis", "submitted_to", "owner", "steward", "custodian", "service_area"}
 
 
@@ -80,10 +72,14 @@ class LineageGraph:
     info: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: system IRI -> datasets held in it
     held: dict[str, list[str]] = field(default_factory=dict)
-    #: dataset IRI -> its fields
+    #: dataset IRI -> its fields (filled by ``load_fields``)
     fields_of: dict[str, list[str]] = field(default_factory=dict)
     #: IRI -> label for every labelled thing (for suggestions and label look-up)
     labels: dict[str, str] = field(default_factory=dict)
+    #: the store it was built from (for the field layer and per-asset details, fetched on demand)
+    store: Any = field(default=None, repr=False, compare=False)
+    #: whether the field layer (``load_fields``) has been added
+    fields_loaded: bool = False
 
     # -- node facts -------------------------------------------------------------------
     def kind(self, iri: str) -> str:
@@ -124,6 +120,10 @@ class LineageGraph:
             ref = ref[1:-1]
         if ref in self.g or ref in self.held:
             return ref
+        if not self.fields_loaded and self.store is not None:
+            load_fields(self)  # it may be a field
+            if ref in self.g:
+                return ref
         low = ref.casefold()
         by_label = sorted(i for i, l in self.labels.items() if l.casefold() == low and i in self.g)
         if len(by_label) == 1:
@@ -153,159 +153,269 @@ class LineageGraph:
 
 
 # ----------------------------------------------------------------------------- building
+#
+# Oxigraph evaluates these patterns fast; what costs is decoding each returned term into
+# a Python string (a dictionary look-up per IRI). So the build asks for as few terms as
+# possible: one predicate per SELECT (never ?p in the results), source graphs by
+# querying each source separately (never ?g in the results), and the field layer
+# (hundreds of thousands of fields on a big estate) only when a field query needs it.
 
-_Q_TYPES = """SELECT ?s ?t WHERE { VALUES ?t { %s } ?s a ?t }"""
-_Q_LABELS = """SELECT ?s ?l WHERE { VALUES ?p { %s } ?s ?p ?l FILTER(isLITERAL(?l)) }"""
-_Q_FACTS = """SELECT ?s ?p ?o WHERE { VALUES ?p { %s } ?s ?p ?o }"""
-_Q_PERSONAL = """SELECT ?s ?o WHERE { ?s <%s> ?o }""" % DPV.hasPersonalData
-_Q_FLOWS = """SELECT ?g ?f ?p ?o WHERE { VALUES ?p { %s } GRAPH ?g { ?f ?p ?o } }"""
-_Q_DERIVED = """SELECT ?g ?d ?u WHERE { GRAPH ?g { ?d <%s> ?u } }""" % PROV.wasDerivedFrom
-_Q_RUNS = """SELECT ?g ?a ?u ?o WHERE { GRAPH ?g { ?a a <%s> ; <%s> ?u . ?a <%s> ?o } }""" % (
-    PROV.Activity, PROV.used, PROV.generated)
-_Q_RUN_TIMES = """SELECT ?a ?t WHERE { ?a a <%s> ; <%s> ?t }""" % (PROV.Activity, PROV.endedAtTime)
-_Q_FIELD_DERIVED = """SELECT ?g ?f ?u WHERE { GRAPH ?g { ?f <%s> ?u } }""" % GOV.derivedFromField
+_Q_SUBJECTS = "SELECT ?s WHERE { ?s a <%s> }"
+_Q_PAIRS = "SELECT ?s ?o WHERE { ?s <%s> ?o }"
+_Q_DISTINCT = "SELECT DISTINCT ?o WHERE { ?s <%s> ?o }"
+_Q_BY_VALUE = "SELECT ?s WHERE { ?s <%s> %s }"
+_Q_CLASS_PAIRS = "SELECT ?s ?o WHERE { ?s a <%s> ; <%s> ?o }"
+_Q_CLASS_LABELS = "SELECT ?s ?o WHERE { ?s a <%s> ; <%s> ?o FILTER(isLITERAL(?o)) }"
+_Q_RUNS = "SELECT ?a ?u ?o WHERE { ?a a <%s> ; <%s> ?u ; <%s> ?o }" % (PROV.Activity, PROV.used, PROV.generated)
+_Q_RUN_TIMES = "SELECT ?a ?t WHERE { ?a a <%s> ; <%s> ?t }" % (PROV.Activity, PROV.endedAtTime)
+_Q_FIELD_LABELS = "SELECT ?s ?o WHERE { ?s a <%s> ; <%s> ?o }" % (GOV.Field, RDFS.label)
 
-_FLOW_PREDICATES = {str(GOV.source): "source", str(GOV.target): "target", str(GOV.carries): "carries",
-                    str(GOV.mechanism): "mechanism", str(GOV.frequency): "frequency",
-                    str(GOV.coveredBy): "agreement", str(RDFS.label): "label"}
-
-
-def _iri_list(iris: Iterable[Any]) -> str:
-    return " ".join(f"<{i}>" for i in iris)
-
-
+#: other facts kept in the graph (few rows: systems, people, units, agreements, returns)
+_OTHER_FACTS = {str(GOV.operatedBy): "operated_by", str(GOV.submittedTo): "submitted_to",
+                str(GOV.partOfSystem): "part_of", str(GOV.jobTitle): "job_title", str(GOV.leftOn): "left_on",
+                str(ORG.memberOf): "member_of", str(ORG.unitOf): "unit_of", str(GOV.validFrom): "valid_from",
+                str(GOV.validUntil): "valid_until", str(GOV.party): "party"}
+#: per-asset details fetched on demand
+_DETAIL_FACTS = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
+                 str(GOV.serviceArea): "service_area", str(GOV.classification): "classification",
+                 str(GOV.storageForm): "storage_form", str(GOV.transformation): "transformation"}
 def _val(term: Any) -> str:
     """A pyoxigraph term as a string node id (blank nodes as ``_:id``)."""
-    v = term.value
-    return "_:" + v if type(term).__name__ == "BlankNode" else v
+    return "_:" + term.value if isinstance(term, ox.BlankNode) else term.value
 
 
-def _rows(store: Any, sparql: str) -> Iterable[Any]:
-    return store.query(sparql, prefixes=False)
+def _query(store: Any, sparql: str, graph: Any = None) -> Iterable[Any]:
+    return store.query(sparql, prefixes=False, **({"graphs": [graph]} if graph is not None else {}))
+
+
+def _pairs(store: Any, predicate: Any, graph: Any = None) -> Iterable[tuple[str, str]]:
+    """(subject, object) strings for one predicate, over all live sources or one source graph."""
+    for s, o in _query(store, _Q_PAIRS % predicate, graph):
+        yield _val(s), _val(o)
+
+
+def _by_value(store: Any, predicate: Any, graph: Any = None, most: int = 2000) -> Iterable[tuple[str, str]]:
+    """Like ``_pairs`` for predicates with few distinct objects: one SELECT per object value,
+    so only subjects are decoded (decoding terms is what costs, not matching them)."""
+    values = [o for (o,) in _query(store, _Q_DISTINCT % predicate, graph)]
+    if len(values) > most or any(type(o).__name__ == "BlankNode" for o in values):
+        yield from _pairs(store, predicate, graph)
+        return
+    for o in values:
+        ov = o.value
+        for (s,) in _query(store, _Q_BY_VALUE % (predicate, str(o)), graph):
+            yield _val(s), ov
 
 
 def build(store: Any) -> LineageGraph:
     """Build the lineage graph of a store's current revision (use ``get_graph`` for the cache)."""
     revision = store.revision
     kinds: dict[str, str] = {}
-    ranks: dict[str, int] = {}
-    for s, t in _rows(store, _Q_TYPES % _iri_list(t for t, _ in _TYPE_KIND)):
-        sv, tv = _val(s), t.value
-        r = _KIND_RANK[tv]
-        if r < ranks.get(sv, 1 << 30):
-            ranks[sv], kinds[sv] = r, _TYPE_KIND[r][1]
     labels: dict[str, str] = {}
-    for s, l in _rows(store, _Q_LABELS % _iri_list(_LABEL_PREDICATES)):
-        labels.setdefault(_val(s), l.value)
-
     facts: dict[str, dict[str, Any]] = {}
-    for s, p, o in _rows(store, _Q_FACTS % _iri_list(_NODE_PREDICATES)):
-        name = _NODE_PREDICATES[p.value]
-        d = facts.setdefault(_val(s), {})
-        v = _val(o)
-        if name in _MULTI:
-            d.setdefault(name, []).append(v)
-        else:
-            d.setdefault(name, v)
     personal: dict[str, set[str]] = {}
-    for s, o in _rows(store, _Q_PERSONAL):
-        personal.setdefault(_val(s), set()).add(_val(o))
-
-    # flows
-    flows: dict[str, dict[str, Any]] = {}
-    for gr, f, p, o in _rows(store, _Q_FLOWS % _iri_list(_FLOW_PREDICATES)):
-        d = flows.setdefault(_val(f), {"graph": gr.value, "carries": []})
-        name = _FLOW_PREDICATES[p.value]
-        if name == "carries":
-            if _val(o) not in d["carries"]:
-                d["carries"].append(_val(o))
-        else:
-            d.setdefault(name, o.value if name == "label" else _val(o))
+    for cls, kind in _TYPE_KIND:  # datasets, reports, returns: most specific class first
+        if kind in DATA_KINDS:
+            for (s,) in _query(store, _Q_SUBJECTS % cls):
+                kinds.setdefault(_val(s), kind)
+    for s, o in _query(store, _Q_PAIRS % DCTERMS.title):
+        labels.setdefault(_val(s), o.value)
+    for name, pred in (("held_in", GOV.heldIn), ("anonymisation", GOV.anonymisation),
+                       ("system_of_record", GOV.systemOfRecord)):
+        for s, o in _by_value(store, pred):
+            facts.setdefault(s, {}).setdefault(name, o)
+    for s, o in _pairs(store, GOV.owner):
+        owners = facts.setdefault(s, {}).setdefault("owner", [])
+        if o not in owners:
+            owners.append(o)
+    for s, o in _by_value(store, DPV.hasPersonalData):
+        personal.setdefault(s, set()).add(o)
+    ranks: dict[str, int] = {}
+    for rank, (cls, kind) in enumerate(_TYPE_KIND):
+        if kind == FIELD or kind in DATA_KINDS:
+            continue  # fields come with the field layer; data kinds are done
+        for (s,) in _query(store, _Q_SUBJECTS % cls):
+            sv = _val(s)
+            if sv not in kinds and rank < ranks.get(sv, 1 << 30):
+                ranks[sv], kinds[sv] = rank, kind
+    for pred in (FOAF.name, SKOS.prefLabel):
+        for s, o in _query(store, _Q_PAIRS % pred):
+            if type(o).__name__ == "Literal":
+                labels.setdefault(_val(s), o.value)
+    for cls in _RDFS_LABELLED:  # rdfs:label by class, so the many field labels wait for the field layer
+        for s, o in _query(store, _Q_CLASS_LABELS % (cls, RDFS.label)):
+            labels.setdefault(_val(s), o.value)
+    for pred, name in _OTHER_FACTS.items():
+        multi = name in _MULTI
+        for s, o in _pairs(store, pred):
+            d = facts.setdefault(s, {})
+            if multi:
+                if o not in d.setdefault(name, []):
+                    d[name].append(o)
+            else:
+                d.setdefault(name, o)
 
     g = nx.MultiDiGraph()
     info: dict[str, dict[str, Any]] = {}
     held: dict[str, list[str]] = {}
-    fields_of: dict[str, list[str]] = {}
-
-    # nodes: everything with a lineage kind, plus anything an edge mentions
     node_rows = []
     for iri, kind in kinds.items():
         d = facts.get(iri, {})
         if kind in (PERSON, UNIT, AGREEMENT, ORGANISATION):
             info[iri] = {"kind": kind, "label": labels.get(iri) or _short(iri), **d}
-            continue
-        node_rows.append((iri, _node_attrs(iri, kind, d, labels, personal)))
+        else:
+            node_rows.append((iri, _node_attrs(iri, kind, d, labels, personal)))
     g.add_nodes_from(node_rows)
-    for iri, d in facts.items():
-        if "held_in" in d and iri in g:
-            held.setdefault(d["held_in"], []).append(iri)
-            if d["held_in"] not in g:
-                g.add_node(d["held_in"], **_node_attrs(d["held_in"], kinds.get(d["held_in"], SYSTEM),
-                                                       facts.get(d["held_in"], {}), labels, personal))
-        if "field_of" in d:
-            fields_of.setdefault(d["field_of"], []).append(iri)
+    nodes = g._node  # noqa: SLF001
 
-    def ensure(iri: str) -> None:
-        if iri not in g:
-            g.add_node(iri, **_node_attrs(iri, kinds.get(iri, OTHER), facts.get(iri, {}), labels, personal))
+    def ensure(iri: str, default: str = OTHER) -> None:
+        if iri not in nodes:
+            g.add_node(iri, **_node_attrs(iri, kinds.get(iri, default), facts.get(iri, {}), labels, personal))
+
+    for iri, d in facts.items():
+        home = d.get("held_in")
+        if home and iri in nodes:
+            held.setdefault(home, []).append(iri)
+            ensure(home, SYSTEM)
 
     edges: list[tuple[str, str, str, dict[str, Any]]] = []
-    for firi, f in flows.items():
-        src, tgt = f.get("source"), f.get("target")
-        if not src or not tgt:
-            continue
-        base = {"flow": firi, "label": f.get("label") or labels.get(firi, ""), "mechanism": f.get("mechanism"),
-                "frequency": f.get("frequency"), "agreement": f.get("agreement"), "graph": f["graph"],
-                "carries": tuple(f["carries"])}
-        ensure(src), ensure(tgt)
-        edges.append((src, tgt, firi, {"kind": FLOW, **base}))
-        for ds in f["carries"]:
-            if ds in (src, tgt):
-                continue
-            ensure(ds)
-            home = facts.get(ds, {}).get("held_in")
-            if home == tgt and kinds.get(src) != DATASET:
-                edges.append((src, ds, firi, {"kind": CARRIED, **base}))
-            elif kinds.get(tgt) != DATASET:
-                edges.append((ds, tgt, firi, {"kind": CARRIED, **base}))
-    for gr, d, u in _rows(store, _Q_DERIVED):
-        dv, uv = _val(d), _val(u)
-        ensure(dv), ensure(uv)
-        edges.append((uv, dv, DERIVED, {"kind": DERIVED, "graph": gr.value}))
-    times = {_val(a): t.value for a, t in _rows(store, _Q_RUN_TIMES)}
-    for gr, a, u, o in _rows(store, _Q_RUNS):
-        av, uv, ov = _val(a), _val(u), _val(o)
-        if uv == ov:
-            continue
-        ensure(uv), ensure(ov)
-        edges.append((uv, ov, av, {"kind": RUN, "activity": av, "label": labels.get(av, ""),
-                                   "ended": times.get(av), "graph": gr.value}))
-    for gr, f, u in _rows(store, _Q_FIELD_DERIVED):
-        fv, uv = _val(f), _val(u)
-        ensure(fv), ensure(uv)
-        edges.append((uv, fv, FIELD_DERIVED, {"kind": FIELD_DERIVED, "graph": gr.value,
-                                               "transformation": facts.get(fv, {}).get("transformation")}))
+    for graph in store.graphs():
+        gname = graph.value
+        flows: dict[str, dict[str, Any]] = {}
+        for f, o in _pairs(store, GOV.source, graph):
+            flows.setdefault(f, {"carries": []})["source"] = o
+        for name, pred in (("target", GOV.target), ("carries", GOV.carries)):
+            for f, o in _pairs(store, pred, graph):
+                if f in flows:
+                    if name == "carries":
+                        flows[f]["carries"].append(o)
+                    else:
+                        flows[f].setdefault(name, o)
+        for name, pred in (("mechanism", GOV.mechanism), ("frequency", GOV.frequency), ("agreement", GOV.coveredBy)):
+            for f, o in _by_value(store, pred, graph):
+                if f in flows:
+                    flows[f].setdefault(name, o)
+        for firi, f in flows.items():
+            _flow_edges(firi, f, gname, labels, kinds, facts, ensure, edges)
+        for d, u in _pairs(store, PROV.wasDerivedFrom, graph):
+            ensure(d), ensure(u)
+            edges.append((u, d, DERIVED, {"kind": DERIVED, "graph": gname}))
+        runs = list(_query(store, _Q_RUNS, graph))
+        if runs:
+            times = {_val(a): t.value for a, t in _query(store, _Q_RUN_TIMES)}
+            for a, u, o in runs:
+                av, uv, ov = _val(a), _val(u), _val(o)
+                if uv != ov:
+                    ensure(uv), ensure(ov)
+                    edges.append((uv, ov, av, {"kind": RUN, "activity": av, "label": labels.get(av, ""),
+                                               "ended": times.get(av), "graph": gname}))
     for iri, d in facts.items():
-        for body in d.get("submitted_to", ()):
-            if iri in g:
-                ensure(body)
+        if iri in nodes:
+            for body in d.get("submitted_to", ()):
+                ensure(body, PARTNER)
                 edges.append((iri, body, SUBMITTED, {"kind": SUBMITTED}))
-    g.add_edges_from(_dedupe(edges))
+    _add_edges(g, edges)
+    _mark_boundary(g, kinds)
+    return LineageGraph(g=g, revision=revision, info=info, held=held, labels=labels, store=store)
 
-    # the boundary: partners, systems they operate, and datasets held in those systems
-    nodes = g.nodes
-    for iri in g:
-        a = nodes[iri]
+
+def _flow_edges(firi: str, f: dict[str, Any], gname: str, labels: dict[str, str], kinds: dict[str, str],
+                facts: dict[str, dict[str, Any]], ensure: Any, edges: list) -> None:
+    """The edges of one flow: source -> target, and each carried dataset to where it lands."""
+    src, tgt = f.get("source"), f.get("target")
+    if not src or not tgt:
+        return
+    carries = tuple(dict.fromkeys(f["carries"]))
+    base = {"flow": firi, "label": labels.get(firi, ""), "mechanism": f.get("mechanism"),
+            "frequency": f.get("frequency"), "agreement": f.get("agreement"), "graph": gname, "carries": carries}
+    ensure(src), ensure(tgt)
+    edges.append((src, tgt, firi, {"kind": FLOW, **base}))
+    for ds in carries:
+        if ds in (src, tgt):
+            continue
+        ensure(ds, DATASET)
+        if facts.get(ds, {}).get("held_in") == tgt and kinds.get(src) != DATASET:
+            edges.append((src, ds, firi, {"kind": CARRIED, **base}))  # arrives in the target system
+        elif kinds.get(tgt) != DATASET:
+            edges.append((ds, tgt, firi, {"kind": CARRIED, **base}))  # leaves for the target
+
+
+def _add_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[str, str, str, dict[str, Any]]]) -> None:
+    """Insert keyed edges straight into networkx's adjacency dicts (both ends exist; repeats ignored).
+
+    ``add_edges_from`` costs several microseconds per edge in Python; this keeps the same
+    structure (``_succ[u][v]`` and ``_pred[v][u]`` share one key dict) at a fraction.
+    """
+    succ, pred = g._succ, g._pred  # noqa: SLF001
+    for u, v, k, a in edges:
+        keyed = succ[u].get(v)
+        if keyed is None:
+            keyed = succ[u][v] = pred[v][u] = {}
+        keyed.setdefault(k, a)
+
+
+def _mark_boundary(g: nx.MultiDiGraph, kinds: dict[str, str]) -> None:
+    """Mark partners, systems they operate and data held in those systems as outside the boundary."""
+    nodes = g._node  # noqa: SLF001
+    for a in nodes.values():
         if a["kind"] == PARTNER or (a["kind"] == SYSTEM and any(
                 kinds.get(op) == PARTNER for op in _as_list(a.get("operated_by")))):
             a["external"] = True
-    for iri in g:
-        a = nodes[iri]
+    for a in nodes.values():
         home = a.get("held_in")
-        if home and home in g and nodes[home].get("external") and a["kind"] in DATA_KINDS:
+        if home and a["kind"] in DATA_KINDS and nodes.get(home, {}).get("external"):
             a["external"] = True
-    lg = LineageGraph(g=g, revision=revision, info=info, held=held, fields_of=fields_of, labels=labels)
-    return lg
+
+
+def load_fields(lg: LineageGraph) -> None:
+    """Add the field layer (fields, their datasets, derivations, transformations) to ``lg``, once."""
+    if lg.fields_loaded:
+        return
+    with _field_lock:
+        if lg.fields_loaded:
+            return
+        store, g = lg.store, lg.g
+        nodes = g._node  # noqa: SLF001
+        flabels = {_val(s): o.value for s, o in _query(store, _Q_FIELD_LABELS)}
+        field_of = dict(_pairs(store, GOV.fieldOf))
+        transform = dict(_pairs(store, GOV.transformation))
+        fields = set(flabels) | set(field_of)
+        edges = []
+        for graph in store.graphs():
+            for f, u in _pairs(store, GOV.derivedFromField, graph):
+                fields.add(f), fields.add(u)
+                edges.append((u, f, FIELD_DERIVED, {"kind": FIELD_DERIVED, "graph": graph.value,
+                                                     "transformation": transform.get(f)}))
+        rows = []
+        for f in fields:
+            if f not in nodes:
+                a = {"kind": FIELD, "label": flabels.get(f) or _short(f), "personal": False, "special": False,
+                     "external": False}
+                if f in field_of:
+                    a["field_of"] = field_of[f]
+                if f in transform:
+                    a["transformation"] = transform[f]
+                rows.append((f, a))
+        g.add_nodes_from(rows)
+        _add_edges(g, edges)
+        for f, ds in field_of.items():
+            lg.fields_of.setdefault(ds, []).append(f)
+        for f, lab in flabels.items():
+            lg.labels.setdefault(f, lab)
+        lg.fields_loaded = True
+
+
+def details(lg: LineageGraph, iri: str) -> dict[str, Any]:
+    """Per-asset facts not kept in the graph (steward, custodian, service area ...), fetched now."""
+    out: dict[str, Any] = {}
+    if lg.store is None:
+        return out
+    q = "SELECT ?p ?o WHERE { <%s> ?p ?o }" % iri.replace(">", "%3E")
+    for p, o in _query(lg.store, q):
+        name = _DETAIL_FACTS.get(p.value)
+        if name:
+            out.setdefault(name, []).append(_val(o))
+    return out
 
 
 def _node_attrs(iri: str, kind: str, d: dict[str, Any], labels: dict[str, str],
@@ -327,16 +437,6 @@ def _node_attrs(iri: str, kind: str, d: dict[str, Any], labels: dict[str, str],
     if attrs.get("anonymisation") in _STOP_ANON:
         attrs["anonymised"] = True
     return attrs
-
-
-def _dedupe(edges: list[tuple[str, str, str, dict[str, Any]]]) -> list[tuple[str, str, str, dict[str, Any]]]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for u, v, k, a in edges:
-        if (u, v, k) not in seen:
-            seen.add((u, v, k))
-            out.append((u, v, k, a))
-    return out
 
 
 def _as_list(v: Any) -> list[Any]:
@@ -363,6 +463,7 @@ def _date(v: Any) -> dt.date | None:
 
 _cache: "weakref.WeakKeyDictionary[Any, LineageGraph]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+_field_lock = threading.Lock()
 
 
 def get_graph(store: Any) -> LineageGraph:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from govgraph.lineage.graph import DATA_KINDS, SYSTEM, LineageGraph
+from govgraph.lineage.graph import DATA_KINDS, SYSTEM, LineageGraph, details
 from govgraph.lineage.results import NodeInfo, OwnershipResult, Person
 from govgraph.lineage.traverse import graph_of, node_info
 
@@ -19,7 +19,7 @@ def ownership(source: Any, asset: str) -> OwnershipResult:
     from govgraph.lineage.queries import upstream  # late import: queries re-exports this module
     lg = graph_of(source)
     iri = lg.resolve(asset)
-    a = lg.attrs(iri)
+    a = {**lg.attrs(iri), **details(lg, iri)}
     roles = {r: [person(lg, p) for p in _listify(a.get(r))] for r in ROLES}
     areas: dict[str, str] = {u: lg.label(u) for u in _listify(a.get("service_area"))}
     for people in roles.values():

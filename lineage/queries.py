@@ -214,50 +214,53 @@ def impact(source: Any, asset: str) -> ImpactResult:
     """What removing or changing a system or dataset affects downstream, grouped and counted.
 
     For a system, the datasets it holds are the starting set (and are affected themselves).
+    Groups: datasets, reports, returns, systems (reached, or holding affected data),
+    partners (reached, or operating an affected system), owners (with how many affected
+    assets each owns).
     """
     lg = graph_of(source)
     root = lg.resolve(asset)
-    res = lineage(lg, root, "down", None)
-    starting = start_set(lg, root)
+    w = walk(lg, root, "down", None)
+    nodes = lg.g._node  # noqa: SLF001
+    label = lg.label
     groups: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in IMPACT_GROUPS}
-    owners: dict[str, dict[str, Any]] = {}
-    attrs = lg.attrs
-    for n in res.nodes:
-        if n.iri == root:
+    owners = groups["owners"]
+    by_kind = {DATASET: groups["datasets"], REPORT: groups["reports"], RETURN: groups["returns"],
+               PARTNER: groups["partners"], SYSTEM: groups["systems"]}
+
+    def item(iri: str, kind: str, depth: int, system: str | None = None) -> dict[str, Any]:
+        return {"iri": iri, "label": label(iri), "kind": kind, "depth": depth, "system": system,
+                "system_label": label(system) if system else None}
+
+    for n, depth in w.depth.items():
+        if n == root:
             continue
-        a = attrs(n.iri)
-        kind = n.kind
-        item = {"iri": n.iri, "label": n.label, "kind": kind, "depth": n.depth,
-                "system": n.system, "system_label": n.system_label}
-        if kind == DATASET:
-            groups["datasets"][n.iri] = item
-        elif kind == REPORT:
-            groups["reports"][n.iri] = item
-        elif kind == RETURN:
-            groups["returns"][n.iri] = item
-        elif kind == PARTNER:
-            groups["partners"][n.iri] = item
-        elif kind == SYSTEM:
-            groups["systems"][n.iri] = item
+        a = nodes[n]
+        kind = a.get("kind")
+        home = a.get("held_in")
+        group = by_kind.get(kind)
+        if group is not None:
+            group[n] = item(n, kind, depth, home)
+        if kind == SYSTEM:
             for op in _listify(a.get("operated_by")):
-                if lg.kind(op) == PARTNER:
-                    groups["partners"].setdefault(op, {"iri": op, "label": lg.label(op), "kind": PARTNER,
-                                                       "depth": n.depth + 1, "system": None, "system_label": None})
-        if n.system and n.system != root and kind in DATA_KINDS:
-            groups["systems"].setdefault(n.system, {"iri": n.system, "label": lg.label(n.system),
-                                                    "kind": SYSTEM, "depth": n.depth, "system": None,
-                                                    "system_label": None})
+                if lg.kind(op) == PARTNER and op not in groups["partners"]:
+                    groups["partners"][op] = item(op, PARTNER, depth + 1)
+        if home and home != root and kind in DATA_KINDS and home not in groups["systems"]:
+            groups["systems"][home] = item(home, SYSTEM, depth)
         for o in _listify(a.get("owner")):
-            e = owners.setdefault(o, {"iri": o, "label": lg.label(o), "kind": "person", "count": 0, "assets": []})
+            e = owners.get(o)
+            if e is None:
+                e = owners[o] = {"iri": o, "label": label(o), "kind": "person", "count": 0, "assets": []}
             e["count"] += 1
-            e["assets"].append(n.iri)
-    groups["owners"] = owners
+            e["assets"].append(n)
     out = {}
     for k, items in groups.items():
-        vals = sorted(items.values(), key=lambda i: (-i.get("count", 0), i.get("depth", 0), i["label"].casefold(), i["iri"]))
+        vals = sorted(items.values(), key=lambda i: (-i.get("count", 0), i["depth"] if "depth" in i else 0,
+                                                     i["label"].casefold(), i["iri"]))
         out[k] = ImpactGroup(k, len(vals), vals)
-    return ImpactResult(root=root, root_label=lg.label(root), root_kind=lg.kind(root),
-                        starting_set=starting, groups=out, lineage=res)
+    return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
+                        starting_set=start_set(lg, root), groups=out,
+                        lineage_of=lambda: lineage(lg, root, "down", None))
 
 
 def _listify(v: Any) -> list[str]:

@@ -143,7 +143,9 @@ class ImpactResult:
     root_kind: str
     starting_set: list[str]
     groups: dict[str, ImpactGroup]
-    lineage: LineageResult
+    notices: list[str] = field(default_factory=list)
+    #: computes the downstream LineageResult behind the impact when it is drawn (kept lazy: it is big)
+    lineage_of: Any = field(default=None, repr=False, compare=False)
 
     def count(self, group: str) -> int:
         """How many things a group holds (0 for an unknown group)."""
@@ -155,12 +157,12 @@ class ImpactResult:
 
     def subgraph(self) -> Subgraph:
         """The downstream lineage behind the impact, drawable."""
-        return self.lineage.subgraph()
+        return self.lineage_of().subgraph()
 
     def to_dict(self) -> dict[str, Any]:
-        """This result as a JSON-ready dict (without the full lineage edges)."""
+        """This result as a JSON-ready dict (groups with their items; not the lineage edges)."""
         return {"root": self.root, "root_label": self.root_label, "root_kind": self.root_kind,
-                "starting_set": self.starting_set, "notices": self.lineage.notices,
+                "starting_set": self.starting_set, "notices": self.notices,
                 "counts": {k: g.count for k, g in self.groups.items()},
                 "groups": {k: g.to_dict() for k, g in self.groups.items()}}
 

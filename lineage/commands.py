@@ -1,0 +1,113 @@
+"""The lineage commands of the ``govgraph`` CLI: ``lineage``, ``impact``, ``path``.
+
+Defined here, next to the engine, and attached to the CLI group by ``register`` so that
+``govgraph/cli.py`` needs one line; the commands parse options, call ``queries`` and print.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+
+def register(main: click.Group, store_option: Callable, handle_errors: Callable,
+             open_store: Callable[[str | None], Any]) -> None:
+    """Add ``lineage``, ``impact`` and ``path`` to the CLI group ``main``."""
+
+    @main.command("lineage")
+    @click.argument("iri")
+    @click.option("--up", "direction", flag_value="up", help="Only where it comes from.")
+    @click.option("--down", "direction", flag_value="down", help="Only where it goes.")
+    @click.option("--both", "direction", flag_value="both", default=True, help="Both ways (default).")
+    @click.option("--depth", type=int, default=None, help="Hops to follow (default: all; at most 50).")
+    @click.option("--fields", "with_fields", is_flag=True,
+                  help="Also trace each field back to its source fields (or IRI itself, if it is a field).")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
+                  show_default=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @store_option
+    @handle_errors
+    def lineage_cmd(iri, direction, depth, with_fields, fmt, output, store_url):
+        """Upstream and downstream lineage of an asset, as a tree, JSON or a diagram.
+
+        IRI may also be an asset's exact name, e.g. "SALT return".
+        """
+        from govgraph.lineage import export, queries, text
+        from govgraph.lineage.graph import FIELD
+        with open_store(store_url) as store:
+            lg = queries.graph_of(store)
+            root = lg.resolve(iri)
+            if with_fields and lg.kind(root) == FIELD:
+                trace = queries.field_trace(lg, root)
+                _emit(json.dumps(trace.to_dict(), indent=2) if fmt == "json" else text.field_text(trace), output)
+                return
+            res = queries.lineage(lg, root, direction, depth)
+            traces = queries.trace_dataset_fields(lg, root) if with_fields and lg.kind(root) != FIELD and \
+                lg.kind(root) in ("dataset", "report", "return") else []
+            if fmt == "json":
+                data = res.to_dict()
+                if with_fields:
+                    data["fields"] = [t.to_dict() for t in traces]
+                out = json.dumps(data, indent=2)
+            elif fmt == "text":
+                out = text.lineage_text(res)
+                if with_fields:
+                    out += "fields:\n" + ("".join(text.field_text(t, "  ") for t in traces) or "  (none recorded)\n")
+            else:
+                out = export.export(res.subgraph(), fmt)
+                for note in res.notices:
+                    click.echo(f"note: {note}", err=True)
+            _emit(out, output)
+
+    @main.command("impact")
+    @click.argument("iri")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
+                  show_default=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @store_option
+    @handle_errors
+    def impact_cmd(iri, fmt, output, store_url):
+        """What changing or removing a system or dataset affects: datasets, reports, returns, partners, owners."""
+        from govgraph.lineage import export, queries, text
+        with open_store(store_url) as store:
+            res = queries.impact(store, iri)
+            if fmt == "json":
+                out = json.dumps(res.to_dict(), indent=2)
+            elif fmt == "text":
+                out = text.impact_text(res)
+            else:
+                out = export.export(res.subgraph(), fmt)
+            _emit(out, output)
+
+    @main.command("path")
+    @click.argument("a")
+    @click.argument("b")
+    @click.option("--max-hops", type=int, default=10, show_default=True, help="Longest path to look for.")
+    @click.option("--limit", type=int, default=100, show_default=True, help="Most paths to list.")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
+                  show_default=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @store_option
+    @handle_errors
+    def path_cmd(a, b, max_hops, limit, fmt, output, store_url):
+        """Every path data takes between two assets (either way round)."""
+        from govgraph.lineage import export, queries, text
+        with open_store(store_url) as store:
+            res = queries.paths(store, a, b, max_hops=max_hops, limit=limit)
+            if fmt == "json":
+                out = json.dumps(res.to_dict(), indent=2)
+            elif fmt == "text":
+                out = text.paths_text(res)
+            else:
+                out = export.export(res.subgraph(), fmt)
+            _emit(out, output)
+
+
+def _emit(out: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(out, nl=not out.endswith("\n"))
+    else:
+        output.write_text(out, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
