@@ -172,7 +172,7 @@ def _paths(lg: LineageGraph, src: str, dst: str, max_hops: int, limit: int) -> t
         if x_container and x != src and not via_system_flow:
             return []  # a dataset landing in a system does not flow on through the system
         res = [(y, x_container and nodes[y].get("kind") in CONTAINER_KINDS
-                and any(a.get("kind") == FLOW for a in keyed.values()))
+                and any(a.get("kind") == FLOW and not a.get("carries") for a in keyed.values()))
                for y, keyed in succ[x].items()]
         if x == src:
             res += [(d, False) for d in held_src]

@@ -12,7 +12,8 @@ from collections import deque
 from typing import Any
 
 from govgraph.errors import BadInput
-from govgraph.lineage.graph import CONTAINER_KINDS, DATA_KINDS, FIELD_DERIVED, FLOW, PARTNER, LineageGraph
+from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FIELD_DERIVED, FLOW, PARTNER, SUBMITTED,
+                                    LineageGraph)
 from govgraph.lineage.results import Landing, SensitivityResult
 from govgraph.lineage.traverse import graph_of, node_info, start_set
 
@@ -124,16 +125,19 @@ def _hop(lg: LineageGraph, u: str, v: str, key: str, on: dt.date) -> dict[str, A
     parties = lg.info.get(ag, {}).get("party", []) if ag else []
     in_force = lg.agreement_in_force(ag, on)
     party_ok = bool(ag) and (not parties or partner is None or partner in parties)
+    statutory = a.get("kind") == SUBMITTED
     return {"source": u, "target": v, "key": key, "kind": a.get("kind"), "flow": a.get("flow"),
             "flow_label": a.get("label") or "", "mechanism": a.get("mechanism"),
             "partner": partner, "partner_label": lg.label(partner) if partner else None,
             "agreement": ag, "agreement_label": lg.label(ag) if ag else None,
             "agreement_in_force": in_force, "partner_is_party": party_ok,
-            "covered": bool(ag) and in_force and party_ok,
+            "statutory": statutory, "covered": statutory or (bool(ag) and in_force and party_ok),
             "reason": _reason(ag, in_force, party_ok, a.get("kind"))}
 
 
 def _reason(ag: str | None, in_force: bool, party_ok: bool, kind: str | None) -> str:
+    if kind == SUBMITTED:
+        return "statutory return: submission required by law (no sharing agreement needed)"
     if not ag:
         return "no sharing agreement" + (" recorded on the flow" if kind == FLOW else "")
     if not in_force:

@@ -102,13 +102,13 @@ def paths_text(res: PathResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def field_text(t: FieldTrace, indent: str = "") -> str:
+def field_text(t: FieldTrace, indent: str = "", arrow: str = "") -> str:
     """A field and its sources as an indented tree with each transformation."""
     where = f"{t.dataset_label or '?'}" + (f" in {t.system_label}" if t.system_label else "")
-    lines = [f"{indent}{t.label} ({where})" + (f": {t.transformation}" if t.transformation else "")
+    lines = [f"{indent}{arrow}{t.label} ({where})" + (f": {t.transformation}" if t.transformation else "")
              + (" (cycle)" if t.cycle else "")]
     for s in t.sources:
-        lines.append(field_text(s, indent + "  <- ").rstrip("\n"))
+        lines.append(field_text(s, indent + ("   " if arrow else "  "), "<- ").rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 

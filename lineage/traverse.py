@@ -3,7 +3,8 @@
 One rule keeps walks honest: a system or partner reached because a dataset lands in it
 is a leaf (otherwise every dataset would flow into everything the warehouse feeds); a
 system is walked through only when the walk starts there or arrives by a
-system-to-system flow.
+system-to-system flow that does not say which datasets it carries (when it does, the
+carried datasets' own edges give the precise lineage).
 """
 from __future__ import annotations
 
@@ -94,13 +95,18 @@ def walk(lg: LineageGraph, iri: str, direction: str, max_depth: int | None = Non
                     depth[y], parent[y] = dx + 1, (x, key)
                     if stop is not None and stop(y):
                         continue
-                    if not y_container or (x_container and attrs.get("kind") == FLOW):
+                    if not y_container or (x_container and _opaque_flow(attrs)):
                         expandable.add(y)
                         queue.append(y)
-                elif y_container and y not in expandable and x_container and attrs.get("kind") == FLOW:
+                elif y_container and y not in expandable and x_container and _opaque_flow(attrs):
                     expandable.add(y)  # a system first met as a landing, now met on a system chain
                     queue.append(y)
     return w
+
+
+def _opaque_flow(attrs: dict[str, Any]) -> bool:
+    """A system-to-system flow with no carried datasets: all we know is that the systems connect."""
+    return attrs.get("kind") == FLOW and not attrs.get("carries")
 
 
 def node_info(lg: LineageGraph, iri: str, depth: int = 0) -> NodeInfo:
