@@ -1,0 +1,180 @@
+"""Validation results for the pages: one report per store revision, from the shapes package.
+
+The report is computed with ``shapes.validate.validate_store`` once per store revision
+and kept until the store changes; the scorecard trend adds the scorecards saved per
+check date (``govgraph validate --save``, ``shapes.history``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass
+
+from govgraph import catalog
+from govgraph.shapes import history
+from govgraph.shapes import validate as shapes_validate
+from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, Report
+from govgraph.store import Store
+
+log = logging.getLogger(__name__)
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+_cache: "weakref.WeakKeyDictionary[Store, tuple[int, Report | None, dict]]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+@dataclass
+class FindingRow:
+    """A finding with its focus asset's label and kind and the property in plain language."""
+    finding: Finding
+    focus: catalog.Ref
+    path_label: str
+
+    @property
+    def severity(self) -> str:
+        return self.finding.severity
+
+    @property
+    def principle(self) -> int:
+        return self.finding.principle
+
+    @property
+    def principle_name(self) -> str:
+        return PRINCIPLE_NAMES.get(self.finding.principle, "Other checks")
+
+
+@dataclass
+class ScoreRow:
+    """One principle on the scorecard: share conforming now, and on earlier check dates."""
+    principle: int
+    name: str
+    focus_nodes: int
+    conforming: int
+    share: float
+    history: list[tuple[str, float]]  # (check date, share), oldest first, current included
+
+    @property
+    def change(self) -> float | None:
+        """Change in share since the previous check date (None with a single date)."""
+        return self.history[-1][1] - self.history[-2][1] if len(self.history) > 1 else None
+
+
+def report(store: Store) -> Report | None:
+    """The validation report for the store's current revision (None if validation fails to run)."""
+    return _entry(store)[1]
+
+
+def _entry(store: Store) -> tuple[int, Report | None, dict]:
+    rev = store.revision
+    with _lock:
+        hit = _cache.get(store)
+        if hit is not None and hit[0] == rev:
+            return hit
+        try:
+            rep = shapes_validate.validate_store(store)
+        except Exception:  # a broken shape file must not take the viewer down
+            log.exception("validation failed; pages show no findings")
+            rep = None
+        by_focus: dict[str, list[Finding]] = defaultdict(list)
+        for f in (rep.findings if rep else ()):
+            by_focus[f.focus].append(f)
+        for fs in by_focus.values():
+            fs.sort(key=lambda f: (_RANK.get(f.severity, 9), f.principle, f.message))
+        entry = (rev, rep, dict(by_focus))
+        _cache[store] = entry
+        return entry
+
+
+def for_asset(store: Store, iri: str) -> list[FindingRow] | None:
+    """An asset's findings, most serious first (None when no report is available)."""
+    rev, rep, by_focus = _entry(store)
+    if rep is None:
+        return None
+    return _rows(store, by_focus.get(iri, []))
+
+
+def worst_by_focus(store: Store) -> dict[str, str]:
+    """For every asset with a Violation or Warning, the most serious severity."""
+    rev, rep, by_focus = _entry(store)
+    return {iri: fs[0].severity for iri, fs in by_focus.items() if fs and fs[0].severity in ("Violation", "Warning")}
+
+
+def worst(store: Store, limit: int = 10) -> list[FindingRow] | None:
+    """The most serious findings: violations first, spread across principles."""
+    rep = report(store)
+    if rep is None:
+        return None
+    ordered = sorted(rep.findings, key=lambda f: (_RANK.get(f.severity, 9), f.principle, f.focus, f.message))
+    picked, seen = [], set()
+    for f in ordered:  # one per principle and severity first, so one rule cannot fill the list
+        if (f.severity, f.principle) not in seen:
+            seen.add((f.severity, f.principle))
+            picked.append(f)
+    picked = sorted(picked, key=lambda f: (_RANK.get(f.severity, 9), f.principle))[:limit]
+    return _rows(store, picked)
+
+
+@dataclass
+class FindingGroup:
+    """Findings of one rule: the shared message, and the assets it was found on."""
+    message: str
+    path_label: str
+    count: int
+    rows: list[FindingRow]
+
+
+def grouped(store: Store, *, principle: int | None = None, severity: str | None = None,
+            limit_per_rule: int = 60) -> dict[int, dict[str, list[FindingGroup]]] | None:
+    """Findings grouped by principle, then severity, then rule (one message, many assets)."""
+    rep = report(store)
+    if rep is None:
+        return None
+    groups: dict[int, dict[str, dict[tuple[str, str], list[Finding]]]] = defaultdict(lambda: defaultdict(dict))
+    for f in rep.findings:
+        if (principle is None or f.principle == principle) and (severity is None or f.severity == severity):
+            groups[f.principle][f.severity].setdefault((f.shape, f.message), []).append(f)
+    out: dict[int, dict[str, list[FindingGroup]]] = {}
+    for p in sorted(groups):
+        out[p] = {}
+        for sev in SEVERITIES:
+            rules = groups[p].get(sev)
+            if not rules:
+                continue
+            out[p][sev] = []
+            for (_, message), fs in sorted(rules.items(), key=lambda kv: (-len(kv[1]), kv[0][1])):
+                fs.sort(key=lambda f: f.focus)
+                rows = _rows(store, fs[:limit_per_rule])
+                rows.sort(key=lambda r: r.focus.label.lower())
+                out[p][sev].append(FindingGroup(message, rows[0].path_label if rows else "", len(fs), rows))
+    return out
+
+
+def scorecard(store: Store) -> list[ScoreRow] | None:
+    """The principles scorecard now, with the share on each earlier saved check date."""
+    rep = report(store)
+    if rep is None or not rep.scorecard:
+        return None
+    earlier: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    try:
+        for entry in history.scorecard_history(store):
+            if entry.check_date != rep.check_date:
+                earlier[entry.principle].append((entry.check_date.isoformat(), entry.share))
+    except Exception:
+        log.exception("could not read saved scorecards")
+    rows = []
+    for p, s in sorted(rep.scorecard.items()):
+        hist = sorted(earlier.get(p, [])) + [(rep.check_date.isoformat(), s.share)]
+        rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist))
+    return rows
+
+
+def _rows(store: Store, fs: list[Finding]) -> list[FindingRow]:
+    iris = {f.focus for f in fs if not f.focus.startswith("_:")}
+    refs = catalog.labels(store, iris) if iris else {}
+    out = []
+    for f in fs:
+        ref = refs.get(f.focus) or catalog.Ref(f.focus, f.focus, "thing")
+        out.append(FindingRow(f, ref, catalog.term_label(f.path)[0] if f.path and not f.path.startswith(("(", "[", "^")) else (f.path or "")))
+    return out

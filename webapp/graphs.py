@@ -1,0 +1,178 @@
+"""Graph pages: lineage (with depth and direction), ownership and field lineage, as inline
+SVG with a text table of the same edges, plus downloadable SVG files."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, render_template, request, url_for
+from markupsafe import Markup
+
+from govgraph import catalog, lineage
+from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
+from govgraph.store import Store
+from govgraph.webapp import findings, svg
+from govgraph.webapp.context import int_arg, iri_arg, store
+from govgraph.webapp.filters import asset_url, term
+
+bp = Blueprint("graphs", __name__)
+
+DEFAULT_DEPTH, MAX_DEPTH = 4, 10
+#: Most nodes drawn in one graph; the nearest are kept (the table and a notice say so).
+MAX_NODES = 300
+DIRECTIONS = {"both": "Upstream and downstream", "up": "Upstream only (where it comes from)",
+              "down": "Downstream only (where it goes)"}
+
+
+@dataclass
+class EdgeRow:
+    """One edge of a drawn graph, with labels, for the screen-reader table."""
+    source: NodeInfo
+    target: NodeInfo
+    how: str
+    mechanism: str
+    frequency: str
+    agreement: catalog.Ref | None
+    carries: list[catalog.Ref]
+    crosses_boundary: bool
+
+
+@dataclass
+class GraphView:
+    """A drawn graph: inline SVG, its edges as rows, and the controls that made it."""
+    iri: str
+    label: str
+    kind: str
+    svg: Markup
+    width: int
+    height: int
+    nodes: list[NodeInfo]
+    rows: list[EdgeRow]
+    download: str
+    depth: int | None = None
+    direction: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def lineage_args() -> tuple[int, str]:
+    """Depth and direction from the query string (clamped, with defaults)."""
+    direction = request.args.get("direction", "both")
+    return int_arg("depth", DEFAULT_DEPTH, 1, MAX_DEPTH), direction if direction in DIRECTIONS else "both"
+
+
+def lineage_view(st: Store, iri: str) -> GraphView:
+    """The lineage graph of an asset at the depth and direction the request asks for."""
+    depth, direction = lineage_args()
+    res = lineage.lineage(st, iri, direction, depth)
+    root = res.node(res.root)
+    title = f"Lineage of {root.label if root else iri}, {depth} step{'s' if depth != 1 else ''} {direction}"
+    sub = res.subgraph()
+    notices = list(res.notices)
+    if len(sub.nodes) > MAX_NODES:
+        notices.append(f"{len(sub.nodes):,} assets are reached; the {MAX_NODES} nearest are drawn. "
+                       f"Choose fewer steps or one direction to see the rest.")
+        sub = nearest(sub, MAX_NODES)
+    view = _view(st, sub, iri, title,
+                 url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction))
+    view.depth, view.direction, view.notices = depth, direction, notices
+    return view
+
+
+def nearest(sub: Subgraph, limit: int) -> Subgraph:
+    """The ``limit`` nodes nearest the focus (nodes come ordered by hop depth) and the edges between them."""
+    keep = sorted(sub.nodes, key=lambda n: (n.iri not in sub.focus, n.depth))[:limit]
+    ids = {n.iri for n in keep}
+    return Subgraph(keep, [e for e in sub.edges if e.source in ids and e.target in ids], sub.focus)
+
+
+def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
+    """Who owns, stewards and holds what: for a data asset or system, or for a person or team."""
+    if kind in ("person", "team"):
+        sub = responsibility_subgraph(st, iri)
+    else:
+        sub = lineage.ownership(st, iri).subgraph()
+    label = catalog.label(st, iri)
+    return _view(st, sub, iri, f"Ownership of {label}", url_for("graphs.ownership_svg", iri=iri))
+
+
+def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
+    """A person's or team's responsibilities as a drawable graph (person/team -> role -> asset)."""
+    r = catalog.responsibilities(st, iri)
+    nodes: dict[str, NodeInfo] = {iri: NodeInfo(iri, r.holder.label, "unit" if r.holder.kind == "team" else "person")}
+    edges: list[EdgeInfo] = []
+    for member in r.members:
+        nodes.setdefault(member.iri, NodeInfo(member.iri, member.label, "person"))
+        edges.append(EdgeInfo(iri, member.iri, "member", label="member"))
+    for holder, role, a in r.roles:
+        nodes.setdefault(holder.iri, NodeInfo(holder.iri, holder.label, "unit" if holder.kind == "team" else "person"))
+        nodes.setdefault(a.iri, NodeInfo(a.iri, a.label, a.kind))
+        edges.append(EdgeInfo(holder.iri, a.iri, role, label=role))
+    return Subgraph(list(nodes.values()), edges, [iri])
+
+
+def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False) -> GraphView:
+    severity = findings.worst_by_focus(st)
+    lay = svg.layout(sub)
+    drawing = svg.render(sub, lay, href=asset_url, title=title, term=term, standalone=standalone,
+                         findings={n.iri: severity[n.iri] for n in sub.nodes if n.iri in severity})
+    nodes = {n.iri: n for n in sub.nodes}
+    extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries}
+    refs = catalog.labels(st, extra) if extra else {}
+    rows = []
+    for e in svg.dedupe_edges(sub.edges):
+        if e.source in nodes and e.target in nodes:
+            rows.append(EdgeRow(nodes[e.source], nodes[e.target], e.label or e.kind.replace("_", " "),
+                                term(e.mechanism) if e.mechanism else "", term(e.frequency) if e.frequency else "",
+                                refs.get(e.agreement) if e.agreement else None,
+                                [refs[c] for c in e.carries if c in refs], e.crosses_boundary))
+    rows.sort(key=lambda r: (r.source.depth, r.source.label.lower(), r.target.label.lower()))
+    first = nodes.get(sub.focus[0]) if sub.focus else None
+    return GraphView(iri, first.label if first else iri, first.kind if first else "", Markup(drawing.svg),
+                     drawing.width, drawing.height, sub.nodes, rows, download)
+
+
+def _svg_response(view: GraphView, name: str) -> Response:
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + str(view.svg)
+    slug = "".join(c if c.isalnum() else "-" for c in view.label.lower()).strip("-")[:60] or "graph"
+    return Response(body, mimetype="image/svg+xml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{slug}.svg"'})
+
+
+# ----------------------------------------------------------------------------- routes
+
+@bp.get("/lineage")
+def lineage_page():
+    st = store()
+    a = catalog.get_asset(st, iri_arg())
+    return render_template("lineage.html", asset=a, lineage=lineage_view(st, a.iri), directions=DIRECTIONS)
+
+
+@bp.get("/lineage.svg")
+def lineage_svg():
+    st = store()
+    a = catalog.get_asset(st, iri_arg())
+    return _svg_response(lineage_view(st, a.iri), "lineage")
+
+
+@bp.get("/ownership")
+def ownership():
+    st = store()
+    a = catalog.get_asset(st, iri_arg())
+    view = ownership_view(st, a.iri, a.kind)
+    detail = lineage.ownership(st, a.iri) if a.kind not in ("person", "team") else None
+    resp = catalog.responsibilities(st, a.iri) if a.kind in ("person", "team") else None
+    return render_template("ownership.html", asset=a, graph=view, detail=detail, resp=resp)
+
+
+@bp.get("/ownership.svg")
+def ownership_svg():
+    st = store()
+    a = catalog.get_asset(st, iri_arg())
+    return _svg_response(ownership_view(st, a.iri, a.kind), "ownership")
+
+
+@bp.get("/fields")
+def fields():
+    st = store()
+    a = catalog.get_asset(st, iri_arg())
+    traces = lineage.trace_dataset_fields(st, a.iri)
+    return render_template("fields.html", asset=a, traces=traces)

@@ -1,0 +1,28 @@
+"""Integrations for architects: every flow between systems as a matrix and a list, filterable by system."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from govgraph import catalog
+from govgraph.webapp.context import store
+
+bp = Blueprint("integrations", __name__)
+
+
+@bp.get("/integrations")
+def integrations():
+    st = store()
+    system = request.args.get("system", "").strip() or None
+    if system:
+        catalog.get_asset(st, system)  # unknown IRI -> 404 with suggestions
+    flows = catalog.system_flows(st, system)
+    every = catalog.system_flows(st) if system else flows
+    systems = sorted({r for f in every for r in (f.source_system, f.target_system)}, key=lambda r: r.label.lower())
+    ends = sorted({r for f in flows for r in (f.source_system, f.target_system)}, key=lambda r: r.label.lower())
+    matrix: dict[tuple[str, str], list[catalog.FlowRow]] = {}
+    for f in flows:
+        matrix.setdefault((f.source_system.iri, f.target_system.iri), []).append(f)
+    focus = next((s for s in systems if s.iri == system), None) if system else None
+    status = {a.agreement.iri: a.status for a in catalog.agreement_statuses(st)}
+    return render_template("integrations.html", flows=flows, systems=systems, ends=ends, matrix=matrix,
+                           system=system, focus=focus, agreement_status=status)

@@ -1,0 +1,116 @@
+/* Pan and zoom for the server-drawn graphs. Without JavaScript the graph simply scrolls.
+   Drag to pan, wheel or +/- to zoom, arrow keys to pan when the graph has focus, "Fit" to see it all. */
+(function () {
+  "use strict";
+
+  function init(vp) {
+    var svg = vp.querySelector("svg");
+    if (!svg) { return; }
+    var panel = vp.closest(".graph-panel");
+    var controls = panel ? panel.querySelector(".panzoom-controls") : null;
+    var W = parseFloat(svg.getAttribute("width")) || 800;
+    var H = parseFloat(svg.getAttribute("height")) || 400;
+    var boxH = Math.round(Math.min(Math.max(H + 2, 220), window.innerHeight * 0.7));
+
+    vp.classList.add("js-pan");
+    vp.style.height = boxH + "px";
+    vp.setAttribute("tabindex", "0");
+    vp.setAttribute("aria-label", "Graph. Arrow keys pan, plus and minus zoom, 0 fits the whole graph.");
+    svg.setAttribute("width", "100%");
+    svg.setAttribute("height", String(boxH));
+    svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+    if (controls) { controls.hidden = false; }
+
+    var vb = { x: 0, y: 0, w: W, h: H };
+    function aspect() { return boxH / Math.max(vp.clientWidth, 1); }
+    function apply() { svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].map(Math.round).join(" ")); }
+    function fit() {
+      var a = aspect();
+      if (W * a >= H) { vb = { x: 0, y: -(W * a - H) / 2, w: W, h: W * a }; }
+      else { vb = { x: -(H / a - W) / 2, y: 0, w: H / a, h: H }; }
+      apply();
+    }
+    function scale() { return vp.clientWidth / vb.w; }
+    function zoomAt(factor, px, py) {      // px, py: fraction of the viewport (0..1)
+      var s = scale() * factor;
+      if (s < 0.05 || s > 4) { return; }
+      var sx = vb.x + px * vb.w, sy = vb.y + py * vb.h;
+      vb.w /= factor; vb.h /= factor;
+      vb.x = sx - px * vb.w; vb.y = sy - py * vb.h;
+      apply();
+    }
+    function panBy(dx, dy) { vb.x += dx; vb.y += dy; apply(); }
+    function start() {
+      // whole graph if it stays readable, else actual size around the asset in focus
+      fit();
+      if (scale() >= 0.8) { return; }
+      var focus = svg.querySelector(".n.focus rect");
+      var cx = W / 2, cy = H / 2;
+      if (focus) {
+        cx = parseFloat(focus.getAttribute("x")) + parseFloat(focus.getAttribute("width")) / 2;
+        cy = parseFloat(focus.getAttribute("y")) + parseFloat(focus.getAttribute("height")) / 2;
+      }
+      var w = vp.clientWidth / 0.9, h = w * aspect();
+      vb = { x: cx - w / 2, y: cy - h / 2, w: w, h: h };
+      apply();
+    }
+
+    var drag = null, moved = false;
+    vp.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0) { return; }
+      drag = { x: e.clientX, y: e.clientY }; moved = false;
+    });
+    vp.addEventListener("pointermove", function (e) {
+      if (!drag) { return; }
+      var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (!moved && Math.abs(dx) + Math.abs(dy) < 5) { return; }
+      if (!moved) { moved = true; vp.classList.add("dragging"); vp.setPointerCapture(e.pointerId); }
+      var k = vb.w / vp.clientWidth;
+      panBy(-dx * k, -dy * k);
+      drag = { x: e.clientX, y: e.clientY };
+    });
+    function end() { drag = null; vp.classList.remove("dragging"); }
+    vp.addEventListener("pointerup", end);
+    vp.addEventListener("pointercancel", end);
+    // a drag must not follow the link it started on
+    vp.addEventListener("click", function (e) { if (moved) { e.preventDefault(); moved = false; } }, true);
+    vp.addEventListener("wheel", function (e) {
+      e.preventDefault();
+      var r = vp.getBoundingClientRect();
+      zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
+    }, { passive: false });
+    vp.addEventListener("keydown", function (e) {
+      if (e.target !== vp) { return; }
+      var step = vb.w * 0.1, handled = true;
+      switch (e.key) {
+        case "ArrowLeft": panBy(-step, 0); break;
+        case "ArrowRight": panBy(step, 0); break;
+        case "ArrowUp": panBy(0, -step); break;
+        case "ArrowDown": panBy(0, step); break;
+        case "+": case "=": zoomAt(1.25, 0.5, 0.5); break;
+        case "-": case "_": zoomAt(0.8, 0.5, 0.5); break;
+        case "0": fit(); break;
+        default: handled = false;
+      }
+      if (handled) { e.preventDefault(); }
+    });
+    if (controls) {
+      controls.addEventListener("click", function (e) {
+        var b = e.target.closest("button");
+        if (!b) { return; }
+        var z = b.getAttribute("data-zoom");
+        if (z === "in") { zoomAt(1.25, 0.5, 0.5); }
+        else if (z === "out") { zoomAt(0.8, 0.5, 0.5); }
+        else { fit(); }
+      });
+    }
+    start();
+  }
+
+  function boot() {
+    var vps = document.querySelectorAll("[data-panzoom]");
+    for (var i = 0; i < vps.length; i++) { init(vps[i]); }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", boot); }
+  else { boot(); }
+}());
