@@ -350,11 +350,16 @@ def get_asset(store: Store, iri: str) -> Asset:
 
 def quality(store: Store, iri: str) -> list[QualityRow]:
     """A dataset's quality metrics: each target with the latest measurement against it."""
-    rows = store.select("""SELECT ?m (SAMPLE(?dimLabel) AS ?dim) (MAX(?tv) AS ?target) (MAX(?when) AS ?at) WHERE {
-        { ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv }
-        UNION { ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?when }
-        OPTIONAL { ?m dqv:inDimension/rdfs:label ?dimLabel }
-      } GROUP BY ?m""", bindings={"s": URIRef(iri)})
+    # one grouped sub-select per side: MAX over a UNION's unbound values is an error in Oxigraph
+    parts = store.select("""SELECT ?m ?target ?at WHERE {
+        { SELECT ?m (MAX(?tv) AS ?target) WHERE { ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv } GROUP BY ?m }
+        UNION { SELECT ?m (MAX(?when) AS ?at) WHERE {
+                  ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?when } GROUP BY ?m }
+      }""", bindings={"s": URIRef(iri)})
+    merged: dict[str, dict] = {}
+    for r in parts:
+        merged.setdefault(str(r["m"]), {}).update(r)
+    rows = list(merged.values())
     out = []
     for r in rows:
         m = str(r["m"])
@@ -443,3 +448,299 @@ def turtle(store: Store, iri: str) -> str:
     for p, ns in PREFIXES.items():
         g.bind(p, ns)
     return g.serialize(format="turtle")
+
+
+# ============================================================================= web viewer support
+# Added for issue 6 (the Flask viewer): a per-revision search index with facets, the
+# status of sharing agreements on a date, and flows between systems for architects.
+# Plain functions over a Store, usable by the CLI and reports as well as the web app.
+
+import datetime as _dt
+import threading as _threading
+import weakref as _weakref
+
+#: Kinds left out of search (too fine-grained to be useful as results).
+_UNSEARCHED = {"measurement", "quality-target"}
+#: Search ranks data assets and systems before the things that describe them.
+_SEARCH_RANK = {"dataset": 0, "report": 0, "return": 0, "system": 0, "database": 0, "partner": 1, "agreement": 1,
+                "standard": 1, "term": 1, "person": 1, "team": 1, "field": 3, "activity": 3}
+#: The search facets, in display order: name -> heading.
+SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "system": "System",
+                 "classification": "Classification", "personal": "Personal data"}
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    """One searchable resource with the values its facets need."""
+    iri: str
+    label: str
+    kind: str
+    description: str
+    haystack: str  # lower-cased label, description, glossary terms and codes
+    facets: tuple[tuple[str, str], ...]  # (facet name, value) pairs
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet in a result set: its key (an IRI or code), label and count."""
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class SearchPage:
+    """One page of a faceted search: total matches, the page's items and facet counts."""
+    total: int
+    items: list[AssetSummary]
+    facets: dict[str, list[FacetValue]]
+    filters: dict[str, str]
+    offset: int
+    limit: int
+
+
+@dataclass
+class _SearchIndex:
+    revision: int
+    entries: list[SearchEntry]
+    labels: dict[str, str]
+
+
+_search_cache: "_weakref.WeakKeyDictionary[Store, _SearchIndex]" = _weakref.WeakKeyDictionary()
+_search_lock = _threading.Lock()
+
+
+def search_index(store: Store) -> list[SearchEntry]:
+    """Every searchable resource, built with a few bulk queries once per store revision."""
+    return _index(store).entries
+
+
+def _index(store: Store) -> _SearchIndex:
+    rev = store.revision
+    with _search_lock:
+        idx = _search_cache.get(store)
+        if idx is None or idx.revision != rev:
+            idx = _build_index(store, rev)
+            _search_cache[store] = idx
+        return idx
+
+
+def _build_index(store: Store, revision: int) -> _SearchIndex:
+    q = store.query
+    types: dict[str, set[str]] = {}
+    wanted = " ".join(f"<{t}>" for t, k in KINDS if k not in _UNSEARCHED)
+    for r in q(f"SELECT ?s ?t WHERE {{ VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
+        types.setdefault(r["s"].value, set()).add(r["t"].value)
+    labels_: dict[str, str] = {}
+    for r in q(f"SELECT ?s ?l WHERE {{ ?s {LABEL_PROPS}|skos:notation ?l }}"):
+        labels_.setdefault(r["s"].value, r["l"].value)
+    descs: dict[str, str] = {}
+    for r in q("SELECT ?s ?d WHERE { ?s dcterms:description|skos:definition ?d }"):
+        descs.setdefault(r["s"].value, r["d"].value)
+    facts: dict[str, list[tuple[str, str]]] = {}
+    names = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
+             str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
+             str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
+    for r in q("SELECT ?s ?p ?o WHERE { VALUES ?p { %s } ?s ?p ?o }" % " ".join(f"<{p}>" for p in names)):
+        facts.setdefault(r["s"].value, []).append((names[r["p"].value], r["o"].value))
+    entries = []
+    for iri, ts in types.items():
+        kind = kind_of(ts)
+        if kind in _UNSEARCHED:
+            continue
+        lab = labels_.get(iri) or _local_name(iri)
+        desc = descs.get(iri, "")
+        extra, fac = [], [("kind", kind)]
+        personal = False
+        for name, v in facts.get(iri, ()):
+            if name in ("theme", "code"):
+                extra.append(labels_.get(v, v) if name == "theme" else v)
+            elif name == "personal":
+                personal = True
+            else:
+                fac.append((name, v))
+        if kind in ("dataset", "report", "return"):
+            fac.append(("personal", "yes" if personal else "no"))
+        haystack = " ".join([lab, desc, *extra]).lower()
+        entries.append(SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac))))
+    entries.sort(key=lambda e: (e.label.lower(), e.iri))
+    return _SearchIndex(revision, entries, labels_)
+
+
+def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | None = None,
+                   limit: int = 20, offset: int = 0) -> SearchPage:
+    """Search labels, descriptions and glossary terms (every word must match), narrowed by facets.
+
+    ``filters`` maps facet names (see SEARCH_FACETS) to a value: an IRI, a kind name,
+    or ``yes``/``no`` for personal data. Label matches rank first. Facet counts are
+    over the matches with every filter applied.
+    """
+    idx = _index(store)
+    filters = {k: v for k, v in (filters or {}).items() if k in SEARCH_FACETS and v}
+    words = text.lower().split()
+    wanted = set(filters.items())
+    hits = [e for e in idx.entries
+            if all(w in e.haystack for w in words) and wanted <= set(e.facets)]
+    if words:
+        phrase = text.lower().strip()
+        hits.sort(key=lambda e: (e.label.lower() != phrase, _SEARCH_RANK.get(e.kind, 2),
+                                 not e.label.lower().startswith(phrase), not all(w in e.label.lower() for w in words)))
+    counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
+    for e in hits:
+        for name, v in e.facets:
+            c = counts[name]
+            c[v] = c.get(v, 0) + 1
+    facets: dict[str, list[FacetValue]] = {}
+    for name, c in counts.items():
+        vals = [FacetValue(v, _facet_label(name, v, idx.labels), n, filters.get(name) == v) for v, n in c.items()]
+        vals.sort(key=lambda fv: (-fv.count, fv.label.lower()))
+        facets[name] = vals
+    page = [AssetSummary(e.iri, e.label, e.kind, e.description) for e in hits[offset:offset + limit]]
+    return SearchPage(len(hits), page, facets, filters, offset, limit)
+
+
+def _facet_label(name: str, value: str, labels_: dict[str, str]) -> str:
+    if name == "kind":
+        return KIND_LABELS.get(value, value)
+    if name == "personal":
+        return "Holds personal data" if value == "yes" else "No personal data"
+    return labels_.get(value) or term_label(value)[0]
+
+
+# ----------------------------------------------------------------------------- agreements
+
+@dataclass
+class AgreementStatus:
+    """A sharing agreement's dates and where it stands on a date."""
+    agreement: Ref
+    parties: list[Ref]
+    valid_from: str | None
+    valid_until: str | None
+    review_date: str | None
+    status: str  # expired | not yet in force | review overdue | review due | in force
+    flows: int = 0
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status != "in force"
+
+
+def agreement_statuses(store: Store, on: _dt.date | None = None, *, due_within_days: int = 90) -> list[AgreementStatus]:
+    """Every sharing agreement with its status on ``on`` (default today), most urgent first.
+
+    Expired: past validUntil. Review overdue: reviewDate passed. Review due: reviewDate
+    within ``due_within_days``.
+    """
+    on = on or _dt.date.today()
+    rows = store.select("""SELECT ?a (SAMPLE(?vf) AS ?from) (SAMPLE(?vu) AS ?until) (SAMPLE(?rd) AS ?review)
+        (GROUP_CONCAT(DISTINCT STR(?p); separator=" ") AS ?parties) (COUNT(DISTINCT ?f) AS ?flows) WHERE {
+        ?a a gov:SharingAgreement .
+        OPTIONAL { ?a gov:validFrom ?vf } OPTIONAL { ?a gov:validUntil ?vu } OPTIONAL { ?a gov:reviewDate ?rd }
+        OPTIONAL { ?a gov:party ?p } OPTIONAL { ?f gov:coveredBy ?a } } GROUP BY ?a""")
+    parties = {p for r in rows for p in str(r.get("parties", "")).split()}
+    refs = labels(store, [str(r["a"]) for r in rows] + list(parties))
+    out = []
+    for r in rows:
+        vf, vu, rd = (str(r[k])[:10] if k in r else None for k in ("from", "until", "review"))
+        out.append(AgreementStatus(refs[str(r["a"])], [refs[p] for p in str(r.get("parties", "")).split()],
+                                   vf, vu, rd, _agreement_status(on, vf, vu, rd, due_within_days),
+                                   int(r["flows"]) if "flows" in r else 0))
+    order = {"expired": 0, "review overdue": 1, "not yet in force": 2, "review due": 3, "in force": 4}
+    out.sort(key=lambda a: (order[a.status], a.review_date or a.valid_until or "", a.agreement.label.lower()))
+    return out
+
+
+def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | None, within: int) -> str:
+    d = lambda s: _dt.date.fromisoformat(s) if s else None  # noqa: E731
+    try:
+        f, u, r = d(vf), d(vu), d(rd)
+    except ValueError:
+        return "in force"
+    if u is not None and u < on:
+        return "expired"
+    if f is not None and on < f:
+        return "not yet in force"
+    if r is not None and r < on:
+        return "review overdue"
+    if r is not None and (r - on).days <= within:
+        return "review due"
+    return "in force"
+
+
+# ----------------------------------------------------------------------------- flows between systems
+
+@dataclass
+class FlowRow:
+    """A data flow seen at system level: both ends, how and how often, what, and under which agreement."""
+    flow: Ref
+    source: Ref
+    target: Ref
+    source_system: Ref
+    target_system: Ref
+    mechanism: Ref | None
+    frequency: Ref | None
+    carries: list[Ref]
+    agreement: Ref | None
+    crosses_boundary: bool
+
+
+def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
+    """Every gov:Flow, with dataset ends lifted to the system holding them; only those touching ``system`` if given."""
+    rows = store.select("""SELECT ?f ?src ?tgt (SAMPLE(?m) AS ?mech) (SAMPLE(?fr) AS ?freq) (SAMPLE(?a) AS ?agr)
+        (SAMPLE(?ss) AS ?srcSys) (SAMPLE(?ts) AS ?tgtSys)
+        (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?carries) WHERE {
+        ?f a gov:Flow ; gov:source ?src ; gov:target ?tgt .
+        OPTIONAL { ?f gov:mechanism ?m } OPTIONAL { ?f gov:frequency ?fr } OPTIONAL { ?f gov:coveredBy ?a }
+        OPTIONAL { ?f gov:carries ?c }
+        OPTIONAL { ?src gov:heldIn ?ss } OPTIONAL { ?tgt gov:heldIn ?ts } } GROUP BY ?f ?src ?tgt""")
+    ends = {str(r[k]) for r in rows for k in ("src", "tgt", "srcSys", "tgtSys", "f", "agr") if k in r}
+    carried = {c for r in rows for c in str(r.get("carries", "")).split()}
+    external = {str(r["x"]) for r in store.select(
+        "SELECT DISTINCT ?x WHERE { { ?x a gov:Partner } UNION { ?x gov:operatedBy/a gov:Partner } }")}
+    refs = labels(store, ends | carried)
+    out = []
+    for r in rows:
+        src, tgt = str(r["src"]), str(r["tgt"])
+        ss, ts = str(r.get("srcSys", src)), str(r.get("tgtSys", tgt))
+        if system and system not in (src, tgt, ss, ts):
+            continue
+        mech = str(r["mech"]) if "mech" in r else None
+        freq = str(r["freq"]) if "freq" in r else None
+        out.append(FlowRow(
+            refs[str(r["f"])], refs[src], refs[tgt], refs[ss], refs[ts],
+            Ref(mech, term_label(mech)[0], "mechanism") if mech else None,
+            Ref(freq, term_label(freq)[0], "frequency") if freq else None,
+            sorted((refs[c] for c in str(r.get("carries", "")).split()), key=lambda x: x.label.lower()),
+            refs[str(r["agr"])] if "agr" in r else None,
+            bool({src, tgt, ss, ts} & external)))
+    out.sort(key=lambda f: (f.source_system.label.lower(), f.target_system.label.lower(), f.flow.label.lower()))
+    return out
+
+
+# ----------------------------------------------------------------------------- responsibilities
+
+_ROLE_NAMES = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
+               str(GOV.serviceArea): "service area"}
+
+
+@dataclass
+class Responsibilities:
+    """What a person or team answers for: (holder, role, asset) triples, and a team's members."""
+    holder: Ref
+    members: list[Ref]
+    roles: list[tuple[Ref, str, Ref]]
+
+
+def responsibilities(store: Store, iri: str) -> Responsibilities:
+    """Assets a person owns, stewards or holds custody of; for a team, its members' and its service area's."""
+    me = URIRef(iri)
+    members = [str(r["p"]) for r in store.select("SELECT DISTINCT ?p WHERE { ?p org:memberOf ?u }", bindings={"u": me})]
+    holders = [iri] + members
+    values = " ".join(f"<{h}>" for h in holders)
+    rows = store.select(f"""SELECT DISTINCT ?h ?role ?a WHERE {{ VALUES ?h {{ {values} }}
+        VALUES ?role {{ gov:owner gov:steward gov:custodian gov:serviceArea }} ?a ?role ?h FILTER(isIRI(?a)) }}""")
+    refs = labels(store, holders + [str(r["a"]) for r in rows])
+    roles = sorted(((refs[str(r["h"])], _ROLE_NAMES[str(r["role"])], refs[str(r["a"])]) for r in rows),
+                   key=lambda t: (t[0].iri != iri, t[0].label.lower(), t[1], t[2].label.lower()))
+    return Responsibilities(refs[iri], sorted((refs[m] for m in members), key=lambda r: r.label.lower()), roles)
