@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any
 
 from govgraph.errors import BadInput
-from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FIELD_DERIVED, FLOW, PARTNER, SUBMITTED,
+from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FIELD_DERIVED, PARTNER, SUBMITTED,
                                     LineageGraph)
 from govgraph.lineage.results import Landing, SensitivityResult
 from govgraph.lineage.traverse import graph_of, node_info, start_set
@@ -132,14 +132,14 @@ def _hop(lg: LineageGraph, u: str, v: str, key: str, on: dt.date) -> dict[str, A
             "agreement": ag, "agreement_label": lg.label(ag) if ag else None,
             "agreement_in_force": in_force, "partner_is_party": party_ok,
             "statutory": statutory, "covered": statutory or (bool(ag) and in_force and party_ok),
-            "reason": _reason(ag, in_force, party_ok, a.get("kind"))}
+            "reason": _reason(ag, in_force, party_ok, a.get("kind"), a.get("flow"))}
 
 
-def _reason(ag: str | None, in_force: bool, party_ok: bool, kind: str | None) -> str:
+def _reason(ag: str | None, in_force: bool, party_ok: bool, kind: str | None, flow: str | None) -> str:
     if kind == SUBMITTED:
         return "statutory return: submission required by law (no sharing agreement needed)"
     if not ag:
-        return "no sharing agreement" + (" recorded on the flow" if kind == FLOW else "")
+        return "no sharing agreement" + (" recorded on the flow" if flow else "")
     if not in_force:
         return "agreement not in force on the check date"
     if not party_ok:
