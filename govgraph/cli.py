@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from govgraph import __version__
-from govgraph.errors import GovGraphError
+from govgraph.errors import BadInput, GovGraphError
 from govgraph.store import FORMATS, Store, default_store_url, open_store
 
 STORE_HELP = "Store URL: oxigraph:PATH (embedded, default oxigraph:govgraph-data) or memory:. Env: GOVGRAPH_STORE."
@@ -369,6 +369,30 @@ def history(iri, source, fmt, store_url):
 def _record_dict(r) -> dict:
     return {"revision": r.revision, "at": r.at.isoformat(), "action": r.action, "source": r.source,
             "who": r.who, "added": r.added, "removed": r.removed, "forced": r.forced, "note": r.note}
+
+
+@main.command()
+@click.option("--datasets", type=int, required=True, help="How many datasets (at least 1); 100,000 is ~4.7M triples.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same file.")
+@click.option("--defect-rate", type=float, default=0.0, show_default=True,
+              help="Share (0-1) of datasets, partner flows and agreements given one documented defect each.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .ttl (Turtle) or .nt (N-Triples).")
+@handle_errors
+def generate(datasets, seed, defect_rate, output):
+    """Write a synthetic council estate of any size (for demos, tests and benchmarks)."""
+    from govgraph.data.generate import generate as write_estate
+    if datasets <= 0:
+        raise BadInput(f"--datasets must be at least 1, got {datasets}")
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\rgenerating: {100 * done // total:3d}% ({done:,}/{total:,} datasets)", err=True, nl=False)
+    t0 = time.perf_counter()
+    counts = write_estate(output, datasets, seed, defect_rate, progress=progress)
+    defects = sum(counts["defects"].values())
+    click.echo(f"\rwrote {counts['triples']:,} triples ({counts['datasets']:,} datasets, {counts['fields']:,} fields, "
+               f"{counts['flows']:,} flows, {defects:,} defects) to {output} in {time.perf_counter() - t0:.1f} s",
+               err=True)
 
 
 # ----------------------------------------------------------------------------- serve / demo

@@ -36,7 +36,7 @@ def test_incoming_links(store):
     p = catalog.get_asset(store, BASE + "person/jane-smith")
     assert p.kind == "person"
     owned = [v.text for prop in p.incoming if prop.label == "Information Asset Owner" for v in prop.values]
-    assert sorted(owned) == ["Pupil roll", "School census"]
+    assert sorted(owned) == ["Capita ONE", "Pupil roll", "School census"]
 
 
 def test_unknown_asset_suggests_close_matches(store):

@@ -36,11 +36,11 @@ def test_every_command_has_help(run):
 
 def test_load_sources_query_info_export(run, tmp_path):
     r = run("load", str(FIX / "small.ttl"))
-    assert r.exit_code == 0 and "loaded small.ttl: 16 triples" in r.output
+    assert r.exit_code == 0 and "loaded small.ttl: 18 triples" in r.output
     r = run("sources")
-    assert "small.ttl" in r.output and "16" in r.output and "revision 1" in r.output
+    assert "small.ttl" in r.output and "18" in r.output and "revision 1" in r.output
     r = run("sources", "--format", "json")
-    assert json.loads(r.output)[0]["triples"] == 16
+    assert json.loads(r.output)[0]["triples"] == 18
     r = run("query", "SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t", "--format", "csv")
     assert r.output.splitlines() == ["t", "Pupil roll", "School census"]
     r = run("query", "SELECT ?t WHERE { ?d dcterms:title ?t } ORDER BY ?t", "--format", "json")
@@ -57,7 +57,7 @@ def test_load_sources_query_info_export(run, tmp_path):
     assert json.loads(r.output)["owners"][0]["label"] == "Jane Smith"
     out = tmp_path / "out.nt"
     r = run("export", "--format", "ntriples", "-o", str(out))
-    assert r.exit_code == 0 and len(out.read_text().splitlines()) == 16
+    assert r.exit_code == 0 and len(out.read_text().splitlines()) == 18
     out = tmp_path / "iar.csv"
     r = run("export", "--format", "iar", "-o", str(out))
     assert out.read_text().splitlines()[1].startswith("school-census,School census,")
@@ -118,3 +118,29 @@ def test_serve_starts_a_real_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_generate(run, tmp_path):
+    out = tmp_path / "estate.ttl"
+    r = run("generate", "--datasets", "50", "--seed", "7", "-o", str(out))
+    assert r.exit_code == 0 and "wrote" in r.output and out.stat().st_size > 0
+    first = out.read_bytes()
+    run("generate", "--datasets", "50", "--seed", "7", "-o", str(out))
+    assert out.read_bytes() == first
+    assert run("load", str(out)).exit_code == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--datasets", "0"], "--datasets must be at least 1"),
+    (["--datasets", "5", "--defect-rate", "1.5"], "defect rate"),
+])
+def test_generate_bad_arguments_leave_no_file(run, tmp_path, args, message):
+    out = tmp_path / "estate.ttl"
+    r = run("generate", *args, "-o", str(out))
+    assert r.exit_code == 1 and r.output.startswith("error: ") and message in r.output
+    assert not out.exists() and list(tmp_path.glob("*estate*")) == []
+
+
+def test_generate_unwritable_output(run, tmp_path):
+    r = run("generate", "--datasets", "5", "-o", str(tmp_path / "missing" / "x.ttl"))
+    assert r.exit_code == 1 and "does not exist" in r.output

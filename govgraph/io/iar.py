@@ -26,7 +26,7 @@ DEFAULT_BASE = "https://data.county.example.gov.uk/id/"
 #: The export header, in the usual council column order.
 HEADER = ["Asset ID", "Asset name", "Description", "Owner", "Service area", "System",
           "Personal data", "Special category", "Lawful basis", "Retention", "Shared with",
-          "Classification"]
+          "Classification", "Purpose"]
 
 #: Canonical column -> accepted header spellings (normalised: lower case, letters and digits only).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,6 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "retention": ("retention", "retentionperiod", "retentionschedule"),
     "shared_with": ("sharedwith", "sharing", "sharedwithpartners", "recipients"),
     "classification": ("classification", "securityclassification", "protectivemarking"),
+    "purpose": ("purpose", "purposes", "purposeofprocessing", "processingpurpose", "purposesofprocessing"),
 }
 REQUIRED = ("name", "description", "owner", "system")
 
@@ -102,15 +103,16 @@ class _Lookup:
     units: dict[str, URIRef]
     systems: dict[str, URIRef]
     orgs: dict[str, URIRef]
+    purposes: dict[str, URIRef]
 
     def existing(self) -> set[URIRef]:
         """Every IRI found in the store (these are referenced, never re-created)."""
-        return {i for t in (self.people, self.units, self.systems, self.orgs) for i in t.values()}
+        return {i for t in (self.people, self.units, self.systems, self.orgs, self.purposes) for i in t.values()}
 
     @classmethod
     def from_store(cls, store: Store | None) -> "_Lookup":
         if store is None:
-            return cls({}, {}, {}, {})
+            return cls({}, {}, {}, {}, {})
 
         def names(q: str) -> dict[str, URIRef]:
             return {str(r["n"]).strip().lower(): r["s"] for r in store.select(q)}
@@ -120,6 +122,7 @@ class _Lookup:
             systems=names("SELECT ?s ?n WHERE { VALUES ?t { gov:System gov:DataWarehouse gov:DataLake "
                           "gov:Database gov:DocumentStore } ?s a ?t ; rdfs:label ?n }"),
             orgs=names("SELECT ?s ?n WHERE { VALUES ?t { gov:Partner org:Organization org:FormalOrganization gov:Council } ?s a ?t ; rdfs:label|skos:prefLabel ?n }"),
+            purposes=names("SELECT ?s ?n WHERE { ?s a gov:ProcessingPurpose ; rdfs:label ?n }"),
         )
 
 
@@ -233,6 +236,9 @@ def _rows_to_triples(text: str, label: str, look: _Lookup, base: str) -> Iterato
             for partner in _split(cell("shared_with")):
                 out.append((ds, GOV.sharedWith, entity("partner", look.orgs, partner,
                                                        [GOV.Partner, ORG.Organization], RDFS.label)))
+            for purpose in _split(cell("purpose")):
+                out.append((ds, DPV.hasPurpose, entity("purpose", look.purposes, purpose,
+                                                       [GOV.ProcessingPurpose], RDFS.label)))
             if cell("classification"):
                 c = CLASSIFICATIONS.get(re.sub(r"\s+", " ", cell("classification").upper()))
                 if c is None:
@@ -258,6 +264,7 @@ def write_iar(store: Store, out) -> int:
         (GROUP_CONCAT(DISTINCT ?ret; separator="; ") AS ?rets)
         (GROUP_CONCAT(DISTINCT ?partnerName; separator="; ") AS ?partners)
         (SAMPLE(?cls) AS ?class)
+        (GROUP_CONCAT(DISTINCT ?purposeName; separator="; ") AS ?purposes)
       WHERE {
         ?ds a gov:InformationAsset .
         OPTIONAL { ?ds dcterms:title ?title } OPTIONAL { ?ds dcterms:description ?desc }
@@ -269,6 +276,7 @@ def write_iar(store: Store, out) -> int:
         OPTIONAL { ?ds gov:retentionPeriod ?ret }
         OPTIONAL { ?ds gov:sharedWith/(rdfs:label|skos:prefLabel) ?partnerName }
         OPTIONAL { ?ds gov:classification ?cls }
+        OPTIONAL { ?ds dpv:hasPurpose/rdfs:label ?purposeName }
       } GROUP BY ?ds ?title ?desc ORDER BY ?ds""")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(HEADER)
@@ -287,6 +295,7 @@ def write_iar(store: Store, out) -> int:
             "; ".join(format_lawful_basis(b) for b in bases),
             joined("rets"), joined("partners"),
             CLASSIFICATION_NAMES.get(r.get("class"), "") if r.get("class") is not None else "",
+            joined("purposes"),
         ]])
         n += 1
     return n
