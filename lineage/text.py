@@ -59,16 +59,21 @@ def lineage_text(res: LineageResult) -> str:
 def _tree(n: str, children: dict[str, list[tuple[str, EdgeInfo]]], nodes: dict[str, NodeInfo],
           seen: set[str], indent: str) -> list[str]:
     out = []
-    kids = sorted(((c, e) for c, e in children.get(n, ()) if c in nodes),
-                  key=lambda ce: (nodes[ce[0]].depth, nodes[ce[0]].label.casefold(), ce[0]))
-    for i, (c, e) in enumerate(kids):
-        last = i == len(kids) - 1
-        branch, cont = ("└─ ", "   ") if last else ("├─ ", "│  ")
+    vias: dict[str, list[str]] = {}
+    for c, e in children.get(n, ()):
+        if c in nodes:
+            v = _via(e)
+            if v not in vias.setdefault(c, []):
+                vias[c].append(v)  # parallel edges (a flow and a derivation) on one line
+    kids = sorted(vias, key=lambda c: (nodes[c].depth, nodes[c].label.casefold(), c))
+    for i, c in enumerate(kids):
+        branch, cont = ("└─ ", "   ") if i == len(kids) - 1 else ("├─ ", "│  ")
+        via = "; ".join(vias[c])
         if c in seen:
-            out.append(f"{indent}{branch}{nodes[c].label} (see above)  <- {_via(e)}")
+            out.append(f"{indent}{branch}{nodes[c].label} (see above)  <- {via}")
             continue
         seen.add(c)
-        out.append(f"{indent}{branch}{describe(nodes[c])}  <- {_via(e)}")
+        out.append(f"{indent}{branch}{describe(nodes[c])}  <- {via}")
         out += _tree(c, children, nodes, seen, indent + cont)
     return out
 
