@@ -81,6 +81,15 @@ class LineageGraph:
     #: whether the field layer (``load_fields``) has been added
     fields_loaded: bool = False
 
+    @property
+    def containers(self) -> frozenset[str]:
+        """Nodes that are systems, partners or organisations (walks stop at them; see traverse)."""
+        c = self.__dict__.get("_containers")
+        if c is None:
+            c = frozenset(n for n, a in self.g._node.items() if a.get("kind") in CONTAINER_KINDS)  # noqa: SLF001
+            self.__dict__["_containers"] = c
+        return c
+
     # -- node facts -------------------------------------------------------------------
     def kind(self, iri: str) -> str:
         """The kind of a node (dataset, report, return, system, partner, field ...)."""

@@ -220,17 +220,21 @@ def impact(source: Any, asset: str) -> ImpactResult:
     """
     lg = graph_of(source)
     root = lg.resolve(asset)
-    w = walk(lg, root, "down", None)
+    w = walk(lg, root, "down", None, record=False)
     nodes = lg.g._node  # noqa: SLF001
+    labels = lg.labels
     label = lg.label
+    sys_label: dict[str, str] = {}
     groups: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in IMPACT_GROUPS}
     owners = groups["owners"]
     by_kind = {DATASET: groups["datasets"], REPORT: groups["reports"], RETURN: groups["returns"],
                PARTNER: groups["partners"], SYSTEM: groups["systems"]}
 
     def item(iri: str, kind: str, depth: int, system: str | None = None) -> dict[str, Any]:
-        return {"iri": iri, "label": label(iri), "kind": kind, "depth": depth, "system": system,
-                "system_label": label(system) if system else None}
+        if system is not None and system not in sys_label:
+            sys_label[system] = label(system)
+        return {"iri": iri, "label": labels.get(iri) or label(iri), "kind": kind, "depth": depth,
+                "system": system, "system_label": sys_label[system] if system is not None else None}
 
     for n, depth in w.depth.items():
         if n == root:
@@ -247,16 +251,20 @@ def impact(source: Any, asset: str) -> ImpactResult:
                     groups["partners"][op] = item(op, PARTNER, depth + 1)
         if home and home != root and kind in DATA_KINDS and home not in groups["systems"]:
             groups["systems"][home] = item(home, SYSTEM, depth)
-        for o in _listify(a.get("owner")):
-            e = owners.get(o)
-            if e is None:
-                e = owners[o] = {"iri": o, "label": label(o), "kind": "person", "count": 0, "assets": []}
-            e["count"] += 1
-            e["assets"].append(n)
+        owner = a.get("owner")
+        if owner is not None:
+            for o in (owner if isinstance(owner, (list, tuple)) else (owner,)):
+                e = owners.get(o)
+                if e is None:
+                    e = owners[o] = {"iri": o, "label": label(o), "kind": "person", "count": 0, "assets": []}
+                e["count"] += 1
+                e["assets"].append(n)
     out = {}
     for k, items in groups.items():
-        vals = sorted(items.values(), key=lambda i: (-i.get("count", 0), i["depth"] if "depth" in i else 0,
-                                                     i["label"].casefold(), i["iri"]))
+        if k == "owners":
+            vals = sorted(items.values(), key=lambda i: (-i["count"], i["label"], i["iri"]))
+        else:
+            vals = sorted(items.values(), key=lambda i: (i["depth"], i["label"], i["iri"]))
         out[k] = ImpactGroup(k, len(vals), vals)
     return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
                         starting_set=start_set(lg, root), groups=out,

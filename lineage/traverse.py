@@ -56,21 +56,24 @@ def start_set(lg: LineageGraph, iri: str) -> list[str]:
 
 
 def walk(lg: LineageGraph, iri: str, direction: str, max_depth: int | None = None,
-         *, stop: Any = None, edge_ok: Any = None) -> Walk:
+         *, stop: Any = None, record: bool = True) -> Walk:
     """Walk up (``"up"``) or down (``"down"``) from ``iri`` to ``max_depth`` hops.
 
-    ``stop(node)`` -> True makes a reached node a leaf; ``edge_ok(attrs)`` -> False skips an edge.
+    ``stop(node)`` -> True makes a reached node a leaf; ``record=False`` skips collecting
+    the edges walked (for answers that only need the nodes, such as impact).
     A system's held datasets are reached at depth 1 by virtual holds / held-in edges.
     """
     if direction not in ("up", "down"):
         raise BadInput(f"direction must be up or down, not {direction!r}")
     g = lg.g
     adj = g._succ if direction == "down" else g._pred  # noqa: SLF001 - hot path, plain dict access
-    nodes = g._node  # noqa: SLF001
+    containers = lg.containers
+    down = direction == "down"
     limit = max_depth if max_depth is not None else 1 << 30
     depth: dict[str, int] = {iri: 0}
     parent: dict[str, tuple[str, str] | None] = {iri: None}
     w = Walk(depth, parent)
+    edges = w.edges
     expandable = {iri}
     queue: deque[str] = deque([iri])
     for d in start_set(lg, iri)[1:]:
@@ -78,30 +81,35 @@ def walk(lg: LineageGraph, iri: str, direction: str, max_depth: int | None = Non
             depth[d], parent[d] = 1, (iri, HOLDS)
             expandable.add(d)
             queue.append(d)
-        w.virtual.append((iri, d, HOLDS) if direction == "down" else (d, iri, HELD_IN))
+        w.virtual.append((iri, d, HOLDS) if down else (d, iri, HELD_IN))
     while queue:
         x = queue.popleft()
         dx = depth[x]
         if dx >= limit or x not in expandable:
             continue
-        x_container = nodes[x].get("kind") in CONTAINER_KINDS
+        x_container = x in containers
+        d1 = dx + 1
         for y, keyed in adj[x].items():
-            y_container = nodes[y].get("kind") in CONTAINER_KINDS
-            for key, attrs in keyed.items():
-                if edge_ok is not None and not edge_ok(attrs):
-                    continue
-                w.edges.append((x, y, key) if direction == "down" else (y, x, key))
-                if y not in depth:
-                    depth[y], parent[y] = dx + 1, (x, key)
-                    if stop is not None and stop(y):
-                        continue
-                    if not y_container or (x_container and _opaque_flow(attrs)):
-                        expandable.add(y)
-                        queue.append(y)
-                elif y_container and y not in expandable and x_container and _opaque_flow(attrs):
+            if record:
+                for key in keyed:
+                    edges.append((x, y, key) if down else (y, x, key))
+            if y in depth:
+                if y in containers and x_container and y not in expandable and _any_opaque(keyed):
                     expandable.add(y)  # a system first met as a landing, now met on a system chain
                     queue.append(y)
+                continue
+            depth[y] = d1
+            parent[y] = (x, next(iter(keyed)))
+            if stop is not None and stop(y):
+                continue
+            if y not in containers or (x_container and _any_opaque(keyed)):
+                expandable.add(y)
+                queue.append(y)
     return w
+
+
+def _any_opaque(keyed: dict[str, dict[str, Any]]) -> bool:
+    return any(_opaque_flow(a) for a in keyed.values())
 
 
 def _opaque_flow(attrs: dict[str, Any]) -> bool:
