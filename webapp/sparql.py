@@ -184,6 +184,8 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
     if results_type is None:
         results_type, graph_type, _ = negotiate(info.form)
     dg, ng = choose_dataset(store, default, named, info.from_graphs, info.from_named)
+    if "GRAPH" not in info.words:
+        ng = ()  # no GRAPH clause: named graphs are never consulted, and an empty set is cheaper for Oxigraph
     job = QueryJob(text=text, default_graph=dg, named_graphs=ng, results_type=results_type,
                    graph_type=graph_type or "text/turtle",
                    prefixes=tuple((p, str(ns)) for p, ns in PREFIXES.items()),
