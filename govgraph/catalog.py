@@ -505,6 +505,7 @@ class _SearchIndex:
     revision: int
     entries: list[SearchEntry]
     labels: dict[str, str]
+    kind_counts: dict[str, int] = field(default_factory=dict)
 
 
 _search_cache: "_weakref.WeakKeyDictionary[Store, _SearchIndex]" = _weakref.WeakKeyDictionary()
@@ -565,7 +566,10 @@ def _build_index(store: Store, revision: int) -> _SearchIndex:
         haystack = " ".join([lab, desc, *extra]).lower()
         entries.append(SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac))))
     entries.sort(key=lambda e: (e.label.lower(), e.iri))
-    return _SearchIndex(revision, entries, labels_)
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+    return _SearchIndex(revision, entries, labels_, dict(sorted(counts.items())))
 
 
 def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | None = None,
@@ -686,36 +690,46 @@ class FlowRow:
 
 
 def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
-    """Every gov:Flow, with dataset ends lifted to the system holding them; only those touching ``system`` if given."""
-    rows = store.select("""SELECT ?f ?src ?tgt (SAMPLE(?m) AS ?mech) (SAMPLE(?fr) AS ?freq) (SAMPLE(?a) AS ?agr)
-        (SAMPLE(?ss) AS ?srcSys) (SAMPLE(?ts) AS ?tgtSys)
-        (GROUP_CONCAT(DISTINCT STR(?c); separator=" ") AS ?carries) WHERE {
-        ?f a gov:Flow ; gov:source ?src ; gov:target ?tgt .
-        OPTIONAL { ?f gov:mechanism ?m } OPTIONAL { ?f gov:frequency ?fr } OPTIONAL { ?f gov:coveredBy ?a }
-        OPTIONAL { ?f gov:carries ?c }
-        OPTIONAL { ?src gov:heldIn ?ss } OPTIONAL { ?tgt gov:heldIn ?ts } } GROUP BY ?f ?src ?tgt""")
-    ends = {str(r[k]) for r in rows for k in ("src", "tgt", "srcSys", "tgtSys", "f", "agr") if k in r}
-    carried = {c for r in rows for c in str(r.get("carries", "")).split()}
-    external = {str(r["x"]) for r in store.select(
-        "SELECT DISTINCT ?x WHERE { { ?x a gov:Partner } UNION { ?x gov:operatedBy/a gov:Partner } }")}
-    refs = labels(store, ends | carried)
+    """Every gov:Flow, with dataset ends lifted to the system holding them; only those touching ``system`` if given.
+
+    Read from the lineage graph (cached per store revision), so the whole estate's flows
+    cost a walk over its flow edges rather than a query per page.
+    """
+    from govgraph.lineage.graph import FLOW, get_graph
+    lg = get_graph(store)
+    g = lg.g
+
+    def ref(iri: str | None) -> Ref:
+        a = lg.attrs(iri) if iri else {}
+        kind = a.get("kind", "thing")
+        return Ref(iri or "", lg.label(iri), {"unit": "team", "organisation": "council"}.get(kind, kind))
+
+    def home(iri: str) -> str:
+        return lg.attrs(iri).get("held_in") or iri
+
     out = []
-    for r in rows:
-        src, tgt = str(r["src"]), str(r["tgt"])
-        ss, ts = str(r.get("srcSys", src)), str(r.get("tgtSys", tgt))
-        if system and system not in (src, tgt, ss, ts):
+    for u, v, key, e in g.edges(keys=True, data=True):
+        if e.get("kind") != FLOW:
             continue
-        mech = str(r["mech"]) if "mech" in r else None
-        freq = str(r["freq"]) if "freq" in r else None
+        ss, ts = home(u), home(v)
+        if system and system not in (u, v, ss, ts):
+            continue
+        mech, freq, agr = e.get("mechanism"), e.get("frequency"), e.get("agreement")
         out.append(FlowRow(
-            refs[str(r["f"])], refs[src], refs[tgt], refs[ss], refs[ts],
+            Ref(e.get("flow") or key, e.get("label") or lg.label(e.get("flow") or key), "flow"), ref(u), ref(v),
+            ref(ss), ref(ts),
             Ref(mech, term_label(mech)[0], "mechanism") if mech else None,
             Ref(freq, term_label(freq)[0], "frequency") if freq else None,
-            sorted((refs[c] for c in str(r.get("carries", "")).split()), key=lambda x: x.label.lower()),
-            refs[str(r["agr"])] if "agr" in r else None,
-            bool({src, tgt, ss, ts} & external)))
+            sorted((ref(c) for c in e.get("carries", ())), key=lambda x: x.label.lower()),
+            ref(agr) if agr else None,
+            any(lg.is_external(x) for x in (u, v, ss, ts))))
     out.sort(key=lambda f: (f.source_system.label.lower(), f.target_system.label.lower(), f.flow.label.lower()))
     return out
+
+
+def asset_counts(store: Store) -> dict[str, int]:
+    """How many searchable resources of each kind the store holds (from the per-revision search index)."""
+    return dict(_index(store).kind_counts)
 
 
 # ----------------------------------------------------------------------------- responsibilities

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -74,8 +75,8 @@ def test_dashboard_counts_scorecard_agreements_and_changes(client, store):
 
 def test_search_finds_the_salt_return_first(client, store):
     html = page(client, "/search?q=SALT")
-    first = re.search(r'<ol class="results".*?<a href="([^"]+)">([^<]+)</a>', html, re.S)
-    assert first and "SALT" in first.group(2)
+    first = re.search(r'<ol class="results".*?<a href="([^"]+)">([^<]+)</a>\s*</h3>\s*<span class="tag">([^<]+)<', html, re.S)
+    assert first and first.group(2).startswith("SALT return") and first.group(3) == "Statutory return"
     assert "Type" in html and "Personal data" in html  # facets
 
 
@@ -291,3 +292,24 @@ def test_html_in_the_graph_renders_as_text(hostile):
     html = client.get(asset_url(ds)).get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     ET.fromstring(client.get(f"/lineage.svg?iri={quote(ds, safe='')}").data)  # still well-formed XML
+
+
+def test_large_stores_validate_in_the_background(sample_store, monkeypatch):
+    from govgraph.webapp import findings
+    monkeypatch.setattr(findings, "SYNC_LIMIT", 0)  # treat the sample as a large estate
+    client = create_app({"STORE": sample_store}).test_client()
+    first = client.get("/validation")
+    assert first.status_code == 200 and b"Validation of the current data is running" in first.data
+    deadline = time.monotonic() + 120
+    while findings.pending(sample_store) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    done = client.get("/validation").get_data(as_text=True)
+    assert "is running" not in done and "tag-violation" in done
+
+
+def test_integrations_flag_an_expired_agreement(client, store):
+    expired = [a for a in catalog.agreement_statuses(store) if a.status == "expired" and a.flows]
+    assert expired, "the sample has an expired agreement that flows still name"
+    html = page(client, "/integrations")
+    row = next(r for r in html.split("<tr>") if expired[0].agreement.label in r)
+    assert "tag-expired" in row and ">expired<" in row

@@ -13,7 +13,7 @@ from flask import Flask, render_template, request
 from govgraph import __version__, catalog
 from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAsset
 from govgraph.store import Store, open_store
-from govgraph.webapp import filters
+from govgraph.webapp import filters, findings
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
@@ -57,10 +57,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def _globals() -> dict:
         try:
-            revision = store.revision
+            revision, pending = store.revision, findings.pending(store)
         except StoreUnavailable:  # still render the error page while the store is away
-            revision = None
-        return {"version": __version__, "nav_items": NAV_ITEMS, "store_revision": revision}
+            revision, pending = None, False
+        return {"version": __version__, "nav_items": NAV_ITEMS, "store_revision": revision,
+                "validation_pending": pending}
 
     @app.errorhandler(UnknownAsset)
     def _unknown(e: UnknownAsset):

@@ -28,7 +28,7 @@ def asset():
         if not comment:
             raise
         return render_template("term.html", iri=iri, label=label, comment=comment)
-    lineage = graphs.lineage_view(st, a.iri) if a.kind in LINEAGE_KINDS else None
+    lineage = graphs.lineage_view(st, a.iri, a.kind) if a.kind in LINEAGE_KINDS else None
     status = next((s for s in catalog.agreement_statuses(st) if s.agreement.iri == a.iri), None) \
         if a.kind == "agreement" else None
     return render_template("asset.html", asset=a, turtle=catalog.turtle(st, a.iri), agreement=status,

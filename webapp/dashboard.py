@@ -10,12 +10,18 @@ from govgraph.webapp.context import store
 
 bp = Blueprint("dashboard", __name__)
 
+#: The order of the "what the directory holds" tiles: data first, then who and how.
+TILE_ORDER = ["dataset", "report", "return", "system", "database", "flow", "agreement", "partner", "person",
+              "team", "standard", "term", "field", "purpose", "dpia", "ethics", "community", "council"]
+
 
 @bp.get("/")
 def home():
     st = store()
     agreements = [a for a in catalog.agreement_statuses(st) if a.needs_attention]
     changes = list(reversed(st.history()))[:8]
-    return render_template("dashboard.html", counts=catalog.counts_by_kind(st), agreements=agreements,
+    counts = catalog.asset_counts(st)
+    ordered = {k: counts[k] for k in sorted(counts, key=lambda k: (TILE_ORDER.index(k) if k in TILE_ORDER else 99, k))}
+    return render_template("dashboard.html", counts=ordered, agreements=agreements,
                            changes=changes, scorecard=findings.scorecard(st),
                            worst=findings.worst(st, limit=8))

@@ -61,9 +61,22 @@ class ScoreRow:
         return self.history[-1][1] - self.history[-2][1] if len(self.history) > 1 else None
 
 
+#: Stores with more triples than this are validated in a background thread, so no page waits
+#: minutes for it; pages say validation is in progress meanwhile.
+SYNC_LIMIT = 1_000_000
+_running: "weakref.WeakKeyDictionary[Store, int]" = weakref.WeakKeyDictionary()
+_EMPTY: tuple = (-1, None, {})
+
+
 def report(store: Store) -> Report | None:
-    """The validation report for the store's current revision (None if validation fails to run)."""
+    """The validation report for the store's current revision (None while running or if it fails)."""
     return _entry(store)[1]
+
+
+def pending(store: Store) -> bool:
+    """Whether validation of the current revision is still running in the background."""
+    with _lock:
+        return _running.get(store) == store.revision
 
 
 def _entry(store: Store) -> tuple[int, Report | None, dict]:
@@ -72,19 +85,34 @@ def _entry(store: Store) -> tuple[int, Report | None, dict]:
         hit = _cache.get(store)
         if hit is not None and hit[0] == rev:
             return hit
-        try:
-            rep = shapes_validate.validate_store(store)
-        except Exception:  # a broken shape file must not take the viewer down
-            log.exception("validation failed; pages show no findings")
-            rep = None
-        by_focus: dict[str, list[Finding]] = defaultdict(list)
-        for f in (rep.findings if rep else ()):
-            by_focus[f.focus].append(f)
-        for fs in by_focus.values():
-            fs.sort(key=lambda f: (_RANK.get(f.severity, 9), f.principle, f.message))
-        entry = (rev, rep, dict(by_focus))
+        if _running.get(store) == rev:
+            return _EMPTY
+        background = len(store) > SYNC_LIMIT
+        if background:
+            _running[store] = rev
+    if background:
+        threading.Thread(target=_validate, args=(store, rev), daemon=True, name="govgraph-validate").start()
+        return _EMPTY
+    return _validate(store, rev)
+
+
+def _validate(store: Store, rev: int) -> tuple[int, Report | None, dict]:
+    try:
+        rep = shapes_validate.validate_store(store)
+    except Exception:  # a broken shape file must not take the viewer down
+        log.exception("validation failed; pages show no findings")
+        rep = None
+    by_focus: dict[str, list[Finding]] = defaultdict(list)
+    for f in (rep.findings if rep else ()):
+        by_focus[f.focus].append(f)
+    for fs in by_focus.values():
+        fs.sort(key=lambda f: (_RANK.get(f.severity, 9), f.principle, f.message))
+    entry = (rev, rep, dict(by_focus))
+    with _lock:
         _cache[store] = entry
-        return entry
+        if _running.get(store) == rev:
+            del _running[store]
+    return entry
 
 
 def for_asset(store: Store, iri: str) -> list[FindingRow] | None:

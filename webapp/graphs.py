@@ -16,7 +16,7 @@ from govgraph.webapp.filters import asset_url, term
 
 bp = Blueprint("graphs", __name__)
 
-DEFAULT_DEPTH, MAX_DEPTH = 4, 10
+DEFAULT_DEPTH, SYSTEM_DEPTH, MAX_DEPTH = 4, 2, 10
 #: Most nodes drawn in one graph; the nearest are kept (the table and a notice say so).
 MAX_NODES = 300
 DIRECTIONS = {"both": "Upstream and downstream", "up": "Upstream only (where it comes from)",
@@ -53,15 +53,16 @@ class GraphView:
     notices: list[str] = field(default_factory=list)
 
 
-def lineage_args() -> tuple[int, str]:
-    """Depth and direction from the query string (clamped, with defaults)."""
+def lineage_args(system: bool = False) -> tuple[int, str]:
+    """Depth and direction from the query string (clamped, with defaults; systems fan out, so fewer steps)."""
     direction = request.args.get("direction", "both")
-    return int_arg("depth", DEFAULT_DEPTH, 1, MAX_DEPTH), direction if direction in DIRECTIONS else "both"
+    default = SYSTEM_DEPTH if system else DEFAULT_DEPTH
+    return int_arg("depth", default, 1, MAX_DEPTH), direction if direction in DIRECTIONS else "both"
 
 
-def lineage_view(st: Store, iri: str) -> GraphView:
+def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
     """The lineage graph of an asset at the depth and direction the request asks for."""
-    depth, direction = lineage_args()
+    depth, direction = lineage_args(system=kind in ("system", "database"))
     res = lineage.lineage(st, iri, direction, depth)
     root = res.node(res.root)
     title = f"Lineage of {root.label if root else iri}, {depth} step{'s' if depth != 1 else ''} {direction}"
@@ -143,14 +144,14 @@ def _svg_response(view: GraphView, name: str) -> Response:
 def lineage_page():
     st = store()
     a = catalog.get_asset(st, iri_arg())
-    return render_template("lineage.html", asset=a, lineage=lineage_view(st, a.iri), directions=DIRECTIONS)
+    return render_template("lineage.html", asset=a, lineage=lineage_view(st, a.iri, a.kind), directions=DIRECTIONS)
 
 
 @bp.get("/lineage.svg")
 def lineage_svg():
     st = store()
     a = catalog.get_asset(st, iri_arg())
-    return _svg_response(lineage_view(st, a.iri), "lineage")
+    return _svg_response(lineage_view(st, a.iri, a.kind), "lineage")
 
 
 @bp.get("/ownership")

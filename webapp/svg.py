@@ -97,12 +97,18 @@ def render(sub: Subgraph, lay: Layout | None = None, *, href: Callable[[str], st
     labels: list[str] = []
     placed: list[tuple[int, int, int, int]] = []
     drawn: set[tuple[str, str]] = set()
+    fan_in: dict[str, int] = {}
+    fan_out: dict[str, int] = {}
+    for u, v in by_pair:
+        fan_out[u] = fan_out.get(u, 0) + 1
+        fan_in[v] = fan_in.get(v, 0) + 1
     for r in lay.edges:
         e = by_pair.get((r.source, r.target))
         if e is None or (r.source, r.target) in drawn:
             continue
         drawn.add((r.source, r.target))
-        paths.append(_edge(e, r.points, labels, term, placed))
+        paths.append(_edge(e, r.points, labels, term, placed,
+                           near_source=fan_in[r.target] > fan_out[r.source] and not r.reversed))
     out.append('<g class="edges">' + "".join(paths) + "</g>")
     out.append('<g class="edge-labels" aria-hidden="true">' + "".join(labels) + "</g>")
     out.append('<g class="nodes">')
@@ -124,7 +130,7 @@ def dedupe_edges(edges: Iterable[EdgeInfo]) -> list[EdgeInfo]:
 
 
 def _edge(e: EdgeInfo, points: tuple[tuple[float, float], ...], labels: list[str], term: Callable,
-          placed: list[tuple[int, int, int, int]]) -> str:
+          placed: list[tuple[int, int, int, int]], near_source: bool = False) -> str:
     pts = [(int(x), int(y)) for x, y in points]
     d = [f"M{pts[0][0]} {pts[0][1]}"]
     for (px, py), (qx, qy) in zip(pts, pts[1:]):
@@ -140,10 +146,14 @@ def _edge(e: EdgeInfo, points: tuple[tuple[float, float], ...], labels: list[str
     tip = escape(_edge_tip(e, term) + (" (crosses the council boundary)" if e.crosses_boundary else ""))
     if what and len(pts) >= 2:
         # on the segment entering the target; a label that would overlap one already placed moves up or down a line, or is left out
-        (px, py), (qx, qy) = pts[-2], pts[-1]
+        (px, py), (qx, qy) = pts[:2] if near_source else pts[-2:]
         text = _short(what, 18)
-        # three quarters along the curve: where edges fanning in or out are already apart
-        x, y = int(0.3 * px + 0.7 * qx), int(0.16 * py + 0.84 * qy) - 4
+        # a quarter of the way along the curve when edges converge on the target, else three
+        # quarters: where edges fanning in or out are already apart
+        if near_source:
+            x, y = int(0.7 * px + 0.3 * qx), int(0.84 * py + 0.16 * qy) - 4
+        else:
+            x, y = int(0.3 * px + 0.7 * qx), int(0.16 * py + 0.84 * qy) - 4
         half = 3 * len(text) + 4
         for dy in (0, -12, 12, -24, 24):
             box = (x - half, y + dy - 10, x + half, y + dy + 2)

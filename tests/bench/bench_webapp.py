@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from govgraph import catalog, lineage
-    from govgraph.webapp import create_app
+    from govgraph.webapp import create_app, findings
 
     tmp = None
     if args.store is None:
@@ -95,10 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     catalog.search_index(store)
     t_index = time.perf_counter() - t0
     t0 = time.perf_counter()
-    timed(client, "/")
+    timed(client, "/")  # starts validating the whole estate (in the background for a large store)
     t_dash = time.perf_counter() - t0
-    print(f"warm-up: lineage graph {t_graph:.1f} s, search index {t_index:.1f} s, first dashboard "
-          f"(validation of the whole estate) {t_dash:.1f} s", flush=True)
+    while findings.pending(store):
+        time.sleep(1)
+    t_valid = time.perf_counter() - t0
+    print(f"warm-up: lineage graph {t_graph:.1f} s, search index {t_index:.1f} s, first dashboard {t_dash:.1f} s, "
+          f"validation of the whole estate {t_valid:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    timed(client, "/")
+    print(f"dashboard once warm: {ms(time.perf_counter() - t0)} ms", flush=True)
 
     pool = [e.iri for e in catalog.search_index(store) if e.kind in ("dataset", "report", "return")]
     sample = rng.sample(pool, min(args.samples, len(pool)))

@@ -30,6 +30,7 @@
       else { vb = { x: -(H / a - W) / 2, y: 0, w: H / a, h: H }; }
       apply();
     }
+    function clamp(v, lo, hi) { return hi < lo ? (lo + hi) / 2 : Math.max(lo, Math.min(hi, v)); }
     function scale() { return vp.clientWidth / vb.w; }
     function zoomAt(factor, px, py) {      // px, py: fraction of the viewport (0..1)
       var s = scale() * factor;
@@ -51,7 +52,8 @@
         cy = parseFloat(focus.getAttribute("y")) + parseFloat(focus.getAttribute("height")) / 2;
       }
       var w = vp.clientWidth / 0.9, h = w * aspect();
-      vb = { x: cx - w / 2, y: cy - h / 2, w: w, h: h };
+      // around the focus, but moved so the view is filled with graph rather than empty margin
+      vb = { x: clamp(cx - w / 2, 0, W - w), y: clamp(cy - h / 2, 0, H - h), w: w, h: h };
       apply();
     }
 
