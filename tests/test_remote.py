@@ -9,7 +9,7 @@ import pytest
 from govgraph.errors import StoreError, StoreUnavailable
 from govgraph.io.load import load_files
 from govgraph.store import open_store
-from conftest import OxigraphServer, free_port
+from support import OxigraphServer, free_port
 
 TTL = b"@prefix ex: <http://ex/> . ex:a ex:p ex:b ; ex:q _:x . _:x ex:r 1 ."
 

@@ -1,0 +1,101 @@
+"""Benchmark: the remote SPARQL backend (a real `oxigraph serve`) against the embedded store.
+
+For each estate size, the same operations on both backends, in the same run:
+load (the unvalidated load path), validation of one change (a validated replace of a
+one-dataset source), lineage (graph build, then upstream+downstream to depth 5 of random
+datasets) and the asset page (Flask test client). Reports medians and remote/embedded
+ratios (target: each under 3x).
+
+    python tests/bench/bench_remote.py [--sizes 10000 100000] [--samples 50]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from support import OxigraphServer  # noqa: E402
+
+from govgraph.data.generate import generate  # noqa: E402
+from govgraph.io.load import load_files  # noqa: E402
+from govgraph.lineage import graph as lineage_graph  # noqa: E402
+from govgraph.lineage.queries import lineage  # noqa: E402
+from govgraph.store import open_store  # noqa: E402
+from govgraph.webapp import create_app  # noqa: E402
+
+CHANGE = """@prefix dcterms: <http://purl.org/dc/terms/> .
+<{iri}> dcterms:alternative "benchmark change {n}" .
+"""
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - t0, out
+
+
+def measure(store, estate: Path, tmp: Path, samples: int, rng: random.Random) -> dict[str, float]:
+    res: dict[str, float] = {}
+    res["load s"], _ = timed(load_files, store, [estate], source="estate", validate=False)
+    datasets = [str(r["d"]) for r in store.select("SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d")]
+    picks = rng.sample(datasets, min(samples, len(datasets)))
+    times = []
+    for i, iri in enumerate(picks[:10]):
+        f = tmp / f"change{i}.ttl"
+        f.write_text(CHANGE.format(iri=iri, n=i))
+        t, _ = timed(load_files, store, [f], source="change", replace=True)
+        times.append(t)
+    res["validated change ms"] = 1000 * statistics.median(times)
+    lineage_graph.clear_cache()
+    res["lineage build s"], _ = timed(lineage_graph.get_graph, store)
+    times = [timed(lineage, store, iri, "both", 5)[0] for iri in picks]
+    res["lineage up+down d5 ms"] = 1000 * statistics.median(times)
+    client = create_app({"STORE": store, "TESTING": True}).test_client()
+    times = []
+    for iri in picks:
+        t, r = timed(client.get, "/asset?iri=" + urllib.parse.quote(iri, safe=""))
+        assert r.status_code == 200, r.status_code
+        times.append(t)
+    res["asset page ms"] = 1000 * statistics.median(times)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--samples", type=int, default=50)
+    args = ap.parse_args()
+    rows = []
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            estate = tmp / "estate.nt"
+            counts = generate(estate, datasets=n, seed=1)
+            print(f"{n:,} datasets: {counts['triples']:,} triples", file=sys.stderr)
+            emb = open_store(f"oxigraph:{tmp / 'embedded'}")
+            e = measure(emb, estate, tmp, args.samples, random.Random(n))
+            emb.close()
+            server = OxigraphServer(tmp / "server").start()
+            try:
+                rem = open_store(server.store_url)
+                r = measure(rem, estate, tmp, args.samples, random.Random(n))
+                rem.close()
+            finally:
+                server.stop()
+            for k in e:
+                rows.append((n, k, e[k], r[k], r[k] / e[k]))
+                print(f"{n:>7,} {k:<24} embedded {e[k]:10.2f}  remote {r[k]:10.2f}  ratio {r[k] / e[k]:.2f}",
+                      file=sys.stderr)
+    print("| datasets | measure | embedded | remote | remote/embedded |\n|---|---|---|---|---|")
+    for n, k, e, r, ratio in rows:
+        print(f"| {n:,} | {k} | {e:.2f} | {r:.2f} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
