@@ -152,12 +152,14 @@ def _worker_main(path: str, conn) -> None:
                 store = ox.Store.read_only(path)
                 revision = rev
             out = execute(store, job, None)
-        except OSError as e:  # store files moved under us by a compaction: reopen once
+        except Exception as e:  # noqa: BLE001 - e.g. an SST file removed by the writer's compaction
+            # a read-only instance reads a snapshot of the files; reopen on the current ones and retry once
             try:
                 store = ox.Store.read_only(path)
                 revision = rev
                 out = execute(store, job, None)
             except Exception as e2:  # noqa: BLE001
+                store = None
                 out = QueryOutcome(500, error=f"the store could not be read: {e2 or e}")
         conn.send(out)
 
@@ -271,7 +273,10 @@ class BackendQueries:
 def run_in_thread(store: Any, job: QueryJob) -> QueryOutcome:
     """Run ``job`` in the calling thread, stopped between solutions at the deadline (memory stores)."""
     t0 = time.monotonic()
-    out = execute(store, job, t0 + job.timeout)
+    try:
+        out = execute(store, job, t0 + job.timeout)
+    except Exception as e:  # noqa: BLE001
+        out = QueryOutcome(500, error=f"the query could not be run: {e}")
     out.seconds = time.monotonic() - t0
     return out
 
