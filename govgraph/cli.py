@@ -395,6 +395,48 @@ def generate(datasets, seed, defect_rate, output):
                err=True)
 
 
+# ----------------------------------------------------------------------------- reports
+
+@main.command()
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["html", "csv", "xlsx"]), default=None,
+              help="Output format (default: from the -o file's extension, else html).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output; xlsx needs a file).")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Report date: agreements in force, owners who have left, validations and measurements "
+                   "up to it (default: today).")
+@store_option
+@handle_errors
+def report(name, fmt, output, date, store_url):
+    """Generate a governance report: ropa, iar, scorecard, agreements, ownership or quality.
+
+    ropa is the UK GDPR Article 30 record of processing; iar the Information Asset
+    Register; scorecard the data principles over time; agreements the sharing agreements
+    in force, due for review and expired with flows still running; ownership per owner and
+    service area; quality the key datasets against their targets.
+    """
+    from govgraph.reports import build_report, check_name, parse_date
+    from govgraph.reports.render import render
+    check_name(name)
+    on = parse_date(date)
+    if fmt is None:
+        ext = output.suffix.lower().lstrip(".") if output else ""
+        fmt = {"htm": "html", "html": "html", "csv": "csv", "xlsx": "xlsx"}.get(ext, "html")
+    if fmt == "xlsx" and output is None:
+        raise BadInput("XLSX is a binary format: give -o FILE.xlsx")
+    with _open(store_url) as store:
+        t0 = time.perf_counter()
+        rep = build_report(store, name, on)
+        data = render(rep, fmt)
+    if output is None:
+        click.get_binary_stream("stdout").write(data)
+        return
+    output.write_bytes(data)
+    rows = sum(len(t.rows) for t in rep.tables)
+    click.echo(f"wrote {rep.title} ({rows:,} rows, {fmt}) to {output} in {time.perf_counter() - t0:.1f} s", err=True)
+
+
 # ----------------------------------------------------------------------------- serve / demo
 
 @main.command()

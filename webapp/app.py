@@ -19,6 +19,7 @@ from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
 from govgraph.webapp.integrations import bp as integrations_bp
 from govgraph.webapp.registers import bp as registers_bp
+from govgraph.webapp.reports import bp as reports_bp
 from govgraph.webapp.search import bp as search_bp
 from govgraph.webapp.sparql import bp as sparql_bp
 from govgraph.webapp.validation import bp as validation_bp
@@ -34,6 +35,7 @@ NAV_ITEMS = [
     ("registers.agreements", "Agreements"),
     ("registers.standards", "Standards"),
     ("registers.glossary", "Glossary"),
+    ("reports.index", "Reports"),
     ("sparql.endpoint", "SPARQL"),
 ]
 
@@ -49,7 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     filters.register(app)
 
-    for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp):
+    for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
+               reports_bp):
         app.register_blueprint(bp)
     from govgraph.webapp import api as _api  # JSON API, write API, SPARQL Update, DCAT, OpenLineage (issue 7)
     _api.register(app)
