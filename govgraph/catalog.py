@@ -44,6 +44,9 @@ for _t, _k in KINDS:
     _KIND_TYPES.setdefault(_k, []).append(_t)
 
 LABEL_PROPS = "rdfs:label|dcterms:title|foaf:name|skos:prefLabel"
+#: The kinds people mostly mean when they name something.
+MAIN_KINDS = {"dataset", "report", "return", "system", "database", "person", "team", "partner", "agreement",
+              "standard", "term", "council", "community"}
 
 
 @dataclass(frozen=True)
@@ -270,19 +273,28 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
 
 
 def resolve(store: Store, text: str) -> str:
-    """An IRI from an IRI or an exact (case-insensitive) label; UnknownAsset if neither."""
+    """An IRI from an IRI, an exact (case-insensitive) label, or the start of exactly one label.
+
+    UnknownAsset otherwise, with the assets whose names contain the text (or are close
+    to it) as suggestions.
+    """
     text = text.strip()
     if text.startswith(("http://", "https://", "urn:")) and exists(store, text):
         return text
-    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s {LABEL_PROPS} ?l . FILTER(LCASE(STR(?l)) = LCASE(?q)) }} LIMIT 2",
-                        bindings={"q": rdflib.Literal(text)})
-    if len(rows) == 1:
-        return str(rows[0]["s"])
-    if len(rows) > 1:
-        more = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s {LABEL_PROPS} ?l . FILTER(LCASE(STR(?l)) = LCASE(?q)) }} LIMIT 10",
+    for test, what in (("LCASE(STR(?l)) = LCASE(?q)", "that name"), ("STRSTARTS(LCASE(STR(?l)), LCASE(?q))", "names starting so")):
+        rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s {LABEL_PROPS} ?l . FILTER({test}) }} LIMIT 10",
                             bindings={"q": rdflib.Literal(text)})
-        raise UnknownAsset(f"{text} (several assets have that name: give the IRI)", [str(r["s"]) for r in more])
-    raise UnknownAsset(text, suggest(store, text))
+        if len(rows) > 1:  # prefer the main kinds of asset over flows, fields and quality records
+            kinds = labels(store, [str(r["s"]) for r in rows])
+            main = [r for r in rows if kinds[str(r["s"])].kind in MAIN_KINDS]
+            rows = main if len(main) == 1 else main + [r for r in rows if r not in main]
+        if len(rows) == 1:
+            return str(rows[0]["s"])
+        if len(rows) > 1:
+            raise UnknownAsset(f"{text} (several assets have {what}: give the IRI or the full name)",
+                               [str(r["s"]) for r in rows])
+    _, near = search(store, text, limit=5) if len(text) >= 3 else (0, [])
+    raise UnknownAsset(text, [a.iri for a in near] or suggest(store, text))
 
 
 # ----------------------------------------------------------------------------- assets

@@ -18,7 +18,8 @@ from govgraph import __version__
 from govgraph.errors import BadInput, GovGraphError
 from govgraph.store import FORMATS, Store, default_store_url, open_store
 
-STORE_HELP = "Store URL: oxigraph:PATH (embedded, default oxigraph:govgraph-data) or memory:. Env: GOVGRAPH_STORE."
+STORE_HELP = ("Store URL: oxigraph:PATH (embedded, default oxigraph:govgraph-data), memory:, or "
+              "sparql+http://HOST:PORT/query?update=/update&store=/store (any SPARQL 1.1 server). Env: GOVGRAPH_STORE.")
 
 
 def store_option(f):

@@ -81,3 +81,11 @@ def test_turtle_of_one_asset(store):
 def test_term_labels_come_from_the_ontology():
     assert catalog.term_label("https://w3id.org/govgraph#steward")[0] == "data steward"
     assert "accountable" in catalog.term_label("https://w3id.org/govgraph#owner")[1]
+
+
+def test_resolve_by_the_start_of_one_name(store):
+    assert catalog.resolve(store, "school cen") == BASE + "dataset/school-census"
+    assert catalog.resolve(store, "pupil") == BASE + "dataset/pupil-roll"
+    with pytest.raises(UnknownAsset) as e:
+        catalog.resolve(store, "census of everything")
+    assert e.value.suggestions == []
