@@ -85,7 +85,7 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
         after = content.get(rec.source, set())
         if rec.action == "load":
             before: set[tuple] = set()
-        elif rec.action == "replace":
+        elif rec.action in ("replace", "patch"):
             before = (after - by_graph.get(diff_graph(rec.revision, "added"), set())) | \
                 by_graph.get(diff_graph(rec.revision, "removed"), set())
         else:  # remove: the source held exactly what was removed

@@ -405,6 +405,15 @@ class Store:
                            f"or --source to load under another name")
         return Transaction(self, name, iri, exists, who or _whoami(), loaded_from)
 
+    def patch(self, name: str, *, who: str | None = None, loaded_from: str = "") -> "Patch":
+        """Start a small change to the source ``name`` (created if absent): triples added and removed.
+
+        Unlike ``begin(replace=True)``, which rewrites a whole source, a patch costs in
+        proportion to the change, for writers that send many small updates (pipeline
+        run events). Nothing is visible until ``commit``.
+        """
+        return Patch(self, name, source_graph_iri(name), who or _whoami(), loaded_from)
+
     def remove_source(self, name: str, *, who: str | None = None) -> ChangeRecord:
         """Withdraw a source as a unit, recording the change in the audit graph."""
         info = self.source(name)
@@ -620,6 +629,91 @@ def _guard_xml_entities(head: bytes, label: str) -> None:
         if why:
             name = e.group("name").decode("utf-8", "replace")
             raise BadInput(f"refused RDF/XML: entity {name!r}: {why}", file=label)
+
+
+class Patch:
+    """A small change to one source: stage triples to add and remove, validate, commit atomically.
+
+    Added triples are staged in a hidden graph, so ``view()`` shows the store with them
+    (for validation); triples being removed are still visible there, which can only
+    hide findings about properties the patch removes. On commit one SPARQL Update
+    deletes and inserts the triples, keeps the difference for the history, updates the
+    registry and appends the change record.
+    """
+
+    def __init__(self, store: Store, name: str, iri: str, who: str, loaded_from: str):
+        self.store, self.name, self.who, self.loaded_from = store, name, who, loaded_from
+        self.target = ox.NamedNode(iri)
+        self.graph = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
+        self._removed: set[ox.Triple] = set()
+        self._added = 0
+        self.done = False
+        store._write_lock.acquire()
+        self.exists = self.target in store.graphs()
+        if not self.exists:
+            store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
+
+    def add(self, triples: Iterable[ox.Triple]) -> None:
+        """Stage triples to add (those already in the source are ignored on commit)."""
+        self.store._b.extend(ox.Quad(t.subject, t.predicate, t.object, self.graph) for t in triples)
+
+    def remove(self, triples: Iterable[ox.Triple]) -> None:
+        """Stage triples to remove (those not in the source are ignored on commit)."""
+        self._removed.update(triples)
+
+    def view(self) -> list[ox.NamedNode]:
+        """The source graphs as they would be after commit (removals still visible; see class doc)."""
+        return self.store.graphs() + [self.graph]
+
+    def commit(self, *, forced: bool = False, note: str = "") -> ChangeRecord | None:
+        """Apply the change in one atomic update; None (and nothing recorded) if it changes nothing."""
+        if self.done:
+            raise RuntimeError("patch already finished")
+        st, g, staged = self.store, self.target.value, self.graph.value
+        try:
+            added = _count(st, f"GRAPH <{staged}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            removed = [t for t in self._removed if self.exists and
+                       any(True for _ in st._b.quads(t.subject, t.predicate, t.object, self.target))]
+            if not added and not removed:
+                return None
+            size = (st.source(self.name).triples if self.exists else 0) + added - len(removed)
+            rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note)
+            add_g, rem_g, m = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed"), META_GRAPH.value
+            ops = [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
+                   f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
+                   f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
+            if removed:
+                body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in removed)
+                ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
+            ops += [f"DELETE WHERE {{ GRAPH <{m}> {{ <{g}> ?p ?o }} }}",
+                    f"INSERT DATA {{ GRAPH <{m}> {{ <{g}> a <{GOV.Source}> ; <{GOV.sourceName}> {_lit(self.name)} ;"
+                    f" <{GOV.tripleCount}> {_lit(size)} ; <{GOV.loadedFrom}> {_lit(self.loaded_from)} ;"
+                    f" <{GOV['loadedAt']}> {_lit(rec.at)} }} }}",
+                    st._revision_update(rec)]
+            st._b.update(";\n".join(ops))
+            return rec
+        finally:
+            if not self.done:
+                self._finish()
+
+    def rollback(self) -> None:
+        """Discard the staged change; the store is as it was."""
+        if not self.done:
+            self._finish()
+
+    def _finish(self) -> None:
+        try:
+            self.store._b.drop_graph(self.graph)
+        finally:
+            self.done = True
+            self.store._changed()
+            self.store._write_lock.release()
+
+    def __enter__(self) -> "Patch":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.rollback()
 
 
 def _count(store: Store, pattern: str) -> int:
