@@ -40,6 +40,8 @@ _NODEKIND_FILTER = {
     "IRIOrLiteral": "isBlank(?value)",
 }
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+#: Subqueries that project the focus node: validating some focus nodes restricts them too ({S}).
+_INNER = re.compile(r"\{\s*SELECT\s+(?:DISTINCT\s+)?[$?]this\s+WHERE\s*\{", re.IGNORECASE)
 
 
 class Unsupported(Exception):
@@ -55,7 +57,7 @@ class Check:
     message: str
     path: str | None
     targets: tuple[tuple[str, str], ...]
-    body: str  # the query, with {T} where the target pattern goes
+    body: str  # the query: {T} where the target pattern goes, {S} where a scope restriction may go
     component: str
     datatype: str | None = None  # for sh:datatype: verify candidate ill-typed literals in Python
 
@@ -207,7 +209,8 @@ def _sparql_checks(g: rdflib.Graph, shape, targets, principle: int) -> list[Chec
         m = _WHERE.search(text)
         if not m:
             raise Unsupported(f"{shape}: cannot find the WHERE clause")
-        body = text[: m.end()] + " {T} " + text[m.end():]
+        rest = _INNER.sub(lambda i: i.group(0) + " {S} ", text[m.end():])
+        body = text[: m.end()] + " {T} " + rest
         out.append(Check(str(shape), _severity(g, shape), principle, _message(g, c, shape), None,
                          tuple(targets), body, "SPARQL"))
     return out

@@ -118,13 +118,13 @@ def run_check(store: Store, graphs: Sequence[ox.NamedNode], plan: Plan, check: C
     """Run one compiled check (over every target, or the scope's targets) and turn its solutions into findings."""
     body = _CLOSURE.sub(lambda m: " ".join(f"<{c}>" for c in sorted(closure(m.group(1)))), check.body)
     if scope is None:
-        pattern = target_pattern(check.targets, closure)
+        pattern, inner = target_pattern(check.targets, closure), ""
     else:
         nodes = scope.nodes(check.targets)
         if not nodes:
             return []
-        pattern = _scope_values(nodes)
-    text = plan.prologue + body.replace("{T}", pattern)
+        pattern = inner = _scope_values(nodes)
+    text = plan.prologue + body.replace("{T}", pattern).replace("{S}", inner)
     res = store.query(text, graphs=graphs, prefixes=False)
     names = {v.value for v in res.variables}
     out = []

@@ -30,13 +30,14 @@ def _touched(store: Store, graph: ox.NamedNode) -> tuple[set[str], set[str], boo
     subjects: set[str] = set()
     objects: set[str] = set()
     blank = False
-    q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+    q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} LIMIT {MAX_SCOPE + 1}")
     for r in store.query(q, graphs=[graph], prefixes=False):
         if isinstance(r["s"], ox.NamedNode):
             subjects.add(r["s"].value)
         else:
             blank = True
-    q = (f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o FILTER(isIRI(?o) && ?p != <{_RDF_TYPE}>) }} }}")
+    q = (f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o FILTER(isIRI(?o) && ?p != <{_RDF_TYPE}>) }} }}"
+         f" LIMIT {MAX_SCOPE * 4}")
     for r in store.query(q, graphs=[graph], prefixes=False):
         v = r["o"].value
         if not v.startswith(_VOCAB):
@@ -52,8 +53,8 @@ def import_scope(txn: Transaction) -> list[str] | None:
     subjects: set[str] = set()
     for g in graphs:
         s, o, blank = _touched(store, g)
-        if blank:
-            return None
+        if blank or len(s) > MAX_SCOPE or len(o) >= MAX_SCOPE * 4:
+            return None  # a large import: validating everything is cheaper than a huge scope
         subjects |= s
         nodes |= s | o
         if len(nodes) > MAX_SCOPE:
