@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+import pyoxigraph as ox
+
 from govgraph.io.iar import CLASSIFICATION_NAMES, HEADER, format_lawful_basis
 from govgraph.ontology.ns import DPV
 from govgraph.reports.model import Cell, Gap, Link, Report, Table
@@ -46,15 +48,17 @@ def read_rows(store: Store) -> list[tuple[str, list[str]]]:
             if term is not None and term.value not in a[key]:
                 a[key].append(term.value)
     for prop, (key, name) in _PROPERTIES.items():
-        value = f"?v {name} ?value" if name else "BIND(?v AS ?value)"
-        q = (f'SELECT ?value (GROUP_CONCAT(DISTINCT STR(?ds); separator=" ") AS ?dss) WHERE {{ ?ds {prop} ?v . {value} }} '
-             "GROUP BY ?value")
-        for r in store.query(q):
-            v = r["value"].value
-            for ds in r["dss"].value.split(" "):
+        q = f'SELECT ?v (GROUP_CONCAT(DISTINCT STR(?ds); separator=" ") AS ?dss) WHERE {{ ?ds {prop} ?v }} GROUP BY ?v'
+        groups = [(r["v"], r["dss"].value) for r in store.query(q)]
+        names = _names(store, [v for v, _ in groups], name) if name else None
+        for v, dss in groups:
+            shown = names.get(v.value, []) if names is not None else [v.value]
+            if not shown:
+                continue
+            for ds in dss.split(" "):
                 a = assets.get(ds)
                 if a is not None:
-                    a.setdefault(key, []).append(v)
+                    a.setdefault(key, []).extend(shown)
     special = str(DPV.SpecialCategoryPersonalData)
     classes = {str(c): n for c, n in CLASSIFICATION_NAMES.items()}
     basis_text = functools.lru_cache(maxsize=None)(format_lawful_basis)
@@ -74,6 +78,17 @@ def read_rows(store: Store) -> list[tuple[str, list[str]]]:
                  "Retention": joined("rets"), "Shared with": joined("partners"),
                  "Classification": classes.get(cls, "") if cls else "", "Purpose": joined("purposes")}
         out.append((iri, [cells[h] for h in HEADER]))
+    return out
+
+
+def _names(store: Store, values: list, path: str) -> dict[str, list[str]]:
+    """The names (via ``path``) of a few hundred distinct values, in one query per 500 values."""
+    out: dict[str, list[str]] = {}
+    iris = sorted({v.value for v in values if isinstance(v, ox.NamedNode)})
+    for i in range(0, len(iris), 500):
+        chunk = " ".join(f"<{v}>" for v in iris[i:i + 500])
+        for r in store.query(f"SELECT DISTINCT ?v ?name WHERE {{ VALUES ?v {{ {chunk} }} ?v {path} ?name }}"):
+            out.setdefault(r["v"].value, []).append(r["name"].value)
     return out
 
 

@@ -36,7 +36,7 @@ def write_csv(report: Report, out: TextIO) -> None:
             w.writerow([_safe_cell(t.title)])
         w.writerow([_safe_cell(c) for c in t.columns])
         for row in t.rows:
-            w.writerow([_safe_cell(_csv_text(c, t)) for c in row])
+            w.writerow([_safe_cell(c if type(c) is str else _csv_text(c, t)) for c in row])
 
 
 def _csv_text(cell: Any, table: Table) -> str:
