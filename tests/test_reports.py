@@ -108,8 +108,8 @@ def test_agreements_expired_with_flows_and_overdue_reviews(sample_store):
 
 
 def test_agreements_due_for_review_depends_on_the_date(sample_store):
-    row = sample_store.select(f"""SELECT ?a ?r WHERE {{ ?a a gov:SharingAgreement ; gov:reviewDate ?r ;
-        gov:validFrom ?f ; gov:validUntil ?u FILTER(?r > ?f && ?r < ?u) }} ORDER BY ?r LIMIT 1""")[0]
+    row = sample_store.select("""SELECT ?a ?r WHERE { ?a a gov:SharingAgreement ; gov:reviewDate ?r ;
+        gov:validFrom ?f ; gov:validUntil ?u FILTER(?r > ?f && ?r < ?u) } ORDER BY ?r LIMIT 1""")[0]
     review = dt.date.fromisoformat(str(row["r"]))
     due = build_report(sample_store, "agreements", review - dt.timedelta(days=30))
     assert str(row["a"]) in iris(due.table("Due for review in the next 90 days").column("Agreement"))

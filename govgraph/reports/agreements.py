@@ -18,7 +18,7 @@ DUE_DAYS = 90
 COLUMNS = ["Agreement", "Partners", "Purpose", "Lawful basis", "Valid from", "Valid until", "Review date",
            "Status", "Flows", "Datasets shared", "Owner"]
 
-_QUERY = f"""
+_QUERY = """
 SELECT ?a (MAX(COALESCE(STR(?vf), "")) AS ?from) (MAX(COALESCE(STR(?vu), "")) AS ?until)
   (MAX(COALESCE(STR(?rd), "")) AS ?review)
   (GROUP_CONCAT(DISTINCT COALESCE(STR(?p), ""); separator=" ") AS ?parties)
@@ -27,13 +27,13 @@ SELECT ?a (MAX(COALESCE(STR(?vf), "")) AS ?from) (MAX(COALESCE(STR(?vu), "")) AS
   (GROUP_CONCAT(DISTINCT COALESCE(STR(?owner), ""); separator=" ") AS ?owners)
   (GROUP_CONCAT(DISTINCT COALESCE(STR(?f), ""); separator=" ") AS ?flows)
   (GROUP_CONCAT(DISTINCT COALESCE(STR(?ds), ""); separator=" ") AS ?datasets)
-WHERE {{
+WHERE {
   ?a a gov:SharingAgreement .
-  {{ OPTIONAL {{ ?a gov:validFrom ?vf }} OPTIONAL {{ ?a gov:validUntil ?vu }} OPTIONAL {{ ?a gov:reviewDate ?rd }} }}
-  UNION {{ ?a gov:party ?p . FILTER NOT EXISTS {{ ?p a gov:Council }} }}
-  UNION {{ ?a dpv:hasPurpose ?purpose }} UNION {{ ?a dpv:hasLegalBasis ?basis }} UNION {{ ?a gov:owner ?owner }}
-  UNION {{ ?f gov:coveredBy ?a . OPTIONAL {{ ?f gov:carries ?ds }} }}
-}} GROUP BY ?a"""
+  { OPTIONAL { ?a gov:validFrom ?vf } OPTIONAL { ?a gov:validUntil ?vu } OPTIONAL { ?a gov:reviewDate ?rd } }
+  UNION { ?a gov:party ?p . FILTER NOT EXISTS { ?p a gov:Council } }
+  UNION { ?a dpv:hasPurpose ?purpose } UNION { ?a dpv:hasLegalBasis ?basis } UNION { ?a gov:owner ?owner }
+  UNION { ?f gov:coveredBy ?a . OPTIONAL { ?f gov:carries ?ds } }
+} GROUP BY ?a"""
 
 
 @dataclass

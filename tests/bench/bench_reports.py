@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
         store.close()
     ref = statistics.median(times["reference"])
-    print(f"\n| path | median s | rows | ratio to reference |\n|---|---|---|---|")
+    print("\n| path | median s | rows | ratio to reference |\n|---|---|---|---|")
     print(f"| reference (plain SELECT of asset triples) | {ref:.2f} | | 1.00 |")
     ok = True
     for name in ("ropa", "iar"):
