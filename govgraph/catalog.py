@@ -515,9 +515,16 @@ class SearchPage:
 @dataclass
 class _SearchIndex:
     revision: int
-    entries: list[SearchEntry]
+    entries: list[SearchEntry]  # sorted by label
     labels: dict[str, str]
     kind_counts: dict[str, int] = field(default_factory=dict)
+    tokens: list[str] = field(default_factory=list)  # sorted, for prefix look-up
+    postings: dict[str, list[int]] = field(default_factory=dict)  # token -> entry positions
+    facet_postings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    all_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # facet counts of everything
+
+
+_TOKEN = __import__("re").compile(r"[a-z0-9]+")
 
 
 _search_cache: "_weakref.WeakKeyDictionary[Store, _SearchIndex]" = _weakref.WeakKeyDictionary()
@@ -578,15 +585,37 @@ def _build_index(store: Store, revision: int) -> _SearchIndex:
         haystack = " ".join([lab, desc, *extra]).lower()
         entries.append(SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac))))
     entries.sort(key=lambda e: (e.label.lower(), e.iri))
-    counts: dict[str, int] = {}
-    for e in entries:
-        counts[e.kind] = counts.get(e.kind, 0) + 1
-    return _SearchIndex(revision, entries, labels_, dict(sorted(counts.items())))
+    postings: dict[str, list[int]] = {}
+    facet_postings: dict[tuple[str, str], list[int]] = {}
+    all_counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
+    for i, e in enumerate(entries):
+        for tok in set(_TOKEN.findall(e.haystack)):
+            postings.setdefault(tok, []).append(i)
+        for fv in e.facets:
+            facet_postings.setdefault(fv, []).append(i)
+            c = all_counts[fv[0]]
+            c[fv[1]] = c.get(fv[1], 0) + 1
+    return _SearchIndex(revision, entries, labels_, dict(sorted(all_counts["kind"].items())), sorted(postings),
+                        postings, facet_postings, all_counts)
+
+
+def _matching(idx: _SearchIndex, word: str) -> set[int]:
+    """Entries with a token starting with each part of ``word`` (so 'care' finds 'carers', 'mart_salt' finds both)."""
+    import bisect
+    out: set[int] | None = None
+    for part in _TOKEN.findall(word.lower()):
+        lo = bisect.bisect_left(idx.tokens, part)
+        hi = bisect.bisect_left(idx.tokens, part + "\uffff")
+        found: set[int] = set()
+        for tok in idx.tokens[lo:hi]:
+            found.update(idx.postings[tok])
+        out = found if out is None else out & found
+    return out if out is not None else set()
 
 
 def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | None = None,
                    limit: int = 20, offset: int = 0) -> SearchPage:
-    """Search labels, descriptions and glossary terms (every word must match), narrowed by facets.
+    """Search labels, descriptions and glossary terms (every word must start a word there), narrowed by facets.
 
     ``filters`` maps facet names (see SEARCH_FACETS) to a value: an IRI, a kind name,
     or ``yes``/``no`` for personal data. Label matches rank first. Facet counts are
@@ -594,19 +623,27 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
     """
     idx = _index(store)
     filters = {k: v for k, v in (filters or {}).items() if k in SEARCH_FACETS and v}
-    words = text.lower().split()
-    wanted = set(filters.items())
-    hits = [e for e in idx.entries
-            if all(w in e.haystack for w in words) and wanted <= set(e.facets)]
+    words = [w for w in text.lower().split() if _TOKEN.search(w)]
+    ids: set[int] | None = None
+    for w in words:
+        found = _matching(idx, w)
+        ids = found if ids is None else ids & found
+    for fv in filters.items():
+        found = set(idx.facet_postings.get(fv, ()))
+        ids = found if ids is None else ids & found
+    hits = idx.entries if ids is None else [idx.entries[i] for i in sorted(ids)]
     if words:
         phrase = text.lower().strip()
         hits.sort(key=lambda e: (e.label.lower() != phrase, _SEARCH_RANK.get(e.kind, 2),
                                  not e.label.lower().startswith(phrase), not all(w in e.label.lower() for w in words)))
-    counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
-    for e in hits:
-        for name, v in e.facets:
-            c = counts[name]
-            c[v] = c.get(v, 0) + 1
+    if ids is None:
+        counts = idx.all_counts
+    else:
+        counts = {f: {} for f in SEARCH_FACETS}
+        for e in hits:
+            for name, v in e.facets:
+                c = counts[name]
+                c[v] = c.get(v, 0) + 1
     facets: dict[str, list[FacetValue]] = {}
     for name, c in counts.items():
         vals = [FacetValue(v, _facet_label(name, v, idx.labels), n, filters.get(name) == v) for v, n in c.items()]

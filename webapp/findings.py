@@ -87,7 +87,7 @@ def _entry(store: Store) -> tuple[int, Report | None, dict]:
             return hit
         if _running.get(store) == rev:
             return _EMPTY
-        background = len(store) > SYNC_LIMIT
+        background = store.triple_count() > SYNC_LIMIT
         if background:
             _running[store] = rev
     if background:

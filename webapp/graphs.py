@@ -19,6 +19,8 @@ bp = Blueprint("graphs", __name__)
 DEFAULT_DEPTH, SYSTEM_DEPTH, MAX_DEPTH = 4, 2, 10
 #: Most nodes drawn in one graph; the nearest are kept (the table and a notice say so).
 MAX_NODES = 300
+#: Datasets listed per link in the table (a bulk flow can carry thousands).
+CARRIES_SHOWN = 5
 DIRECTIONS = {"both": "Upstream and downstream", "up": "Upstream only (where it comes from)",
               "down": "Downstream only (where it goes)"}
 
@@ -34,6 +36,7 @@ class EdgeRow:
     agreement: catalog.Ref | None
     carries: list[catalog.Ref]
     crosses_boundary: bool
+    carries_more: int = 0
 
 
 @dataclass
@@ -116,7 +119,7 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
     drawing = svg.render(sub, lay, href=asset_url, title=title, term=term, standalone=standalone,
                          findings={n.iri: severity[n.iri] for n in sub.nodes if n.iri in severity})
     nodes = {n.iri: n for n in sub.nodes}
-    extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries}
+    extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
     refs = catalog.labels(st, extra) if extra else {}
     rows = []
     for e in svg.dedupe_edges(sub.edges):
@@ -124,7 +127,8 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
             rows.append(EdgeRow(nodes[e.source], nodes[e.target], e.label or e.kind.replace("_", " "),
                                 term(e.mechanism) if e.mechanism else "", term(e.frequency) if e.frequency else "",
                                 refs.get(e.agreement) if e.agreement else None,
-                                [refs[c] for c in e.carries if c in refs], e.crosses_boundary))
+                                [refs[c] for c in e.carries[:CARRIES_SHOWN] if c in refs], e.crosses_boundary,
+                                max(0, len(e.carries) - CARRIES_SHOWN)))
     rows.sort(key=lambda r: (r.source.depth, r.source.label.lower(), r.target.label.lower()))
     first = nodes.get(sub.focus[0]) if sub.focus else None
     return GraphView(iri, first.label if first else iri, first.kind if first else "", Markup(drawing.svg),
