@@ -311,7 +311,8 @@ class Store:
         """Whether a source called ``name`` is loaded."""
         return ox.NamedNode(source_graph_iri(name)) in self.graphs()
 
-    def __len__(self) -> int:
+    def triple_count(self) -> int:
+        """Triples across all live sources (as loaded; a triple in two sources counts twice)."""
         return sum(s.triples for s in self.sources())
 
     # -- reading -----------------------------------------------------------------

@@ -71,14 +71,25 @@ def import_scope(txn: Transaction) -> list[str] | None:
 
 def validate_transaction(txn: Transaction, *, force: bool = False, check_date: dt.date | str | None = None,
                          profile: str | None = None, shape_files: Sequence[str] | None = None) -> Report:
-    """Validate an open transaction as it would commit; raise ValidationFailed on any violation unless forced.
+    """Validate an open transaction as it would commit; raise ValidationFailed for violations it introduces.
 
-    Returns the report (its warnings are for the caller to show). Does not commit or roll back.
+    Violations in the import's scope that the store already had before (a defect the
+    import merely touches) do not block it: the same scope is checked over the store as
+    it is, and only new violations refuse the import (unless forced). Returns the report
+    of the store as it would be (its warnings are for the caller to show). Does not
+    commit or roll back.
     """
     shapes = shapes_for(profile, shape_files, check_date)
-    report = run(txn.store, shapes, graphs=txn.view(), scope=import_scope(txn), with_scorecard=False)
-    if not report.conforms and not force:
-        c = report.counts
-        raise ValidationFailed(report, f"import rejected: {c['Violation']} violation(s) of the council's data "
-                                       f"principles (and {c['Warning']} warning(s)); nothing was changed")
+    scope = import_scope(txn)
+    report = run(txn.store, shapes, graphs=txn.view(), scope=scope, with_scorecard=False)
+    if report.conforms or force:
+        return report
+    before = run(txn.store, shapes, graphs=txn.store.graphs(), scope=scope, with_scorecard=False)
+    known = {f.key() for f in before.violations}
+    fresh = [f for f in report.violations if f.key() not in known]
+    if fresh:
+        # the report shows what the import would introduce, not the defects that were there already
+        raise ValidationFailed(Report(fresh, report.check_date, {}, report.engine),
+                               f"import rejected: it introduces {len(fresh)} violation(s) of the council's data "
+                               f"principles; nothing was changed")
     return report

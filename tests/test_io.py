@@ -182,3 +182,14 @@ def test_lawful_basis_text(text, code):
     assert parse_lawful_basis(text) == EU_GDPR[code]
     assert format_lawful_basis(str(EU_GDPR[code])).startswith("UK GDPR Art ")
 
+
+
+def test_sample_iar_imports_cleanly_over_the_sample_estate(sample_store):
+    """The IAR of the sample estate adds no violation to the estate it describes (no --force needed)."""
+    from govgraph.data.estate import sample_dir
+    sample_store.remove_source("sample/iar.csv")
+    (r,) = load_files(sample_store, [sample_dir() / "iar.csv"], source="iar")
+    assert r.triples > 300
+    # the assets it declares are the Turtle's own: no new people, systems or units were minted
+    assert not sample_store.ask("""ASK { GRAPH <urn:govgraph:source:iar> { ?x a ?t
+        VALUES ?t { foaf:Person gov:System org:OrganizationalUnit gov:Partner } } }""")

@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config["STORE"]`` is an open Store, or ``STORE_URL`` names one."""
     app = Flask(__name__)
     app.config.update(config or {})
-    store: Store = app.config.get("STORE") or open_store(app.config.get("STORE_URL"))
+    store: Store = app.config["STORE"] if app.config.get("STORE") is not None else open_store(app.config.get("STORE_URL"))
     app.extensions["govgraph.store"] = store
     app.jinja_env.autoescape = True
     app.jinja_env.trim_blocks = True

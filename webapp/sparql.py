@@ -13,7 +13,7 @@ import rdflib
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQueries, QueryJob, QueryOutcome,
-                                    QueryPool, cpu_default, run_in_thread)
+                                    QueryPool, Snapshots, cpu_default, run_in_thread)
 from govgraph.io.sparql_text import inspect
 from govgraph.ontology.ns import PREFIXES
 from govgraph.store import Store
@@ -162,7 +162,8 @@ def query_pool(store: Store) -> QueryPool | None:
     pool = None
     backend = store.backend
     if _cfg("SPARQL_POOL") and getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
-        pool = QueryPool(str(backend.path), int(_cfg("SPARQL_WORKERS") or cpu_default()), flush=backend.ox.flush)
+        snapshots = Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=2 * float(_cfg("SPARQL_TIMEOUT")) + 60)
+        pool = QueryPool(snapshots, int(_cfg("SPARQL_WORKERS") or cpu_default()))
     ext["govgraph.query_pool"] = pool
     return pool
 

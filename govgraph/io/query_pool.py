@@ -2,11 +2,13 @@
 
 Oxigraph's Python ``query`` cannot be interrupted: one long join yields no solution for
 minutes, so a deadline checked between solutions is not enough. An embedded on-disk
-store is therefore queried in a pool of worker processes, each holding the store
-opened read-only (``pyoxigraph.Store.read_only``, measured at 10-20 ms to open once the
-primary's memtables are flushed). A worker whose query passes its deadline is killed
-(SIGKILL) and replaced; the request gets a clear error. Workers reopen the store when
-the store revision changes, so a query always sees the last committed state.
+store is therefore queried in a pool of worker processes. Workers never open the live
+database (RocksDB leaves a read-only open beside a writer undefined: files vanish under
+it at compaction); instead, for each store revision the web process takes a checkpoint
+(``pyoxigraph.Store.backup``: hard links, 10-70 ms) and workers open that immutable
+snapshot read-only (10-20 ms). A worker whose query passes its deadline is killed
+(SIGKILL) and replaced; the request gets a clear error. A query always sees the last
+committed state, and old snapshots are removed once no query can still be using them.
 
 In-memory stores cannot be shared with another process; their queries run in the
 calling thread, stopped between solutions (best effort, documented in docs/api.md).
@@ -15,10 +17,13 @@ The worker side imports only pyoxigraph and the standard library, to start quick
 """
 from __future__ import annotations
 
+import atexit
 import io
 import multiprocessing as mp
 import os
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -137,37 +142,72 @@ def _timeout_message(limit: float) -> str:
 
 # ----------------------------------------------------------------------------- worker side
 
-def _worker_main(path: str, conn) -> None:
-    """A worker process: open the store read-only, answer jobs until the pipe closes."""
-    store, revision = None, None
+def _worker_main(conn) -> None:
+    """A worker process: answer jobs on read-only snapshots until the pipe closes."""
+    store, opened = None, None
     while True:
         try:
             msg = conn.recv()
         except (EOFError, OSError):
             return
-        rev, job = msg
+        snapshot, job = msg
         try:
-            if store is None or rev != revision:
+            if store is None or snapshot != opened:
                 store = None
-                store = ox.Store.read_only(path)
-                revision = rev
+                store = ox.Store.read_only(snapshot)
+                opened = snapshot
             out = execute(store, job, None)
-        except Exception as e:  # noqa: BLE001 - e.g. an SST file removed by the writer's compaction
-            # a read-only instance reads a snapshot of the files; reopen on the current ones and retry once
-            try:
-                store = ox.Store.read_only(path)
-                revision = rev
-                out = execute(store, job, None)
-            except Exception as e2:  # noqa: BLE001
-                store = None
-                out = QueryOutcome(500, error=f"the store could not be read: {e2 or e}")
+        except Exception as e:  # noqa: BLE001
+            store = None
+            out = QueryOutcome(500, error=f"the store could not be read: {e}")
         conn.send(out)
 
 
+class Snapshots:
+    """Immutable checkpoints of an embedded store, one per revision, for the query workers.
+
+    A snapshot stays until it is neither the newest nor younger than ``keep_seconds``
+    (longer than any query may run), so no running query loses its files.
+    """
+
+    def __init__(self, oxstore: ox.Store, parent: str, keep_seconds: float):
+        self._ox = oxstore
+        self.root = tempfile.mkdtemp(prefix=".govgraph-snapshots-", dir=parent)
+        self.keep = keep_seconds
+        self._made: list[tuple[int, str, float]] = []  # (revision, path, created)
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def for_revision(self, revision: int) -> str:
+        """The snapshot path for ``revision``, taken now if it does not exist yet."""
+        with self._lock:
+            if self._made and self._made[-1][0] == revision:
+                return self._made[-1][1]
+            path = os.path.join(self.root, f"rev-{revision}-{len(self._made)}")
+            self._ox.backup(path)
+            now = time.monotonic()
+            self._made.append((revision, path, now))
+            keep = []
+            for i, (rev, p, made) in enumerate(self._made):
+                newest = i == len(self._made) - 1
+                # an older snapshot can be in use until keep_seconds after the next one replaced it
+                replaced_at = self._made[i + 1][2] if not newest else now
+                if newest or now - replaced_at < self.keep:
+                    keep.append((rev, p, made))
+                else:
+                    shutil.rmtree(p, ignore_errors=True)
+            self._made = keep
+            return path
+
+    def close(self) -> None:
+        """Remove every snapshot."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 class _Worker:
-    def __init__(self, ctx, path: str):
+    def __init__(self, ctx):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(path, child), daemon=True,
+        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True,
                                 name="govgraph-sparql-worker")
         self.proc.start()
         child.close()
@@ -194,15 +234,12 @@ class PoolStats:
 
 
 class QueryPool:
-    """A fixed number of worker processes over one on-disk store; ``run`` is thread-safe."""
+    """A fixed number of worker processes over snapshots of one on-disk store; ``run`` is thread-safe."""
 
-    def __init__(self, path: str, size: int = 4, flush=None):
-        self.path, self.size = path, size
+    def __init__(self, snapshots: Snapshots, size: int = 4):
+        self.snapshots, self.size = snapshots, size
         self._ctx = mp.get_context("spawn")
         self._idle: "queue.Queue[_Worker]" = queue.Queue()
-        self._flush = flush
-        self._flushed_rev: int | None = None
-        self._lock = threading.Lock()
         self.stats = PoolStats()
         self._closed = False
         for _ in range(size):
@@ -211,24 +248,21 @@ class QueryPool:
     def _spawn(self) -> None:
         if self._closed:
             return
-        self._idle.put(_Worker(self._ctx, self.path))
+        self._idle.put(_Worker(self._ctx))
         self.stats.started += 1
 
     def run(self, job: QueryJob, revision: int) -> QueryOutcome:
         """Run ``job`` in a worker; kill the worker if it passes ``job.timeout``."""
         start = time.monotonic()
         deadline = start + job.timeout
-        with self._lock:  # make the latest commit readable by a fresh read-only open
-            if self._flush is not None and self._flushed_rev != revision:
-                self._flush()
-                self._flushed_rev = revision
+        snapshot = self.snapshots.for_revision(revision)
         try:
             w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             return QueryOutcome(503, error="the query service is busy: every worker is running a query; try again")
         self.stats.queries += 1
         try:
-            w.conn.send((revision, job))
+            w.conn.send((snapshot, job))
             if w.conn.poll(max(0.0, deadline - time.monotonic())):
                 out = w.conn.recv()
                 self._idle.put(w)
@@ -253,6 +287,7 @@ class QueryPool:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
+        self.snapshots.close()
 
     def pids(self) -> list[int]:
         """Process ids of the idle workers (for tests)."""
@@ -290,5 +325,5 @@ def cpu_default() -> int:
     return max(2, min(8, n))
 
 
-__all__ = ["QueryJob", "QueryOutcome", "QueryPool", "execute", "run_in_thread", "RESULT_FORMATS",
+__all__ = ["QueryJob", "QueryOutcome", "QueryPool", "Snapshots", "execute", "run_in_thread", "RESULT_FORMATS",
            "GRAPH_FORMATS", "cpu_default"]
