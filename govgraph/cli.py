@@ -5,7 +5,6 @@ command-line layer holds no domain logic of its own.
 """
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import sys

@@ -13,7 +13,7 @@ import datetime as dt
 from urllib.parse import quote
 
 import rdflib
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from govgraph.ontology.ns import DPV, GOV

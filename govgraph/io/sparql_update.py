@@ -14,6 +14,7 @@ from govgraph.errors import BadInput
 from govgraph.io.sparql_text import inspect
 from govgraph.io.write import WriteResult, source_triples, write_source
 from govgraph.ontology.ns import PREFIXES
+from govgraph.store import Store
 
 #: Update keywords that address graphs other than the source being edited.
 GRAPH_WORDS = {"GRAPH", "WITH", "USING", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-
 from govgraph.io.iar import HEADER, read_rows
 from govgraph.reports.model import Cell, Gap, Link, Report, Table
 from govgraph.store import Store
