@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--store", type=Path, default=None, help="store folder to build or reuse")
     ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--svg-only", action="store_true", help="only make and measure the 300-node lineage SVG")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "docs" / "screenshots")
     args = ap.parse_args(argv)
 
@@ -86,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app({"STORE": store})
     client = app.test_client()
     rng = random.Random(args.seed)
+
+    if args.svg_only:
+        pool = [e.iri for e in catalog.search_index(store) if e.kind in ("dataset", "report", "return")]
+        print(svg_300(store, client, pool, rng, args.out)[0])
+        store.close()
+        return 0
 
     # warm-up: the per-revision caches (lineage graph, search index, validation report)
     t0 = time.perf_counter()
@@ -128,31 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         dt, _ = timed(client, f"/search?q={quote(w)}&personal=yes&kind=dataset")
         facet.append(dt)
 
-    # a lineage of at least 300 nodes: busy datasets first, then systems (which fan out to what they hold)
-    big = None
-    systems = [e.iri for e in catalog.search_index(store) if e.kind == "system"]
-    busy = sorted(rng.sample(pool, min(400, len(pool))), key=lambda i: -len(lineage.lineage(store, i, "both", 2).nodes))
-    for iri in busy[:5] + sorted(systems):
-        for depth in range(1, 11):
-            n = len(lineage.lineage(store, iri, "both", depth).nodes)
-            if n >= 300:
-                big = (iri, depth, n)
-                break
-        if big:
-            break
-    svg_line = "no asset reaches 300 nodes"
-    svg_kb = None
-    if big:
-        iri, depth, n = big
-        dt, body = timed(client, f"/lineage.svg?iri={quote(iri, safe='')}&depth={depth}")
-        svg_kb = len(body) / 1024
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "lineage-300.svg").write_bytes(body)
-        svg_line = (f"{n} nodes reached at depth {depth} (300 drawn): {svg_kb:.0f} KB, served in {ms(dt)} ms; "
-                    f"saved to {args.out / 'lineage-300.svg'}")
-        png = snapshot(args.out / "lineage-300.svg", args.out / "lineage-300.png")
-        if png:
-            svg_line += f" and {png}"
+    svg_line, svg_kb = svg_300(store, client, pool, rng, args.out)
 
     a_med, a_p95 = ms(statistics.median(page)), ms(pct(page, 0.95))
     r_med = ms(statistics.median(ref))
@@ -176,8 +159,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def svg_300(store, client, pool, rng, out: Path) -> tuple[str, float | None]:
+    """Draw a lineage of at least 300 reached nodes (300 drawn); save it and say how big it is."""
+    from govgraph import catalog, lineage
+    # a lineage of at least 300 nodes: busy datasets first, then systems (which fan out to what they hold)
+    big = None
+    systems = [e.iri for e in catalog.search_index(store) if e.kind == "system"]
+    busy = sorted(rng.sample(pool, min(400, len(pool))), key=lambda i: -len(lineage.lineage(store, i, "both", 2).nodes))
+    for iri in busy[:5] + sorted(systems):
+        for depth in range(1, 11):
+            n = len(lineage.lineage(store, iri, "both", depth).nodes)
+            if n >= 300:
+                big = (iri, depth, n)
+                break
+        if big:
+            break
+    svg_line = "no asset reaches 300 nodes"
+    svg_kb = None
+    if big:
+        iri, depth, n = big
+        dt, body = timed(client, f"/lineage.svg?iri={quote(iri, safe='')}&depth={depth}")
+        svg_kb = len(body) / 1024
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "lineage-300.svg").write_bytes(body)
+        svg_line = (f"{n} nodes reached at depth {depth} (300 drawn): {svg_kb:.0f} KB, served in {ms(dt)} ms; "
+                    f"saved to {out / 'lineage-300.svg'}")
+        png = snapshot(out / "lineage-300.svg", out / "lineage-300.png")
+        if png:
+            svg_line += f" and {png}"
+    return svg_line, svg_kb
+
+
 def snapshot(svg: Path, png: Path) -> str | None:
-    """A PNG of the SVG at full size in Chromium (None when Playwright or chromium is missing)."""
+    """A PNG of the SVG's top-left at full size in Chromium (None when Playwright or chromium is missing)."""
     exe = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
@@ -187,9 +201,9 @@ def snapshot(svg: Path, png: Path) -> str | None:
         return None
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        page = b.new_page(viewport={"width": 1600, "height": 1000})
+        page = b.new_page(viewport={"width": 1600, "height": 1600})
         page.goto(svg.resolve().as_uri())
-        page.screenshot(path=str(png), full_page=True)
+        page.screenshot(path=str(png))  # the top 1600 x 1600 px at full size (a whole tall graph is too big)
         b.close()
     return str(png)
 
