@@ -97,6 +97,10 @@ def test_search_facets_narrow_results(client, store):
     none_personal = catalog.faceted_search(store, "", filters={"personal": "no"})
     assert personal.total and none_personal.total
     assert "No results" not in page(client, "/search?personal=yes")
+    owners = catalog.faceted_search(store, "").facets["owner"]
+    assert len(owners) > 8
+    html = page(client, "/search")
+    assert "more</summary>" in html and owners[-1].label.split("'")[0] in html  # every value reachable without JS
 
 
 def test_search_paginates(client, store):
