@@ -19,6 +19,7 @@ import getpass
 import os
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from govgraph.errors import BadInput, StoreError, UnknownSource
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
 
 DEFAULT_STORE_ENV = "GOVGRAPH_STORE"
+#: Seconds a remote store's revision is trusted before it is read again from the server.
+REMOTE_REVISION_TTL = 0.5
 META_GRAPH = ox.NamedNode(str(GG["meta"]))
 AUDIT_GRAPH = ox.NamedNode(str(GG["audit"]))
 STORE_NODE = ox.NamedNode(str(GG["store"]))
@@ -187,6 +190,7 @@ class Store:
         self.url = url
         self._b = backend
         self._cached_at: int | None = None
+        self._revision_read = 0.0
         self._write_lock = threading.RLock()
         self._graphs: list[ox.NamedNode] | None = None
         self._revision: int | None = None
@@ -273,15 +277,16 @@ class Store:
     def revision(self) -> int:
         """A counter increased by every committed change (for caches).
 
-        Cached in this process for the embedded store (only this process writes it);
-        read from the server each time for a shared remote store.
+        Cached in this process for the embedded store (only this process writes it). For
+        a shared remote store it is re-read from the server at most every
+        ``REMOTE_REVISION_TTL`` seconds, so a change made by another worker is seen within
+        that time (this process's own writes are seen at once).
         """
-        if self._revision is None or self.remote:
+        now = time.monotonic()
+        if self._revision is None or (self.remote and now - self._revision_read > REMOTE_REVISION_TTL):
             vals = list(self._b.quads(STORE_NODE, ox.NamedNode(str(GOV.revision)), None, META_GRAPH))
-            rev = int(vals[0].object.value) if vals else 0
-            if self.remote:
-                return rev
-            self._revision = rev
+            self._revision = int(vals[0].object.value) if vals else 0
+            self._revision_read = now
         return self._revision
 
     def sources(self) -> list[SourceInfo]:

@@ -8,7 +8,7 @@ import pytest
 
 from govgraph.errors import StoreError, StoreUnavailable
 from govgraph.io.load import load_files
-from govgraph.store import open_store
+from govgraph.store import REMOTE_REVISION_TTL, open_store
 from support import OxigraphServer, free_port
 
 TTL = b"@prefix ex: <http://ex/> . ex:a ex:p ex:b ; ex:q _:x . _:x ex:r 1 ."
@@ -50,6 +50,7 @@ def test_outage_mid_session_then_recovery(tmp_path):
         server.stop()
         with pytest.raises(StoreUnavailable, match="not answering"):
             s.select("SELECT * WHERE { ?s ?p ?o }")
+        time.sleep(REMOTE_REVISION_TTL + 0.1)  # the revision is trusted that long between reads
         r = client.get("/search?q=a")
         assert r.status_code == 503 and b"not answering" in r.data and r.headers["Retry-After"] == "5"
         restarted = OxigraphServer(tmp_path / "srv")
