@@ -699,28 +699,36 @@ def agreement_statuses(store: Store, on: _dt.date | None = None, *, due_within_d
         out.append(AgreementStatus(refs[str(r["a"])], [refs[p] for p in str(r.get("parties", "")).split()],
                                    vf, vu, rd, _agreement_status(on, vf, vu, rd, due_within_days),
                                    int(r["flows"]) if "flows" in r else 0))
-    order = {"expired": 0, "review overdue": 1, "not yet in force": 2, "review due": 3, "in force": 4}
+    order = {"expired": 0, "review overdue": 1, "dates not recorded": 2, "not yet in force": 3, "review due": 4,
+             "in force": 5}
     out.sort(key=lambda a: (order[a.status], a.review_date or a.valid_until or "", a.agreement.label.lower()))
     return out
 
 
-def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | None, within: int) -> str:
-    d = lambda s: _dt.date.fromisoformat(s) if s else None  # noqa: E731
-    try:
-        f, u, r = d(vf), d(vu), d(rd)
-    except ValueError:
-        return "in force"
-    if u is not None and u < on:
+def agreement_status(on: _dt.date, valid_from: _dt.date | None, valid_until: _dt.date | None,
+                     review: _dt.date | None, due_within_days: int = 90) -> str:
+    """A sharing agreement's status on ``on``: expired | not yet in force | dates not recorded |
+    review overdue | review due | in force (the first that applies)."""
+    if valid_until is not None and valid_until < on:
         return "expired"
-    if f is not None and on < f:
+    if valid_from is not None and on < valid_from:
         return "not yet in force"
-    if r is not None and r < on:
+    if valid_from is None or valid_until is None:
+        return "dates not recorded"
+    if review is not None and review < on:
         return "review overdue"
-    if r is not None and (r - on).days <= within:
+    if review is not None and (review - on).days <= due_within_days:
         return "review due"
     return "in force"
 
 
+def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | None, within: int) -> str:
+    def d(s: str | None) -> _dt.date | None:
+        try:
+            return _dt.date.fromisoformat(s) if s else None
+        except ValueError:  # a malformed date counts as not recorded
+            return None
+    return agreement_status(on, d(vf), d(vu), d(rd), within)
 # ----------------------------------------------------------------------------- flows between systems
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from govgraph.reports.common import date_of, few, label_links, sorted_links, split, term_text
 from govgraph.reports.model import Cell, Gap, Link, Report, Table
+from govgraph.catalog import agreement_status
 from govgraph.store import Store
 
 DUE_DAYS = 90
@@ -52,17 +53,7 @@ class Agreement:
 
     def status(self, on: dt.date) -> str:
         """expired | not yet in force | dates not recorded | review overdue | review due | in force."""
-        if self.valid_until is not None and self.valid_until < on:
-            return "expired"
-        if self.valid_from is not None and on < self.valid_from:
-            return "not yet in force"
-        if self.valid_from is None or self.valid_until is None:
-            return "dates not recorded"
-        if self.review is not None and self.review < on:
-            return "review overdue"
-        if self.review is not None and (self.review - on).days <= DUE_DAYS:
-            return "review due"
-        return "in force"
+        return agreement_status(on, self.valid_from, self.valid_until, self.review, DUE_DAYS)
 
 
 def read(store: Store) -> list[Agreement]:
