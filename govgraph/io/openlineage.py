@@ -8,14 +8,16 @@ IRI under ``<base>dataset/openlineage/`` and are ``prov:Entity`` until catalogue
 catalogue datasets the ``schema`` facet becomes ``gov:Field``s and ``columnLineage``
 becomes ``gov:derivedFromField`` (the shapes require a field to belong to a catalogue
 dataset, so columns of uncatalogued datasets are not recorded). Events of one job are kept in one
-source (``openlineage/<namespace>/<job>``), rewritten through the validated write path;
-the same event twice leaves the store unchanged.
+source (``openlineage/<namespace>/<job>``), changed by a validated ``Store.patch`` of just the
+triples an event adds or removes (concurrent events are committed together, one patch per
+source and one validation run); the same event twice leaves the store unchanged.
 
 Schemas are read from the local copy of the spec (no ``$ref`` is fetched from the
 network): ``GOVGRAPH_OPENLINEAGE_SPEC`` or ``../shared/standards/openlineage/spec``.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -30,9 +32,9 @@ import pyoxigraph as ox
 
 from govgraph.errors import BadInput, GovGraphError
 from govgraph.io.iar import DEFAULT_BASE
-from govgraph.io.write import WriteResult, source_triples, write_source
+from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
-from govgraph.store import Store
+from govgraph.store import META_GRAPH, Store, source_graph_iri
 
 SPEC_ENV = "GOVGRAPH_OPENLINEAGE_SPEC"
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -111,7 +113,10 @@ def validate_event(event: Any) -> None:
     if not isinstance(event, dict):
         raise InvalidEvent(["an event must be a JSON object"])
     sc = _schemas(str(spec_dir()))
-    if not sc.event.is_valid(event):
+    # with both run and job the DatasetEvent and JobEvent branches of the spec's oneOf fail
+    # (each forbids one of them), so the oneOf holds exactly when the RunEvent branch does
+    whole = sc.run_event if ("run" in event and "job" in event) else sc.event
+    if not whole.is_valid(event):
         # the spec is a oneOf (run, dataset, job events): report against the RunEvent branch, the one we take
         errors = [_err(e) for e in sc.run_event.iter_errors(event)] or \
                  [_err(e) for e in sc.event.iter_errors(event)]
@@ -130,14 +135,39 @@ def validate_event(event: Any) -> None:
     for location, facets, where in checks:
         if not isinstance(facets, dict):
             continue
-        known = sc.facets.get(location, {})
         for key in facets:
-            cands = known.get(key, []) + (sc.facets.get("DatasetFacet", {}).get(key, [])
-                                          if location.endswith("DatasetFacet") and location != "DatasetFacet" else [])
-            if cands and not any(v.is_valid({key: facets[key]}) for v in cands):
-                errors += [f"{where}.{_err(e)}" for e in cands[0].iter_errors({key: facets[key]})]
+            errors += [f"{where}.{e}" for e in _facet_errors(sc, location, key, facets[key])]
     if errors:
         raise InvalidEvent(errors)
+
+
+_facet_results: dict[tuple, list[str]] = {}
+_facet_results_lock = threading.Lock()
+
+
+def _facet_errors(sc: _Schemas, location: str, key: str, value: Any) -> list[str]:
+    """A facet's schema errors (none if valid or of no known schema), remembered per facet value:
+    pipelines send the same facets (a table's schema, a job's SQL) with every run."""
+    try:
+        cache_key = (id(sc), location, key, json.dumps(value, sort_keys=True, separators=(",", ":")))
+    except (TypeError, ValueError):
+        cache_key = None
+    if cache_key is not None:
+        hit = _facet_results.get(cache_key)
+        if hit is not None:
+            return hit
+    cands = sc.facets.get(location, {}).get(key, []) + (
+        sc.facets.get("DatasetFacet", {}).get(key, [])
+        if location.endswith("DatasetFacet") and location != "DatasetFacet" else [])
+    out: list[str] = []
+    if cands and not any(v.is_valid({key: value}) for v in cands):
+        out = [_err(e) for e in cands[0].iter_errors({key: value})]
+    if cache_key is not None and len(cache_key[3]) <= 100_000:
+        with _facet_results_lock:
+            if len(_facet_results) >= 4096:
+                _facet_results.clear()
+            _facet_results[cache_key] = out
+    return out
 
 
 def _err(e) -> str:
@@ -165,7 +195,31 @@ def _lit(text: Any, datatype: str | None = None) -> ox.Literal:
 
 
 _XSD_DT = "http://www.w3.org/2001/XMLSchema#dateTime"
-_A = _n(str(RDF.type))
+# the mapping's terms, made once (an rdflib namespace lookup costs more than the mapping)
+_DCTERMS_DESCRIPTION = _n(str(DCTERMS.description))
+_DCTERMS_TITLE = _n(str(DCTERMS.title))
+_GOV_FIELD = _n(str(GOV.Field))
+_GOV_DATATYPE = _n(str(GOV.dataType))
+_GOV_DERIVEDFROMFIELD = _n(str(GOV.derivedFromField))
+_GOV_FIELDOF = _n(str(GOV.fieldOf))
+_GOV_RUNSTATE = _n(str(GOV.runState))
+_GOV_TRANSFORMATION = _n(str(GOV.transformation))
+_GOV_TRIPLECOUNT = _n(str(GOV.tripleCount))
+_PROV_ACTIVITY = _n(str(PROV.Activity))
+_PROV_ASSOCIATION = _n(str(PROV.Association))
+_PROV_ENTITY = _n(str(PROV.Entity))
+_PROV_PLAN = _n(str(PROV.Plan))
+_PROV_AGENT = _n(str(PROV.agent))
+_PROV_ENDEDATTIME = _n(str(PROV.endedAtTime))
+_PROV_GENERATED = _n(str(PROV.generated))
+_PROV_USED = _n(str(PROV.used))
+_PROV_HADPLAN = _n(str(PROV.hadPlan))
+_PROV_QUALIFIEDASSOCIATION = _n(str(PROV.qualifiedAssociation))
+_PROV_STARTEDATTIME = _n(str(PROV.startedAtTime))
+_RDF_TYPE = _n(str(RDF.type))
+_RDFS_LABEL = _n(str(RDFS.label))
+_GOV_ALIAS = _n(str(GOV.alias))
+_A = _RDF_TYPE
 
 
 def alias_of(namespace: str, name: str) -> str:
@@ -203,11 +257,12 @@ def resolve_datasets(store: Store, pairs: Iterable[tuple[str, str]]) -> dict[tup
     pairs = list(dict.fromkeys(pairs))
     out: dict[tuple[str, str], str] = {}
     if pairs:
-        values = " ".join(ox.Literal(alias_of(ns, n)).__str__() for ns, n in pairs)
-        rows = store.query(f"SELECT ?a ?d WHERE {{ VALUES ?a {{ {values} }} ?d <{GOV.alias}> ?a }}", prefixes=False)
+        live = set(store.graphs())
         found: dict[str, list[str]] = {}
-        for r in rows:
-            found.setdefault(r["a"].value, []).append(r["d"].value)
+        for ns, n in pairs:
+            text = alias_of(ns, n)
+            found[text] = list({q.subject.value for q in store.quads(None, _GOV_ALIAS, ox.Literal(text), None)
+                                if q.graph_name in live})
         for ns, n in pairs:
             cands = sorted(found.get(alias_of(ns, n), []), key=lambda d: (d.startswith(OL_DATASET_PREFIX), d))
             out[(ns, n)] = cands[0] if cands else minted_dataset_iri(ns, n)
@@ -219,25 +274,25 @@ def event_triples(event: dict, datasets: dict[tuple[str, str], str]) -> Iterator
     job = event["job"]
     run = _n(run_iri(event["run"]["runId"]))
     j = _n(job_iri(job["namespace"], job["name"]))
-    yield ox.Triple(run, _A, _n(str(PROV.Activity)))
-    yield ox.Triple(run, _n(str(RDFS.label)), _lit(f"{job['name']} run {event['run']['runId']}"))
+    yield ox.Triple(run, _A, _PROV_ACTIVITY)
+    yield ox.Triple(run, _RDFS_LABEL, _lit(f"{job['name']} run {event['run']['runId']}"))
     assoc = _n(run.value + "#association")
-    yield ox.Triple(run, _n(str(PROV.qualifiedAssociation)), assoc)
-    yield ox.Triple(assoc, _A, _n(str(PROV.Association)))
-    yield ox.Triple(assoc, _n(str(PROV.hadPlan)), j)
+    yield ox.Triple(run, _PROV_QUALIFIEDASSOCIATION, assoc)
+    yield ox.Triple(assoc, _A, _PROV_ASSOCIATION)
+    yield ox.Triple(assoc, _PROV_HADPLAN, j)
     if event.get("producer"):
-        yield ox.Triple(assoc, _n(str(PROV.agent)), _n(event["producer"]))
-    yield ox.Triple(j, _A, _n(str(PROV.Plan)))
-    yield ox.Triple(j, _n(str(RDFS.label)), _lit(job["name"]))
-    yield ox.Triple(j, _n(str(GOV.alias)), _lit(alias_of(job["namespace"], job["name"])))
+        yield ox.Triple(assoc, _PROV_AGENT, _n(event["producer"]))
+    yield ox.Triple(j, _A, _PROV_PLAN)
+    yield ox.Triple(j, _RDFS_LABEL, _lit(job["name"]))
+    yield ox.Triple(j, _GOV_ALIAS, _lit(alias_of(job["namespace"], job["name"])))
     doc = ((job.get("facets") or {}).get("documentation") or {}).get("description")
     if doc:
-        yield ox.Triple(j, _n(str(DCTERMS.description)), _lit(doc))
-    for side, prop in (("inputs", PROV.used), ("outputs", PROV.generated)):
+        yield ox.Triple(j, _DCTERMS_DESCRIPTION, _lit(doc))
+    for side, prop in (("inputs", _PROV_USED), ("outputs", _PROV_GENERATED)):
         for ds in event.get(side) or []:
             d = datasets[(ds["namespace"], ds["name"])]
             if side == "inputs" or event.get("eventType") not in ("FAIL", "ABORT"):
-                yield ox.Triple(run, _n(str(prop)), _n(d))
+                yield ox.Triple(run, prop, _n(d))
             yield from _dataset_triples(d, ds, datasets)
 
 
@@ -246,9 +301,9 @@ def _dataset_triples(d: str, ds: dict, datasets: dict[tuple[str, str], str]) -> 
     if d.startswith(OL_DATASET_PREFIX):
         # not (yet) in the catalogue: a prov:Entity, so catalogue rules (owner, system,
         # classification) do not block a pipeline's report; catalogue datasets keep their own descriptions
-        yield ox.Triple(node, _A, _n(str(PROV.Entity)))
-        yield ox.Triple(node, _n(str(DCTERMS.title)), _lit(ds["name"]))
-        yield ox.Triple(node, _n(str(GOV.alias)), _lit(alias_of(ds["namespace"], ds["name"])))
+        yield ox.Triple(node, _A, _PROV_ENTITY)
+        yield ox.Triple(node, _DCTERMS_TITLE, _lit(ds["name"]))
+        yield ox.Triple(node, _GOV_ALIAS, _lit(alias_of(ds["namespace"], ds["name"])))
     facets = ds.get("facets") or {}
     if d.startswith(OL_DATASET_PREFIX):
         return  # fields belong to catalogue datasets only: alias the dataset to record its columns
@@ -256,37 +311,37 @@ def _dataset_triples(d: str, ds: dict, datasets: dict[tuple[str, str], str]) -> 
         yield from _field_triples(d, f, "")
     for col, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
         out_f = _n(field_iri(d, col))
-        yield ox.Triple(out_f, _A, _n(str(GOV.Field)))
-        yield ox.Triple(out_f, _n(str(GOV.fieldOf)), node)
-        yield ox.Triple(out_f, _n(str(RDFS.label)), _lit(col))
+        yield ox.Triple(out_f, _A, _GOV_FIELD)
+        yield ox.Triple(out_f, _GOV_FIELDOF, node)
+        yield ox.Triple(out_f, _RDFS_LABEL, _lit(col))
         desc = spec.get("transformationDescription")
         for inp in spec.get("inputFields") or []:
             src_ds = datasets.get((inp["namespace"], inp["name"])) or minted_dataset_iri(inp["namespace"], inp["name"])
             if src_ds.startswith(OL_DATASET_PREFIX):
                 continue
             in_f = _n(field_iri(src_ds, inp["field"]))
-            yield ox.Triple(in_f, _A, _n(str(GOV.Field)))
-            yield ox.Triple(in_f, _n(str(GOV.fieldOf)), _n(src_ds))
-            yield ox.Triple(in_f, _n(str(RDFS.label)), _lit(inp["field"]))
-            yield ox.Triple(out_f, _n(str(GOV.derivedFromField)), in_f)
+            yield ox.Triple(in_f, _A, _GOV_FIELD)
+            yield ox.Triple(in_f, _GOV_FIELDOF, _n(src_ds))
+            yield ox.Triple(in_f, _RDFS_LABEL, _lit(inp["field"]))
+            yield ox.Triple(out_f, _GOV_DERIVEDFROMFIELD, in_f)
             for t in inp.get("transformations") or []:
                 text = t.get("description") or " ".join(x for x in (t.get("type"), t.get("subtype")) if x)
                 if text:
-                    yield ox.Triple(out_f, _n(str(GOV.transformation)), _lit(text))
+                    yield ox.Triple(out_f, _GOV_TRANSFORMATION, _lit(text))
         if desc:
-            yield ox.Triple(out_f, _n(str(GOV.transformation)), _lit(desc))
+            yield ox.Triple(out_f, _GOV_TRANSFORMATION, _lit(desc))
 
 
 def _field_triples(d: str, f: dict, prefix: str) -> Iterator[ox.Triple]:
     name = prefix + f["name"]
     fi = _n(field_iri(d, name))
-    yield ox.Triple(fi, _A, _n(str(GOV.Field)))
-    yield ox.Triple(fi, _n(str(GOV.fieldOf)), _n(d))
-    yield ox.Triple(fi, _n(str(RDFS.label)), _lit(name))
+    yield ox.Triple(fi, _A, _GOV_FIELD)
+    yield ox.Triple(fi, _GOV_FIELDOF, _n(d))
+    yield ox.Triple(fi, _RDFS_LABEL, _lit(name))
     if f.get("type"):
-        yield ox.Triple(fi, _n(str(GOV.dataType)), _lit(f["type"]))
+        yield ox.Triple(fi, _GOV_DATATYPE, _lit(f["type"]))
     if f.get("description"):
-        yield ox.Triple(fi, _n(str(DCTERMS.description)), _lit(f["description"]))
+        yield ox.Triple(fi, _DCTERMS_DESCRIPTION, _lit(f["description"]))
     for sub in f.get("fields") or []:
         yield from _field_triples(d, sub, name + ".")
 
@@ -301,10 +356,11 @@ def _datasets_of(event: dict) -> list[tuple[str, str]]:
 
 # ----------------------------------------------------------------------------- run state
 
-_STATE = _n(str(GOV.runState))
-_STARTED = _n(str(PROV.startedAtTime))
-_ENDED = _n(str(PROV.endedAtTime))
-_GENERATED = _n(str(PROV.generated))
+_STATE = _GOV_RUNSTATE
+_STARTED = _PROV_STARTEDATTIME
+_ENDED = _PROV_ENDEDATTIME
+_GENERATED = _PROV_GENERATED
+_TRIPLE_COUNT = _GOV_TRIPLECOUNT
 
 
 def _merge_state(triples: set[ox.Triple], run: ox.NamedNode, event: dict, when: dt.datetime) -> None:
@@ -346,34 +402,225 @@ class IngestResult:
                 "datasets": self.datasets, **self.write.to_dict()}
 
 
-_locks: dict[tuple[int, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
+#: Most events one group commit takes (events arriving while one commits wait for the next).
+MAX_BATCH = 64
 
 
-def _source_lock(store: Store, name: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault((id(store), name), threading.Lock())
+@dataclass
+class _Item:
+    """One event waiting to be applied, and what became of it."""
+    event: dict
+    who: str
+    name: str
+    when: dt.datetime
+    run: ox.NamedNode
+    loaded_from: str
+    result: IngestResult | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class _GroupCommit:
+    """Events of concurrent requests applied together: one patch per source, one validation run.
+
+    The first waiting thread leads: it takes what is queued (up to MAX_BATCH), applies it and
+    answers each event with its own result; events arriving meanwhile queue for the next
+    round. A round whose validation refuses anything is replayed event by event, so an event
+    is refused only for the violations it introduces itself (as when sent alone).
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.cv = threading.Condition()
+        self.queue: list[_Item] = []
+        self.busy = False
+
+    def submit(self, item: _Item) -> IngestResult:
+        with self.cv:
+            self.queue.append(item)
+        while True:
+            with self.cv:
+                while not item.done and self.busy:
+                    self.cv.wait()
+                if item.done:
+                    break
+                self.busy = True
+                batch = self._take()
+            try:
+                _apply_round(self.store, batch)
+            finally:
+                with self.cv:
+                    for it in batch:
+                        if not it.done:  # pragma: no cover - _apply_round answers every item
+                            it.error, it.done = GovGraphError("the event was not applied"), True
+                    self.busy = False
+                    self.cv.notify_all()
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
+
+    def _take(self) -> list[_Item]:
+        """Queued items in order; one (who, loaded_from) per source per round, so one patch each."""
+        batch, rest, keys = [], [], {}
+        for it in self.queue:
+            key = (it.who, it.loaded_from)
+            if len(batch) < MAX_BATCH and keys.setdefault(it.name, key) == key:
+                batch.append(it)
+            else:
+                rest.append(it)
+        self.queue = rest
+        return batch
+
+
+_committers: dict[int, tuple[Store, _GroupCommit]] = {}
+_committers_guard = threading.Lock()
+
+
+def _committer(store: Store) -> _GroupCommit:
+    with _committers_guard:
+        hit = _committers.get(id(store))
+        if hit is None or hit[0] is not store:
+            if len(_committers) > 16:
+                _committers.clear()
+            hit = _committers[id(store)] = (store, _GroupCommit(store))
+        return hit[1]
 
 
 def ingest_event(store: Store, event: Any, *, who: str = "openlineage", validate: bool = True) -> IngestResult:
-    """Validate one OpenLineage event and merge it into its job's source (idempotent)."""
+    """Validate one OpenLineage event and merge it into its job's source (idempotent).
+
+    Concurrent calls on one store are committed together (see ``_GroupCommit``); each
+    gets its own result, or its own error.
+    """
     if validate:
         validate_event(event)
-    if "run" not in event or "job" not in event:
+    if not isinstance(event, dict) or "run" not in event or "job" not in event:
         raise BadInput("only RunEvents (with run and job) are accepted")
-    when = parse_event_time(event["eventTime"])
-    name = source_name(event)
-    datasets = resolve_datasets(store, _datasets_of(event))
-    run = _n(run_iri(event["run"]["runId"]))
-    with _source_lock(store, name):
-        current = source_triples(store, name)
-        new = set(current)
-        new.update(event_triples(event, datasets))
-        _merge_state(new, run, event, when)
-        res = write_source(store, name, new, who=who, loaded_from=f"OpenLineage {event.get('producer', '')}".strip(),
-                           current=current)
-    return IngestResult(run.value, name, event.get("eventType", ""), res,
-                        {alias_of(*k): v for k, v in datasets.items()})
+    item = _Item(event, who, source_name(event), parse_event_time(event["eventTime"]),
+                 _n(run_iri(event["run"]["runId"])),
+                 f"OpenLineage {event.get('producer', '')}".strip())
+    return _committer(store).submit(item)
+
+
+def _apply_round(store: Store, batch: list[_Item]) -> None:
+    """Apply a round of events; a round refused as a whole is replayed one event at a time."""
+    if len(batch) > 1:
+        try:
+            _apply(store, batch)
+            return
+        except Exception:  # noqa: BLE001 - replayed one by one below, each answered on its own
+            for it in batch:
+                it.result, it.error, it.done = None, None, False
+    for it in batch:
+        try:
+            _apply(store, [it])
+        except BaseException as e:  # noqa: BLE001 - handed to the request that sent it
+            it.result, it.error, it.done = None, e, True
+
+
+@dataclass
+class _Delta:
+    added: set = field(default_factory=set)
+    removed: set = field(default_factory=set)
+
+    def add(self, t: ox.Triple) -> None:
+        if t in self.removed:
+            self.removed.discard(t)
+        else:
+            self.added.add(t)
+
+    def remove(self, t: ox.Triple) -> None:
+        if t in self.added:
+            self.added.discard(t)
+        else:
+            self.removed.add(t)
+
+
+def _apply(store: Store, items: list[_Item]) -> None:
+    """Apply events in order as one patch per source and one validation; answers each item.
+
+    Raises (answering nothing) if the round is refused: a single event's error is its answer.
+    """
+    from contextlib import ExitStack
+
+    from govgraph.io.write import InexactView, validate_patch
+    datasets = resolve_datasets(store, (p for it in items for p in _datasets_of(it.event)))
+    with ExitStack() as stack:
+        patches: dict[str, Any] = {}
+        for it in items:
+            if it.name not in patches:
+                patches[it.name] = stack.enter_context(store.patch(it.name, who=it.who, loaded_from=it.loaded_from))
+        graphs = {name: _n(source_graph_iri(name)) for name in patches}
+        deltas = {name: _Delta() for name in patches}
+        per_item: list[tuple[set, set]] = []
+        for it in items:
+            g, delta = graphs[it.name], deltas[it.name]
+
+            def present(t: ox.Triple, g=g, delta=delta) -> bool:
+                if t in delta.added:
+                    return True
+                return t not in delta.removed and any(True for _ in store.quads(t.subject, t.predicate, t.object, g))
+            cur_run = {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads(it.run, None, None, g)}
+            cur_run = (cur_run - delta.removed) | {t for t in delta.added if t.subject == it.run}
+            new = set(cur_run)
+            new.update(event_triples(it.event, datasets))
+            _merge_state(new, it.run, it.event, it.when)
+            new = canonical(new)
+            added = {t for t in new if not present(t)}
+            removed = cur_run - new
+            for t in added:
+                delta.add(t)
+            for t in removed:
+                delta.remove(t)
+            per_item.append((added, removed))
+        all_added = set().union(*(d.added for d in deltas.values()))
+        all_removed = set().union(*(d.removed for d in deltas.values()))
+        if not all_added and not all_removed:
+            for it in items:
+                it.result = _result(it, datasets, WriteResult(it.name, _size(store, it.name), None))
+                it.done = True
+            return
+        for name, p in patches.items():
+            if deltas[name].added:
+                p.add(deltas[name].added)
+            if deltas[name].removed:
+                p.remove(deltas[name].removed)
+        view = store.graphs() + [p.graph for p in patches.values()]
+        try:
+            report = validate_patch(store, view, added=all_added, removed=all_removed)
+        except InexactView:
+            if len(items) > 1:
+                raise
+            report = None
+        if report is None:  # the exact path: rewrite the source (rare: a removal a shape reads)
+            stack.close()
+            it = items[0]
+            current = source_triples(store, it.name)
+            res = write_source(store, it.name, (current - all_removed) | all_added, who=it.who,
+                               loaded_from=it.loaded_from, current=current)
+            it.result, it.done = _result(it, datasets, res), True
+            return
+        records = {name: p.commit() for name, p in patches.items()}
+    sizes = {name: _size(store, name) for name in records}
+    for it, (added, removed) in zip(items, per_item):
+        rec = records[it.name] if (added or removed) else None
+        if rec is not None:
+            rec = dataclasses.replace(rec, added=len(added), removed=len(removed))
+        it.result, it.done = _result(it, datasets, WriteResult(it.name, sizes[it.name], rec, report)), True
+
+
+def _result(it: _Item, datasets: dict, res: WriteResult) -> IngestResult:
+    mine = set(_datasets_of(it.event))
+    return IngestResult(it.run.value, it.name, it.event.get("eventType", ""), res,
+                        {alias_of(*k): v for k, v in datasets.items() if k in mine})
+
+
+def _size(store: Store, name: str) -> int:
+    """A source's triple count from the registry (0 if it is not loaded)."""
+    for q in store.quads(_n(source_graph_iri(name)), _TRIPLE_COUNT, None, META_GRAPH):
+        return int(q.object.value)
+    return 0
 
 
 def read_events(path: str | Path) -> Iterator[tuple[int, Any]]:
