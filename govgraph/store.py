@@ -431,7 +431,7 @@ class Store:
                 + self._revision_update(rec)
                 + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
                 + f"; DROP SILENT GRAPH <{g.value}>")
-            self._changed()
+            self._committed(rec.revision, g, False)
             return rec
 
     def _revision_update(self, rec: ChangeRecord) -> str:
@@ -464,8 +464,33 @@ class Store:
                             removed=removed, forced=forced, note=note)
 
     def _changed(self) -> None:
+        """Forget cached registry state (after a failed or unknown change)."""
         self._graphs = None
         self._revision = None
+
+    def _committed(self, revision: int, graph: ox.NamedNode, present: bool) -> None:
+        """Update cached registry state after this process committed a change to ``graph``.
+
+        Saves re-reading the registry after every commit, which matters for writers
+        sending many small changes.
+        """
+        self._revision, self._revision_read = revision, time.monotonic()
+        if self._graphs is not None and self._cached_at == revision - 1:
+            graphs = set(self._graphs)
+            if present:
+                graphs.add(graph)
+            else:
+                graphs.discard(graph)
+            self._graphs = sorted(graphs, key=lambda g: g.value)
+            self._cached_at = revision
+        else:
+            self._graphs = None
+
+    def _source_size(self, graph: ox.NamedNode) -> int:
+        """The registered triple count of one source graph (0 if it is not registered)."""
+        for q in self._b.quads(graph, ox.NamedNode(str(GOV.tripleCount)), None, META_GRAPH):
+            return int(q.object.value)
+        return 0
 
     def history(self, source: str | None = None) -> list[ChangeRecord]:
         """Change records from the audit graph, oldest first (optionally for one source)."""
@@ -570,9 +595,12 @@ class Transaction:
         ops += [meta, st._revision_update(rec)]
         try:
             st._b.update(";\n".join(ops))
+            st._committed(rec.revision, self.target, True)
+        except BaseException:
+            st._changed()
+            raise
         finally:
             self.done = True
-            st._changed()
             st._write_lock.release()
         return rec
 
@@ -682,7 +710,7 @@ class Patch:
                        any(True for _ in st._b.quads(t.subject, t.predicate, t.object, self.target))]
             if not added and not removed:
                 return None
-            size = (st.source(self.name).triples if self.exists else 0) + added - len(removed)
+            size = (st._source_size(self.target) if self.exists else 0) + added - len(removed)
             rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note)
             add_g, rem_g, m = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed"), META_GRAPH.value
             ops = [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
@@ -696,7 +724,12 @@ class Patch:
                     f" <{GOV.tripleCount}> {_lit(size)} ; <{GOV.loadedFrom}> {_lit(self.loaded_from)} ;"
                     f" <{GOV['loadedAt']}> {_lit(rec.at)} }} }}",
                     st._revision_update(rec)]
-            st._b.update(";\n".join(ops))
+            try:
+                st._b.update(";\n".join(ops))
+            except BaseException:
+                st._changed()
+                raise
+            st._committed(rec.revision, self.target, True)
             return rec
         finally:
             if not self.done:
@@ -712,7 +745,6 @@ class Patch:
             self.store._b.drop_graph(self.graph)
         finally:
             self.done = True
-            self.store._changed()
             self.store._write_lock.release()
 
     def __enter__(self) -> "Patch":
