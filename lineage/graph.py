@@ -170,6 +170,8 @@ class LineageGraph:
 # (hundreds of thousands of fields on a big estate) only when a field query needs it.
 
 _Q_SUBJECTS = "SELECT ?s WHERE { ?s a <%s> }"
+#: subjects of a class not already of an earlier one (MINUS is a hash anti-join: the rest are never decoded)
+_Q_SUBJECTS_NEW = "SELECT ?s WHERE { ?s a <%s> %s }"
 _Q_PAIRS = "SELECT ?s ?o WHERE { ?s <%s> ?o }"
 _Q_DISTINCT = "SELECT DISTINCT ?o WHERE { ?s <%s> ?o }"
 _Q_BY_VALUE = "SELECT ?s WHERE { ?s <%s> %s }"
@@ -216,6 +218,11 @@ def _by_value(store: Any, predicate: Any, graph: Any = None, most: int = 2000) -
             yield _val(s), ov
 
 
+def _subjects_new(cls: str, done: list[str]) -> str:
+    """SELECT of the subjects of ``cls`` that are not of any class in ``done``."""
+    return _Q_SUBJECTS_NEW % (cls, " ".join("MINUS { ?s a <%s> }" % c for c in done))
+
+
 def build(store: Any) -> LineageGraph:
     """Build the lineage graph of a store's current revision (use ``get_graph`` for the cache)."""
     revision = store.revision
@@ -223,10 +230,12 @@ def build(store: Any) -> LineageGraph:
     labels: dict[str, str] = {}
     facts: dict[str, dict[str, Any]] = {}
     personal: dict[str, set[str]] = {}
+    done: list[str] = []  # classes asked so far: their subjects already have a kind
     for cls, kind in _TYPE_KIND:  # datasets, reports, returns: most specific class first
         if kind in DATA_KINDS:
-            for (s,) in _query(store, _Q_SUBJECTS % cls):
+            for (s,) in _query(store, _subjects_new(cls, done)):
                 kinds.setdefault(_val(s), kind)
+            done.append(cls)
     for s, o in _query(store, _Q_PAIRS % DCTERMS.title):
         labels.setdefault(_val(s), o.value)
     for name, pred in (("held_in", GOV.heldIn), ("anonymisation", GOV.anonymisation),

@@ -17,7 +17,7 @@ from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, DATASET, FLOW, 
 from govgraph.lineage.results import (EdgeInfo, ImpactGroup, ImpactResult, LineageResult, NodeInfo,
                                       PathResult)
 from govgraph.lineage.traverse import (HELD_IN, HOLDS, MAX_DEPTH, check_depth, edge_info, edges_between,
-                                       graph_of, node_info, start_set, walk)
+                                       graph_of, node_info, reach_down, start_set, walk)
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -220,37 +220,35 @@ def impact(source: Any, asset: str) -> ImpactResult:
     """
     lg = graph_of(source)
     root = lg.resolve(asset)
-    w = walk(lg, root, "down", None, record=False)
+    reached = reach_down(lg, root)
+    del reached[root]
     nodes = lg.g._node  # noqa: SLF001
     labels = lg.labels
     label = lg.label
-    sys_label: dict[str, str] = {}
-    groups: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in IMPACT_GROUPS}
-    owners = groups["owners"]
-    by_kind = {DATASET: groups["datasets"], REPORT: groups["reports"], RETURN: groups["returns"],
-               PARTNER: groups["partners"], SYSTEM: groups["systems"]}
-
-    def item(iri: str, kind: str, depth: int, system: str | None = None) -> dict[str, Any]:
-        if system is not None and system not in sys_label:
-            sys_label[system] = label(system)
-        return {"iri": iri, "label": labels.get(iri) or label(iri), "kind": kind, "depth": depth,
-                "system": system, "system_label": sys_label[system] if system is not None else None}
-
-    for n, depth in w.depth.items():
-        if n == root:
-            continue
+    # per group: IRI -> (depth, label, IRI, system) until sorted (tuples sort in C; items are made
+    # once, in order); a thing reached replaces one implied (a system holding affected data, a
+    # partner operating an affected system)
+    rows: dict[str, dict[str, tuple[int, str, str, str | None]]] = {k: {} for k in IMPACT_GROUPS if k != "owners"}
+    by_kind = {DATASET: rows["datasets"], REPORT: rows["reports"], RETURN: rows["returns"],
+               PARTNER: rows["partners"], SYSTEM: rows["systems"]}
+    partners, systems = rows["partners"], rows["systems"]
+    owners: dict[str, dict[str, Any]] = {}
+    data_kinds = DATA_KINDS
+    for n, depth in reached.items():
         a = nodes[n]
         kind = a.get("kind")
         home = a.get("held_in")
         group = by_kind.get(kind)
         if group is not None:
-            group[n] = item(n, kind, depth, home)
-        if kind == SYSTEM:
-            for op in _listify(a.get("operated_by")):
-                if lg.kind(op) == PARTNER and op not in groups["partners"]:
-                    groups["partners"][op] = item(op, PARTNER, depth + 1)
-        if home and home != root and kind in DATA_KINDS and home not in groups["systems"]:
-            groups["systems"][home] = item(home, SYSTEM, depth)
+            group[n] = (depth, labels.get(n) or label(n), n, home)
+            if kind == SYSTEM:
+                ops = a.get("operated_by")
+                if ops is not None:
+                    for op in _listify(ops):
+                        if lg.kind(op) == PARTNER and op not in partners:
+                            partners[op] = (depth + 1, labels.get(op) or label(op), op, None)
+        if home and home != root and kind in data_kinds and home not in systems:
+            systems[home] = (depth, labels.get(home) or label(home), home, None)
         owner = a.get("owner")
         if owner is not None:
             for o in (owner if isinstance(owner, (list, tuple)) else (owner,)):
@@ -259,12 +257,20 @@ def impact(source: Any, asset: str) -> ImpactResult:
                     e = owners[o] = {"iri": o, "label": label(o), "kind": "person", "count": 0, "assets": []}
                 e["count"] += 1
                 e["assets"].append(n)
+    sys_label: dict[str, str] = {}
     out = {}
-    for k, items in groups.items():
+    kind_of = {"datasets": DATASET, "reports": REPORT, "returns": RETURN, "partners": PARTNER, "systems": SYSTEM}
+    for k in IMPACT_GROUPS:
         if k == "owners":
-            vals = sorted(items.values(), key=lambda i: (-i["count"], i["label"], i["iri"]))
+            vals = sorted(owners.values(), key=lambda i: (-i["count"], i["label"], i["iri"]))
         else:
-            vals = sorted(items.values(), key=lambda i: (i["depth"], i["label"], i["iri"]))
+            kind = kind_of[k]
+            vals = []
+            for depth, lab, iri, system in sorted(rows[k].values()):  # (depth, label, IRI): IRIs are unique
+                if system is not None and system not in sys_label:
+                    sys_label[system] = label(system)
+                vals.append({"iri": iri, "label": lab, "kind": kind, "depth": depth, "system": system,
+                             "system_label": sys_label[system] if system is not None else None})
         out[k] = ImpactGroup(k, len(vals), vals)
     return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
                         starting_set=start_set(lg, root), groups=out,

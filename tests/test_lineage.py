@@ -294,3 +294,73 @@ def test_build_is_deterministic(estate):
     a, b = build(estate), build(estate)
     assert sorted(a.g.edges(keys=True)) == sorted(b.g.edges(keys=True))
     assert dict(a.g.nodes(data=True)) == dict(b.g.nodes(data=True))
+
+
+# ----------------------------------------------------------------------------- fast paths agree with plain walks
+
+def _impact_by_walk(lg, root):
+    """Impact's groups worked out the plain way: a recorded walk and one dict per item."""
+    from govgraph.lineage.traverse import walk
+    groups = {k: {} for k in ("datasets", "reports", "returns", "systems", "partners")}
+    group_of = {"dataset": "datasets", "report": "reports", "return": "returns", "system": "systems",
+                "partner": "partners"}
+    owners = {}
+    for n, depth in walk(lg, root, "down", None).depth.items():
+        if n == root:
+            continue
+        a = lg.attrs(n)
+        if a["kind"] in group_of:
+            groups[group_of[a["kind"]]][n] = (depth, a.get("held_in"))
+        if a["kind"] == "system":
+            ops = a.get("operated_by")
+            for op in (ops if isinstance(ops, (list, tuple)) else [ops] if ops else []):
+                if lg.kind(op) == "partner" and op not in groups["partners"]:
+                    groups["partners"][op] = (depth + 1, None)
+        home = a.get("held_in")
+        if home and home != root and a["kind"] in ("dataset", "report", "return") and home not in groups["systems"]:
+            groups["systems"][home] = (depth, None)
+        owner = a.get("owner")
+        for o in (owner if isinstance(owner, tuple) else (owner,) if owner else ()):
+            owners.setdefault(o, []).append(n)
+    out = {k: sorted((d, lg.label(i), i, s) for i, (d, s) in v.items()) for k, v in groups.items()}
+    out["owners"] = sorted(((-len(v), lg.label(o), o, v) for o, v in owners.items()))
+    return out
+
+
+def test_impact_matches_a_plain_walk_from_every_asset(estate):
+    lg = get_graph(estate)
+    for fields in (False, True):  # with and without the field layer
+        if fields:
+            load_fields(lg)
+        for root in sorted(n for n, a in lg.g.nodes(data=True) if a["kind"] != "field"):
+            res = impact(lg, root)
+            want = _impact_by_walk(lg, root)
+            for k, rows in want.items():
+                got = res.groups[k].items
+                if k == "owners":
+                    assert [(-o["count"], o["label"], o["iri"], o["assets"]) for o in got] == rows, (root, k)
+                else:
+                    assert [(i["depth"], i["label"], i["iri"], i["system"]) for i in got] == rows, (root, k)
+                    assert all(i["kind"] == k.rstrip("s") or (k == "datasets" and i["kind"] == "dataset")
+                               for i in got)
+
+
+def test_reach_down_visits_as_walk_does(estate):
+    from govgraph.lineage.traverse import reach_down, walk
+    lg = get_graph(estate)
+    for root in lg.g:
+        assert list(reach_down(lg, root).items()) == list(walk(lg, root, "down", None).depth.items())
+
+
+def test_owners_in_store_order_across_sources(estate):
+    with estate.begin("more-owners") as tx:
+        tx.load(data=b"""@prefix gov: <https://w3id.org/govgraph#> .
+            <https://data.county.example.gov.uk/id/dataset/mosaic-cla>
+              gov:owner <https://data.county.example.gov.uk/id/person/bob>,
+                        <https://data.county.example.gov.uk/id/person/alice> .""")
+        tx.commit()
+    lg = get_graph(estate)
+    owners = lg.g.nodes[DS + "mosaic-cla"]["owner"]
+    rows = [r["o"] for r in estate.select("SELECT ?o WHERE { <%s> gov:owner ?o }" % (DS + "mosaic-cla"))]
+    assert list(owners) == list(dict.fromkeys(str(o) for o in rows))
+    assert sorted(owners) == [PERSON + "alice", PERSON + "bob"]
