@@ -443,20 +443,33 @@ def report(name, fmt, output, date, store_url):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@click.option("--timeout", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds a connection may sit idle or half-sent before it is closed (slow clients).")
+@click.option("--connection-limit", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Most simultaneous connections accepted; more wait in the listen backlog.")
+@click.option("--max-body", default=50, show_default=True, type=click.IntRange(min=1),
+              help="Largest request body accepted, in MB (larger bodies get 413).")
+@click.option("--require-read-token", is_flag=True,
+              help="Every page and API call needs a bearer token (role reader or stronger) from the token file.")
 @store_option
 @handle_errors
-def serve(host, port, threads, store_url):
+def serve(host, port, threads, timeout, connection_limit, max_body, require_read_token, store_url):
     """Serve the web viewer, SPARQL endpoint and JSON API with a production WSGI server."""
-    _serve(_open(store_url), host, port, threads)
+    _serve(_open(store_url), host, port, threads, timeout=timeout, connection_limit=connection_limit,
+           max_body=max_body * 1024 * 1024, read_token_required=require_read_token)
 
 
-def _serve(store: Store, host: str, port: int, threads: int) -> None:
+def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 30, connection_limit: int = 200,
+           max_body: int = 50 * 1024 * 1024, read_token_required: bool = False) -> None:
     import waitress
     from govgraph.webapp import create_app
-    app = create_app({"STORE": store})
+    app = create_app({"STORE": store, "MAX_CONTENT_LENGTH": max_body, "READ_TOKEN_REQUIRED": read_token_required})
     click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="govgraph", _quiet=True)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="govgraph", _quiet=True,
+                       channel_timeout=timeout, connection_limit=connection_limit,
+                       max_request_body_size=max(2 * max_body, max_body + 8 * 1024 * 1024),  # app answers 413 first
+                       cleanup_interval=max(1, min(30, timeout // 2)))
     finally:
         store.close()
 

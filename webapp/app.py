@@ -13,7 +13,7 @@ from flask import Flask, render_template, request
 from govgraph import __version__, catalog
 from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAsset
 from govgraph.store import Store, open_store
-from govgraph.webapp import filters, findings
+from govgraph.webapp import filters, findings, security
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     filters.register(app)
+    security.register(app)  # secure headers, MAX_CONTENT_LENGTH, CSRF, optional read protection
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
                reports_bp):
