@@ -117,7 +117,7 @@ def test_turtle_parses_with_rdflib_and_counts_match(tmp_path):
 
 def test_ntriples_parses_with_oxigraph_and_counts_match(clean):
     store, counts = clean
-    assert store.triple_count() == counts["triples"]
+    assert len(store) == counts["triples"]
     assert _typed(store, "dcat:Dataset") == counts["datasets"] == 5000
     assert _typed(store, "gov:Field") == counts["fields"]
     assert 2 * counts["datasets"] <= counts["fields"] <= 5 * counts["datasets"]
