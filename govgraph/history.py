@@ -120,6 +120,32 @@ def asset_asof(store: Store, iri: str, when: str | dt.datetime) -> list[Triple]:
     return sorted({_rdflib(t) for triples in content.values() for t in triples})
 
 
+def asset_store_asof(store: Store, iri: str, when: str | dt.datetime) -> Store:
+    """A small in-memory store with one asset's triples as they were at ``when``.
+
+    The names of the things it links to are today's (enough to show the asset's page);
+    for the whole estate as it was, use ``store_asof``. Costs in proportion to the
+    asset's own history, not the estate's size.
+    """
+    content = _state_at(store, when, iri)
+    triples = {t for ts in content.values() for t in ts}
+    if not triples:
+        raise BadInput(f"{iri} did not exist on {parse_when(when).date().isoformat()}")
+    names = [ox.NamedNode(x) for x in
+             ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title",
+              "http://xmlns.com/foaf/0.1/name", "http://www.w3.org/2004/02/skos/core#prefLabel",
+              "http://www.w3.org/1999/02/22-rdf-syntax-ns#type")]
+    linked = {o for _, _, o in triples if isinstance(o, ox.NamedNode)}
+    extra = {(q.subject, q.predicate, q.object) for o in linked for g in store.graphs() for p in names
+             for q in store.quads(o, p, None, g)}
+    past = open_store("memory:")
+    with past.begin("asset", who="as-of view", loaded_from=f"{iri} as of {parse_when(when).isoformat()}") as txn:
+        g = txn.graph
+        past.add_quads(ox.Quad(s, p, o, g) for s, p, o in triples | extra)
+        txn.commit()
+    return past
+
+
 def store_asof(store: Store, when: str | dt.datetime) -> Store:
     """A new in-memory store holding every source as it was at ``when`` (for queries, pages, lineage)."""
     moment = parse_when(when)
@@ -139,4 +165,4 @@ def _rdflib(t: tuple) -> Triple:
     return to_rdflib(t[0]), to_rdflib(t[1]), to_rdflib(t[2])
 
 
-__all__ = ["AssetChange", "asset_asof", "asset_history", "parse_when", "store_asof", "source_graph_iri"]
+__all__ = ["AssetChange", "asset_asof", "asset_history", "asset_store_asof", "parse_when", "store_asof", "source_graph_iri"]

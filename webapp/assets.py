@@ -2,9 +2,9 @@
 agreements, quality, validation findings, lineage graph and raw Turtle."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
-from govgraph import catalog
+from govgraph import catalog, history
 from govgraph.errors import UnknownAsset
 from govgraph.webapp import findings, graphs
 from govgraph.webapp.context import iri_arg, store
@@ -21,6 +21,9 @@ OWNERSHIP_KINDS = LINEAGE_KINDS | {"person", "team"}
 def asset():
     st = store()
     iri = iri_arg()
+    asof = request.args.get("asof", "").strip()
+    if asof:
+        return _asset_asof(st, iri, asof)
     try:
         a = catalog.get_asset(st, iri)
     except UnknownAsset:
@@ -34,7 +37,18 @@ def asset():
     return render_template("asset.html", asset=a, turtle=catalog.turtle(st, a.iri), agreement=status,
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
-                           has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming))
+                           has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
+                           changes=history.asset_history(st, a.iri))
+
+
+def _asset_asof(st, iri: str, asof: str):
+    """The asset page as the asset was on a past date (its own triples; names as today)."""
+    when = history.parse_when(asof)
+    past = history.asset_store_asof(st, iri, when)
+    a = catalog.get_asset(past, iri)
+    return render_template("asset.html", asset=a, turtle=catalog.turtle(past, iri), agreement=None,
+                           findings=None, lineage=None, has_ownership=False, has_fields=False,
+                           changes=history.asset_history(st, iri), asof=when)
 
 
 @bp.get("/asset.ttl")
