@@ -10,7 +10,7 @@ administrator commit anyway; the caller records it with ``txn.commit(forced=True
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pyoxigraph as ox
 
@@ -84,12 +84,24 @@ def validate_transaction(txn: Transaction, *, force: bool = False, check_date: d
     report = run(txn.store, shapes, graphs=txn.view(), scope=scope, with_scorecard=False)
     if report.conforms or force:
         return report
-    before = run(txn.store, shapes, graphs=txn.store.graphs(), scope=scope, with_scorecard=False)
-    known = {f.key() for f in before.violations}
-    fresh = [f for f in report.violations if f.key() not in known]
+    return refuse_new_violations(
+        report, lambda: run(txn.store, shapes, graphs=txn.store.graphs(), scope=scope, with_scorecard=False),
+        "import rejected")
+
+
+def refuse_new_violations(after: Report, before: Callable[[], Report], what: str) -> Report:
+    """Raise ValidationFailed if ``after`` has violations that ``before()`` (the same scope
+    before the change) did not; the report then holds only those new violations.
+
+    Returns ``after`` otherwise. ``before`` is only run when ``after`` has violations.
+    """
+    if after.conforms:
+        return after
+    known = {f.key() for f in before().violations}
+    fresh = [f for f in after.violations if f.key() not in known]
     if fresh:
-        # the report shows what the import would introduce, not the defects that were there already
-        raise ValidationFailed(Report(fresh, report.check_date, {}, report.engine),
-                               f"import rejected: it introduces {len(fresh)} violation(s) of the council's data "
+        # the report shows what the change would introduce, not the defects that were there already
+        raise ValidationFailed(Report(fresh, after.check_date, {}, after.engine),
+                               f"{what}: it introduces {len(fresh)} violation(s) of the council's data "
                                f"principles; nothing was changed")
-    return report
+    return after

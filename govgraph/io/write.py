@@ -129,7 +129,7 @@ def validate_change(txn, *, added: set[ox.Triple], removed: set[ox.Triple], forc
     change's scope are compared with the same scope before the change, and only new
     ones refuse it (ValidationFailed with the report of the new violations).
     """
-    from govgraph.errors import ValidationFailed
+    from govgraph.shapes.imports import refuse_new_violations
     from govgraph.shapes.validate import parse_date, run
     store = txn.store
     shapes = _shapes(parse_date(None))
@@ -137,14 +137,9 @@ def validate_change(txn, *, added: set[ox.Triple], removed: set[ox.Triple], forc
     after = run(store, shapes, graphs=txn.view(), scope=scope, with_scorecard=False)
     if after.conforms or force:
         return after
-    before = run(store, shapes, graphs=store.graphs(), scope=scope, with_scorecard=False)
-    old = {f.key() for f in before.violations}
-    fresh = [f for f in after.violations if f.key() not in old]
-    if fresh:
-        raise ValidationFailed(type(after)(fresh, after.check_date, {}, after.engine),
-                               f"change rejected: it introduces {len(fresh)} violation(s) of the council's data "
-                               "principles; nothing was changed")
-    return after
+    return refuse_new_violations(
+        after, lambda: run(store, shapes, graphs=store.graphs(), scope=scope, with_scorecard=False),
+        "change rejected")
 
 
 # ----------------------------------------------------------------------------- patches (small changes)
@@ -233,9 +228,9 @@ def validate_patch(store: Store, graphs: list, *, added: set[ox.Triple], removed
     check run reads a predicate of a removed triple (the view still shows removals), and
     ValidationFailed, as ``validate_change``, for violations the change introduces.
     """
-    from govgraph.errors import ValidationFailed
     from govgraph.shapes import engine
     from govgraph.shapes.compiler import Plan
+    from govgraph.shapes.imports import refuse_new_violations
     from govgraph.shapes.model import Report
     from govgraph.shapes.validate import parse_date, plan_for, run
     shapes = _shapes(parse_date(None))
@@ -278,10 +273,4 @@ def validate_patch(store: Store, graphs: list, *, added: set[ox.Triple], removed
                                    shapes.check_date, {}, "fast")
     if after.conforms or force:
         return after
-    old = {f.key() for f in before_fn().violations}
-    fresh = [f for f in after.violations if f.key() not in old]
-    if fresh:
-        raise ValidationFailed(type(after)(fresh, after.check_date, {}, after.engine),
-                               f"change rejected: it introduces {len(fresh)} violation(s) of the council's data "
-                               "principles; nothing was changed")
-    return after
+    return refuse_new_violations(after, before_fn, "change rejected")
