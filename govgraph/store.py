@@ -579,11 +579,8 @@ class Transaction:
         else:
             added, removed = new_n, 0
         rec = st._record(self.name, "replace" if self.replacing else "load", self.who, added, removed, forced, note)
-        m, g = META_GRAPH.value, self.target.value
-        meta = (f"INSERT DATA {{ GRAPH <{m}> {{ <{g}> a <{GOV.Source}> ; <{GOV.sourceName}> {_lit(self.name)} ;"
-                f" <{GOV.tripleCount}> {_lit(new_n)} ; <{GOV.loadedFrom}> {_lit(self.loaded_from)} ;"
-                f" <{GOV['loadedAt']}> {_lit(rec.at)} }} }}")
-        ops = [f"DELETE WHERE {{ GRAPH <{m}> {{ <{g}> ?p ?o }} }}"]
+        g = self.target.value
+        ops = []
         if self.replacing:
             # keep the difference, so earlier states can be rebuilt (history, as-of views)
             new, add_g, rem_g = self.graph.value, diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
@@ -592,7 +589,7 @@ class Transaction:
             ops.append(f"INSERT {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }}"
                        f" FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }} }}")
             ops.append(f"MOVE <{new}> TO <{g}>")
-        ops += [meta, st._revision_update(rec)]
+        ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)]
         try:
             st._b.update(";\n".join(ops))
             st._committed(rec.revision, self.target, True)
@@ -712,18 +709,14 @@ class Patch:
                 return None
             size = (st._source_size(self.target) if self.exists else 0) + added - len(removed)
             rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note)
-            add_g, rem_g, m = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed"), META_GRAPH.value
+            add_g, rem_g = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
             ops = [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
                    f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
                    f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
             if removed:
                 body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in removed)
                 ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
-            ops += [f"DELETE WHERE {{ GRAPH <{m}> {{ <{g}> ?p ?o }} }}",
-                    f"INSERT DATA {{ GRAPH <{m}> {{ <{g}> a <{GOV.Source}> ; <{GOV.sourceName}> {_lit(self.name)} ;"
-                    f" <{GOV.tripleCount}> {_lit(size)} ; <{GOV.loadedFrom}> {_lit(self.loaded_from)} ;"
-                    f" <{GOV['loadedAt']}> {_lit(rec.at)} }} }}",
-                    st._revision_update(rec)]
+            ops += _registry_update(g, self.name, size, self.loaded_from, rec.at) + [st._revision_update(rec)]
             try:
                 st._b.update(";\n".join(ops))
             except BaseException:
@@ -752,6 +745,15 @@ class Patch:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.rollback()
+
+
+def _registry_update(graph: str, name: str, size: int, loaded_from: str, at: dt.datetime) -> list[str]:
+    """SPARQL Update operations that (re)write a source's entry in the registry graph."""
+    m = META_GRAPH.value
+    return [f"DELETE WHERE {{ GRAPH <{m}> {{ <{graph}> ?p ?o }} }}",
+            f"INSERT DATA {{ GRAPH <{m}> {{ <{graph}> a <{GOV.Source}> ; <{GOV.sourceName}> {_lit(name)} ;"
+            f" <{GOV.tripleCount}> {_lit(size)} ; <{GOV.loadedFrom}> {_lit(loaded_from)} ;"
+            f" <{GOV['loadedAt']}> {_lit(at)} }} }}"]
 
 
 def _count(store: Store, pattern: str) -> int:
