@@ -13,11 +13,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_http(url: str, *, seconds: float = 30, proc=None) -> bytes:
+    """GET ``url`` until it answers (its body), or raise if ``proc`` exits or time runs out."""
+    import time
+    import urllib.request
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=max(1.0, seconds / 10)) as r:
+                return r.read()
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise RuntimeError(f"the server exited before answering {url}: {err}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {seconds:g} s") from None
+            time.sleep(0.05)
+
+
 class OxigraphServer:
     """A real `oxigraph serve` process on a loopback port, started and stopped by the tests."""
 
-    def __init__(self, location: Path):
+    def __init__(self, location: Path, extra_args: tuple[str, ...] = ()):
         self.location = location
+        self.extra_args = tuple(extra_args)
         self.port = free_port()
         self.proc = None
 
@@ -31,22 +50,12 @@ class OxigraphServer:
 
     def start(self) -> "OxigraphServer":
         import subprocess
-        import time
-        import urllib.request
         exe = shutil.which("oxigraph")
         assert exe, "the oxigraph server (pip package 'oxigraph', a test extra) is not installed"
-        self.proc = subprocess.Popen([exe, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/query?query=ASK%7B%7D", timeout=2).read()
-                return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"oxigraph serve exited: {self.proc.stderr.read().decode()}")
-                time.sleep(0.05)
-        raise RuntimeError("oxigraph serve did not start within 30 s")
+        self.proc = subprocess.Popen([exe, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}",
+                                      *self.extra_args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_http(f"{self.url}/query?query=ASK%7B%7D", proc=self.proc)
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -92,25 +92,16 @@ def test_real_subprocess(tmp_path):
 
 
 def test_serve_starts_a_real_server(tmp_path):
-    import socket
-    import time
     import urllib.request
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from support import free_port, wait_for_http
+    port = free_port()
     env = dict(os.environ, GOVGRAPH_STORE=f"oxigraph:{tmp_path / 's'}")
     subprocess.run(["govgraph", "load", str(FIX / "small.ttl")], env=env, check=True, capture_output=True)
     proc = subprocess.Popen(["govgraph", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        body = None
-        for _ in range(100):
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert body is not None and "govgraph" in body
+        body = wait_for_http(f"http://127.0.0.1:{port}/", proc=proc).decode()
+        assert "govgraph" in body
         page = urllib.request.urlopen(
             f"http://127.0.0.1:{port}/asset?iri=https%3A%2F%2Fdata.county.example.gov.uk%2Fid%2Fdataset%2Fschool-census",
             timeout=5).read().decode()

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from govgraph.auth import hash_token
-from support import free_port
+from support import free_port, wait_for_http
 
 N = 15_000  # triples per upload (enough that a write takes a while)
 
@@ -39,12 +39,7 @@ def server(tmp_path):
     proc = subprocess.Popen(["govgraph", "serve", "--port", str(port), "--threads", "8"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/", timeout=5).read()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_http(base + "/", proc=proc)
     yield base
     proc.terminate()
     proc.wait(timeout=30)

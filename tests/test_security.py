@@ -18,7 +18,7 @@ from govgraph.auth import TokenFile
 from govgraph.store import open_store
 from govgraph.webapp import create_app
 from govgraph.webapp import security
-from tests.support import free_port
+from support import free_port
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "webapp" / "templates"
 PAGES = ["/", "/search?q=SALT", "/sparql", "/validation", "/integrations", "/reports/", "/agreements",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -17,6 +16,7 @@ import pytest
 import rdflib
 
 from govgraph.io.sparql_text import inspect
+from support import OxigraphServer, free_port
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
 PREFIXES = """PREFIX gov: <https://w3id.org/govgraph#>
@@ -27,12 +27,6 @@ PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX dpv: <https://w3id.org/dpv#>
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
@@ -77,24 +71,13 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     """``oxigraph serve`` holding the same data, as the same named graph as in govgraph."""
-    if not shutil.which("oxigraph"):
-        pytest.skip("the oxigraph CLI (pip package oxigraph) is not installed")
     d = tmp_path_factory.mktemp("oxserve")
+    assert shutil.which("oxigraph"), "the oxigraph CLI (pip package oxigraph, a test extra) is not installed"
     subprocess.run(["oxigraph", "load", "--location", str(d), "--file", str(ESTATE),
                     "--graph", "urn:govgraph:source:estate.ttl"], check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen(["oxigraph", "serve", "--location", str(d), "--bind", f"127.0.0.1:{port}",
-                             "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    server = OxigraphServer(d, extra_args=("--union-default-graph",)).start()
+    yield server.url
+    server.stop()
 
 
 def get(url: str, accept: str | None = None, method: str = "GET", data: bytes | None = None,

@@ -13,7 +13,6 @@ from govgraph.store import Store
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 DEFECTS = SAMPLE / "DEFECTS.md"
-pytestmark = pytest.mark.skipif(not DEFECTS.exists(), reason="sample estate not written yet")
 #: DEFECTS.md says its date-dependent defects hold for any check date in this range.
 CHECK_DATES = [dt.date(2026, 1, 1), dt.date(2026, 11, 1)]
 

@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from support import free_port  # noqa: E402
+from support import free_port, wait_for_http  # noqa: E402
 
 from govgraph.data.generate import generate  # noqa: E402
 from govgraph.io.load import load_files  # noqa: E402
@@ -100,12 +100,7 @@ def main() -> None:
                                 stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(base + "/search?q=a", timeout=120).read()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            wait_for_http(base + "/search?q=a", seconds=600)
             run_load(base, iris, 5, args.threads)  # warm caches (lineage graph, search index, workers)
             single = summary(run_load(base, iris, args.seconds / 2, 1), args.seconds / 2)
             many = summary(run_load(base, iris, args.seconds, args.threads), args.seconds)

@@ -26,8 +26,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not exe:
-        pytest.skip("the Debian chromium package is not installed (apt-get install chromium)")
+    assert exe, "the Debian chromium package is not installed: run scripts/test.sh (it installs it)"
     return {**browser_type_launch_args, "executable_path": exe, "headless": True, "args": CHROMIUM_ARGS}
 
 
