@@ -7,6 +7,8 @@ backwards from today's state gives the estate as it was on that date.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -161,8 +163,41 @@ def store_asof(store: Store, when: str | dt.datetime) -> Store:
     return past
 
 
+#: Past estates kept for as-of pages and queries: (store id, first change, last change by then) -> Store.
+_PAST: "OrderedDict[tuple, Store]" = OrderedDict()
+_PAST_LOCK = threading.Lock()
+#: How many past estates are kept in memory (each is a full in-memory copy).
+PAST_KEPT = 3
+
+
+def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.datetime]:
+    """The whole estate as it was at ``when`` and the moment parsed, built once per past state.
+
+    Two moments with no change between them give the same estate, so the copy is keyed by
+    the last change at or before the moment (history is append-only, so a past state
+    never changes) and the few most recently asked are kept. Pages, lineage graphs and
+    SPARQL queries "as of" a date all read this copy.
+    """
+    moment = parse_when(when)
+    records = store.history()
+    _check_range(store, moment, records)
+    last = max((r for r in records if r.at <= moment), key=lambda r: (r.at, r.revision))
+    key = (id(store), store.url, records[0].iri, last.iri)
+    with _PAST_LOCK:
+        past = _PAST.get(key)
+        if past is not None:
+            _PAST.move_to_end(key)
+            return past, moment
+    past = store_asof(store, moment)
+    with _PAST_LOCK:
+        _PAST[key] = past
+        while len(_PAST) > PAST_KEPT:
+            _PAST.popitem(last=False)
+    return past, moment
+
+
 def _rdflib(t: tuple) -> Triple:
     return to_rdflib(t[0]), to_rdflib(t[1]), to_rdflib(t[2])
 
 
-__all__ = ["AssetChange", "asset_asof", "asset_history", "asset_store_asof", "parse_when", "store_asof", "source_graph_iri"]
+__all__ = ["AssetChange", "asset_asof", "estate_asof", "asset_history", "asset_store_asof", "parse_when", "store_asof", "source_graph_iri"]

@@ -2,7 +2,7 @@
 agreements, quality, validation findings, lineage graph and raw Turtle."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 
 from govgraph import catalog, history
 from govgraph.errors import UnknownAsset
@@ -46,8 +46,10 @@ def _asset_asof(st, iri: str, asof: str):
     when = history.parse_when(asof)
     past = history.asset_store_asof(st, iri, when)
     a = catalog.get_asset(past, iri)
+    g.asof_text = asof  # links on the page keep the date
     return render_template("asset.html", asset=a, turtle=catalog.turtle(past, iri), agreement=None,
                            findings=None, lineage=None, has_ownership=False, has_fields=False,
+                           past_lineage=a.kind in LINEAGE_KINDS,
                            changes=history.asset_history(st, iri), asof=when)
 
 

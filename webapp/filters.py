@@ -5,14 +5,17 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
 
 from govgraph import catalog
 
 
-def asset_url(iri: str | None) -> str:
-    """The page of an asset."""
-    return url_for("assets.asset", iri=iri) if iri else "#"
+def asset_url(iri: str | None, now: bool = False) -> str:
+    """The page of an asset; on a page "as of" a date, the asset as of that date too (``now``: today's)."""
+    if not iri:
+        return "#"
+    asof = None if now or not has_request_context() else g.get("asof_text")
+    return url_for("assets.asset", iri=iri, asof=asof) if asof else url_for("assets.asset", iri=iri)
 
 
 def pct(v: float | None, digits: int = 0) -> str:

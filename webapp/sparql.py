@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 
 import rdflib
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
 from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQueries, QueryJob, QueryOutcome,
                                     QueryPool, Snapshots, cpu_default, run_in_thread)
 from govgraph.io.sparql_text import inspect
 from govgraph.ontology.ns import PREFIXES
+from govgraph.errors import BadInput
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
+from govgraph.webapp.context import view_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -170,8 +172,11 @@ def query_pool(store: Store) -> QueryPool | None:
 
 def run_query(text: str, default: list[str], named: list[str], results_type: str | None = None,
               graph_type: str | None = None) -> tuple[QueryOutcome, str | None]:
-    """Check and run one query for the current app; returns the outcome and the query form."""
-    store = current_store()
+    """Check and run one query for the current app; returns the outcome and the query form.
+
+    With ``asof`` (a request parameter, like ``default-graph-uri``) the query runs on the
+    estate as it was then: an in-memory copy rebuilt from the change history.
+    """
     if len(text) > int(_cfg("SPARQL_MAX_QUERY_CHARS")):
         raise ProtocolError(413, f"the query is {len(text):,} characters long; the limit is "
                                  f"{int(_cfg('SPARQL_MAX_QUERY_CHARS')):,}")
@@ -184,6 +189,10 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
         raise ProtocolError(400, info.refused[0])
     if results_type is None:
         results_type, graph_type, _ = negotiate(info.form)
+    try:
+        store, asof = view_store()
+    except BadInput as e:
+        raise ProtocolError(400, f"asof: {e}") from None
     dg, ng = choose_dataset(store, default, named, info.from_graphs, info.from_named)
     if "GRAPH" not in info.words:
         ng = ()  # no GRAPH clause: named graphs are never consulted, and an empty set is cheaper for Oxigraph
@@ -191,7 +200,7 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    graph_type=graph_type or "text/turtle",
                    prefixes=tuple((p, str(ns)) for p, ns in PREFIXES.items()),
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
-    pool = query_pool(store)
+    pool = query_pool(store) if asof is None else None  # the pool reads snapshots of today's store
     if pool is not None:
         out = pool.run(job, store.revision)
     else:  # in-memory (stopped between solutions) or a remote server (its own time limit applies)
@@ -206,6 +215,8 @@ def _respond(out: QueryOutcome) -> Response:
     resp = Response(out.body, status=200, content_type=out.media_type)
     resp.headers["Vary"] = "Accept"
     resp.headers["X-Query-Seconds"] = f"{out.seconds:.4f}"
+    if g.get("asof") is not None:
+        resp.headers["X-As-Of"] = g.asof.isoformat()
     return resp
 
 
@@ -300,7 +311,8 @@ def query_page(text: str) -> Response:
                 result = {"vars": cols, "rows": rows}
     prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
     html = render_template("sparql.html", query=text, default_query=DEFAULT_QUERY, result=result, error=error,
-                           prefixes=prefixes, timeout=_cfg("SPARQL_TIMEOUT"))
+                           prefixes=prefixes, timeout=_cfg("SPARQL_TIMEOUT"), asof=g.get("asof"),
+                           asof_value=request.values.get("asof", ""))
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
