@@ -467,6 +467,7 @@ class Store:
         """Forget cached registry state (after a failed or unknown change)."""
         self._graphs = None
         self._revision = None
+        self._history_cache = None
 
     def _committed(self, revision: int, graph: ox.NamedNode, present: bool) -> None:
         """Update cached registry state after this process committed a change to ``graph``.
@@ -493,7 +494,17 @@ class Store:
         return 0
 
     def history(self, source: str | None = None) -> list[ChangeRecord]:
-        """Change records from the audit graph, oldest first (optionally for one source)."""
+        """Change records from the audit graph, oldest first (optionally for one source).
+
+        Read once per store revision (every write adds a record and a revision)."""
+        rev = self.revision
+        cached = getattr(self, "_history_cache", None)
+        if cached is None or cached[0] != rev:
+            cached = (rev, self._read_history())
+            self._history_cache = cached
+        return [r for r in cached[1] if source is None or r.source == source]
+
+    def _read_history(self) -> list[ChangeRecord]:
         rows = self._b.query(
             sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note WHERE {
               ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
@@ -507,8 +518,7 @@ class Store:
                                at=dt.datetime.fromisoformat(r["at"].value), added=int(r["add"].value),
                                removed=int(r["rem"].value), forced=r["forced"].value == "true",
                                note=r["note"].value if r["note"] is not None else "")
-            if source is None or rec.source == source:
-                out.append(rec)
+            out.append(rec)
         return out
 
 
