@@ -457,8 +457,8 @@ class Store:
         )
 
     def _record(self, source: str, action: str, who: str, added: int, removed: int,
-                forced: bool, note: str) -> ChangeRecord:
-        rev = self.revision + 1
+                forced: bool, note: str, revision: int | None = None) -> ChangeRecord:
+        rev = self.revision + 1 if revision is None else revision
         return ChangeRecord(iri=str(GG[f"change:{rev}:{uuid.uuid4().hex[:8]}"]), revision=rev,
                             source=source, action=action, who=who, at=_now(), added=added,
                             removed=removed, forced=forced, note=note)
@@ -708,35 +708,30 @@ class Patch:
 
     def commit(self, *, forced: bool = False, note: str = "") -> ChangeRecord | None:
         """Apply the change in one atomic update; None (and nothing recorded) if it changes nothing."""
+        return commit_patches([self], forced=forced, note=note)[0]
+
+    def _prepare(self, revision: int, forced: bool, note: str) -> tuple[list[str], ChangeRecord] | None:
+        """The update operations and change record of this patch as revision ``revision`` (None: no change)."""
         if self.done:
             raise RuntimeError("patch already finished")
         st, g, staged = self.store, self.target.value, self.graph.value
-        try:
-            added = _count(st, f"GRAPH <{staged}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
-            removed = [t for t in self._removed if self.exists and
-                       any(True for _ in st._b.quads(t.subject, t.predicate, t.object, self.target))]
-            if not added and not removed:
-                return None
-            size = (st._source_size(self.target) if self.exists else 0) + added - len(removed)
-            rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note)
-            add_g, rem_g = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
-            ops = [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
-                   f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
-                   f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
-            if removed:
-                body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in removed)
-                ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
-            ops += _registry_update(g, self.name, size, self.loaded_from, rec.at) + [st._revision_update(rec)]
-            try:
-                st._b.update(";\n".join(ops))
-            except BaseException:
-                st._changed()
-                raise
-            st._committed(rec.revision, self.target, True)
-            return rec
-        finally:
-            if not self.done:
-                self._finish()
+        added = _count(st, f"GRAPH <{staged}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+        removed = [t for t in self._removed if self.exists and
+                   any(True for _ in st._b.quads(t.subject, t.predicate, t.object, self.target))]
+        if not added and not removed:
+            return None
+        size = (st._source_size(self.target) if self.exists else 0) + added - len(removed)
+        rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note,
+                         revision=revision)
+        add_g, rem_g = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
+        ops = [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
+               f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
+               f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
+        if removed:
+            body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in removed)
+            ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
+        ops += _registry_update(g, self.name, size, self.loaded_from, rec.at) + [st._revision_update(rec)]
+        return ops, rec
 
     def rollback(self) -> None:
         """Discard the staged change; the store is as it was."""
@@ -755,6 +750,46 @@ class Patch:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.rollback()
+
+
+def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = "") -> list[ChangeRecord | None]:
+    """Commit patches to different sources of one store in one atomic update.
+
+    Each patch that changes something gets its own change record and revision (in the
+    order given); one that changes nothing gets None. Either every change is applied or,
+    if the update fails, none is; the patches are finished either way.
+    """
+    if not patches:
+        return []
+    st = patches[0].store
+    if any(p.store is not st for p in patches) or len({p.name for p in patches}) != len(patches):
+        raise ValueError("commit_patches takes patches of one store, one per source")
+    try:
+        ops: list[str] = []
+        records: list[ChangeRecord | None] = []
+        revision = st.revision
+        for p in patches:
+            prepared = p._prepare(revision + 1, forced, note)
+            if prepared is None:
+                records.append(None)
+                continue
+            revision += 1
+            ops += prepared[0]
+            records.append(prepared[1])
+        if ops:
+            try:
+                st._b.update(";\n".join(ops))
+            except BaseException:
+                st._changed()
+                raise
+            for p, rec in zip(patches, records):
+                if rec is not None:
+                    st._committed(rec.revision, p.target, True)
+        return records
+    finally:
+        for p in patches:
+            if not p.done:
+                p._finish()
 
 
 def _registry_update(graph: str, name: str, size: int, loaded_from: str, at: dt.datetime) -> list[str]:

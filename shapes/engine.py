@@ -7,6 +7,7 @@ without copying the estate into rdflib. ``scope`` restricts validation to some f
 from __future__ import annotations
 
 import re
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Sequence
 
@@ -28,13 +29,43 @@ MAX_SCOPE = 2000
 
 
 def subclass_edges(store: Store, graphs: Sequence[ox.NamedNode]) -> set[tuple[str, str]]:
-    """rdfs:subClassOf edges (sub, super) from the ontology and the data being validated."""
-    edges = {(str(s), str(o)) for s, o in ontology().subject_objects(rdflib.RDFS.subClassOf)
-             if isinstance(s, URIRef) and isinstance(o, URIRef)}
+    """rdfs:subClassOf edges (sub, super) from the ontology and the data being validated.
+
+    The edges of the live sources are read once per store revision; a view that adds
+    staged graphs to them (a transaction or patch being validated) reads only those.
+    """
+    live, view = set(store.graphs()), set(graphs)
+    if live <= view:  # every live source is in the view
+        edges = set(_live_edges(store))
+        if view - live:
+            edges |= _data_edges(store, sorted(view - live, key=str))
+        return edges
+    return _ontology_edges() | _data_edges(store, graphs)
+
+
+def _ontology_edges() -> set[tuple[str, str]]:
+    return {(str(s), str(o)) for s, o in ontology().subject_objects(rdflib.RDFS.subClassOf)
+            if isinstance(s, URIRef) and isinstance(o, URIRef)}
+
+
+def _data_edges(store: Store, graphs: Sequence[ox.NamedNode]) -> set[tuple[str, str]]:
+    edges = set()
     for q in store.query(f"SELECT ?s ?o WHERE {{ ?s <{_RDFS_SUBCLASS}> ?o }}", graphs=graphs, prefixes=False):
         if isinstance(q["s"], ox.NamedNode) and isinstance(q["o"], ox.NamedNode):
             edges.add((q["s"].value, q["o"].value))
     return edges
+
+
+_edges_cache: "weakref.WeakKeyDictionary[Store, tuple[int, frozenset]]" = weakref.WeakKeyDictionary()
+
+
+def _live_edges(store: Store) -> frozenset[tuple[str, str]]:
+    rev = store.revision
+    hit = _edges_cache.get(store)
+    if hit is None or hit[0] != rev:
+        hit = (rev, frozenset(_ontology_edges() | _data_edges(store, store.graphs())))
+        _edges_cache[store] = hit
+    return hit[1]
 
 
 def closure_fn(edges: set[tuple[str, str]]) -> Callable[[str], set[str]]:

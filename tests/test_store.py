@@ -189,3 +189,46 @@ def test_patch_creates_a_missing_source_and_rolls_back(any_store):
         p.add([t])
         rec = p.commit()
     assert rec.action == "load" and any_store.source("new").triples == 1
+
+
+def test_patches_to_several_sources_commit_in_one_atomic_update(any_store):
+    import pyoxigraph as ox
+    from govgraph.store import commit_patches
+    t = lambda s, o: ox.Triple(ox.NamedNode(f"http://ex/{s}"), ox.NamedNode("http://ex/p"), ox.Literal(o))
+    with any_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        txn.commit()
+    start = any_store.revision
+    a, b, c = any_store.patch("one"), any_store.patch("two"), any_store.patch("three")
+    a.add([t("a", "1")])
+    b.add([t("b", "2")])
+    recs = commit_patches([a, b, c])  # "three" changes nothing: no record, no revision
+    assert [r.revision if r else None for r in recs] == [start + 1, start + 2, None]
+    assert [(r.source, r.action) for r in recs if r] == [("one", "patch"), ("two", "load")]
+    assert any_store.revision == start + 2 and not any_store.has_source("three")
+    assert [h.revision for h in any_store.history()][-2:] == [start + 1, start + 2]
+    assert any_store.source("two").triples == 1
+    # a failed update applies none of them, and releases the write lock
+    before = sorted(map(str, any_store.quads()))
+    d, e = any_store.patch("one"), any_store.patch("two")
+    d.add([t("d", "3")])
+    e.add([t("e", "4")])
+    real = any_store._b.update
+
+    def broken(text):  # the commit's update fails (dropping staged graphs still works)
+        if "ADD <" in text:
+            raise StoreError("the server went away")
+        return real(text)
+    any_store._b.update = broken
+    try:
+        with pytest.raises(StoreError):
+            commit_patches([d, e])
+    finally:
+        any_store._b.update = real
+    assert sorted(map(str, any_store.quads())) == before and any_store.revision == start + 2
+    assert [g.value for g in any_store.named_graphs() if "staging" in g.value] == []
+    with any_store.patch("two") as p:  # the lock is free again
+        p.add([t("f", "5")])
+        assert p.commit().revision == start + 3
+    with pytest.raises(ValueError):
+        commit_patches([any_store.patch("one"), any_store.patch("one")])

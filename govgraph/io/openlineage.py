@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import threading
@@ -28,13 +29,14 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
+import jsonschema_rs
 import pyoxigraph as ox
 
 from govgraph.errors import BadInput, GovGraphError
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
-from govgraph.store import META_GRAPH, Store, source_graph_iri
+from govgraph.store import META_GRAPH, Store, commit_patches, source_graph_iri
 
 SPEC_ENV = "GOVGRAPH_OPENLINEAGE_SPEC"
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -57,6 +59,11 @@ def spec_dir() -> Path:
     env = os.environ.get(SPEC_ENV)
     if env:
         return Path(env)
+    return _default_spec_dir()
+
+
+@functools.lru_cache(maxsize=1)
+def _default_spec_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "standards" / "openlineage" / "spec"
 
 
@@ -64,9 +71,18 @@ def spec_dir() -> Path:
 
 @dataclass
 class _Schemas:
+    """The spec's validators. ``fast_*`` (jsonschema-rs, compiled) decide; the ``jsonschema``
+    ones, slower, only explain what is wrong with an event already found invalid."""
     event: Any
     run_event: Any
     facets: dict[str, dict[str, list[Any]]]   # location -> facet key -> validators (any may accept)
+    fast_event: Any = None
+    fast_run_event: Any = None
+    fast_facets: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+
+
+def _never_fetch(uri: str):
+    raise ValueError(f"schema {uri} is not fetched: only the local OpenLineage schemas are used")
 
 
 @lru_cache(maxsize=4)
@@ -85,8 +101,13 @@ def _schemas(path: str) -> _Schemas:
         resources.append((doc["$id"], Resource.from_contents(doc)))
         facet_docs.append(doc)
     registry = Registry().with_resources(resources)  # no retrieve: unknown $refs fail, never fetched
+    fast_registry = jsonschema_rs.Registry([(uri, r.contents) for uri, r in resources], retriever=_never_fetch)
+
+    def fast(schema: dict):
+        return jsonschema_rs.validator_for(schema, registry=fast_registry, retriever=_never_fetch)
     event = Draft202012Validator(core, registry=registry)
     facets: dict[str, dict[str, Any]] = {}
+    fast_facets: dict[str, dict[str, Any]] = {}
     for doc in facet_docs:
         for key, prop in doc.get("properties", {}).items():
             ref = prop.get("$ref", "")
@@ -95,8 +116,10 @@ def _schemas(path: str) -> _Schemas:
             schema = {"$schema": doc["$schema"], "$id": doc["$id"], "$defs": doc.get("$defs", {}),
                       "type": "object", "properties": {key: prop}}
             facets.setdefault(location, {}).setdefault(key, []).append(Draft202012Validator(schema, registry=registry))
-    run_event = Draft202012Validator({"$ref": core["$id"] + "#/$defs/RunEvent"}, registry=registry)
-    return _Schemas(event, run_event, facets)
+            fast_facets.setdefault(location, {}).setdefault(key, []).append(fast(schema))
+    run_ref = {"$schema": core["$schema"], "$ref": core["$id"] + "#/$defs/RunEvent"}
+    run_event = Draft202012Validator(run_ref, registry=registry)
+    return _Schemas(event, run_event, facets, fast(core), fast(run_ref), fast_facets)
 
 
 def _facet_location(facet_def: dict) -> str:
@@ -115,11 +138,12 @@ def validate_event(event: Any) -> None:
     sc = _schemas(str(spec_dir()))
     # with both run and job the DatasetEvent and JobEvent branches of the spec's oneOf fail
     # (each forbids one of them), so the oneOf holds exactly when the RunEvent branch does
-    whole = sc.run_event if ("run" in event and "job" in event) else sc.event
+    whole = sc.fast_run_event if ("run" in event and "job" in event) else sc.fast_event
     if not whole.is_valid(event):
         # the spec is a oneOf (run, dataset, job events): report against the RunEvent branch, the one we take
         errors = [_err(e) for e in sc.run_event.iter_errors(event)] or \
-                 [_err(e) for e in sc.event.iter_errors(event)]
+                 [_err(e) for e in sc.event.iter_errors(event)] or \
+                 [f"(event): {_fast_error(whole, event)}"]
         raise InvalidEvent(list(dict.fromkeys(errors)))
     errors: list[str] = []
     checks: list[tuple[str, Any, str]] = []
@@ -156,18 +180,30 @@ def _facet_errors(sc: _Schemas, location: str, key: str, value: Any) -> list[str
         hit = _facet_results.get(cache_key)
         if hit is not None:
             return hit
-    cands = sc.facets.get(location, {}).get(key, []) + (
-        sc.facets.get("DatasetFacet", {}).get(key, [])
-        if location.endswith("DatasetFacet") and location != "DatasetFacet" else [])
+    def candidates(table: dict) -> list:
+        return table.get(location, {}).get(key, []) + (
+            table.get("DatasetFacet", {}).get(key, [])
+            if location.endswith("DatasetFacet") and location != "DatasetFacet" else [])
+    fast = candidates(sc.fast_facets)
     out: list[str] = []
-    if cands and not any(v.is_valid({key: value}) for v in cands):
-        out = [_err(e) for e in cands[0].iter_errors({key: value})]
+    if fast and not any(v.is_valid({key: value}) for v in fast):
+        out = [_err(e) for e in candidates(sc.facets)[0].iter_errors({key: value})] or \
+              [_fast_error(fast[0], {key: value})]
     if cache_key is not None and len(cache_key[3]) <= 100_000:
         with _facet_results_lock:
             if len(_facet_results) >= 4096:
                 _facet_results.clear()
             _facet_results[cache_key] = out
     return out
+
+
+def _fast_error(validator, instance) -> str:
+    """The compiled validator's own message (used only if the two validators ever disagree)."""
+    try:
+        validator.validate(instance)
+    except jsonschema_rs.ValidationError as e:
+        return str(e).splitlines()[0][:300]
+    return "not valid against the OpenLineage schema"
 
 
 def _err(e) -> str:
@@ -601,7 +637,8 @@ def _apply(store: Store, items: list[_Item]) -> None:
                                loaded_from=it.loaded_from, current=current)
             it.result, it.done = _result(it, datasets, res), True
             return
-        records = {name: p.commit() for name, p in patches.items()}
+        names = list(patches)
+        records = dict(zip(names, commit_patches([patches[n] for n in names])))  # one atomic update
     sizes = {name: _size(store, name) for name in records}
     for it, (added, removed) in zip(items, per_item):
         rec = records[it.name] if (added or removed) else None

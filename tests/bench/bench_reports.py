@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         url = args.store or prepare(args.datasets, args.seed, Path(tmp))
         store = open_store(url)
-        print(f"store {url}: {len(store):,} triples; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"store {url}: {store.triple_count():,} triples; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         times: dict[str, list[float]] = {"reference": [], "ropa": [], "iar": []}
         rows = {}
         for i in range(args.runs):

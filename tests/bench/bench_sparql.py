@@ -21,6 +21,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support.py
 
 P = """PREFIX gov: <https://w3id.org/govgraph#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -80,7 +81,7 @@ def main() -> None:
     with st.begin("estate") as txn:
         txn.load(nt, fmt="ntriples")
         txn.commit(forced=True, note="benchmark")
-    print(f"govgraph store: {len(st):,} triples")
+    print(f"govgraph store: {st.triple_count():,} triples")
     srv = LiveServer(create_app({"STORE": st}))
     # oxigraph serve, same triples
     subprocess.run(["oxigraph", "load", "--location", str(tmp / "ox"), "--file", str(nt)], check=True,
