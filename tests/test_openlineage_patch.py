@@ -160,3 +160,20 @@ def test_validation_runs_only_checks_the_change_can_affect(store):
     state = ox.NamedNode("https://w3id.org/govgraph#runState")
     rep = validate_patch(store, store.graphs(), added={ox.Triple(run, state, ox.Literal("COMPLETE"))}, removed=set())
     assert rep.findings == []
+
+
+def test_jobs_of_one_namespace_share_one_source(store):
+    a = ingest_event(store, event("START", str(uuid.uuid4()), "2026-10-01T01:00:00Z",
+                                  job={"namespace": "airflow", "name": "load_referrals"}))
+    b = ingest_event(store, event("START", str(uuid.uuid4()), "2026-10-01T01:00:00Z",
+                                  job={"namespace": "airflow", "name": "build_cin_census"}))
+    c = ingest_event(store, event("START", str(uuid.uuid4()), "2026-10-01T01:00:00Z",
+                                  job={"namespace": "dbt-prod", "name": "build_cin_census"}))
+    assert a.source == b.source == "openlineage/airflow" and c.source == "openlineage/dbt-prod"
+    names = [s.name for s in store.sources() if s.name.startswith("openlineage/")]
+    assert sorted(names) == ["openlineage/airflow", "openlineage/dbt-prod"]
+    # each run still names its own job
+    jobs = {str(r["job"]) for r in store.select(
+        "SELECT ?job WHERE { ?run prov:qualifiedAssociation/prov:hadPlan ?job }", graphs=[
+            ox.NamedNode(source_graph_iri("openlineage/airflow"))])}
+    assert jobs == {ol.job_iri("airflow", "load_referrals"), ol.job_iri("airflow", "build_cin_census")}
