@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 
 from govgraph.store import Store, open_store
+from support import OxigraphServer, free_port  # noqa: E402,F401
+
+#: The store backends every integration test runs on.
+BACKENDS = ["embedded", "remote"]
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -39,20 +43,65 @@ def sample_store_path(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def sample_store(sample_store_path, tmp_path) -> Store:
-    """A private on-disk copy of the sample estate store, safe to write to."""
-    path = tmp_path / "sample-store"
-    shutil.copytree(sample_store_path, path)
-    s = open_store(f"oxigraph:{path}")
+@pytest.fixture(scope="session")
+def sample_server_path(sample_store_path, tmp_path_factory) -> Path:
+    """An `oxigraph serve` data folder holding exactly the quads of the sample store (copy it to serve)."""
+    import subprocess
+    import pyoxigraph as ox
+    d = tmp_path_factory.mktemp("sample-server")
+    s = open_store(f"oxigraph:{sample_store_path}")
+    dump = d / "sample.nq"
+    with open(dump, "wb") as f:
+        ox.serialize(s.quads(), f, ox.RdfFormat.N_QUADS)
+    s.close()
+    subprocess.run([shutil.which("oxigraph"), "load", "--location", str(d / "server"), "--file", str(dump)],
+                   check=True, capture_output=True)
+    return d / "server"
+
+
+def _open_sample(backend: str, base: Path, request) -> tuple[Store, "OxigraphServer | None"]:
+    """A private writable copy of the sample estate on ``backend`` (in ``base``), and its server if remote."""
+    if backend == "embedded":
+        path = base / "sample-store"
+        shutil.copytree(request.getfixturevalue("sample_store_path"), path)
+        return open_store(f"oxigraph:{path}"), None
+    path = base / "sample-server"
+    shutil.copytree(request.getfixturevalue("sample_server_path"), path)
+    server = OxigraphServer(path).start()
+    return open_store(server.store_url), server
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_store(request, tmp_path) -> Store:
+    """A private copy of the sample estate, safe to write to: embedded on disk, and on a real `oxigraph serve`."""
+    s, server = _open_sample(request.param, tmp_path, request)
     yield s
     s.close()
+    if server:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_store_url(request, tmp_path) -> str:
+    """The URL of a private copy of the sample estate on each backend, not held open (for the CLI)."""
+    s, server = _open_sample(request.param, tmp_path, request)
+    s.close()
+    yield s.url
+    if server:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_sample_store(request, tmp_path_factory) -> Store:
+    """One copy of the sample estate per test module and backend (for tests that only read, or tidy up)."""
+    s, server = _open_sample(request.param, tmp_path_factory.mktemp("module-sample"), request)
+    yield s
+    s.close()
+    if server:
+        server.stop()
 
 
 # ----------------------------------------------------------------------------- remote SPARQL server
-
-from support import OxigraphServer, free_port  # noqa: E402
-
 
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory) -> OxigraphServer:
@@ -62,7 +111,7 @@ def oxigraph_server(tmp_path_factory) -> OxigraphServer:
     server.stop()
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture(params=BACKENDS)
 def any_store(request, tmp_path) -> Store:
     """An empty store on each backend: embedded Oxigraph on disk, and a real `oxigraph serve`."""
     if request.param == "embedded":
@@ -73,3 +122,19 @@ def any_store(request, tmp_path) -> Store:
         s.clear()
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store(request, tmp_path_factory) -> Store:
+    """An empty store per test module on each backend (remote: a real `oxigraph serve` of its own)."""
+    d = tmp_path_factory.mktemp("module-store")
+    server = None
+    if request.param == "embedded":
+        s = open_store(f"oxigraph:{d / 'store'}")
+    else:
+        server = OxigraphServer(d / "server").start()
+        s = open_store(server.store_url)
+    yield s
+    s.close()
+    if server:
+        server.stop()

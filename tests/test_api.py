@@ -18,16 +18,15 @@ BASE = "https://data.county.example.gov.uk/id/"
 
 
 @pytest.fixture
-def app(tmp_path):
-    st = open_store("memory:")
+def app(tmp_path, any_store):
+    st = any_store
     load_files(st, [ESTATE], force=True)
     tokens = tmp_path / "tokens"
     tokens.write_text("# name role hash\n")
     tf = TokenFile(tokens)
     app = create_app({"STORE": st, "TOKEN_FILE": str(tokens)})
     app.tokens = {r: tf.add(f"t-{r}", r) for r in ("reader", "editor", "admin")}
-    yield app
-    st.close()
+    return app
 
 
 def auth(app, role):

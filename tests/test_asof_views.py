@@ -30,10 +30,10 @@ def write(store, data: str, replace: bool):
 
 
 @pytest.fixture
-def estate(disk_store):
+def estate(any_store):
     """(test client, [load, change, removal]) with today's estate empty."""
-    records = [write(disk_store, V1, False), write(disk_store, V2, True), disk_store.remove_source("childrens")]
-    app = create_app({"STORE": disk_store, "TESTING": True})
+    records = [write(any_store, V1, False), write(any_store, V2, True), any_store.remove_source("childrens")]
+    app = create_app({"STORE": any_store, "TESTING": True})
     yield app.test_client(), records
     sparql.shutdown(app)
 
@@ -112,13 +112,13 @@ def test_bad_asof_dates_are_clear_400s(estate, asof, text):
     assert r.status_code == 400 and text in r.get_data(as_text=True)
 
 
-def test_past_estate_is_built_once_per_past_state(disk_store):
-    load, change = write(disk_store, V1, False), write(disk_store, V2, True)
-    a, _ = history.estate_asof(disk_store, load.at)
-    b, _ = history.estate_asof(disk_store, load.at.isoformat())
+def test_past_estate_is_built_once_per_past_state(any_store):
+    load, change = write(any_store, V1, False), write(any_store, V2, True)
+    a, _ = history.estate_asof(any_store, load.at)
+    b, _ = history.estate_asof(any_store, load.at.isoformat())
     assert a is b  # same past state, same copy
-    c, _ = history.estate_asof(disk_store, change.at)
+    c, _ = history.estate_asof(any_store, change.at)
     assert c is not a and c.triple_count() > a.triple_count()
     # a later write does not change what the past looked like, nor the cached copy
-    write(disk_store, V1, True)
-    assert history.estate_asof(disk_store, load.at)[0] is a
+    write(any_store, V1, True)
+    assert history.estate_asof(any_store, load.at)[0] is a

@@ -14,9 +14,9 @@ BASE = "https://data.county.example.gov.uk/id/"
 
 
 @pytest.fixture
-def store(memory_store):
-    load_files(memory_store, [FIX / "small.ttl"])
-    return memory_store
+def store(any_store):
+    load_files(any_store, [FIX / "small.ttl"])
+    return any_store
 
 
 def test_get_asset_resolves_roles_and_labels(store):

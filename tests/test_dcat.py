@@ -19,11 +19,10 @@ BASE = "https://data.county.example.gov.uk/id/"
 
 
 @pytest.fixture(scope="module")
-def store():
-    st = open_store("memory:")
+def store(module_store):
+    st = module_store
     load_files(st, [ESTATE], force=True)
-    yield st
-    st.close()
+    return st
 
 
 @pytest.fixture(scope="module")

@@ -25,13 +25,12 @@ CHECK = "2026-06-01"
 
 
 @pytest.fixture
-def estate() -> Store:
-    s = open_store("memory:")
-    with s.begin("estate") as tx:
+def estate(any_store) -> Store:
+    """The fixture estate on each backend (embedded, and a real `oxigraph serve`)."""
+    with any_store.begin("estate") as tx:
         tx.load(FIX / "estate.ttl")
         tx.commit()
-    yield s
-    s.close()
+    return any_store
 
 
 # ----------------------------------------------------------------------------- graph

@@ -15,7 +15,6 @@ import pytest
 from govgraph.lineage import text
 from govgraph.lineage.queries import (downstream, field_trace, impact, lineage, orphans, ownership, paths,
                                       sensitivity, upstream)
-from govgraph.store import open_store
 
 ID = "https://data.county.example.gov.uk/id/"
 DS, SYS, PARTNER, FIELD = ID + "dataset/", ID + "system/", ID + "partner/", ID + "field/"
@@ -23,10 +22,9 @@ CHECK = "2026-06-01"
 
 
 @pytest.fixture(scope="module")
-def sample(sample_store_path):
-    s = open_store(f"oxigraph:{sample_store_path}")
-    yield s
-    s.close()
+def sample(module_sample_store):
+    """The sample estate on each backend (embedded, and a real `oxigraph serve`)."""
+    return module_sample_store
 
 
 def test_salt_upstream_reaches_mosaic_and_controcc_through_the_warehouse(sample):

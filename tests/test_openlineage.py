@@ -20,11 +20,10 @@ BASE = "https://data.county.example.gov.uk/id/"
 
 
 @pytest.fixture
-def store():
-    st = open_store("memory:")
-    load_files(st, [ESTATE], force=True)
-    yield st
-    st.close()
+def store(any_store):
+    """The interfaces estate on each backend (embedded, and a real `oxigraph serve`)."""
+    load_files(any_store, [ESTATE], force=True)
+    return any_store
 
 
 def event(etype="COMPLETE", run_id=None, time="2026-10-01T02:00:00Z", **extra) -> dict:

@@ -236,10 +236,8 @@ def test_multi_table_csv_and_html_escape(sample_store):
 
 # ----------------------------------------------------------------------------- CLI
 
-def test_cli_report_formats_and_errors(sample_store_path, tmp_path):
-    import shutil
-    shutil.copytree(sample_store_path, tmp_path / "store")
-    url = f"oxigraph:{tmp_path / 'store'}"
+def test_cli_report_formats_and_errors(sample_store_url, tmp_path):
+    url = sample_store_url
     r = CliRunner()
     res = r.invoke(main, ["report", "agreements", "--store", url, "--format", "csv", "--date", "2026-11-01"])
     assert res.exit_code == 0, res.output

@@ -39,14 +39,14 @@ def _all_quads(store: Store) -> set:
 
 
 @pytest.fixture()
-def disk_store(tmp_path):
-    st = Store.open(f"oxigraph:{tmp_path / 'store'}")
+def disk_store(any_store):
+    """The base fixture, validated, on each backend (embedded on disk, and a real `oxigraph serve`)."""
+    st = any_store
     with st.begin("base") as txn:
         txn.load(BASE, fmt="turtle")
         validate_transaction(txn, check_date=DATE)
         txn.commit()
-    yield st
-    st.close()
+    return st
 
 
 # ---------------------------------------------------------------------------- report

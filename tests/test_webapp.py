@@ -1,9 +1,8 @@
 """The web viewer over the real sample estate, through Flask's test client: every route,
-escaping, 404s with suggestions, and the SVG graphs."""
+escaping, 404s with suggestions, and the SVG graphs; on the embedded store and on a real `oxigraph serve`."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
@@ -14,19 +13,15 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from govgraph import catalog
 from govgraph.ontology.ns import GOV
-from govgraph.store import open_store
 from govgraph.webapp import create_app
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def store(sample_store_path, tmp_path_factory):
-    path = tmp_path_factory.mktemp("webapp") / "store"
-    shutil.copytree(sample_store_path, path)
-    s = open_store(f"oxigraph:{path}")
-    yield s
-    s.close()
+def store(module_sample_store):
+    """The sample estate on each backend (embedded, and a real `oxigraph serve`)."""
+    return module_sample_store
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,10 @@ def write(store, data: str, replace: bool):
 
 
 @pytest.fixture
-def client_and_records(disk_store):
-    first = write(disk_store, V1, False)
-    second = write(disk_store, V2, True)
-    app = create_app({"STORE": disk_store, "TESTING": True})
+def client_and_records(any_store):
+    first = write(any_store, V1, False)
+    second = write(any_store, V2, True)
+    app = create_app({"STORE": any_store, "TESTING": True})
     return app.test_client(), first, second
 
 
