@@ -43,6 +43,10 @@ class StoreUnavailable(StoreError):
         super().__init__(message)
 
 
+class StoreTimeout(StoreUnavailable, TimeoutError):
+    """A remote store that did not answer one request within its time limit."""
+
+
 class ValidationFailed(GovGraphError):
     """An import rejected because the data breaks shapes with sh:Violation severity."""
 

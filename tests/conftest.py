@@ -132,9 +132,21 @@ def module_store(request, tmp_path_factory) -> Store:
     if request.param == "embedded":
         s = open_store(f"oxigraph:{d / 'store'}")
     else:
-        server = OxigraphServer(d / "server").start()
+        # the server's own query time limit, as docs/deployment.md advises (govgraph stops waiting sooner)
+        server = OxigraphServer(d / "server", extra_args=("--timeout-s", "20")).start()
         s = open_store(server.store_url)
     yield s
     s.close()
     if server:
         server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def any_store_url(request, tmp_path) -> str:
+    """The URL of an empty store on each backend, not held open (for the CLI and subprocesses)."""
+    if request.param == "embedded":
+        return f"oxigraph:{tmp_path / 'st'}"
+    server = request.getfixturevalue("oxigraph_server")
+    with open_store(server.store_url) as s:
+        s.clear()
+    return server.store_url

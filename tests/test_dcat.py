@@ -56,11 +56,11 @@ def test_shapes_catch_a_broken_catalogue(store, shapes):
     assert not conforms
 
 
-def test_web_and_cli(tmp_path):
+def test_web_and_cli(tmp_path, any_store_url):
     from click.testing import CliRunner
     from govgraph.cli import main
     from govgraph.webapp import create_app
-    url = f"oxigraph:{tmp_path / 'st'}"
+    url = any_store_url
     st = open_store(url)
     load_files(st, [ESTATE], force=True)
     c = create_app({"STORE": st, "SPARQL_POOL": False}).test_client()

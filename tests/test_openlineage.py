@@ -128,10 +128,10 @@ def test_schema_failures(store):
             ingest_event(store, bad)
 
 
-def test_cli_ingest(tmp_path):
+def test_cli_ingest(tmp_path, any_store_url):
     from click.testing import CliRunner
     from govgraph.cli import main
-    url = f"oxigraph:{tmp_path / 'st'}"
+    url = any_store_url
     st = open_store(url)
     load_files(st, [ESTATE], force=True)
     st.close()
@@ -149,17 +149,16 @@ def test_cli_ingest(tmp_path):
 # ----------------------------------------------------------------------------- over HTTP
 
 @pytest.fixture
-def live(tmp_path):
+def live(tmp_path, any_store):
     from govgraph.auth import TokenFile
     from tests.test_sparql import make_server
     tokens = tmp_path / "tokens"
     tokens.write_text("")
     tf = TokenFile(tokens)
     editor, reader = tf.add("pipeline", "editor"), tf.add("viewer", "reader")
-    srv = make_server(tmp_path / "store", TOKEN_FILE=str(tokens))
+    srv = make_server(any_store, TOKEN_FILE=str(tokens))
     yield srv, editor, reader
     srv.stop()
-    srv.app.extensions["govgraph.store"].close()
 
 
 def test_openlineage_python_client_http_transport(live):

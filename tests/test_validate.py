@@ -199,8 +199,8 @@ def test_cli_validate_bad_inputs_are_one_line_errors(tmp_path):
     assert res.returncode == 1 and "new-system" in res.stderr
 
 
-def test_cli_validate_store_and_save(tmp_path):
-    url = f"oxigraph:{tmp_path / 'st'}"
+def test_cli_validate_store_and_save(tmp_path, any_store_url):
+    url = any_store_url
     st = Store.open(url)
     with st.begin("base") as txn:
         txn.load(BASE, fmt="turtle")

@@ -205,7 +205,7 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
         out = pool.run(job, store.revision)
     else:  # in-memory (stopped between solutions) or a remote server (its own time limit applies)
         backend = store.backend
-        out = run_in_thread(backend.ox if hasattr(backend, "ox") else BackendQueries(backend), job)
+        out = run_in_thread(backend.ox if hasattr(backend, "ox") else BackendQueries(backend, job.timeout), job)
     return out, info.form
 
 

@@ -18,8 +18,12 @@ class Backend(Protocol):
     #: whether revision and registry can be cached in this process (only one writer)
     exclusive: bool
 
-    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None) -> Any:
-        """Run a SPARQL query; ``default``/``named`` choose the dataset (None: the store's own)."""
+    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
+              timeout: float | None = None) -> Any:
+        """Run a SPARQL query; ``default``/``named`` choose the dataset (None: the store's own).
+
+        ``timeout``: seconds to wait for a remote server (StoreTimeout after); the embedded
+        backend ignores it (its callers stop queries their own way)."""
 
     def update(self, text: str) -> None:
         """Run a SPARQL Update request as one atomic transaction."""

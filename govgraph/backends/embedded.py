@@ -29,7 +29,8 @@ class EmbeddedBackend:
                 msg = "it is in use by another govgraph process (stop `govgraph serve` first)"
             raise StoreError(f"cannot open store {url}: {msg}") from None
 
-    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None) -> Any:
+    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
+              timeout: float | None = None) -> Any:
         kw: dict[str, Any] = {}
         if default is not None:
             kw["default_graph"] = default

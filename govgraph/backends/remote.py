@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from govgraph.errors import StoreError, StoreUnavailable
+from govgraph.errors import StoreError, StoreTimeout, StoreUnavailable
 
 BATCH_TRIPLES = 50_000
 EMPTY_GRAPH = "urn:govgraph:empty"
@@ -70,17 +70,32 @@ class RemoteBackend:
         return c
 
     def _request(self, method: str, url: str, body: bytes, content_type: str,
-                 accept: str = "*/*") -> tuple[int, str, bytes]:
+                 accept: str = "*/*", timeout: float | None = None) -> tuple[int, str, bytes]:
+        """One HTTP exchange; a dropped keep-alive connection is re-opened once, a timeout never retried.
+
+        ``timeout`` (seconds, default the backend's) bounds each wait for the server.
+        """
         path = urllib.parse.urlsplit(url)
         target = path.path + (f"?{path.query}" if path.query else "")
         headers = dict(self.headers, **{"Content-Type": content_type, "Accept": accept})
+        limit = self.timeout if timeout is None else timeout
         for attempt in (1, 2):
             conn = self._conn()
+            conn.timeout = limit
+            if conn.sock is not None:
+                conn.sock.settimeout(limit)
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
                 return resp.status, resp.getheader("Content-Type", "").split(";")[0].strip(), data
+            except TimeoutError:
+                # the server is still working on it: retrying would only double the wait (and an
+                # update might be applied twice); the connection is unusable now
+                conn.close()
+                self._local.conn = None
+                raise StoreTimeout(f"the SPARQL server at {self.display} did not answer within {limit:g} s",
+                                   reason="timeout") from None
             except (ConnectionError, http.client.HTTPException, OSError) as e:
                 conn.close()
                 self._local.conn = None
@@ -102,14 +117,15 @@ class RemoteBackend:
                              f"{data.decode('utf-8', 'replace').strip()[:300]}")
 
     # -- Backend -----------------------------------------------------------------
-    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None) -> Any:
+    def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
+              timeout: float | None = None) -> Any:
         form: list[tuple[str, str]] = [("query", text)]
         if default is not None:
             form += [("default-graph-uri", g.value) for g in default] or [("default-graph-uri", EMPTY_GRAPH)]
         if named is not None:
             form += [("named-graph-uri", g.value) for g in named] or [("named-graph-uri", EMPTY_GRAPH)]
         status, ctype, data = self._request("POST", self.query_url, urllib.parse.urlencode(form).encode(),
-                                            "application/x-www-form-urlencoded", _ACCEPT)
+                                            "application/x-www-form-urlencoded", _ACCEPT, timeout)
         self._check(status, data, "a query")
         if ctype in ("application/n-triples", "text/plain"):
             return [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]

@@ -297,12 +297,16 @@ class QueryPool:
 class BackendQueries:
     """Adapts a govgraph backend (e.g. a remote SPARQL server) to the ``query`` call ``execute`` makes."""
 
-    def __init__(self, backend: Any):
+    def __init__(self, backend: Any, timeout: float | None = None):
         self.backend = backend
+        self.timeout = timeout
 
     def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list) -> Any:
         prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
-        return self.backend.query(prologue + text, default_graph, named_graphs)
+        try:
+            return self.backend.query(prologue + text, default_graph, named_graphs, timeout=self.timeout)
+        except TimeoutError:  # the server did not answer in time (it stops by its own limit, if set)
+            raise TimedOut() from None
 
 
 def run_in_thread(store: Any, job: QueryJob) -> QueryOutcome:
