@@ -108,3 +108,87 @@ def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path
         s2.close()
     finally:
         restarted.stop()
+
+
+def test_outage_answers_503_on_every_interface_and_validation_recovers(tmp_path, sample_server_path, monkeypatch):
+    """Pages, /sparql, the JSON API and OpenLineage answer 503 while the server is gone (killed),
+    and the first requests after it returns succeed, validation findings included."""
+    import json
+    import shutil
+    import urllib.parse
+    from govgraph import store as store_module
+    from govgraph.auth import TokenFile
+    from govgraph.webapp import create_app
+    from tests.test_openlineage import event
+    # trust the revision for the whole test, so requests go on to the queries that need the server
+    monkeypatch.setattr(store_module, "REMOTE_REVISION_TTL", 3600)
+    shutil.copytree(sample_server_path, tmp_path / "srv")
+    server = OxigraphServer(tmp_path / "srv").start()
+    tokens = tmp_path / "tokens"
+    tokens.write_text("")
+    editor = TokenFile(tokens).add("pipeline", "editor")
+    s = open_store(server.store_url)
+    try:
+        client = create_app({"STORE": s, "TESTING": True, "TOKEN_FILE": str(tokens)}).test_client()
+        salt = "https://data.county.example.gov.uk/id/dataset/return-salt"
+        asset = "/asset?iri=" + urllib.parse.quote(salt, safe="")
+        sparql = "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s a <http://www.w3.org/ns/dcat#Dataset> }"})
+        json_accept = {"Accept": "application/sparql-results+json"}
+        assert client.get("/search?q=SALT").status_code == 200
+        server.kill()
+        for url, headers in ((asset, {}), ("/validation", {}), (sparql, json_accept), ("/api/v1/sources", {})):
+            r = client.get(url, headers=headers)
+            assert r.status_code == 503 and r.headers["Retry-After"] == "5", (url, r.status_code, r.data[:300])
+            assert b"not answering" in r.data, url
+        r = client.post("/api/v1/lineage", data=json.dumps(event()), content_type="application/json",
+                        headers={"Authorization": "Bearer " + editor})
+        assert r.status_code == 503, r.data[:300]
+        restarted = OxigraphServer(tmp_path / "srv")
+        restarted.port = server.port
+        restarted.start()
+        try:
+            html = client.get("/validation").get_data(as_text=True)
+            assert "tag-violation" in html, "validation after the outage found nothing (a cached failure?)"
+            assert "Principle 7" in html
+            assert client.get(asset).status_code == 200
+            r = client.get(sparql, headers=json_accept)
+            assert r.status_code == 200 and r.get_json()["boolean"] is True
+            assert client.get("/api/v1/sources").status_code == 200
+        finally:
+            restarted.stop()
+    finally:
+        s.close()
+        server.stop()
+
+
+def test_server_killed_during_background_validation_then_validated_again(tmp_path, sample_server_path, monkeypatch):
+    """A validation interrupted by an outage is not kept as 'no findings': it runs again after."""
+    import shutil
+    from govgraph import store as store_module
+    from govgraph.webapp import create_app, findings
+    monkeypatch.setattr(store_module, "REMOTE_REVISION_TTL", 3600)
+    monkeypatch.setattr(findings, "SYNC_LIMIT", 0)  # validate in the background, as for a large estate
+    shutil.copytree(sample_server_path, tmp_path / "srv")
+    server = OxigraphServer(tmp_path / "srv").start()
+    s = open_store(server.store_url)
+    restarted = OxigraphServer(tmp_path / "srv")
+    restarted.port = server.port
+    try:
+        client = create_app({"STORE": s, "TESTING": True}).test_client()
+        assert b"Validation of the current data is running" in client.get("/validation").data
+        time.sleep(0.2)
+        server.kill()
+        deadline = time.monotonic() + 60
+        while findings.pending(s) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        restarted.start()
+        deadline = time.monotonic() + 120
+        html = client.get("/validation").get_data(as_text=True)
+        while "is running" in html and time.monotonic() < deadline:
+            time.sleep(0.2)
+            html = client.get("/validation").get_data(as_text=True)
+        assert "tag-violation" in html and "Principle 7" in html
+    finally:
+        s.close()
+        restarted.stop()
+        server.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from govgraph import catalog
-from govgraph.errors import BadInput, GovGraphError, UnknownAsset, UnknownSource, ValidationFailed
+from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAsset, UnknownSource, ValidationFailed
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
@@ -50,6 +50,12 @@ def _register_errors(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(BadInput)
     def _bad(e: BadInput):
         return error(400, str(e))
+
+    @blueprint.errorhandler(StoreUnavailable)
+    def _unavailable(e: StoreUnavailable):
+        resp = error(503, f"{e}; try again in a moment")
+        resp.headers["Retry-After"] = "5"
+        return resp
 
     @blueprint.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):

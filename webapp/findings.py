@@ -16,6 +16,7 @@ from govgraph import catalog
 from govgraph.shapes import history
 from govgraph.shapes import validate as shapes_validate
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, Report
+from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
 
 log = logging.getLogger(__name__)
@@ -91,14 +92,24 @@ def _entry(store: Store) -> tuple[int, Report | None, dict]:
         if background:
             _running[store] = rev
     if background:
-        threading.Thread(target=_validate, args=(store, rev), daemon=True, name="govgraph-validate").start()
+        threading.Thread(target=_validate, args=(store, rev, True), daemon=True, name="govgraph-validate").start()
         return _EMPTY
     return _validate(store, rev)
 
 
-def _validate(store: Store, rev: int) -> tuple[int, Report | None, dict]:
+def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, Report | None, dict]:
     try:
         rep = shapes_validate.validate_store(store)
+    except StoreUnavailable:
+        # a remote store went away: keep nothing, so the first request after it returns validates
+        # again (caching "no report" would hide every finding until the next change)
+        with _lock:
+            if _running.get(store) == rev:
+                del _running[store]
+        if background:
+            log.warning("validation stopped: the store is not answering")
+            return _EMPTY
+        raise
     except Exception:  # a broken shape file must not take the viewer down
         log.exception("validation failed; pages show no findings")
         rep = None

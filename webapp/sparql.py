@@ -16,7 +16,7 @@ from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQuerie
                                     QueryPool, Snapshots, cpu_default, run_in_thread)
 from govgraph.io.sparql_text import inspect
 from govgraph.ontology.ns import PREFIXES
-from govgraph.errors import BadInput
+from govgraph.errors import BadInput, StoreUnavailable
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
 from govgraph.webapp.context import view_store
@@ -205,7 +205,13 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
         out = pool.run(job, store.revision)
     else:  # in-memory (stopped between solutions) or a remote server (its own time limit applies)
         backend = store.backend
-        out = run_in_thread(backend.ox if hasattr(backend, "ox") else BackendQueries(backend, job.timeout), job)
+        if hasattr(backend, "ox"):
+            out = run_in_thread(backend.ox, job)
+        else:
+            remote = BackendQueries(backend, job.timeout)
+            out = run_in_thread(remote, job)
+            if isinstance(remote.failure, StoreUnavailable):
+                raise remote.failure  # 503 with Retry-After, like every other page while the server is away
     return out, info.form
 
 

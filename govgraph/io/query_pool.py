@@ -300,6 +300,8 @@ class BackendQueries:
     def __init__(self, backend: Any, timeout: float | None = None):
         self.backend = backend
         self.timeout = timeout
+        #: the error that stopped the last query, other than its time limit (e.g. the server is down)
+        self.failure: Exception | None = None
 
     def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list) -> Any:
         prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
@@ -307,6 +309,9 @@ class BackendQueries:
             return self.backend.query(prologue + text, default_graph, named_graphs, timeout=self.timeout)
         except TimeoutError:  # the server did not answer in time (it stops by its own limit, if set)
             raise TimedOut() from None
+        except Exception as e:  # noqa: BLE001 - kept for the caller, which knows the store's errors
+            self.failure = e
+            raise
 
 
 def run_in_thread(store: Any, job: QueryJob) -> QueryOutcome:
