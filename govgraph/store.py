@@ -536,6 +536,7 @@ class Transaction:
         # a replacement loads beside the old one and is moved over it on commit
         self.graph = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex) if replacing else self.target
         self.done = False
+        self._count: int | None = None  # triples held, known until the next load or add
         store._write_lock.acquire()
         if not replacing:
             store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
@@ -550,6 +551,7 @@ class Transaction:
         src = {"path": str(path)} if path is not None else {"input": stream if stream is not None else data}
         if fmt == "rdfxml":
             _guard_xml_entities(_head(path, data, stream), label)
+        self._count = None
         try:
             self.store._b.load(self.graph, src, FORMATS[fmt], quads=fmt in QUAD_FORMATS, base_iri=base_iri)
         except SyntaxError as e:
@@ -563,12 +565,15 @@ class Transaction:
     def add(self, triples: Iterable[tuple[Node, Node, Node]]) -> int:
         """Add rdflib triples to this transaction; returns triples now held."""
         g = self.graph
+        self._count = None
         self.store._b.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)
         return self.count()
 
     def count(self) -> int:
-        """Triples held by this transaction so far."""
-        return _count(self.store, f"GRAPH <{self.graph.value}> {{ ?s ?p ?o }}")
+        """Triples held by this transaction so far (counted once per load or add: a round trip on a server)."""
+        if self._count is None:
+            self._count = _count(self.store, f"GRAPH <{self.graph.value}> {{ ?s ?p ?o }}")
+        return self._count
 
     def view(self) -> list[ox.NamedNode]:
         """The source graphs the store would have after commit (for validating before it)."""

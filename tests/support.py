@@ -46,6 +46,13 @@ class OxigraphServer:
 
     @property
     def store_url(self) -> str:
+        """The govgraph store URL docs/deployment.md gives for Oxigraph server (bulk loads without
+        a server transaction: they go into graphs no reader sees until the commit)."""
+        return self.transactional_store_url + "?no_transaction"
+
+    @property
+    def transactional_store_url(self) -> str:
+        """The store URL with plain Graph Store Protocol uploads, each its own server transaction."""
         return f"sparql+http://127.0.0.1:{self.port}/query?update=/update&store=/store"
 
     def start(self) -> "OxigraphServer":

@@ -65,13 +65,15 @@ def test_outage_mid_session_then_recovery(tmp_path):
         server.stop()
 
 
-def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path):
+@pytest.mark.parametrize("upload", ["no_transaction", "transactional"])
+def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path, upload):
     big = tmp_path / "big.nt"
     with open(big, "w") as f:
         for i in range(300_000):
             f.write(f"<http://ex/s{i}> <http://ex/p> \"{i}\" .\n")
     server = OxigraphServer(tmp_path / "srv").start()
-    s = open_store(server.store_url)
+    url = server.store_url if upload == "no_transaction" else server.transactional_store_url
+    s = open_store(url)
     load_files(s, [tmp_path / "big.nt"], source="first")
     errors = []
 
@@ -83,7 +85,7 @@ def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path
     t = threading.Thread(target=loader)
     t.start()
     # kill the server once part of the new source has reached it (a half-loaded source)
-    probe = open_store(server.store_url)
+    probe = open_store(url)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         n = probe.backend.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:source:second> { ?s ?p ?o } }",
@@ -98,13 +100,18 @@ def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path
     restarted.port = server.port
     restarted.start()
     try:
-        s2 = open_store(restarted.store_url)
+        s2 = open_store(url)
         names = {x.name: x.triples for x in s2.sources()}
         assert names.get("first") == 300_000
         assert names.get("second") in (None, 300_000)
         if "second" not in names:
             # nothing of the interrupted source is visible to readers
             assert s2.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].toPython() == 300_000
+            # and loading it again gives the whole source, not the leftovers plus the file
+            load_files(s2, [big], source="second")
+            assert {x.name: x.triples for x in s2.sources()}["second"] == 300_000
+            assert s2.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:source:second> { ?s ?p ?o } }"
+                             )[0]["n"].toPython() == 300_000
         s2.close()
     finally:
         restarted.stop()

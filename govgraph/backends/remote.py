@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import os
+import queue
 import threading
 import urllib.parse
 from typing import Any, Iterable, Iterator
@@ -143,30 +144,35 @@ class RemoteBackend:
         kw: dict[str, Any] = {"format": fmt, "rename_blank_nodes": True}
         if base_iri:
             kw["base_iri"] = base_iri
-        self.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(**source, **kw))
+        self.extend(ox.parse(**source, **kw), graph=graph.value)
 
-    def extend(self, quads: Iterable[ox.Quad]) -> None:
-        batch: dict[str, list[ox.Triple]] = {}
-        size = 0
-        for q in quads:
-            batch.setdefault(q.graph_name.value, []).append(q.triple)
-            size += 1
-            if size >= BATCH_TRIPLES:
-                self._send(batch)
-                batch, size = {}, 0
-        if batch:
-            self._send(batch)
+    def extend(self, quads: Iterable[ox.Quad], *, graph: str | None = None) -> None:
+        """Insert quads in batches (``graph``: put every quad's triple in that graph instead).
 
-    def _send(self, batch: dict[str, list[ox.Triple]]) -> None:
-        for graph, triples in batch.items():
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            if self.store_url:
-                url = self.store_url + ("&" if "?" in self.store_url else "?") + \
-                    urllib.parse.urlencode({"graph": graph})
-                status, _, data = self._request("POST", url, body, "application/n-triples")
-                self._check(status, data, "a Graph Store Protocol upload")
-            else:
-                self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
+        Batches are parsed and serialised here while the previous one is sent by a second
+        thread, so this process's work overlaps the server's.
+        """
+        with _Uploader(self) as up:
+            batch: dict[str, list[ox.Triple]] = {}
+            size = 0
+            for q in quads:
+                batch.setdefault(graph or q.graph_name.value, []).append(q.triple)
+                size += 1
+                if size >= BATCH_TRIPLES:
+                    up.send(batch)
+                    batch, size = {}, 0
+            if batch:
+                up.send(batch)
+
+    def _post_triples(self, graph: str, body: bytes) -> None:
+        """Add N-Triples to a graph: a Graph Store Protocol POST, else an INSERT DATA update."""
+        if self.store_url:
+            url = self.store_url + ("&" if "?" in self.store_url else "?") + \
+                urllib.parse.urlencode({"graph": graph})
+            status, _, data = self._request("POST", url, body, "application/n-triples")
+            self._check(status, data, "a Graph Store Protocol upload")
+        else:
+            self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
         terms = {"s": s, "p": p, "o": o}
@@ -191,3 +197,51 @@ class RemoteBackend:
         c = getattr(self._local, "conn", None)
         if c is not None:
             c.close()
+
+
+class _Uploader:
+    """Sends serialised batches from a second thread (one batch in flight, one waiting).
+
+    The first failure stops the upload: it is raised by the next ``send`` or on leaving
+    the block. Leaving the block on an error of the caller's stops the thread too.
+    """
+
+    def __init__(self, backend: RemoteBackend):
+        self.backend = backend
+        self.queue: "queue.Queue[tuple[str, bytes] | None]" = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> "_Uploader":
+        return self
+
+    def _run(self) -> None:
+        try:
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    return
+                if self.error is None:
+                    self.backend._post_triples(*item)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            self.error = e
+            while self.queue.get() is not None:  # let the caller finish putting
+                pass
+        finally:
+            self.backend.close()  # this thread's connection
+
+    def send(self, batch: dict[str, list[ox.Triple]]) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="govgraph-upload", daemon=True)
+            self.thread.start()
+        for graph, triples in batch.items():
+            self.queue.put((graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+        if exc_type is None and self.error is not None:
+            raise self.error

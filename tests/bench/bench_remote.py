@@ -1,7 +1,8 @@
 """Benchmark: the remote SPARQL backend (a real `oxigraph serve`) against the embedded store.
 
 For each estate size, the same operations on both backends, in the same run:
-load (the unvalidated load path), validation of one change (a validated replace of a
+load (the unvalidated load path; the remote one with the store URL docs/deployment.md gives for
+Oxigraph server, and once more with plain transactional uploads), validation of one change (a validated replace of a
 one-dataset source), lineage (graph build, then upstream+downstream to depth 5 of random
 datasets) and the asset page (Flask test client). Reports medians and remote/embedded
 ratios (target: each under 3x).
@@ -86,6 +87,17 @@ def main() -> None:
                 rem = open_store(server.store_url)
                 r = measure(rem, estate, tmp, args.samples, random.Random(n))
                 rem.close()
+            finally:
+                server.stop()
+            # the same load with plain Graph Store Protocol uploads (each a server transaction), as on
+            # a server without Oxigraph's no_transaction option
+            server = OxigraphServer(tmp / "server-tx").start()
+            try:
+                plain = open_store(server.transactional_store_url)
+                r["load s (transactional uploads)"], _ = timed(load_files, plain, [estate], source="estate",
+                                                               validate=False)
+                e["load s (transactional uploads)"] = e["load s"]
+                plain.close()
             finally:
                 server.stop()
             for k in e:
