@@ -20,6 +20,18 @@ def test_server_down_at_start_names_the_url():
         open_store(f"sparql+http://127.0.0.1:{port}/query?update=/update")
 
 
+@pytest.mark.parametrize("command", [["sources"], ["serve", "--port", "0"], ["lineage", "x"]])
+def test_cli_with_the_server_down_says_so_in_one_line(command):
+    """A real `govgraph` process: exit status 1, one line naming the server, no traceback."""
+    import subprocess
+    port = free_port()
+    url = f"sparql+http://127.0.0.1:{port}/query?update=/update&store=/store"
+    p = subprocess.run(["govgraph", *command, "--store", url], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert p.stderr.startswith(f"error: cannot reach the SPARQL server at http://127.0.0.1:{port}/query: "), p.stderr
+    assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+
+
 def test_bad_remote_url():
     with pytest.raises(StoreError, match="bad SPARQL store URL"):
         open_store("sparql+http:///query")
