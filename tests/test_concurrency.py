@@ -1,4 +1,5 @@
-"""Concurrency against a real `govgraph serve`: readers never see half a source; writers are serialised."""
+"""Concurrency against a real `govgraph serve` (embedded store, and a real `oxigraph serve`): readers never
+see half a source; writers are serialised."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import urllib.request
 import pytest
 
 from govgraph.auth import hash_token
-from support import free_port, wait_for_http
+from support import OxigraphServer, free_port, wait_for_http
 
 N = 15_000  # triples per upload (enough that a write takes a while)
 
@@ -30,12 +31,19 @@ def count(base: str, graph: str) -> int:
         return int(json.load(r)["results"]["bindings"][0]["n"]["value"])
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(params=["embedded", "remote"])
+def server(request, tmp_path):
+    """A real `govgraph serve` over an embedded store, and over a real `oxigraph serve`."""
     tokens = tmp_path / "tokens"
     tokens.write_text(f"writer editor {hash_token('secret-token')}\n")
     port = free_port()
-    env = dict(os.environ, GOVGRAPH_STORE=f"oxigraph:{tmp_path / 'store'}", GOVGRAPH_TOKENS=str(tokens))
+    if request.param == "embedded":
+        store = f"oxigraph:{tmp_path / 'store'}"
+    else:
+        oxigraph = OxigraphServer(tmp_path / "oxigraph").start()
+        request.addfinalizer(oxigraph.stop)
+        store = oxigraph.store_url
+    env = dict(os.environ, GOVGRAPH_STORE=store, GOVGRAPH_TOKENS=str(tokens))
     proc = subprocess.Popen(["govgraph", "serve", "--port", str(port), "--threads", "8"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
