@@ -200,10 +200,11 @@ class RemoteBackend:
 
 
 class _Uploader:
-    """Sends serialised batches from a second thread (one batch in flight, one waiting).
+    """Sends serialised batches; from the second batch on, from a second thread (one in flight, one waiting).
 
-    The first failure stops the upload: it is raised by the next ``send`` or on leaving
-    the block. Leaving the block on an error of the caller's stops the thread too.
+    A single batch (the usual small write) is sent from the caller's thread on its own
+    connection. The first failure stops the upload: it is raised by the next ``send`` or
+    on leaving the block. Leaving the block on an error of the caller's stops the thread too.
     """
 
     def __init__(self, backend: RemoteBackend):
@@ -211,6 +212,7 @@ class _Uploader:
         self.queue: "queue.Queue[tuple[str, bytes] | None]" = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
+        self.first: list[tuple[str, bytes]] | None = None
 
     def __enter__(self) -> "_Uploader":
         return self
@@ -233,15 +235,24 @@ class _Uploader:
     def send(self, batch: dict[str, list[ox.Triple]]) -> None:
         if self.error is not None:
             raise self.error
+        items = [(graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)) for graph, triples in batch.items()]
+        if self.first is None and self.thread is None:
+            self.first = items  # maybe the only batch: sent on leaving, from this thread
+            return
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="govgraph-upload", daemon=True)
             self.thread.start()
-        for graph, triples in batch.items():
-            self.queue.put((graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
+            items = self.first + items
+            self.first = None
+        for item in items:
+            self.queue.put(item)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.thread is not None:
             self.queue.put(None)
             self.thread.join()
+        elif self.first is not None and exc_type is None:
+            for item in self.first:
+                self.backend._post_triples(*item)
         if exc_type is None and self.error is not None:
             raise self.error
