@@ -19,7 +19,7 @@ from govgraph.ontology.ns import PREFIXES
 from govgraph.errors import BadInput
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
-from govgraph.webapp.context import view_store
+from govgraph.webapp.context import read_store, view_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -200,7 +200,9 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    graph_type=graph_type or "text/turtle",
                    prefixes=tuple((p, str(ns)) for p, ns in PREFIXES.items()),
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
-    pool = query_pool(store) if asof is None else None  # the pool reads snapshots of today's store
+    # the pool reads snapshots of today's store; an as-of estate or a redacted copy (HIDE_SENSITIVE,
+    # govgraph.access) is an in-memory store queried in this thread
+    pool = query_pool(store) if store is current_store() else None
     if pool is not None:
         out = pool.run(job, store.revision)
     else:  # in-memory (stopped between solutions) or a remote server (its own time limit applies)
@@ -279,7 +281,7 @@ def service_description_response() -> Response:
         return query_page("")
     if best is None:
         raise ProtocolError(406, f"the service description is available as {', '.join(SD_FORMATS)}")
-    g = service_description(url_for("sparql.endpoint", _external=True), current_store())
+    g = service_description(url_for("sparql.endpoint", _external=True), read_store())
     return Response(g.serialize(format=SD_FORMATS[best]), content_type=f"{best}; charset=utf-8")
 
 
