@@ -391,3 +391,25 @@ def test_no_hidden_title_or_iri_in_any_page_a_hidden_reader_gets(hiding, sample_
     # the reader with the group sees it, escaped (the title is an XSS probe)
     page = get(hiding, q("/asset", iri=ID + "dataset/xss-probe"), "mash").get_data(as_text=True)
     assert f"alert(&#39;{MARKER}&#39;)" in page and "<script>alert(" not in page
+
+
+def test_redacted_queries_run_in_the_worker_pool_and_are_really_stopped(store, tokens):
+    """A hidden reader's query runs over the redacted copy in a worker process, so the time limit kills it."""
+    import time
+    from govgraph.webapp import sparql as sparql_mod
+    app = create_app({"STORE": store, "TOKEN_FILE": str(tokens[0]), "HIDE_SENSITIVE": True,
+                      "SPARQL_TIMEOUT": 2.0, "SPARQL_WORKERS": 1})
+    app.tokens = tokens[1]
+    try:
+        assert sparql(app, "ASK { <%s> ?p ?o }" % MASH_CONTACTS)["boolean"] is False
+        assert sparql(app, "ASK { <%s> ?p ?o }" % MASH_CONTACTS, "mash")["boolean"] is True
+        pool = app.extensions["govgraph.query_pool"]
+        assert pool.copies is not None and pool.stats.queries == 2  # both went to the workers
+        before = pool.stats.killed
+        t0 = time.monotonic()
+        r = app.test_client().get(q("/sparql", query="SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
+                                                     "?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"))
+        assert r.status_code == 422 and time.monotonic() - t0 < 10
+        assert pool.stats.killed == before + 1
+    finally:
+        sparql_mod.shutdown(app)
