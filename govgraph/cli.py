@@ -451,20 +451,26 @@ def report(name, fmt, output, date, store_url):
               help="Largest request body accepted, in MB (larger bodies get 413).")
 @click.option("--require-read-token", is_flag=True,
               help="Every page and API call needs a bearer token (role reader or stronger) from the token file.")
+@click.option("--hide-sensitive", is_flag=True, envvar="GOVGRAPH_HIDE_SENSITIVE",
+              help="Hide assets classified OFFICIAL-SENSITIVE or above (pages, search, API, reports, SPARQL) "
+                   "from requests without a token holding one of the asset's access groups; admins see all.")
 @store_option
 @handle_errors
-def serve(host, port, threads, timeout, connection_limit, max_body, require_read_token, store_url):
+def serve(host, port, threads, timeout, connection_limit, max_body, require_read_token, hide_sensitive, store_url):
     """Serve the web viewer, SPARQL endpoint and JSON API with a production WSGI server."""
     _serve(_open(store_url), host, port, threads, timeout=timeout, connection_limit=connection_limit,
-           max_body=max_body * 1024 * 1024, read_token_required=require_read_token)
+           max_body=max_body * 1024 * 1024, read_token_required=require_read_token, hide_sensitive=hide_sensitive)
 
 
 def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 30, connection_limit: int = 200,
-           max_body: int = 50 * 1024 * 1024, read_token_required: bool = False) -> None:
+           max_body: int = 50 * 1024 * 1024, read_token_required: bool = False, hide_sensitive: bool = False) -> None:
     import waitress
     from govgraph.webapp import create_app
-    app = create_app({"STORE": store, "MAX_CONTENT_LENGTH": max_body, "READ_TOKEN_REQUIRED": read_token_required})
-    click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    app = create_app({"STORE": store, "MAX_CONTENT_LENGTH": max_body, "READ_TOKEN_REQUIRED": read_token_required,
+                      "HIDE_SENSITIVE": hide_sensitive})
+    click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/  (Ctrl+C to stop)"
+               + ("; restricted assets hidden from readers without their access group" if hide_sensitive else ""),
+               err=True)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="govgraph", _quiet=True,
                        channel_timeout=timeout, connection_limit=connection_limit,

@@ -42,6 +42,7 @@ _TYPE_KIND: list[tuple[str, str]] = [  # most specific first
     (str(GOV.StatutoryReturn), RETURN), (str(GOV.Report), REPORT), (str(GOV.Field), FIELD),
     (str(GOV.Partner), PARTNER), *((t, SYSTEM) for t in sorted(_SYSTEM_TYPES)),
     (str(DCAT.Dataset), DATASET), (str(GOV.InformationAsset), DATASET),
+    (str(GOV.RestrictedAsset), DATASET),  # a placeholder in a redacted view (govgraph.access): lineage runs through it
     (str(GOV.Council), ORGANISATION), (str(ORG.FormalOrganization), ORGANISATION),
     (str(ORG.Organization), ORGANISATION), (str(FOAF.Person), PERSON),
     (str(ORG.OrganizationalUnit), UNIT), (str(GOV.SharingAgreement), AGREEMENT),

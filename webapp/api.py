@@ -14,7 +14,7 @@ from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAs
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
-from govgraph.webapp.context import store
+from govgraph.webapp.context import read_store, store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 update_bp = Blueprint("sparql_update", __name__)
@@ -114,7 +114,7 @@ def assets():
     """Assets by kind, owner, system, classification, personal data and text; one page."""
     personal = request.args.get("personal")
     total, items = catalog.list_assets(
-        store(), kind=request.args.get("kind") or None, owner=request.args.get("owner") or None,
+        read_store(), kind=request.args.get("kind") or None, owner=request.args.get("owner") or None,
         system=request.args.get("system") or None, classification=request.args.get("classification") or None,
         text=request.args.get("q") or None,
         personal=None if personal in (None, "") else personal.lower() in ("1", "true", "yes"),
@@ -126,14 +126,14 @@ def assets():
 def search():
     """Free-text search over labels, descriptions and glossary terms."""
     q = _required("q")
-    total, items = catalog.search(store(), q, limit=_int("limit", 50, 1, 1000), offset=_int("offset", 0, 0, 10_000_000))
+    total, items = catalog.search(read_store(), q, limit=_int("limit", 50, 1, 1000), offset=_int("offset", 0, 0, 10_000_000))
     return jsonify({"total": total, "items": [a.to_dict() for a in items]})
 
 
 @bp.get("/asset")
 def asset():
     """Everything about one asset, by IRI or exact name."""
-    st = store()
+    st = read_store()
     return jsonify(catalog.get_asset(st, catalog.resolve(st, _required("iri"))).to_dict())
 
 
@@ -147,23 +147,23 @@ def _lineage():
 @bp.get("/lineage/upstream")
 def upstream():
     depth = _int("depth", 0, 0, 100) or None
-    return jsonify(_lineage().upstream(store(), _required("iri"), depth).to_dict())
+    return jsonify(_lineage().upstream(read_store(), _required("iri"), depth).to_dict())
 
 
 @bp.get("/lineage/downstream")
 def downstream():
     depth = _int("depth", 0, 0, 100) or None
-    return jsonify(_lineage().downstream(store(), _required("iri"), depth).to_dict())
+    return jsonify(_lineage().downstream(read_store(), _required("iri"), depth).to_dict())
 
 
 @bp.get("/lineage/impact")
 def impact():
-    return jsonify(_lineage().impact(store(), _required("iri")).to_dict())
+    return jsonify(_lineage().impact(read_store(), _required("iri")).to_dict())
 
 
 @bp.get("/lineage/path")
 def path():
-    return jsonify(_lineage().paths(store(), _required("from"), _required("to"),
+    return jsonify(_lineage().paths(read_store(), _required("from"), _required("to"),
                                     max_hops=_int("max_hops", 10, 1, 30), limit=_int("limit", 100, 1, 1000)).to_dict())
 
 
@@ -172,9 +172,14 @@ def path():
 @bp.get("/validation")
 def validation():
     """Findings of the principle shapes on the current store (optionally about one focus node)."""
+    from govgraph import access
     from govgraph.shapes.validate import validate_store
-    st = store()
-    report = validate_store(st, check_date=request.args.get("date") or None)
+    st = read_store()
+    report = validate_store(access.origin(st), check_date=request.args.get("date") or None)
+    r = access.redaction_of(st)  # a redacted reader gets the original's findings minus those about hidden things
+    if r is not None:
+        report = type(report)([f for f in report.findings if access.visible_finding(r, f.focus, f.value)],
+                              report.check_date, report.scorecard, report.engine)
     focus = request.args.get("focus")
     if focus:
         report = report.for_focus([focus])
@@ -259,14 +264,14 @@ def sparql_update():
 @dcat_bp.get("/catalog.ttl")
 def catalog_ttl():
     from govgraph.io.dcat import dcat_catalog
-    g = dcat_catalog(store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
     return Response(g.serialize(format="turtle"), content_type="text/turtle; charset=utf-8")
 
 
 @dcat_bp.get("/catalog.jsonld")
 def catalog_jsonld():
     from govgraph.io.dcat import dcat_catalog, jsonld_context
-    g = dcat_catalog(store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
     return Response(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True),
                     content_type="application/ld+json; charset=utf-8")
 

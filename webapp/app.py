@@ -96,12 +96,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     def not_found(iri: str, suggestions: list[str]):
         """The 404 page: what was asked for, close matches, and a search box."""
+        from govgraph.webapp.context import read_store
+        try:
+            st = read_store()  # suggestions come from what this reader may see
+        except GovGraphError:
+            st, suggestions = store, []
+        if st is not store:
+            suggestions = [s for s in suggestions if catalog.exists(st, s)]
         if not suggestions and iri:
             try:
-                suggestions = catalog.suggest(store, iri)
+                suggestions = catalog.suggest(st, iri)
             except GovGraphError:
                 suggestions = []
-        refs = catalog.labels(store, suggestions) if suggestions else {}
+        refs = catalog.labels(st, suggestions) if suggestions else {}
         return render_template("not_found.html", iri=iri, suggestions=[refs[s] for s in suggestions if s in refs],
                                query=_search_words(iri)), 404
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, render_template, request
 
-from govgraph import catalog, history
+from govgraph import access, catalog, history
 from govgraph.errors import UnknownAsset
 from govgraph.webapp import findings, graphs
-from govgraph.webapp.context import iri_arg, store
+from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, store, viewer
 
 bp = Blueprint("assets", __name__)
 
@@ -19,11 +19,11 @@ OWNERSHIP_KINDS = LINEAGE_KINDS | {"person", "team"}
 
 @bp.get("/asset")
 def asset():
-    st = store()
+    st = read_store()  # redacted for this reader when hiding is on: a hidden asset is unknown here
     iri = iri_arg()
     asof = request.args.get("asof", "").strip()
     if asof:
-        return _asset_asof(st, iri, asof)
+        return _asset_asof(store(), iri, asof)
     try:
         a = catalog.get_asset(st, iri)
     except UnknownAsset:
@@ -38,23 +38,30 @@ def asset():
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
-                           changes=history.asset_history(st, a.iri))
+                           changes=access.visible_changes(history.asset_history(store(), a.iri),
+                                                          access.redaction_of(st)))
 
 
 def _asset_asof(st, iri: str, asof: str):
     """The asset page as the asset was on a past date (its own triples; names as today)."""
     when = history.parse_when(asof)
+    hidden = hidden_now()
+    if iri in hidden:
+        raise UnknownAsset(iri, [])
     past = history.asset_store_asof(st, iri, when)
+    if hiding():  # names linked from the past asset are today's: hide today's hidden ones, and it if it was then
+        past = access.redacted_view(past, viewer(), hidden)
     a = catalog.get_asset(past, iri)
     g.asof_text = asof  # links on the page keep the date
     return render_template("asset.html", asset=a, turtle=catalog.turtle(past, iri), agreement=None,
                            findings=None, lineage=None, has_ownership=False, has_fields=False,
                            past_lineage=a.kind in LINEAGE_KINDS,
-                           changes=history.asset_history(st, iri), asof=when)
+                           changes=access.visible_changes(history.asset_history(st, iri), access.redaction_of(past)),
+                           asof=when)
 
 
 @bp.get("/asset.ttl")
 def asset_turtle():
-    st = store()
+    st = read_store()
     a = catalog.get_asset(st, iri_arg())
     return Response(catalog.turtle(st, a.iri), mimetype="text/turtle")

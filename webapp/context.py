@@ -1,11 +1,12 @@
-"""Small helpers the page modules share: the store of the running app, and reading query args."""
+"""Small helpers the page modules share: the store of the running app (and the estate as this
+request's reader may see it), and reading query args."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import abort, current_app, g, request
 
-from govgraph import history
+from govgraph import access, history
 from govgraph.errors import UnknownAsset
 from govgraph.store import Store
 
@@ -13,21 +14,53 @@ _NOT_IN_IRIS = set(' <>"{}|^`\\\t\r\n')
 
 
 def store() -> Store:
-    """The Store this app serves."""
+    """The Store this app serves (every write goes here; reads should use ``read_store``)."""
     return current_app.extensions["govgraph.store"]
 
 
+def hiding() -> bool:
+    """Whether restricted assets are hidden from readers without their access group (``HIDE_SENSITIVE``)."""
+    return bool(current_app.config.get("HIDE_SENSITIVE"))
+
+
+def viewer() -> access.Viewer:
+    """Who is reading (set from the bearer token by ``security``; anonymous without one)."""
+    return g.get("viewer") or access.ANONYMOUS
+
+
+def read_store() -> Store:
+    """Today's estate as this request's reader may see it: the store itself, or its redacted copy."""
+    st = store()
+    if not hiding():
+        return st
+    return access.redacted_view(st, viewer())
+
+
+def hidden_now() -> frozenset[str]:
+    """The restricted assets of today's estate this reader may not see (empty when hiding is off)."""
+    return access.hidden_from(store(), viewer()) if hiding() else frozenset()
+
+
+def redaction() -> access.Redaction | None:
+    """What is hidden from this reader in today's estate (None when nothing is)."""
+    return access.redaction_of(read_store())
+
+
 def view_store() -> tuple[Store, dt.datetime | None]:
-    """The estate the request asks about: today's, or as it was at ``?asof=`` (and that moment).
+    """The estate the request asks about: today's, or as it was at ``?asof=`` (and that moment),
+    redacted for this reader when hiding is on.
 
     An as-of request also makes every asset link on the page keep the date (see
     ``filters.asset_url``). A malformed, future or too-early date is a ``BadInput``.
+    An asset hidden today stays hidden in the past, and one restricted then is hidden too.
     """
     asof = request.values.get("asof", "").strip()
     if not asof:
-        return store(), None
+        return read_store(), None
     past, moment = history.estate_asof(store(), asof)
     g.asof_text, g.asof = asof, moment
+    if hiding():
+        past = access.redacted_view(past, viewer(), hidden_now())
     return past, moment
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from govgraph import catalog
+from govgraph import access, catalog
 from govgraph.webapp import findings
-from govgraph.webapp.context import store
+from govgraph.webapp.context import read_store
 
 bp = Blueprint("dashboard", __name__)
 
@@ -17,9 +17,9 @@ TILE_ORDER = ["dataset", "report", "return", "system", "database", "flow", "agre
 
 @bp.get("/")
 def home():
-    st = store()
+    st = read_store()
     agreements = [a for a in catalog.agreement_statuses(st) if a.needs_attention]
-    changes = list(reversed(st.history()))[:8]
+    changes = list(reversed(access.origin(st).history()))[:8]  # source-level records only
     counts = catalog.asset_counts(st)
     ordered = {k: counts[k] for k in sorted(counts, key=lambda k: (TILE_ORDER.index(k) if k in TILE_ORDER else 99, k))}
     return render_template("dashboard.html", counts=ordered, agreements=agreements,

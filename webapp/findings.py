@@ -12,7 +12,7 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
-from govgraph import catalog
+from govgraph import access, catalog
 from govgraph.shapes import history
 from govgraph.shapes import validate as shapes_validate
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, Report
@@ -70,12 +70,23 @@ _EMPTY: tuple = (-1, None, {})
 
 
 def report(store: Store) -> Report | None:
-    """The validation report for the store's current revision (None while running or if it fails)."""
-    return _entry(store)[1]
+    """The validation report for the store's current revision (None while running or if it fails).
+
+    For a redacted copy (``govgraph.access``) it is the original store's report without the
+    findings about hidden things (the copy itself is never validated: its placeholders are
+    not real assets).
+    """
+    rep = _entry(access.origin(store))[1]
+    r = access.redaction_of(store)
+    if rep is None or r is None:
+        return rep
+    return Report([f for f in rep.findings if access.visible_finding(r, f.focus, f.value)],
+                  rep.check_date, rep.scorecard, rep.engine)
 
 
 def pending(store: Store) -> bool:
     """Whether validation of the current revision is still running in the background."""
+    store = access.origin(store)
     with _lock:
         return _running.get(store) == store.revision
 
@@ -128,15 +139,22 @@ def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, Re
 
 def for_asset(store: Store, iri: str) -> list[FindingRow] | None:
     """An asset's findings, most serious first (None when no report is available)."""
-    rev, rep, by_focus = _entry(store)
+    rev, rep, by_focus = _entry(access.origin(store))
     if rep is None:
         return None
-    return _rows(store, by_focus.get(iri, []))
+    r = access.redaction_of(store)
+    if r is not None and r.covers(iri):
+        return []
+    return _rows(store, [f for f in by_focus.get(iri, []) if access.visible_finding(r, f.focus, f.value)])
 
 
 def worst_by_focus(store: Store) -> dict[str, str]:
     """For every asset with a Violation or Warning, the most serious severity."""
-    rev, rep, by_focus = _entry(store)
+    rev, rep, by_focus = _entry(access.origin(store))
+    r = access.redaction_of(store)
+    if r is not None:
+        by_focus = {i: [f for f in fs if access.visible_finding(r, f.focus, f.value)]
+                    for i, fs in by_focus.items() if not r.covers(i)}
     return {iri: fs[0].severity for iri, fs in by_focus.items() if fs and fs[0].severity in ("Violation", "Warning")}
 
 
@@ -197,7 +215,7 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
         return None
     earlier: dict[int, list[tuple[str, float]]] = defaultdict(list)
     try:
-        for entry in history.scorecard_history(store):
+        for entry in history.scorecard_history(access.origin(store)):
             if entry.check_date != rep.check_date:
                 earlier[entry.principle].append((entry.check_date.isoformat(), entry.share))
     except Exception:

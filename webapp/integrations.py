@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from govgraph import catalog
-from govgraph.webapp.context import store
+from govgraph.webapp.context import read_store as store
 
 bp = Blueprint("integrations", __name__)
 

@@ -172,7 +172,12 @@ def document(server: str = "") -> dict:
     }
     return {"openapi": "3.1.0",
             "info": {"title": "govgraph API", "version": __version__,
-                     "description": "Machine interfaces of govgraph: the governance knowledge graph."},
+                     "description": "Machine interfaces of govgraph: the governance knowledge graph. When the "
+                                    "server hides restricted assets (serve --hide-sensitive), every read answers "
+                                    "from what the bearer token's access groups may see (none without a token; "
+                                    "admins see all): hidden assets are absent (404, left out of lists, totals and "
+                                    "SPARQL results) and lineage shows 'restricted asset' placeholders; an invalid "
+                                    "token gets 401."},
             "servers": [{"url": server or "/"}],
             "paths": paths,
             "components": {"schemas": SCHEMAS,

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from govgraph.reports import REPORTS, build_report, check_name
 from govgraph.reports.render import MEDIA_TYPES, render, template_helpers
-from govgraph.webapp.context import store
+from govgraph.webapp.context import read_store as store
 from govgraph.webapp.filters import asset_url
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from govgraph import catalog
-from govgraph.webapp.context import int_arg, store
+from govgraph.webapp.context import int_arg, read_store
 
 bp = Blueprint("search", __name__)
 PER_PAGE = 20
@@ -15,7 +15,7 @@ def search():
     q = request.args.get("q", "").strip()[:200]
     filters = {name: request.args.get(name, "").strip() for name in catalog.SEARCH_FACETS}
     page_no = int_arg("page", 1, 1, 100000)
-    result = catalog.faceted_search(store(), q, filters=filters, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
+    result = catalog.faceted_search(read_store(), q, filters=filters, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
     pages = max(1, -(-result.total // PER_PAGE))
     return render_template("search.html", q=q, result=result, page_no=page_no, pages=pages,
                            facet_names=catalog.SEARCH_FACETS)

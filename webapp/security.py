@@ -16,6 +16,10 @@ optional read protection.
   ``Sec-Fetch-Site`` header) are not asked for a token, browsers are.
 * **Read protection** (``READ_TOKEN_REQUIRED``): every route needs a bearer token with role
   reader or stronger, except ``/static``.
+* **Hiding restricted assets** (``HIDE_SENSITIVE``): the bearer token, if any, names the
+  reader (``g.viewer``: its access groups, whether it is an admin); pages read the estate
+  redacted for that reader (``context.read_store``, ``govgraph.access``). A token that is
+  not valid is refused (401) rather than treated as anonymous.
 """
 from __future__ import annotations
 
@@ -160,6 +164,28 @@ def _check_read():
     return None
 
 
+# ----------------------------------------------------------------------------- who is reading
+
+def _resolve_viewer():
+    """Set ``g.viewer`` from the bearer token when restricted assets are hidden (None: go on)."""
+    if not current_app.config.get("HIDE_SENSITIVE") or request.path.startswith("/static/"):
+        return None
+    from govgraph import access
+    from govgraph.webapp.auth import token_file
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        g.viewer = access.ANONYMOUS
+        return None
+    tokens = token_file()
+    who = tokens.check(token.strip()) if tokens is not None else None
+    if who is None:
+        resp = _json_error(401, "the token is not valid")
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="govgraph"'
+        return resp
+    g.viewer = access.Viewer.of(who)
+    return None
+
+
 # ----------------------------------------------------------------------------- registration
 
 def register(app: Flask) -> None:
@@ -170,6 +196,8 @@ def register(app: Flask) -> None:
     @app.before_request
     def _guard():
         refused = _check_read()
+        if refused is None:
+            refused = _resolve_viewer()
         if refused is not None:
             return refused
         limit = current_app.config.get("MAX_CONTENT_LENGTH")

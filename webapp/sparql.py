@@ -16,10 +16,11 @@ from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQuerie
                                     QueryPool, Snapshots, cpu_default, run_in_thread)
 from govgraph.io.sparql_text import inspect
 from govgraph.ontology.ns import PREFIXES
+from govgraph import access
 from govgraph.errors import BadInput, StoreUnavailable
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
-from govgraph.webapp.context import view_store
+from govgraph.webapp.context import read_store, view_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -200,10 +201,15 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    graph_type=graph_type or "text/turtle",
                    prefixes=tuple((p, str(ns)) for p, ns in PREFIXES.items()),
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
-    pool = query_pool(store) if asof is None else None  # the pool reads snapshots of today's store
-    if pool is not None:
-        out = pool.run(job, store.revision)
-    else:  # in-memory (stopped between solutions) or a remote server (its own time limit applies)
+    live = current_store()
+    pool = query_pool(live)
+    if pool is not None and store is live:
+        out = pool.run(job, store.revision)  # a snapshot of today's store
+    elif pool is not None and access.redaction_of(store) is not None and access.origin(store) is live:
+        # a redacted copy of today's store (HIDE_SENSITIVE): written to disk once, queried in the workers,
+        # so the time limit stops it like any other query
+        out = pool.run_on_copy(job, (live.revision, access.redaction_of(store).hidden), store.backend.ox)
+    else:  # an as-of estate, a memory store (stopped between solutions) or a remote server (its own time limit)
         backend = store.backend
         if hasattr(backend, "ox"):
             out = run_in_thread(backend.ox, job)
@@ -285,7 +291,7 @@ def service_description_response() -> Response:
         return query_page("")
     if best is None:
         raise ProtocolError(406, f"the service description is available as {', '.join(SD_FORMATS)}")
-    g = service_description(url_for("sparql.endpoint", _external=True), current_store())
+    g = service_description(url_for("sparql.endpoint", _external=True), read_store())
     return Response(g.serialize(format=SD_FORMATS[best]), content_type=f"{best}; charset=utf-8")
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES
 from govgraph.webapp import findings
-from govgraph.webapp.context import int_arg, store
+from govgraph.webapp.context import int_arg, read_store as store
 
 bp = Blueprint("validation", __name__)
 

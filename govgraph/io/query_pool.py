@@ -204,6 +204,53 @@ class Snapshots:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class CopySnapshots:
+    """On-disk snapshots of derived in-memory stores (e.g. redacted views, ``govgraph.access``),
+    so their queries run in the workers too and the time limit stops them for real.
+
+    A copy is written once (``bulk_extend`` into a fresh on-disk store, then a checkpoint
+    the workers open read-only); the few most recent are kept, and an older one is removed
+    only ``keep_seconds`` after it stopped being used (no running query can still read it).
+    """
+
+    def __init__(self, parent: str, keep_seconds: float, kept: int = 4):
+        self.root = tempfile.mkdtemp(prefix=".govgraph-copies-", dir=parent)
+        self.keep, self.kept = keep_seconds, kept
+        self._made: dict[Any, list] = {}  # key -> [path, last used]
+        self._lock = threading.Lock()
+        self._n = 0
+        atexit.register(self.close)
+
+    def for_copy(self, key: Any, oxstore: ox.Store) -> str:
+        """The snapshot path of the copy named ``key`` (a hashable identity), written now if new."""
+        with self._lock:
+            hit = self._made.get(key)
+            if hit is not None:
+                hit[1] = time.monotonic()
+                return hit[0]
+            self._n += 1
+            build = os.path.join(self.root, f"build-{self._n}")
+            path = os.path.join(self.root, f"copy-{self._n}")
+            disk = ox.Store(build)
+            disk.bulk_extend(oxstore.quads_for_pattern(None, None, None, None))
+            disk.flush()
+            disk.backup(path)
+            del disk
+            shutil.rmtree(build, ignore_errors=True)
+            now = time.monotonic()
+            self._made[key] = [path, now]
+            by_use = sorted(self._made.items(), key=lambda kv: kv[1][1], reverse=True)
+            for k, (p, used) in by_use[self.kept:]:
+                if now - used > self.keep:
+                    shutil.rmtree(p, ignore_errors=True)
+                    del self._made[k]
+            return path
+
+    def close(self) -> None:
+        """Remove every copy."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 class _Worker:
     def __init__(self, ctx):
         self.conn, child = ctx.Pipe()
@@ -238,6 +285,7 @@ class QueryPool:
 
     def __init__(self, snapshots: Snapshots, size: int = 4):
         self.snapshots, self.size = snapshots, size
+        self.copies: CopySnapshots | None = None
         self._ctx = mp.get_context("spawn")
         self._idle: "queue.Queue[_Worker]" = queue.Queue()
         self.stats = PoolStats()
@@ -254,8 +302,17 @@ class QueryPool:
     def run(self, job: QueryJob, revision: int) -> QueryOutcome:
         """Run ``job`` in a worker; kill the worker if it passes ``job.timeout``."""
         start = time.monotonic()
+        return self._run(job, self.snapshots.for_revision(revision), start)
+
+    def run_on_copy(self, job: QueryJob, key: Any, oxstore: ox.Store) -> QueryOutcome:
+        """Run ``job`` over a derived in-memory store (written to disk once per ``key``) in a worker."""
+        start = time.monotonic()
+        if self.copies is None:
+            self.copies = CopySnapshots(os.path.dirname(self.snapshots.root), self.snapshots.keep)
+        return self._run(job, self.copies.for_copy(key, oxstore), start)
+
+    def _run(self, job: QueryJob, snapshot: str, start: float) -> QueryOutcome:
         deadline = start + job.timeout
-        snapshot = self.snapshots.for_revision(revision)
         try:
             w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
@@ -288,6 +345,8 @@ class QueryPool:
             except queue.Empty:
                 break
         self.snapshots.close()
+        if self.copies is not None:
+            self.copies.close()
 
     def pids(self) -> list[int]:
         """Process ids of the idle workers (for tests)."""

@@ -1,0 +1,48 @@
+"""A reader without access groups on a server with ``HIDE_SENSITIVE``: the lineage of a report fed by
+OFFICIAL-SENSITIVE datasets is drawn with "restricted asset" placeholders in a real Chromium, with
+no hidden title on the page and no CSP violation; screenshot in tests/artifacts/."""
+from __future__ import annotations
+
+import shutil
+import threading
+import urllib.parse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from govgraph.store import open_store
+from govgraph.webapp import create_app
+
+REPORT = "https://data.county.example.gov.uk/id/dataset/pbi-population-health"
+
+
+@pytest.fixture(scope="module")
+def hiding_server(sample_store_path, tmp_path_factory):
+    import waitress
+    path = tmp_path_factory.mktemp("browser-access") / "store"
+    shutil.copytree(sample_store_path, path)
+    store = open_store(f"oxigraph:{path}")
+    server = waitress.create_server(create_app({"STORE": store, "HIDE_SENSITIVE": True}),
+                                    host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+    store.close()
+
+
+def test_redacted_lineage_draws_placeholders(page: Page, hiding_server, artifacts):
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(hiding_server + "/lineage?" + urllib.parse.urlencode({"iri": REPORT, "direction": "up", "depth": 6}))
+    graph = page.locator(".graph-viewport svg")
+    expect(graph).to_be_visible()
+    drawn = " ".join(graph.locator("text").all_text_contents())
+    assert "restricted asset" in drawn and "Population health" in drawn
+    content = page.content()
+    for hidden in ("Warehouse staging - ICB pseudonymised population health extract", "dwh-stg-icb-population-health"):
+        assert hidden not in content
+    page.get_by_role("button", name="Fit").click()
+    page.screenshot(path=str(artifacts / "20-redacted-lineage.png"), full_page=True)
+    assert not violations, violations

@@ -1,0 +1,415 @@
+"""Per-asset read protection (issue 10): with ``HIDE_SENSITIVE`` on, assets classified
+OFFICIAL-SENSITIVE are invisible to readers without one of their access groups — on pages,
+in search and facets, registers, reports and exports, the JSON API, lineage graphs (as
+placeholders) and SPARQL — while a token with the group or an admin sees them, and with
+the setting off nothing changes. Runs over a copy of the sample estate on disk."""
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import shutil
+import urllib.parse
+import zipfile
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from govgraph import access, catalog, lineage
+from govgraph.auth import Principal, TokenFile, main as auth_main
+from govgraph.errors import BadInput
+from govgraph.io.load import load_files
+from govgraph.store import open_store
+from govgraph.webapp import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+GOV = rdflib.Namespace("https://w3id.org/govgraph#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+DQV = rdflib.Namespace("http://www.w3.org/ns/dqv#")
+ID = "https://data.county.example.gov.uk/id/"
+MASH_CONTACTS = ID + "dataset/mosaic-mash-contacts"      # OFFICIAL-SENSITIVE, group SG-Mosaic-MASH
+CHILD_RECORDS = ID + "dataset/mosaic-person-child"   # OFFICIAL-SENSITIVE, group SG-Mosaic-ChildrensSocialCare
+MARKER = "zqhiddenmarker"
+#: A restricted asset whose title is also an XSS probe: it must never reach a hidden reader in any form.
+XSS_TTL = f"""
+@prefix gov: <https://w3id.org/govgraph#> . @prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dcterms: <http://purl.org/dc/terms/> . @prefix prov: <http://www.w3.org/ns/prov#> .
+<{ID}dataset/xss-probe> a dcat:Dataset ;
+    dcterms:title "<script>alert('{MARKER}')</script> {MARKER} case notes" ;
+    dcterms:description "{MARKER} description" ;
+    gov:heldIn <{ID}system/mosaic> ; gov:owner <{ID}person/fiona-macleod> ;
+    gov:classification gov:OfficialSensitive ; gov:accessGroup "SG-Mosaic-MASH" ;
+    prov:wasDerivedFrom <{MASH_CONTACTS}> .
+<{ID}field/xss-probe.case_id> a gov:Field ; gov:fieldOf <{ID}dataset/xss-probe> ;
+    <http://www.w3.org/2000/01/rdf-schema#label> "{MARKER} case id" .
+"""
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def store(sample_store_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("access") / "store"
+    shutil.copytree(sample_store_path, path)
+    st = open_store(f"oxigraph:{path}")
+    probe = path.parent / "xss-probe.ttl"
+    probe.write_text(XSS_TTL)
+    load_files(st, [probe], force=True)
+    yield st
+    st.close()
+
+
+@pytest.fixture(scope="module")
+def tokens(tmp_path_factory):
+    path = tmp_path_factory.mktemp("access-tokens") / "tokens"
+    path.write_text("# name role hash [groups]\n")
+    tf = TokenFile(path)
+    return path, {
+        "reader": tf.add("plain-reader", "reader"),
+        "mash": tf.add("mash-reader", "reader", ["SG-Mosaic-MASH"]),
+        "editor": tf.add("an-editor", "editor"),
+        "admin": tf.add("an-admin", "admin"),
+    }
+
+
+def _app(store, tokens, hide: bool):
+    app = create_app({"STORE": store, "TOKEN_FILE": str(tokens[0]), "HIDE_SENSITIVE": hide})
+    app.tokens = tokens[1]
+    return app
+
+
+@pytest.fixture(scope="module")
+def hiding(store, tokens):
+    app = _app(store, tokens, True)
+    yield app
+    from govgraph.webapp import sparql
+    sparql.shutdown(app)
+
+
+@pytest.fixture(scope="module")
+def plain(store, tokens):
+    app = _app(store, tokens, False)
+    yield app
+    from govgraph.webapp import sparql
+    sparql.shutdown(app)
+
+
+def get(app, url, who=None, status=200, **kw):
+    headers = kw.pop("headers", {})
+    if who:
+        headers["Authorization"] = "Bearer " + app.tokens[who]
+    r = app.test_client().get(url, headers=headers, **kw)
+    assert r.status_code == status, (url, r.status_code, r.get_data(as_text=True)[:300])
+    return r
+
+
+def q(url: str, **args) -> str:
+    return url + "?" + urllib.parse.urlencode(args)
+
+
+def sparql(app, query, who=None, **args):
+    r = get(app, q("/sparql", query=query, **args), who, headers={"Accept": "application/sparql-results+json"})
+    return r.get_json()
+
+
+@pytest.fixture(scope="module")
+def sample_graph():
+    """The sample estate read independently with rdflib (what the expectations are computed from)."""
+    g = rdflib.Graph()
+    for f in sorted((REPO / "data" / "sample").glob("*.ttl")):
+        g.parse(f)
+    g.parse(data=XSS_TTL, format="turtle")
+    return g
+
+
+@pytest.fixture(scope="module")
+def sensitive(sample_graph):
+    """Every OFFICIAL-SENSITIVE asset of the estate -> its access groups."""
+    return {str(s): {str(o) for o in sample_graph.objects(s, GOV.accessGroup)}
+            for s in sample_graph.subjects(GOV.classification, GOV.OfficialSensitive)}
+
+
+def hidden_titles(sample_graph, sensitive, visible_to=lambda groups: False) -> set[str]:
+    """Titles of assets hidden from a reader, leaving out those a visible resource's own text repeats
+    (e.g. the DPIA "... demand forecasting model" names the hidden model: its own label is not redacted)."""
+    hidden = {s for s, groups in sensitive.items() if not visible_to(groups)}
+    covered = set(hidden)
+    for _ in range(3):  # their fields, the measurements and targets on them (hidden with them)
+        covered |= {str(x) for p in (GOV.fieldOf, DQV.computedOn, GOV.targetFor)
+                    for x, d in sample_graph.subject_objects(p) if str(d) in covered}
+    visible_text = "\n".join(str(o) for s, p, o in sample_graph if isinstance(o, rdflib.Literal)
+                             and str(s) not in covered and p != GOV.alias)
+    titles = {str(t) for s in hidden for t in sample_graph.objects(rdflib.URIRef(s), DCT.title)}
+    return {t for t in titles if t not in visible_text}
+
+
+# ----------------------------------------------------------------------------- tokens with groups
+
+def test_token_file_groups_column_and_old_files(tmp_path):
+    path = tmp_path / "tokens"
+    path.write_text("old reader sha256:" + "0" * 64 + "\n")  # a file written before groups: still valid
+    tf = TokenFile(path)
+    tok = tf.add("social", "reader", ["SG-Mosaic-MASH", "SG-Mosaic-EarlyHelp"])
+    line = path.read_text().splitlines()[-1]
+    assert line.split()[3] == "SG-Mosaic-EarlyHelp,SG-Mosaic-MASH" and tok not in line
+    who = tf.check(tok)
+    assert who == Principal("social", "reader", frozenset({"SG-Mosaic-MASH", "SG-Mosaic-EarlyHelp"}))
+    assert tf.add("plain", "editor") and tf.check(tf.add("p2", "admin")).groups == frozenset()
+    with pytest.raises(BadInput):
+        tf.add("x", "reader", ["has space"])
+    path.write_text(path.read_text() + "bad reader sha256:00 a b\n")
+    with pytest.raises(BadInput, match="GROUP"):
+        TokenFile(path).check(tok)
+
+
+def test_auth_cli_add_with_groups(tmp_path, capsys):
+    path = tmp_path / "tokens"
+    assert auth_main(["add", str(path), "team", "reader", "--groups", "SG-A,SG-B"]) == 0
+    tok = capsys.readouterr().out.strip()
+    assert TokenFile(path).check(tok).groups == {"SG-A", "SG-B"}
+    assert auth_main(["add", str(path), "t2", "reader"]) == 0
+    assert auth_main(["add", str(path), "t3", "boss"]) == 2
+
+
+# ----------------------------------------------------------------------------- core: who may see what
+
+def test_restricted_assets_are_the_sensitive_ones_with_their_groups(store, sensitive):
+    assert len(sensitive) > 100
+    assert access.restricted_assets(store) == {s: frozenset(g) for s, g in sensitive.items()}
+    assert access.hidden_from(store, access.ANONYMOUS) == set(sensitive)
+    mash = access.Viewer("m", frozenset({"SG-Mosaic-MASH"}))
+    assert access.hidden_from(store, mash) == {s for s, g in sensitive.items() if "SG-Mosaic-MASH" not in g}
+    assert access.hidden_from(store, access.Viewer("a", admin=True)) == frozenset()
+
+
+def test_redacted_copy_holds_nothing_hidden_and_keeps_lineage_shape(store, sensitive, sample_graph):
+    view = access.redacted_view(store, access.ANONYMOUS)
+    assert view is not store and access.origin(view) is store
+    assert access.redacted_view(store, access.ANONYMOUS) is view  # cached per revision and hidden set
+    r = access.redaction_of(view)
+    fields = {str(s) for s, o in sample_graph.subject_objects(GOV.fieldOf) if str(o) in sensitive}
+    assert fields and fields <= r.dependents
+    terms = {t.value for quad in view.quads(None, None, None, None) for t in (quad.subject, quad.object)
+             if hasattr(t, "value")}
+    assert not terms & (set(sensitive) | fields)
+    assert not any(MARKER in t for t in terms)
+    assert not terms & hidden_titles(sample_graph, sensitive)
+    assert view.ask("ASK { ?s gov:classification gov:OfficialSensitive }") is False
+    # a visible report fed by hidden datasets: same number of upstream nodes and edges, hidden ones as placeholders
+    fed = [s for s in catalog.list_assets(view, kind="report", limit=100)[1]
+           if set(lineage.upstream(store, s.iri).to_dict()["nodes"][i]["iri"]
+                  for i in range(len(lineage.upstream(store, s.iri).to_dict()["nodes"]))) & set(sensitive)]
+    assert fed, "the sample has reports fed by OFFICIAL-SENSITIVE datasets"
+    for rep in fed:
+        before, after = lineage.upstream(store, rep.iri).to_dict(), lineage.upstream(view, rep.iri).to_dict()
+        assert len(before["nodes"]) == len(after["nodes"]) and len(before["edges"]) == len(after["edges"])
+        after_iris = {n["iri"] for n in after["nodes"]}
+        assert not after_iris & set(sensitive)
+        placeholders = {i for i in after_iris if access.is_placeholder(i)}
+        assert len(placeholders) == len({n["iri"] for n in before["nodes"]} & set(sensitive))
+        assert {n["label"] for n in after["nodes"] if n["iri"] in placeholders} == {access.PLACEHOLDER_TITLE}
+
+
+# ----------------------------------------------------------------------------- pages and API
+
+HIDDEN_URLS = ["/asset?iri={}", "/asset.ttl?iri={}", "/lineage?iri={}", "/lineage.svg?iri={}", "/ownership?iri={}",
+               "/fields?iri={}", "/api/v1/asset?iri={}", "/api/v1/lineage/upstream?iri={}",
+               "/api/v1/lineage/downstream?iri={}", "/api/v1/lineage/impact?iri={}"]
+
+
+@pytest.mark.parametrize("who", [None, "reader", "editor"])
+def test_hidden_asset_is_404_everywhere_for_a_reader_without_the_group(hiding, plain, who):
+    for url in HIDDEN_URLS:
+        u = url.format(urllib.parse.quote(MASH_CONTACTS, safe=""))
+        get(plain, u, who)  # exists when hiding is off
+        body = get(hiding, u, who, status=404).get_data(as_text=True)
+        assert "MASH contacts" not in body and "Multi-Agency" not in body
+    # by exact name too, and as of a past date
+    body = get(hiding, q("/api/v1/asset", iri="Mosaic - MASH contacts and decisions"), who, status=404).get_data(as_text=True)
+    assert "mosaic-mash-contacts" not in body
+    get(hiding, q("/asset", iri=MASH_CONTACTS, asof="2099-01-01"), who, status=400)  # future: refused as before
+    today = get(hiding, "/api/v1/sources").get_json()["sources"][0]["loaded_at"][:10]
+    get(hiding, q("/asset", iri=MASH_CONTACTS, asof=today), who, status=404)
+    get(plain, q("/asset", iri=MASH_CONTACTS, asof=today), who)
+
+
+def test_the_group_or_an_admin_sees_it(hiding):
+    for who in ("mash", "admin"):
+        body = get(hiding, q("/asset", iri=MASH_CONTACTS), who).get_data(as_text=True)
+        assert "Mosaic - MASH contacts and decisions" in body
+        assert get(hiding, q("/api/v1/asset", iri=MASH_CONTACTS), who).get_json()["iri"] == MASH_CONTACTS
+    get(hiding, q("/asset", iri=CHILD_RECORDS), "mash", status=404)  # another group's asset
+    get(hiding, q("/asset", iri=CHILD_RECORDS), "admin")
+
+
+def test_an_invalid_token_is_refused_not_treated_as_anonymous(hiding, plain):
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert hiding.test_client().get("/search?q=mosaic", headers=bad).status_code == 401
+    assert plain.test_client().get("/search?q=mosaic", headers=bad).status_code == 200
+
+
+def test_search_results_and_facet_counts(hiding, plain, sensitive):
+    def kinds(app, who=None):
+        body = get(app, "/api/v1/assets?kind=dataset&limit=1000", who).get_json()
+        return body["total"], {i["iri"] for i in body["items"]}
+    total_all, all_iris = kinds(plain)
+    total_anon, anon_iris = kinds(hiding)
+    assert sensitive.keys() <= all_iris and not anon_iris & sensitive.keys()
+    assert total_anon == total_all - len(sensitive)
+    mash = {s for s, g in sensitive.items() if "SG-Mosaic-MASH" in g}
+    assert kinds(hiding, "mash")[1] & sensitive.keys() == mash
+    assert kinds(hiding, "admin") == (total_all, all_iris)
+    hits = get(hiding, q("/api/v1/search", q="MASH")).get_json()
+    assert not {i["iri"] for i in hits["items"]} & sensitive.keys()
+    assert MASH_CONTACTS in {i["iri"] for i in get(hiding, q("/api/v1/search", q="MASH"), "mash").get_json()["items"]}
+    # the HTML search: the classification facet has no OFFICIAL-SENSITIVE count, and the hits are gone
+    page = get(hiding, q("/search", q="MASH")).get_data(as_text=True)
+    assert "OFFICIAL-SENSITIVE" not in page and "Mosaic - MASH contacts" not in page
+    plain_page = get(plain, q("/search", q="MASH")).get_data(as_text=True)
+    assert "OFFICIAL-SENSITIVE" in plain_page and "Mosaic - MASH contacts" in plain_page
+    assert "Mosaic - MASH contacts" in get(hiding, q("/search", q="MASH"), "mash").get_data(as_text=True)
+    facet = re.compile(r"OFFICIAL-SENSITIVE\s*\((\d+)\)")
+    plain_n = int(facet.search(re.sub("<[^>]+>", " ", get(plain, q("/search", q="Mosaic")).get_data(as_text=True)))[1])
+    mash_page = re.sub("<[^>]+>", " ", get(hiding, q("/search", q="Mosaic"), "mash").get_data(as_text=True))
+    assert 0 < int(facet.search(mash_page)[1]) < plain_n  # the facet counts only what the reader may see
+
+
+def test_sparql_cannot_read_hidden_triples(hiding, plain, sensitive):
+    title = "SELECT ?t WHERE { <%s> ?p ?t }" % MASH_CONTACTS
+    assert sparql(plain, title)["results"]["bindings"]
+    assert sparql(hiding, title)["results"]["bindings"] == []
+    count = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s gov:classification gov:OfficialSensitive }"
+    n = lambda app, who=None, **a: int(sparql(app, count, who, **a)["results"]["bindings"][0]["n"]["value"])  # noqa: E731
+    assert n(plain) == len(sensitive) and n(hiding) == 0 and n(hiding, "reader") == 0
+    assert n(hiding, "mash") == sum("SG-Mosaic-MASH" in g for g in sensitive.values())
+    assert n(hiding, "admin") == len(sensitive)
+    # named graphs, FROM, text search over literals, CONSTRUCT: nothing hidden through any door
+    graphed = "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(CONTAINS(STR(?o), 'MASH contacts') || CONTAINS(STR(?o), '%s')) } }" % MARKER
+    assert sparql(plain, graphed)["results"]["bindings"]
+    assert sparql(hiding, graphed)["results"]["bindings"] == []
+    src = get(hiding, "/api/v1/sources").get_json()["sources"]
+    datasets_graph = sparql(plain, "SELECT ?g WHERE { GRAPH ?g { <%s> ?p ?o } } LIMIT 1" % MASH_CONTACTS
+                            )["results"]["bindings"][0]["g"]["value"]
+    assert datasets_graph in {s["graph"] for s in src}
+    assert sparql(hiding, "ASK FROM <%s> { <%s> ?p ?o }" % (datasets_graph, MASH_CONTACTS))["boolean"] is False
+    r = get(hiding, q("/sparql", query="CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"), headers={"Accept": "application/n-triples"})
+    dump = r.get_data(as_text=True)
+    assert MASH_CONTACTS not in dump and MARKER not in dump and access.PLACEHOLDER_TITLE in dump
+    # as of a past date as well
+    today = src[0]["loaded_at"][:10]
+    assert int(sparql(hiding, count, asof=today)["results"]["bindings"][0]["n"]["value"]) == 0
+    assert sparql(hiding, title, asof=today)["results"]["bindings"] == []
+
+
+def test_lineage_shows_placeholders_not_hidden_assets(hiding, plain):
+    mosaic = ID + "system/mosaic"
+    for url in (q("/lineage", iri=mosaic), q("/lineage.svg", iri=mosaic), q("/asset", iri=mosaic),
+                q("/integrations", system=mosaic), q("/ownership", iri=mosaic)):
+        assert "MASH contacts" in get(plain, url).get_data(as_text=True)
+    body = get(hiding, q("/lineage", iri=mosaic)).get_data(as_text=True)
+    assert "MASH contacts" not in body and MASH_CONTACTS not in body
+    assert access.PLACEHOLDER_TITLE in body and "urn:govgraph:restricted:" in body
+    svg = get(hiding, q("/lineage.svg", iri=mosaic)).get_data(as_text=True)
+    assert access.PLACEHOLDER_TITLE in svg and "MASH contacts" not in svg
+    up = get(hiding, q("/api/v1/lineage/downstream", iri=mosaic)).get_json()
+    assert any(n["label"] == access.PLACEHOLDER_TITLE for n in up["nodes"])
+    assert "MASH contacts" in get(hiding, q("/lineage", iri=mosaic), "mash").get_data(as_text=True)
+
+
+def test_exports_and_reports_leave_hidden_assets_out(hiding, plain):
+    for name in ("ropa", "iar", "ownership", "quality"):
+        full = get(plain, f"/reports/{name}.csv").get_data(as_text=True)
+        part = get(hiding, f"/reports/{name}.csv").get_data(as_text=True)
+        if "Mosaic - MASH contacts" in full:
+            assert "Mosaic - MASH contacts" not in part and MARKER not in part
+    xlsx = get(hiding, "/reports/iar.xlsx").data
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    assert "MASH contacts" not in text and MARKER not in text
+
+
+def test_with_the_setting_off_nothing_changes(hiding, plain):
+    for url in ("/api/v1/assets?limit=1000", q("/api/v1/asset", iri=MASH_CONTACTS), q("/api/v1/search", q="Mosaic"),
+                q("/api/v1/lineage/downstream", iri=ID + "system/mosaic")):
+        assert get(plain, url).get_json() == get(plain, url, "reader").get_json() == get(hiding, url, "admin").get_json()
+    query = "SELECT ?s ?t WHERE { ?s dcterms:title ?t } ORDER BY ?s ?t"
+    assert sparql(plain, query) == sparql(hiding, query, "admin")
+
+
+# ----------------------------------------------------------------------------- leak and XSS check
+
+def _texts(resp) -> str:
+    if resp.mimetype.endswith("spreadsheetml.sheet"):
+        with zipfile.ZipFile(io.BytesIO(resp.data)) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    return resp.get_data(as_text=True)
+
+
+def _links(body: str) -> set[str]:
+    return {html.unescape(h) for h in re.findall(r'href="(/[^"#]*)"', body)}
+
+
+@pytest.mark.parametrize("who", [None, "reader"])
+def test_no_hidden_title_or_iri_in_any_page_a_hidden_reader_gets(hiding, sample_graph, sensitive, who):
+    """Crawl the viewer as a reader without groups (pages, graphs, reports, exports, API, SPARQL,
+    404s): no hidden asset's title, IRI, or the XSS probe's marker in any form appears."""
+    titles = hidden_titles(sample_graph, sensitive)
+    assert "Mosaic - MASH contacts and decisions" in titles and len(titles) > 80
+    forbidden = titles | {html.escape(t) for t in titles} | {json.dumps(t)[1:-1] for t in titles} | set(sensitive)
+    start = ["/", "/search?q=mosaic", "/search?q=" + MARKER, "/search?q=child", "/integrations", "/validation",
+             "/agreements", "/standards", "/glossary", "/reports/", "/catalog.ttl", "/catalog.jsonld",
+             "/api/v1/assets?limit=1000", "/api/v1/search?q=mosaic", "/api/v1/validation", "/api/v1/sources",
+             q("/sparql", query="SELECT * WHERE { ?s ?p ?o }", format="csv"),
+             q("/sparql", query="CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", format="turtle"),
+             q("/asset", iri=MASH_CONTACTS), q("/asset", iri="Mosaic - MASH contacts"),
+             q("/asset", iri=ID + "dataset/xss-probe"), "/reports/iar.xlsx", "/reports/ropa.xlsx"]
+    seen, queue, pages = set(), list(start), 0
+    client = hiding.test_client()
+    headers = {"Authorization": "Bearer " + hiding.tokens[who]} if who else {}
+    wanted = re.compile(r"^/(asset|lineage|ownership|fields|reports/|search|integrations|validation|agreements|standards|glossary)")
+    while queue and pages < 400:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        resp = client.get(url, headers=headers)
+        assert resp.status_code in (200, 404), (url, resp.status_code)
+        body, pages = _texts(resp), pages + 1
+        asked = urllib.parse.unquote(url)  # a 404 page or a search page repeats what was asked: not a leak
+        assert MARKER not in body or MARKER in asked, url
+        leaked = [f for f in forbidden if f in body and f not in asked]
+        assert not leaked, (url, leaked[:3])
+        if resp.mimetype == "text/html":
+            queue += sorted(u for u in _links(body) - seen if wanted.match(u) and "asof=" not in u
+                            and "/field/" not in u and ".svg" not in u)
+    assert pages >= 150
+    assert get(hiding, q("/api/v1/search", q=MARKER), who).get_json()["total"] == 0
+    found = get(hiding, q("/api/v1/search", q=MARKER), "mash").get_json()["items"]
+    assert ID + "dataset/xss-probe" in {i["iri"] for i in found}
+    # the reader with the group sees it, escaped (the title is an XSS probe)
+    page = get(hiding, q("/asset", iri=ID + "dataset/xss-probe"), "mash").get_data(as_text=True)
+    assert f"alert(&#39;{MARKER}&#39;)" in page and "<script>alert(" not in page
+
+
+def test_redacted_queries_run_in_the_worker_pool_and_are_really_stopped(store, tokens):
+    """A hidden reader's query runs over the redacted copy in a worker process, so the time limit kills it."""
+    import time
+    from govgraph.webapp import sparql as sparql_mod
+    app = create_app({"STORE": store, "TOKEN_FILE": str(tokens[0]), "HIDE_SENSITIVE": True,
+                      "SPARQL_TIMEOUT": 2.0, "SPARQL_WORKERS": 1})
+    app.tokens = tokens[1]
+    try:
+        assert sparql(app, "ASK { <%s> ?p ?o }" % MASH_CONTACTS)["boolean"] is False
+        assert sparql(app, "ASK { <%s> ?p ?o }" % MASH_CONTACTS, "mash")["boolean"] is True
+        pool = app.extensions["govgraph.query_pool"]
+        assert pool.copies is not None and pool.stats.queries == 2  # both went to the workers
+        before = pool.stats.killed
+        t0 = time.monotonic()
+        r = app.test_client().get(q("/sparql", query="SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
+                                                     "?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"))
+        assert r.status_code == 422 and time.monotonic() - t0 < 10
+        assert pool.stats.killed == before + 1
+    finally:
+        sparql_mod.shutdown(app)
