@@ -90,6 +90,22 @@ class LineageGraph:
             self.__dict__["_containers"] = c
         return c
 
+    def held_sorted(self, iri: str) -> tuple[str, ...]:
+        """The datasets held in a system, sorted, without the system itself (cached: a warehouse holds thousands)."""
+        cache = self.__dict__.setdefault("_held_sorted", {})
+        h = cache.get(iri)
+        if h is None:
+            h = cache[iri] = tuple(sorted(d for d in self.held.get(iri, ()) if d != iri))
+        return h
+
+    @property
+    def impact_index(self) -> "ImpactIndex":
+        """Per-revision facts impact reads for every node it reaches (made on first use, see ImpactIndex)."""
+        ix = self.__dict__.get("_impact_index")
+        if ix is None:
+            ix = self.__dict__["_impact_index"] = ImpactIndex.of(self)
+        return ix
+
     # -- node facts -------------------------------------------------------------------
     def kind(self, iri: str) -> str:
         """The kind of a node (dataset, report, return, system, partner, field ...)."""
@@ -159,6 +175,78 @@ class LineageGraph:
                 if tails[t] not in hits:
                     hits.append(tails[t])
         return hits[:n]
+
+
+@dataclass
+class ImpactIndex:
+    """What impact needs of each node, in flat look-ups, so a warehouse-sized answer costs little per node.
+
+    Data nodes (datasets, reports, returns) get a rank in (label, IRI) order and an int
+    ``code`` (kind index * ``kind_stride`` + rank + 1): impact sorts ``code + depth * ranks``
+    ints, which gives (kind, depth, label, IRI) order without tuples, and makes item dicts
+    only when read. Labels are read when it is made; field nodes never carry these facts,
+    so it stays valid when the field layer is added (unless that labels a core node first:
+    ``load_fields`` then drops it).
+    """
+    ranks: int                            # more than the number of ranked nodes
+    code: dict[str, int]                  # data node -> kind index * kind_stride + rank + 1
+    iris: list[str]                       # rank -> IRI
+    labels: list[str]                     # rank -> label
+    homes: list[str | None]               # rank -> held_in
+    home_labels: list[str | None]         # rank -> the label of held_in
+    home_of: dict[str, str]               # data node -> the system it is held in (where it says)
+    owner_of: dict[str, str]              # node with one owner -> the owner
+    owners_of: dict[str, tuple[str, ...]]  # node with several owners -> the owners
+
+    KINDS = (DATASET, REPORT, RETURN)
+    DEPTHS = 1 << 32  # more than any hop depth
+
+    @property
+    def kind_stride(self) -> int:
+        """The code distance between two kinds."""
+        return self.DEPTHS * self.ranks
+
+    @classmethod
+    def of(cls, lg: "LineageGraph") -> "ImpactIndex":
+        """The index of a lineage graph: one pass over its nodes and one sort of the data nodes' labels."""
+        kind_ix = {k: i for i, k in enumerate(cls.KINDS)}
+        data: list[str] = []
+        kinds: list[int] = []
+        homes: list[str | None] = []
+        home_of: dict[str, str] = {}
+        owner_of: dict[str, str] = {}
+        owners_of: dict[str, tuple[str, ...]] = {}
+        for n, a in lg.g._node.items():  # noqa: SLF001
+            owner = a.get("owner")
+            if owner is not None:
+                if isinstance(owner, (list, tuple)):
+                    owners_of[n] = tuple(owner)
+                else:
+                    owner_of[n] = owner
+            k = kind_ix.get(a.get("kind"))
+            if k is not None:
+                data.append(n)
+                kinds.append(k)
+                home = a.get("held_in")
+                homes.append(home)
+                if home:
+                    home_of[n] = home
+        label = lg.label
+        labs = [label(n) for n in data]
+        if "\0" in "".join(labs):
+            order = sorted(range(len(data)), key=lambda i: (labs[i], data[i]))
+        else:  # no label holds NUL, so one string per node sorts as (label, IRI), and faster than tuples
+            keys = [lab + "\0" + n for lab, n in zip(labs, data)]
+            order = sorted(range(len(data)), key=keys.__getitem__)
+        ranks = len(data) + 1
+        stride = cls.DEPTHS * ranks
+        iris = [data[i] for i in order]
+        code = dict(zip(iris, [kinds[i] * stride + r for r, i in enumerate(order, 1)]))
+        home_labels = {h: label(h) for h in set(home_of.values())}
+        sorted_homes = [homes[i] for i in order]
+        return cls(ranks, code, iris, [labs[i] for i in order], sorted_homes,
+                   [None if h is None else home_labels.get(h) or label(h) for h in sorted_homes],
+                   home_of, owner_of, owners_of)
 
 
 # ----------------------------------------------------------------------------- building
@@ -405,8 +493,9 @@ def load_fields(lg: LineageGraph) -> None:
                 edges.append((u, f, FIELD_DERIVED, {"kind": FIELD_DERIVED, "graph": graph.value,
                                                      "transformation": transform.get(f)}))
         rows = []
+        core = {f for f in fields if f in nodes}  # also a dataset, system ...: already a node
         for f in fields:
-            if f not in nodes:
+            if f not in core:
                 a = {"kind": FIELD, "label": flabels.get(f) or _short(f), "personal": False, "special": False,
                      "external": False}
                 if f in field_of:
@@ -419,7 +508,10 @@ def load_fields(lg: LineageGraph) -> None:
         for f, ds in field_of.items():
             lg.fields_of.setdefault(ds, []).append(f)
         for f, lab in flabels.items():
-            lg.labels.setdefault(f, lab)
+            if f not in lg.labels:
+                lg.labels[f] = lab
+                if f in core:
+                    lg.__dict__.pop("_impact_index", None)  # a core node's first label: rank again
         lg.fields_loaded = True
 
 
