@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gc
+from array import array
+from collections import deque
+from itertools import accumulate, chain, count, repeat
+from operator import add
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -100,7 +105,7 @@ class LineageGraph:
 
     @property
     def impact_index(self) -> "ImpactIndex":
-        """Per-revision facts impact reads for every node it reaches (made on first use, see ImpactIndex)."""
+        """Per-revision facts impact reads for every node it reaches (made by ``build``; see ImpactIndex)."""
         ix = self.__dict__.get("_impact_index")
         if ix is None:
             ix = self.__dict__["_impact_index"] = ImpactIndex.of(self)
@@ -179,24 +184,35 @@ class LineageGraph:
 
 @dataclass
 class ImpactIndex:
-    """What impact needs of each node, in flat look-ups, so a warehouse-sized answer costs little per node.
+    """What impact needs of each node, as flat arrays over integer node ids (made once per graph).
 
+    A warehouse's impact reaches tens of thousands of nodes; on a shared machine each random
+    look-up in a big dict (or touch of a string to hash it) costs a cache miss, so impact
+    walks ids (adjacency as one array of successor ids, ``targets[offsets[i]:offsets[i + 1]]``,
+    in the graph's edge order), marks them in a bytearray, and reads each fact from an array.
     Data nodes (datasets, reports, returns) get a rank in (label, IRI) order and an int
     ``code`` (kind index * ``kind_stride`` + rank + 1): impact sorts ``code + depth * ranks``
-    ints, which gives (kind, depth, label, IRI) order without tuples, and makes item dicts
-    only when read. Labels are read when it is made; field nodes never carry these facts,
-    so it stays valid when the field layer is added (unless that labels a core node first:
-    ``load_fields`` then drops it).
+    ints, which gives (kind, depth, label, IRI) order without tuples or strings.
+
+    Field nodes are left out (the field layer, 350,000 nodes on a big estate, is walked by
+    field queries, not impact) unless some non-field node has a field successor. Labels are
+    read when the index is made, so ``load_fields`` drops it if a field is also a core node.
     """
+    nodes: list[str]                      # id -> IRI
+    ids: dict[str, int]                   # IRI -> id
+    offsets: array                        # id -> where its successors start in ``targets`` (and end: id + 1)
+    targets: array                        # successor ids, node after node, in the graph's edge order
+    container: bytearray                  # id -> 1 for systems, partners, organisations
+    code: array                           # id -> data code (0: not a dataset, report or return)
+    home: array                           # id -> 1 + id of the system a data node is held in (0: none)
+    owner: array                          # id -> 1 + index in ``owners`` of its one owner (0: none, or several)
+    owners: list[str]                     # owner index -> IRI
+    several: dict[int, tuple[str, ...]]   # id -> owners, for nodes with more than one
     ranks: int                            # more than the number of ranked nodes
-    code: dict[str, int]                  # data node -> kind index * kind_stride + rank + 1
-    iris: list[str]                       # rank -> IRI
-    labels: list[str]                     # rank -> label
-    homes: list[str | None]               # rank -> held_in
-    home_labels: list[str | None]         # rank -> the label of held_in
-    home_of: dict[str, str]               # data node -> the system it is held in (where it says)
-    owner_of: dict[str, str]              # node with one owner -> the owner
-    owners_of: dict[str, tuple[str, ...]]  # node with several owners -> the owners
+    rank_iris: list[str]                  # rank -> IRI
+    rank_labels: list[str]                # rank -> label
+    rank_homes: list[str | None]          # rank -> held_in
+    rank_home_labels: list[str | None]    # rank -> the label of held_in
 
     KINDS = (DATASET, REPORT, RETURN)
     DEPTHS = 1 << 32  # more than any hop depth
@@ -208,45 +224,69 @@ class ImpactIndex:
 
     @classmethod
     def of(cls, lg: "LineageGraph") -> "ImpactIndex":
-        """The index of a lineage graph: one pass over its nodes and one sort of the data nodes' labels."""
+        """The index of a lineage graph: C-level passes over its nodes and edges, one sort of labels.
+
+        The cyclic garbage collector is paused meanwhile: a full collection walks every object
+        of a 100,000-node graph, and the many new lists would trigger several.
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._of(lg)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _of(cls, lg: "LineageGraph") -> "ImpactIndex":
+        g = lg.g
+        node_attrs, succ = g._node, g._succ  # noqa: SLF001
+        get = dict.get
+        for nodes in ([n for n, a in node_attrs.items() if a.get("kind") != FIELD], list(node_attrs)):
+            ids = dict(zip(nodes, count()))
+            adj = list(map(succ.__getitem__, nodes))
+            flat = list(map(ids.get, chain.from_iterable(adj)))
+            attrs = list(map(node_attrs.__getitem__, nodes))
+            helds = list(map(get, attrs, repeat("held_in")))
+            if None not in flat and all(map(ids.__contains__, filter(None, helds))):
+                break  # else a field is reached from (or holds) a core node: index every node
+        n_nodes = len(nodes)
+        offsets = array("q", accumulate(map(len, adj), initial=0))
+        kinds = list(map(get, attrs, repeat("kind")))
+        # data nodes ranked by (label, IRI)
         kind_ix = {k: i for i, k in enumerate(cls.KINDS)}
-        data: list[str] = []
-        kinds: list[int] = []
-        homes: list[str | None] = []
-        home_of: dict[str, str] = {}
-        owner_of: dict[str, str] = {}
-        owners_of: dict[str, tuple[str, ...]] = {}
-        for n, a in lg.g._node.items():  # noqa: SLF001
-            owner = a.get("owner")
-            if owner is not None:
-                if isinstance(owner, (list, tuple)):
-                    owners_of[n] = tuple(owner)
-                else:
-                    owner_of[n] = owner
-            k = kind_ix.get(a.get("kind"))
-            if k is not None:
-                data.append(n)
-                kinds.append(k)
-                home = a.get("held_in")
-                homes.append(home)
-                if home:
-                    home_of[n] = home
-        label = lg.label
-        labs = [label(n) for n in data]
+        data = [i for i, k in enumerate(kinds) if k in kind_ix]
+        data_iris = list(map(nodes.__getitem__, data))
+        labels = lg.labels
+        labs = [lab or _short(n) for lab, n in zip(map(labels.get, data_iris), data_iris)]  # lg.label
         if "\0" in "".join(labs):
-            order = sorted(range(len(data)), key=lambda i: (labs[i], data[i]))
-        else:  # no label holds NUL, so one string per node sorts as (label, IRI), and faster than tuples
-            keys = [lab + "\0" + n for lab, n in zip(labs, data)]
-            order = sorted(range(len(data)), key=keys.__getitem__)
+            order = sorted(range(len(data)), key=lambda j: (labs[j], data_iris[j]))
+        else:  # no label holds NUL, so one string per node sorts as (label, IRI), faster than tuples
+            order = sorted(range(len(data)), key=list(map(add, map(add, labs, repeat("\0")), data_iris)).__getitem__)
         ranks = len(data) + 1
-        stride = cls.DEPTHS * ranks
-        iris = [data[i] for i in order]
-        code = dict(zip(iris, [kinds[i] * stride + r for r, i in enumerate(order, 1)]))
-        home_labels = {h: label(h) for h in set(home_of.values())}
-        sorted_homes = [homes[i] for i in order]
-        return cls(ranks, code, iris, [labs[i] for i in order], sorted_homes,
-                   [None if h is None else home_labels.get(h) or label(h) for h in sorted_homes],
-                   home_of, owner_of, owners_of)
+        strides = [k * cls.DEPTHS * ranks for k in range(len(cls.KINDS))]
+        ranked = list(map(data.__getitem__, order))  # rank - 1 -> node id
+        code = array("q", bytes(8 * n_nodes))
+        deque(map(code.__setitem__, ranked, map(add, map(strides.__getitem__, map(kind_ix.__getitem__, map(
+            kinds.__getitem__, ranked))), count(1))), 0)
+        home = array("q", bytes(8 * n_nodes))
+        deque(map(home.__setitem__, data, [ids[h] + 1 if h else 0 for h in map(helds.__getitem__, data)]), 0)
+        owner_vals = list(map(get, attrs, repeat("owner")))
+        several = {i: tuple(o) for i, o in enumerate(owner_vals) if isinstance(o, (list, tuple))}
+        for i in several:
+            owner_vals[i] = None
+        owner_ix = dict.fromkeys(owner_vals)
+        owner_ix.pop(None, None)
+        owners = list(owner_ix)
+        owner_ix = dict(zip(owners, count(1)))
+        owner = array("q", map(owner_ix.get, owner_vals, repeat(0)))
+        rank_homes = list(map(helds.__getitem__, ranked))
+        home_labels = {h: lg.label(h) for h in set(rank_homes) if h is not None}
+        return cls(nodes=nodes, ids=ids, offsets=offsets, targets=array("q", flat),
+                   container=bytearray(map(lg.containers.__contains__, nodes)), code=code, home=home, owner=owner,
+                   owners=owners, several=several, ranks=ranks, rank_iris=list(map(nodes.__getitem__, ranked)),
+                   rank_labels=list(map(labs.__getitem__, order)), rank_homes=rank_homes,
+                   rank_home_labels=list(map(home_labels.get, rank_homes)))
 
 
 # ----------------------------------------------------------------------------- building
@@ -422,7 +462,9 @@ def build(store: Any) -> LineageGraph:
                 edges.append((iri, body, SUBMITTED, {"kind": SUBMITTED}))
     _add_edges(g, edges)
     _mark_boundary(g, kinds)
-    return LineageGraph(g=g, revision=revision, info=info, held=held, labels=labels, store=store)
+    lg = LineageGraph(g=g, revision=revision, info=info, held=held, labels=labels, store=store)
+    lg.impact_index  # noqa: B018 - made with the graph, so a first impact costs what later ones do
+    return lg
 
 
 def _flow_edges(firi: str, f: dict[str, Any], gname: str, labels: dict[str, str], kinds: dict[str, str],
@@ -508,10 +550,9 @@ def load_fields(lg: LineageGraph) -> None:
         for f, ds in field_of.items():
             lg.fields_of.setdefault(ds, []).append(f)
         for f, lab in flabels.items():
-            if f not in lg.labels:
-                lg.labels[f] = lab
-                if f in core:
-                    lg.__dict__.pop("_impact_index", None)  # a core node's first label: rank again
+            lg.labels.setdefault(f, lab)
+        if core:  # a field that is also a dataset, system ...: its labels and edges may change impact's index
+            lg.__dict__.pop("_impact_index", None)
         lg.fields_loaded = True
 
 

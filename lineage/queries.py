@@ -19,7 +19,8 @@ from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FLOW, PARTNER, 
 from govgraph.lineage.results import (EdgeInfo, ImpactGroup, ImpactResult, LineageResult, NodeInfo,
                                       PathResult)
 from govgraph.lineage.traverse import (HELD_IN, HOLDS, MAX_DEPTH, check_depth, edge_info, edges_between,
-                                       graph_of, node_info, reach_batches, start_set, walk)
+                                       graph_of, node_info, reach_down, reach_ids, start_set,
+                                       walk)
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -226,15 +227,17 @@ def impact(source: Any, asset: str) -> ImpactResult:
     """
     lg = graph_of(source)
     root = lg.resolve(asset)
-    batches = reach_batches(lg, root)[1:]  # the root itself is not affected
     ix = lg.impact_index
+    if root not in ix.ids:  # a field: the index leaves the field layer out
+        return _impact_plain(lg, root)
+    batches = reach_ids(lg, root)[1:]  # the root itself is not affected
     label = lg.label
-    nodes = lg.g._node  # noqa: SLF001
+    nodes, attrs = ix.nodes, lg.g._node  # noqa: SLF001
     # datasets, reports, returns: one int per item (kind, depth, label rank), sorted in C
-    code, ranks = ix.code, ix.ranks
+    code, ranks = ix.code.__getitem__, ix.ranks
     keys: list[int] = []
     for d, batch in batches:
-        keys += map(add, filter(None, map(code.get, batch)), repeat(d * ranks))
+        keys += map(add, filter(None, map(code, batch)), repeat(d * ranks))
     keys.sort()
     stride = ix.kind_stride
     cuts = [bisect_left(keys, k * stride) for k in range(len(ix.KINDS))] + [len(keys)]
@@ -246,10 +249,10 @@ def impact(source: Any, asset: str) -> ImpactResult:
     # first time something is met decides, and a thing reached replaces one implied
     systems: dict[str, tuple[int, str, str, str | None]] = {}
     partners: dict[str, tuple[int, str, str, str | None]] = {}
-    is_container = lg.containers.__contains__
     for depth, batch in batches:
-        for n in filter(is_container, batch):
-            a = nodes[n]
+        for i in filter(ix.container.__getitem__, batch):
+            n = nodes[i]
+            a = attrs[n]
             kind = a.get("kind")
             if kind == PARTNER:
                 partners[n] = (depth, label(n), n, a.get("held_in"))
@@ -260,23 +263,26 @@ def impact(source: Any, asset: str) -> ImpactResult:
                     for op in _listify(ops):
                         if lg.kind(op) == PARTNER and op not in partners:
                             partners[op] = (depth + 1, label(op), op, None)
-    first_in: dict[str, int] = {}  # system -> depth of the first affected data held in it
-    home_of = ix.home_of
+    first_in: dict[int, int] = {}  # 1 + id of a system -> depth of the first affected data held in it
+    home = ix.home.__getitem__
     for depth, batch in reversed(batches):
-        first_in.update(dict.fromkeys(filter(None, map(home_of.get, batch)), depth))
-    for home, depth in first_in.items():
-        if home != root and home not in systems:
-            systems[home] = (depth, label(home), home, None)
+        first_in.update(dict.fromkeys(filter(None, map(home, batch)), depth))
+    for h, depth in first_in.items():
+        sys_iri = nodes[h - 1]
+        if sys_iri != root and sys_iri not in systems:
+            systems[sys_iri] = (depth, label(sys_iri), sys_iri, None)
     for name, kind, rows in (("systems", SYSTEM, systems), ("partners", PARTNER, partners)):
         vals = sorted(rows.values())  # (depth, label, IRI): IRIs are unique
         out[name] = ImpactGroup(name, len(vals), rows=vals, make=_container_item(lg, kind))
     # owners by how many affected assets each owns; the assets (in the order reached) when read
-    counts = Counter(map(ix.owner_of.get, chain.from_iterable(b for _, b in batches)))
-    counts.pop(None, None)
-    several = ix.owners_of
+    by_ix = Counter(map(ix.owner.__getitem__, chain.from_iterable(b for _, b in batches)))
+    by_ix.pop(0, None)
+    owners = ix.owners
+    counts = Counter({owners[o - 1]: c for o, c in by_ix.items()})
+    several = ix.several
     if several:
-        for n in filter(several.__contains__, chain.from_iterable(b for _, b in batches)):
-            counts.update(several[n])
+        for i in filter(several.__contains__, chain.from_iterable(b for _, b in batches)):
+            counts.update(several[i])
     vals = sorted((-c, label(o), o) for o, c in counts.items())
     out["owners"] = ImpactGroup("owners", len(vals), rows=vals, make=_owner_items(ix, batches))
     return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
@@ -284,9 +290,46 @@ def impact(source: Any, asset: str) -> ImpactResult:
                         lineage_of=lambda: lineage(lg, root, "down", None))
 
 
+def _impact_plain(lg: LineageGraph, root: str) -> ImpactResult:
+    """``impact`` the plain way, one node at a time (for a root outside ``lg.impact_index``: a field)."""
+    nodes, label = lg.g._node, lg.label  # noqa: SLF001
+    rows: dict[str, dict[str, tuple[int, str, str, str | None]]] = {k: {} for k in IMPACT_GROUPS if k != "owners"}
+    by_kind = {"dataset": rows["datasets"], "report": rows["reports"], "return": rows["returns"],
+               PARTNER: rows["partners"], SYSTEM: rows["systems"]}
+    partners, systems = rows["partners"], rows["systems"]
+    owned: dict[str, list[str]] = {}
+    reached = reach_down(lg, root)
+    del reached[root]
+    for n, depth in reached.items():
+        a = nodes[n]
+        kind, home = a.get("kind"), a.get("held_in")
+        group = by_kind.get(kind)
+        if group is not None:
+            group[n] = (depth, label(n), n, home)
+            if kind == SYSTEM:
+                for op in _listify(a.get("operated_by")):
+                    if lg.kind(op) == PARTNER and op not in partners:
+                        partners[op] = (depth + 1, label(op), op, None)
+        if home and home != root and kind in DATA_KINDS and home not in systems:
+            systems[home] = (depth, label(home), home, None)
+        owner = a.get("owner")
+        if owner is not None:
+            for o in (owner if isinstance(owner, (list, tuple)) else (owner,)):
+                owned.setdefault(o, []).append(n)
+    out = {k: ImpactGroup(k, len(v), rows=sorted(v.values()), make=_container_item(lg, k[:-1]))
+           for k, v in rows.items()}
+    vals = sorted((-len(v), label(o), o, v) for o, v in owned.items())
+    out["owners"] = ImpactGroup("owners", len(vals), [
+        {"iri": o, "label": lab, "kind": "person", "count": -neg, "assets": v} for neg, lab, o, v in vals])
+    return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
+                        starting_set=start_set(lg, root), groups={k: out[k] for k in IMPACT_GROUPS},
+                        lineage_of=lambda: lineage(lg, root, "down", None))
+
+
 def _data_item(ix: ImpactIndex, kind: str, base: int) -> Callable[[int], dict[str, Any]]:
     """Makes the item dict of a dataset, report or return from its sort key."""
-    ranks, iris, labels, homes, home_labels = ix.ranks, ix.iris, ix.labels, ix.homes, ix.home_labels
+    ranks, iris, labels, homes, home_labels = (ix.ranks, ix.rank_iris, ix.rank_labels, ix.rank_homes,
+                                               ix.rank_home_labels)
 
     def make(key: int) -> dict[str, Any]:
         depth, r = divmod(key - base, ranks)
@@ -305,21 +348,21 @@ def _container_item(lg: LineageGraph, kind: str) -> Callable[[tuple[int, str, st
     return make
 
 
-def _owner_items(ix: ImpactIndex, batches: list[tuple[int, Any]]) -> Callable[[tuple[int, str, str]], dict[str, Any]]:
+def _owner_items(ix: ImpactIndex, batches: list[tuple[int, list[int]]]) -> Callable[[tuple[int, str, str]], dict[str, Any]]:
     """Makes an owner's item dict from its (-count, label, IRI) row, with the assets it owns in the order reached."""
     assets: dict[str, list[str]] = {}
 
     def make(row: tuple[int, str, str]) -> dict[str, Any]:
         if not assets:
-            one, several = ix.owner_of, ix.owners_of
+            owner, owners, several, nodes = ix.owner, ix.owners, ix.several, ix.nodes
             for _, batch in batches:
-                for n in batch:
-                    o = one.get(n)
-                    if o is not None:
-                        assets.setdefault(o, []).append(n)
-                    elif n in several:
-                        for o in several[n]:
-                            assets.setdefault(o, []).append(n)
+                for i in batch:
+                    o = owner[i]
+                    if o:
+                        assets.setdefault(owners[o - 1], []).append(nodes[i])
+                    elif i in several:
+                        for s in several[i]:
+                            assets.setdefault(s, []).append(nodes[i])
         neg, lab, iri = row
         return {"iri": iri, "label": lab, "kind": "person", "count": -neg, "assets": list(assets[iri])}
     return make

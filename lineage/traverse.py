@@ -9,7 +9,7 @@ carried datasets' own edges give the precise lineage).
 from __future__ import annotations
 
 from collections import deque
-from itertools import chain, filterfalse
+from itertools import chain, filterfalse, repeat
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -179,6 +179,84 @@ def reach_batches(lg: LineageGraph, iri: str) -> list[tuple[int, Sequence[str]]]
                 segments.append((True, [y]))
         if out:
             segments.append((False, out))
+        if met:
+            batches.append((d1, met))
+    return batches
+
+
+def reach_ids(lg: LineageGraph, iri: str) -> list[tuple[int, list[int]]]:
+    """``reach_batches`` over the integer ids of ``lg.impact_index``: the same batches, as ids.
+
+    Data runs are walked with C-level steps only (successor slices of one array, a
+    bytearray of nodes reached); containers edge by edge, by the rule, on the graph itself.
+    """
+    ix = lg.impact_index
+    ids, nodes, targets, is_cont = ix.ids, ix.nodes, ix.targets, ix.container
+    starts, ends = ix.offsets.__getitem__, ix.offsets[1:].__getitem__
+    succ = lg.g._succ  # noqa: SLF001
+    root = ids[iri]
+    held = list(map(ids.__getitem__, lg.held_sorted(iri))) if lg.kind(iri) in CONTAINER_KINDS else []
+    seen = bytearray(len(nodes))
+    mark = seen.__setitem__
+    seen[root] = 1
+    deque(map(mark, held, repeat(1)), 0)
+    batches: list[tuple[int, list[int]]] = [(0, [root])]
+    if held:
+        batches.append((1, held))
+    cdepth = {root: 0} if is_cont[root] else {}  # containers reached -> depth (a container may be walked later)
+    expanded = {root, *held}
+    segments: list[tuple[bool, int, list[int]]] = [(bool(is_cont[root]), 0, [root])]  # FIFO queue, as segments
+    if any(map(is_cont.__getitem__, held)):
+        for h in held:
+            if is_cont[h]:
+                cdepth[h] = 1
+                segments.append((True, 1, [h]))
+            elif segments[-1][0] or segments[-1][1] != 1:
+                segments.append((False, 1, [h]))
+            else:
+                segments[-1][2].append(h)
+    elif held:
+        segments.append((False, 1, held))
+    for container, d, run in segments:  # grows while walked
+        d1 = d + 1
+        if not container:
+            new = list(filterfalse(seen.__getitem__, dict.fromkeys(chain.from_iterable(
+                map(targets.__getitem__, map(slice, map(starts, run), map(ends, run)))))))
+            if new:
+                deque(map(mark, new, repeat(1)), 0)
+                batches.append((d1, new))
+                if any(map(is_cont.__getitem__, new)):
+                    cdepth.update(dict.fromkeys(filter(is_cont.__getitem__, new), d1))
+                    new = list(filterfalse(is_cont.__getitem__, new))  # reached, not walked through
+                if new:
+                    segments.append((False, d1, new))
+            continue
+        met: list[int] = []
+        out: list[int] = []
+        for y_iri, keyed in succ[nodes[run[0]]].items():
+            y = ids[y_iri]
+            if seen[y]:
+                if is_cont[y] and y not in expanded and _any_opaque(keyed):
+                    expanded.add(y)  # a system first met as a landing, now met on a system chain
+                    if out:
+                        segments.append((False, d1, out))
+                        out = []
+                    segments.append((True, cdepth[y], [y]))
+                continue
+            seen[y] = 1
+            met.append(y)
+            if not is_cont[y]:
+                out.append(y)
+                continue
+            cdepth[y] = d1
+            if _any_opaque(keyed):
+                expanded.add(y)
+                if out:
+                    segments.append((False, d1, out))
+                    out = []
+                segments.append((True, d1, [y]))
+        if out:
+            segments.append((False, d1, out))
         if met:
             batches.append((d1, met))
     return batches
