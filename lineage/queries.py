@@ -5,19 +5,22 @@ per-revision cache. Asset references are IRIs or unambiguous labels.
 """
 from __future__ import annotations
 
-from collections import deque
-from itertools import islice
-from typing import Any, Iterable
+from bisect import bisect_left
+from collections import Counter, deque
+from itertools import chain, islice, repeat
+from operator import add
+from typing import Any, Callable, Iterable
 
 import networkx as nx
 
 from govgraph.errors import BadInput
-from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, DATASET, FLOW, PARTNER, REPORT, RETURN,
-                                    SYSTEM, LineageGraph)
+from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FLOW, PARTNER, SYSTEM, ImpactIndex,
+                                    LineageGraph)
 from govgraph.lineage.results import (EdgeInfo, ImpactGroup, ImpactResult, LineageResult, NodeInfo,
                                       PathResult)
 from govgraph.lineage.traverse import (HELD_IN, HOLDS, MAX_DEPTH, check_depth, edge_info, edges_between,
-                                       graph_of, node_info, reach_down, start_set, walk)
+                                       graph_of, node_info, reach_down, reach_ids, start_set,
+                                       walk)
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -216,65 +219,153 @@ def impact(source: Any, asset: str) -> ImpactResult:
     For a system, the datasets it holds are the starting set (and are affected themselves).
     Groups: datasets, reports, returns, systems (reached, or holding affected data),
     partners (reached, or operating an affected system), owners (with how many affected
-    assets each owns).
+    assets each owns). Items are listed by (depth, label, IRI); owners by count.
+
+    A warehouse reaches tens of thousands of nodes, so the per-node steps are C-level
+    (``map``/``filter`` over the walk's batches, with ``lg.impact_index``) and item dicts
+    are made only when read (``ImpactGroup.items``, ``to_dict``).
     """
     lg = graph_of(source)
     root = lg.resolve(asset)
-    reached = reach_down(lg, root)
-    del reached[root]
-    nodes = lg.g._node  # noqa: SLF001
-    labels = lg.labels
+    ix = lg.impact_index
+    if root not in ix.ids:  # a field: the index leaves the field layer out
+        return _impact_plain(lg, root)
+    batches = reach_ids(lg, root)[1:]  # the root itself is not affected
     label = lg.label
-    # per group: IRI -> (depth, label, IRI, system) until sorted (tuples sort in C; items are made
-    # once, in order); a thing reached replaces one implied (a system holding affected data, a
-    # partner operating an affected system)
-    rows: dict[str, dict[str, tuple[int, str, str, str | None]]] = {k: {} for k in IMPACT_GROUPS if k != "owners"}
-    by_kind = {DATASET: rows["datasets"], REPORT: rows["reports"], RETURN: rows["returns"],
-               PARTNER: rows["partners"], SYSTEM: rows["systems"]}
-    partners, systems = rows["partners"], rows["systems"]
-    owners: dict[str, dict[str, Any]] = {}
-    data_kinds = DATA_KINDS
-    for n, depth in reached.items():
-        a = nodes[n]
-        kind = a.get("kind")
-        home = a.get("held_in")
-        group = by_kind.get(kind)
-        if group is not None:
-            group[n] = (depth, labels.get(n) or label(n), n, home)
-            if kind == SYSTEM:
+    nodes, attrs = ix.nodes, lg.g._node  # noqa: SLF001
+    # datasets, reports, returns: one int per item (kind, depth, label rank), sorted in C
+    code, ranks = ix.code.__getitem__, ix.ranks
+    keys: list[int] = []
+    for d, batch in batches:
+        keys += map(add, filter(None, map(code, batch)), repeat(d * ranks))
+    keys.sort()
+    stride = ix.kind_stride
+    cuts = [bisect_left(keys, k * stride) for k in range(len(ix.KINDS))] + [len(keys)]
+    out: dict[str, ImpactGroup] = {}
+    for k, (name, kind) in enumerate(zip(("datasets", "reports", "returns"), ix.KINDS)):
+        out[name] = ImpactGroup(name, cuts[k + 1] - cuts[k], rows=keys[cuts[k]:cuts[k + 1]],
+                                make=_data_item(ix, kind, k * stride))
+    # systems and partners, reached (containers, few) or implied: (depth, label, IRI, system) rows; the
+    # first time something is met decides, and a thing reached replaces one implied
+    systems: dict[str, tuple[int, str, str, str | None]] = {}
+    partners: dict[str, tuple[int, str, str, str | None]] = {}
+    for depth, batch in batches:
+        for i in filter(ix.container.__getitem__, batch):
+            n = nodes[i]
+            a = attrs[n]
+            kind = a.get("kind")
+            if kind == PARTNER:
+                partners[n] = (depth, label(n), n, a.get("held_in"))
+            elif kind == SYSTEM:
+                systems[n] = (depth, label(n), n, a.get("held_in"))
                 ops = a.get("operated_by")
                 if ops is not None:
                     for op in _listify(ops):
                         if lg.kind(op) == PARTNER and op not in partners:
-                            partners[op] = (depth + 1, labels.get(op) or label(op), op, None)
-        if home and home != root and kind in data_kinds and home not in systems:
-            systems[home] = (depth, labels.get(home) or label(home), home, None)
+                            partners[op] = (depth + 1, label(op), op, None)
+    first_in: dict[int, int] = {}  # 1 + id of a system -> depth of the first affected data held in it
+    home = ix.home.__getitem__
+    for depth, batch in reversed(batches):
+        first_in.update(dict.fromkeys(filter(None, map(home, batch)), depth))
+    for h, depth in first_in.items():
+        sys_iri = nodes[h - 1]
+        if sys_iri != root and sys_iri not in systems:
+            systems[sys_iri] = (depth, label(sys_iri), sys_iri, None)
+    for name, kind, rows in (("systems", SYSTEM, systems), ("partners", PARTNER, partners)):
+        vals = sorted(rows.values())  # (depth, label, IRI): IRIs are unique
+        out[name] = ImpactGroup(name, len(vals), rows=vals, make=_container_item(lg, kind))
+    # owners by how many affected assets each owns; the assets (in the order reached) when read
+    by_ix = Counter(map(ix.owner.__getitem__, chain.from_iterable(b for _, b in batches)))
+    by_ix.pop(0, None)
+    owners = ix.owners
+    counts = Counter({owners[o - 1]: c for o, c in by_ix.items()})
+    several = ix.several
+    if several:
+        for i in filter(several.__contains__, chain.from_iterable(b for _, b in batches)):
+            counts.update(several[i])
+    vals = sorted((-c, label(o), o) for o, c in counts.items())
+    out["owners"] = ImpactGroup("owners", len(vals), rows=vals, make=_owner_items(ix, batches))
+    return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
+                        starting_set=start_set(lg, root), groups={k: out[k] for k in IMPACT_GROUPS},
+                        lineage_of=lambda: lineage(lg, root, "down", None))
+
+
+def _impact_plain(lg: LineageGraph, root: str) -> ImpactResult:
+    """``impact`` the plain way, one node at a time (for a root outside ``lg.impact_index``: a field)."""
+    nodes, label = lg.g._node, lg.label  # noqa: SLF001
+    rows: dict[str, dict[str, tuple[int, str, str, str | None]]] = {k: {} for k in IMPACT_GROUPS if k != "owners"}
+    by_kind = {"dataset": rows["datasets"], "report": rows["reports"], "return": rows["returns"],
+               PARTNER: rows["partners"], SYSTEM: rows["systems"]}
+    partners, systems = rows["partners"], rows["systems"]
+    owned: dict[str, list[str]] = {}
+    reached = reach_down(lg, root)
+    del reached[root]
+    for n, depth in reached.items():
+        a = nodes[n]
+        kind, home = a.get("kind"), a.get("held_in")
+        group = by_kind.get(kind)
+        if group is not None:
+            group[n] = (depth, label(n), n, home)
+            if kind == SYSTEM:
+                for op in _listify(a.get("operated_by")):
+                    if lg.kind(op) == PARTNER and op not in partners:
+                        partners[op] = (depth + 1, label(op), op, None)
+        if home and home != root and kind in DATA_KINDS and home not in systems:
+            systems[home] = (depth, label(home), home, None)
         owner = a.get("owner")
         if owner is not None:
             for o in (owner if isinstance(owner, (list, tuple)) else (owner,)):
-                e = owners.get(o)
-                if e is None:
-                    e = owners[o] = {"iri": o, "label": label(o), "kind": "person", "count": 0, "assets": []}
-                e["count"] += 1
-                e["assets"].append(n)
-    sys_label: dict[str, str] = {}
-    out = {}
-    kind_of = {"datasets": DATASET, "reports": REPORT, "returns": RETURN, "partners": PARTNER, "systems": SYSTEM}
-    for k in IMPACT_GROUPS:
-        if k == "owners":
-            vals = sorted(owners.values(), key=lambda i: (-i["count"], i["label"], i["iri"]))
-        else:
-            kind = kind_of[k]
-            vals = []
-            for depth, lab, iri, system in sorted(rows[k].values()):  # (depth, label, IRI): IRIs are unique
-                if system is not None and system not in sys_label:
-                    sys_label[system] = label(system)
-                vals.append({"iri": iri, "label": lab, "kind": kind, "depth": depth, "system": system,
-                             "system_label": sys_label[system] if system is not None else None})
-        out[k] = ImpactGroup(k, len(vals), vals)
+                owned.setdefault(o, []).append(n)
+    out = {k: ImpactGroup(k, len(v), rows=sorted(v.values()), make=_container_item(lg, k[:-1]))
+           for k, v in rows.items()}
+    vals = sorted((-len(v), label(o), o, v) for o, v in owned.items())
+    out["owners"] = ImpactGroup("owners", len(vals), [
+        {"iri": o, "label": lab, "kind": "person", "count": -neg, "assets": v} for neg, lab, o, v in vals])
     return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
-                        starting_set=start_set(lg, root), groups=out,
+                        starting_set=start_set(lg, root), groups={k: out[k] for k in IMPACT_GROUPS},
                         lineage_of=lambda: lineage(lg, root, "down", None))
+
+
+def _data_item(ix: ImpactIndex, kind: str, base: int) -> Callable[[int], dict[str, Any]]:
+    """Makes the item dict of a dataset, report or return from its sort key."""
+    ranks, iris, labels, homes, home_labels = (ix.ranks, ix.rank_iris, ix.rank_labels, ix.rank_homes,
+                                               ix.rank_home_labels)
+
+    def make(key: int) -> dict[str, Any]:
+        depth, r = divmod(key - base, ranks)
+        r -= 1
+        return {"iri": iris[r], "label": labels[r], "kind": kind, "depth": depth, "system": homes[r],
+                "system_label": home_labels[r]}
+    return make
+
+
+def _container_item(lg: LineageGraph, kind: str) -> Callable[[tuple[int, str, str, str | None]], dict[str, Any]]:
+    """Makes the item dict of a system or partner from its (depth, label, IRI, system) row."""
+    def make(row: tuple[int, str, str, str | None]) -> dict[str, Any]:
+        depth, lab, iri, system = row
+        return {"iri": iri, "label": lab, "kind": kind, "depth": depth, "system": system,
+                "system_label": lg.label(system) if system is not None else None}
+    return make
+
+
+def _owner_items(ix: ImpactIndex, batches: list[tuple[int, list[int]]]) -> Callable[[tuple[int, str, str]], dict[str, Any]]:
+    """Makes an owner's item dict from its (-count, label, IRI) row, with the assets it owns in the order reached."""
+    assets: dict[str, list[str]] = {}
+
+    def make(row: tuple[int, str, str]) -> dict[str, Any]:
+        if not assets:
+            owner, owners, several, nodes = ix.owner, ix.owners, ix.several, ix.nodes
+            for _, batch in batches:
+                for i in batch:
+                    o = owner[i]
+                    if o:
+                        assets.setdefault(owners[o - 1], []).append(nodes[i])
+                    elif i in several:
+                        for s in several[i]:
+                            assets.setdefault(s, []).append(nodes[i])
+        neg, lab, iri = row
+        return {"iri": iri, "label": lab, "kind": "person", "count": -neg, "assets": list(assets[iri])}
+    return make
 
 
 def _listify(v: Any) -> list[str]:

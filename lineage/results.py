@@ -5,8 +5,9 @@ Every result that is a picture (lineage, impact, paths, ownership) can give its
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 
 @dataclass
@@ -123,16 +124,48 @@ class PathResult:
                 "nodes": [n.to_dict() for n in self.nodes]}
 
 
-@dataclass
 class ImpactGroup:
-    """One group of affected things (datasets, reports, returns, partners, systems, owners)."""
-    name: str
-    count: int
-    items: list[dict[str, Any]]
+    """One group of affected things (datasets, reports, returns, partners, systems, owners).
+
+    A warehouse's impact lists tens of thousands of items, so a group keeps them as compact
+    rows and makes the item dicts (``items``) when first read; ``head(n)`` makes only n.
+    """
+    __slots__ = ("name", "count", "_rows", "_make", "_items")
+
+    def __init__(self, name: str, count: int, items: list[dict[str, Any]] | None = None, *,
+                 rows: Sequence[Any] = (), make: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        self.name, self.count = name, count
+        self._rows, self._make, self._items = rows, make, items
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The affected things, in order, as dicts (iri, label, kind, depth, system ... or, for owners, count, assets)."""
+        if self._items is None:
+            make = self._make
+            self._items = [make(r) for r in self._rows] if make is not None else []
+        return self._items
+
+    def head(self, n: int) -> list[dict[str, Any]]:
+        """The first n items (without making the rest)."""
+        if self._items is not None or self._make is None:
+            return self.items[:n]
+        return [self._make(r) for r in self._rows[:n]]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImpactGroup):
+            return NotImplemented
+        return (self.name, self.count, self.items) == (other.name, other.count, other.items)
+
+    def __repr__(self) -> str:
+        return f"ImpactGroup(name={self.name!r}, count={self.count})"
 
     def to_dict(self) -> dict[str, Any]:
-        """This group as a JSON-ready dict."""
-        return asdict(self)
+        """This group as a JSON-ready dict (fresh dicts, as ``dataclasses.asdict`` gave)."""
+        if self._items is None and self._make is not None:
+            items = [self._make(r) for r in self._rows]
+        else:
+            items = copy.deepcopy(self.items)
+        return {"name": self.name, "count": self.count, "items": items}
 
 
 @dataclass

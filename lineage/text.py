@@ -85,7 +85,7 @@ def impact_text(res: ImpactResult) -> str:
         lines.append(f"  starting from it and the {len(res.starting_set) - 1} datasets it holds")
     for name, g in res.groups.items():
         lines.append(f"{name}: {g.count}")
-        for item in g.items[:25]:
+        for item in g.head(25):
             extra = f" ({item['count']} assets)" if "count" in item else (
                 f" [in {item['system_label']}]" if item.get("system_label") else "")
             lines.append(f"  - {item['label']}{extra}")

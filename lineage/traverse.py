@@ -9,8 +9,9 @@ carried datasets' own edges give the precise lineage).
 from __future__ import annotations
 
 from collections import deque
+from itertools import chain, filterfalse, repeat
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from govgraph.errors import BadInput
 from govgraph.lineage.graph import CONTAINER_KINDS, FLOW, HOLDS, LineageGraph, get_graph
@@ -51,7 +52,7 @@ class Walk:
 def start_set(lg: LineageGraph, iri: str) -> list[str]:
     """The nodes a walk from ``iri`` starts from: the asset, plus its held datasets for a system."""
     if lg.kind(iri) in CONTAINER_KINDS:
-        return [iri] + sorted(d for d in lg.held.get(iri, ()) if d != iri)
+        return [iri, *lg.held_sorted(iri)]
     return [iri]
 
 
@@ -112,40 +113,168 @@ def reach_down(lg: LineageGraph, iri: str) -> dict[str, int]:
     """The hop depth of every node downstream of ``iri``, all the way: ``walk(lg, iri, "down").depth``.
 
     Same rule, same visiting order (so the same dict, key order included), but without
-    parents or edges, and with the common case (a data node, which is always walked
-    through) kept to a membership test and two stores per edge: impact reaches tens of
-    thousands of nodes from a warehouse.
+    parents or edges; see ``reach_batches``.
+    """
+    depth: dict[str, int] = {}
+    for d, batch in reach_batches(lg, iri):
+        depth.update(dict.fromkeys(batch, d))
+    return depth
+
+
+def reach_batches(lg: LineageGraph, iri: str) -> list[tuple[int, Sequence[str]]]:
+    """Everything downstream of ``iri`` as (depth, nodes) batches in the order ``walk`` reaches them.
+
+    Impact reaches tens of thousands of nodes from a warehouse, so data nodes are taken a
+    run at a time: the FIFO queue is kept as segments, each either one container (walked
+    edge by edge, by the rule) or a run of data nodes of one depth, which are always
+    walked through. A run's successors, in order and without repeats, are
+    ``dict.fromkeys`` over their adjacency, less those already reached: C-level steps only.
     """
     succ = lg.g._succ  # noqa: SLF001 - hot path, plain dict access
     containers = lg.containers
-    depth: dict[str, int] = {iri: 0}
-    expanded = {iri}  # containers queued for expansion (data nodes always are)
-    queue = [iri]
-    for d in start_set(lg, iri)[1:]:
-        if d not in depth:
-            depth[d] = 1
-            expanded.add(d)
-            queue.append(d)
-    for x in queue:  # grows while walked: a FIFO queue
+    held = lg.held_sorted(iri) if lg.kind(iri) in CONTAINER_KINDS else ()  # start_set(lg, iri)[1:]
+    depth: dict[str, int] = dict.fromkeys(held, 1)
+    depth[iri] = 0
+    batches: list[tuple[int, Sequence[str]]] = [(0, [iri])]
+    if held:
+        batches.append((1, held))
+    expanded = {iri, *held}  # containers queued for expansion (data nodes always are)
+    segments: list[tuple[bool, Sequence[str]]] = [(iri in containers, [iri])]  # (container?, nodes), FIFO
+    segments += _runs(held, containers)
+    seen = depth.__contains__
+    for is_container, run in segments:  # grows while walked
+        if not is_container:
+            new = list(filterfalse(seen, dict.fromkeys(chain.from_iterable(map(succ.__getitem__, run)))))
+            if new:
+                d1 = depth[run[0]] + 1
+                depth.update(dict.fromkeys(new, d1))
+                batches.append((d1, new))
+                if not containers.isdisjoint(new):
+                    new = list(filterfalse(containers.__contains__, new))  # reached, not walked through
+                if new:
+                    segments.append((False, new))
+            continue
+        x = run[0]
         d1 = depth[x] + 1
-        if x in containers:
-            for y, keyed in succ[x].items():
-                if y in depth:
-                    if y in containers and y not in expanded and _any_opaque(keyed):
-                        expanded.add(y)  # a system first met as a landing, now met on a system chain
-                        queue.append(y)
-                    continue
-                depth[y] = d1
-                if y not in containers or _any_opaque(keyed):
-                    expanded.add(y)
-                    queue.append(y)
+        met: list[str] = []  # nodes reached from x, in order
+        out: list[str] = []  # data nodes among them, queued as one run (containers go alone)
+        for y, keyed in succ[x].items():
+            if y in depth:
+                if y in containers and y not in expanded and _any_opaque(keyed):
+                    expanded.add(y)  # a system first met as a landing, now met on a system chain
+                    if out:
+                        segments.append((False, out))
+                        out = []
+                    segments.append((True, [y]))
+                continue
+            depth[y] = d1
+            met.append(y)
+            if y not in containers:
+                out.append(y)
+            elif _any_opaque(keyed):
+                expanded.add(y)
+                if out:
+                    segments.append((False, out))
+                    out = []
+                segments.append((True, [y]))
+        if out:
+            segments.append((False, out))
+        if met:
+            batches.append((d1, met))
+    return batches
+
+
+def reach_ids(lg: LineageGraph, iri: str) -> list[tuple[int, list[int]]]:
+    """``reach_batches`` over the integer ids of ``lg.impact_index``: the same batches, as ids.
+
+    Data runs are walked with C-level steps only (successor slices of one array, a
+    bytearray of nodes reached); containers edge by edge, by the rule, on the graph itself.
+    """
+    ix = lg.impact_index
+    ids, nodes, targets, is_cont = ix.ids, ix.nodes, ix.targets, ix.container
+    starts, ends = ix.offsets.__getitem__, ix.offsets[1:].__getitem__
+    succ = lg.g._succ  # noqa: SLF001
+    root = ids[iri]
+    held = list(map(ids.__getitem__, lg.held_sorted(iri))) if lg.kind(iri) in CONTAINER_KINDS else []
+    seen = bytearray(len(nodes))
+    mark = seen.__setitem__
+    seen[root] = 1
+    deque(map(mark, held, repeat(1)), 0)
+    batches: list[tuple[int, list[int]]] = [(0, [root])]
+    if held:
+        batches.append((1, held))
+    cdepth = {root: 0} if is_cont[root] else {}  # containers reached -> depth (a container may be walked later)
+    expanded = {root, *held}
+    segments: list[tuple[bool, int, list[int]]] = [(bool(is_cont[root]), 0, [root])]  # FIFO queue, as segments
+    if any(map(is_cont.__getitem__, held)):
+        for h in held:
+            if is_cont[h]:
+                cdepth[h] = 1
+                segments.append((True, 1, [h]))
+            elif segments[-1][0] or segments[-1][1] != 1:
+                segments.append((False, 1, [h]))
+            else:
+                segments[-1][2].append(h)
+    elif held:
+        segments.append((False, 1, held))
+    for container, d, run in segments:  # grows while walked
+        d1 = d + 1
+        if not container:
+            new = list(filterfalse(seen.__getitem__, dict.fromkeys(chain.from_iterable(
+                map(targets.__getitem__, map(slice, map(starts, run), map(ends, run)))))))
+            if new:
+                deque(map(mark, new, repeat(1)), 0)
+                batches.append((d1, new))
+                if any(map(is_cont.__getitem__, new)):
+                    cdepth.update(dict.fromkeys(filter(is_cont.__getitem__, new), d1))
+                    new = list(filterfalse(is_cont.__getitem__, new))  # reached, not walked through
+                if new:
+                    segments.append((False, d1, new))
+            continue
+        met: list[int] = []
+        out: list[int] = []
+        for y_iri, keyed in succ[nodes[run[0]]].items():
+            y = ids[y_iri]
+            if seen[y]:
+                if is_cont[y] and y not in expanded and _any_opaque(keyed):
+                    expanded.add(y)  # a system first met as a landing, now met on a system chain
+                    if out:
+                        segments.append((False, d1, out))
+                        out = []
+                    segments.append((True, cdepth[y], [y]))
+                continue
+            seen[y] = 1
+            met.append(y)
+            if not is_cont[y]:
+                out.append(y)
+                continue
+            cdepth[y] = d1
+            if _any_opaque(keyed):
+                expanded.add(y)
+                if out:
+                    segments.append((False, d1, out))
+                    out = []
+                segments.append((True, d1, [y]))
+        if out:
+            segments.append((False, d1, out))
+        if met:
+            batches.append((d1, met))
+    return batches
+
+
+def _runs(nodes: Sequence[str], containers: frozenset[str]) -> list[tuple[bool, Sequence[str]]]:
+    """Queue segments for nodes of one depth: runs of data nodes, each container alone."""
+    if containers.isdisjoint(nodes):
+        return [(False, nodes)] if nodes else []
+    out: list[tuple[bool, list[str]]] = []
+    for n in nodes:
+        if n in containers:
+            out.append((True, [n]))
+        elif out and not out[-1][0]:
+            out[-1][1].append(n)
         else:
-            for y in succ[x]:
-                if y not in depth:
-                    depth[y] = d1
-                    if y not in containers:
-                        queue.append(y)
-    return depth
+            out.append((False, [n]))
+    return out
 
 
 def _any_opaque(keyed: dict[str, dict[str, Any]]) -> bool:

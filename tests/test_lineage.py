@@ -17,6 +17,7 @@ from govgraph.lineage.graph import build, get_graph, load_fields
 from govgraph.lineage.queries import (cycles, downstream, field_trace, impact, lineage, orphans, ownership, paths,
                                       sensitivity, trace_dataset_fields, upstream)
 from govgraph.store import Store, open_store
+from impact_reference import assert_impact_matches_walk
 
 FIX = Path(__file__).parent / "fixtures" / "lineage"
 ID = "https://data.county.example.gov.uk/id/"
@@ -297,58 +298,64 @@ def test_build_is_deterministic(estate):
 
 # ----------------------------------------------------------------------------- fast paths agree with plain walks
 
-def _impact_by_walk(lg, root):
-    """Impact's groups worked out the plain way: a recorded walk and one dict per item."""
-    from govgraph.lineage.traverse import walk
-    groups = {k: {} for k in ("datasets", "reports", "returns", "systems", "partners")}
-    group_of = {"dataset": "datasets", "report": "reports", "return": "returns", "system": "systems",
-                "partner": "partners"}
-    owners = {}
-    for n, depth in walk(lg, root, "down", None).depth.items():
-        if n == root:
-            continue
-        a = lg.attrs(n)
-        if a["kind"] in group_of:
-            groups[group_of[a["kind"]]][n] = (depth, a.get("held_in"))
-        if a["kind"] == "system":
-            ops = a.get("operated_by")
-            for op in (ops if isinstance(ops, (list, tuple)) else [ops] if ops else []):
-                if lg.kind(op) == "partner" and op not in groups["partners"]:
-                    groups["partners"][op] = (depth + 1, None)
-        home = a.get("held_in")
-        if home and home != root and a["kind"] in ("dataset", "report", "return") and home not in groups["systems"]:
-            groups["systems"][home] = (depth, None)
-        owner = a.get("owner")
-        for o in (owner if isinstance(owner, tuple) else (owner,) if owner else ()):
-            owners.setdefault(o, []).append(n)
-    out = {k: sorted((d, lg.label(i), i, s) for i, (d, s) in v.items()) for k, v in groups.items()}
-    out["owners"] = sorted(((-len(v), lg.label(o), o, v) for o, v in owners.items()))
-    return out
-
-
 def test_impact_matches_a_plain_walk_from_every_asset(estate):
     lg = get_graph(estate)
-    for fields in (False, True):  # with and without the field layer
+    for fields in (False, True):  # with and without the field layer (fields as roots too, once loaded)
         if fields:
             load_fields(lg)
-        for root in sorted(n for n, a in lg.g.nodes(data=True) if a["kind"] != "field"):
-            res = impact(lg, root)
-            want = _impact_by_walk(lg, root)
-            for k, rows in want.items():
-                got = res.groups[k].items
-                if k == "owners":
-                    assert [(-o["count"], o["label"], o["iri"], o["assets"]) for o in got] == rows, (root, k)
-                else:
-                    assert [(i["depth"], i["label"], i["iri"], i["system"]) for i in got] == rows, (root, k)
-                    assert all(i["kind"] == k.rstrip("s") or (k == "datasets" and i["kind"] == "dataset")
-                               for i in got)
+        for root in sorted(lg.g):
+            assert_impact_matches_walk(lg, root)
+
+
+def test_impact_matches_a_plain_walk_when_a_field_is_also_a_dataset(estate):
+    # a dataset also declared a field, with field derivations to and from it: the field layer
+    # then adds edges (and a first label) to a core node, so impact's index is made again
+    with estate.begin("field-dataset") as tx:
+        tx.load(data=b"""@prefix gov: <https://w3id.org/govgraph#> . @prefix dcat: <http://www.w3.org/ns/dcat#> .
+            @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+            <https://data.county.example.gov.uk/id/dataset/odd> a dcat:Dataset, gov:Field ; rdfs:label "Odd one" ;
+              gov:derivedFromField <https://data.county.example.gov.uk/id/field/odd-src> ;
+              gov:heldIn <https://data.county.example.gov.uk/id/system/dwh> ;
+              gov:owner <https://data.county.example.gov.uk/id/person/alice> .
+            <https://data.county.example.gov.uk/id/field/odd-out> a gov:Field ; rdfs:label "Odd out" ;
+              gov:derivedFromField <https://data.county.example.gov.uk/id/dataset/odd> .""")
+        tx.commit()
+    lg = get_graph(estate)
+    assert lg.label(DS + "odd") == "odd"  # no title: the field layer's rdfs:label comes later
+    for root in sorted(lg.g):
+        assert_impact_matches_walk(lg, root)
+    load_fields(lg)
+    assert lg.label(DS + "odd") == "Odd one"
+    for root in sorted(lg.g):
+        assert_impact_matches_walk(lg, root)
+    odd = impact(lg, FIELD + "odd-src")
+    assert DS + "odd" in odd.iris("datasets") and SYS + "dwh" in odd.iris("systems")
+    assert [i["label"] for i in impact(lg, SYS + "dwh").groups["datasets"].items if i["iri"] == DS + "odd"] == [
+        "Odd one"]
+
+
+def test_impact_items_are_made_when_read(estate):
+    res = impact(estate, SYS + "mosaic")
+    g = res.groups["datasets"]
+    assert g.head(2) == g.items[:2] and g.head(100) == g.items and len(g.items) == g.count == 4
+    assert g == impact(estate, SYS + "mosaic").groups["datasets"]
+    g.items[0]["label"] = "changed"
+    assert res.to_dict()["groups"]["datasets"]["items"][0]["label"] == "changed"  # what was read is what is sent
+    assert impact(estate, SYS + "mosaic").to_dict()["groups"]["datasets"]["items"][0]["label"] != "changed"
 
 
 def test_reach_down_visits_as_walk_does(estate):
-    from govgraph.lineage.traverse import reach_down, walk
+    from govgraph.lineage.traverse import reach_down, reach_ids, walk
     lg = get_graph(estate)
-    for root in lg.g:
-        assert list(reach_down(lg, root).items()) == list(walk(lg, root, "down", None).depth.items())
+    for fields in (False, True):
+        if fields:
+            load_fields(lg)
+        ix = lg.impact_index
+        for root in lg.g:
+            want = list(walk(lg, root, "down", None).depth.items())
+            assert list(reach_down(lg, root).items()) == want
+            if root in ix.ids:
+                assert [(ix.nodes[i], d) for d, batch in reach_ids(lg, root) for i in batch] == want
 
 
 def test_owners_in_store_order_across_sources(estate):

@@ -15,6 +15,7 @@ import pytest
 from govgraph.lineage import text
 from govgraph.lineage.queries import (downstream, field_trace, impact, lineage, orphans, ownership, paths,
                                       sensitivity, upstream)
+from impact_reference import assert_impact_matches_walk
 
 ID = "https://data.county.example.gov.uk/id/"
 DS, SYS, PARTNER, FIELD = ID + "dataset/", ID + "system/", ID + "partner/", ID + "field/"
@@ -71,6 +72,16 @@ def test_mosaic_downstream_and_impact(sample):
     down = downstream(sample, SYS + "mosaic")
     assert DS + "return-school-census" not in down.iris()
     assert "impact of changing or removing Mosaic" in text.impact_text(res)
+
+
+def test_impact_matches_a_plain_walk_on_the_sample_estate(sample):
+    from govgraph.lineage.graph import build, load_fields
+    lg = build(sample)  # a graph of its own: the field layer is loaded half way
+    for fields in (False, True):
+        if fields:
+            load_fields(lg)
+        for root in sorted(n for n, a in lg.g.nodes(data=True) if a["kind"] != "field" or fields):
+            assert_impact_matches_walk(lg, root)
 
 
 def test_ssda903_field_traced_to_mosaic(sample):
