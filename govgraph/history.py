@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib.term import Node
 
-from govgraph.errors import BadInput
+from govgraph.errors import BadInput, NotRecordedThen
 from govgraph.store import ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
 
 Triple = tuple[Node, Node, Node]
@@ -29,18 +29,28 @@ def parse_when(text: str | dt.date | dt.datetime, *, now: dt.datetime | None = N
     else:
         s = text.strip()
         try:
-            if len(s) == 10:
+            try:  # a date (2026-03-31, 20260331): the end of that day
                 when = dt.datetime.combine(dt.date.fromisoformat(s), dt.time.max)
-            else:
+            except ValueError:
                 when = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
         except ValueError:
             raise BadInput(f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 date-time)") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     now = now or dt.datetime.now(dt.timezone.utc)
-    if when > now + dt.timedelta(days=1):
+    # a date means the end of that day, so today is allowed (with a day's slack for time zones);
+    # a moment with a time must not be later than now (a minute's slack for clock skew)
+    slack = dt.timedelta(days=1) if when.time() == dt.time.max else dt.timedelta(minutes=1)
+    if when > now + slack:
         raise BadInput(f"{text} is in the future: the history only knows the past")
     return when
+
+
+def moment_text(when: dt.datetime) -> str:
+    """An as-of moment as people say it: the date for a whole day, else the date and time (UTC)."""
+    if when.time() == dt.time.max:
+        return when.date().isoformat()
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _check_range(store: Store, when: dt.datetime, records: list[ChangeRecord]) -> None:
@@ -132,7 +142,7 @@ def asset_store_asof(store: Store, iri: str, when: str | dt.datetime) -> Store:
     content = _state_at(store, when, iri)
     triples = {t for ts in content.values() for t in ts}
     if not triples:
-        raise BadInput(f"{iri} did not exist on {parse_when(when).date().isoformat()}")
+        raise NotRecordedThen(iri, moment_text(parse_when(when)))
     names = [ox.NamedNode(x) for x in
              ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title",
               "http://xmlns.com/foaf/0.1/name", "http://www.w3.org/2004/02/skos/core#prefLabel",

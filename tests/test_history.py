@@ -85,6 +85,14 @@ def test_bad_dates(any_store):
     with pytest.raises(BadInput, match="not a date"):
         parse_when("last tuesday")
     assert parse_when("2026-03-01").date() == dt.date(2026, 3, 1)
+    assert parse_when("20260301") == parse_when("2026-03-01") == parse_when(dt.date(2026, 3, 1))
+    assert parse_when("2026-03-01").time() == dt.time.max  # a date is the end of that day
+    now = dt.datetime.now(dt.timezone.utc)
+    assert parse_when(now.date().isoformat())  # today is not the future
+    with pytest.raises(BadInput, match="in the future"):
+        parse_when((now + dt.timedelta(hours=2)).isoformat())  # later today is
+    with pytest.raises(BadInput, match="in the future"):
+        parse_when((now + dt.timedelta(days=2)).date().isoformat())
 
 
 def test_cli_history_and_asof(tmp_path):
