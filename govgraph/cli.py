@@ -230,8 +230,9 @@ def export(source, fmt, output, dcat, dcat_base, store_url):
 def ingest_openlineage(file, store_url):
     """Ingest OpenLineage RunEvents from a JSON Lines file (one event a line), each validated."""
     from govgraph.io.openlineage import ingest_file
+    from govgraph.store import _whoami
     with _open(store_url) as store:
-        results = ingest_file(store, file)
+        results = ingest_file(store, file, who=_whoami())  # recorded as the person who ran it, like load
         changed = sum(1 for r in results if r.write.changed)
         click.echo(f"ingested {len(results):,} events: {changed:,} changed the graph, "
                    f"{len(results) - changed:,} were already recorded")

@@ -27,6 +27,18 @@ class UnknownAsset(GovGraphError):
         super().__init__(f"unknown asset {iri}{hint}")
 
 
+class NotRecordedThen(UnknownAsset):
+    """An IRI that names nothing in the estate as it was at an as-of moment (it may exist now)."""
+
+    def __init__(self, iri: str, moment: str):
+        super().__init__(iri)
+        self.moment = moment
+        self.args = (f"{iri} was not recorded on {moment}: nothing in the history describes it then",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class UnknownSource(GovGraphError):
     """A source name that is not loaded in the store."""
 

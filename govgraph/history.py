@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib.term import Node
 
-from govgraph.errors import BadInput
+from govgraph.errors import BadInput, NotRecordedThen
 from govgraph.store import ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
 
 Triple = tuple[Node, Node, Node]
@@ -29,18 +29,28 @@ def parse_when(text: str | dt.date | dt.datetime, *, now: dt.datetime | None = N
     else:
         s = text.strip()
         try:
-            if len(s) == 10:
+            try:  # a date (2026-03-31, 20260331): the end of that day
                 when = dt.datetime.combine(dt.date.fromisoformat(s), dt.time.max)
-            else:
+            except ValueError:
                 when = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
         except ValueError:
             raise BadInput(f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 date-time)") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     now = now or dt.datetime.now(dt.timezone.utc)
-    if when > now + dt.timedelta(days=1):
+    # a date means the end of that day, so today is allowed (with a day's slack for time zones);
+    # a moment with a time must not be later than now (a minute's slack for clock skew)
+    slack = dt.timedelta(days=1) if when.time() == dt.time.max else dt.timedelta(minutes=1)
+    if when > now + slack:
         raise BadInput(f"{text} is in the future: the history only knows the past")
     return when
+
+
+def moment_text(when: dt.datetime) -> str:
+    """An as-of moment as people say it: the date for a whole day, else the date and time (UTC)."""
+    if when.time() == dt.time.max:
+        return when.date().isoformat()
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _check_range(store: Store, when: dt.datetime, records: list[ChangeRecord]) -> None:
@@ -59,31 +69,49 @@ class AssetChange:
     removed: list[Triple] = field(default_factory=list)
 
 
-def _quads_by_graph(store: Store, subject: str | None) -> dict[str, set[tuple]]:
-    """Every quad (optionally only about ``subject``) grouped by graph, as pyoxigraph terms."""
+def _quads_by_graph(store: Store, subject: str | None, graphs: set[str] | None = None) -> dict[str, set[tuple]]:
+    """Every quad (optionally only about ``subject``, or only in ``graphs``) grouped by graph, as pyoxigraph terms."""
     out: dict[str, set[tuple]] = {}
     s = ox.NamedNode(subject) if subject else None
-    for q in store.quads(s, None, None, None):
-        g = q.graph_name
-        if isinstance(g, ox.NamedNode):
-            out.setdefault(g.value, set()).add((q.subject, q.predicate, q.object))
+    for g in ([None] if graphs is None else [ox.NamedNode(x) for x in sorted(graphs)]):
+        for q in store.quads(s, None, None, g):
+            name = q.graph_name
+            if isinstance(name, ox.NamedNode):
+                out.setdefault(name.value, set()).add((q.subject, q.predicate, q.object))
+    return out
+
+
+def _undone(records: list[ChangeRecord], when: dt.datetime | None) -> list[ChangeRecord]:
+    """The changes made after ``when``, newest first (all of them for None)."""
+    out = []
+    for rec in reversed(records):
+        if when is not None and rec.at <= when:
+            break
+        out.append(rec)
     return out
 
 
 def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
-               content: dict[str, set[tuple]]):
+               content: dict[str, set[tuple]], *, touched_only: bool = False):
     """Undo changes newest first, yielding (record, the source's triples after it, before it).
 
     ``content`` (source name -> set of triples, restricted to ``subject`` if given) starts
     as today's state and is updated in place, so when the walk stops it holds the state
     at ``when`` (changes at or before it are kept; None walks the whole history).
+    ``touched_only``: read and hold only the sources changed after ``when`` (the others are
+    as they are today), so a past estate costs in proportion to what changed since.
     """
-    records = store.history()
-    by_graph = _quads_by_graph(store, subject)
-    content.update({s.name: set(by_graph.get(s.graph, ())) for s in store.sources()})
-    for rec in reversed(records):
-        if when is not None and rec.at <= when:
-            break
+    records = _undone(store.history(), when)
+    if touched_only:
+        names = {r.source for r in records}
+        graphs = {source_graph_iri(n) for n in names} | \
+            {diff_graph(r.revision, kind) for r in records for kind in ("added", "removed")}
+        by_graph = _quads_by_graph(store, subject, graphs)
+        content.update({n: set(by_graph.get(source_graph_iri(n), ())) for n in names})
+    else:
+        by_graph = _quads_by_graph(store, subject)
+        content.update({s.name: set(by_graph.get(s.graph, ())) for s in store.sources()})
+    for rec in records:
         after = content.get(rec.source, set())
         if rec.action == "load":
             before: set[tuple] = set()
@@ -132,7 +160,7 @@ def asset_store_asof(store: Store, iri: str, when: str | dt.datetime) -> Store:
     content = _state_at(store, when, iri)
     triples = {t for ts in content.values() for t in ts}
     if not triples:
-        raise BadInput(f"{iri} did not exist on {parse_when(when).date().isoformat()}")
+        raise NotRecordedThen(iri, moment_text(parse_when(when)))
     names = [ox.NamedNode(x) for x in
              ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title",
               "http://xmlns.com/foaf/0.1/name", "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -149,13 +177,26 @@ def asset_store_asof(store: Store, iri: str, when: str | dt.datetime) -> Store:
 
 
 def store_asof(store: Store, when: str | dt.datetime) -> Store:
-    """A new in-memory store holding every source as it was at ``when`` (for queries, pages, lineage)."""
+    """A new in-memory store holding every source as it was at ``when`` (for queries, pages, lineage).
+
+    Sources no change has touched since ``when`` are copied as they are; only the changed
+    ones are rebuilt from the kept differences.
+    """
     moment = parse_when(when)
-    content = _state_at(store, moment, None)
+    _check_range(store, moment, store.history())
+    changed: dict[str, set[tuple]] = {}
+    for _ in _walk_back(store, moment, None, changed, touched_only=True):
+        pass
+    today = {s.name: s for s in store.sources()}
     past = open_store("memory:")
-    for name, triples in sorted(content.items()):
-        if not triples:
-            continue
+    for name in sorted(set(changed) | set(today)):
+        if name in changed:
+            if not changed[name]:
+                continue
+            triples = changed[name]
+        else:
+            triples = ((q.subject, q.predicate, q.object)
+                       for q in store.quads(None, None, None, ox.NamedNode(today[name].graph)))
         with past.begin(name, who="as-of view", loaded_from=f"{store.url} as of {moment.isoformat()}") as txn:
             g = txn.graph
             past.add_quads(ox.Quad(s, p, o, g) for s, p, o in triples)

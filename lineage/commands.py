@@ -27,16 +27,18 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
                   show_default=True)
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
     @store_option
     @handle_errors
-    def lineage_cmd(iri, direction, depth, with_fields, fmt, output, store_url):
+    def lineage_cmd(iri, direction, depth, with_fields, fmt, output, asof, store_url):
         """Upstream and downstream lineage of an asset, as a tree, JSON or a diagram.
 
         IRI may also be an asset's exact name, e.g. "SALT return".
         """
         from govgraph.lineage import export, queries, text
         from govgraph.lineage.graph import FIELD
-        with open_store(store_url) as store:
+        with open_store(store_url) as live:
+            store = _past(live, asof)
             lg = queries.graph_of(store)
             root = lg.resolve(iri)
             if with_fields and lg.kind(root) == FIELD:
@@ -66,13 +68,14 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
                   show_default=True)
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
     @store_option
     @handle_errors
-    def impact_cmd(iri, fmt, output, store_url):
+    def impact_cmd(iri, fmt, output, asof, store_url):
         """What changing or removing a system or dataset affects: datasets, reports, returns, partners, owners."""
         from govgraph.lineage import export, queries, text
-        with open_store(store_url) as store:
-            res = queries.impact(store, iri)
+        with open_store(store_url) as live:
+            res = queries.impact(_past(live, asof), iri)
             if fmt == "json":
                 out = json.dumps(res.to_dict(), indent=2)
             elif fmt == "text":
@@ -89,13 +92,14 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
                   show_default=True)
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
     @store_option
     @handle_errors
-    def path_cmd(a, b, max_hops, limit, fmt, output, store_url):
+    def path_cmd(a, b, max_hops, limit, fmt, output, asof, store_url):
         """Every path data takes between two assets (either way round)."""
         from govgraph.lineage import export, queries, text
-        with open_store(store_url) as store:
-            res = queries.paths(store, a, b, max_hops=max_hops, limit=limit)
+        with open_store(store_url) as live:
+            res = queries.paths(_past(live, asof), a, b, max_hops=max_hops, limit=limit)
             if fmt == "json":
                 out = json.dumps(res.to_dict(), indent=2)
             elif fmt == "text":
@@ -103,6 +107,14 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
             else:
                 out = export.export(res.subgraph(), fmt)
             _emit(out, output)
+
+
+def _past(store: Any, asof: str | None) -> Any:
+    """The store itself, or an in-memory copy of the estate as it was at ``asof`` (rebuilt from the history)."""
+    if not asof:
+        return store
+    from govgraph.history import store_asof
+    return store_asof(store, asof)
 
 
 def _emit(out: str, output: Path | None) -> None:

@@ -122,3 +122,66 @@ def test_past_estate_is_built_once_per_past_state(any_store):
     # a later write does not change what the past looked like, nor the cached copy
     write(any_store, V1, True)
     assert history.estate_asof(any_store, load.at)[0] is a
+
+
+def test_asset_page_as_of_each_earlier_moment(estate):
+    client, (load, change, removal) = estate
+    iri = BASE + "assessments"
+    assert "<h1>Assessments</h1>" in get(client, "/asset", iri=iri, asof=load.at.isoformat()).get_data(as_text=True)
+    page = get(client, "/asset", iri=iri, asof=change.at.isoformat()).get_data(as_text=True)
+    assert "<h1>Single assessments</h1>" in page and "As it was on" in page
+    assert get(client, "/asset", iri=iri).status_code == 404  # removed today
+    gone = get(client, "/asset", iri=iri, asof=removal.at.isoformat())
+    assert gone.status_code == 404 and "was not recorded on" in gone.get_data(as_text=True)
+    # the CIN return came with the change: not there at the first load
+    r = get(client, "/asset", iri=BASE + "cin-return", asof=load.at.isoformat())
+    assert r.status_code == 404 and "was not recorded on" in r.get_data(as_text=True)
+
+
+def test_a_moment_later_today_is_in_the_future(estate):
+    import datetime as dt
+    client, _ = estate
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
+    for path in ("/asset", "/lineage"):
+        r = get(client, path, iri=BASE + "assessments", asof=later)
+        assert r.status_code == 400 and "in the future" in r.get_data(as_text=True)
+    r = get(client, "/sparql", query=DATASETS, format="json", asof=later)
+    assert r.status_code == 400 and "in the future" in r.get_data(as_text=True)
+
+
+def test_cli_asof_each_earlier_moment_and_bad_dates(tmp_path):
+    from click.testing import CliRunner
+    from govgraph.cli import main
+    from govgraph.store import open_store
+    url = f"oxigraph:{tmp_path / 'store'}"
+    st = open_store(url)
+    load, change, removal = write(st, V1, False), write(st, V2, True), st.remove_source("childrens")
+    st.close()
+
+    def run(*args):
+        return CliRunner().invoke(main, [*args, "--store", url])
+    at = lambda rec: rec.at.isoformat()  # noqa: E731
+    r = run("info", BASE + "assessments", "--asof", at(load))
+    assert r.exit_code == 0 and r.output.startswith("Assessments"), r.output
+    assert run("info", "Single assessments", "--asof", at(change)).output.startswith("Single assessments")
+    r = run("info", BASE + "assessments", "--asof", at(removal))
+    assert r.exit_code == 1 and "unknown asset" in r.output
+    r = run("lineage", BASE + "cin-return", "--up", "--asof", at(change), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert {n["label"] for n in json.loads(r.output)["nodes"]} >= {"Referrals", "Single assessments"}
+    r = run("lineage", BASE + "assessments", "--down", "--asof", at(load), "--format", "json")
+    assert r.exit_code == 0 and "CIN census return" not in r.output, r.output
+    assert run("lineage", BASE + "cin-return", "--asof", at(load)).exit_code == 1
+    r = run("impact", BASE + "referrals", "--asof", at(change), "--format", "json")
+    assert r.exit_code == 0 and "CIN census return" in r.output, r.output
+    r = run("path", "Referrals", "CIN census return", "--asof", at(change))
+    assert r.exit_code == 0 and "Single assessments" in r.output, r.output
+    r = run("query", "--asof", at(load), "--format", "csv", DATASETS)
+    assert r.output.split() == ["t", "Assessments", "Referrals"]
+    import datetime as dt
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
+    for asof, text in (("2001-01-01", "before the first recorded change"), ("2999-01-01", "in the future"),
+                       (later, "in the future"), ("2026-02-30", "not a date"), ("soon", "not a date")):
+        for args in (["query", "ASK { ?s ?p ?o }"], ["info", BASE + "assessments"], ["lineage", BASE + "assessments"]):
+            r = run(*args, "--asof", asof)
+            assert r.exit_code == 1 and text in r.output and r.output.count("\n") == 1, (args, asof, r.output)

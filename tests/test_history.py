@@ -85,6 +85,14 @@ def test_bad_dates(any_store):
     with pytest.raises(BadInput, match="not a date"):
         parse_when("last tuesday")
     assert parse_when("2026-03-01").date() == dt.date(2026, 3, 1)
+    assert parse_when("20260301") == parse_when("2026-03-01") == parse_when(dt.date(2026, 3, 1))
+    assert parse_when("2026-03-01").time() == dt.time.max  # a date is the end of that day
+    now = dt.datetime.now(dt.timezone.utc)
+    assert parse_when(now.date().isoformat())  # today is not the future
+    with pytest.raises(BadInput, match="in the future"):
+        parse_when((now + dt.timedelta(hours=2)).isoformat())  # later today is
+    with pytest.raises(BadInput, match="in the future"):
+        parse_when((now + dt.timedelta(days=2)).date().isoformat())
 
 
 def test_cli_history_and_asof(tmp_path):
@@ -107,3 +115,17 @@ def test_cli_history_and_asof(tmp_path):
     assert r.output.split() == ["n", "one"]
     r = run("query", "--asof", "1999-01-01", "ASK { ?s ?p ?o }")
     assert r.exit_code == 1 and "before the first recorded change" in r.output
+
+
+def test_past_estate_rebuilds_only_what_changed_and_matches_a_full_rebuild(any_store):
+    """store_asof copies untouched sources as they are; the result equals undoing every change."""
+    from govgraph.history import _state_at
+    recs = [write(any_store, "s", V1), write(any_store, "other", OTHER), write(any_store, "third", V2),
+            write(any_store, "s", V2, replace=True), any_store.remove_source("other"),
+            write(any_store, "other", V1)]
+    for rec in recs:
+        full = {name: triples for name, triples in _state_at(any_store, rec.at, None).items() if triples}
+        past = store_asof(any_store, rec.at)
+        got = {s.name: {(q.subject, q.predicate, q.object) for q in past.quads(None, None, None, __import__(
+            "pyoxigraph").NamedNode(s.graph))} for s in past.sources()}
+        assert got == full, rec

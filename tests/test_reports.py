@@ -284,5 +284,9 @@ def test_viewer_report_pages_and_downloads(sample_store):
     assert [c.value for c in wb["Information Asset Register"][1]] == HEADER
     csv_res = client.get("/reports/ropa.csv")
     assert csv_res.status_code == 200 and csv_res.get_data(as_text=True).startswith("Purpose,")
-    assert client.get("/reports/minutes").status_code == 404
+    for path in ("/reports/minutes", "/reports/minutes.csv"):
+        r = client.get(path)
+        assert r.status_code == 404 and "unknown report &#39;minutes&#39;: use one of ropa, iar" in r.get_data(as_text=True)
+    r = client.get("/reports/ropa.pdf")
+    assert r.status_code == 404 and "unknown report format &#39;pdf&#39;" in r.get_data(as_text=True)
     assert client.get("/reports/ropa?date=2026-99-01").status_code == 400

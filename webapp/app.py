@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, render_template, request
 
 from govgraph import __version__, catalog
-from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAsset
+from govgraph.errors import BadInput, GovGraphError, NotRecordedThen, StoreUnavailable, UnknownAsset
 from govgraph.store import Store, open_store
 from govgraph.webapp import filters, findings, security
 from govgraph.webapp.assets import bp as assets_bp
@@ -70,6 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(UnknownAsset)
     def _unknown(e: UnknownAsset):
         return not_found(e.iri, e.suggestions)
+
+    @app.errorhandler(NotRecordedThen)
+    def _not_then(e: NotRecordedThen):
+        return render_template("error.html", title="Not recorded on that date", message=str(e)), 404
 
     @app.errorhandler(404)
     def _404(e):

@@ -266,23 +266,57 @@ _PROPERTIES = {
     "gov:classification": ("class", None),
     "dpv:hasPurpose": ("purposes", "rdfs:label"),
 }
+#: A property with more distinct values than this is read on its own (value -> assets), not coded.
+_MAX_CODED = 2000
 
 
 def read_rows(store: Store) -> list[tuple[str, list[str]]]:
     """Every information asset as (IRI, its register row in HEADER order, before CSV quoting).
 
-    One GROUP BY per property plus a name lookup for the few hundred distinct people,
-    units and systems: far faster on large estates than one query joining them all.
+    The values of the eleven properties are few (hundreds of owners, systems, purposes ...)
+    and the assets many, and Oxigraph spends most of its time turning stored terms into
+    text. So: one query lists the distinct values of each property; each gets a small
+    number, and one more query returns, per asset, its title, description and the numbers
+    of its values (joined on stored terms, never written out as text). A property with
+    thousands of distinct values (or blank-node values) is read as value -> its assets.
     """
-    assets: dict[str, dict[str, list[str]]] = {}
-    for r in store.query("""SELECT ?ds ?t ?d WHERE { ?ds a gov:InformationAsset .
-                             OPTIONAL { ?ds dcterms:title ?t } OPTIONAL { ?ds dcterms:description ?d } }"""):
-        a = assets.setdefault(r["ds"].value, {"title": [], "desc": []})
-        for key, var in (("title", "t"), ("desc", "d")):
-            term = r[var]
-            if term is not None and term.value not in a[key]:
-                a[key].append(term.value)
+    props = " ".join(_PROPERTIES)
+    distinct: dict[str, list] = {}
+    for r in store.query(f"SELECT DISTINCT ?p ?v WHERE {{ VALUES ?p {{ {props} }} ?ds ?p ?v }}"):
+        distinct.setdefault(r["p"].value, []).append(r["v"])
+    coded: list[tuple[str, list[str]]] = []   # code -> (IAR key, texts shown)
+    table: list[str] = []
+    separate: list[str] = []
     for prop, (key, name) in _PROPERTIES.items():
+        values = distinct.get(_expand(prop), [])
+        if not values:
+            continue
+        if len(values) > _MAX_CODED or any(isinstance(v, ox.BlankNode) for v in values):
+            separate.append(prop)
+            continue
+        names = _names(store, values, name) if name else None
+        for v in values:
+            shown = names.get(v.value, []) if names is not None else [v.value]
+            if shown:
+                table.append(f"({prop} {v} {len(coded)})")
+                coded.append((key, shown))
+    codes = (f'OPTIONAL {{ SELECT ?ds (GROUP_CONCAT(STR(?c)) AS ?cs) WHERE {{ VALUES (?p ?v ?c) {{ {" ".join(table)} }} '
+             f'?ds ?p ?v }} GROUP BY ?ds }}') if table else ""
+    # IRI -> [titles, descriptions, codes of its values ("" for none)]
+    assets: dict[str, list] = {}
+    for r in store.query(f"""SELECT ?ds ?t ?d ?cs WHERE {{ ?ds a gov:InformationAsset .
+                              {codes} OPTIONAL {{ ?ds dcterms:title ?t }} OPTIONAL {{ ?ds dcterms:description ?d }} }}"""):
+        a = assets.get(r["ds"].value)
+        if a is None:
+            cs = r["cs"] if table else None
+            a = assets[r["ds"].value] = [[], [], cs.value if cs is not None else ""]
+        for i, var in ((0, "t"), (1, "d")):
+            term = r[var]
+            if term is not None and term.value not in a[i]:
+                a[i].append(term.value)
+    extra: dict[str, dict[str, list[str]]] = {}   # values of the properties read on their own
+    for prop in separate:
+        key, name = _PROPERTIES[prop]
         q = f'SELECT ?v (GROUP_CONCAT(DISTINCT STR(?ds); separator=" ") AS ?dss) WHERE {{ ?ds {prop} ?v }} GROUP BY ?v'
         groups = [(r["v"], r["dss"].value) for r in store.query(q)]
         names = _names(store, [v for v, _ in groups], name) if name else None
@@ -291,29 +325,57 @@ def read_rows(store: Store) -> list[tuple[str, list[str]]]:
             if not shown:
                 continue
             for ds in dss.split(" "):
-                a = assets.get(ds)
-                if a is not None:
-                    a.setdefault(key, []).extend(shown)
-    special = str(DPV.SpecialCategoryPersonalData)
-    classes = {str(c): n for c, n in CLASSIFICATION_NAMES.items()}
-    basis_text = functools.lru_cache(maxsize=None)(format_lawful_basis)
-    empty: list[str] = []
+                if ds in assets:
+                    extra.setdefault(ds, {}).setdefault(key, []).extend(shown)
+
+    def values_of(cs: str) -> dict[str, list[str]]:
+        got: dict[str, list[str]] = {}
+        for c in set(cs.split(" ")) if cs else ():
+            key, shown = coded[int(c)]
+            got.setdefault(key, []).extend(shown)
+        return got
+    cells_of: dict[str, list[str]] = {}   # most assets share their combination of values with others
     out = []
     for iri in sorted(assets):
-        a = assets[iri]
-
-        def joined(k: str) -> str:
-            return "; ".join(sorted(set(a.get(k, empty))))
-        pds = a.get("pds", empty)
-        cls = min(a["class"]) if "class" in a else None
-        cells = {"Asset ID": iri.rsplit("/", 1)[-1], "Asset name": joined("title"), "Description": joined("desc"),
-                 "Owner": joined("owners"), "Service area": joined("units"), "System": joined("systems"),
-                 "Personal data": "Y" if pds else "N", "Special category": "Y" if special in pds else "N",
-                 "Lawful basis": "; ".join(basis_text(b) for b in sorted(set(a.get("bases", empty)), key=basis_text)),
-                 "Retention": joined("rets"), "Shared with": joined("partners"),
-                 "Classification": classes.get(cls, "") if cls else "", "Purpose": joined("purposes")}
-        out.append((iri, [cells[h] for h in HEADER]))
+        titles, descs, cs = assets[iri]
+        if iri in extra:
+            got = values_of(cs)
+            for key, shown in extra[iri].items():
+                got.setdefault(key, []).extend(shown)
+            cells = _value_cells(got)
+        else:
+            cells = cells_of.get(cs)
+            if cells is None:
+                cells = cells_of[cs] = _value_cells(values_of(cs))
+        name = titles[0] if len(titles) == 1 else "; ".join(sorted(set(titles)))
+        desc = descs[0] if len(descs) == 1 else "; ".join(sorted(set(descs)))
+        out.append((iri, [iri.rsplit("/", 1)[-1], name, desc, *cells]))
     return out
+
+
+_SPECIAL = str(DPV.SpecialCategoryPersonalData)
+_CLASSES = {str(c): n for c, n in CLASSIFICATION_NAMES.items()}
+_basis_text = functools.lru_cache(maxsize=None)(format_lawful_basis)
+
+
+def _value_cells(a: dict[str, list[str]]) -> list[str]:
+    """The register cells after Description (Owner ... Purpose) from an asset's values by IAR key."""
+    empty: list[str] = []
+
+    def joined(k: str) -> str:
+        return "; ".join(sorted(set(a.get(k, empty))))
+    pds = a.get("pds", empty)
+    cls = min(a["class"]) if "class" in a else None
+    return [joined("owners"), joined("units"), joined("systems"), "Y" if pds else "N",
+            "Y" if _SPECIAL in pds else "N",
+            "; ".join(_basis_text(b) for b in sorted(set(a.get("bases", empty)), key=_basis_text)),
+            joined("rets"), joined("partners"), _CLASSES.get(cls, "") if cls else "", joined("purposes")]
+
+
+def _expand(curie: str) -> str:
+    """The full IRI of one of the prefixed names in ``_PROPERTIES``."""
+    prefix, local = curie.split(":", 1)
+    return str({"gov": GOV, "dpv": DPV}[prefix][local])
 
 
 def _names(store: Store, values: list, path: str) -> dict[str, list[str]]:
