@@ -207,8 +207,19 @@ def store_asof(store: Store, when: str | dt.datetime) -> Store:
 #: Past estates kept for as-of pages and queries: (store id, first change, last change by then) -> Store.
 _PAST: "OrderedDict[tuple, Store]" = OrderedDict()
 _PAST_LOCK = threading.Lock()
+# One past state is built at a time: a burst of as-of requests for different dates (any reader
+# can ask) queues instead of holding several estate-sized copies in memory at once.
+_BUILD_LOCK = threading.Lock()
 #: How many past estates are kept in memory (each is a full in-memory copy).
 PAST_KEPT = 3
+
+
+def _cached_past(key: tuple) -> Store | None:
+    with _PAST_LOCK:
+        past = _PAST.get(key)
+        if past is not None:
+            _PAST.move_to_end(key)
+        return past
 
 
 def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.datetime]:
@@ -224,16 +235,18 @@ def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.dateti
     _check_range(store, moment, records)
     last = max((r for r in records if r.at <= moment), key=lambda r: (r.at, r.revision))
     key = (id(store), store.url, records[0].iri, last.iri)
-    with _PAST_LOCK:
-        past = _PAST.get(key)
+    past = _cached_past(key)
+    if past is not None:
+        return past, moment
+    with _BUILD_LOCK:
+        past = _cached_past(key)  # built by another request while this one waited
         if past is not None:
-            _PAST.move_to_end(key)
             return past, moment
-    past = store_asof(store, moment)
-    with _PAST_LOCK:
-        _PAST[key] = past
-        while len(_PAST) > PAST_KEPT:
-            _PAST.popitem(last=False)
+        past = store_asof(store, moment)
+        with _PAST_LOCK:
+            _PAST[key] = past
+            while len(_PAST) > PAST_KEPT:
+                _PAST.popitem(last=False)
     return past, moment
 
 

@@ -185,3 +185,12 @@ def test_cli_asof_each_earlier_moment_and_bad_dates(tmp_path):
         for args in (["query", "ASK { ?s ?p ?o }"], ["info", BASE + "assessments"], ["lineage", BASE + "assessments"]):
             r = run(*args, "--asof", asof)
             assert r.exit_code == 1 and text in r.output and r.output.count("\n") == 1, (args, asof, r.output)
+
+
+def test_concurrent_requests_for_one_past_state_share_one_copy(any_store):
+    from concurrent.futures import ThreadPoolExecutor
+    load, _ = write(any_store, V1, False), write(any_store, V2, True)
+    history._PAST.clear()
+    with ThreadPoolExecutor(6) as pool:
+        copies = list(pool.map(lambda _: history.estate_asof(any_store, load.at)[0], range(6)))
+    assert all(c is copies[0] for c in copies)  # built once, not once per waiting request
