@@ -603,7 +603,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
             def present(t: ox.Triple, g=g, delta=delta) -> bool:
                 if t in delta.added:
                     return True
-                return t not in delta.removed and any(True for _ in store.quads(t.subject, t.predicate, t.object, g))
+                return t not in delta.removed and store.contains(t.subject, t.predicate, t.object, g)
             cur_run = {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads(it.run, None, None, g)}
             cur_run = (cur_run - delta.removed) | {t for t in delta.added if t.subject == it.run}
             new = set(cur_run)
@@ -625,8 +625,8 @@ def _apply(store: Store, items: list[_Item]) -> None:
                 it.done = True
             return
         for name, p in patches.items():
-            if deltas[name].added:
-                p.add(deltas[name].added)
+            if deltas[name].added:  # each checked absent from the source above (under the patch's lock)
+                p.add(deltas[name].added, absent=True)
             if deltas[name].removed:
                 p.remove(deltas[name].removed)
         view = store.graphs() + [p.graph for p in patches.values()]
