@@ -196,6 +196,7 @@ class Store:
         self._revision_read = 0.0
         self._write_lock = threading.RLock()
         self._reserved_revisions = 0  # open patches staging in the diff graph of a future revision
+        self._sizes: dict[str, int] = {}  # source graph -> triple count, as this process last wrote it
         self._graphs: list[ox.NamedNode] | None = None
         self._revision: int | None = None
         self._sweep_staging()
@@ -479,6 +480,7 @@ class Store:
         self._graphs = None
         self._revision = None
         self._history_cache = None
+        self._sizes.clear()
 
     def _committed(self, revision: int, graph: ox.NamedNode, present: bool) -> None:
         """Update cached registry state after this process committed a change to ``graph``.
@@ -487,6 +489,7 @@ class Store:
         sending many small changes.
         """
         self._revision, self._revision_read = revision, time.monotonic()
+        self._sizes.pop(graph.value, None)
         if self._graphs is not None and self._cached_at == revision - 1:
             graphs = set(self._graphs)
             if present:
@@ -499,7 +502,15 @@ class Store:
             self._graphs = None
 
     def _source_size(self, graph: ox.NamedNode) -> int:
-        """The registered triple count of one source graph (0 if it is not registered)."""
+        """The registered triple count of one source graph (0 if it is not registered).
+
+        Remembered from this process's own patches (the registry entry is rewritten by every
+        commit, and reading it back passes over the deleted versions until a compaction).
+        """
+        if not self.remote:
+            hit = self._sizes.get(graph.value)
+            if hit is not None:
+                return hit
         for q in self._b.quads(graph, ox.NamedNode(str(GOV.tripleCount)), None, META_GRAPH):
             return int(q.object.value)
         return 0
@@ -774,7 +785,7 @@ class Patch:
                    any(True for _ in st._b.quads(t.subject, t.predicate, t.object, self.target))]
         if not added and not removed:
             return None
-        size = (st._source_size(self.target) if self.exists else 0) + added - len(removed)
+        size = self._size = (st._source_size(self.target) if self.exists else 0) + added - len(removed)
         rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note,
                          revision=revision)
         add_g, rem_g = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
@@ -879,6 +890,7 @@ def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = ""
             for p, rec in zip(patches, records):
                 if rec is not None:
                     st._committed(rec.revision, p.target, True)
+                    st._sizes[p.target.value] = p._size
         return records
     finally:
         for p in patches:
