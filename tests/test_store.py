@@ -232,3 +232,48 @@ def test_patches_to_several_sources_commit_in_one_atomic_update(any_store):
         assert p.commit().revision == start + 3
     with pytest.raises(ValueError):
         commit_patches([any_store.patch("one"), any_store.patch("one")])
+
+
+def test_patch_of_triples_known_absent_stages_in_its_diff_graph(any_store):
+    """``add(absent=True)``: staged straight into the revision's "added" diff graph; a patch that
+    commits as another revision than it staged for (another patch took it) is moved first."""
+    import pyoxigraph as ox
+    from govgraph.history import asset_asof
+    from govgraph.store import DIFF_PREFIX, commit_patches, diff_graph
+    t = lambda s, o: ox.Triple(ox.NamedNode(f"http://ex/{s}"), ox.NamedNode("http://ex/p"), ox.Literal(o))
+    with any_store.begin("one") as txn:
+        txn.load(data=TTL, fmt="turtle")
+        first = txn.commit()
+    start = any_store.revision
+    with any_store.patch("one") as p:
+        p.add([t("k", "1"), t("k", "2")], absent=True)
+        rec = p.commit()
+    assert (rec.revision, rec.added) == (start + 1, 2)
+    diff = {(q.subject.value, q.object.value) for q in any_store.quads(None, None, None,
+                                                                      ox.NamedNode(diff_graph(start + 1, "added")))}
+    assert diff == {("http://ex/k", "1"), ("http://ex/k", "2")}
+    assert any_store.source("one").triples == 4  # the two of TTL and the two added
+    # "b" only removes (no reservation) and commits first, so "c" commits as start + 3, not the
+    # start + 2 it staged for: its staging graph is moved before anything is written
+    with any_store.begin("two") as txn:
+        txn.load(data=b'<http://ex/z> <http://ex/p> "z" .', fmt="ntriples")
+        txn.commit()
+    start = any_store.revision
+    b, c = any_store.patch("two"), any_store.patch("one")
+    b.remove([t("z", "z")])
+    c.add([t("m", "3")], absent=True)
+    recs = commit_patches([b, c])
+    assert [(r.source, r.revision, r.added, r.removed) for r in recs] == [("two", start + 1, 0, 1), ("one", start + 2, 1, 0)]
+    graph = lambda rev, kind: {(q.subject.value, q.object.value)
+                               for q in any_store.quads(None, None, None, ox.NamedNode(diff_graph(rev, kind)))}
+    assert graph(start + 1, "removed") == {("http://ex/z", "z")} and graph(start + 1, "added") == set()
+    assert graph(start + 2, "added") == {("http://ex/m", "3")}
+    # a refused or abandoned patch leaves nothing, and the history still rebuilds the past
+    with any_store.patch("one") as p:
+        p.add([t("n", "4")], absent=True)
+    assert not any(g.value.startswith(DIFF_PREFIX) and int(g.value[len(DIFF_PREFIX):].split(":")[0]) > any_store.revision
+                   for g in any_store.named_graphs())
+    assert [g.value for g in any_store.named_graphs() if "staging" in g.value] == []
+    assert any_store._reserved_revisions == 0
+    assert sorted(str(o) for _, _, o in asset_asof(any_store, "http://ex/a", first.at)) == ["http://ex/b", "http://ex/c"]
+    assert asset_asof(any_store, "http://ex/k", first.at) == []

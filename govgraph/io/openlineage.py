@@ -24,6 +24,7 @@ import functools
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -447,6 +448,8 @@ class IngestResult:
 
 #: Most events one group commit takes (events arriving while one commits wait for the next).
 MAX_BATCH = 64
+#: Longest a round waits for the events its senders are about to send (see ``_GroupCommit._gather``).
+GATHER_SECONDS = 0.003
 
 
 @dataclass
@@ -474,13 +477,18 @@ class _GroupCommit:
 
     def __init__(self, store: Store):
         self.store = store
-        self.cv = threading.Condition()
+        lock = threading.Lock()
+        self.cv = threading.Condition(lock)
+        self.arrived = threading.Condition(lock)  # the leader gathering a round waits on this one
         self.queue: list[_Item] = []
         self.busy = False
+        self.recent = [0, 0]  # sizes of the last two rounds
+        self.futile = 0       # gathers in a row that brought nothing (then stop gathering a while)
 
     def submit(self, item: _Item) -> IngestResult:
         with self.cv:
             self.queue.append(item)
+            self.arrived.notify()
         while True:
             with self.cv:
                 while not item.done and self.busy:
@@ -488,7 +496,9 @@ class _GroupCommit:
                 if item.done:
                     break
                 self.busy = True
+                self._gather()
                 batch = self._take()
+                self.recent = [self.recent[1], len(batch)]
             try:
                 _apply_round(self.store, batch)
             finally:
@@ -502,6 +512,29 @@ class _GroupCommit:
             raise item.error
         assert item.result is not None
         return item.result
+
+    def _gather(self) -> None:
+        """Wait up to GATHER_SECONDS for the events the last rounds' senders are about to send.
+
+        Pipelines answered by one round send their next event at once; without this wait they
+        queue behind the round just starting, and the senders settle into two alternating
+        halves, each round taking half the events (and paying the fixed cost of a commit and
+        a validation run for them). A lone sender is not kept waiting: after a few gathers
+        that bring nothing, rounds start at once for a while.
+        """
+        want = min(MAX_BATCH, sum(self.recent))
+        if len(self.queue) >= want or self.futile >= 3:
+            self.futile = self.futile + 1 if self.futile >= 3 else self.futile
+            if self.futile > 3 + 32:
+                self.futile = 0  # try gathering again
+            return
+        before, deadline = len(self.queue), time.monotonic() + GATHER_SECONDS
+        while len(self.queue) < want:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.arrived.wait(left)
+        self.futile = self.futile + 1 if len(self.queue) == before else 0
 
     def _take(self) -> list[_Item]:
         """Queued items in order; one (who, loaded_from) per source per round, so one patch each."""
@@ -603,7 +636,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
             def present(t: ox.Triple, g=g, delta=delta) -> bool:
                 if t in delta.added:
                     return True
-                return t not in delta.removed and any(True for _ in store.quads(t.subject, t.predicate, t.object, g))
+                return t not in delta.removed and store.contains(t.subject, t.predicate, t.object, g)
             cur_run = {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads(it.run, None, None, g)}
             cur_run = (cur_run - delta.removed) | {t for t in delta.added if t.subject == it.run}
             new = set(cur_run)
@@ -625,8 +658,8 @@ def _apply(store: Store, items: list[_Item]) -> None:
                 it.done = True
             return
         for name, p in patches.items():
-            if deltas[name].added:
-                p.add(deltas[name].added)
+            if deltas[name].added:  # each checked absent from the source above (under the patch's lock)
+                p.add(deltas[name].added, absent=True)
             if deltas[name].removed:
                 p.remove(deltas[name].removed)
         view = store.graphs() + [p.graph for p in patches.values()]
@@ -662,9 +695,7 @@ def _result(it: _Item, datasets: dict, res: WriteResult) -> IngestResult:
 
 def _size(store: Store, name: str) -> int:
     """A source's triple count from the registry (0 if it is not loaded)."""
-    for q in store.quads(_n(source_graph_iri(name)), _TRIPLE_COUNT, None, META_GRAPH):
-        return int(q.object.value)
-    return 0
+    return store._source_size(_n(source_graph_iri(name)))
 
 
 def read_events(path: str | Path) -> Iterator[tuple[int, Any]]:

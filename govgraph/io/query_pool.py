@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import atexit
 import io
+import math
 import multiprocessing as mp
 import os
 import queue
+import select
 import shutil
 import tempfile
 import threading
@@ -79,17 +81,22 @@ class TimedOut(Exception):
 
 
 class _LimitedBuffer(io.RawIOBase):
-    """A write buffer that stops serialisation past a size or a deadline (raising inside the writer)."""
+    """A write buffer that stops serialisation past a size or a deadline (raising inside the writer).
+
+    Oxigraph writes in chunks of about 8 KB, so the checks cost little.
+    """
 
     def __init__(self, max_bytes: int, deadline: float | None):
         self._buf = io.BytesIO()
         self._max, self._deadline = max_bytes, deadline
+        self._size = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, b) -> int:
-        if self._buf.tell() + len(b) > self._max:
+        self._size += len(b)
+        if self._size > self._max:
             raise TooLarge()
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise TimedOut()
@@ -102,13 +109,18 @@ class _LimitedBuffer(io.RawIOBase):
         return self._buf.getvalue()
 
 
-def execute(store: ox.Store, job: QueryJob, deadline: float | None = None) -> QueryOutcome:
-    """Run ``job`` on ``store`` and serialise its result; never raises for query errors."""
+def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
+            graphs: dict[tuple[str, ...], list[ox.NamedNode]] | None = None) -> QueryOutcome:
+    """Run ``job`` on ``store`` and serialise its result; never raises for query errors.
+
+    ``graphs`` caches the graph name lists between calls (a worker sees the same dataset
+    query after query).
+    """
     t0 = time.perf_counter()
     try:
         res = store.query(job.text, prefixes=dict(job.prefixes) or None,
-                          default_graph=[ox.NamedNode(g) for g in job.default_graph],
-                          named_graphs=[ox.NamedNode(g) for g in job.named_graphs])
+                          default_graph=_graph_nodes(job.default_graph, graphs),
+                          named_graphs=_graph_nodes(job.named_graphs, graphs))
         buf = _LimitedBuffer(job.max_bytes, deadline)
         if isinstance(res, list):  # a remote backend's graph result: parsed triples
             ox.serialize(res, buf, GRAPH_FORMATS[job.graph_type])
@@ -135,6 +147,17 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None) -> Qu
         return QueryOutcome(400, error=f"the query could not be evaluated: {msg}")
 
 
+def _graph_nodes(names: tuple[str, ...], cache: dict | None) -> list[ox.NamedNode]:
+    if cache is None:
+        return [ox.NamedNode(g) for g in names]
+    nodes = cache.get(names)
+    if nodes is None:
+        if len(cache) > 64:
+            cache.clear()
+        nodes = cache[names] = [ox.NamedNode(g) for g in names]
+    return nodes
+
+
 def _timeout_message(limit: float) -> str:
     return (f"the query ran longer than the time limit of {limit:g} s and was stopped: "
             "narrow it with more specific patterns, LIMIT, or a shorter property path")
@@ -143,24 +166,35 @@ def _timeout_message(limit: float) -> str:
 # ----------------------------------------------------------------------------- worker side
 
 def _worker_main(conn) -> None:
-    """A worker process: answer jobs on read-only snapshots until the pipe closes."""
+    """A worker process: answer jobs on read-only snapshots until the pipe closes.
+
+    A job arrives as a plain tuple (``_job_message``) and the answer leaves as one
+    (status, media type, kind, error, body): cheaper to pickle than the dataclasses, and
+    the result's bytes are sent as they were serialised, never re-encoded.
+    """
     store, opened = None, None
+    graphs: dict[tuple[str, ...], list[ox.NamedNode]] = {}
     while True:
         try:
             msg = conn.recv()
         except (EOFError, OSError):
             return
-        snapshot, job = msg
+        snapshot, job = msg[0], QueryJob(*msg[1:])
         try:
             if store is None or snapshot != opened:
                 store = None
                 store = ox.Store.read_only(snapshot)
                 opened = snapshot
-            out = execute(store, job, None)
+            out = execute(store, job, None, graphs)
         except Exception as e:  # noqa: BLE001
             store = None
             out = QueryOutcome(500, error=f"the store could not be read: {e}")
-        conn.send(out)
+        conn.send((out.status, out.media_type, out.kind, out.error, out.body))
+
+
+def _job_message(snapshot: str, job: QueryJob) -> tuple:
+    return (snapshot, job.text, job.default_graph, job.named_graphs, job.results_type, job.graph_type,
+            job.prefixes, job.timeout, job.max_bytes)
 
 
 class Snapshots:
@@ -258,6 +292,13 @@ class _Worker:
                                 name="govgraph-sparql-worker")
         self.proc.start()
         child.close()
+        # one poll object for the worker's life (Connection.poll builds a selector on every call)
+        self.poller = select.poll()
+        self.poller.register(self.conn.fileno(), select.POLLIN)
+
+    def wait(self, seconds: float) -> bool:
+        """True once an answer (or the end of the pipe) is there, False after ``seconds``."""
+        return bool(self.poller.poll(max(0, math.ceil(seconds * 1000))))
 
     def kill(self) -> None:
         try:
@@ -319,12 +360,11 @@ class QueryPool:
             return QueryOutcome(503, error="the query service is busy: every worker is running a query; try again")
         self.stats.queries += 1
         try:
-            w.conn.send((snapshot, job))
-            if w.conn.poll(max(0.0, deadline - time.monotonic())):
-                out = w.conn.recv()
+            w.conn.send(_job_message(snapshot, job))
+            if w.wait(deadline - time.monotonic()):
+                status, media_type, kind, error, body = w.conn.recv()
                 self._idle.put(w)
-                out.seconds = time.monotonic() - start
-                return out
+                return QueryOutcome(status, media_type, body, kind, time.monotonic() - start, error)
         except (EOFError, OSError, BrokenPipeError) as e:
             self.stats.errors.append(str(e))
             w.kill()

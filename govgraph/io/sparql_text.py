@@ -45,6 +45,8 @@ class Inspection:
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
+    #: Prefixes of the prefixed names used and not declared in the text (the predeclared ones it needs).
+    undeclared_prefixes: set[str] = field(default_factory=set)
 
     @property
     def is_update(self) -> bool:
@@ -68,6 +70,8 @@ def inspect(text: str, prefixes: dict[str, str] | None = None) -> Inspection:
     declared = dict(prefixes or {})
     form = None
     words: set[str] = set()
+    used = {t.text.partition(":")[0] for t in toks if t.kind == "pname"}
+    in_text: set[str] = set()
     res = Inspection(form=None)
     i = 0
     while i < len(toks):
@@ -77,6 +81,7 @@ def inspect(text: str, prefixes: dict[str, str] | None = None) -> Inspection:
             words.add(up)
         if up == "PREFIX" and i + 2 < len(toks) and toks[i + 1].kind == "pname" and toks[i + 2].kind == "iri":
             declared[toks[i + 1].text[:-1]] = toks[i + 2].text[1:-1]
+            in_text.add(toks[i + 1].text[:-1])
             i += 3
             continue
         if form is None and up in QUERY_FORMS:
@@ -96,7 +101,7 @@ def inspect(text: str, prefixes: dict[str, str] | None = None) -> Inspection:
             i = j + 1
             continue
         i += 1
-    res.form, res.words = form, words
+    res.form, res.words, res.undeclared_prefixes = form, words, used - in_text
     return res
 
 

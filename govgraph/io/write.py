@@ -54,11 +54,28 @@ def source_triples(store: Store, name: str) -> set[ox.Triple]:
 
 
 def canonical(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
-    """Triples as the store gives them back (typed literals in canonical form), so they compare equal."""
+    """Triples as the store gives them back (typed literals in canonical form), so they compare equal.
+
+    Only triples with a literal object other than a plain ``xsd:string`` can change on the way
+    through the store; those go through a scratch store, the others are kept as they are.
+    """
+    same, other = set(), []
+    for t in triples:
+        o = t.object
+        if isinstance(o, ox.Literal) and (o.language is not None or o.datatype != _XSD_STRING):
+            other.append(t)
+        else:
+            same.add(t)
+    if not other:
+        return same
     scratch = ox.Store()
-    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-    return {ox.Triple(q.subject, q.predicate, q.object)
-            for q in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in other)
+    same.update(ox.Triple(q.subject, q.predicate, q.object)
+                for q in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    return same
+
+
+_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
 
 
 def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: str,
