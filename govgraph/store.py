@@ -312,6 +312,9 @@ class Store:
     def revision(self) -> int:
         """A counter increased by every committed change (for caches).
 
+        On a shared server commits take numbers one after another under the commit lock
+        (``_commit_lock``), so no two changes share a revision.
+
         Cached in this process for the embedded store (only this process writes it). For
         a shared remote store it is re-read from the server at most every
         ``REMOTE_REVISION_TTL`` seconds, so a change made by another worker is seen within
@@ -347,15 +350,16 @@ class Store:
         held = time.monotonic()
         release = (f"DELETE DATA {{ GRAPH <{LOCK_GRAPH.value}> {{ <{_LOCK_NODE.value}> <{_CLAIM.value}> <{claim}> }} }};"
                    f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{claim}> ?p ?o }} }}")
-        self._lock_held_since = held
+        self._lock_held_since, self._lock_released = held, False
         try:
             yield release
         finally:
             self._lock_held_since = None
-            try:
-                self._b.update(release)  # already done by a commit that went through; harmless then
-            except StoreError:
-                pass  # the server is away: the claim expires after COMMIT_LEASE
+            if not self._lock_released:  # a commit that went through released it in its own update
+                try:
+                    self._b.update(release)
+                except StoreError:
+                    pass  # the server is away: the claim expires after COMMIT_LEASE
 
     def _check_lease(self) -> None:
         """Refuse to send a commit if preparing it took so long that the lock claim may have expired."""
@@ -539,6 +543,7 @@ class Store:
                     + self._revision_update(rec)
                     + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
                     + f"; DROP SILENT GRAPH <{g.value}>" + (f";{release}" if release else ""))
+                self._lock_released = True
             except BaseException:
                 self._changed()
                 raise
@@ -756,6 +761,7 @@ class Transaction:
             ops.append(release)
         try:
             st._b.update(";\n".join(ops))
+            st._lock_released = True
             st._committed(rec.revision, self.target, True)
         except BaseException:
             st._changed()
@@ -951,6 +957,7 @@ def _commit_patches(st: Store, patches: list[Patch], release: str | None, forced
             ops.append(release)
         try:
             st._b.update(";\n".join(ops))
+            st._lock_released = True
         except BaseException:
             st._changed()
             raise
