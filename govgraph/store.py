@@ -14,9 +14,9 @@ or rejected import is never seen, and leftovers of a crash are swept on open.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
-import contextlib
 import os
 import random
 import re
@@ -732,7 +732,6 @@ class Transaction:
                                     f"another name")
             self.replacing = exists  # a replacement of a source another writer removed meanwhile is a load
         revision = st.revision + 1  # read afresh above for a remote store
-        st._check_lease()
         new_n = self.count()
         if self.replacing:
             old, new = self.target.value, self.graph.value
@@ -760,6 +759,7 @@ class Transaction:
         if release:
             ops.append(release)
         try:
+            st._check_lease()
             st._b.update(";\n".join(ops))
             st._lock_released = True
             st._committed(rec.revision, self.target, True)
