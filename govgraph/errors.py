@@ -43,6 +43,10 @@ class UnknownSource(GovGraphError):
     """A source name that is not loaded in the store."""
 
 
+class ConflictError(GovGraphError):
+    """A write refused because another writer changed the same thing first (nothing was changed)."""
+
+
 class StoreError(GovGraphError):
     """The store cannot be opened or reached (bad URL, locked directory, server down)."""
 

@@ -14,9 +14,11 @@ or rejected import is never seen, and leftovers of a crash are swept on open.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import os
+import random
 import re
 import threading
 import time
@@ -31,7 +33,7 @@ from rdflib.term import Node
 
 from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
-from govgraph.errors import BadInput, StoreError, UnknownSource
+from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
 
 DEFAULT_STORE_ENV = "GOVGRAPH_STORE"
@@ -49,6 +51,20 @@ COMPACT_AFTER_TRIPLES = 100_000
 COMPACT_EVERY_COMMITS = 250
 DIFF_PREFIX = str(GG["diff:"])
 INTERNAL_PREFIX = str(GG)
+#: Where writers sharing a remote store claim the commit lock (see ``Store._commit_lock``).
+LOCK_GRAPH = ox.NamedNode(str(GG["locks"]))
+_LOCK_NODE = ox.NamedNode(str(GG["lock:commit"]))
+_CLAIM = ox.NamedNode(str(GG["claim"]))
+_CLAIMED_AT = ox.NamedNode(str(GG["claimedAt"]))
+#: Seconds after which a commit-lock claim is taken for a crashed writer's and ignored
+#: (longer than any one request may take, 60 s).
+COMMIT_LEASE = 120.0
+#: Seconds a writer waits for the commit lock before giving up with ConflictError.
+COMMIT_LOCK_WAIT = 180.0
+#: Seconds after which a hidden staging graph on a shared server counts as left by a crashed
+#: import and is dropped by the next process that opens the store (GOVGRAPH_STAGING_MAX_AGE).
+STAGING_MAX_AGE = float(os.environ.get("GOVGRAPH_STAGING_MAX_AGE") or 6 * 3600)
+_STAGING_NAME = re.compile(r"(\d{10,})-[0-9a-f]{32}")
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -81,6 +97,17 @@ def source_graph_iri(name: str) -> str:
 def diff_graph(revision: int, kind: str) -> str:
     """The graph holding the triples a change added or removed (kind: added | removed)."""
     return f"{DIFF_PREFIX}{revision}:{kind}"
+
+
+def staging_graph() -> ox.NamedNode:
+    """A new hidden graph for one write; its name carries its creation time (for the sweeper)."""
+    return ox.NamedNode(f"{STAGING_PREFIX}{int(time.time())}-{uuid.uuid4().hex}")
+
+
+def staging_age(graph: str, now: float | None = None) -> float | None:
+    """Seconds since a staging graph named by ``staging_graph`` was made (None: an older kind of name)."""
+    m = _STAGING_NAME.fullmatch(graph[len(STAGING_PREFIX):]) if graph.startswith(STAGING_PREFIX) else None
+    return None if m is None else (time.time() if now is None else now) - int(m.group(1))
 
 
 def _safe_name(name: str) -> str:
@@ -300,7 +327,15 @@ class Store:
         """Drop graphs left by an import that never committed (crash, kill -9)."""
         live = {g.value for g in self._registered_graphs()}
         if self.remote:
-            return  # other workers may be mid-import on a shared server: never sweep their graphs
+            # other workers may be mid-import on a shared server: drop only staging graphs older
+            # than STAGING_MAX_AGE (a live import refuses to commit long before that, see
+            # Transaction.commit); names of the older kind (no time) are left alone
+            now = time.time()
+            for g in self._b.named_graphs():
+                age = staging_age(g.value, now)
+                if age is not None and age > STAGING_MAX_AGE:
+                    self._b.drop_graph(g)
+            return
         for g in self._b.named_graphs():
             v = g.value
             if v.startswith(STAGING_PREFIX) or (v.startswith(SOURCE_PREFIX) and v not in live):
@@ -324,6 +359,9 @@ class Store:
     def revision(self) -> int:
         """A counter increased by every committed change (for caches).
 
+        On a shared server commits take numbers one after another under the commit lock
+        (``_commit_lock``), so no two changes share a revision.
+
         Cached in this process for the embedded store (only this process writes it). For
         a shared remote store it is re-read from the server at most every
         ``REMOTE_REVISION_TTL`` seconds, so a change made by another worker is seen within
@@ -331,10 +369,80 @@ class Store:
         """
         now = time.monotonic()
         if self._revision is None or (self.remote and now - self._revision_read > REMOTE_REVISION_TTL):
-            vals = list(self._b.quads(STORE_NODE, ox.NamedNode(str(GOV.revision)), None, META_GRAPH))
-            self._revision = int(vals[0].object.value) if vals else 0
+            self._revision = self._read_revision()
             self._revision_read = now
         return self._revision
+
+    def _read_revision(self) -> int:
+        """The revision as held by the backend now (no cache)."""
+        vals = [int(q.object.value) for q in self._b.quads(STORE_NODE, ox.NamedNode(str(GOV.revision)), None, META_GRAPH)]
+        return max(vals, default=0)
+
+    @contextlib.contextmanager
+    def _commit_lock(self) -> Iterator[str | None]:
+        """Hold the store-wide commit lock while a change is prepared and sent; yields an update
+        operation releasing it (to end the commit's own update with) or None.
+
+        Embedded: this process's write lock is enough. Remote: SPARQL servers need not isolate
+        concurrent updates (Oxigraph server applies two read-modify-write updates on the same
+        snapshot, so both could pass a guard or take the same revision), so writers claim the
+        lock by inserting a claim and then reading every claim: a writer holds it only if its
+        claim is the only live one; otherwise it withdraws its claim and tries again after a
+        random pause. A claim older than COMMIT_LEASE (server clock) is a crashed writer's.
+        """
+        if self._b.exclusive:
+            yield None
+            return
+        claim = self._acquire_commit_lock()
+        held = time.monotonic()
+        release = (f"DELETE DATA {{ GRAPH <{LOCK_GRAPH.value}> {{ <{_LOCK_NODE.value}> <{_CLAIM.value}> <{claim}> }} }};"
+                   f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{claim}> ?p ?o }} }}")
+        self._lock_held_since, self._lock_released = held, False
+        try:
+            yield release
+        finally:
+            self._lock_held_since = None
+            if not self._lock_released:  # a commit that went through released it in its own update
+                try:
+                    self._b.update(release)
+                except StoreError:
+                    pass  # the server is away: the claim expires after COMMIT_LEASE
+
+    def _check_lease(self) -> None:
+        """Refuse to send a commit if preparing it took so long that the lock claim may have expired."""
+        since = getattr(self, "_lock_held_since", None)
+        if since is not None and time.monotonic() - since > COMMIT_LEASE / 2:
+            raise ConflictError("preparing the commit took too long to be sure of the commit lock; nothing was changed")
+
+    def _acquire_commit_lock(self) -> str:
+        lg, node = LOCK_GRAPH.value, _LOCK_NODE.value
+        deadline = time.monotonic() + COMMIT_LOCK_WAIT
+        pause = 0.005
+        while True:
+            claim = str(GG[f"claim:{uuid.uuid4().hex}"])
+            self._b.update(f"INSERT {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{claim}> . "
+                           f"<{claim}> <{_CLAIMED_AT.value}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}")
+            rows = self._b.query(
+                f"SELECT ?c ?stale WHERE {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> ?c "
+                f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} "
+                f"BIND(COALESCE(?at < NOW() - \"PT{int(COMMIT_LEASE)}S\"^^<{_XSD}dayTimeDuration>, true) AS ?stale) }}",
+                None, None)
+            live, stale = [], []
+            for r in rows:
+                c = r["c"].value
+                if c != claim:
+                    (stale if r["stale"].value == "true" else live).append(c)
+            for c in stale:  # left by a writer that crashed holding the lock
+                self._b.update(f"DELETE WHERE {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{c}> . <{c}> ?p ?o }} }}")
+            if not live:
+                return claim
+            self._b.update(f"DELETE DATA {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{claim}> }} }};"
+                           f"DELETE WHERE {{ GRAPH <{lg}> {{ <{claim}> ?p ?o }} }}")
+            if time.monotonic() > deadline:
+                raise ConflictError(f"another govgraph process has held the store's commit lock for over "
+                                    f"{COMMIT_LOCK_WAIT:g} s; nothing was changed, try again")
+            time.sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.5)
 
     def sources(self) -> list[SourceInfo]:
         """Every loaded source with its triple count and load time."""
@@ -456,7 +564,7 @@ class Store:
         if exists and not replace:
             raise BadInput(f"source {name!r} is already loaded: use --replace to replace it, "
                            f"or --source to load under another name")
-        return Transaction(self, name, iri, exists, who or _whoami(), loaded_from)
+        return Transaction(self, name, iri, exists, who or _whoami(), loaded_from, may_replace=replace)
 
     def patch(self, name: str, *, who: str | None = None, loaded_from: str = "") -> "Patch":
         """Start a small change to the source ``name`` (created if absent): triples added and removed.
@@ -469,15 +577,23 @@ class Store:
 
     def remove_source(self, name: str, *, who: str | None = None) -> ChangeRecord:
         """Withdraw a source as a unit, recording the change in the audit graph."""
-        info = self.source(name)
-        with self._write_lock:
+        self.source(name)
+        with self._write_lock, self._commit_lock() as release:
+            if self.remote:
+                self._changed()  # read the registry as it is now, under the lock
+            info = self.source(name)
             rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "")
             g = ox.NamedNode(info.graph)
-            self._b.update(
-                f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
-                + self._revision_update(rec)
-                + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
-                + f"; DROP SILENT GRAPH <{g.value}>")
+            try:
+                self._b.update(
+                    f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
+                    + self._revision_update(rec)
+                    + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
+                    + f"; DROP SILENT GRAPH <{g.value}>" + (f";{release}" if release else ""))
+                self._lock_released = True
+            except BaseException:
+                self._changed()
+                raise
             self._committed(rec.revision, g, False)
             return rec
 
@@ -586,17 +702,23 @@ class Transaction:
     Use as a context manager: leaving the block without ``commit()`` rolls back.
     """
 
-    def __init__(self, store: Store, name: str, iri: str, replacing: bool, who: str, loaded_from: str):
+    def __init__(self, store: Store, name: str, iri: str, replacing: bool, who: str, loaded_from: str,
+                 *, may_replace: bool = False):
         self.store, self.name, self.who, self.loaded_from = store, name, who, loaded_from
         self.target = ox.NamedNode(iri)
         self.replacing = replacing
-        # a new source loads straight into its own (not yet registered, so invisible) graph;
-        # a replacement loads beside the old one and is moved over it on commit
-        self.graph = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex) if replacing else self.target
+        self.may_replace = replacing or may_replace  # begin(replace=True): create or replace
+        # in the embedded store (one process, this write lock) a new source loads straight into
+        # its own not yet registered, so invisible, graph; otherwise every write loads into a
+        # hidden graph of its own, moved into place on commit, so two workers loading the same
+        # new source at once never write into one graph
+        direct = store._b.exclusive and not replacing
+        self.graph = self.target if direct else staging_graph()
+        self.started = time.time()
         self.done = False
         self._count: int | None = None  # triples held, known until the next load or add
         store._write_lock.acquire()
-        if not replacing:
+        if direct:
             store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
 
     # -- adding data -------------------------------------------------------------
@@ -644,6 +766,30 @@ class Transaction:
         if self.done:
             raise RuntimeError("transaction already finished")
         st = self.store
+        try:
+            if time.time() - self.started > STAGING_MAX_AGE / 2:
+                raise ConflictError(f"the load of {self.name!r} took longer than {STAGING_MAX_AGE / 2:g} s, so its hidden "
+                                    f"graph may have been swept by another process; nothing was changed, load it again")
+            with st._commit_lock() as release:
+                return self._commit(release, forced, note)
+        except BaseException:
+            if not self.done:
+                self.rollback()
+            raise
+
+    def _commit(self, release: str | None, forced: bool, note: str) -> ChangeRecord:
+        """The commit itself, holding the commit lock (``release``: the update operation freeing it)."""
+        st = self.store
+        if st.remote:
+            # what other workers committed since this load began decides what the commit is
+            st._changed()
+            exists = self.target in st.graphs()
+            if exists and not self.may_replace:
+                raise ConflictError(f"source {self.name!r} was created by another writer while this load was running; "
+                                    f"nothing was changed: use --replace to replace it, or --source to load under "
+                                    f"another name")
+            self.replacing = exists  # a replacement of a source another writer removed meanwhile is a load
+        revision = st.revision + 1  # read afresh above for a remote store
         new_n = self.count()
         if self.replacing:
             old, new = self.target.value, self.graph.value
@@ -651,7 +797,8 @@ class Transaction:
             removed = _count(st, f"GRAPH <{old}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }}")
         else:
             added, removed = new_n, 0
-        rec = st._record(self.name, "replace" if self.replacing else "load", self.who, added, removed, forced, note)
+        rec = st._record(self.name, "replace" if self.replacing else "load", self.who, added, removed, forced, note,
+                         revision=revision)
         g = self.target.value
         ops = []
         if self.replacing:
@@ -662,9 +809,17 @@ class Transaction:
             ops.append(f"INSERT {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }}"
                        f" FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }} }}")
             ops.append(f"MOVE <{new}> TO <{g}>")
+        elif self.graph != self.target:
+            # DROP first: whatever an interrupted older writer left in the unregistered graph goes
+            ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>",
+                    f"DROP SILENT GRAPH <{self.graph.value}>"]
         ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)]
+        if release:
+            ops.append(release)
         try:
+            st._check_lease()
             st._b.update(";\n".join(ops))
+            st._lock_released = True
             st._committed(rec.revision, self.target, True)
         except BaseException:
             st._changed()
@@ -750,7 +905,7 @@ class Patch:
     def __init__(self, store: Store, name: str, iri: str, who: str, loaded_from: str):
         self.store, self.name, self.who, self.loaded_from = store, name, who, loaded_from
         self.target = ox.NamedNode(iri)
-        self.graph = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
+        self.graph = staging_graph()
         self._removed: set[ox.Triple] = set()
         self._added = 0
         self._new: set[ox.Triple] | None = set()  # staged triples known to be absent from the source
@@ -760,9 +915,7 @@ class Patch:
         self._relocated_from: ox.NamedNode | None = None
         self.done = False
         store._write_lock.acquire()
-        self.exists = self.target in store.graphs()
-        if not self.exists:
-            store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
+        self.exists = self.target in store.graphs()  # read again under the commit lock
 
     def add(self, triples: Iterable[ox.Triple], *, absent: bool = False) -> None:
         """Stage triples to add (those already in the source are ignored on commit).
@@ -805,7 +958,7 @@ class Patch:
         named for a revision this patch does not get, so no other patch's diff lands in it."""
         if self._reserved is None or self._reserved == self._assigned:
             return []
-        fresh = ox.NamedNode(STAGING_PREFIX + uuid.uuid4().hex)
+        fresh = staging_graph()
         self._relocated_from, self.graph = self.graph, fresh
         self._reserved = None
         self.store._reserved_revisions -= 1
@@ -816,12 +969,14 @@ class Patch:
         if self.done:
             raise RuntimeError("patch already finished")
         st, g, staged = self.store, self.target.value, self.graph.value
+        self.exists = self.target in st.graphs()  # read again under the commit lock
         in_place = self._reserved is not None and self._reserved == revision  # staged in its own diff graph
         known = self._new
         if known is not None:
             added = len(known)
         else:
-            added = _count(st, f"GRAPH <{staged}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            added = _count(st, f"GRAPH <{staged}> {{ ?s ?p ?o }}" +
+                           (f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }}" if self.exists else ""))
         removed = [t for t in self._removed if self.exists and
                    any(True for _ in st._b.quads(t.subject, t.predicate, t.object, self.target))]
         if not added and not removed:
@@ -830,19 +985,21 @@ class Patch:
         rec = st._record(self.name, "patch" if self.exists else "load", self.who, added, len(removed), forced, note,
                          revision=revision)
         add_g, rem_g = diff_graph(rec.revision, "added"), diff_graph(rec.revision, "removed")
+        # a new source: whatever an interrupted earlier attempt left in the unregistered graph goes
+        ops = [] if self.exists else [f"DROP SILENT GRAPH <{g}>"]
         if in_place:
             assert known is not None and staged == add_g
             body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in known)
-            ops = [f"INSERT DATA {{ GRAPH <{g}> {{ {body} }} }}"] if known else []
+            ops += [f"INSERT DATA {{ GRAPH <{g}> {{ {body} }} }}"] if known else []
         elif known is not None:
-            ops = [f"DROP SILENT GRAPH <{staged}>"]
+            ops.append(f"DROP SILENT GRAPH <{staged}>")
             if known:
                 body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in known)
                 ops.append(f"INSERT DATA {{ GRAPH <{add_g}> {{ {body} }} GRAPH <{g}> {{ {body} }} }}")
         else:
-            ops = [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
-                   f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
-                   f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
+            ops += [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
+                    f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
+                    f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
         if removed:
             body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in removed)
             ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
@@ -887,56 +1044,64 @@ def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = ""
     if any(p.store is not st for p in patches) or len({p.name for p in patches}) != len(patches):
         raise ValueError("commit_patches takes patches of one store, one per source")
     try:
-        ops: list[str] = []
-        records: list[ChangeRecord | None] = []
-        revision = st.revision
-        in_place: list[Patch] = []
-        for p in patches:
-            reserved = p._reserved
-            prepared = p._prepare(revision + 1, forced, note)
-            if prepared is None:
-                p._assigned = None
-                records.append(None)
-                continue
-            revision += 1
-            p._assigned = revision
-            if reserved == revision:
-                in_place.append(p)
-            ops += prepared[0]
-            records.append(prepared[1])
-        moves = [op for p in patches for op in p._relocate()]
-        if moves:  # a staging graph named for another revision: redo with fresh staging graphs
-            ops = moves
-            records = []
-            revision = st.revision
-            in_place = []
-            for p in patches:
-                prepared = p._prepare(revision + 1, forced, note)
-                if prepared is None:
-                    records.append(None)
-                    continue
-                revision += 1
-                if p._reserved == revision:
-                    in_place.append(p)
-                ops += prepared[0]
-                records.append(prepared[1])
-        if ops:
-            try:
-                st._b.update(";\n".join(ops))
-            except BaseException:
-                st._changed()
-                raise
-            for p in in_place:
-                p._keep_staged = True
-            for p, rec in zip(patches, records):
-                if rec is not None:
-                    st._committed(rec.revision, p.target, True)
-                    st._sizes[p.target.value] = p._size
-        return records
+        with st._commit_lock() as release:
+            return _commit_patches(st, patches, release, forced, note)
     finally:
         for p in patches:
             if not p.done:
                 p._finish()
+
+
+def _commit_patches(st: Store, patches: list[Patch], release: str | None, forced: bool,
+                    note: str) -> list[ChangeRecord | None]:
+    """commit_patches holding the commit lock: prepared against the registry as it is now."""
+    if st.remote:
+        st._changed()  # the registry and revision as they are now, under the lock
+
+    def prepare(record_assigned: bool) -> tuple[list[str], list[ChangeRecord | None], list[Patch]]:
+        ops: list[str] = []
+        records: list[ChangeRecord | None] = []
+        in_place: list[Patch] = []
+        revision = st.revision
+        for p in patches:
+            reserved = p._reserved
+            prepared = p._prepare(revision + 1, forced, note)
+            if prepared is None:
+                if record_assigned:
+                    p._assigned = None
+                records.append(None)
+                continue
+            revision += 1
+            if record_assigned:
+                p._assigned = revision
+            if reserved == revision:
+                in_place.append(p)
+            ops += prepared[0]
+            records.append(prepared[1])
+        return ops, records, in_place
+
+    ops, records, in_place = prepare(True)
+    moves = [op for p in patches for op in p._relocate()]
+    if moves:  # a staging graph named for another revision: redo with fresh staging graphs
+        ops, records, in_place = prepare(False)
+        ops = moves + ops
+    if ops:
+        st._check_lease()
+        if release:
+            ops.append(release)
+        try:
+            st._b.update(";\n".join(ops))
+            st._lock_released = True
+        except BaseException:
+            st._changed()
+            raise
+        for p in in_place:
+            p._keep_staged = True
+        for p, rec in zip(patches, records):
+            if rec is not None:
+                st._committed(rec.revision, p.target, True)
+                st._sizes[p.target.value] = p._size
+    return records
 
 
 def _registry_update(graph: str, name: str, size: int, loaded_from: str, at: dt.datetime) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from govgraph import catalog
-from govgraph.errors import BadInput, GovGraphError, StoreUnavailable, UnknownAsset, UnknownSource, ValidationFailed
+from govgraph.errors import BadInput, ConflictError, GovGraphError, StoreUnavailable, UnknownAsset, UnknownSource, ValidationFailed
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
@@ -56,6 +56,10 @@ def _register_errors(blueprint: Blueprint) -> None:
         resp = error(503, f"{e}; try again in a moment")
         resp.headers["Retry-After"] = "5"
         return resp
+
+    @blueprint.errorhandler(ConflictError)
+    def _conflict(e: ConflictError):
+        return error(409, str(e))
 
     @blueprint.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):

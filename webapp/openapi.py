@@ -25,6 +25,7 @@ _ERRORS = {"400": _json(_ref("Error"), "Bad input"), "404": _json(_ref("Error"),
 _AUTH_ERRORS = {"401": _json(_ref("Error"), "Missing or invalid bearer token"),
                 "403": _json(_ref("Error"), "The token's role is not enough, or writes are disabled"),
                 "415": _json(_ref("Error"), "Wrong content type"),
+                "409": _json(_ref("Error"), "Another writer changed the same thing first: nothing changed, try again"),
                 "422": _json(_ref("ValidationError"), "The change breaks a shape: refused, with the report")}
 _IRI = _q("iri", "An asset's IRI or exact name", True)
 

@@ -87,7 +87,8 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
     exists = store.has_source(name)
     if exists and new == old:
         return WriteResult(name, len(new), None)
-    with store.begin(name, replace=exists, who=who, loaded_from=loaded_from) as txn:
+    # replace=True: create or replace, also if another worker creates the source meanwhile (the later write wins)
+    with store.begin(name, replace=True, who=who, loaded_from=loaded_from) as txn:
         if len(new) > BULK_THRESHOLD:  # the bulk loader pays off only for large writes
             buf = io.BytesIO()
             ox.serialize(sorted(new, key=str), buf, ox.RdfFormat.N_TRIPLES)

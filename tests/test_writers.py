@@ -1,0 +1,211 @@
+"""Several govgraph processes writing to one real `oxigraph serve` at once (docs/deployment.md,
+"several workers"): a new source is exactly one file, revisions never collide, a sweeper leaves
+another process's staging graph alone, a crashed writer's lock claim does not block commits."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pyoxigraph as ox
+import pytest
+
+from govgraph.store import COMMIT_LEASE, LOCK_GRAPH, REMOTE_REVISION_TTL, STAGING_PREFIX, open_store
+from support import OxigraphServer
+
+WORKER = textwrap.dedent("""
+    import json, sys, time
+    from govgraph.errors import BadInput, ConflictError
+    from govgraph.store import open_store
+    url, mode, name, arg, start = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+    s = open_store(url)
+    while time.time() < start:  # both processes go at the same moment
+        time.sleep(0.001)
+    out = {}
+    try:
+        if mode == "load":
+            with s.begin(name, who=arg) as txn:
+                txn.load(arg, fmt="ntriples")
+                out["record"] = txn.commit().revision
+                out["who"] = arg
+        elif mode == "patches":
+            import pyoxigraph as ox
+            revs = []
+            for i in range(int(arg)):
+                with s.patch(name) as p:
+                    p.add([ox.Triple(ox.NamedNode(f"http://ex/{name}/s{i}"), ox.NamedNode("http://ex/p"),
+                                     ox.Literal(str(i)))])
+                    revs.append(p.commit().revision)
+            out["revisions"] = revs
+        elif mode == "hold":  # stage a load, then wait for the go file before committing
+            with s.begin(name) as txn:
+                txn.load(arg, fmt="ntriples")
+                out["staged"] = txn.graph.value
+                open(arg + ".staged", "w").write(txn.graph.value)
+                while not os.path.exists(arg + ".go"):
+                    time.sleep(0.02)
+                out["record"] = txn.commit().revision
+    except ConflictError as e:
+        out["conflict"] = str(e)
+    except BadInput as e:  # the other process committed before this one even began
+        if "is already loaded" not in str(e):
+            raise
+        out["conflict"] = str(e)
+    print(json.dumps(out))
+""").replace("import json, sys, time", "import json, os, sys, time")
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = OxigraphServer(tmp_path / "oxigraph").start()
+    yield srv
+    srv.stop()
+
+
+def ntriples(path, tag: str, n: int) -> set[str]:
+    lines = [f'<http://ex/{tag}/s{i}> <http://ex/p> "{tag} {i}" .' for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return {str(t) for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)}
+
+
+def run_workers(tmp_path, url: str, jobs: list[tuple[str, str, str]], env: dict | None = None) -> list[dict]:
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    start = time.time() + 2.0  # time for both interpreters to start and connect
+    procs = [subprocess.Popen([sys.executable, str(script), url, mode, name, arg, str(start)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})))
+             for mode, name, arg in jobs]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()
+        outs.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return outs
+
+
+def test_two_processes_loading_one_new_source_give_exactly_one_file(tmp_path, server):
+    files = {tag: tmp_path / f"{tag}.nt" for tag in "ab"}
+    contents = {str(path): ntriples(path, tag, 20_000) for tag, path in files.items()}
+    s = open_store(server.store_url)
+    for round_ in range(5):
+        name = f"shared-{round_}"
+        outs = run_workers(tmp_path, server.store_url, [("load", name, str(files["a"])), ("load", name, str(files["b"]))])
+        won = [o for o in outs if "record" in o]
+        lost = [o for o in outs if "conflict" in o]
+        assert len(won) == 1 and len(lost) == 1, outs
+        assert (f"source {name!r} was created by another writer" in lost[0]["conflict"]
+                or f"source {name!r} is already loaded" in lost[0]["conflict"]), lost
+        time.sleep(REMOTE_REVISION_TTL + 0.1)
+        got = {str(q.triple) for q in s.quads(None, None, None, ox.NamedNode(s.source(name).graph))}
+        assert got in contents.values(), "the source mixes the two files"
+        assert [h.who for h in s.history(name)] == [won[0]["who"]]  # one change: the winner's file
+        assert got == contents[won[0]["who"]]
+        assert s.source(name).triples == 20_000
+    # the losers' staging graphs are gone, and nothing holds the commit lock
+    assert [g.value for g in s.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
+    assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
+    s.close()
+
+
+def test_two_processes_committing_to_different_sources_never_share_a_revision(tmp_path, server):
+    s = open_store(server.store_url)
+    lineage_before = s.revision
+    n = 25
+    outs = run_workers(tmp_path, server.store_url, [("patches", "left", str(n)), ("patches", "right", str(n))])
+    revs = outs[0]["revisions"] + outs[1]["revisions"]
+    # every change has its own revision, and each process's own revisions rise
+    assert sorted(revs) == list(range(lineage_before + 1, lineage_before + 2 * n + 1))
+    assert all(o["revisions"] == sorted(o["revisions"]) for o in outs)
+    time.sleep(REMOTE_REVISION_TTL + 0.1)
+    # this process sees every change: the revision, the history, each source's contents
+    assert s.revision == lineage_before + 2 * n
+    hist = s.history()
+    assert [h.revision for h in hist] == list(range(1, 2 * n + 1))
+    assert {x.name: x.triples for x in s.sources()} == {"left": n, "right": n}
+    assert s.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].toPython() == 2 * n
+    s.close()
+
+
+def test_caches_of_another_process_see_each_commit(tmp_path, server):
+    """Per-revision caches (the search index here) are rebuilt after every commit of another process."""
+    from govgraph import catalog
+    s = open_store(server.store_url)
+    script = tmp_path / "one.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        from govgraph.store import open_store
+        s = open_store(sys.argv[1])
+        with s.begin(sys.argv[2]) as txn:
+            n = sys.argv[2]
+            txn.load(data=(f'<http://ex/{n}> a <http://www.w3.org/ns/dcat#Dataset> ; '
+                           f'<http://www.w3.org/2000/01/rdf-schema#label> "{n}" .').encode(), fmt="turtle")
+            print(txn.commit().revision)
+    """))
+    seen = []
+    for i in range(4):
+        before = {e.iri for e in catalog.search_index(s)}  # the cache, built at the current revision
+        procs = [subprocess.Popen([sys.executable, str(script), server.store_url, f"c{i}{side}"],
+                                  stdout=subprocess.PIPE) for side in "xy"]
+        revs = sorted(int(p.communicate(timeout=120)[0]) for p in procs)
+        time.sleep(REMOTE_REVISION_TTL + 0.1)
+        assert s.revision == revs[-1] and revs[0] != revs[1]
+        seen.append(s.revision)
+        assert {x.name for x in s.sources()} >= {f"c{i}x", f"c{i}y"}
+        assert s.graphs() == sorted(s.graphs(), key=lambda g: g.value) and len(s.graphs()) == 2 * (i + 1)
+        ids = {e.iri for e in catalog.search_index(s)}
+        assert ids - before == {f"http://ex/c{i}x", f"http://ex/c{i}y"}
+    assert len(set(seen)) == 4
+    s.close()
+
+
+def test_a_sweeper_leaves_another_processs_staging_graph_alone(tmp_path, server):
+    data = tmp_path / "held.nt"
+    content = ntriples(data, "held", 5_000)
+    # an old staging graph left by a crashed import a day ago, and one of the older kind of name
+    s = open_store(server.store_url)
+    old = ox.NamedNode(f"{STAGING_PREFIX}{int(time.time()) - 86_400}-{'0' * 32}")
+    legacy = ox.NamedNode(f"{STAGING_PREFIX}{'1' * 32}")
+    s.add_quads([ox.Quad(ox.NamedNode("http://ex/x"), ox.NamedNode("http://ex/p"), ox.Literal("x"), g) for g in (old, legacy)])
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    holder = subprocess.Popen([sys.executable, str(script), server.store_url, "hold", "held", str(data), "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(str(data) + ".staged"):
+        assert holder.poll() is None and time.monotonic() < deadline, holder.stderr.read().decode()
+        time.sleep(0.02)
+    staged = ox.NamedNode(open(str(data) + ".staged").read())
+    # process B opens the store (and sweeps), with an hour as the age limit
+    subprocess.run([sys.executable, "-c", "import sys; from govgraph.store import open_store; open_store(sys.argv[1]).close()",
+                    server.store_url], check=True, env=dict(os.environ, GOVGRAPH_STAGING_MAX_AGE="3600"))
+    graphs = {g.value for g in s.named_graphs()}
+    assert old.value not in graphs  # a day old: swept
+    assert legacy.value in graphs  # no time in its name: left alone on a shared server
+    assert staged.value in graphs  # process A's live staging graph: untouched
+    open(str(data) + ".go", "w").close()
+    out, err = holder.communicate(timeout=120)
+    assert "record" in json.loads(out.decode().strip().splitlines()[-1]), err.decode()
+    time.sleep(REMOTE_REVISION_TTL + 0.1)
+    got = {str(q.triple) for q in s.quads(None, None, None, ox.NamedNode(s.source("held").graph))}
+    assert got == content and s.source("held").triples == 5_000
+    s.close()
+
+
+def test_a_crashed_writers_lock_claim_expires(server):
+    s = open_store(server.store_url)
+    lg = LOCK_GRAPH.value
+    # a claim made COMMIT_LEASE + 60 s ago (server clock) by a writer that died holding the lock
+    s.backend.update(
+        f"INSERT {{ GRAPH <{lg}> {{ <urn:govgraph:lock:commit> <urn:govgraph:claim> <urn:govgraph:claim:dead> . "
+        f"<urn:govgraph:claim:dead> <urn:govgraph:claimedAt> ?t }} }} WHERE {{ "
+        f"BIND(NOW() - \"PT{int(COMMIT_LEASE) + 60}S\"^^<http://www.w3.org/2001/XMLSchema#dayTimeDuration> AS ?t) }}")
+    t0 = time.monotonic()
+    with s.begin("after-crash") as txn:
+        txn.load(data=b"<http://ex/a> <http://ex/p> <http://ex/b> .", fmt="ntriples")
+        assert txn.commit().revision == 1
+    assert time.monotonic() - t0 < 10
+    assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
+    s.close()
