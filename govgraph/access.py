@@ -242,6 +242,7 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
         if hit is not None:
             return hit
         copy = redact(store, redaction_for(store, viewer, extra_hidden))
+        copy.copy_key = ("redacted", getattr(store, "copy_key", None) or (id(store), store.url), key)  # type: ignore[attr-defined]
         with _views_lock:
             kept = _views.setdefault(store, OrderedDict())
             kept[key] = copy

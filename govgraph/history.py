@@ -243,6 +243,8 @@ def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.dateti
         if past is not None:
             return past, moment
         past = store_asof(store, moment)
+        # names this past state for whoever writes it to disk (the SPARQL workers' copies)
+        past.copy_key = ("asof",) + key  # type: ignore[attr-defined]
         with _PAST_LOCK:
             _PAST[key] = past
             while len(_PAST) > PAST_KEPT:

@@ -55,13 +55,15 @@ class OxigraphServer:
         """The store URL with plain Graph Store Protocol uploads, each its own server transaction."""
         return f"sparql+http://127.0.0.1:{self.port}/query?update=/update&store=/store"
 
-    def start(self) -> "OxigraphServer":
+    def start(self, seconds: float = 30) -> "OxigraphServer":
+        """Start the server and wait until it answers (``seconds``: longer after a kill, when the
+        database recovers its log first)."""
         import subprocess
         exe = shutil.which("oxigraph")
         assert exe, "the oxigraph server (pip package 'oxigraph', a test extra) is not installed"
         self.proc = subprocess.Popen([exe, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}",
                                       *self.extra_args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for_http(f"{self.url}/query?query=ASK%7B%7D", proc=self.proc)
+        wait_for_http(f"{self.url}/query?query=ASK%7B%7D", seconds=seconds, proc=self.proc)
         return self
 
     def stop(self) -> None:

@@ -194,3 +194,24 @@ def test_concurrent_requests_for_one_past_state_share_one_copy(any_store):
     with ThreadPoolExecutor(6) as pool:
         copies = list(pool.map(lambda _: history.estate_asof(any_store, load.at)[0], range(6)))
     assert all(c is copies[0] for c in copies)  # built once, not once per waiting request
+
+
+def test_a_long_query_as_of_a_date_is_really_stopped(any_store):
+    """An as-of estate is held in memory; its queries run in worker processes over a disk copy,
+    so the time limit stops an aggregate that yields nothing until the end."""
+    import time
+    load = write(any_store, V2, False)
+    app = create_app({"STORE": any_store, "TESTING": True, "SPARQL_TIMEOUT": 2.0, "SPARQL_WORKERS": 1})
+    client = app.test_client()
+    try:
+        assert titles(get(client, "/sparql", query=DATASETS, format="json", asof=load.at.isoformat())) == [
+            "CIN census return", "Referrals", "Single assessments"]
+        cross = " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(12))  # (triples)^12 rows
+        t0 = time.monotonic()
+        r = get(client, "/sparql", query=f"SELECT (COUNT(*) AS ?n) WHERE {{ {cross} }}", format="json",
+                asof=load.at.isoformat())
+        assert r.status_code == 422 and time.monotonic() - t0 < 10, r.get_data(as_text=True)
+        pool = app.extensions.get("govgraph.query_pool") or app.extensions["govgraph.copy_pool"]
+        assert pool.stats.killed == 1
+    finally:
+        sparql.shutdown(app)

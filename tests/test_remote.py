@@ -67,7 +67,7 @@ def test_outage_mid_session_then_recovery(tmp_path):
         assert r.status_code == 503 and b"not answering" in r.data and r.headers["Retry-After"] == "5"
         restarted = OxigraphServer(tmp_path / "srv")
         restarted.port = server.port
-        restarted.start()
+        restarted.start(seconds=180)  # after a kill the database replays its log first
         try:
             assert len(s.select("SELECT * WHERE { ?s ?p ?o }")) == 3  # the same store object recovers
             assert client.get("/search?q=a").status_code == 200
@@ -111,7 +111,7 @@ def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path
     assert errors and isinstance(errors[0], StoreError)
     restarted = OxigraphServer(tmp_path / "srv")
     restarted.port = server.port
-    restarted.start()
+    restarted.start(seconds=180)  # after a kill the database replays its log first
     try:
         s2 = open_store(url)
         names = {x.name: x.triples for x in s2.sources()}
@@ -165,7 +165,7 @@ def test_outage_answers_503_on_every_interface_and_validation_recovers(tmp_path,
         assert r.status_code == 503, r.data[:300]
         restarted = OxigraphServer(tmp_path / "srv")
         restarted.port = server.port
-        restarted.start()
+        restarted.start(seconds=180)  # after a kill the database replays its log first
         try:
             html = client.get("/validation").get_data(as_text=True)
             assert "tag-violation" in html, "validation after the outage found nothing (a cached failure?)"
@@ -201,7 +201,7 @@ def test_server_killed_during_background_validation_then_validated_again(tmp_pat
         deadline = time.monotonic() + 60
         while findings.pending(s) and time.monotonic() < deadline:
             time.sleep(0.05)
-        restarted.start()
+        restarted.start(seconds=180)  # after a kill the database replays its log first
         deadline = time.monotonic() + 120
         html = client.get("/validation").get_data(as_text=True)
         while "is running" in html and time.monotonic() < deadline:

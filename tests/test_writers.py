@@ -97,6 +97,7 @@ def test_two_processes_loading_one_new_source_give_exactly_one_file(tmp_path, se
         lost = [o for o in outs if "conflict" in o]
         assert len(won) == 1 and len(lost) == 1, outs
         assert (f"source {name!r} was created by another writer" in lost[0]["conflict"]
+                or f"another writer is loading the new source {name!r}" in lost[0]["conflict"]
                 or f"source {name!r} is already loaded" in lost[0]["conflict"]), lost
         time.sleep(REMOTE_REVISION_TTL + 0.1)
         got = {str(q.triple) for q in s.quads(None, None, None, ox.NamedNode(s.source(name).graph))}
@@ -209,3 +210,30 @@ def test_a_crashed_writers_lock_claim_expires(server):
     assert time.monotonic() - t0 < 10
     assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
     s.close()
+
+
+def test_a_new_source_being_loaded_is_claimed_and_the_claim_ends_with_the_load(server, tmp_path):
+    """While one writer loads a new source straight into its graph, another writer (its own Store on
+    the same server) is refused that name at once; a rolled-back load frees the name and leaves nothing."""
+    from govgraph.errors import ConflictError
+    a, b = open_store(server.store_url), open_store(server.store_url)
+    data = ntriples(tmp_path / "a.nt", "a", 100)
+    txn = a.begin("claimed")
+    txn.load(str(tmp_path / "a.nt"), fmt="ntriples")
+    assert txn.graph.value == "urn:govgraph:source:claimed"  # straight into its own (unregistered) graph
+    with pytest.raises(ConflictError, match="another writer is loading the new source 'claimed'"):
+        b.begin("claimed")
+    with pytest.raises(ConflictError, match="another writer is loading the new source 'claimed'"):
+        with b.patch("claimed") as p:
+            p.add([ox.Triple(ox.NamedNode("http://ex/x"), ox.NamedNode("http://ex/p"), ox.Literal("x"))])
+            p.commit()
+    txn.rollback()
+    assert "claimed" not in {x.name for x in b.sources()}
+    n = b.backend.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:source:claimed> { ?s ?p ?o } }", None, None)
+    assert int(next(iter(n))["n"].value) == 0  # the half load is gone
+    with b.begin("claimed") as t2:  # the name is free again
+        t2.load(str(tmp_path / "a.nt"), fmt="ntriples")
+        t2.commit()
+    time.sleep(REMOTE_REVISION_TTL + 0.1)
+    assert {str(q.triple) for q in a.quads(None, None, None, ox.NamedNode(a.source("claimed").graph))} == data
+    a.close(), b.close()

@@ -8,6 +8,7 @@ stops the work). Updates go to ``/sparql/update`` (``webapp/api.py``) with a bea
 from __future__ import annotations
 
 import json
+import threading
 
 import rdflib
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
@@ -182,6 +183,24 @@ def query_pool(store: Store) -> QueryPool | None:
     return pool
 
 
+def copy_pool(live: Store) -> QueryPool | None:
+    """The pool that queries derived in-memory estates (as-of, redacted) from disk copies in worker
+    processes, so the time limit stops those queries too: the live store's own pool when it has
+    one, else one started on first use (memory and remote stores). None with SPARQL_POOL off."""
+    pool = query_pool(live)
+    if pool is not None or not _cfg("SPARQL_POOL"):
+        return pool
+    ext = current_app.extensions
+    with _COPY_POOL_LOCK:
+        if ext.get("govgraph.copy_pool") is None:
+            ext["govgraph.copy_pool"] = QueryPool(None, int(_cfg("SPARQL_WORKERS") or cpu_default()),
+                                                  keep_seconds=2 * float(_cfg("SPARQL_TIMEOUT")) + 60)
+        return ext["govgraph.copy_pool"]
+
+
+_COPY_POOL_LOCK = threading.Lock()
+
+
 def run_query(text: str, default: list[str], named: list[str], results_type: str | None = None,
               graph_type: str | None = None, info: Inspection | None = None) -> tuple[QueryOutcome, str | None]:
     """Check and run one query for the current app; returns the outcome and the query form.
@@ -219,13 +238,15 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
     live = current_store()
     pool = query_pool(live)
+    derived = getattr(store, "copy_key", None) if store is not live else None
     if pool is not None and store is live:
         out = pool.run(job, store.revision)  # a snapshot of today's store
-    elif pool is not None and access.redaction_of(store) is not None and access.origin(store) is live:
-        # a redacted copy of today's store (HIDE_SENSITIVE): written to disk once, queried in the workers,
-        # so the time limit stops it like any other query
-        out = pool.run_on_copy(job, (live.revision, access.redaction_of(store).hidden), store.backend.ox)
-    else:  # an as-of estate, a memory store (stopped between solutions) or a remote server (its own time limit)
+    elif derived is not None and (copies := copy_pool(live)) is not None:
+        # an as-of estate or a redacted copy (HIDE_SENSITIVE), held in memory: written to disk once
+        # and queried in the workers, so the time limit stops it like any other query (in a thread
+        # an aggregate over a large join yields no solution to stop at)
+        out = copies.run_on_copy(job, derived, store.backend.ox)
+    else:  # a memory store (stopped between solutions) or a remote server (its own time limit)
         backend = store.backend
         if hasattr(backend, "ox"):
             out = run_in_thread(backend.ox, job)
@@ -348,6 +369,7 @@ def query_page(text: str) -> Response:
 
 def shutdown(app) -> None:
     """Stop the app's query workers (for tests and server shutdown)."""
-    pool = app.extensions.pop("govgraph.query_pool", None)
-    if pool is not None:
-        pool.close()
+    for name in ("govgraph.query_pool", "govgraph.copy_pool"):
+        pool = app.extensions.pop(name, None)
+        if pool is not None:
+            pool.close()

@@ -324,8 +324,14 @@ class PoolStats:
 class QueryPool:
     """A fixed number of worker processes over snapshots of one on-disk store; ``run`` is thread-safe."""
 
-    def __init__(self, snapshots: Snapshots, size: int = 4):
+    def __init__(self, snapshots: Snapshots | None, size: int = 4, *, copies_parent: str | None = None,
+                 keep_seconds: float = 120.0):
+        """``snapshots`` of the live on-disk store, or None for a pool that only runs queries over
+        derived copies (``run_on_copy``: as-of and redacted estates of a memory or remote store),
+        written under ``copies_parent`` (default: beside the snapshots, else the temp folder)."""
         self.snapshots, self.size = snapshots, size
+        self._copies_parent = copies_parent or (os.path.dirname(snapshots.root) if snapshots else tempfile.gettempdir())
+        self._keep = snapshots.keep if snapshots else keep_seconds
         self.copies: CopySnapshots | None = None
         self._ctx = mp.get_context("spawn")
         self._idle: "queue.Queue[_Worker]" = queue.Queue()
@@ -342,6 +348,8 @@ class QueryPool:
 
     def run(self, job: QueryJob, revision: int) -> QueryOutcome:
         """Run ``job`` in a worker; kill the worker if it passes ``job.timeout``."""
+        if self.snapshots is None:
+            raise RuntimeError("this pool runs queries over derived copies only (run_on_copy)")
         start = time.monotonic()
         return self._run(job, self.snapshots.for_revision(revision), start)
 
@@ -349,7 +357,7 @@ class QueryPool:
         """Run ``job`` over a derived in-memory store (written to disk once per ``key``) in a worker."""
         start = time.monotonic()
         if self.copies is None:
-            self.copies = CopySnapshots(os.path.dirname(self.snapshots.root), self.snapshots.keep)
+            self.copies = CopySnapshots(self._copies_parent, self._keep)
         return self._run(job, self.copies.for_copy(key, oxstore), start)
 
     def _run(self, job: QueryJob, snapshot: str, start: float) -> QueryOutcome:
@@ -384,7 +392,8 @@ class QueryPool:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
-        self.snapshots.close()
+        if self.snapshots is not None:
+            self.snapshots.close()
         if self.copies is not None:
             self.copies.close()
 
