@@ -71,6 +71,12 @@ def _open_sample(backend: str, base: Path, request) -> tuple[Store, "OxigraphSer
     return open_store(server.store_url), server
 
 
+@pytest.fixture(scope="session")
+def open_sample():
+    """The function opening a private copy of the sample estate on a backend (for module fixtures elsewhere)."""
+    return _open_sample
+
+
 @pytest.fixture(params=BACKENDS)
 def sample_store(request, tmp_path) -> Store:
     """A private copy of the sample estate, safe to write to: embedded on disk, and on a real `oxigraph serve`."""

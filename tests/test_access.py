@@ -24,7 +24,6 @@ from govgraph.io.load import load_files
 from govgraph.store import open_store
 from govgraph.webapp import create_app
 
-from conftest import BACKENDS, _open_sample
 
 REPO = Path(__file__).resolve().parent.parent
 GOV = rdflib.Namespace("https://w3id.org/govgraph#")
@@ -51,11 +50,11 @@ XSS_TTL = f"""
 
 # ----------------------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def store(request, tmp_path_factory):
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def store(request, tmp_path_factory, open_sample):
     """The sample estate plus the XSS probe, embedded on disk and on a real `oxigraph serve`."""
     base = tmp_path_factory.mktemp("access")
-    st, server = _open_sample(request.param, base, request)
+    st, server = open_sample(request.param, base, request)
     probe = base / "xss-probe.ttl"
     probe.write_text(XSS_TTL)
     load_files(st, [probe], force=True)
