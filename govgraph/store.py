@@ -56,7 +56,6 @@ LOCK_GRAPH = ox.NamedNode(str(GG["locks"]))
 _LOCK_NODE = ox.NamedNode(str(GG["lock:commit"]))
 _CLAIM = ox.NamedNode(str(GG["claim"]))
 _CLAIMED_AT = ox.NamedNode(str(GG["claimedAt"]))
-_PENDING = ox.NamedNode(str(GG["pendingLoad"]))
 #: Seconds after which a commit-lock claim is taken for a crashed writer's and ignored
 #: (longer than any one request may take, 60 s).
 COMMIT_LEASE = 120.0
@@ -409,47 +408,6 @@ class Store:
                 except StoreError:
                     pass  # the server is away: the claim expires after COMMIT_LEASE
 
-    def _claim_new_source(self, target: ox.NamedNode, name: str) -> str | None:
-        """On a shared server, claim the name of a source that does not exist yet, so this writer
-        can load straight into its (unregistered, so invisible) graph: a copy from a staging graph
-        on commit costs the server a transaction as large as the source (37 s for 300,000 triples).
-        Returns the claim, or None when the source exists (then the write is staged as usual).
-        A second writer loading the same new name meanwhile is refused at once (ConflictError)."""
-        with self._commit_lock() as release:
-            self._changed()
-            if target in self.graphs():
-                return None
-            if self._pending_loads(target):
-                raise ConflictError(f"another writer is loading the new source {name!r} right now; nothing was "
-                                    f"changed: wait for it, or load under another name with --source")
-            claim = str(GG[f"load:{uuid.uuid4().hex}"])
-            lg = LOCK_GRAPH.value
-            ops = [f"DELETE WHERE {{ GRAPH <{lg}> {{ <{target.value}> <{_PENDING.value}> ?c . ?c ?p ?o }} }}",  # stale
-                   f"DROP SILENT GRAPH <{target.value}>",  # whatever a crashed load left there
-                   f"INSERT {{ GRAPH <{lg}> {{ <{target.value}> <{_PENDING.value}> <{claim}> . "
-                   f"<{claim}> <{_CLAIMED_AT.value}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}"]
-            if release:
-                ops.append(release)
-            self._b.update(";\n".join(ops))
-            self._lock_released = True
-            return claim
-
-    def _pending_loads(self, target: ox.NamedNode) -> list[str]:
-        """Live claims of other writers loading ``target`` as a new source (younger than STAGING_MAX_AGE / 2)."""
-        if self._b.exclusive:
-            return []
-        rows = self._b.query(
-            f"SELECT ?c WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{target.value}> <{_PENDING.value}> ?c . "
-            f"?c <{_CLAIMED_AT.value}> ?at }} "
-            f"FILTER(?at > NOW() - \"PT{int(STAGING_MAX_AGE / 2)}S\"^^<{_XSD}dayTimeDuration>) }}", None, None)
-        return [r["c"].value for r in rows]
-
-    @staticmethod
-    def _unclaim(target: ox.NamedNode, claim: str) -> str:
-        """The update operation withdrawing a new-source claim."""
-        return (f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{target.value}> <{_PENDING.value}> <{claim}> . "
-                f"<{claim}> ?p ?o }} }}")
-
     def _check_lease(self) -> None:
         """Refuse to send a commit if preparing it took so long that the lock claim may have expired."""
         since = getattr(self, "_lock_held_since", None)
@@ -754,22 +712,13 @@ class Transaction:
         # its own not yet registered, so invisible, graph; otherwise every write loads into a
         # hidden graph of its own, moved into place on commit, so two workers loading the same
         # new source at once never write into one graph
-        # (on a shared server a plain load of a new source claims its name first, see
-        # Store._claim_new_source, and then loads straight into its graph too)
+        direct = store._b.exclusive and not replacing
+        self.graph = self.target if direct else staging_graph()
         self.started = time.time()
         self.done = False
         self._count: int | None = None  # triples held, known until the next load or add
-        self.claim: str | None = None
         store._write_lock.acquire()
-        try:
-            if not store._b.exclusive and not self.may_replace:
-                self.claim = store._claim_new_source(self.target, name)
-        except BaseException:
-            store._write_lock.release()
-            raise
-        direct = (store._b.exclusive and not replacing) or self.claim is not None
-        self.graph = self.target if direct else staging_graph()
-        if direct and store._b.exclusive:
+        if direct:
             store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
 
     # -- adding data -------------------------------------------------------------
@@ -835,18 +784,10 @@ class Transaction:
             # what other workers committed since this load began decides what the commit is
             st._changed()
             exists = self.target in st.graphs()
-            pending = st._pending_loads(self.target) if not exists else []
-            if self.claim is not None:
-                if exists or self.claim not in pending:  # only if this load outlived its claim
-                    raise ConflictError(f"the load of the new source {self.name!r} took so long that its claim on the "
-                                        f"name lapsed; nothing was changed, load it again")
-            elif exists and not self.may_replace:
+            if exists and not self.may_replace:
                 raise ConflictError(f"source {self.name!r} was created by another writer while this load was running; "
                                     f"nothing was changed: use --replace to replace it, or --source to load under "
                                     f"another name")
-            elif pending:
-                raise ConflictError(f"another writer is loading the new source {self.name!r} right now; nothing was "
-                                    f"changed: try again when it has finished")
             self.replacing = exists  # a replacement of a source another writer removed meanwhile is a load
         revision = st.revision + 1  # read afresh above for a remote store
         new_n = self.count()
@@ -873,8 +814,6 @@ class Transaction:
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>",
                     f"DROP SILENT GRAPH <{self.graph.value}>"]
         ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)]
-        if self.claim is not None:
-            ops.append(st._unclaim(self.target, self.claim))
         if release:
             ops.append(release)
         try:
@@ -896,19 +835,11 @@ class Transaction:
         """Discard everything this transaction loaded; the store is as it was."""
         if self.done:
             return
-        st = self.store
         try:
-            if self.claim is not None:
-                # the unregistered graph is this writer's alone while the claim is held (and never
-                # a registered source's: a claimed name is refused to every other writer)
-                st._changed()
-                drop = f"DROP SILENT GRAPH <{self.graph.value}>;" if self.target not in st.graphs() else ""
-                st._b.update(drop + st._unclaim(self.target, self.claim))
-            else:
-                st._b.drop_graph(self.graph)
+            self.store._b.drop_graph(self.graph)
         finally:
             self.done = True
-            st._write_lock.release()
+            self.store._write_lock.release()
 
     def __enter__(self) -> "Transaction":
         return self
@@ -1039,9 +970,6 @@ class Patch:
             raise RuntimeError("patch already finished")
         st, g, staged = self.store, self.target.value, self.graph.value
         self.exists = self.target in st.graphs()  # read again under the commit lock
-        if not self.exists and st._pending_loads(self.target):
-            raise ConflictError(f"another writer is loading the new source {self.name!r} right now; nothing was "
-                                f"changed: try again when it has finished")
         in_place = self._reserved is not None and self._reserved == revision  # staged in its own diff graph
         known = self._new
         if known is not None:

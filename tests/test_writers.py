@@ -211,29 +211,3 @@ def test_a_crashed_writers_lock_claim_expires(server):
     assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
     s.close()
 
-
-def test_a_new_source_being_loaded_is_claimed_and_the_claim_ends_with_the_load(server, tmp_path):
-    """While one writer loads a new source straight into its graph, another writer (its own Store on
-    the same server) is refused that name at once; a rolled-back load frees the name and leaves nothing."""
-    from govgraph.errors import ConflictError
-    a, b = open_store(server.store_url), open_store(server.store_url)
-    data = ntriples(tmp_path / "a.nt", "a", 100)
-    txn = a.begin("claimed")
-    txn.load(str(tmp_path / "a.nt"), fmt="ntriples")
-    assert txn.graph.value == "urn:govgraph:source:claimed"  # straight into its own (unregistered) graph
-    with pytest.raises(ConflictError, match="another writer is loading the new source 'claimed'"):
-        b.begin("claimed")
-    with pytest.raises(ConflictError, match="another writer is loading the new source 'claimed'"):
-        with b.patch("claimed") as p:
-            p.add([ox.Triple(ox.NamedNode("http://ex/x"), ox.NamedNode("http://ex/p"), ox.Literal("x"))])
-            p.commit()
-    txn.rollback()
-    assert "claimed" not in {x.name for x in b.sources()}
-    n = b.backend.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:source:claimed> { ?s ?p ?o } }", None, None)
-    assert int(next(iter(n))["n"].value) == 0  # the half load is gone
-    with b.begin("claimed") as t2:  # the name is free again
-        t2.load(str(tmp_path / "a.nt"), fmt="ntriples")
-        t2.commit()
-    time.sleep(REMOTE_REVISION_TTL + 0.1)
-    assert {str(q.triple) for q in a.quads(None, None, None, ox.NamedNode(a.source("claimed").graph))} == data
-    a.close(), b.close()
