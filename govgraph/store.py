@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 import rdflib
@@ -56,9 +56,16 @@ LOCK_GRAPH = ox.NamedNode(str(GG["locks"]))
 _LOCK_NODE = ox.NamedNode(str(GG["lock:commit"]))
 _CLAIM = ox.NamedNode(str(GG["claim"]))
 _CLAIMED_AT = ox.NamedNode(str(GG["claimedAt"]))
+_PENDING = ox.NamedNode(str(GG["pendingLoad"]))
 #: Seconds after which a commit-lock claim is taken for a crashed writer's and ignored
 #: (longer than any one request may take, 60 s).
 COMMIT_LEASE = 120.0
+#: A writer loading a new source on a shared server renews its claim on the name this often
+#: (seconds) ...
+CLAIM_RENEW = 5.0
+#: ... and a claim not renewed for this many seconds (server clock) was left by a writer that
+#: stopped: the next writer of that name drops what it loaded and takes the name over.
+CLAIM_LAPSE = 30.0
 #: Seconds a writer waits for the commit lock before giving up with ConflictError.
 COMMIT_LOCK_WAIT = 180.0
 #: Seconds after which a hidden staging graph on a shared server counts as left by a crashed
@@ -331,10 +338,15 @@ class Store:
             # than STAGING_MAX_AGE (a live import refuses to commit long before that, see
             # Transaction.commit); names of the older kind (no time) are left alone
             now = time.time()
+            left = []
             for g in self._b.named_graphs():
                 age = staging_age(g.value, now)
                 if age is not None and age > STAGING_MAX_AGE:
                     self._b.drop_graph(g)
+                elif g.value.startswith(SOURCE_PREFIX) and g.value not in live:
+                    left.append(g)
+            if left:
+                self._sweep_unclaimed(left)
             return
         for g in self._b.named_graphs():
             v = g.value
@@ -342,6 +354,21 @@ class Store:
                 self._b.drop_graph(g)
             elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
                 self._b.drop_graph(g)  # written by a change that never committed
+
+    def _sweep_unclaimed(self, graphs: list[ox.NamedNode]) -> None:
+        """Drop unregistered source graphs on a shared server that no live claim holds: a load of a
+        new source that stopped before committing (see ``_claim_new_source``) left them."""
+        with self._commit_lock() as release:
+            self._changed()
+            live = set(self.graphs())
+            ops = []
+            for g in graphs:
+                claims, lapsed = self._load_claims(g)
+                if g not in live and not claims:
+                    ops += [_NameClaim.withdraw(g, c) for c in lapsed] + [f"DROP SILENT GRAPH <{g.value}>"]
+            if ops:
+                self._b.update(";\n".join(ops + ([release] if release else [])))
+                self._lock_released = True
 
     def _registered_graphs(self) -> list[ox.NamedNode]:
         return [q.subject for q in self._b.quads(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
@@ -413,6 +440,49 @@ class Store:
         since = getattr(self, "_lock_held_since", None)
         if since is not None and time.monotonic() - since > COMMIT_LEASE / 2:
             raise ConflictError("preparing the commit took too long to be sure of the commit lock; nothing was changed")
+
+    def _claim_new_source(self, target: ox.NamedNode, name: str) -> "_NameClaim | None":
+        """On a shared server, claim the name of a source that does not exist yet, so this writer
+        can load straight into its unregistered (so invisible) graph: copying a staged graph into
+        place on commit costs the server a transaction as large as the source (37 s for 300,000
+        triples on Oxigraph server). The claim is renewed while the load runs (``_NameClaim``).
+
+        Returns None when the source exists, or another writer's live claim holds the name; that
+        write is then staged in a hidden graph as usual (and its commit waits for the other load).
+        A lapsed claim is taken over: what its stopped writer loaded is dropped first.
+        """
+        with self._commit_lock() as release:
+            self._changed()
+            if target in self.graphs():
+                return None
+            live, lapsed = self._load_claims(target)
+            if live:
+                return None
+            claim = str(GG[f"load:{uuid.uuid4().hex}"])
+            lg = LOCK_GRAPH.value
+            ops = [_NameClaim.withdraw(target, c) for c in lapsed]
+            ops += [f"DROP SILENT GRAPH <{target.value}>",  # whatever a stopped load left there
+                    f"INSERT {{ GRAPH <{lg}> {{ <{target.value}> <{_PENDING.value}> <{claim}> . "
+                    f"<{claim}> <{_CLAIMED_AT.value}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}"]
+            if release:
+                ops.append(release)
+            self._b.update(";\n".join(ops))
+            self._lock_released = True
+        return _NameClaim(self, target, claim, name)
+
+    def _load_claims(self, target: ox.NamedNode) -> tuple[list[str], list[str]]:
+        """Claims on the new source ``target`` (see ``_claim_new_source``): (live, lapsed)."""
+        if self._b.exclusive:
+            return [], []
+        rows = self._b.query(
+            f"SELECT ?c ?lapsed WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{target.value}> <{_PENDING.value}> ?c "
+            f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} "
+            f"BIND(COALESCE(?at < NOW() - \"PT{int(CLAIM_LAPSE)}S\"^^<{_XSD}dayTimeDuration>, true) AS ?lapsed) }}",
+            None, None)
+        live, lapsed = [], []
+        for r in rows:
+            (lapsed if r["lapsed"].value == "true" else live).append(r["c"].value)
+        return live, lapsed
 
     def _acquire_commit_lock(self) -> str:
         lg, node = LOCK_GRAPH.value, _LOCK_NODE.value
@@ -696,6 +766,67 @@ class Store:
         return out
 
 
+class _NameClaim:
+    """A writer's claim on the name of a new source on a shared server (``Store._claim_new_source``).
+
+    While it is held, the writer loads straight into the source's graph and every other writer
+    of that name stages its own copy instead. A thread renews it every CLAIM_RENEW seconds; a
+    claim not renewed for CLAIM_LAPSE seconds (the writer stopped, or lost the server) may be
+    taken over by the next writer, so ``check`` refuses to send more triples once this writer
+    cannot be sure it still holds the name.
+    """
+
+    def __init__(self, store: "Store", target: ox.NamedNode, iri: str, name: str):
+        self.store, self.target, self.iri, self.name = store, target, iri, name
+        self.renewed = time.monotonic()  # when the last renewal that reached the server was sent
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="govgraph-claim", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
+        lg, at = LOCK_GRAPH.value, _CLAIMED_AT.value
+        renew = (f"DELETE {{ GRAPH <{lg}> {{ <{self.iri}> <{at}> ?old }} }} "
+                 f"INSERT {{ GRAPH <{lg}> {{ <{self.iri}> <{at}> ?now }} }} "
+                 f"WHERE {{ GRAPH <{lg}> {{ <{self.iri}> <{at}> ?old }} BIND(NOW() AS ?now) }}")
+        b = self.store._b
+        try:
+            while not self._stop.wait(CLAIM_RENEW):
+                sent = time.monotonic()
+                try:
+                    b.update(renew)
+                    self.renewed = sent
+                except StoreError:
+                    pass  # the server is away: check() stops the load before the claim can lapse
+        finally:
+            b.close()  # this thread's connection
+
+    def check(self) -> None:
+        """Raise ConflictError if the claim may have lapsed (another writer may own the name now)."""
+        if time.monotonic() - self.renewed > CLAIM_LAPSE / 2:
+            raise ConflictError(f"lost touch with the server for over {CLAIM_LAPSE / 2:g} s while loading the new "
+                                f"source {self.name!r}, so another writer may have taken the name over; "
+                                f"nothing was changed, load it again")
+
+    def held(self) -> bool:
+        """Whether the claim is still on the server (ask under the commit lock: only then does it stay so)."""
+        return bool(self.store._b.query(
+            f"ASK {{ GRAPH <{LOCK_GRAPH.value}> {{ <{self.target.value}> <{_PENDING.value}> <{self.iri}> }} }}",
+            None, None))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @staticmethod
+    def withdraw(target: ox.NamedNode, claim: str) -> str:
+        """The update operation withdrawing a claim."""
+        return (f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{target.value}> <{_PENDING.value}> <{claim}> . "
+                f"<{claim}> ?p ?o }} }}")
+
+
+class _NameBusy(ConflictError):
+    """Another writer's live claim holds the name of the new source being committed."""
+
+
 class Transaction:
     """One write to one source: parse into a hidden graph, inspect or validate, then commit.
 
@@ -708,17 +839,25 @@ class Transaction:
         self.target = ox.NamedNode(iri)
         self.replacing = replacing
         self.may_replace = replacing or may_replace  # begin(replace=True): create or replace
-        # in the embedded store (one process, this write lock) a new source loads straight into
-        # its own not yet registered, so invisible, graph; otherwise every write loads into a
-        # hidden graph of its own, moved into place on commit, so two workers loading the same
-        # new source at once never write into one graph
-        direct = store._b.exclusive and not replacing
-        self.graph = self.target if direct else staging_graph()
+        # a new source loads straight into its own not yet registered, so invisible, graph: in
+        # the embedded store (one process, this write lock) always, on a shared server once this
+        # writer has claimed the name (Store._claim_new_source). Otherwise the write loads into a
+        # hidden graph of its own, moved into place on commit, so two workers writing the same
+        # source at once never write into one graph.
         self.started = time.time()
         self.done = False
         self._count: int | None = None  # triples held, known until the next load or add
+        self.claim: _NameClaim | None = None
         store._write_lock.acquire()
-        if direct:
+        try:
+            if not store._b.exclusive and not replacing:
+                self.claim = store._claim_new_source(self.target, name)
+        except BaseException:
+            store._write_lock.release()
+            raise
+        direct = (store._b.exclusive and not replacing) or self.claim is not None
+        self.graph = self.target if direct else staging_graph()
+        if direct and store._b.exclusive:
             store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
 
     # -- adding data -------------------------------------------------------------
@@ -733,7 +872,8 @@ class Transaction:
             _guard_xml_entities(_head(path, data, stream), label)
         self._count = None
         try:
-            self.store._b.load(self.graph, src, FORMATS[fmt], quads=fmt in QUAD_FORMATS, base_iri=base_iri)
+            self.store._b.load(self.graph, src, FORMATS[fmt], quads=fmt in QUAD_FORMATS, base_iri=base_iri,
+                               guard=self._guard)
         except SyntaxError as e:
             raise _syntax_error(e, label) from None
         except MemoryError as e:
@@ -746,8 +886,13 @@ class Transaction:
         """Add rdflib triples to this transaction; returns triples now held."""
         g = self.graph
         self._count = None
-        self.store._b.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)
+        self.store._b.extend((ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples), guard=self._guard)
         return self.count()
+
+    @property
+    def _guard(self) -> Callable[[], None] | None:
+        """Checked before each batch is sent: a load into a claimed graph stops if the claim may have lapsed."""
+        return self.claim.check if self.claim is not None else None
 
     def count(self) -> int:
         """Triples held by this transaction so far (counted once per load or add: a round trip on a server)."""
@@ -770,8 +915,16 @@ class Transaction:
             if time.time() - self.started > STAGING_MAX_AGE / 2:
                 raise ConflictError(f"the load of {self.name!r} took longer than {STAGING_MAX_AGE / 2:g} s, so its hidden "
                                     f"graph may have been swept by another process; nothing was changed, load it again")
-            with st._commit_lock() as release:
-                return self._commit(release, forced, note)
+            deadline = time.monotonic() + COMMIT_LOCK_WAIT
+            while True:
+                try:
+                    with st._commit_lock() as release:
+                        return self._commit(release, forced, note)
+                except _NameBusy:
+                    if time.monotonic() > deadline:
+                        raise ConflictError(f"another writer has been loading the new source {self.name!r} for over "
+                                            f"{COMMIT_LOCK_WAIT:g} s; nothing was changed, try again") from None
+                    time.sleep(1.0)  # outside the commit lock, so the other writer can commit
         except BaseException:
             if not self.done:
                 self.rollback()
@@ -784,10 +937,16 @@ class Transaction:
             # what other workers committed since this load began decides what the commit is
             st._changed()
             exists = self.target in st.graphs()
-            if exists and not self.may_replace:
+            if self.claim is not None:
+                if exists or not self.claim.held():  # only if this load outlived its claim
+                    raise ConflictError(f"the load of the new source {self.name!r} lost its claim on the name (it "
+                                        f"was not renewed for {CLAIM_LAPSE:g} s); nothing was changed, load it again")
+            elif exists and not self.may_replace:
                 raise ConflictError(f"source {self.name!r} was created by another writer while this load was running; "
                                     f"nothing was changed: use --replace to replace it, or --source to load under "
                                     f"another name")
+            elif not exists and st._load_claims(self.target)[0]:
+                raise _NameBusy(f"another writer is loading the new source {self.name!r}")
             self.replacing = exists  # a replacement of a source another writer removed meanwhile is a load
         revision = st.revision + 1  # read afresh above for a remote store
         new_n = self.count()
@@ -808,12 +967,17 @@ class Transaction:
                        f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}")
             ops.append(f"INSERT {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }}"
                        f" FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }} }}")
-            ops.append(f"MOVE <{new}> TO <{g}>")
+            # then change the source in place: costs in proportion to the change (a MOVE from the
+            # staging graph rewrote the whole source: 64 s to replace 300,000 triples on a server)
+            ops.append(f"DELETE {{ GRAPH <{g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }}")
+            ops.append(f"ADD SILENT <{add_g}> TO <{g}>")
         elif self.graph != self.target:
             # DROP first: whatever an interrupted older writer left in the unregistered graph goes
-            ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>",
-                    f"DROP SILENT GRAPH <{self.graph.value}>"]
+            # (only when another writer held the name while this one began: see Store._claim_new_source)
+            ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
         ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)]
+        if self.claim is not None:
+            ops.append(_NameClaim.withdraw(self.target, self.claim.iri))
         if release:
             ops.append(release)
         try:
@@ -826,7 +990,16 @@ class Transaction:
             raise
         finally:
             self.done = True
+            if self.claim is not None:
+                self.claim.stop()
             st._write_lock.release()
+        if self.graph != self.target:
+            # the staged copy is no longer needed; dropped after the commit, so neither the commit
+            # lock nor the new source waits for it (a server takes 12 s to drop 300,000 triples)
+            try:
+                st._b.drop_graph(self.graph)
+            except StoreError:
+                pass  # the server is away: the next process to open the store sweeps it by age
         if added >= COMPACT_AFTER_TRIPLES and hasattr(st._b, "compact"):
             st._b.compact()  # outside the write lock: readers and writers go on meanwhile
         return rec
@@ -835,11 +1008,29 @@ class Transaction:
         """Discard everything this transaction loaded; the store is as it was."""
         if self.done:
             return
+        st = self.store
         try:
-            self.store._b.drop_graph(self.graph)
+            if self.claim is not None:
+                self.claim.stop()
+                self._withdraw_claim()
+            else:
+                st._b.drop_graph(self.graph)
         finally:
             self.done = True
-            self.store._write_lock.release()
+            st._write_lock.release()
+
+    def _withdraw_claim(self) -> None:
+        """Drop what this writer loaded under its claim, and the claim, if the name is still its own."""
+        st, claim = self.store, self.claim
+        assert claim is not None
+        try:
+            with st._commit_lock() as release:
+                if claim.held():  # else another writer took the name (and the graph) over
+                    st._b.update(f"DROP SILENT GRAPH <{self.target.value}>;"
+                                 + claim.withdraw(self.target, claim.iri) + (f";{release}" if release else ""))
+                    st._lock_released = True
+        except StoreError:
+            pass  # the server is away: the claim lapses and the next writer of the name drops the graph
 
     def __enter__(self) -> "Transaction":
         return self
@@ -970,6 +1161,9 @@ class Patch:
             raise RuntimeError("patch already finished")
         st, g, staged = self.store, self.target.value, self.graph.value
         self.exists = self.target in st.graphs()  # read again under the commit lock
+        if not self.exists and st._load_claims(self.target)[0]:
+            raise ConflictError(f"another writer is loading the new source {self.name!r} right now; nothing was "
+                                f"changed: try again when it has finished")
         in_place = self._reserved is not None and self._reserved == revision  # staged in its own diff graph
         known = self._new
         if known is not None:

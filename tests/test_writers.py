@@ -40,8 +40,8 @@ WORKER = textwrap.dedent("""
                                      ox.Literal(str(i)))])
                     revs.append(p.commit().revision)
             out["revisions"] = revs
-        elif mode == "hold":  # stage a load, then wait for the go file before committing
-            with s.begin(name) as txn:
+        elif mode == "hold":  # stage a replacement, then wait for the go file before committing
+            with s.begin(name, replace=True) as txn:
                 txn.load(arg, fmt="ntriples")
                 out["staged"] = txn.graph.value
                 open(arg + ".staged", "w").write(txn.graph.value)
@@ -170,6 +170,9 @@ def test_a_sweeper_leaves_another_processs_staging_graph_alone(tmp_path, server)
     old = ox.NamedNode(f"{STAGING_PREFIX}{int(time.time()) - 86_400}-{'0' * 32}")
     legacy = ox.NamedNode(f"{STAGING_PREFIX}{'1' * 32}")
     s.add_quads([ox.Quad(ox.NamedNode("http://ex/x"), ox.NamedNode("http://ex/p"), ox.Literal("x"), g) for g in (old, legacy)])
+    with s.begin("held") as txn:  # a replacement is staged (a new source loads into its own graph)
+        txn.load(data=b"<http://ex/before> <http://ex/p> <http://ex/o> .", fmt="ntriples")
+        txn.commit()
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     holder = subprocess.Popen([sys.executable, str(script), server.store_url, "hold", "held", str(data), "0"],
@@ -179,6 +182,7 @@ def test_a_sweeper_leaves_another_processs_staging_graph_alone(tmp_path, server)
         assert holder.poll() is None and time.monotonic() < deadline, holder.stderr.read().decode()
         time.sleep(0.02)
     staged = ox.NamedNode(open(str(data) + ".staged").read())
+    assert staged.value.startswith(STAGING_PREFIX)
     # process B opens the store (and sweeps), with an hour as the age limit
     subprocess.run([sys.executable, "-c", "import sys; from govgraph.store import open_store; open_store(sys.argv[1]).close()",
                     server.store_url], check=True, env=dict(os.environ, GOVGRAPH_STAGING_MAX_AGE="3600"))
@@ -211,3 +215,121 @@ def test_a_crashed_writers_lock_claim_expires(server):
     assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
     s.close()
 
+
+
+# -- a new source's name claim (Store._claim_new_source) ----------------------------------------
+
+@pytest.fixture
+def short_claims(monkeypatch):
+    """Claims renewed every 0.2 s and lapsing after 2 s, so a stopped writer is seen quickly."""
+    from govgraph import store as store_module
+    monkeypatch.setattr(store_module, "CLAIM_RENEW", 0.2)
+    monkeypatch.setattr(store_module, "CLAIM_LAPSE", 2.0)
+
+
+def test_a_new_source_loads_straight_into_its_graph_and_commits_without_a_copy(tmp_path, server):
+    data = tmp_path / "new.nt"
+    content = ntriples(data, "new", 2_000)
+    s = open_store(server.store_url)
+    with s.begin("fresh") as txn:
+        assert txn.claim is not None and txn.graph.value == "urn:govgraph:source:fresh"
+        txn.load(str(data), fmt="ntriples")
+        # loaded, but invisible to readers until the commit registers it
+        assert s.sources() == [] and s.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].toPython() == 0
+        assert list(s.quads(None, None, None, LOCK_GRAPH))  # the claim is on the server
+        txn.commit()
+    got = {str(q.triple) for q in s.quads(None, None, None, ox.NamedNode(s.source("fresh").graph))}
+    assert got == content and s.source("fresh").triples == 2_000
+    assert list(s.quads(None, None, None, LOCK_GRAPH)) == []  # claim withdrawn with the commit
+    assert [g.value for g in s.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
+    # a load that is rolled back leaves neither triples nor a claim
+    with s.begin("dropped") as txn:
+        txn.load(str(data), fmt="ntriples")
+    assert "urn:govgraph:source:dropped" not in {g.value for g in s.named_graphs()}
+    assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
+    s.close()
+
+
+def test_a_second_writer_of_a_claimed_name_stages_and_waits_for_the_first(tmp_path, server, short_claims):
+    import threading
+    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+    content_a, content_b = ntriples(a, "a", 3_000), ntriples(b, "b", 3_000)
+    first, second = open_store(server.store_url), open_store(server.store_url)
+    txn_a = first.begin("both")
+    txn_a.load(str(a), fmt="ntriples")
+    time.sleep(3)  # longer than the lapse: the renewals keep the claim live
+    outcome = {}
+
+    def other():
+        try:
+            with second.begin("both", replace=True) as txn_b:  # create or replace
+                outcome["claimed"] = txn_b.claim is not None
+                txn_b.load(str(b), fmt="ntriples")
+                outcome["record"] = txn_b.commit()
+        except Exception as e:  # noqa: BLE001 - reported below
+            outcome["error"] = e
+    t = threading.Thread(target=other)
+    t.start()
+    time.sleep(2)
+    assert t.is_alive() and "record" not in outcome  # waiting for the first writer's claim
+    first_rec = txn_a.commit()
+    t.join(timeout=60)
+    assert outcome.get("claimed") is False, outcome
+    # the second writer went on as a replacement of what the first committed
+    assert first_rec.action == "load" and outcome["record"].action == "replace", outcome
+    got = {str(q.triple) for q in first.quads(None, None, None, ox.NamedNode("urn:govgraph:source:both"))}
+    assert got == content_b and content_a.isdisjoint(got)
+    assert list(first.quads(None, None, None, LOCK_GRAPH)) == []
+    first.close()
+    second.close()
+
+
+def test_a_stopped_writers_claim_lapses_and_the_name_is_taken_over(tmp_path, server, short_claims):
+    from govgraph.errors import ConflictError
+    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+    ntriples(a, "a", 3_000)
+    content_b = ntriples(b, "b", 3_000)
+    stopped, taker = open_store(server.store_url), open_store(server.store_url)
+    txn_a = stopped.begin("orphan")
+    txn_a.load(str(a), fmt="ntriples")
+    txn_a.claim.stop()  # as if the process froze: no more renewals
+    time.sleep(3)
+    with taker.begin("orphan") as txn_b:
+        assert txn_b.claim is not None  # the lapsed claim was taken over, its triples dropped
+        txn_b.load(str(b), fmt="ntriples")
+        txn_b.commit()
+    # the stopped writer, resuming, may send nothing more and cannot commit
+    with pytest.raises(ConflictError, match="another writer may have taken the name over"):
+        txn_a.load(str(a), fmt="ntriples")
+    with pytest.raises(ConflictError, match="lost its claim on the name"):
+        txn_a.commit()
+    assert txn_a.done  # rolled back, without touching the graph that is not its own any more
+    got = {str(q.triple) for q in taker.quads(None, None, None, ox.NamedNode(taker.source("orphan").graph))}
+    assert got == content_b and taker.source("orphan").triples == 3_000
+    stopped.close()
+    taker.close()
+
+
+def test_a_crashed_new_source_load_is_swept_once_its_claim_lapses(tmp_path, server, short_claims):
+    data = tmp_path / "crash.nt"
+    ntriples(data, "crash", 2_000)
+    script = tmp_path / "crash.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        from govgraph.store import open_store
+        s = open_store(sys.argv[1])
+        txn = s.begin("crashed")
+        txn.load(sys.argv[2], fmt="ntriples")
+        os._exit(9)  # dies mid-load: no commit, no rollback
+    """))
+    subprocess.run([sys.executable, str(script), server.store_url, str(data)], check=False, timeout=120)
+    target = "urn:govgraph:source:crashed"
+    s = open_store(server.store_url)
+    assert target in {g.value for g in s.named_graphs()}  # left behind, invisible (not registered)
+    assert s.sources() == []
+    s.close()
+    time.sleep(3)  # the claim lapses (the fixture's 2 s)
+    s = open_store(server.store_url)  # opening sweeps it
+    assert target not in {g.value for g in s.named_graphs()}
+    assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
+    s.close()

@@ -6,7 +6,7 @@ pyoxigraph terms throughout, and query results are pyoxigraph result objects.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import pyoxigraph as ox
 
@@ -29,11 +29,13 @@ class Backend(Protocol):
         """Run a SPARQL Update request as one atomic transaction."""
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
-             base_iri: str | None) -> None:
-        """Parse ``source`` (path=/input=) into ``graph`` (quads formats flattened into it)."""
+             base_iri: str | None, guard: Callable[[], None] | None = None) -> None:
+        """Parse ``source`` (path=/input=) into ``graph`` (quads formats flattened into it).
 
-    def extend(self, quads: Iterable[ox.Quad]) -> None:
-        """Insert quads."""
+        ``guard``: called before each batch is sent to a server; what it raises stops the load."""
+
+    def extend(self, quads: Iterable[ox.Quad], *, guard: Callable[[], None] | None = None) -> None:
+        """Insert quads (``guard`` as for ``load``)."""
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
         """Quads matching a pattern (g None: every named graph)."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -42,7 +42,9 @@ class EmbeddedBackend:
         self.ox.update(text)
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
-             base_iri: str | None) -> None:
+             base_iri: str | None, guard: Callable[[], None] | None = None) -> None:
+        if guard is not None:  # one local bulk load: nothing is sent in batches
+            guard()
         kw: dict[str, Any] = {"format": fmt}
         if base_iri:
             kw["base_iri"] = base_iri
@@ -52,7 +54,9 @@ class EmbeddedBackend:
         else:
             self.ox.bulk_load(**source, **kw, to_graph=graph)
 
-    def extend(self, quads: Iterable[ox.Quad]) -> None:
+    def extend(self, quads: Iterable[ox.Quad], *, guard: Callable[[], None] | None = None) -> None:
+        if guard is not None:
+            guard()
         self.ox.extend(quads)
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:

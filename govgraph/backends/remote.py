@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 import urllib.parse
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -140,19 +140,21 @@ class RemoteBackend:
         self._check(status, data, "an update")
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
-             base_iri: str | None) -> None:
+             base_iri: str | None, guard: Callable[[], None] | None = None) -> None:
         kw: dict[str, Any] = {"format": fmt, "rename_blank_nodes": True}
         if base_iri:
             kw["base_iri"] = base_iri
-        self.extend(ox.parse(**source, **kw), graph=graph.value)
+        self.extend(ox.parse(**source, **kw), graph=graph.value, guard=guard)
 
-    def extend(self, quads: Iterable[ox.Quad], *, graph: str | None = None) -> None:
-        """Insert quads in batches (``graph``: put every quad's triple in that graph instead).
+    def extend(self, quads: Iterable[ox.Quad], *, graph: str | None = None,
+               guard: Callable[[], None] | None = None) -> None:
+        """Insert quads in batches (``graph``: put every quad's triple in that graph instead;
+        ``guard``: called before each batch is sent).
 
         Batches are parsed and serialised here while the previous one is sent by a second
         thread, so this process's work overlaps the server's.
         """
-        with _Uploader(self) as up:
+        with _Uploader(self, guard) as up:
             batch: dict[str, list[ox.Triple]] = {}
             size = 0
             for q in quads:
@@ -207,8 +209,9 @@ class _Uploader:
     on leaving the block. Leaving the block on an error of the caller's stops the thread too.
     """
 
-    def __init__(self, backend: RemoteBackend):
+    def __init__(self, backend: RemoteBackend, guard: Callable[[], None] | None = None):
         self.backend = backend
+        self.guard = guard
         self.queue: "queue.Queue[tuple[str, bytes] | None]" = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
@@ -224,13 +227,18 @@ class _Uploader:
                 if item is None:
                     return
                 if self.error is None:
-                    self.backend._post_triples(*item)
+                    self._post(*item)
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
             self.error = e
             while self.queue.get() is not None:  # let the caller finish putting
                 pass
         finally:
             self.backend.close()  # this thread's connection
+
+    def _post(self, graph: str, body: bytes) -> None:
+        if self.guard is not None:
+            self.guard()
+        self.backend._post_triples(graph, body)
 
     def send(self, batch: dict[str, list[ox.Triple]]) -> None:
         if self.error is not None:
@@ -253,6 +261,6 @@ class _Uploader:
             self.thread.join()
         elif self.first is not None and exc_type is None:
             for item in self.first:
-                self.backend._post_triples(*item)
+                self._post(*item)
         if exc_type is None and self.error is not None:
             raise self.error
