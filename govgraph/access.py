@@ -27,12 +27,12 @@ import hmac
 import secrets
 import threading
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
+from govgraph.derived import Derivation, KeptCopies
 from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF
 from govgraph.store import Store, open_store
 
@@ -207,17 +207,18 @@ def redact(store: Store, r: Redaction) -> Store:
             g = txn.graph
             out.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
             txn.commit(note="redacted view")
-    out.redacted_from = store  # type: ignore[attr-defined]  (history and validation are read from the original)
-    out.redaction = r  # type: ignore[attr-defined]
+    # history and validation are read from the original
+    parent = store.derivation.key if store.derivation else (id(store), store.url)
+    out.derivation = Derivation(key=("redacted", parent, store.revision, r.hidden), origin=store, redaction=r)
     return out
 
 
-#: Redacted copies kept per original store: (revision, hidden set) -> Store, most recent last.
-_views: "weakref.WeakKeyDictionary[Store, OrderedDict]" = weakref.WeakKeyDictionary()
-_views_lock = threading.Lock()
-_build_lock = threading.Lock()
 #: How many redacted copies are kept per store (each is a full in-memory copy).
 VIEWS_KEPT = 4
+#: Redacted copies per original store: (revision, hidden set) -> Store.
+_views: "weakref.WeakKeyDictionary[Store, KeptCopies[Store]]" = weakref.WeakKeyDictionary()
+_views_lock = threading.Lock()
+_build_lock = threading.Lock()  # one build at a time, for every store: two readers asking at once share the work
 
 
 def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()) -> Store:
@@ -229,36 +230,21 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
     hidden = hidden_from(store, viewer) | frozenset(extra_hidden)
     if not hidden:
         return store
-    key = (store.revision, hidden)
     with _views_lock:
-        kept = _views.setdefault(store, OrderedDict())
-        hit = kept.get(key)
-        if hit is not None:
-            kept.move_to_end(key)
-            return hit
-    with _build_lock:  # one build at a time: two readers asking at once share the work
-        with _views_lock:
-            hit = _views.setdefault(store, OrderedDict()).get(key)
-        if hit is not None:
-            return hit
-        copy = redact(store, redaction_for(store, viewer, extra_hidden))
-        copy.copy_key = ("redacted", getattr(store, "copy_key", None) or (id(store), store.url), key)  # type: ignore[attr-defined]
-        with _views_lock:
-            kept = _views.setdefault(store, OrderedDict())
-            kept[key] = copy
-            while len(kept) > VIEWS_KEPT:
-                kept.popitem(last=False)
-    return copy
+        kept = _views.get(store)
+        if kept is None:
+            kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
+    return kept.get((store.revision, hidden), lambda: redact(store, redaction_for(store, viewer, extra_hidden)))
 
 
 def origin(store: Store) -> Store:
     """The store a redacted copy was made from (the store itself otherwise)."""
-    return getattr(store, "redacted_from", None) or store
+    return store.derivation.origin if store.derivation and store.derivation.origin else store
 
 
 def redaction_of(store: Store) -> Redaction | None:
     """The redaction applied to a redacted copy (None for an ordinary store)."""
-    return getattr(store, "redaction", None)
+    return store.derivation.redaction if store.derivation else None
 
 
 def visible_finding(r: Redaction | None, focus: str, value: str | None) -> bool:

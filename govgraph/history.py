@@ -7,13 +7,12 @@ backwards from today's state gives the estate as it was on that date.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rdflib.term import Node
 
+from govgraph.derived import Derivation, KeptCopies
 from govgraph.errors import BadInput, NotRecordedThen
 from govgraph.store import ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
 
@@ -204,22 +203,12 @@ def store_asof(store: Store, when: str | dt.datetime) -> Store:
     return past
 
 
-#: Past estates kept for as-of pages and queries: (store id, first change, last change by then) -> Store.
-_PAST: "OrderedDict[tuple, Store]" = OrderedDict()
-_PAST_LOCK = threading.Lock()
-# One past state is built at a time: a burst of as-of requests for different dates (any reader
-# can ask) queues instead of holding several estate-sized copies in memory at once.
-_BUILD_LOCK = threading.Lock()
 #: How many past estates are kept in memory (each is a full in-memory copy).
 PAST_KEPT = 3
-
-
-def _cached_past(key: tuple) -> Store | None:
-    with _PAST_LOCK:
-        past = _PAST.get(key)
-        if past is not None:
-            _PAST.move_to_end(key)
-        return past
+#: Past estates kept for as-of pages and queries: (store id, first change, last change by then) -> Store.
+#: One is built at a time: a burst of as-of requests for different dates (any reader can ask)
+#: queues instead of holding several estate-sized copies in memory at once.
+_PAST: "KeptCopies[Store]" = KeptCopies(PAST_KEPT)
 
 
 def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.datetime]:
@@ -235,21 +224,13 @@ def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.dateti
     _check_range(store, moment, records)
     last = max((r for r in records if r.at <= moment), key=lambda r: (r.at, r.revision))
     key = (id(store), store.url, records[0].iri, last.iri)
-    past = _cached_past(key)
-    if past is not None:
-        return past, moment
-    with _BUILD_LOCK:
-        past = _cached_past(key)  # built by another request while this one waited
-        if past is not None:
-            return past, moment
+
+    def build() -> Store:
         past = store_asof(store, moment)
         # names this past state for whoever writes it to disk (the SPARQL workers' copies)
-        past.copy_key = ("asof",) + key  # type: ignore[attr-defined]
-        with _PAST_LOCK:
-            _PAST[key] = past
-            while len(_PAST) > PAST_KEPT:
-                _PAST.popitem(last=False)
-    return past, moment
+        past.derivation = Derivation(key=("asof",) + key)
+        return past
+    return _PAST.get(key, build), moment
 
 
 def _rdflib(t: tuple) -> Triple:

@@ -33,6 +33,7 @@ from rdflib.term import Node
 
 from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
+from govgraph.derived import Derivation
 from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
 
@@ -237,6 +238,8 @@ class Store:
         self._compaction: threading.Thread | None = None
         self._graphs: list[ox.NamedNode] | None = None
         self._revision: int | None = None
+        #: set on derived in-memory estates (as-of views, redacted copies): what they are a copy of
+        self.derivation: Derivation | None = None
         self._sweep_staging()
 
     # -- opening -----------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Shared fixtures: real stores (in memory and on disk) and the sample estate loaded once."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -77,14 +79,23 @@ def open_sample():
     return _open_sample
 
 
+@contextlib.contextmanager
+def _sample(backend: str, base: Path, request) -> Iterator[Store]:
+    """``_open_sample`` as a block: the store is closed and its server stopped on leaving."""
+    s, server = _open_sample(backend, base, request)
+    try:
+        yield s
+    finally:
+        s.close()
+        if server:
+            server.stop()
+
+
 @pytest.fixture(params=BACKENDS)
 def sample_store(request, tmp_path) -> Store:
     """A private copy of the sample estate, safe to write to: embedded on disk, and on a real `oxigraph serve`."""
-    s, server = _open_sample(request.param, tmp_path, request)
-    yield s
-    s.close()
-    if server:
-        server.stop()
+    with _sample(request.param, tmp_path, request) as s:
+        yield s
 
 
 @pytest.fixture(params=BACKENDS)
@@ -100,11 +111,8 @@ def sample_store_url(request, tmp_path) -> str:
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_sample_store(request, tmp_path_factory) -> Store:
     """One copy of the sample estate per test module and backend (for tests that only read, or tidy up)."""
-    s, server = _open_sample(request.param, tmp_path_factory.mktemp("module-sample"), request)
-    yield s
-    s.close()
-    if server:
-        server.stop()
+    with _sample(request.param, tmp_path_factory.mktemp("module-sample"), request) as s:
+        yield s
 
 
 # ----------------------------------------------------------------------------- remote SPARQL server

@@ -1,8 +1,10 @@
 """Real servers the tests and benchmarks start and stop themselves (loopback only)."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 
 def free_port() -> int:
@@ -75,3 +77,40 @@ class OxigraphServer:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=20)
+
+
+class LiveServer:
+    """A govgraph app served by waitress on a free loopback port, in a thread of this process."""
+
+    def __init__(self, app, *, threads: int = 8):
+        import threading
+        import waitress.server
+        self.app = app
+        self.server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.port = self.server.effective_port
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop serving, and stop the app's SPARQL worker processes."""
+        from govgraph.webapp import sparql
+        self.server.close()
+        self.thread.join(timeout=5)
+        sparql.shutdown(self.app)
+
+
+@contextlib.contextmanager
+def serve_sample(sample_store_path: Path, folder: Path, *, threads: int = 4, **config) -> Iterator[str]:
+    """The viewer served over a private embedded copy of the sample estate in ``folder``; yields its URL."""
+    from govgraph.store import open_store
+    from govgraph.webapp import create_app
+    shutil.copytree(sample_store_path, folder / "store")
+    store = open_store(f"oxigraph:{folder / 'store'}")
+    server = LiveServer(create_app({"STORE": store, **config}), threads=threads)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        store.close()
+

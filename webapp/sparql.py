@@ -169,36 +169,34 @@ def choose_dataset(store: Store, default: list[str], named: list[str], from_grap
 
 # ----------------------------------------------------------------------------- running
 
-def query_pool(store: Store) -> QueryPool | None:
-    """The app's worker pool for an on-disk store, started on first use; None for memory stores."""
+def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
+    """The app's worker pool, started on first use (None with SPARQL_POOL off).
+
+    For an on-disk store its workers query per-revision snapshots of the live store, and disk
+    copies of derived in-memory estates (as-of, redacted). A memory or remote store has no
+    local database to snapshot: a pool is started for it only when ``copies`` asks for one,
+    so the time limit stops queries over derived estates too; otherwise None (the live
+    store's queries run in this process, or on the server).
+    """
     ext = current_app.extensions
-    if "govgraph.query_pool" in ext:
-        return ext["govgraph.query_pool"]
-    pool = None
-    backend = store.backend
-    if _cfg("SPARQL_POOL") and getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
-        snapshots = Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=2 * float(_cfg("SPARQL_TIMEOUT")) + 60)
-        pool = QueryPool(snapshots, int(_cfg("SPARQL_WORKERS") or cpu_default()))
-    ext["govgraph.query_pool"] = pool
-    return pool
-
-
-def copy_pool(live: Store) -> QueryPool | None:
-    """The pool that queries derived in-memory estates (as-of, redacted) from disk copies in worker
-    processes, so the time limit stops those queries too: the live store's own pool when it has
-    one, else one started on first use (memory and remote stores). None with SPARQL_POOL off."""
-    pool = query_pool(live)
-    if pool is not None or not _cfg("SPARQL_POOL"):
+    with _POOL_LOCK:
+        pool = ext.get("govgraph.query_pool")
+        if pool is not None or not _cfg("SPARQL_POOL"):
+            return pool
+        backend = store.backend
+        workers = int(_cfg("SPARQL_WORKERS") or cpu_default())
+        keep = 2 * float(_cfg("SPARQL_TIMEOUT")) + 60
+        if getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
+            pool = QueryPool(Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=keep), workers)
+        elif copies:
+            pool = QueryPool(None, workers, keep_seconds=keep)
+        else:
+            return None
+        ext["govgraph.query_pool"] = pool
         return pool
-    ext = current_app.extensions
-    with _COPY_POOL_LOCK:
-        if ext.get("govgraph.copy_pool") is None:
-            ext["govgraph.copy_pool"] = QueryPool(None, int(_cfg("SPARQL_WORKERS") or cpu_default()),
-                                                  keep_seconds=2 * float(_cfg("SPARQL_TIMEOUT")) + 60)
-        return ext["govgraph.copy_pool"]
 
 
-_COPY_POOL_LOCK = threading.Lock()
+_POOL_LOCK = threading.Lock()
 
 
 def run_query(text: str, default: list[str], named: list[str], results_type: str | None = None,
@@ -237,15 +235,15 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    prefixes=tuple((p, _PREFIXES[p]) for p in sorted(info.undeclared_prefixes) if p in _PREFIXES),
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
     live = current_store()
-    pool = query_pool(live)
-    derived = getattr(store, "copy_key", None) if store is not live else None
-    if pool is not None and store is live:
+    derived = store.derivation.key if store is not live and store.derivation else None
+    pool = query_pool(live, copies=derived is not None)
+    if pool is not None and store is live and pool.snapshots is not None:
         out = pool.run(job, store.revision)  # a snapshot of today's store
-    elif derived is not None and (copies := copy_pool(live)) is not None:
+    elif derived is not None and pool is not None:
         # an as-of estate or a redacted copy (HIDE_SENSITIVE), held in memory: written to disk once
         # and queried in the workers, so the time limit stops it like any other query (in a thread
         # an aggregate over a large join yields no solution to stop at)
-        out = copies.run_on_copy(job, derived, store.backend.ox)
+        out = pool.run_on_copy(job, derived, store.backend.ox)
     else:  # a memory store (stopped between solutions) or a remote server (its own time limit)
         backend = store.backend
         if hasattr(backend, "ox"):
@@ -369,7 +367,6 @@ def query_page(text: str) -> Response:
 
 def shutdown(app) -> None:
     """Stop the app's query workers (for tests and server shutdown)."""
-    for name in ("govgraph.query_pool", "govgraph.copy_pool"):
-        pool = app.extensions.pop(name, None)
-        if pool is not None:
-            pool.close()
+    pool = app.extensions.pop("govgraph.query_pool", None)
+    if pool is not None:
+        pool.close()

@@ -76,7 +76,7 @@ def main() -> None:
     print(f"generated {n:,} datasets in {time.perf_counter() - t0:.0f} s ({nt.stat().st_size / 1e6:.0f} MB)")
     # govgraph
     from govgraph.store import open_store
-    from tests.test_sparql import LiveServer
+    from support import LiveServer
     from govgraph.webapp import create_app
     st = open_store(f"oxigraph:{tmp / 'gg'}")
     with st.begin("estate") as txn:

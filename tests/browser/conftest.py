@@ -3,13 +3,11 @@ driving the Debian chromium package (Playwright's own browser download is not us
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
-from govgraph.store import open_store
-from govgraph.webapp import create_app
+from support import serve_sample
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,17 +36,8 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(scope="session")
 def live_server(sample_store_path, tmp_path_factory):
     """The viewer served by waitress on a free loopback port over a copy of the sample estate."""
-    import waitress
-    path = tmp_path_factory.mktemp("browser") / "store"
-    shutil.copytree(sample_store_path, path)
-    store = open_store(f"oxigraph:{path}")
-    server = waitress.create_server(create_app({"STORE": store}), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    store.close()
+    with serve_sample(sample_store_path, tmp_path_factory.mktemp("browser"), threads=4) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,33 +3,21 @@ OFFICIAL-SENSITIVE datasets is drawn with "restricted asset" placeholders in a r
 no hidden title on the page and no CSP violation; screenshot in tests/artifacts/."""
 from __future__ import annotations
 
-import shutil
-import threading
 import urllib.parse
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from govgraph.store import open_store
-from govgraph.webapp import create_app
+from support import serve_sample
 
 REPORT = "https://data.county.example.gov.uk/id/dataset/pbi-population-health"
 
 
 @pytest.fixture(scope="module")
 def hiding_server(sample_store_path, tmp_path_factory):
-    import waitress
-    path = tmp_path_factory.mktemp("browser-access") / "store"
-    shutil.copytree(sample_store_path, path)
-    store = open_store(f"oxigraph:{path}")
-    server = waitress.create_server(create_app({"STORE": store, "HIDE_SENSITIVE": True}),
-                                    host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    store.close()
+    with serve_sample(sample_store_path, tmp_path_factory.mktemp("browser-access"), threads=2,
+                      HIDE_SENSITIVE=True) as url:
+        yield url
 
 
 def test_redacted_lineage_draws_placeholders(page: Page, hiding_server, artifacts):

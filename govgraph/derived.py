@@ -1,0 +1,79 @@
+"""Derived estates: in-memory copies of a store built for one purpose (an as-of view of a past
+state, a redacted copy for a reader), how each was made, and a small cache that builds each once.
+
+A derived store is an ordinary ``Store`` whose ``derivation`` says what it is a copy of; the
+SPARQL endpoint's workers use ``Derivation.key`` to name the copy they write to disk, and the
+access layer reads history and validation from ``Derivation.origin``.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Hashable, TypeVar
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How a derived store was made.
+
+    ``key`` names the copy (equal keys: the same contents); ``origin`` is the store a redacted
+    copy was made from (history and validation are read there); ``redaction`` is what it hides.
+    """
+
+    key: tuple
+    origin: Any = None
+    redaction: Any = None
+
+
+class KeptCopies(Generic[V]):
+    """Values costly to build (each a whole estate copy), built once per key and kept for the
+    ``kept`` keys most recently asked.
+
+    ``build_lock`` is held while building: with one lock shared by several caches, one copy is
+    built at a time, so a burst of requests for different keys queues instead of holding many
+    copies in memory at once; requests for the same key wait for one build and share it.
+    """
+
+    def __init__(self, kept: int, build_lock: threading.Lock | None = None):
+        self.kept = kept
+        self._items: "OrderedDict[Hashable, V]" = OrderedDict()
+        self._lock = threading.Lock()
+        self._build_lock = build_lock or threading.Lock()
+
+    def peek(self, key: Hashable) -> V | None:
+        """The kept value for ``key`` (now the most recently asked), or None."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def get(self, key: Hashable, build: Callable[[], V]) -> V:
+        """The value for ``key``, built by ``build()`` if it is not kept."""
+        hit = self.peek(key)
+        if hit is not None:
+            return hit
+        with self._build_lock:
+            hit = self.peek(key)  # built by another request while this one waited
+            if hit is not None:
+                return hit
+            value = build()
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.kept:
+                    self._items.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+__all__ = ["Derivation", "KeptCopies"]
