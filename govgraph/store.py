@@ -444,23 +444,39 @@ class Store:
         if since is not None and time.monotonic() - since > COMMIT_LEASE / 2:
             raise ConflictError("preparing the commit took too long to be sure of the commit lock; nothing was changed")
 
-    def _claim_new_source(self, target: ox.NamedNode, name: str) -> "_NameClaim | None":
+    def _claim_new_source(self, target: ox.NamedNode) -> "_NameClaim | None":
         """On a shared server, claim the name of a source that does not exist yet, so this writer
         can load straight into its unregistered (so invisible) graph: copying a staged graph into
         place on commit costs the server a transaction as large as the source (37 s for 300,000
         triples on Oxigraph server). The claim is renewed while the load runs (``_NameClaim``).
 
-        Returns None when the source exists, or another writer's live claim holds the name; that
-        write is then staged in a hidden graph as usual (and its commit waits for the other load).
-        A lapsed claim is taken over: what its stopped writer loaded is dropped first.
+        Another writer's live claim is waited for, up to a little longer than a claim takes to
+        lapse: a writer cut off by an outage withdraws its claim when the server returns, and a
+        stopped one's lapses. Returns None when the source exists (the write is then a staged
+        replacement), or when the other writer is still loading after that wait (this write is
+        then staged in a hidden graph, and its commit waits for the other load). A lapsed claim
+        is taken over: what its stopped writer loaded is dropped first.
         """
+        deadline = time.monotonic() + CLAIM_LAPSE + CLAIM_RENEW
+        while True:
+            claim = self._try_claim(target)
+            if claim is not False:
+                return claim
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.5)  # outside the commit lock, so the other writer can commit
+
+    def _try_claim(self, target: ox.NamedNode) -> "_NameClaim | None | bool":
+        """One attempt of ``_claim_new_source``: the claim, None (the source exists), or False
+        (another writer's live claim holds the name)."""
+        name = target.value[len(SOURCE_PREFIX):]
         with self._commit_lock() as release:
             self._changed()
             if target in self.graphs():
                 return None
             live, lapsed = self._load_claims(target)
             if live:
-                return None
+                return False
             claim = str(GG[f"load:{uuid.uuid4().hex}"])
             lg = LOCK_GRAPH.value
             ops = [_NameClaim.withdraw(target, c) for c in lapsed]
@@ -854,7 +870,7 @@ class Transaction:
         store._write_lock.acquire()
         try:
             if not store._b.exclusive and not replacing:
-                self.claim = store._claim_new_source(self.target, name)
+                self.claim = store._claim_new_source(self.target)
         except BaseException:
             store._write_lock.release()
             raise
@@ -1015,15 +1031,22 @@ class Transaction:
         try:
             if self.claim is not None:
                 self.claim.stop()
-                self._withdraw_claim()
+                try:
+                    self._withdraw_claim()
+                except StoreError:
+                    pass  # the server is away: retried in the background (see _withdraw_claim)
             else:
                 st._b.drop_graph(self.graph)
         finally:
             self.done = True
             st._write_lock.release()
 
-    def _withdraw_claim(self) -> None:
-        """Drop what this writer loaded under its claim, and the claim, if the name is still its own."""
+    def _withdraw_claim(self, *, retrying: bool = False) -> None:
+        """Drop what this writer loaded under its claim, and the claim, if the name is still its own.
+
+        If the server is away, this is retried in the background every second until the claim
+        would have lapsed anyway, so a writer waiting for the name can go on as soon as the
+        server returns."""
         st, claim = self.store, self.claim
         assert claim is not None
         try:
@@ -1033,7 +1056,22 @@ class Transaction:
                                  + claim.withdraw(self.target, claim.iri) + (f";{release}" if release else ""))
                     st._lock_released = True
         except StoreError:
-            pass  # the server is away: the claim lapses and the next writer of the name drops the graph
+            if not retrying:
+                threading.Thread(target=self._retry_withdrawal, name="govgraph-unclaim", daemon=True).start()
+            raise
+
+    def _retry_withdrawal(self) -> None:
+        deadline = time.monotonic() + CLAIM_LAPSE
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            try:
+                with self.store._write_lock:  # the commit lock's state is per Store: one user at a time
+                    self._withdraw_claim(retrying=True)
+                return
+            except StoreError:
+                continue  # still away; after the deadline the claim lapses by itself
+            finally:
+                self.store._b.close()  # this thread's connection
 
     def __enter__(self) -> "Transaction":
         return self

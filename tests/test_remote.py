@@ -100,7 +100,7 @@ def test_server_killed_during_a_bulk_load_leaves_source_whole_or_absent(tmp_path
     probe = open_store(url)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        # (it is staged in a hidden graph of its own, moved into place on commit)
+        # (a new source loads into its own graph, registered on commit; a staged write into a hidden graph)
         n = probe.backend.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
                                 "FILTER(STRSTARTS(STR(?g), 'urn:govgraph:staging:') || ?g = <urn:govgraph:source:second>) }", None, None)
         if int(next(iter(n))["n"].value) > 0:
