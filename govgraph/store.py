@@ -493,10 +493,15 @@ class Store:
         """Claims on the new source ``target`` (see ``_claim_new_source``): (live, lapsed)."""
         if self._b.exclusive:
             return [], []
+        return self._claims(target.value, _PENDING.value, CLAIM_LAPSE)
+
+    def _claims(self, subject: str, predicate: str, lapse: float) -> tuple[list[str], list[str]]:
+        """The claims ``subject predicate ?claim`` in the lock graph: (live, lapsed), a claim lapsing
+        ``lapse`` seconds after its last ``claimedAt`` (server clock; one without a time has lapsed)."""
         rows = self._b.query(
-            f"SELECT ?c ?lapsed WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{target.value}> <{_PENDING.value}> ?c "
+            f"SELECT ?c ?lapsed WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{subject}> <{predicate}> ?c "
             f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} "
-            f"BIND(COALESCE(?at < NOW() - \"PT{int(CLAIM_LAPSE)}S\"^^<{_XSD}dayTimeDuration>, true) AS ?lapsed) }}",
+            f"BIND(COALESCE(?at < NOW() - \"PT{int(lapse)}S\"^^<{_XSD}dayTimeDuration>, true) AS ?lapsed) }}",
             None, None)
         live, lapsed = [], []
         for r in rows:
@@ -511,16 +516,8 @@ class Store:
             claim = str(GG[f"claim:{uuid.uuid4().hex}"])
             self._b.update(f"INSERT {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{claim}> . "
                            f"<{claim}> <{_CLAIMED_AT.value}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}")
-            rows = self._b.query(
-                f"SELECT ?c ?stale WHERE {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> ?c "
-                f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} "
-                f"BIND(COALESCE(?at < NOW() - \"PT{int(COMMIT_LEASE)}S\"^^<{_XSD}dayTimeDuration>, true) AS ?stale) }}",
-                None, None)
-            live, stale = [], []
-            for r in rows:
-                c = r["c"].value
-                if c != claim:
-                    (stale if r["stale"].value == "true" else live).append(c)
+            live, stale = self._claims(node, _CLAIM.value, COMMIT_LEASE)
+            live, stale = [c for c in live if c != claim], [c for c in stale if c != claim]
             for c in stale:  # left by a writer that crashed holding the lock
                 self._b.update(f"DELETE WHERE {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{c}> . <{c}> ?p ?o }} }}")
             if not live:
