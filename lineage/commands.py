@@ -24,10 +24,7 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @click.option("--depth", type=int, default=None, help="Hops to follow (default: all; at most 50).")
     @click.option("--fields", "with_fields", is_flag=True,
                   help="Also trace each field back to its source fields (or IRI itself, if it is a field).")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
-                  show_default=True)
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
-    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
+    @_output_options
     @store_option
     @handle_errors
     def lineage_cmd(iri, direction, depth, with_fields, fmt, output, asof, store_url):
@@ -65,10 +62,7 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
 
     @main.command("impact")
     @click.argument("iri")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
-                  show_default=True)
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
-    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
+    @_output_options
     @store_option
     @handle_errors
     def impact_cmd(iri, fmt, output, asof, store_url):
@@ -89,10 +83,7 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @click.argument("b")
     @click.option("--max-hops", type=int, default=10, show_default=True, help="Longest path to look for.")
     @click.option("--limit", type=int, default=100, show_default=True, help="Most paths to list.")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
-                  show_default=True)
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
-    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
+    @_output_options
     @store_option
     @handle_errors
     def path_cmd(a, b, max_hops, limit, fmt, output, asof, store_url):
@@ -107,6 +98,18 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
             else:
                 out = export.export(res.subgraph(), fmt)
             _emit(out, output)
+
+
+def _output_options(command: Callable) -> Callable:
+    """--format, -o/--output and --asof, shared by the lineage commands."""
+    for option in reversed([
+        click.option("--format", "fmt", type=click.Choice(["text", "json", "svg", "mermaid", "dot"]), default="text",
+                     show_default=True),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."),
+        click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time."),
+    ]):
+        command = option(command)
+    return command
 
 
 def _past(store: Any, asof: str | None) -> Any:
