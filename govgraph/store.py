@@ -796,6 +796,7 @@ class _NameClaim:
         self.store, self.target, self.iri, self.name = store, target, iri, name
         self.renewed = time.monotonic()  # when the last renewal that reached the server was sent
         self._stop = threading.Event()
+        self._sending = threading.Lock()  # held while a renewal is on its way to the server
         self._thread = threading.Thread(target=self._renew, name="govgraph-claim", daemon=True)
         self._thread.start()
 
@@ -807,12 +808,15 @@ class _NameClaim:
         b = self.store._b
         try:
             while not self._stop.wait(CLAIM_RENEW):
-                sent = time.monotonic()
-                try:
-                    b.update(renew)
-                    self.renewed = sent
-                except StoreError:
-                    pass  # the server is away: check() stops the load before the claim can lapse
+                with self._sending:
+                    if self._stop.is_set():
+                        break
+                    sent = time.monotonic()
+                    try:
+                        b.update(renew)
+                        self.renewed = sent
+                    except StoreError:
+                        pass  # the server is away: check() stops the load before the claim can lapse
         finally:
             b.close()  # this thread's connection
 
@@ -830,7 +834,12 @@ class _NameClaim:
             None, None))
 
     def stop(self) -> None:
+        """Renew no more; returns once a renewal in flight has been answered, so that none can
+        reach the server after the claim is withdrawn (servers need not isolate two updates, and
+        a late renewal could leave a stray time behind)."""
         self._stop.set()
+        with self._sending:
+            pass
 
     @staticmethod
     def withdraw(target: ox.NamedNode, claim: str) -> str:
@@ -998,6 +1007,8 @@ class Transaction:
             ops.append(release)
         try:
             st._check_lease()
+            if self.claim is not None:
+                self.claim.stop()  # the commit withdraws it
             st._b.update(";\n".join(ops))
             st._lock_released = True
             st._committed(rec.revision, self.target, True)
@@ -1006,8 +1017,6 @@ class Transaction:
             raise
         finally:
             self.done = True
-            if self.claim is not None:
-                self.claim.stop()
             st._write_lock.release()
         if self.graph != self.target:
             # the staged copy is no longer needed; dropped after the commit, so neither the commit
