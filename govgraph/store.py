@@ -648,8 +648,7 @@ class Store:
         iri = source_graph_iri(name)
         exists = ox.NamedNode(iri) in self.graphs()
         if exists and not replace:
-            raise BadInput(f"source {name!r} is already loaded: use --replace to replace it, "
-                           f"or --source to load under another name")
+            raise BadInput(_already_loaded(name))
         return Transaction(self, name, iri, exists, who or _whoami(), loaded_from, may_replace=replace)
 
     def patch(self, name: str, *, who: str | None = None, loaded_from: str = "") -> "Patch":
@@ -866,9 +865,9 @@ class Transaction:
         self.may_replace = replacing or may_replace  # begin(replace=True): create or replace
         # a new source loads straight into its own not yet registered, so invisible, graph: in
         # the embedded store (one process, this write lock) always, on a shared server once this
-        # writer has claimed the name (Store._claim_new_source). Otherwise the write loads into a
-        # hidden graph of its own, moved into place on commit, so two workers writing the same
-        # source at once never write into one graph.
+        # writer has claimed the name (Store._claim_new_source). Otherwise (a replacement, or a
+        # new source another writer is still loading) the write loads into a hidden graph of its
+        # own, applied on commit, so two workers writing one source never write into one graph.
         self.started = time.time()
         self.done = False
         self._count: int | None = None  # triples held, known until the next load or add
@@ -877,6 +876,11 @@ class Transaction:
         try:
             if not store._b.exclusive and not replacing:
                 self.claim = store._claim_new_source(self.target)
+                if self.claim is None and self.target in store.graphs():
+                    # another writer created it while this one waited for the name
+                    if not self.may_replace:
+                        raise BadInput(_already_loaded(name))
+                    self.replacing = replacing = True
         except BaseException:
             store._write_lock.release()
             raise
@@ -1352,6 +1356,10 @@ def _registry_update(graph: str, name: str, size: int, loaded_from: str, at: dt.
             f"INSERT DATA {{ GRAPH <{m}> {{ <{graph}> a <{GOV.Source}> ; <{GOV.sourceName}> {_lit(name)} ;"
             f" <{GOV.tripleCount}> {_lit(size)} ; <{GOV.loadedFrom}> {_lit(loaded_from)} ;"
             f" <{GOV['loadedAt']}> {_lit(at)} }} }}"]
+
+
+def _already_loaded(name: str) -> str:
+    return f"source {name!r} is already loaded: use --replace to replace it, or --source to load under another name"
 
 
 def _count(store: Store, pattern: str) -> int:
