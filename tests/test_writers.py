@@ -333,3 +333,32 @@ def test_a_crashed_new_source_load_is_swept_once_its_claim_lapses(tmp_path, serv
     assert target not in {g.value for g in s.named_graphs()}
     assert list(s.quads(None, None, None, LOCK_GRAPH)) == []
     s.close()
+
+
+def test_a_writer_waiting_for_a_claimed_name_is_told_at_once_when_the_source_appears(tmp_path, server):
+    import threading
+    from govgraph.errors import BadInput
+    a = tmp_path / "a.nt"
+    ntriples(a, "a", 2_000)
+    first, second = open_store(server.store_url), open_store(server.store_url)
+    txn_a = first.begin("taken")
+    txn_a.load(str(a), fmt="ntriples")
+    outcome = {}
+
+    def other():
+        try:
+            second.begin("taken")
+        except BadInput as e:
+            outcome["error"], outcome["at"] = str(e), time.monotonic()
+    t = threading.Thread(target=other)
+    t.start()
+    time.sleep(1.5)
+    assert t.is_alive()  # waiting for the claim before loading anything
+    committed = time.monotonic()
+    txn_a.commit()
+    t.join(timeout=30)
+    assert "is already loaded" in outcome["error"], outcome
+    assert outcome["at"] - committed < 3  # within a poll or two of the commit, not when a claim would lapse (30 s)
+    assert [g.value for g in first.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
+    first.close()
+    second.close()
