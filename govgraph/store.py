@@ -962,6 +962,7 @@ class Transaction:
     def _commit(self, release: str | None, forced: bool, note: str) -> ChangeRecord:
         """The commit itself, holding the commit lock (``release``: the update operation freeing it)."""
         st = self.store
+        stale_claims: list[str] = []
         if st.remote:
             # what other workers committed since this load began decides what the commit is
             st._changed()
@@ -974,8 +975,11 @@ class Transaction:
                 raise ConflictError(f"source {self.name!r} was created by another writer while this load was running; "
                                     f"nothing was changed: use --replace to replace it, or --source to load under "
                                     f"another name")
-            elif not exists and st._load_claims(self.target)[0]:
-                raise _NameBusy(f"another writer is loading the new source {self.name!r}")
+            elif not exists:
+                live, lapsed = st._load_claims(self.target)
+                if live:
+                    raise _NameBusy(f"another writer is loading the new source {self.name!r}")
+                stale_claims = lapsed  # a stopped writer's: withdrawn with this commit
             self.replacing = exists  # a replacement of a source another writer removed meanwhile is a load
         revision = st.revision + 1  # read afresh above for a remote store
         new_n = self.count()
@@ -1004,6 +1008,7 @@ class Transaction:
             # DROP first: whatever an interrupted older writer left in the unregistered graph goes
             # (only when another writer held the name while this one began: see Store._claim_new_source)
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
+            ops += [_NameClaim.withdraw(self.target, c) for c in stale_claims]
         ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)]
         if self.claim is not None:
             ops.append(_NameClaim.withdraw(self.target, self.claim.iri))

@@ -362,3 +362,26 @@ def test_a_writer_waiting_for_a_claimed_name_is_told_at_once_when_the_source_app
     assert [g.value for g in first.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
     first.close()
     second.close()
+
+
+def test_a_staged_new_source_commits_once_the_claim_holder_stops(tmp_path, server, short_claims):
+    from govgraph.errors import ConflictError
+    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+    ntriples(a, "a", 2_000)
+    content_b = ntriples(b, "b", 2_000)
+    first, second = open_store(server.store_url), open_store(server.store_url)
+    txn_a = first.begin("contested")
+    txn_a.load(str(a), fmt="ntriples")
+    txn_b = second.begin("contested")  # waits out the 2.2 s, the holder still renewing: stages instead
+    assert txn_b.claim is None and txn_b.graph.value.startswith(STAGING_PREFIX)
+    txn_b.load(str(b), fmt="ntriples")
+    txn_a.claim.stop()  # the holder stops; its claim lapses 2 s later
+    assert txn_b.commit().action == "load"  # waited for the lapse, then moved its own copy into place
+    with pytest.raises(ConflictError):
+        txn_a.commit()
+    got = {str(q.triple) for q in second.quads(None, None, None, ox.NamedNode("urn:govgraph:source:contested"))}
+    assert got == content_b and second.source("contested").triples == 2_000
+    assert list(second.quads(None, None, None, LOCK_GRAPH)) == []  # the lapsed claim went with the commit
+    assert [g.value for g in second.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
+    first.close()
+    second.close()
