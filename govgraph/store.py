@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import logging
 import os
 import random
 import re
@@ -73,6 +74,8 @@ COMMIT_LOCK_WAIT = 180.0
 #: import and is dropped by the next process that opens the store (GOVGRAPH_STAGING_MAX_AGE).
 STAGING_MAX_AGE = float(os.environ.get("GOVGRAPH_STAGING_MAX_AGE") or 6 * 3600)
 _STAGING_NAME = re.compile(r"(\d{10,})-[0-9a-f]{32}")
+
+log = logging.getLogger(__name__)
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -458,12 +461,17 @@ class Store:
         is taken over: what its stopped writer loaded is dropped first.
         """
         deadline = time.monotonic() + CLAIM_LAPSE + CLAIM_RENEW
+        waited = False
         while True:
             claim = self._try_claim(target)
             if claim is not False:
                 return claim
             if time.monotonic() > deadline:
                 return None
+            if not waited:
+                waited = True
+                log.warning("another writer is loading the new source %r: waiting for it (up to %g s)",
+                            target.value[len(SOURCE_PREFIX):], CLAIM_LAPSE + CLAIM_RENEW)
             time.sleep(0.5)  # outside the commit lock, so the other writer can commit
 
     def _try_claim(self, target: ox.NamedNode) -> "_NameClaim | None | bool":
