@@ -121,6 +121,21 @@ def staging_age(graph: str, now: float | None = None) -> float | None:
     return None if m is None else (time.time() if now is None else now) - int(m.group(1))
 
 
+def _claim_op(subject: str, predicate: str, claim: str) -> str:
+    """The update operation recording ``subject predicate claim`` in the lock graph, stamped with the
+    server's time (the commit lock, and a new source's name, are claimed this way)."""
+    lg = LOCK_GRAPH.value
+    return (f"INSERT {{ GRAPH <{lg}> {{ <{subject}> <{predicate}> <{claim}> . <{claim}> <{_CLAIMED_AT.value}> ?now }} }} "
+            f"WHERE {{ BIND(NOW() AS ?now) }}")
+
+
+def _unclaim_op(subject: str, predicate: str, claim: str) -> str:
+    """The update operations withdrawing a claim made by ``_claim_op``."""
+    lg = LOCK_GRAPH.value
+    return (f"DELETE DATA {{ GRAPH <{lg}> {{ <{subject}> <{predicate}> <{claim}> }} }};"
+            f"DELETE WHERE {{ GRAPH <{lg}> {{ <{claim}> ?p ?o }} }}")
+
+
 def _safe_name(name: str) -> str:
     name = name.strip()
     if not name or any(c in name for c in '<>"{}|^`\\ \t\r\n'):
@@ -428,8 +443,7 @@ class Store:
             return
         claim = self._acquire_commit_lock()
         held = time.monotonic()
-        release = (f"DELETE DATA {{ GRAPH <{LOCK_GRAPH.value}> {{ <{_LOCK_NODE.value}> <{_CLAIM.value}> <{claim}> }} }};"
-                   f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{claim}> ?p ?o }} }}")
+        release = _unclaim_op(_LOCK_NODE.value, _CLAIM.value, claim)
         self._lock_held_since, self._lock_released = held, False
         try:
             yield release
@@ -447,7 +461,7 @@ class Store:
         if since is not None and time.monotonic() - since > COMMIT_LEASE / 2:
             raise ConflictError("preparing the commit took too long to be sure of the commit lock; nothing was changed")
 
-    def _claim_new_source(self, target: ox.NamedNode) -> "_NameClaim | None":
+    def _claim_new_source(self, target: ox.NamedNode, name: str) -> "_NameClaim | None":
         """On a shared server, claim the name of a source that does not exist yet, so this writer
         can load straight into its unregistered (so invisible) graph: copying a staged graph into
         place on commit costs the server a transaction as large as the source (37 s for 300,000
@@ -463,7 +477,7 @@ class Store:
         deadline = time.monotonic() + CLAIM_LAPSE + CLAIM_RENEW
         waited = False
         while True:
-            claim = self._try_claim(target)
+            claim = self._try_claim(target, name)
             if claim is not False:
                 return claim
             if time.monotonic() > deadline:
@@ -471,13 +485,12 @@ class Store:
             if not waited:
                 waited = True
                 log.warning("another writer is loading the new source %r: waiting for it (up to %g s)",
-                            target.value[len(SOURCE_PREFIX):], CLAIM_LAPSE + CLAIM_RENEW)
+                            name, CLAIM_LAPSE + CLAIM_RENEW)
             time.sleep(0.5)  # outside the commit lock, so the other writer can commit
 
-    def _try_claim(self, target: ox.NamedNode) -> "_NameClaim | None | bool":
+    def _try_claim(self, target: ox.NamedNode, name: str) -> "_NameClaim | None | bool":
         """One attempt of ``_claim_new_source``: the claim, None (the source exists), or False
         (another writer's live claim holds the name)."""
-        name = target.value[len(SOURCE_PREFIX):]
         with self._commit_lock() as release:
             self._changed()
             if target in self.graphs():
@@ -486,11 +499,9 @@ class Store:
             if live:
                 return False
             claim = str(GG[f"load:{uuid.uuid4().hex}"])
-            lg = LOCK_GRAPH.value
             ops = [_NameClaim.withdraw(target, c) for c in lapsed]
             ops += [f"DROP SILENT GRAPH <{target.value}>",  # whatever a stopped load left there
-                    f"INSERT {{ GRAPH <{lg}> {{ <{target.value}> <{_PENDING.value}> <{claim}> . "
-                    f"<{claim}> <{_CLAIMED_AT.value}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}"]
+                    _claim_op(target.value, _PENDING.value, claim)]
             if release:
                 ops.append(release)
             self._b.update(";\n".join(ops))
@@ -517,21 +528,19 @@ class Store:
         return live, lapsed
 
     def _acquire_commit_lock(self) -> str:
-        lg, node = LOCK_GRAPH.value, _LOCK_NODE.value
+        node, pred = _LOCK_NODE.value, _CLAIM.value
         deadline = time.monotonic() + COMMIT_LOCK_WAIT
         pause = 0.005
         while True:
             claim = str(GG[f"claim:{uuid.uuid4().hex}"])
-            self._b.update(f"INSERT {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{claim}> . "
-                           f"<{claim}> <{_CLAIMED_AT.value}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}")
-            live, stale = self._claims(node, _CLAIM.value, COMMIT_LEASE)
+            self._b.update(_claim_op(node, pred, claim))
+            live, stale = self._claims(node, pred, COMMIT_LEASE)
             live, stale = [c for c in live if c != claim], [c for c in stale if c != claim]
-            for c in stale:  # left by a writer that crashed holding the lock
-                self._b.update(f"DELETE WHERE {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{c}> . <{c}> ?p ?o }} }}")
+            if stale:  # left by writers that crashed holding the lock
+                self._b.update(";".join(_unclaim_op(node, pred, c) for c in stale))
             if not live:
                 return claim
-            self._b.update(f"DELETE DATA {{ GRAPH <{lg}> {{ <{node}> <{_CLAIM.value}> <{claim}> }} }};"
-                           f"DELETE WHERE {{ GRAPH <{lg}> {{ <{claim}> ?p ?o }} }}")
+            self._b.update(_unclaim_op(node, pred, claim))
             if time.monotonic() > deadline:
                 raise ConflictError(f"another govgraph process has held the store's commit lock for over "
                                     f"{COMMIT_LOCK_WAIT:g} s; nothing was changed, try again")
@@ -850,9 +859,8 @@ class _NameClaim:
 
     @staticmethod
     def withdraw(target: ox.NamedNode, claim: str) -> str:
-        """The update operation withdrawing a claim."""
-        return (f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{target.value}> <{_PENDING.value}> <{claim}> . "
-                f"<{claim}> ?p ?o }} }}")
+        """The update operations withdrawing a claim on ``target``."""
+        return _unclaim_op(target.value, _PENDING.value, claim)
 
 
 class _NameBusy(ConflictError):
@@ -883,7 +891,7 @@ class Transaction:
         store._write_lock.acquire()
         try:
             if not store._b.exclusive and not replacing:
-                self.claim = store._claim_new_source(self.target)
+                self.claim = store._claim_new_source(self.target, name)
                 if self.claim is None and self.target in store.graphs():
                     # another writer created it while this one waited for the name
                     if not self.may_replace:
