@@ -9,11 +9,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from govgraph.store import COMMIT_LEASE, LOCK_GRAPH, REMOTE_REVISION_TTL, STAGING_PREFIX, open_store
+from govgraph.store import (COMMIT_LEASE, LOCK_GRAPH, REMOTE_REVISION_TTL, STAGING_PREFIX, Store, Transaction,
+                            open_store)
 from support import OxigraphServer
 
 WORKER = textwrap.dedent("""
@@ -227,6 +230,36 @@ def short_claims(monkeypatch):
     monkeypatch.setattr(store_module, "CLAIM_LAPSE", 2.0)
 
 
+@dataclass
+class Contest:
+    """Two stores on one server; the first one's writer has claimed a new source and loaded a.nt into it."""
+    first: Store
+    second: Store
+    txn_a: Transaction
+    a: Path  # the file the first writer loaded
+    b: Path  # another file of as many triples, for the second writer
+    content_a: set[str]
+    content_b: set[str]
+
+
+@pytest.fixture
+def claimed(tmp_path, server):
+    """``claimed(name, n)``: a Contest for the new source ``name`` with files of ``n`` triples each."""
+    opened: list[Store] = []
+
+    def start(name: str, n: int) -> Contest:
+        a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+        content_a, content_b = ntriples(a, "a", n), ntriples(b, "b", n)
+        first, second = open_store(server.store_url), open_store(server.store_url)
+        opened.extend([first, second])
+        txn_a = first.begin(name)
+        txn_a.load(str(a), fmt="ntriples")
+        return Contest(first, second, txn_a, a, b, content_a, content_b)
+    yield start
+    for st in opened:
+        st.close()
+
+
 def test_a_new_source_loads_straight_into_its_graph_and_commits_without_a_copy(tmp_path, server):
     data = tmp_path / "new.nt"
     content = ntriples(data, "new", 2_000)
@@ -250,13 +283,10 @@ def test_a_new_source_loads_straight_into_its_graph_and_commits_without_a_copy(t
     s.close()
 
 
-def test_a_second_writer_of_a_claimed_name_stages_and_waits_for_the_first(tmp_path, server, short_claims):
+def test_a_second_writer_of_a_claimed_name_stages_and_waits_for_the_first(claimed, short_claims):
     import threading
-    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
-    content_a, content_b = ntriples(a, "a", 3_000), ntriples(b, "b", 3_000)
-    first, second = open_store(server.store_url), open_store(server.store_url)
-    txn_a = first.begin("both")
-    txn_a.load(str(a), fmt="ntriples")
+    c = claimed("both", 3_000)
+    first, second, txn_a, b = c.first, c.second, c.txn_a, c.b
     time.sleep(3)  # longer than the lapse: the renewals keep the claim live
     outcome = {}
 
@@ -278,36 +308,28 @@ def test_a_second_writer_of_a_claimed_name_stages_and_waits_for_the_first(tmp_pa
     # the second writer went on as a replacement of what the first committed
     assert first_rec.action == "load" and outcome["record"].action == "replace", outcome
     got = {str(q.triple) for q in first.quads(None, None, None, ox.NamedNode("urn:govgraph:source:both"))}
-    assert got == content_b and content_a.isdisjoint(got)
+    assert got == c.content_b and c.content_a.isdisjoint(got)
     assert list(first.quads(None, None, None, LOCK_GRAPH)) == []
-    first.close()
-    second.close()
 
 
-def test_a_stopped_writers_claim_lapses_and_the_name_is_taken_over(tmp_path, server, short_claims):
+def test_a_stopped_writers_claim_lapses_and_the_name_is_taken_over(claimed, short_claims):
     from govgraph.errors import ConflictError
-    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
-    ntriples(a, "a", 3_000)
-    content_b = ntriples(b, "b", 3_000)
-    stopped, taker = open_store(server.store_url), open_store(server.store_url)
-    txn_a = stopped.begin("orphan")
-    txn_a.load(str(a), fmt="ntriples")
+    c = claimed("orphan", 3_000)
+    taker, txn_a = c.second, c.txn_a
     txn_a.claim.stop()  # as if the process froze: no more renewals
     time.sleep(3)
     with taker.begin("orphan") as txn_b:
         assert txn_b.claim is not None  # the lapsed claim was taken over, its triples dropped
-        txn_b.load(str(b), fmt="ntriples")
+        txn_b.load(str(c.b), fmt="ntriples")
         txn_b.commit()
     # the stopped writer, resuming, may send nothing more and cannot commit
     with pytest.raises(ConflictError, match="another writer may have taken the name over"):
-        txn_a.load(str(a), fmt="ntriples")
+        txn_a.load(str(c.a), fmt="ntriples")
     with pytest.raises(ConflictError, match="lost its claim on the name"):
         txn_a.commit()
     assert txn_a.done  # rolled back, without touching the graph that is not its own any more
     got = {str(q.triple) for q in taker.quads(None, None, None, ox.NamedNode(taker.source("orphan").graph))}
-    assert got == content_b and taker.source("orphan").triples == 3_000
-    stopped.close()
-    taker.close()
+    assert got == c.content_b and taker.source("orphan").triples == 3_000
 
 
 def test_a_crashed_new_source_load_is_swept_once_its_claim_lapses(tmp_path, server, short_claims):
@@ -335,14 +357,11 @@ def test_a_crashed_new_source_load_is_swept_once_its_claim_lapses(tmp_path, serv
     s.close()
 
 
-def test_a_writer_waiting_for_a_claimed_name_is_told_at_once_when_the_source_appears(tmp_path, server):
+def test_a_writer_waiting_for_a_claimed_name_is_told_at_once_when_the_source_appears(claimed):
     import threading
     from govgraph.errors import BadInput
-    a = tmp_path / "a.nt"
-    ntriples(a, "a", 2_000)
-    first, second = open_store(server.store_url), open_store(server.store_url)
-    txn_a = first.begin("taken")
-    txn_a.load(str(a), fmt="ntriples")
+    c = claimed("taken", 2_000)
+    first, second, txn_a = c.first, c.second, c.txn_a
     outcome = {}
 
     def other():
@@ -360,28 +379,20 @@ def test_a_writer_waiting_for_a_claimed_name_is_told_at_once_when_the_source_app
     assert "is already loaded" in outcome["error"], outcome
     assert outcome["at"] - committed < 3  # within a poll or two of the commit, not when a claim would lapse (30 s)
     assert [g.value for g in first.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
-    first.close()
-    second.close()
 
 
-def test_a_staged_new_source_commits_once_the_claim_holder_stops(tmp_path, server, short_claims):
+def test_a_staged_new_source_commits_once_the_claim_holder_stops(claimed, short_claims):
     from govgraph.errors import ConflictError
-    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
-    ntriples(a, "a", 2_000)
-    content_b = ntriples(b, "b", 2_000)
-    first, second = open_store(server.store_url), open_store(server.store_url)
-    txn_a = first.begin("contested")
-    txn_a.load(str(a), fmt="ntriples")
+    c = claimed("contested", 2_000)
+    second, txn_a = c.second, c.txn_a
     txn_b = second.begin("contested")  # waits out the 2.2 s, the holder still renewing: stages instead
     assert txn_b.claim is None and txn_b.graph.value.startswith(STAGING_PREFIX)
-    txn_b.load(str(b), fmt="ntriples")
+    txn_b.load(str(c.b), fmt="ntriples")
     txn_a.claim.stop()  # the holder stops; its claim lapses 2 s later
     assert txn_b.commit().action == "load"  # waited for the lapse, then moved its own copy into place
     with pytest.raises(ConflictError):
         txn_a.commit()
     got = {str(q.triple) for q in second.quads(None, None, None, ox.NamedNode("urn:govgraph:source:contested"))}
-    assert got == content_b and second.source("contested").triples == 2_000
+    assert got == c.content_b and second.source("contested").triples == 2_000
     assert list(second.quads(None, None, None, LOCK_GRAPH)) == []  # the lapsed claim went with the commit
     assert [g.value for g in second.named_graphs() if g.value.startswith(STAGING_PREFIX)] == []
-    first.close()
-    second.close()
