@@ -1255,19 +1255,19 @@ class Patch:
         ops = [] if self.exists else [f"DROP SILENT GRAPH <{g}>"]
         if in_place:
             assert known is not None and staged == add_g
-            body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in known)
+            body = _triples_text(known)
             ops += [f"INSERT DATA {{ GRAPH <{g}> {{ {body} }} }}"] if known else []
         elif known is not None:
             ops.append(f"DROP SILENT GRAPH <{staged}>")
             if known:
-                body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in known)
+                body = _triples_text(known)
                 ops.append(f"INSERT DATA {{ GRAPH <{add_g}> {{ {body} }} GRAPH <{g}> {{ {body} }} }}")
         else:
             ops += [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
                     f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
                     f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
         if removed:
-            body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in removed)
+            body = _triples_text(removed)
             ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
         ops += _registry_update(g, self.name, size, self.loaded_from, rec.at) + [st._revision_update(rec)]
         return ops, rec
@@ -1368,6 +1368,11 @@ def _commit_patches(st: Store, patches: list[Patch], release: str | None, forced
                 st._committed(rec.revision, p.target, True)
                 st._sizes[p.target.value] = p._size
     return records
+
+
+def _triples_text(triples: Iterable[ox.Triple]) -> str:
+    """Triples in the N-Triples syntax of a SPARQL ``INSERT DATA`` / ``DELETE DATA`` block."""
+    return " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
 
 
 def _registry_update(graph: str, name: str, size: int, loaded_from: str, at: dt.datetime) -> list[str]:
