@@ -123,12 +123,14 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
         yield rec, after, before
 
 
-def _state_at(store: Store, when: str | dt.datetime, subject: str | None) -> dict[str, set[tuple]]:
-    """Each source's triples (about ``subject`` if given) as they were at ``when``."""
+def _state_at(store: Store, when: str | dt.datetime, subject: str | None, *,
+              touched_only: bool = False) -> dict[str, set[tuple]]:
+    """Each source's triples (about ``subject`` if given) as they were at ``when``
+    (``touched_only``: only the sources changed since, as for ``_walk_back``)."""
     moment = parse_when(when)
     _check_range(store, moment, store.history())
     content: dict[str, set[tuple]] = {}
-    for _ in _walk_back(store, moment, subject, content):
+    for _ in _walk_back(store, moment, subject, content, touched_only=touched_only):
         pass
     return content
 
@@ -182,10 +184,7 @@ def store_asof(store: Store, when: str | dt.datetime) -> Store:
     ones are rebuilt from the kept differences.
     """
     moment = parse_when(when)
-    _check_range(store, moment, store.history())
-    changed: dict[str, set[tuple]] = {}
-    for _ in _walk_back(store, moment, None, changed, touched_only=True):
-        pass
+    changed = _state_at(store, moment, None, touched_only=True)
     today = {s.name: s for s in store.sources()}
     past = open_store("memory:")
     for name in sorted(set(changed) | set(today)):
