@@ -47,6 +47,10 @@ class ConflictError(GovGraphError):
     """A write refused because another writer changed the same thing first (nothing was changed)."""
 
 
+class TimeLimitExceeded(GovGraphError):
+    """Work stopped at its time limit (nothing was changed); the web app answers 422."""
+
+
 class StoreError(GovGraphError):
     """The store cannot be opened or reached (bad URL, locked directory, server down)."""
 

@@ -7,14 +7,17 @@ The OpenAPI document at ``/api/v1/openapi.json`` describes every route here and 
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from govgraph import catalog
-from govgraph.errors import BadInput, ConflictError, GovGraphError, StoreUnavailable, UnknownAsset, UnknownSource, ValidationFailed
+from govgraph.errors import (BadInput, ConflictError, GovGraphError, StoreUnavailable, TimeLimitExceeded, UnknownAsset,
+                             UnknownSource, ValidationFailed)
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
 from govgraph.webapp.context import read_store, store
+from govgraph.webapp.sparql import DEFAULTS as SPARQL_DEFAULTS
+from govgraph.webapp.sparql import query_pool
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 update_bp = Blueprint("sparql_update", __name__)
@@ -56,6 +59,10 @@ def _register_errors(blueprint: Blueprint) -> None:
         resp = error(503, f"{e}; try again in a moment")
         resp.headers["Retry-After"] = "5"
         return resp
+
+    @blueprint.errorhandler(TimeLimitExceeded)
+    def _too_long(e: TimeLimitExceeded):
+        return error(422, str(e))
 
     @blueprint.errorhandler(ConflictError)
     def _conflict(e: ConflictError):
@@ -259,7 +266,11 @@ def sparql_update():
                           "or application/x-www-form-urlencoded")
     if not name.strip():
         raise BadInput("name the source to update with the 'source' parameter")
-    res = apply_update(store(), name.strip(), text, who=principal().name)
+    live = store()
+    pool = query_pool(live, copies=True)
+    res = apply_update(live, name.strip(), text, who=principal().name,
+                       runner=pool.run_update if pool is not None else None,
+                       timeout=float(current_app.config.get("SPARQL_TIMEOUT", SPARQL_DEFAULTS["SPARQL_TIMEOUT"])))
     return jsonify(res.to_dict()), 200
 
 

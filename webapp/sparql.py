@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 
 from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQueries, QueryJob, QueryOutcome,
                                     QueryPool, Snapshots, cpu_default, run_in_thread)
+from govgraph.io.sparql_guard import refusal
 from govgraph.io.sparql_text import Inspection, inspect
 from govgraph.ontology.ns import PREFIXES
 from govgraph import access
@@ -217,8 +218,9 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
         info = inspect(text, _PREFIXES)
     if info.is_update:
         raise ProtocolError(400, "this endpoint is read-only: send SPARQL Update to /sparql/update with a bearer token")
-    if info.refused:
-        raise ProtocolError(400, info.refused[0])
+    why = refusal(text)  # SERVICE, decided on a parse tree (the tokenizer above only finds the form)
+    if why:
+        raise ProtocolError(400, why)
     if results_type is None:
         results_type, graph_type, _ = negotiate(info.form)
     try:

@@ -33,6 +33,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from govgraph.io import no_network
+from govgraph.io.update_run import UpdateOutcome, scratch_update
+
 #: Result formats by media type, for solutions/booleans and for graphs.
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -168,10 +171,14 @@ def _timeout_message(limit: float) -> str:
 def _worker_main(conn) -> None:
     """A worker process: answer jobs on read-only snapshots until the pipe closes.
 
-    A job arrives as a plain tuple (``_job_message``) and the answer leaves as one
-    (status, media type, kind, error, body): cheaper to pickle than the dataclasses, and
-    the result's bytes are sent as they were serialised, never re-encoded.
+    First it takes the network away from itself (``no_network``): what it runs is the text
+    of requests, and Oxigraph would answer ``SERVICE <url>`` with an HTTP request. A job
+    arrives as a plain tuple (``_job_message``, or ``_UPDATE`` first for an update) and the
+    answer leaves as one (status, media type, kind, error, body, sandboxed): cheaper to
+    pickle than the dataclasses, and the result's bytes are sent as they were serialised,
+    never re-encoded.
     """
+    sandboxed = no_network.install()
     store, opened = None, None
     graphs: dict[tuple[str, ...], list[ox.NamedNode]] = {}
     while True:
@@ -179,6 +186,10 @@ def _worker_main(conn) -> None:
             msg = conn.recv()
         except (EOFError, OSError):
             return
+        if msg[0] == _UPDATE:
+            up = scratch_update(msg[2], msg[1])
+            conn.send((up.status, "", "update", up.error, up.body, sandboxed))
+            continue
         snapshot, job = msg[0], QueryJob(*msg[1:])
         try:
             if store is None or snapshot != opened:
@@ -189,7 +200,12 @@ def _worker_main(conn) -> None:
         except Exception as e:  # noqa: BLE001
             store = None
             out = QueryOutcome(500, error=f"the store could not be read: {e}")
-        conn.send((out.status, out.media_type, out.kind, out.error, out.body))
+        conn.send((out.status, out.media_type, out.kind, out.error, out.body, sandboxed))
+
+
+_PLAIN = "text/plain; charset=utf-8"
+#: The first element of an update job (a snapshot path, which a query job starts with, is absolute).
+_UPDATE = ":update"
 
 
 def _job_message(snapshot: str, job: QueryJob) -> tuple:
@@ -319,6 +335,8 @@ class PoolStats:
     killed: int = 0
     started: int = 0
     errors: list[str] = field(default_factory=list)
+    #: whether the workers that answered could not reach the network (None until one answered)
+    sandboxed: bool | None = None
 
 
 class QueryPool:
@@ -360,29 +378,42 @@ class QueryPool:
             self.copies = CopySnapshots(self._copies_parent, self._keep)
         return self._run(job, self.copies.for_copy(key, oxstore), start)
 
+    def run_update(self, text: str, triples_nt: bytes, timeout: float) -> UpdateOutcome:
+        """Apply a SPARQL Update to a scratch copy of ``triples_nt`` in a worker, killed past ``timeout``."""
+        start = time.monotonic()
+        status, _, _, error, body = self._exchange((_UPDATE, text, triples_nt), start + timeout, timeout)
+        return UpdateOutcome(status, body, error)
+
     def _run(self, job: QueryJob, snapshot: str, start: float) -> QueryOutcome:
-        deadline = start + job.timeout
+        status, media_type, kind, error, body = self._exchange(_job_message(snapshot, job), start + job.timeout,
+                                                               job.timeout)
+        return QueryOutcome(status, media_type, body, kind, time.monotonic() - start, error)
+
+    def _exchange(self, message: tuple, deadline: float, timeout: float) -> tuple:
+        """Send ``message`` to an idle worker and return its answer (status, media type, kind, error, body);
+        the worker is killed and replaced if it has not answered by ``deadline``."""
         try:
             w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            return QueryOutcome(503, error="the query service is busy: every worker is running a query; try again")
+            return 503, _PLAIN, "", "the query service is busy: every worker is running a query; try again", b""
         self.stats.queries += 1
         try:
-            w.conn.send(_job_message(snapshot, job))
+            w.conn.send(message)
             if w.wait(deadline - time.monotonic()):
-                status, media_type, kind, error, body = w.conn.recv()
+                status, media_type, kind, error, body, sandboxed = w.conn.recv()
+                self.stats.sandboxed = sandboxed if self.stats.sandboxed is None else self.stats.sandboxed and sandboxed
                 self._idle.put(w)
-                return QueryOutcome(status, media_type, body, kind, time.monotonic() - start, error)
+                return status, media_type, kind, error, body
         except (EOFError, OSError, BrokenPipeError) as e:
             self.stats.errors.append(str(e))
             w.kill()
             threading.Thread(target=self._spawn, daemon=True).start()
-            return QueryOutcome(500, error="the query worker stopped unexpectedly; the query was not completed")
+            return 500, _PLAIN, "", "the query worker stopped unexpectedly; the work was not completed", b""
         # past the deadline: stop the work for real
         w.kill()
         self.stats.killed += 1
         threading.Thread(target=self._spawn, daemon=True).start()
-        return QueryOutcome(422, error=_timeout_message(job.timeout))
+        return 422, _PLAIN, "", _timeout_message(timeout), b""
 
     def close(self) -> None:
         """Stop every worker."""
