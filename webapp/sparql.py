@@ -174,10 +174,9 @@ def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
     """The app's worker pool, started on first use (None with SPARQL_POOL off).
 
     For an on-disk store its workers query per-revision snapshots of the live store, and disk
-    copies of derived in-memory estates (as-of, redacted). A memory or remote store has no
-    local database to snapshot: a pool is started for it only when ``copies`` asks for one,
-    so the time limit stops queries over derived estates too; otherwise None (the live
-    store's queries run in this process, or on the server).
+    copies of in-memory estates (as-of, redacted, a memory store). A memory or remote store
+    has no local database to snapshot: a pool is started for it only when ``copies`` asks for
+    one; otherwise None (a remote store's queries run on the server).
     """
     ext = current_app.extensions
     with _POOL_LOCK:
@@ -237,24 +236,25 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    prefixes=tuple((p, _PREFIXES[p]) for p in sorted(info.undeclared_prefixes) if p in _PREFIXES),
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
     live = current_store()
+    backend = store.backend
+    local = hasattr(backend, "ox")  # the engine runs here, not on a server
     derived = store.derivation.key if store is not live and store.derivation else None
-    pool = query_pool(live, copies=derived is not None)
+    pool = query_pool(live, copies=local)
     if pool is not None and store is live and pool.snapshots is not None:
         out = pool.run(job, store.revision)  # a snapshot of today's store
-    elif derived is not None and pool is not None:
-        # an as-of estate or a redacted copy (HIDE_SENSITIVE), held in memory: written to disk once
-        # and queried in the workers, so the time limit stops it like any other query (in a thread
-        # an aggregate over a large join yields no solution to stop at)
-        out = pool.run_on_copy(job, derived, store.backend.ox)
-    else:  # a memory store (stopped between solutions) or a remote server (its own time limit)
-        backend = store.backend
-        if hasattr(backend, "ox"):
-            out = run_in_thread(backend.ox, job)
-        else:
-            remote = BackendQueries(backend, job.timeout)
-            out = run_in_thread(remote, job)
-            if isinstance(remote.failure, StoreUnavailable):
-                raise remote.failure  # 503 with Retry-After, like every other page while the server is away
+    elif pool is not None and local:
+        # an in-memory estate: an as-of or redacted copy (HIDE_SENSITIVE), or a memory store. Written
+        # to disk once (per revision) and queried in the workers, where the time limit stops it like
+        # any other query (in a thread an aggregate over a large join yields no solution to stop at)
+        # and the engine cannot reach the network
+        out = pool.run_on_copy(job, derived if derived is not None else ("live", store.revision), backend.ox)
+    elif local:  # SPARQL_POOL off: in this thread, stopped between solutions
+        out = run_in_thread(backend.ox, job)
+    else:  # a remote server (its own time limit)
+        remote = BackendQueries(backend, job.timeout)
+        out = run_in_thread(remote, job)
+        if isinstance(remote.failure, StoreUnavailable):
+            raise remote.failure  # 503 with Retry-After, like every other page while the server is away
     return out, info.form
 
 

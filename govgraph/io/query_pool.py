@@ -10,8 +10,11 @@ snapshot read-only (10-20 ms). A worker whose query passes its deadline is kille
 (SIGKILL) and replaced; the request gets a clear error. A query always sees the last
 committed state, and old snapshots are removed once no query can still be using them.
 
-In-memory stores cannot be shared with another process; their queries run in the
-calling thread, stopped between solutions (best effort, documented in docs/api.md).
+In-memory stores (a ``memory:`` store, as-of and redacted estates) cannot be shared with
+another process: each is written to disk once (``CopySnapshots``) and queried the same way.
+The workers take the network away from themselves first (``no_network``): they run the
+text of requests, and Oxigraph answers ``SERVICE <url>`` with an HTTP request. They also
+run SPARQL Update on scratch copies (``run_update``, ``update_run``).
 
 The worker side imports only pyoxigraph and the standard library, to start quickly.
 """
