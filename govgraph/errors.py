@@ -47,6 +47,11 @@ class ConflictError(GovGraphError):
     """A write refused because another writer changed the same thing first (nothing was changed)."""
 
 
+class InstallationFault(GovGraphError):
+    """A file govgraph needs at run time is missing or unreadable (not the caller's fault); the
+    web app answers 500 with the message."""
+
+
 class TimeLimitExceeded(GovGraphError):
     """Work stopped at its time limit (nothing was changed); the web app answers 422."""
 

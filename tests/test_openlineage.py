@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from govgraph.errors import BadInput
-from govgraph.io.openlineage import InvalidEvent, ingest_event, ingest_file, run_iri, spec_dir, validate_event
+from govgraph.io.openlineage import InvalidEvent, ingest_event, ingest_file, run_iri, validate_event
 from govgraph.io.load import load_files
 from govgraph.store import open_store
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
-EXAMPLES = spec_dir().parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "standards" / "openlineage" / "examples"
 BASE = "https://data.county.example.gov.uk/id/"
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from govgraph import catalog
-from govgraph.errors import (BadInput, ConflictError, GovGraphError, StoreUnavailable, TimeLimitExceeded, UnknownAsset,
-                             UnknownSource, ValidationFailed)
+from govgraph.errors import (BadInput, ConflictError, GovGraphError, InstallationFault, StoreUnavailable,
+                             TimeLimitExceeded, UnknownAsset, UnknownSource, ValidationFailed)
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
@@ -59,6 +59,10 @@ def _register_errors(blueprint: Blueprint) -> None:
         resp = error(503, f"{e}; try again in a moment")
         resp.headers["Retry-After"] = "5"
         return resp
+
+    @blueprint.errorhandler(InstallationFault)
+    def _fault(e: InstallationFault):
+        return error(500, str(e))
 
     @blueprint.errorhandler(TimeLimitExceeded)
     def _too_long(e: TimeLimitExceeded):

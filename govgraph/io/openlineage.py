@@ -13,14 +13,14 @@ job namespace (``openlineage/<namespace>``: what one orchestrator told us), chan
 together: one patch per source, one validation run, one atomic update); the same event twice
 leaves the store unchanged.
 
-Schemas are read from the local copy of the spec (no ``$ref`` is fetched from the
-network): ``GOVGRAPH_OPENLINEAGE_SPEC`` or ``../shared/standards/openlineage/spec``.
+Schemas are read from the copy of the spec shipped in the package (``openlineage_spec/``,
+with its source and licence; no ``$ref`` is fetched from the network), or from the folder
+``GOVGRAPH_OPENLINEAGE_SPEC`` names.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import os
 import threading
@@ -34,7 +34,7 @@ from urllib.parse import quote
 import jsonschema_rs
 import pyoxigraph as ox
 
-from govgraph.errors import BadInput, GovGraphError
+from govgraph.errors import BadInput, GovGraphError, InstallationFault
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
@@ -64,9 +64,8 @@ def spec_dir() -> Path:
     return _default_spec_dir()
 
 
-@functools.lru_cache(maxsize=1)
 def _default_spec_dir() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared" / "standards" / "openlineage" / "spec"
+    return Path(__file__).resolve().parent / "openlineage_spec"
 
 
 # ----------------------------------------------------------------------------- validation
@@ -94,7 +93,8 @@ def _schemas(path: str) -> _Schemas:
     root = Path(path)
     core_file = root / "OpenLineage.json"
     if not core_file.exists():
-        raise GovGraphError(f"the OpenLineage schemas are not at {root} (set {SPEC_ENV})")
+        raise InstallationFault(f"the OpenLineage schemas are not at {root}: the installation is incomplete "
+                                f"(reinstall govgraph, or set {SPEC_ENV} to a copy of the spec's folder)")
     core = json.loads(core_file.read_text("utf-8"))
     resources = [(core["$id"], Resource.from_contents(core))]
     facet_docs = []
