@@ -5,6 +5,7 @@ the same checks, the same all-or-nothing commit and the same change record.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import time
@@ -15,6 +16,7 @@ from typing import Callable, Sequence
 from govgraph.errors import BadInput
 from govgraph.io.formats import detect_format
 from govgraph.io.iar import DEFAULT_BASE, read_iar
+from govgraph.shapes.imports import validate_batch, validate_transaction
 from govgraph.store import ChangeRecord, Store, Transaction
 
 #: progress(done_bytes, total_bytes, label) -- called while a file is read.
@@ -99,7 +101,6 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
     ``validate`` (the default) each source is checked against the principle shapes with
     the data it references; a violation raises ValidationFailed unless ``force``.
     """
-    from govgraph.shapes.imports import validate_transaction
     if not paths:
         raise BadInput("no files given")
     groups: list[tuple[str, list[Path]]]
@@ -111,6 +112,9 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
         for p in files:
             _check_file(p)
             detect_format(p, fmt)
+    if validate and len(groups) > 1:
+        return _load_batch(store, groups, replace=replace, fmt=fmt, base=base, who=who, force=force,
+                           progress=progress, check_date=check_date)
     results = []
     for name, files in groups:
         t0 = time.perf_counter()
@@ -121,9 +125,40 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             size = txn.count()
             report = validate_transaction(txn, force=force, check_date=check_date) if validate else None
             rec = txn.commit(forced=force)
-        warnings = [f"{f.severity.lower()}: {f.focus}: {f.message}" for f in report.findings
-                    if f.severity != "Info"] if report is not None else []
         results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                   seconds=time.perf_counter() - t0, record=rec, report=report,
-                                  warnings=warnings))
+                                  warnings=_warnings(report)))
     return results
+
+
+def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: bool, fmt: str | None, base: str,
+                who: str | None, force: bool, progress: Progress | None, check_date: str | None) -> list[LoadResult]:
+    """Several sources read, then validated together (references between them resolve), then committed
+    one after another. A refusal commits none of them; the batch's warnings are reported once, with its
+    last source."""
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        txns = []
+        for name, files in groups:
+            txn = stack.enter_context(store.begin(name, replace=replace or False, who=who,
+                                                  loaded_from=", ".join(str(f) for f in files)))
+            for f in files:
+                read_into(txn, store, f, fmt, base=base, progress=progress)
+            txns.append(txn)
+        sizes = [t.count() for t in txns]
+        report = validate_batch(txns, force=force, check_date=check_date)
+        per = (time.perf_counter() - t0) / len(txns)
+        results = []
+        for (name, files), txn, size in zip(groups, txns, sizes):
+            t1 = time.perf_counter()
+            rec = txn.commit(forced=force)
+            last = txn is txns[-1]
+            results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
+                                      seconds=per + time.perf_counter() - t1, record=rec,
+                                      report=report if last else None, warnings=_warnings(report) if last else []))
+    return results
+
+
+def _warnings(report) -> list[str]:
+    return [f"{f.severity.lower()}: {f.focus}: {f.message}" for f in report.findings
+            if f.severity != "Info"] if report is not None else []
