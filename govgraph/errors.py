@@ -21,9 +21,11 @@ class BadInput(GovGraphError):
 class UnknownAsset(GovGraphError):
     """An IRI that names nothing in the store; carries close matches as suggestions."""
 
-    def __init__(self, iri: str, suggestions: list[str] | None = None):
+    def __init__(self, iri: str, suggestions: list[str] | None = None, *, names: list[str] | None = None):
+        """``names``: how to show the suggestions to a person (by name and kind), else their IRIs."""
         self.iri, self.suggestions = iri, list(suggestions or [])
-        hint = f" (did you mean: {', '.join(self.suggestions[:5])}?)" if self.suggestions else ""
+        shown = list(names or self.suggestions)
+        hint = f" (did you mean: {'; '.join(shown[:10])}?)" if shown else ""
         super().__init__(f"unknown asset {iri}{hint}")
 
 
