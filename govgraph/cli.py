@@ -236,6 +236,9 @@ def ingest_openlineage(file, store_url):
         changed = sum(1 for r in results if r.write.changed)
         click.echo(f"ingested {len(results):,} events: {changed:,} changed the graph, "
                    f"{len(results) - changed:,} were already recorded")
+        for r in results:
+            for w in r.warnings:
+                click.echo(f"warning: run {r.run}: {w}", err=True)
 
 
 # ----------------------------------------------------------------------------- query / info

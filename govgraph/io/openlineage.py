@@ -19,6 +19,7 @@ with its source and licence; no ``$ref`` is fetched from the network), or from t
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -135,6 +136,19 @@ def _facet_location(facet_def: dict) -> str:
 
 def validate_event(event: Any) -> None:
     """Raise InvalidEvent unless ``event`` follows the OpenLineage schema and its known facets' schemas."""
+    _, dropped = checked_event(event)
+    if dropped:
+        raise InvalidEvent(dropped)
+
+
+def checked_event(event: Any) -> tuple[dict, list[str]]:
+    """The event as it will be recorded, and what was dropped from it, as Marquez takes events.
+
+    An event that does not follow the spec's core schema raises InvalidEvent. A facet that
+    does not follow its own schema (say ``dataQualityMetrics`` without ``columnMetrics``) is
+    dropped from a copy of the event, with a warning naming it and the schema's whole
+    complaint; the rest of the event is kept.
+    """
     if not isinstance(event, dict):
         raise InvalidEvent(["an event must be a JSON object"])
     sc = _schemas(str(spec_dir()))
@@ -147,7 +161,6 @@ def validate_event(event: Any) -> None:
                  [_err(e) for e in sc.event.iter_errors(event)] or \
                  [f"(event): {_fast_error(whole, event)}"]
         raise InvalidEvent(list(dict.fromkeys(errors)))
-    errors: list[str] = []
     checks: list[tuple[str, Any, str]] = []
     checks.append(("RunFacet", (event.get("run") or {}).get("facets"), "run.facets"))
     checks.append(("JobFacet", (event.get("job") or {}).get("facets"), "job.facets"))
@@ -158,13 +171,36 @@ def validate_event(event: Any) -> None:
                 checks.append(("InputDatasetFacet", ds.get("inputFacets"), f"inputs[{i}].inputFacets"))
             else:
                 checks.append(("OutputDatasetFacet", ds.get("outputFacets"), f"outputs[{i}].outputFacets"))
+    bad: list[tuple[dict, str, str]] = []
     for location, facets, where in checks:
         if not isinstance(facets, dict):
             continue
         for key in facets:
-            errors += [f"{where}.{e}" for e in _facet_errors(sc, location, key, facets[key])]
-    if errors:
-        raise InvalidEvent(errors)
+            errs = _facet_errors(sc, location, key, facets[key])
+            if errs:
+                bad.append((facets, key, f"{where}.{key} dropped, it does not follow its facet schema: "
+                                         + "; ".join(f"{where}.{e}" for e in errs)))
+    if not bad:
+        return event, []
+    kept = copy.deepcopy(event)
+    # the same facet dicts, found again in the copy by their place
+    for facets, key, _ in bad:
+        _locate(kept, event, facets).pop(key, None)
+    return kept, [w for _, _, w in bad]
+
+
+def _locate(copy_: dict, original: dict, target: dict) -> dict:
+    """The dict in ``copy_`` at the place ``target`` has in ``original``."""
+    stack = [(original, copy_)]
+    while stack:
+        o, c = stack.pop()
+        if o is target:
+            return c
+        if isinstance(o, dict):
+            stack.extend((o[k], c[k]) for k in o if isinstance(o[k], (dict, list)))
+        elif isinstance(o, list):
+            stack.extend((a, b) for a, b in zip(o, c) if isinstance(a, (dict, list)))
+    raise KeyError("facet not found")
 
 
 _facet_results: dict[tuple, list[str]] = {}
@@ -210,7 +246,7 @@ def _fast_error(validator, instance) -> str:
 
 def _err(e) -> str:
     path = ".".join(str(p) for p in e.absolute_path)
-    return f"{path or '(event)'}: {e.message[:300]}"
+    return f"{path or '(event)'}: {e.message}"
 
 
 def parse_event_time(text: str) -> dt.datetime:
@@ -440,10 +476,12 @@ class IngestResult:
     event_type: str
     write: WriteResult
     datasets: dict[str, str] = field(default_factory=dict)
+    #: facets dropped because they did not follow their schema (also recorded on the run)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"run": self.run, "source": self.source, "eventType": self.event_type,
-                "datasets": self.datasets, **self.write.to_dict()}
+                "datasets": self.datasets, **self.write.to_dict(), "dropped": self.warnings}
 
 
 #: Most events one group commit takes (events arriving while one commits wait for the next).
@@ -461,6 +499,7 @@ class _Item:
     when: dt.datetime
     run: ox.NamedNode
     loaded_from: str
+    warnings: list[str] = field(default_factory=list)
     result: IngestResult | None = None
     error: BaseException | None = None
     done: bool = False
@@ -569,13 +608,14 @@ def ingest_event(store: Store, event: Any, *, who: str = "openlineage", validate
     Concurrent calls on one store are committed together (see ``_GroupCommit``); each
     gets its own result, or its own error.
     """
+    warnings: list[str] = []
     if validate:
-        validate_event(event)
+        event, warnings = checked_event(event)
     if not isinstance(event, dict) or "run" not in event or "job" not in event:
         raise BadInput("only RunEvents (with run and job) are accepted")
     item = _Item(event, who, source_name(event), parse_event_time(event["eventTime"]),
                  _n(run_iri(event["run"]["runId"])),
-                 f"OpenLineage {event.get('producer', '')}".strip())
+                 f"OpenLineage {event.get('producer', '')}".strip(), warnings)
     return _committer(store).submit(item)
 
 
@@ -641,6 +681,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
             cur_run = (cur_run - delta.removed) | {t for t in delta.added if t.subject == it.run}
             new = set(cur_run)
             new.update(event_triples(it.event, datasets))
+            new.update(ox.Triple(it.run, _n(GOV.ingestWarning), _lit(w)) for w in it.warnings)
             _merge_state(new, it.run, it.event, it.when)
             new = canonical(new)
             added = {t for t in new if not present(t)}
@@ -690,7 +731,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
 def _result(it: _Item, datasets: dict, res: WriteResult) -> IngestResult:
     mine = set(_datasets_of(it.event))
     return IngestResult(it.run.value, it.name, it.event.get("eventType", ""), res,
-                        {alias_of(*k): v for k, v in datasets.items() if k in mine})
+                        {alias_of(*k): v for k, v in datasets.items() if k in mine}, list(it.warnings))
 
 
 def _size(store: Store, name: str) -> int:
