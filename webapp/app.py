@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, render_template, request
 
 from govgraph import __version__, catalog
-from govgraph.errors import BadInput, GovGraphError, NotRecordedThen, StoreUnavailable, UnknownAsset
+from govgraph.errors import BadInput, Busy, GovGraphError, NotRecordedThen, StoreUnavailable, UnknownAsset
 from govgraph.store import Store, open_store
 from govgraph.webapp import filters, findings, security
 from govgraph.webapp.assets import bp as assets_bp
@@ -87,6 +87,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _unavailable(e: StoreUnavailable):
         return render_template("error.html", title="The data store is not answering",
                                message=f"{e} Try again in a moment."), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(Busy)
+    def _busy(e: Busy):
+        return render_template("error.html", title="The server is busy",
+                               message=str(e)), 503, {"Retry-After": str(e.retry_after)}
 
     @app.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):
