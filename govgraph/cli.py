@@ -451,6 +451,8 @@ def report(name, fmt, output, date, store_url):
                    "headers are closed to make room.")
 @click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds a request's headers may take to arrive before the connection is closed (slow loris).")
+@click.option("--query-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a SPARQL query may run before its worker is stopped (422).")
 @click.option("--queue-wait", default=2.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds a SPARQL query waits for a free query worker, or an as-of page for the as-of "
                    "build in progress, before it is answered 503 with Retry-After.")
@@ -465,13 +467,13 @@ def report(name, fmt, output, date, store_url):
                    "from requests without a token holding one of the asset's access groups; admins see all.")
 @store_option
 @handle_errors
-def serve(host, port, threads, timeout, connection_limit, header_timeout, queue_wait, asof_time_limit, max_body,
-          require_read_token, hide_sensitive, store_url):
+def serve(host, port, threads, timeout, connection_limit, header_timeout, query_timeout, queue_wait, asof_time_limit,
+          max_body, require_read_token, hide_sensitive, store_url):
     """Serve the web viewer, SPARQL endpoint and JSON API with a production WSGI server."""
     _serve(_open(store_url), host, port, threads, timeout=timeout, connection_limit=connection_limit,
            header_timeout=header_timeout, max_body=max_body * 1024 * 1024, read_token_required=require_read_token,
-           hide_sensitive=hide_sensitive, config={"SPARQL_QUEUE_WAIT": queue_wait, "ASOF_QUEUE_WAIT": queue_wait,
-                                                  "ASOF_TIME_LIMIT": asof_time_limit})
+           hide_sensitive=hide_sensitive, config={"SPARQL_TIMEOUT": query_timeout, "SPARQL_QUEUE_WAIT": queue_wait,
+                                                  "ASOF_QUEUE_WAIT": queue_wait, "ASOF_TIME_LIMIT": asof_time_limit})
 
 
 def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 30, connection_limit: int = 200,

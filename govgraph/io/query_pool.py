@@ -165,6 +165,9 @@ def _timeout_message(limit: float) -> str:
 
 # ----------------------------------------------------------------------------- worker side
 
+#: How much lower than the web process's the query workers' CPU priority is (``os.nice``).
+WORKER_NICENESS = 10
+
 def _worker_main(conn) -> None:
     """A worker process: answer jobs on read-only snapshots until the pipe closes.
 
@@ -174,6 +177,10 @@ def _worker_main(conn) -> None:
     """
     store, opened = None, None
     graphs: dict[tuple[str, ...], list[ox.NamedNode]] = {}
+    try:  # queries yield the CPU to the web process: pages stay quick while slow queries run
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not allowed here: run at the same priority
+        pass
     while True:
         try:
             msg = conn.recv()
