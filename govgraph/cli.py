@@ -446,7 +446,7 @@ def report(name, fmt, output, date, store_url):
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(min=1),
               help="Seconds a connection may sit idle or half-sent before it is closed (slow clients).")
-@click.option("--connection-limit", default=200, show_default=True, type=click.IntRange(min=1),
+@click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Most simultaneous connections accepted; past it, those waiting longest for their request "
                    "headers are closed to make room.")
 @click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=1),
@@ -476,7 +476,7 @@ def serve(host, port, threads, timeout, connection_limit, header_timeout, query_
                                                   "ASOF_QUEUE_WAIT": queue_wait, "ASOF_TIME_LIMIT": asof_time_limit})
 
 
-def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 30, connection_limit: int = 200,
+def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 30, connection_limit: int = 1000,
            header_timeout: float = 10.0, max_body: int = 50 * 1024 * 1024, read_token_required: bool = False,
            hide_sensitive: bool = False, config: dict | None = None) -> None:
     from govgraph.webapp import create_app, server

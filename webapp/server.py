@@ -13,6 +13,7 @@ keep-alive connection are left to waitress's own ``channel_timeout``.
 """
 from __future__ import annotations
 
+import resource
 import time
 
 from waitress.adjustments import Adjustments
@@ -24,6 +25,8 @@ from waitress.task import ThreadedTaskDispatcher
 HEADER_TIMEOUT = 10.0
 #: Connections waiting for their headers less than this are never closed to make room.
 MIN_WAIT_BEFORE_EVICTION = 1.0
+#: Open files kept for other uses than connections (the store's database, query worker pipes, logs).
+SPARE_FILES = 256
 
 
 class HeaderDeadlineChannel(HTTPChannel):
@@ -92,8 +95,22 @@ class HeaderDeadlineServer(TcpWSGIServer):
             self.cut += 1
 
 
+def open_files_for(connections: int) -> int:
+    """The connection limit this process can keep: its open-file limit is raised towards
+    ``connections`` plus room for the store and query workers, as far as the hard limit allows."""
+    want = connections + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        soft = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return connections if soft == resource.RLIM_INFINITY else max(1, min(connections, soft - SPARE_FILES))
+
+
 def create_server(application, *, header_timeout: float = HEADER_TIMEOUT, **kw):
-    """A server for ``application`` listening as waitress's ``kw`` say (host, port, threads, ...)."""
+    """A server for ``application`` listening as waitress's ``kw`` say (host, port, threads, ...);
+    ``connection_limit`` is lowered to what the open-file limit allows."""
+    if "connection_limit" in kw:
+        kw["connection_limit"] = open_files_for(int(kw["connection_limit"]))
     adj = Adjustments(**kw)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
