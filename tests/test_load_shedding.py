@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -391,10 +390,12 @@ def served_with_history(sample_store_path, tmp_path):
     asset = next(iter(store.query("SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } LIMIT 1")))[0].value
     store.close()
     port = free_port()
+    # its log goes to a file: a pipe nobody reads would fill up and stop the server
+    log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "govgraph.cli", "serve", "--store", f"oxigraph:{path}",
                              "--host", "127.0.0.1", "--port", str(port), "--query-timeout", "4",
                              "--queue-wait", "1", "--header-timeout", "3", "--asof-time-limit", "10"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+                            stdout=subprocess.DEVNULL, stderr=log, env={**os.environ})
     try:
         wait_for_http(f"http://127.0.0.1:{port}/", seconds=60, proc=proc)
         yield port, moments, asset
@@ -405,6 +406,7 @@ def served_with_history(sample_store_path, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+        log.close()
 
 
 def test_dashboard_stays_quick_under_slow_queries_asof_moments_and_slow_loris(served_with_history, capsys):
