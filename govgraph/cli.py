@@ -482,6 +482,12 @@ def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 3
     from govgraph.webapp import create_app, server
     app = create_app({"STORE": store, "MAX_CONTENT_LENGTH": max_body, "READ_TOKEN_REQUIRED": read_token_required,
                       "HIDE_SENSITIVE": hide_sensitive, **(config or {})})
+    from govgraph.io.query_pool import cpu_default
+    need = server.threads_needed(int(app.config.get("SPARQL_WORKERS") or cpu_default()))
+    if threads < need:
+        click.echo(f"using {need} threads rather than {threads}: slow queries and as-of builds may hold "
+                   f"{need - 2} of them, and pages need the rest", err=True)
+        threads = need
     click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/  (Ctrl+C to stop)"
                + ("; restricted assets hidden from readers without their access group" if hide_sensitive else ""),
                err=True)

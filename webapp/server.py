@@ -21,6 +21,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
+from govgraph.history import PAST_WAITING
+
 #: Seconds a request's headers may take to arrive (``govgraph serve --header-timeout``).
 HEADER_TIMEOUT = 10.0
 #: Connections waiting for their headers less than this are never closed to make room.
@@ -95,6 +97,13 @@ class HeaderDeadlineServer(TcpWSGIServer):
             self.cut += 1
 
 
+def threads_needed(query_workers: int) -> int:
+    """Threads the server needs so pages always find one: slow requests can hold one per query
+    worker and one per query waiting for a worker (as many), the as-of build and the requests
+    waiting for it; two more for pages."""
+    return 2 * query_workers + 1 + PAST_WAITING + 2
+
+
 def open_files_for(connections: int) -> int:
     """The connection limit this process can keep: its open-file limit is raised towards
     ``connections`` plus room for the store and query workers, as far as the hard limit allows."""
@@ -128,4 +137,4 @@ def serve(application, *, header_timeout: float = HEADER_TIMEOUT, **kw) -> None:
     create_server(application, header_timeout=header_timeout, **kw).run()
 
 
-__all__ = ["HEADER_TIMEOUT", "HeaderDeadlineServer", "create_server", "serve"]
+__all__ = ["HEADER_TIMEOUT", "HeaderDeadlineServer", "create_server", "serve", "threads_needed"]
