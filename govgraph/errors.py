@@ -54,8 +54,9 @@ class InstallationFault(GovGraphError):
     web app answers 500 with the message."""
 
 
-class TimeLimitExceeded(GovGraphError):
-    """Work stopped at its time limit (nothing was changed); the web app answers 422."""
+class QueryTimeLimit(GovGraphError):
+    """A query or update that ran past its time limit and was stopped (it asks too much; nothing was
+    changed); the web app answers 422."""
 
 
 class StoreError(GovGraphError):
@@ -80,3 +81,16 @@ class ValidationFailed(GovGraphError):
     def __init__(self, report, message: str | None = None):
         self.report = report
         super().__init__(message or "import rejected: the data breaks the council's data principles")
+
+
+class Busy(GovGraphError):
+    """Work refused or stopped because the server is at its limit for that kind of work; nothing was
+    changed (the web app answers 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after: int = 5):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class TimeLimitExceeded(Busy):
+    """Work stopped because it ran past its time limit (it stopped for real: nothing goes on after)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from govgraph import catalog
-from govgraph.errors import (BadInput, ConflictError, GovGraphError, InstallationFault, StoreUnavailable,
-                             TimeLimitExceeded, UnknownAsset, UnknownSource, ValidationFailed)
+from govgraph.errors import (BadInput, Busy, ConflictError, GovGraphError, InstallationFault, StoreUnavailable,
+                             QueryTimeLimit, UnknownAsset, UnknownSource, ValidationFailed)
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
@@ -64,8 +64,14 @@ def _register_errors(blueprint: Blueprint) -> None:
     def _fault(e: InstallationFault):
         return error(500, str(e))
 
-    @blueprint.errorhandler(TimeLimitExceeded)
-    def _too_long(e: TimeLimitExceeded):
+    @blueprint.errorhandler(Busy)
+    def _busy(e: Busy):
+        resp = error(503, str(e))
+        resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
+
+    @blueprint.errorhandler(QueryTimeLimit)
+    def _too_long(e: QueryTimeLimit):
         return error(422, str(e))
 
     @blueprint.errorhandler(ConflictError)

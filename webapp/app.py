@@ -11,7 +11,8 @@ from typing import Any
 from flask import Flask, render_template, request
 
 from govgraph import __version__, catalog
-from govgraph.errors import BadInput, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable, UnknownAsset
+from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
+                             UnknownAsset)
 from govgraph.store import Store, open_store
 from govgraph.webapp import filters, findings, security
 from govgraph.webapp.assets import bp as assets_bp
@@ -92,6 +93,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _fault(e: InstallationFault):
         log.error("installation fault on %s: %s", request.path, e)
         return render_template("error.html", title="Sorry, there is a problem with the service", message=str(e)), 500
+
+    @app.errorhandler(Busy)
+    def _busy(e: Busy):
+        return render_template("error.html", title="The server is busy",
+                               message=str(e)), 503, {"Retry-After": str(e.retry_after)}
 
     @app.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):

@@ -19,7 +19,7 @@ from govgraph.io.sparql_guard import refusal
 from govgraph.io.sparql_text import Inspection, inspect
 from govgraph.ontology.ns import PREFIXES
 from govgraph import access
-from govgraph.errors import BadInput, StoreUnavailable
+from govgraph.errors import BadInput, Busy, StoreUnavailable
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
 from govgraph.webapp.context import read_store, view_store
@@ -27,7 +27,7 @@ from govgraph.webapp.context import read_store, view_store
 bp = Blueprint("sparql", __name__)
 
 DEFAULTS = {"SPARQL_TIMEOUT": 30.0, "SPARQL_MAX_BYTES": 50_000_000, "SPARQL_MAX_QUERY_CHARS": 100_000,
-            "SPARQL_WORKERS": None, "SPARQL_POOL": True}
+            "SPARQL_WORKERS": None, "SPARQL_POOL": True, "SPARQL_QUEUE_WAIT": 2.0}
 
 #: Short names accepted in ?format= (handy in a browser), mapped to media types.
 FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
@@ -67,6 +67,10 @@ def _cfg(name: str):
     return current_app.config.get(name, DEFAULTS[name])
 
 
+#: Seconds a client told "busy" (503) is asked to wait before trying again.
+RETRY_AFTER = "5"
+
+
 def _text(status: int, message: str, headers: dict | None = None) -> Response:
     return Response(message.rstrip() + "\n", status=status, mimetype="text/plain", headers=headers)
 
@@ -74,6 +78,11 @@ def _text(status: int, message: str, headers: dict | None = None) -> Response:
 @bp.errorhandler(ProtocolError)
 def _protocol_error(e: ProtocolError):
     return _text(e.status, e.message)
+
+
+@bp.errorhandler(Busy)
+def _busy(e: Busy):  # an as-of estate that could not be built now (too many at once, or too slow)
+    return _text(503, str(e), {"Retry-After": str(e.retry_after)})
 
 
 # ----------------------------------------------------------------------------- request reading
@@ -186,10 +195,12 @@ def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
         backend = store.backend
         workers = int(_cfg("SPARQL_WORKERS") or cpu_default())
         keep = 2 * float(_cfg("SPARQL_TIMEOUT")) + 60
+        wait = float(_cfg("SPARQL_QUEUE_WAIT"))
         if getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
-            pool = QueryPool(Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=keep), workers)
+            pool = QueryPool(Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=keep), workers,
+                             queue_wait=wait)
         elif copies:
-            pool = QueryPool(None, workers, keep_seconds=keep)
+            pool = QueryPool(None, workers, keep_seconds=keep, queue_wait=wait)
         else:
             return None
         ext["govgraph.query_pool"] = pool
@@ -260,7 +271,7 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
 
 def _respond(out: QueryOutcome) -> Response:
     if out.status != 200:
-        return _text(out.status, out.error)
+        return _text(out.status, out.error, {"Retry-After": RETRY_AFTER} if out.status == 503 else None)
     resp = Response(out.body, status=200, content_type=out.media_type)
     resp.headers["Vary"] = "Accept"
     resp.headers["X-Query-Seconds"] = f"{out.seconds:.4f}"
@@ -364,7 +375,8 @@ def query_page(text: str) -> Response:
     html = render_template("sparql.html", query=text, default_query=DEFAULT_QUERY, result=result, error=error,
                            prefixes=prefixes, timeout=_cfg("SPARQL_TIMEOUT"), asof=g.get("asof"),
                            asof_value=request.values.get("asof", ""))
-    return Response(html, status=status, content_type="text/html; charset=utf-8")
+    return Response(html, status=status, content_type="text/html; charset=utf-8",
+                    headers={"Retry-After": RETRY_AFTER} if status == 503 else None)
 
 
 def shutdown(app) -> None:

@@ -171,6 +171,9 @@ def _timeout_message(limit: float) -> str:
 
 # ----------------------------------------------------------------------------- worker side
 
+#: How much lower than the web process's the query workers' CPU priority is (``os.nice``).
+WORKER_NICENESS = 10
+
 def _worker_main(conn) -> None:
     """A worker process: answer jobs on read-only snapshots until the pipe closes.
 
@@ -184,6 +187,10 @@ def _worker_main(conn) -> None:
     sandboxed = no_network.install()
     store, opened = None, None
     graphs: dict[tuple[str, ...], list[ox.NamedNode]] = {}
+    try:  # queries yield the CPU to the web process: pages stay quick while slow queries run
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not allowed here: run at the same priority
+        pass
     while True:
         try:
             msg = conn.recv()
@@ -335,6 +342,7 @@ class _Worker:
 class PoolStats:
     """Counters for monitoring and tests."""
     queries: int = 0
+    refused: int = 0          # answered 503: no worker free in time
     killed: int = 0
     started: int = 0
     errors: list[str] = field(default_factory=list)
@@ -346,11 +354,19 @@ class QueryPool:
     """A fixed number of worker processes over snapshots of one on-disk store; ``run`` is thread-safe."""
 
     def __init__(self, snapshots: Snapshots | None, size: int = 4, *, copies_parent: str | None = None,
-                 keep_seconds: float = 120.0):
+                 keep_seconds: float = 120.0, queue_wait: float = 2.0, max_waiting: int | None = None):
         """``snapshots`` of the live on-disk store, or None for a pool that only runs queries over
         derived copies (``run_on_copy``: as-of and redacted estates of a memory or remote store),
-        written under ``copies_parent`` (default: beside the snapshots, else the temp folder)."""
+        written under ``copies_parent`` (default: beside the snapshots, else the temp folder).
+
+        When every worker is busy, at most ``max_waiting`` queries (default: ``size``) wait for
+        one, each at most ``queue_wait`` seconds; the others are answered 503 at once, so
+        waiting queries hold few of the web server's threads."""
         self.snapshots, self.size = snapshots, size
+        self.queue_wait = queue_wait
+        self.max_waiting = size if max_waiting is None else max_waiting
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
         self._copies_parent = copies_parent or (os.path.dirname(snapshots.root) if snapshots else tempfile.gettempdir())
         self._keep = snapshots.keep if snapshots else keep_seconds
         self.copies: CopySnapshots | None = None
@@ -387,6 +403,24 @@ class QueryPool:
         status, _, _, error, body = self._exchange((_UPDATE, text, triples_nt), start + timeout, timeout)
         return UpdateOutcome(status, body, error)
 
+    def _take(self) -> "_Worker | None":
+        """An idle worker, waited for at most ``queue_wait`` s by at most ``max_waiting`` callers (else None)."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._waiting_lock:
+            if self._waiting >= self.max_waiting:
+                return None
+            self._waiting += 1
+        try:
+            return self._idle.get(timeout=self.queue_wait)
+        except queue.Empty:
+            return None
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
     def _run(self, job: QueryJob, snapshot: str, start: float) -> QueryOutcome:
         status, media_type, kind, error, body = self._exchange(_job_message(snapshot, job), start + job.timeout,
                                                                job.timeout)
@@ -395,10 +429,11 @@ class QueryPool:
     def _exchange(self, message: tuple, deadline: float, timeout: float) -> tuple:
         """Send ``message`` to an idle worker and return its answer (status, media type, kind, error, body);
         the worker is killed and replaced if it has not answered by ``deadline``."""
-        try:
-            w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return 503, _PLAIN, "", "the query service is busy: every worker is running a query; try again", b""
+        w = self._take()
+        if w is None:
+            self.stats.refused += 1
+            return (503, _PLAIN, "", f"the query service is busy: every worker is running a query and none "
+                                     f"was free within {self.queue_wait:g} s; try again in a moment", b"")
         self.stats.queries += 1
         try:
             w.conn.send(message)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from govgraph.errors import BadInput, TimeLimitExceeded
+from govgraph.errors import BadInput, Busy, QueryTimeLimit
 from govgraph.io import sparql_guard
 from govgraph.io.sparql_text import inspect
 from govgraph.io.update_run import UpdateOutcome, from_ntriples, scratch_update, to_ntriples
@@ -56,8 +56,10 @@ def apply_update(store: Store, source: str, text: str, *, who: str, force: bool 
     nt = to_ntriples(current)
     out = runner(prologue + text, nt, timeout) if runner else scratch_update(nt, prologue + text)
     if out.status == 422:
-        raise TimeLimitExceeded(f"the update ran longer than the time limit of {timeout:g} s and was stopped; "
+        raise QueryTimeLimit(f"the update ran longer than the time limit of {timeout:g} s and was stopped; "
                                 "nothing was changed: narrow its WHERE clause")
+    if out.status == 503:
+        raise Busy(out.error)
     if out.status != 200:
         raise BadInput(_shift_lines(out.error, len(PREFIXES)))
     result = from_ntriples(out.body)
