@@ -714,8 +714,9 @@ def _apply(store: Store, items: list[_Item]) -> None:
             stack.close()
             it = items[0]
             current = source_triples(store, it.name)
+            # may_remove: an event drops only the superseded state of the one run it reports
             res = write_source(store, it.name, (current - all_removed) | all_added, who=it.who,
-                               loaded_from=it.loaded_from, current=current)
+                               loaded_from=it.loaded_from, current=current, may_remove=True)
             it.result, it.done = _result(it, datasets, res), True
             return
         names = list(patches)
