@@ -21,6 +21,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS
 
 from govgraph.errors import BadInput
 from govgraph.io.cells import CellWriter, read_cell
+from govgraph.io.characters import check_text, problem
 from govgraph.ontology.ns import DPV, EU_GDPR, GOV
 from govgraph.store import Store
 
@@ -158,6 +159,8 @@ def _rows_to_triples(text: str, label: str, look: _Lookup, base: str) -> Iterato
         header = next(reader)
     except csv.Error as e:
         raise BadInput(f"not a readable CSV: {e}", file=label, line=1) from None
+    for i, h in enumerate(header):
+        check_text(h, f"header column {i + 1}", file=label, line=1)
     index: dict[str, int] = {}
     for i, h in enumerate(header):
         n = _norm(h)
@@ -178,6 +181,11 @@ def _rows_to_triples(text: str, label: str, look: _Lookup, base: str) -> Iterato
             rowno += 1
             if not any(c.strip() for c in row):
                 continue
+            for i, v in enumerate(row):
+                refused = problem(v)  # NUL or a bidirectional control (govgraph.io.characters)
+                if refused:
+                    name = repr(header[i]) if i < len(header) else str(i + 1)
+                    raise BadInput(f"column {name}: {refused}", file=label, line=rowno)
 
             def cell(col: str) -> str:
                 i = index.get(col)

@@ -17,6 +17,7 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from govgraph.errors import NeedsAdmin
+from govgraph.io.characters import check_triples
 from govgraph.ontology.ns import PREFIXES
 from govgraph.store import ChangeRecord, Store, source_graph_iri, to_rdflib
 
@@ -105,7 +106,8 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
                  force: bool = False, may_remove: bool = False) -> WriteResult:
     """Replace (or create) the source ``name`` with ``triples``, validated; unchanged content commits nothing.
 
-    Unless ``may_remove`` (the caller acts for an admin), a replacement that is a removal in effect
+    Added triples with NUL or bidirectional controls are refused (BadInput naming the triple,
+    ``govgraph.io.characters``). Unless ``may_remove`` (the caller acts for an admin), a replacement that is a removal in effect
     (``is_removal``: most of the source dropped) is refused with NeedsAdmin before anything is written.
     """
     new = canonical(triples)
@@ -113,6 +115,7 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
     exists = store.has_source(name)
     if exists and new == old:
         return WriteResult(name, len(new), None)
+    check_triples(new - old, f"source {name!r}:")  # what was stored before is not refused again
     if exists and not may_remove:
         check_not_removal(name, len(old), len(old - new))
     # replace=True: create or replace, also if another worker creates the source meanwhile (the later write wins)
