@@ -15,7 +15,9 @@ safe separately (``govgraph.io.cells``), for data stored before this check.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
+from pathlib import Path
 from typing import Any, Iterable
 
 import pyoxigraph as ox
@@ -83,6 +85,32 @@ def check_json(value: Any, path: str = "event") -> None:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             check_json(v, f"{path}[{i}]")
+
+
+#: Bytes of a UTF-8 file that can spell a refused character once parsed: the character itself, or an
+#: escape of it (``\\uXXXX`` / ``\\UXXXXXXXX`` in Turtle, N-Triples, TriG and JSON; ``&#...;`` in XML).
+_SPELLED = re.compile(
+    rb"\x00|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
+    rb"|\\[uU](?:0000)?(?:0000|200[eEfF]|202[a-eA-E]|206[6-9])"
+    rb"|&#(?:[xX]0*(?:200[eEfF]|202[a-eA-E]|206[6-9]|0)|0*(?:820[67]|823[4-8]|829[4-7]|0));")
+_CHUNK = 1 << 24
+
+
+def may_spell(path: str | Path) -> bool:
+    """Whether a file's bytes can spell a refused character (if not, nothing parsed from it holds one).
+
+    A fast pre-check (a regular expression over the bytes, about 0.7 s for a 1M-triple N-Triples file)
+    so that ``check_graph``, a query over every parsed triple, runs only for files that may need it.
+    """
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                return False
+            if _SPELLED.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
 
 
 #: One triple of the default graph with a refused character in an IRI or literal (no rows: none).
