@@ -257,3 +257,14 @@ def test_the_rule_finds_the_first_refused_character_as_the_store_query_does(text
     finally:
         store.close()
     assert refused == bool(inserts)
+
+
+def test_both_backends_refuse_a_file_and_load_the_clean_one(any_store, tmp_path):
+    bad, good = tmp_path / "bad.nt", tmp_path / "good.nt"
+    bad.write_text(f'<{BASE}term/a> <{SKOS}prefLabel> "A\\u2067B" .\n<{BASE}term/b> <{SKOS}prefLabel> "\\u0000" .\n')
+    good.write_text(f'<{BASE}term/a> <{SKOS}prefLabel> "A\\u2065B \\u00e9" .\n')
+    with pytest.raises(BadInput, match=r"bad\.nt: the object of the triple .*: character (2 is U\+2067|1 is U\+0000)"):
+        load_files(any_store, [bad], validate=False)
+    assert not any_store.sources()
+    load_files(any_store, [good], validate=False)
+    assert [s.name for s in any_store.sources()] == ["good.nt"]
