@@ -42,11 +42,16 @@ _QUOTED_LINE_START = re.compile("(?:^|(?<=\n))'(?='*" + _STARTERS + ")")
 
 def safe_cell(value: Any) -> str:
     """The text of one CSV or XLSX cell: no control characters, LF line breaks, no line a formula."""
-    if value is None:
+    if type(value) is str:
+        s = value
+        if s.isprintable() and s[:1] not in _NEEDS_LOOK:
+            return s  # the common case: no control character or line break, no formula start
+    elif value is None:
         return ""
-    if type(value) in (int, float):
+    elif type(value) in (int, float):
         return str(value)
-    s = value if type(value) is str else str(value)
+    else:
+        s = str(value)
     if _REWRITE.search(s):
         s = _CONTROL.sub(" ", _LINE_BREAK.sub("\n", s))
     elif s[:1] not in _NEEDS_LOOK and "\n" not in s:
@@ -66,7 +71,8 @@ class CellWriter:
         self._w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
 
     def writerow(self, row: Iterable[Any]) -> None:
-        self._w.writerow([safe_cell(c) for c in row])
+        self._w.writerow([c if type(c) is str and c.isprintable() and c[:1] not in _NEEDS_LOOK else safe_cell(c)
+                          for c in row])  # safe_cell's common case inline: most cells are plain text
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
