@@ -468,30 +468,40 @@ def report(name, fmt, output, date, store_url):
 @click.option("--hide-sensitive", is_flag=True, envvar="GOVGRAPH_HIDE_SENSITIVE",
               help="Hide assets classified OFFICIAL-SENSITIVE or above (pages, search, API, reports, SPARQL) "
                    "from requests without a token holding one of the asset's access groups; admins see all.")
+@click.option("--base-url", default=None, envvar="GOVGRAPH_BASE_URL",
+              help="The address clients use, e.g. https://data.example.gov.uk/ behind a proxy; absolute URLs "
+                   "(redirects, DCAT catalogue, SPARQL service description) are built from it, never from the "
+                   "Host header.  [default: http://HOST:PORT/]")
 @store_option
 @handle_errors
 def serve(host, port, threads, timeout, connection_limit, header_timeout, query_timeout, queue_wait, asof_time_limit,
-          max_body, require_read_token, hide_sensitive, store_url):
+          max_body, require_read_token, hide_sensitive, base_url, store_url):
     """Serve the web viewer, SPARQL endpoint and JSON API with a production WSGI server."""
+    if base_url:
+        from govgraph.webapp.base_url import parse_base_url
+        parse_base_url(base_url)  # a bad URL is refused before the store is opened
     _serve(_open(store_url), host, port, threads, timeout=timeout, connection_limit=connection_limit,
            header_timeout=header_timeout, max_body=max_body * 1024 * 1024, read_token_required=require_read_token,
            hide_sensitive=hide_sensitive, config={"SPARQL_TIMEOUT": query_timeout, "SPARQL_QUEUE_WAIT": queue_wait,
-                                                  "ASOF_QUEUE_WAIT": queue_wait, "ASOF_TIME_LIMIT": asof_time_limit})
+                                                  "ASOF_QUEUE_WAIT": queue_wait, "ASOF_TIME_LIMIT": asof_time_limit,
+                                                  **({"BASE_URL": base_url} if base_url else {})})
 
 
 def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 30, connection_limit: int = 1000,
            header_timeout: float = 10.0, max_body: int = 50 * 1024 * 1024, read_token_required: bool = False,
            hide_sensitive: bool = False, config: dict | None = None) -> None:
     from govgraph.webapp import create_app, server
+    from govgraph.webapp.base_url import base_url_for
     app = create_app({"STORE": store, "MAX_CONTENT_LENGTH": max_body, "READ_TOKEN_REQUIRED": read_token_required,
-                      "HIDE_SENSITIVE": hide_sensitive, **(config or {})})
+                      "HIDE_SENSITIVE": hide_sensitive, "BASE_URL": base_url_for(host, port), **(config or {})})
     from govgraph.io.query_pool import cpu_default
     need = server.threads_needed(int(app.config.get("SPARQL_WORKERS") or cpu_default()))
     if threads < need:
         click.echo(f"using {need} threads rather than {threads}: slow queries and as-of builds may hold "
                    f"{need - 2} of them, and pages need the rest", err=True)
         threads = need
-    click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/  (Ctrl+C to stop)"
+    click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/ as {app.config['BASE_URL']}"
+               "  (Ctrl+C to stop)"
                + ("; restricted assets hidden from readers without their access group" if hide_sensitive else ""),
                err=True)
     try:

@@ -59,6 +59,10 @@ class QueryTimeLimit(GovGraphError):
     changed); the web app answers 422."""
 
 
+class NeedsAdmin(GovGraphError):
+    """A change only an administrator may make (nothing was changed): the web app answers 403."""
+
+
 class StoreError(GovGraphError):
     """The store cannot be opened or reached (bad URL, locked directory, server down)."""
 

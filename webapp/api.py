@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from govgraph import catalog
-from govgraph.errors import (BadInput, Busy, ConflictError, GovGraphError, InstallationFault, StoreUnavailable,
-                             QueryTimeLimit, UnknownAsset, UnknownSource, ValidationFailed)
+from govgraph.errors import (BadInput, Busy, ConflictError, GovGraphError, InstallationFault, NeedsAdmin,
+                             StoreUnavailable, QueryTimeLimit, UnknownAsset, UnknownSource, ValidationFailed)
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
@@ -73,6 +73,10 @@ def _register_errors(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(QueryTimeLimit)
     def _too_long(e: QueryTimeLimit):
         return error(422, str(e))
+
+    @blueprint.errorhandler(NeedsAdmin)
+    def _needs_admin(e: NeedsAdmin):
+        return error(403, str(e))
 
     @blueprint.errorhandler(ConflictError)
     def _conflict(e: ConflictError):
@@ -247,7 +251,8 @@ def put_source(name: str):
         raise BadInput(f"not valid RDF: {e}") from None
     if not triples:
         raise BadInput("no triples found in the body")
-    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload")
+    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload",
+                       may_remove=principal().can("admin"))
     return jsonify(res.to_dict()), (201 if res.changed else 200)
 
 
@@ -278,7 +283,7 @@ def sparql_update():
         raise BadInput("name the source to update with the 'source' parameter")
     live = store()
     pool = query_pool(live, copies=True)
-    res = apply_update(live, name.strip(), text, who=principal().name,
+    res = apply_update(live, name.strip(), text, who=principal().name, may_remove=principal().can("admin"),
                        runner=pool.run_update if pool is not None else None,
                        timeout=float(current_app.config.get("SPARQL_TIMEOUT", SPARQL_DEFAULTS["SPARQL_TIMEOUT"])))
     return jsonify(res.to_dict()), 200

@@ -14,7 +14,7 @@ from govgraph import __version__, catalog
 from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
                              UnknownAsset)
 from govgraph.store import Store, open_store
-from govgraph.webapp import filters, findings, security
+from govgraph.webapp import base_url, filters, findings, security
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
@@ -42,7 +42,8 @@ NAV_ITEMS = [
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config["STORE"]`` is an open Store, or ``STORE_URL`` names one."""
+    """Build the app. ``config["STORE"]`` is an open Store, or ``STORE_URL`` names one; ``BASE_URL`` is the
+    address clients use (absolute URLs are built from it, not from the Host header)."""
     app = Flask(__name__)
     app.config.update(config or {})
     store: Store = app.config["STORE"] if app.config.get("STORE") is not None else open_store(app.config.get("STORE_URL"))
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     filters.register(app)
     security.register(app)  # secure headers, MAX_CONTENT_LENGTH, CSRF, optional read protection
+    base_url.install(app)  # absolute URLs from config BASE_URL, never from the Host header
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
                reports_bp):

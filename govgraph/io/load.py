@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from govgraph.errors import BadInput
+from govgraph.io.characters import check_graph, may_spell
 from govgraph.io.formats import detect_format
 from govgraph.io.iar import DEFAULT_BASE, read_iar
 from govgraph.shapes.imports import validate_batch, validate_transaction
@@ -70,7 +71,8 @@ def _check_file(path: Path) -> None:
 
 def read_into(txn: Transaction, store: Store, path: Path, fmt: str | None = None, *,
               base: str = DEFAULT_BASE, progress: Progress | None = None) -> int:
-    """Parse one file into an open transaction; returns the triples the file added."""
+    """Parse one file into an open transaction; returns the triples the file added. BadInput names
+    the file when it is unreadable, empty, or holds NUL or a bidirectional control character."""
     _check_file(path)
     kind = detect_format(path, fmt)
     before = txn.count()
@@ -86,6 +88,10 @@ def read_into(txn: Transaction, store: Store, path: Path, fmt: str | None = None
     added = txn.count() - before
     if added == 0:
         raise BadInput("no triples found in the file", file=str(path))
+    # no NUL or bidirectional controls (govgraph.io.characters): the byte scan passes most files; for the
+    # others the parsed triples are searched (what the transaction held before this file is clean)
+    if may_spell(path):
+        check_graph(store, txn.graph, f"{path}:")
     return added
 
 
@@ -96,7 +102,8 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
                check_date: str | None = None) -> list[LoadResult]:
     """Load files into the store: all into ``source`` if named, else one source per file.
 
-    Each source is parsed, checked and committed as one transaction; any error rolls it
+    Each source is parsed, checked (no NUL or bidirectional controls: ``govgraph.io.characters``;
+    then the shapes) and committed as one transaction; any error rolls it
     back and leaves the store exactly as it was (sources committed before stay). With
     ``validate`` (the default) each source is checked against the principle shapes with
     the data it references; a violation raises ValidationFailed unless ``force``.

@@ -36,6 +36,7 @@ import jsonschema_rs
 import pyoxigraph as ox
 
 from govgraph.errors import BadInput, GovGraphError, InstallationFault
+from govgraph.io.characters import check_json
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
@@ -608,6 +609,7 @@ def ingest_event(store: Store, event: Any, *, who: str = "openlineage", validate
     Concurrent calls on one store are committed together (see ``_GroupCommit``); each
     gets its own result, or its own error.
     """
+    check_json(event)  # no NUL or bidirectional controls anywhere (govgraph.io.characters)
     warnings: list[str] = []
     if validate:
         event, warnings = checked_event(event)
@@ -714,8 +716,9 @@ def _apply(store: Store, items: list[_Item]) -> None:
             stack.close()
             it = items[0]
             current = source_triples(store, it.name)
+            # may_remove: an event drops only the superseded state of the one run it reports
             res = write_source(store, it.name, (current - all_removed) | all_added, who=it.who,
-                               loaded_from=it.loaded_from, current=current)
+                               loaded_from=it.loaded_from, current=current, may_remove=True)
             it.result, it.done = _result(it, datasets, res), True
             return
         names = list(patches)

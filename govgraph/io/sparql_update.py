@@ -44,8 +44,9 @@ UpdateRunner = Callable[[str, bytes, float], UpdateOutcome]
 
 
 def apply_update(store: Store, source: str, text: str, *, who: str, force: bool = False,
-                 runner: UpdateRunner | None = None, timeout: float = 30.0) -> WriteResult:
-    """Run ``text`` against a copy of ``source`` and commit the result through validation.
+                 runner: UpdateRunner | None = None, timeout: float = 30.0, may_remove: bool = False) -> WriteResult:
+    """Run ``text`` against a copy of ``source`` and commit the result through validation (``may_remove``:
+    as ``write_source``, the caller is an admin and may drop most of the source).
 
     With ``runner`` the text runs in a worker that is stopped at ``timeout`` seconds;
     without, in this thread (no time limit: for the CLI and servers started without a pool).
@@ -65,7 +66,8 @@ def apply_update(store: Store, source: str, text: str, *, who: str, force: bool 
     result = from_ntriples(out.body)
     if not result:
         raise BadInput(f"the update would leave source {source!r} empty: remove the source instead")
-    return write_source(store, source, result, who=who, loaded_from="SPARQL Update", current=current, force=force)
+    return write_source(store, source, result, who=who, loaded_from="SPARQL Update", current=current, force=force,
+                        may_remove=may_remove)
 
 
 def _shift_lines(msg: str, n: int) -> str:
