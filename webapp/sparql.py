@@ -279,7 +279,8 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    # only the predeclared prefixes the text uses without declaring: Oxigraph reads
                    # every prefix it is given on each query (~60 us for all of them)
                    prefixes=tuple((p, _PREFIXES[p]) for p in sorted(info.undeclared_prefixes) if p in _PREFIXES),
-                   timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
+                   timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")),
+                   base_iri=url_for("sparql.endpoint", _external=True))
     backend = store.backend
     local = hasattr(backend, "ox")  # the engine runs here, not on a server
     derived = store.derivation.key if store is not live and store.derivation else None
