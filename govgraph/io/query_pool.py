@@ -152,6 +152,10 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
         if isinstance(e, OSError) and "timeout" in msg.lower():
             return QueryOutcome(422, error=_timeout_message(job.timeout))
         return QueryOutcome(400, error=f"the query could not be evaluated: {msg}")
+    except RuntimeError as e:  # "The custom function <...> is not supported": the query's fault, not ours
+        if "not supported" not in str(e):
+            raise
+        return QueryOutcome(400, error=f"the query could not be evaluated: {e}")
 
 
 def _graph_nodes(names: tuple[str, ...], cache: dict | None) -> list[ox.NamedNode]:
