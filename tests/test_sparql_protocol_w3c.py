@@ -20,8 +20,10 @@ Two adaptations, both allowed by the manifest's own comment and needed by govgra
   Update at ``/sparql/update``, with a bearer token, applied to one named source and validated
   (no ``CLEAR ALL``, no protocol dataset). They are run all the same, and must get the
   read-only endpoint's refusal (a 4xx naming ``/sparql/update``); ``NOT_APPLICABLE`` says why,
-  test by test. The ``bad_update_*`` tests expect a 4xx, which that refusal is, so they pass,
-  but they prove only that ``/sparql`` writes nothing.
+  test by test. The ``bad_update_*`` tests (and ``bad_multiple_updates``) expect a 4xx, which that
+  refusal is, so they pass there, but prove only that ``/sparql`` writes nothing; so they are run
+  against ``/sparql/update`` as well, with an editor's token and ``source=data1.rdf`` added (the
+  parameter govgraph's update requires), where each must be a 4xx too.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
+from govgraph.auth import TokenFile
 from govgraph.store import source_graph_iri
 from support import LiveServer
 
@@ -119,15 +122,25 @@ def server(module_store, tmp_path_factory):
         target.write_bytes(src.read_bytes() if src.exists() else
                            f"<{DATA}{name}> <{rdflib.RDF.type}> <http://xmlns.com/foaf/0.1/Document> .\n".encode())
         load_files(module_store, [target], source=name, force=True)
-    srv = LiveServer(create_app({"STORE": module_store, "SPARQL_WORKERS": 2, "SPARQL_TIMEOUT": 10.0}))
+    tokens = d / "tokens"
+    tokens.write_text("")
+    editor = TokenFile(tokens).add("w3c-editor", "editor")
+    srv = LiveServer(create_app({"STORE": module_store, "SPARQL_WORKERS": 2, "SPARQL_TIMEOUT": 10.0,
+                                 "TOKEN_FILE": str(tokens)}))
+    srv.editor = editor
     yield srv
     srv.stop()
 
 
-def exchange(server, req: dict) -> tuple[int, str, bytes]:
+def exchange(server, req: dict, update: bool = False) -> tuple[int, str, bytes]:
+    """One request, to ``/sparql`` or (``update``) to ``/sparql/update`` with an editor's token and a source."""
+    path, headers = _rewrite(req["path"]), req["headers"]
+    if update:
+        path = path.replace("/sparql", "/sparql/update", 1) + ("&" if "?" in path else "?") + "source=data1.rdf"
+        headers = {**headers, "Authorization": "Bearer " + server.editor}
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     try:
-        conn.request(req["method"], _rewrite(req["path"]), body=req["body"], headers=req["headers"])
+        conn.request(req["method"], path, body=req["body"], headers=headers)
         r = conn.getresponse()
         return r.status, r.getheader("Content-Type", ""), r.read()
     finally:
@@ -167,7 +180,41 @@ def test_w3c_protocol(server, name, test):
             assert read_boolean(ctype, body) is req["boolean"]
 
 
+BAD_UPDATES = [(n, t) for n, t in TESTS if n.startswith("bad_update") or n == "bad_multiple_updates"]
+
+
+@pytest.mark.parametrize("name,test", BAD_UPDATES, ids=[n for n, _ in BAD_UPDATES])
+def test_w3c_protocol_bad_updates_at_the_update_endpoint(server, name, test):
+    for req in requests_of(test):
+        status, _, body = exchange(server, req, update=True)
+        assert req["statuses"] == {"4"} and str(status)[0] == "4", (status, body)
+    assert _data1_unchanged(server)
+
+
+def _data1_unchanged(server) -> bool:
+    path = "/sparql/?default-graph-uri=" + urllib.parse.quote(DATA + "data1.rdf")
+    s, ctype, body = exchange(server, {"method": "POST", "path": path, "body": b"SELECT ?s ?p ?o { ?s ?p ?o }",
+                                       "headers": {"Content-Type": "application/sparql-query", "Accept": "text/csv"}})
+    return s == 200 and body.decode().split() == ["s,p,o", f"{DATA}data1.rdf,{rdflib.RDF.type},"
+                                                  "http://xmlns.com/foaf/0.1/Document"]
+
+
+def test_update_endpoint_takes_one_update_and_no_protocol_dataset(server):
+    """What bad_multiple_updates and bad_update_dataset_conflict mean, with operations govgraph allows."""
+    one = f"INSERT DATA {{ <{DATA}x> <{DATA}p> 1 }}"
+    body = urllib.parse.urlencode([("update", one), ("update", one)]).encode()
+    req = {"method": "POST", "path": "/sparql/", "body": body,
+           "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+    s, _, answer = exchange(server, req, update=True)
+    assert s == 400 and b"2 'update' parameters" in answer
+    req = {"method": "POST", "path": f"/sparql/?using-graph-uri={urllib.parse.quote(DATA + 'data1.rdf')}",
+           "body": one.encode(), "headers": {"Content-Type": "application/sparql-update"}}
+    s, _, answer = exchange(server, req, update=True)
+    assert s == 400 and b"using-graph-uri is not taken" in answer
+    assert _data1_unchanged(server)
+
+
 def test_suite_is_complete():
     """The manifest read here is the suite's: 34 protocol tests, 7 of them updates this endpoint does not take."""
-    assert len(TESTS) == 34
+    assert len(TESTS) == 34 and len(BAD_UPDATES) == 7
     assert set(NOT_APPLICABLE) <= {n for n, _ in TESTS}
