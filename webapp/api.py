@@ -274,11 +274,18 @@ def sparql_update():
         text = _body(1_000_000).decode("utf-8", errors="strict")
         name = request.args.get("source", "")
     elif ctype == "application/x-www-form-urlencoded":
-        text = request.form.get("update", "")
+        updates = request.form.getlist("update")
+        if len(updates) > 1:
+            raise BadInput(f"{len(updates)} 'update' parameters: the protocol takes exactly one update request")
+        text = updates[0] if updates else ""
         name = request.form.get("source") or request.args.get("source", "")
     else:
         return error(415, f"unsupported content type {ctype or '(none)'!r}: use application/sparql-update "
                           "or application/x-www-form-urlencoded")
+    dataset = [p for p in ("using-graph-uri", "using-named-graph-uri") if p in request.values]
+    if dataset:
+        raise BadInput(f"{dataset[0]} is not taken: an update edits the triples of the one source named by "
+                       "the 'source' parameter")
     if not name.strip():
         raise BadInput("name the source to update with the 'source' parameter")
     live = store()

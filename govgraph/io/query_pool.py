@@ -65,6 +65,7 @@ class QueryJob:
     prefixes: tuple[tuple[str, str], ...] = ()
     timeout: float = 30.0
     max_bytes: int = 50_000_000
+    base_iri: str | None = None  # what relative IRIs in the text resolve against (the endpoint's URL)
 
 
 @dataclass
@@ -124,7 +125,7 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
     """
     t0 = time.perf_counter()
     try:
-        res = store.query(job.text, prefixes=dict(job.prefixes) or None,
+        res = store.query(job.text, prefixes=dict(job.prefixes) or None, base_iri=job.base_iri,
                           default_graph=_graph_nodes(job.default_graph, graphs),
                           named_graphs=_graph_nodes(job.named_graphs, graphs))
         buf = _LimitedBuffer(job.max_bytes, deadline)
@@ -151,6 +152,10 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
         if isinstance(e, OSError) and "timeout" in msg.lower():
             return QueryOutcome(422, error=_timeout_message(job.timeout))
         return QueryOutcome(400, error=f"the query could not be evaluated: {msg}")
+    except RuntimeError as e:  # "The custom function <...> is not supported": the query's fault, not ours
+        if "not supported" not in str(e):
+            raise
+        return QueryOutcome(400, error=f"the query could not be evaluated: {e}")
 
 
 def _graph_nodes(names: tuple[str, ...], cache: dict | None) -> list[ox.NamedNode]:
@@ -220,7 +225,7 @@ _UPDATE = ":update"
 
 def _job_message(snapshot: str, job: QueryJob) -> tuple:
     return (snapshot, job.text, job.default_graph, job.named_graphs, job.results_type, job.graph_type,
-            job.prefixes, job.timeout, job.max_bytes)
+            job.prefixes, job.timeout, job.max_bytes, job.base_iri)
 
 
 class Snapshots:
@@ -480,8 +485,10 @@ class BackendQueries:
         #: the error that stopped the last query, other than its time limit (e.g. the server is down)
         self.failure: Exception | None = None
 
-    def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list) -> Any:
-        prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
+    def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list,
+              base_iri: str | None = None) -> Any:
+        prologue = f"BASE <{base_iri}>\n" if base_iri else ""  # the text's own BASE, after it, wins
+        prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         try:
             return self.backend.query(prologue + text, default_graph, named_graphs, timeout=self.timeout)
         except TimeoutError:  # the server did not answer in time (it stops by its own limit, if set)

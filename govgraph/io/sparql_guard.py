@@ -18,11 +18,22 @@ server fetches whatever URL the caller names. So the decision is made on a parse
 
 This is one layer of two: embedded stores also run every query and update in worker
 processes that cannot open a network socket at all (``govgraph.io.no_network``).
+
+Strict mode (``refusal(text, strict=True)``), for queries sent on to a remote SPARQL server:
+the text is always parsed, and it must be standard SPARQL 1.1, nothing a particular server
+would read as its own extension. Refused: anything rdflib's SPARQL 1.1 grammar cannot parse
+(Virtuoso's ``DEFINE input:default-graph-uri <...>`` pragmas, which would name the dataset past
+the protocol's, ``OPTION (...)`` clauses, and the like), a prefix the text neither declares nor
+takes from the endpoint's predeclared ones (a server's built-in prefixes such as ``bif:`` or
+``sql:``), and a function named by IRI other than the XSD casts of SPARQL 1.1 section 17.5
+(extension functions, which a server may map onto its own procedures). The verdict is cached
+per text, so a query asked again costs nothing.
 """
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 
 from pyparsing import ParseResults
@@ -57,12 +68,16 @@ def _folded(text: str) -> str:
     return decode_escapes(text).casefold()
 
 
-def refusal(text: str, *, update: bool = False) -> str | None:
+def refusal(text: str, *, update: bool = False, strict: bool = False,
+            predeclared: Mapping[str, str] | None = None) -> str | None:
     """Why ``text`` is refused (SERVICE or LOAD), or None when it may run.
 
     ``update`` says the text is a SPARQL Update (checked for LOAD as well as SERVICE);
-    otherwise it is a query.
+    otherwise it is a query. ``strict`` (queries only) also refuses whatever is not standard
+    SPARQL 1.1; ``predeclared`` maps the prefixes the endpoint declares for the text to their IRIs.
     """
+    if strict and not update:
+        return _refusal_strict(text, frozenset((predeclared or {}).items()))
     folded = _folded(text)
     words = [w for w in ("service", "load") if w in folded and (update or w == "service")]
     if not words:
@@ -89,6 +104,73 @@ def _refusal_parsed(text: str, update: bool) -> str | None:
     if update and "Load" in found:
         return LOAD_REFUSED
     return None
+
+
+#: The function IRIs of SPARQL 1.1 (the XSD constructor functions, section 17.5); any other
+#: IRI called as a function is an extension, which a server may bind to anything it likes.
+XSD = "http://www.w3.org/2001/XMLSchema#"
+STANDARD_FUNCTIONS = frozenset(XSD + t for t in ("boolean", "double", "float", "decimal", "integer",
+                                                 "dateTime", "string"))
+NOT_STANDARD = ("is not standard SPARQL 1.1, and this endpoint sends its remote store nothing else "
+                "(server extensions such as Virtuoso's DEFINE pragmas are refused)")
+
+
+@lru_cache(maxsize=1024)
+def _refusal_strict(text: str, predeclared: frozenset[tuple[str, str]]) -> str | None:
+    why = _refusal_parsed(text, False) if "service" in _folded(text) else None
+    if why:
+        return why
+    try:
+        tree = _parse(text, False)
+    except Exception as e:  # noqa: BLE001 - pyparsing's ParseException and any parser failure
+        return (f"SPARQL syntax error: {_where(text, e)} is not standard SPARQL 1.1 ({_short(e)}); this endpoint "
+                "sends its remote store nothing else (server extensions such as Virtuoso's DEFINE pragmas are refused)")
+    declared, used, functions = _prefixes_and_functions(tree)
+    declared = {**dict(predeclared), **declared}  # the text's own declarations win, as in the query job
+    unknown = sorted(used - set(declared))
+    if unknown:
+        return (f"the undeclared prefix {unknown[0]}: {NOT_STANDARD}: a server's built-in prefixes are not "
+                "used (declare it with PREFIX)")
+    for iri in functions:
+        if isinstance(iri, CompValue):  # a prefixed name: the text's own declaration, else the endpoint's
+            iri = declared[iri.get("prefix") or ""] + (iri.get("localname") or "")
+        if str(iri) not in STANDARD_FUNCTIONS:
+            return f"the extension function <{iri}> {NOT_STANDARD}"
+    return None
+
+
+def _where(text: str, e: Exception) -> str:
+    """What the parser stopped at, e.g. ``'DEFINE' (line 1, column 1)``."""
+    loc = getattr(e, "loc", None)
+    if not isinstance(loc, int) or not 0 <= loc <= len(text):
+        return "the text"
+    word = text[loc:].split(None, 1)[0][:40] if text[loc:].strip() else ""
+    line = text.count("\n", 0, loc) + 1
+    col = loc - (text.rfind("\n", 0, loc) + 1) + 1
+    return f"{word!r} (line {line}, column {col})" if word else "the text (it ends too soon)"
+
+
+def _prefixes_and_functions(tree) -> tuple[dict[str, str], set[str], list]:
+    """The prefixes a query declares (name to IRI), those it uses, and the IRIs it calls as functions."""
+    declared: dict[str, str] = {}
+    used: set[str] = set()
+    functions: list = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "PrefixDecl":
+                declared[node.get("prefix") or ""] = str(node.get("iri"))
+            elif node.name == "pname":
+                used.add(node.get("prefix") or "")
+            elif node.name == "Function":
+                functions.append(node.get("iri"))
+            stack.extend(node.values())
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, ParseResults)):
+            stack.extend(list(node))
+    return declared, used, functions
 
 
 def check(text: str, *, update: bool = False) -> None:
