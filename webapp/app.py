@@ -14,7 +14,7 @@ from govgraph import __version__, catalog
 from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
                              UnknownAsset)
 from govgraph.store import Store, open_store
-from govgraph.webapp import base_url, filters, findings, security
+from govgraph.webapp import api, base_url, filters, findings, openlineage, security
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
@@ -58,8 +58,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
                reports_bp):
         app.register_blueprint(bp)
-    from govgraph.webapp import api as _api  # JSON API, write API, SPARQL Update, DCAT, OpenLineage (issue 7)
-    _api.register(app)
+    # the machine interfaces: JSON API, write API, SPARQL Update, DCAT, OpenLineage
+    for bp in (api.bp, api.update_bp, api.dcat_bp, openlineage.bp):
+        app.register_blueprint(bp)
 
     @app.context_processor
     def _globals() -> dict:
@@ -103,7 +104,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):
-        return render_template("error.html", title="Something went wrong", message=str(e)), 400
+        headers = {"Retry-After": str(e.retry_after)} if e.retry_after is not None else {}
+        return render_template("error.html", title="Something went wrong", message=str(e)), e.status, headers
 
     @app.errorhandler(500)
     def _500(e):

@@ -18,7 +18,6 @@ from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQuerie
 from govgraph.io.sparql_guard import refusal
 from govgraph.io.sparql_text import Inspection, inspect
 from govgraph.ontology.ns import PREFIXES
-from govgraph import access
 from govgraph.errors import BadInput, Busy, StoreUnavailable
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store

@@ -40,7 +40,7 @@ from govgraph.io.characters import check_json
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
-from govgraph.store import META_GRAPH, Store, commit_patches, source_graph_iri
+from govgraph.store import Store, commit_patches, source_graph_iri
 
 SPEC_ENV = "GOVGRAPH_OPENLINEAGE_SPEC"
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -56,6 +56,9 @@ class InvalidEvent(BadInput):
     def __init__(self, errors: list[str]):
         self.errors = errors
         super().__init__("the event does not follow the OpenLineage schema: " + "; ".join(errors[:5]))
+
+    def details(self) -> dict:
+        return {"errors": self.errors}
 
 
 def spec_dir() -> Path:

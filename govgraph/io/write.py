@@ -16,10 +16,10 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from govgraph.errors import NeedsAdmin
+from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.characters import check_triples
 from govgraph.ontology.ns import PREFIXES
-from govgraph.store import ChangeRecord, Store, source_graph_iri, to_rdflib
+from govgraph.store import FORMATS, ChangeRecord, Store, source_graph_iri, to_rdflib
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -99,6 +99,18 @@ def check_not_removal(name: str, had: int, dropped: int) -> None:
             f"replacing source {name!r} would drop {dropped:,} of its {had:,} triples ({share}): that is a removal, "
             f"which needs an admin. An admin can make this change with an admin token, or remove the source "
             f"(DELETE /api/v1/sources/{name}, or `govgraph remove`) and load the new content.")
+
+
+def parse_triples(data: bytes, fmt: str) -> list[ox.Triple]:
+    """The triples of an RDF document held in memory (``fmt``: a name of ``store.FORMATS``); BadInput
+    when it is not valid RDF or holds none."""
+    try:
+        triples = [q.triple if hasattr(q, "triple") else q for q in ox.parse(data, FORMATS[fmt])]
+    except SyntaxError as e:
+        raise BadInput(f"not valid RDF: {e}") from None
+    if not triples:
+        raise BadInput("no triples found in the body")
+    return triples
 
 
 def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: str,
