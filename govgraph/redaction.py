@@ -8,8 +8,8 @@ builds the in-memory copy with it applied, one source graph at a time:
   whose access groups the reader does not hold), the records that only describe it (its
   fields, quality measurements and targets, named or blank) and the blank nodes under any of
   these are removed; references to a hidden thing from visible records point at a placeholder
-  ``urn:govgraph:restricted:<keyed hash>`` ("restricted asset"), from which its derivations and
-  holding system are kept, so lineage keeps its shape;
+  ``urn:govgraph:restricted:<keyed hash>`` ("restricted asset"), from which its derivations,
+  holding system and the body it is submitted to are kept, so lineage keeps its shape;
 * a *renamed* visible record (a flow from or to a hidden asset, or a record linked to one whose
   IRI spells the hidden asset's name) keeps its links and typed values under an opaque IRI
   ``urn:govgraph:renamed:<keyed hash>``, titled "restricted flow" (or "restricted resource"),
@@ -35,9 +35,9 @@ from govgraph.store import Store, open_store
 RESTRICTED_CLASSIFICATIONS = frozenset(str(c) for c in (GOV.OfficialSensitive, GOV.Secret, GOV.TopSecret))
 #: ``?d P ?h``: ``?d`` exists only to describe ``?h`` and is hidden with it.
 DEPENDENT_PREDICATES = (str(GOV.fieldOf), str(DQV.computedOn), str(GOV.targetFor))
-#: Edges kept from a hidden thing (as its placeholder): derivations and the system holding it,
-#: which is what a lineage graph is drawn from (where a carried dataset lands).
-KEPT_EDGES = frozenset({str(PROV.wasDerivedFrom), str(GOV.derivedFromField), str(GOV.heldIn)})
+#: Edges kept from a hidden thing (as its placeholder): derivations, the system holding it and the
+#: body a return is submitted to, which is what a lineage graph is drawn from (where a carried dataset lands).
+KEPT_EDGES = frozenset({str(PROV.wasDerivedFrom), str(GOV.derivedFromField), str(GOV.heldIn), str(GOV.submittedTo)})
 #: A flow's ends: a flow from or to a hidden asset is renamed.
 FLOW_ENDS = (str(GOV.source), str(GOV.target))
 PLACEHOLDER_PREFIX = "urn:govgraph:restricted:"

@@ -1,8 +1,10 @@
-"""Per-asset read protection (issue 10): with ``HIDE_SENSITIVE`` on, assets classified
-OFFICIAL-SENSITIVE are invisible to readers without one of their access groups — on pages,
-in search and facets, registers, reports and exports, the JSON API, lineage graphs (as
-placeholders) and SPARQL — while a token with the group or an admin sees them, and with
-the setting off nothing changes. Runs over a copy of the sample estate on disk."""
+"""Per-asset read protection (issues 10 and 21): with ``HIDE_SENSITIVE`` on, assets classified
+OFFICIAL-SENSITIVE / SECRET / TOP SECRET (named, or blank nodes) are invisible to readers without
+one of their access groups — on pages, in search and facets, registers, reports and exports, the
+JSON API, lineage graphs (as placeholders) and SPARQL — while a token with the group or an admin
+sees them, and with the setting off nothing changes. Visible IRIs do not spell hidden names
+(flows from or to hidden assets are renamed), and an as-of page answers alike for a hidden and an
+absent asset. Runs over a copy of the sample estate on disk and on a real `oxigraph serve`."""
 from __future__ import annotations
 
 import html
@@ -33,6 +35,35 @@ ID = "https://data.county.example.gov.uk/id/"
 MASH_CONTACTS = ID + "dataset/mosaic-mash-contacts"      # OFFICIAL-SENSITIVE, group SG-Mosaic-MASH
 CHILD_RECORDS = ID + "dataset/mosaic-person-child"   # OFFICIAL-SENSITIVE, group SG-Mosaic-ChildrensSocialCare
 MARKER = "zqhiddenmarker"
+BLANK_MARKER = "zqblankmarker"
+BLANK_FIELD = ID + "field/zq-adoption-panel-minutes.panel_decision"   # a field of the SECRET blank-node dataset
+BLANK_FLOW = ID + "flow/zq-adoption-panel-minutes-to-dwh"             # a flow from it
+FROM_BLANK = ID + "dataset/zq-visible-from-blank"                     # visible, derived from a TOP SECRET blank node
+#: A flow between two hidden datasets whose IRI spells both their names (finding 8 of issue 21).
+SPELLING_FLOW = ID + "flow/dwh-stg-mosaic-cla-episode-to-dwh-fact-cla-episode"
+#: Restricted assets written as blank nodes (JSON-LD without ``@id``): a SECRET one the MASH group may
+#: see, with a named field, a blank field and a named flow from it; a TOP SECRET one with no group
+#: (admins only) that a visible dataset derives from.
+BLANK_JSONLD = json.dumps({
+    "@context": {"gov": "https://w3id.org/govgraph#", "dcat": "http://www.w3.org/ns/dcat#",
+                 "dcterms": "http://purl.org/dc/terms/", "prov": "http://www.w3.org/ns/prov#",
+                 "rdfs": "http://www.w3.org/2000/01/rdf-schema#"},
+    "@graph": [
+        {"@type": "dcat:Dataset", "dcterms:title": f"{BLANK_MARKER} adoption panel minutes",
+         "dcterms:description": f"{BLANK_MARKER} minutes of the adoption panel",
+         "gov:classification": {"@id": "gov:Secret"}, "gov:accessGroup": "SG-Mosaic-MASH",
+         "gov:heldIn": {"@id": ID + "system/mosaic"}, "gov:owner": {"@id": ID + "person/fiona-macleod"},
+         "@reverse": {
+             "gov:fieldOf": [{"@id": BLANK_FIELD, "@type": "gov:Field", "rdfs:label": f"{BLANK_MARKER} panel decision"},
+                             {"@type": "gov:Field", "rdfs:label": f"{BLANK_MARKER} blank field"}],
+             "gov:source": {"@id": BLANK_FLOW, "@type": "gov:Flow", "rdfs:label": f"{BLANK_MARKER} minutes to the warehouse",
+                            "gov:target": {"@id": ID + "system/data-warehouse"}, "gov:mechanism": {"@id": "gov:ETL"}}}},
+        {"@id": FROM_BLANK, "@type": "dcat:Dataset", "dcterms:title": "Visible extract of a withheld register",
+         "gov:classification": {"@id": "gov:Official"}, "gov:heldIn": {"@id": ID + "system/mosaic"},
+         "gov:owner": {"@id": ID + "person/fiona-macleod"},
+         "prov:wasDerivedFrom": {"@type": "dcat:Dataset", "dcterms:title": f"{BLANK_MARKER} covert source register",
+                                 "gov:classification": {"@id": "gov:TopSecret"},
+                                 "gov:heldIn": {"@id": ID + "system/mosaic"}}}]})
 #: A restricted asset whose title is also an XSS probe: it must never reach a hidden reader in any form.
 XSS_TTL = f"""
 @prefix gov: <https://w3id.org/govgraph#> . @prefix dcat: <http://www.w3.org/ns/dcat#> .
@@ -57,7 +88,9 @@ def store(request, tmp_path_factory, open_sample):
     st, server = open_sample(request.param, base, request)
     probe = base / "xss-probe.ttl"
     probe.write_text(XSS_TTL)
-    load_files(st, [probe], force=True)
+    blank = base / "blank-probe.jsonld"
+    blank.write_text(BLANK_JSONLD)
+    load_files(st, [probe, blank], force=True)
     yield st
     st.close()
     if server:
@@ -124,6 +157,7 @@ def sample_graph():
     for f in sorted((REPO / "data" / "sample").glob("*.ttl")):
         g.parse(f)
     g.parse(data=XSS_TTL, format="turtle")
+    g.parse(data=BLANK_JSONLD, format="json-ld")
     return g
 
 
@@ -339,6 +373,178 @@ def test_with_the_setting_off_nothing_changes(hiding, plain):
         assert get(plain, url).get_json() == get(plain, url, "reader").get_json() == get(hiding, url, "admin").get_json()
     query = "SELECT ?s ?t WHERE { ?s dcterms:title ?t } ORDER BY ?s ?t"
     assert sparql(plain, query) == sparql(hiding, query, "admin")
+
+
+# ----------------------------------------------------------------------------- blank-node assets (issue 21, finding 7)
+
+def _bindings(app, query, who=None):
+    return [{k: v["value"] for k, v in b.items()} for b in sparql(app, query, who)["results"]["bindings"]]
+
+
+BLANK_TITLES = "SELECT ?s ?t WHERE { ?s ?p ?t FILTER(CONTAINS(STR(?t), '%s')) }" % BLANK_MARKER
+
+
+def test_blank_node_assets_are_hidden_by_their_classification(hiding, plain):
+    """A SECRET / TOP SECRET asset written as a blank node is hidden like a named one, with its fields
+    (named and blank) and the flow from it, in SPARQL, the search API, pages and lineage."""
+    assert len({b["s"] for b in _bindings(plain, BLANK_TITLES)}) == 5  # both assets, two fields, the flow
+    assert get(plain, q("/api/v1/search", q=BLANK_MARKER)).get_json()["total"] >= 2
+    seen = {}
+    for who in (None, "reader", "editor", "mash", "admin"):
+        texts = {b["t"] for b in _bindings(hiding, BLANK_TITLES, who)}
+        hits = get(hiding, q("/api/v1/search", q=BLANK_MARKER), who).get_json()
+        dump = get(hiding, q("/sparql", query="CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"), who,
+                   headers={"Accept": "application/n-triples"}).get_data(as_text=True)
+        seen[who] = texts
+        assert {t for t in texts} == {t for t in texts if t in dump}
+        assert (BLANK_MARKER in json.dumps(hits)) == bool(texts)
+    assert seen[None] == seen["reader"] == seen["editor"] == set()
+    assert seen["mash"] == {f"{BLANK_MARKER} adoption panel minutes", f"{BLANK_MARKER} minutes of the adoption panel",
+                            f"{BLANK_MARKER} panel decision", f"{BLANK_MARKER} blank field",
+                            f"{BLANK_MARKER} minutes to the warehouse"}  # not the TOP SECRET one: no group, admins only
+    assert seen["admin"] == seen["mash"] | {f"{BLANK_MARKER} covert source register"}
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s gov:classification ?c VALUES ?c { gov:Secret gov:TopSecret } }"
+    assert [_bindings(hiding, count, who)[0]["n"] for who in (None, "mash", "admin")] == ["0", "1", "2"]
+    # the named field and the flow: pages of the MASH reader, absent for the others
+    for iri in (BLANK_FIELD, BLANK_FLOW):
+        get(hiding, q("/asset", iri=iri), "mash")
+        get(hiding, q("/asset", iri=iri), "reader", status=404)
+        get(hiding, q("/api/v1/asset", iri=iri), None, status=404)
+    # the visible dataset derived from the TOP SECRET blank node: a placeholder upstream, for the MASH reader too
+    for who in (None, "mash"):
+        up = get(hiding, q("/api/v1/lineage/upstream", iri=FROM_BLANK), who).get_json()
+        assert [n["label"] for n in up["nodes"] if n["iri"] != FROM_BLANK] == [access.PLACEHOLDER_TITLE]
+        assert BLANK_MARKER not in json.dumps(up)
+    page = get(hiding, q("/asset", iri=FROM_BLANK)).get_data(as_text=True)
+    assert access.PLACEHOLDER_TITLE in page and BLANK_MARKER not in page
+    assert BLANK_MARKER not in get(hiding, "/api/v1/validation").get_data(as_text=True)
+
+
+def test_blank_node_assets_hidden_through_the_served_app(store, tokens):
+    """The same through waitress on loopback: /sparql (worker pool over the redacted copy) and the search API."""
+    import urllib.request
+    from support import LiveServer
+    server = LiveServer(_app(store, tokens, True), threads=2)
+
+    def fetch(path, who=None, accept="application/json"):
+        headers = {"Accept": accept}
+        if who:
+            headers["Authorization"] = "Bearer " + tokens[1][who]
+        with urllib.request.urlopen(urllib.request.Request(server.url + path, headers=headers), timeout=60) as r:
+            return r.read().decode("utf-8")
+    try:
+        for who, expect in ((None, False), ("reader", False), ("mash", True)):
+            rows = json.loads(fetch(q("/sparql", query=BLANK_TITLES), who, "application/sparql-results+json"))
+            assert bool(rows["results"]["bindings"]) is expect
+            assert (BLANK_MARKER in fetch(q("/api/v1/search", q=BLANK_MARKER), who)) is expect
+            assert (BLANK_MARKER in fetch(q("/sparql", query="SELECT * WHERE { ?s ?p ?o }", format="csv"), who,
+                                          "text/csv")) is expect
+    finally:
+        server.stop()
+
+
+# ----------------------------------------------------------------------------- as-of oracle (finding 6)
+
+def _alike(body: str, iri: str) -> str:
+    """A response body with the IRI asked for (in any spelling a page uses) replaced by one token."""
+    for form in sorted({iri, html.escape(iri), urllib.parse.quote(iri, safe=""), urllib.parse.quote(iri),
+                        json.dumps(iri)[1:-1]}, key=len, reverse=True):
+        body = body.replace(form, "ASKED")
+    return body
+
+
+@pytest.mark.parametrize("who", [None, "reader"])
+def test_asof_answers_alike_for_a_hidden_and_an_absent_asset(hiding, who):
+    today = get(hiding, "/api/v1/sources").get_json()["sources"][0]["loaded_at"][:10]
+    absent = ID + "dataset/zq-never-recorded-anywhere"
+    for hidden in (MASH_CONTACTS, ID + "dataset/xss-probe", SPELLING_FLOW):
+        # today (not recorded), before the first change (a date out of range), malformed: alike each time
+        for url, status in (("/asset?iri={}&asof=" + today, 404), ("/asset?iri={}&asof=2020-01-01", 400),
+                            ("/asset?iri={}&asof=yesterday", 400)):
+            a = hiding.test_client().get(url.format(urllib.parse.quote(hidden, safe="")),
+                                         headers={"Authorization": "Bearer " + hiding.tokens[who]} if who else {})
+            b = hiding.test_client().get(url.format(urllib.parse.quote(absent, safe="")),
+                                         headers={"Authorization": "Bearer " + hiding.tokens[who]} if who else {})
+            assert (a.status_code, a.mimetype) == (b.status_code, b.mimetype) == (status, "text/html")
+            assert _alike(a.get_data(as_text=True), hidden) == _alike(b.get_data(as_text=True), absent)
+            assert status == 400 or "Not recorded on that date" in a.get_data(as_text=True)
+
+
+def test_asof_answers_alike_for_an_asset_restricted_then(tokens, tmp_path):
+    """An asset restricted on the asked date but not today: as absent for a reader without the group."""
+    import time
+    st = open_store("memory:")
+    path = tmp_path / "then.ttl"
+    iri = ID + "dataset/zq-restricted-then"
+    ttl = f"""@prefix gov: <https://w3id.org/govgraph#> . @prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<{iri}> a dcat:Dataset ; dcterms:title "Restricted then" ; gov:classification gov:%s ; gov:accessGroup "SG-Then" ."""
+    path.write_text(ttl % "OfficialSensitive")
+    load_files(st, [path], source="then", validate=False)
+    then = st.sources()[0].loaded_at
+    time.sleep(1.1)
+    path.write_text(ttl % "Official")
+    load_files(st, [path], source="then", replace=True, validate=False)
+    app = _app(st, tokens, True)
+    try:
+        asked = lambda x, who=None: app.test_client().get(  # noqa: E731
+            q("/asset", iri=x, asof=then), headers={"Authorization": "Bearer " + app.tokens[who]} if who else {})
+        assert asked(iri, "admin").status_code == 200 and "Restricted then" in asked(iri, "admin").get_data(as_text=True)
+        assert app.test_client().get(q("/asset", iri=iri)).status_code == 200  # visible today
+        a, b = asked(iri), asked(ID + "dataset/zq-absent-then")
+        assert a.status_code == b.status_code == 404
+        assert _alike(a.get_data(as_text=True), iri) == _alike(b.get_data(as_text=True), ID + "dataset/zq-absent-then")
+    finally:
+        from govgraph.webapp import sparql
+        sparql.shutdown(app)
+        st.close()
+
+
+# ----------------------------------------------------------------------------- visible IRIs spell no hidden name (finding 8)
+
+def _slug(iri: str) -> str:
+    return re.split(r"[/#]", iri)[-1]
+
+
+def test_visible_iris_do_not_spell_hidden_names(hiding, plain, sensitive, sample_graph):
+    """Flows from or to a hidden asset appear under opaque IRIs, titled "restricted flow" and without
+    their own text, in SPARQL, pages, integrations, search and the lineage API; lineage keeps its shape."""
+    slugs = {_slug(s) for s in sensitive if _slug(s).count("-") >= 1}
+    ends = {str(f) for p in (GOV.source, GOV.target) for f, o in sample_graph.subject_objects(p) if str(o) in sensitive}
+    assert SPELLING_FLOW in ends and len(ends) >= 40
+    dump = get(hiding, q("/sparql", query="CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"),
+               headers={"Accept": "application/n-triples"}).get_data(as_text=True)
+    iris = set(re.findall(r"<([^>]+)>", dump))
+    spelled = {i for i in iris for s in slugs if re.search(r"(^|[/#._-])" + re.escape(s) + r"($|[._-])", i)}
+    assert not spelled, sorted(spelled)[:5]
+    assert not ends & iris
+    renamed = {i for i in iris if access.is_renamed(i)}
+    assert len(renamed) == len(ends | {BLANK_FLOW})  # one opaque IRI each (the same in every graph)
+    assert "Build fact_cla_episode" not in dump and "stg_mosaic_cla_episode" not in dump
+    flows = _bindings(hiding, "SELECT ?f ?l WHERE { ?f a gov:Flow ; rdfs:label ?l }")
+    assert {b["l"] for b in flows if access.is_renamed(b["f"])} == {"restricted flow"}
+    all_flows = {str(f) for f in sample_graph.subjects(rdflib.RDF.type, GOV.Flow)}
+    assert {b["f"] for b in flows if not access.is_renamed(b["f"])} == all_flows - ends - {BLANK_FLOW}
+    # pages and APIs
+    get(plain, q("/asset", iri=SPELLING_FLOW))
+    get(hiding, q("/asset", iri=SPELLING_FLOW), status=404)
+    flow_page = get(hiding, q("/asset", iri=sorted(renamed)[0])).get_data(as_text=True)
+    assert "restricted flow" in flow_page
+    dwh = ID + "system/data-warehouse"
+    for url in (q("/integrations", system=dwh), q("/api/v1/lineage/downstream", iri=dwh), q("/lineage", iri=dwh),
+                q("/api/v1/search", q="fact_cla_episode"), q("/search", q="fact_cla_episode")):
+        body = get(hiding, url).get_data(as_text=True)
+        assert "dwh-stg-mosaic-cla-episode" not in body and "stg_mosaic_cla_episode" not in body, url
+    assert get(hiding, q("/api/v1/search", q="stg_mosaic_cla_episode")).get_json()["total"] == 0
+    assert "dwh-stg-mosaic-cla-episode" in get(plain, q("/api/v1/lineage/downstream", iri=dwh)).get_data(as_text=True)
+    assert get(hiding, q("/api/v1/search", q="fact_cla_episode")).get_json()["total"] < \
+        get(plain, q("/api/v1/search", q="fact_cla_episode")).get_json()["total"]
+    down = get(hiding, q("/api/v1/lineage/downstream", iri=dwh, depth=6)).get_json()
+    full = get(plain, q("/api/v1/lineage/downstream", iri=dwh, depth=6)).get_json()
+    assert len(down["nodes"]) == len(full["nodes"]) and len(down["edges"]) == len(full["edges"])
+    assert "restricted flow" in {e["label"] for e in down["edges"]}
+    # an admin sees the flows as written
+    assert get(hiding, q("/asset", iri=SPELLING_FLOW), "admin")
 
 
 # ----------------------------------------------------------------------------- leak and XSS check

@@ -51,9 +51,9 @@ def _asset_asof(st, iri: str, asof: str):
     when = history.parse_when(asof)
     hidden = hidden_now()
     try:
+        past = history.asset_store_asof(st, iri, when)  # the date is checked first, for every IRI alike
         if iri in hidden:
             raise UnknownAsset(iri)
-        past = history.asset_store_asof(st, iri, when)
         if hiding():  # names linked from the past asset are today's: hide today's hidden ones, and it if it was then
             past = access.redacted_view(past, viewer(), hidden)
         a = catalog.get_asset(past, iri)
