@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from rdflib import BNode
 
 from govgraph.derived import KeptCopies
-from govgraph.ontology.ns import DQV, GOV
+from govgraph.ontology.ns import GOV
 from govgraph.redaction import (DEPENDENT_PREDICATES, FLOW_ENDS, PLACEHOLDER_TITLE, RESTRICTED_CLASSIFICATIONS,
                                 Redaction, is_placeholder, is_renamed, redact)
 from govgraph.store import Store
@@ -133,26 +133,23 @@ def spells(iri: str, hidden: str) -> bool:
 
 def _renamed(store: Store, hidden: frozenset[str], covered: frozenset[str], blank_flows: set[str]) -> frozenset[str]:
     """Visible named records shown under opaque IRIs: flows from or to a hidden asset, and records linked
-    to one (either way) whose IRI spells its name (see ``spells``)."""
+    to one (either way) whose IRI spells its name (see ``spells``; the store picks the candidates)."""
     out = set(blank_flows) - covered
     if not hidden:
         return frozenset(out)
+    ends = "|".join(f"<{p}>" for p in FLOW_ENDS)
+    out |= {row["r"].value for row in store.query(f"SELECT ?r ?h WHERE {{ ?r {ends} ?h FILTER(isIRI(?r)) }}")
+            if row["h"].value in hidden} - covered
     names = {h: n for h in hidden if (n := _local_words(h)).count("-") >= 3}
-    own: dict[str, str] = {}
-    values = " ".join(f"<{h}>" for h in sorted(hidden))
-    for row in store.query(f"SELECT ?r ?p ?h ?back WHERE {{ VALUES ?h {{ {values} }} "
-                           f"{{ ?r ?p ?h }} UNION {{ ?h ?p ?r BIND(true AS ?back) }} FILTER(isIRI(?r)) }}"):
+    if not names:
+        return frozenset(out)
+    pairs = " ".join(f'(<{h}> "{n}")' for h, n in sorted(names.items()))
+    spelled = 'CONTAINS(CONCAT("-", REPLACE(LCASE(STR(?r)), "[^a-z0-9]+", "-"), "-"), ?name)'
+    for row in store.query(f"SELECT DISTINCT ?r ?h WHERE {{ VALUES (?h ?name) {{ {pairs} }} "
+                           f"{{ ?r ?p ?h }} UNION {{ ?h ?p ?r }} FILTER(isIRI(?r) && {spelled}) }}"):
         r = row["r"].value
-        if r in out or r in covered:
-            continue
-        if row["back"] is None and row["p"].value in FLOW_ENDS:
+        if r not in out and r not in covered and spells(r, row["h"].value):
             out.add(r)
-            continue
-        name = names.get(row["h"].value)
-        if name is not None:
-            mine = own.get(r) or own.setdefault(r, _local_words(r))
-            if name in mine and name != mine:
-                out.add(r)
     return frozenset(out)
 
 

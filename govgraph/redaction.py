@@ -161,7 +161,8 @@ def _redacted_quads(store: Store, graph: ox.NamedNode, r: Redaction) -> Iterator
     hidden_b = _hidden_blanks(quads, r)
 
     def concealed(t) -> bool:  # a hidden thing, shown (if at all) as its placeholder
-        return (isinstance(t, ox.NamedNode) and r.covers(t.value)) or (isinstance(t, ox.BlankNode) and t.value in hidden_b)
+        return ((isinstance(t, ox.NamedNode) and r.covers(t.value))
+                or (isinstance(t, ox.BlankNode) and t.value in hidden_b))
 
     def renamed(t) -> bool:
         return isinstance(t, ox.NamedNode) and t.value in r.renamed

@@ -35,6 +35,8 @@ ID = "https://data.county.example.gov.uk/id/"
 MASH_CONTACTS = ID + "dataset/mosaic-mash-contacts"      # OFFICIAL-SENSITIVE, group SG-Mosaic-MASH
 CHILD_RECORDS = ID + "dataset/mosaic-person-child"   # OFFICIAL-SENSITIVE, group SG-Mosaic-ChildrensSocialCare
 MARKER = "zqhiddenmarker"
+#: A visible record linked to the probe whose IRI spells the probe's name: renamed like a flow.
+SPELLING_DPIA = ID + "dpia/xss-probe-assessment"
 BLANK_MARKER = "zqblankmarker"
 BLANK_FIELD = ID + "field/zq-adoption-panel-minutes.panel_decision"   # a field of the SECRET blank-node dataset
 BLANK_FLOW = ID + "flow/zq-adoption-panel-minutes-to-dwh"             # a flow from it
@@ -56,7 +58,8 @@ BLANK_JSONLD = json.dumps({
          "@reverse": {
              "gov:fieldOf": [{"@id": BLANK_FIELD, "@type": "gov:Field", "rdfs:label": f"{BLANK_MARKER} panel decision"},
                              {"@type": "gov:Field", "rdfs:label": f"{BLANK_MARKER} blank field"}],
-             "gov:source": {"@id": BLANK_FLOW, "@type": "gov:Flow", "rdfs:label": f"{BLANK_MARKER} minutes to the warehouse",
+             "gov:source": {"@id": BLANK_FLOW, "@type": "gov:Flow",
+                            "rdfs:label": f"{BLANK_MARKER} minutes to the warehouse",
                             "gov:target": {"@id": ID + "system/data-warehouse"}, "gov:mechanism": {"@id": "gov:ETL"}}}},
         {"@id": FROM_BLANK, "@type": "dcat:Dataset", "dcterms:title": "Visible extract of a withheld register",
          "gov:classification": {"@id": "gov:Official"}, "gov:heldIn": {"@id": ID + "system/mosaic"},
@@ -76,6 +79,8 @@ XSS_TTL = f"""
     prov:wasDerivedFrom <{MASH_CONTACTS}> .
 <{ID}field/xss-probe.case_id> a gov:Field ; gov:fieldOf <{ID}dataset/xss-probe> ;
     <http://www.w3.org/2000/01/rdf-schema#label> "{MARKER} case id" .
+<{ID}dataset/xss-probe> gov:hasDPIA <{SPELLING_DPIA}> .
+<{SPELLING_DPIA}> a gov:DPIA ; <http://www.w3.org/2000/01/rdf-schema#label> "Impact assessment seven" .
 """
 
 
@@ -489,7 +494,8 @@ def test_asof_answers_alike_for_an_asset_restricted_then(tokens, tmp_path):
     try:
         asked = lambda x, who=None: app.test_client().get(  # noqa: E731
             q("/asset", iri=x, asof=then), headers={"Authorization": "Bearer " + app.tokens[who]} if who else {})
-        assert asked(iri, "admin").status_code == 200 and "Restricted then" in asked(iri, "admin").get_data(as_text=True)
+        then_page = asked(iri, "admin")
+        assert then_page.status_code == 200 and "Restricted then" in then_page.get_data(as_text=True)
         assert app.test_client().get(q("/asset", iri=iri)).status_code == 200  # visible today
         a, b = asked(iri), asked(ID + "dataset/zq-absent-then")
         assert a.status_code == b.status_code == 404
@@ -500,7 +506,7 @@ def test_asof_answers_alike_for_an_asset_restricted_then(tokens, tmp_path):
         st.close()
 
 
-# ----------------------------------------------------------------------------- visible IRIs spell no hidden name (finding 8)
+# ----------------------------------------------------------------------------- visible IRIs spell no hidden name
 
 def _slug(iri: str) -> str:
     return re.split(r"[/#]", iri)[-1]
@@ -519,7 +525,9 @@ def test_visible_iris_do_not_spell_hidden_names(hiding, plain, sensitive, sample
     assert not spelled, sorted(spelled)[:5]
     assert not ends & iris
     renamed = {i for i in iris if access.is_renamed(i)}
-    assert len(renamed) == len(ends | {BLANK_FLOW})  # one opaque IRI each (the same in every graph)
+    assert len(renamed) == len(ends | {BLANK_FLOW, SPELLING_DPIA})  # one opaque IRI each (the same in every graph)
+    assert SPELLING_DPIA not in iris and "Impact assessment seven" not in dump  # its IRI spells the probe's name
+    assert '"restricted resource"' in dump
     assert "Build fact_cla_episode" not in dump and "stg_mosaic_cla_episode" not in dump
     flows = _bindings(hiding, "SELECT ?f ?l WHERE { ?f a gov:Flow ; rdfs:label ?l }")
     assert {b["l"] for b in flows if access.is_renamed(b["f"])} == {"restricted flow"}
@@ -592,13 +600,18 @@ def hidden_names(sample_graph, sensitive):
     hidden = set(map(rdflib.URIRef, sensitive)) | hidden_blank
     covered = set(hidden)
     for _ in range(4):  # fields, measurements, targets; blank nodes under hidden things
-        covered |= {x for p in (GOV.fieldOf, DQV.computedOn, GOV.targetFor) for x, d in g.subject_objects(p) if d in covered}
+        covered |= {x for p in (GOV.fieldOf, DQV.computedOn, GOV.targetFor)
+                    for x, d in g.subject_objects(p) if d in covered}
         covered |= {o for s, p, o in g if s in covered and isinstance(o, rdflib.BNode)}
     renamed = {f for p in (GOV.source, GOV.target) for f, o in g.subject_objects(p) if o in hidden}
+    words = lambda iri: "-" + "-".join(re.findall(r"[a-z0-9]+", _slug(iri).lower())) + "-"  # noqa: E731
+    renamed |= {r for s, p, o in g for r, h in ((s, o), (o, s)) if h in hidden and isinstance(r, rdflib.URIRef)
+                and r not in covered and words(h).count("-") >= 3 and words(h) in words(r) != words(h)}
     onto = rdflib.Graph().parse(REPO / "ontology" / "govgraph.ttl")
     visible = "\n".join(str(t) for graph, gone in ((g, covered | renamed), (onto, set())) for s, p, o in graph
                          if s not in gone for t in (s, p, o) if not isinstance(t, rdflib.BNode) and t not in gone)
-    visible += "\n".join(f.read_text() for f in sorted((REPO / "webapp").rglob("*")) if f.suffix in (".html", ".js", ".css", ".py"))
+    visible += "\n".join(f.read_text() for f in sorted((REPO / "webapp").rglob("*"))
+                          if f.suffix in (".html", ".js", ".css", ".py"))
     visible = _canon(visible)
     fragments: set[str] = set()
     for iri in sensitive:
