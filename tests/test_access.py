@@ -475,6 +475,31 @@ def test_asof_answers_alike_for_a_hidden_and_an_absent_asset(hiding, who):
             assert status == 400 or "Not recorded on that date" in a.get_data(as_text=True)
 
 
+def test_a_hidden_asset_is_answered_byte_for_byte_as_one_that_never_existed(store, hiding, tokens, sample_graph,
+                                                                            sensitive):
+    """The redacted copy served as an ordinary estate (where the hidden assets were never loaded) answers
+    every page and API route about a hidden asset, its fields and measurements, or a renamed record's
+    original IRI, today and as of today, with the same bytes."""
+    fields = {str(f) for f, d in sample_graph.subject_objects(GOV.fieldOf) if str(d) in sensitive}
+    measured = min(str(m) for m, x in sample_graph.subject_objects(DQV.computedOn) if str(x) in fields | set(sensitive))
+    field = min(fields)
+    copy = access.redact(store, access.redaction_for(store, access.ANONYMOUS))
+    copy.derivation = None  # an ordinary store: nothing hidden, nothing to hide
+    never = _app(copy, tokens, False)
+    today = get(hiding, "/api/v1/sources").get_json()["sources"][0]["loaded_at"][:10]
+    try:
+        for iri in (MASH_CONTACTS, ID + "dataset/xss-probe", field, measured, BLANK_FIELD, SPELLING_FLOW, SPELLING_DPIA):
+            for url in HIDDEN_URLS + ["/asset?iri={}&asof=" + today]:
+                u = url.format(urllib.parse.quote(iri, safe=""))
+                a, b = hiding.test_client().get(u), never.test_client().get(u)
+                assert (a.status_code, a.mimetype, a.get_data()) == (b.status_code, b.mimetype, b.get_data()), u
+                assert a.status_code == 404
+    finally:
+        from govgraph.webapp import sparql
+        sparql.shutdown(never)
+        copy.close()
+
+
 def test_asof_answers_alike_for_an_asset_restricted_then(tokens, tmp_path):
     """An asset restricted on the asked date but not today: as absent for a reader without the group."""
     import time

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, g, render_template, request
 from govgraph import access, catalog, history
 from govgraph.errors import NotRecordedThen, UnknownAsset
 from govgraph.webapp import findings, graphs
-from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, store, viewer
+from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, redaction, store, viewer
 
 bp = Blueprint("assets", __name__)
 
@@ -50,9 +50,10 @@ def _asset_asof(st, iri: str, asof: str):
     """
     when = history.parse_when(asof)
     hidden = hidden_now()
+    today = redaction()  # what today's copy leaves out or renames: fields of hidden blank nodes, flows, ...
     try:
         past = history.asset_store_asof(st, iri, when)  # the date is checked first, for every IRI alike
-        if iri in hidden:
+        if iri in hidden or (today is not None and today.conceals(iri)):
             raise UnknownAsset(iri)
         if hiding():  # names linked from the past asset are today's: hide today's hidden ones, and it if it was then
             past = access.redacted_view(past, viewer(), hidden)
