@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from govgraph import catalog
 from govgraph.errors import (BadInput, Busy, ConflictError, GovGraphError, InstallationFault, NeedsAdmin,
                              StoreUnavailable, QueryTimeLimit, UnknownAsset, UnknownSource, ValidationFailed)
+from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.webapp.auth import principal, requires
@@ -300,17 +301,20 @@ def sparql_update():
 
 @dcat_bp.get("/catalog.ttl")
 def catalog_ttl():
-    from govgraph.io.dcat import dcat_catalog
-    g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    g = dcat_catalog(read_store(), base=_catalog_base())
     return Response(g.serialize(format="turtle"), content_type="text/turtle; charset=utf-8")
 
 
 @dcat_bp.get("/catalog.jsonld")
 def catalog_jsonld():
-    from govgraph.io.dcat import dcat_catalog, jsonld_context
-    g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    g = dcat_catalog(read_store(), base=_catalog_base())
     return Response(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True),
                     content_type="application/ld+json; charset=utf-8")
+
+
+def _catalog_base() -> str:
+    """The configured public address (``BASE_URL``, ``serve --base-url``), never the request's Host header."""
+    return current_app.config["BASE_URL"]
 
 
 # ----------------------------------------------------------------------------- OpenAPI
