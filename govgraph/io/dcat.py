@@ -40,6 +40,8 @@ PUBLISHED = (DCTERMS.title, RDFS.label, DCTERMS.description, DCTERMS.accrualPeri
 #: Links from a dataset, or from one of its fields, to the glossary terms that give its keywords.
 KEYWORD_LINKS = "dcat:theme|gov:aboutEntity|gov:masterOf|gov:definedBy"
 BATCH = 50
+#: govgraph's format names (``export --format``) as rdflib knows them.
+RDFLIB_FORMATS = {"rdfxml": "xml", "ntriples": "nt"}
 
 
 def public_base(url: str | None) -> str:
@@ -273,7 +275,7 @@ def write_dcat(store: Store, out, fmt: str, base: str) -> int:
     if fmt in ("jsonld", "json-ld"):
         out.write(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True).encode("utf-8"))
     else:
-        out.write(g.serialize(format=fmt).encode("utf-8"))
+        out.write(g.serialize(format=RDFLIB_FORMATS.get(fmt, fmt)).encode("utf-8"))
     return len(list(g.objects(None, DCAT.dataset)))
 
 
