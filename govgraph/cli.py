@@ -6,6 +6,7 @@ command-line layer holds no domain logic of its own.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import sys
 import time
@@ -201,22 +202,27 @@ def remove(name, store_url):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
 @click.option("--dcat", is_flag=True, help="Export the open datasets as a DCAT-AP 3 catalogue (turtle or jsonld).")
-@click.option("--base", "dcat_base", default="http://localhost:8080/", show_default=True,
-              help="With --dcat: the web app's address, for catalogue and dataset page IRIs.")
+@click.option("--base", "dcat_base", default=None, envvar="GOVGRAPH_BASE_URL",
+              help="With --dcat (required): the web app's public address, e.g. https://data.example.gov.uk/, for "
+                   "the catalogue and dataset page IRIs; defaults to GOVGRAPH_BASE_URL (as serve --base-url). "
+                   "A local address (localhost, 127.0.0.1) is refused.")
 @store_option
 @handle_errors
 def export(source, fmt, output, dcat, dcat_base, store_url):
     """Export the store (or one source) as RDF, or the information assets as an IAR CSV."""
     from govgraph.io.export import export_to
+    if dcat:
+        from govgraph.io.dcat import public_base, write_dcat
+        dcat_base = public_base(dcat_base)  # refused before the store is opened or a file written
     with _open(store_url) as store:
         if dcat:
-            from govgraph.io.dcat import write_dcat
+            buf = io.BytesIO()  # the whole catalogue first: a failed export leaves no partial file
+            n = write_dcat(store, buf, fmt, dcat_base)
             if output:
-                with open(output, "wb") as f:
-                    n = write_dcat(store, f, fmt, dcat_base)
+                output.write_bytes(buf.getvalue())
                 click.echo(f"wrote a DCAT catalogue of {n:,} open datasets to {output}", err=True)
             else:
-                write_dcat(store, click.get_binary_stream("stdout"), fmt, dcat_base)
+                click.get_binary_stream("stdout").write(buf.getvalue())
             return
         n = export_to(store, output, fmt, source=source)
         if output:

@@ -14,5 +14,8 @@ fi
 echo "== installing govgraph with its test extras"
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
+echo "== installing CKAN and ckanext-dcat in their own venv (the DCAT harvest test runs their parser)"
+python3 tests/ckan_harvest/env.py
+
 echo "== running the tests"
 python3 -m pytest -q "$@"

@@ -9,13 +9,20 @@ import pytest
 import rdflib
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-from govgraph.io.dcat import dcat_catalog, write_dcat
+from click.testing import CliRunner
+from rdflib import URIRef
+
+from govgraph.cli import main
+from govgraph.errors import BadInput
+from govgraph.io.dcat import dcat_catalog, public_base, write_dcat
 from govgraph.io.load import load_files
 from govgraph.store import open_store
+from govgraph.webapp import create_app
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
 SHAPES = Path(__file__).resolve().parents[2] / "shared" / "standards" / "dcat-ap" / "3.0.1" / "dcat-ap-SHACL.ttl"
 BASE = "https://data.county.example.gov.uk/id/"
+PUBLIC = "https://data.county.example.gov.uk/catalogue/"
 
 
 @pytest.fixture(scope="module")
@@ -56,26 +63,47 @@ def test_shapes_catch_a_broken_catalogue(store, shapes):
     assert not conforms
 
 
-def test_web_and_cli(tmp_path, any_store_url):
-    from click.testing import CliRunner
-    from govgraph.cli import main
-    from govgraph.webapp import create_app
+def test_web_and_cli(tmp_path, any_store_url, monkeypatch):
     url = any_store_url
     st = open_store(url)
     load_files(st, [ESTATE], force=True)
-    c = create_app({"STORE": st, "SPARQL_POOL": False}).test_client()
-    r = c.get("/catalog.ttl")
+    # the catalogue's links come from the configured BASE_URL, not from the Host header a client sends
+    c = create_app({"STORE": st, "SPARQL_POOL": False, "BASE_URL": "https://data.example.org/gg/"}).test_client()
+    r = c.get("/gg/catalog.ttl", headers={"Host": "evil.example"})
     g = rdflib.Graph().parse(data=r.data, format="turtle")
-    assert r.status_code == 200 and (None, RDF.type, DCAT.Catalog) in g
-    r = c.get("/catalog.jsonld")
+    assert r.status_code == 200 and (URIRef("https://data.example.org/gg/catalog"), RDF.type, DCAT.Catalog) in g
+    assert b"evil.example" not in r.data and b"localhost" not in r.data
+    r = c.get("/gg/catalog.jsonld")
     assert r.status_code == 200 and len(rdflib.Graph().parse(data=r.data, format="json-ld")) == len(g)
     st.close()
     out = tmp_path / "catalog.ttl"
+    monkeypatch.delenv("GOVGRAPH_BASE_URL", raising=False)
     res = CliRunner().invoke(main, ["export", "--dcat", "-o", str(out), "--store", url])
+    assert res.exit_code == 1 and "--base https://" in res.output and "GOVGRAPH_BASE_URL" in res.output
+    assert not out.exists()  # refused before anything is written
+    for local in ("http://localhost:8080/", "http://127.0.0.1/", "http://[::1]:8080/", "http://0.0.0.0:8080/"):
+        res = CliRunner().invoke(main, ["export", "--dcat", "-o", str(out), "--store", url, "--base", local])
+        assert res.exit_code == 1 and "local address" in res.output and not out.exists(), (local, res.output)
+    res = CliRunner().invoke(main, ["export", "--dcat", "-o", str(out), "--store", url, "--base", PUBLIC])
     assert res.exit_code == 0, res.output
     assert len(list(rdflib.Graph().parse(out).subjects(RDF.type, DCAT.Dataset))) == 3
+    assert b"localhost" not in out.read_bytes() and (PUBLIC + "catalog").encode() in out.read_bytes()
+    monkeypatch.setenv("GOVGRAPH_BASE_URL", "https://portal.example.net")  # as `serve --base-url` reads it
+    res = CliRunner().invoke(main, ["export", "--dcat", "--format", "jsonld", "--store", url])
+    assert res.exit_code == 0, res.output
+    g = rdflib.Graph().parse(data=res.stdout_bytes, format="json-ld")
+    assert (URIRef("https://portal.example.net/catalog"), RDF.type, DCAT.Catalog) in g
 
 
 def test_write_dcat_jsonld(store):
     buf = io.BytesIO()
-    assert write_dcat(store, buf, "jsonld") == 3
+    assert write_dcat(store, buf, "jsonld", PUBLIC) == 3
+    assert len(rdflib.Graph().parse(data=buf.getvalue(), format="json-ld")) == len(dcat_catalog(store, PUBLIC))
+
+
+def test_public_base():
+    assert public_base("https://data.example.gov.uk") == "https://data.example.gov.uk/"
+    for bad in (None, "", "ftp://x.example/", "https://x.example/?a=1", "http://localhost/", "http://app.localhost/",
+                "http://127.0.0.2:9/", "http://[::1]/", "http://169.254.1.1/", "http://0.0.0.0/"):
+        with pytest.raises(BadInput):
+            public_base(bad)

@@ -220,15 +220,20 @@ def sparql_update():
 
 @dcat_bp.get("/catalog.ttl")
 def catalog_ttl():
-    g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    g = dcat_catalog(read_store(), base=_catalog_base())
     return Response(g.serialize(format="turtle"), content_type="text/turtle; charset=utf-8")
 
 
 @dcat_bp.get("/catalog.jsonld")
 def catalog_jsonld():
-    g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
+    g = dcat_catalog(read_store(), base=_catalog_base())
     return Response(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True),
                     content_type="application/ld+json; charset=utf-8")
+
+
+def _catalog_base() -> str:
+    """The configured public address (``BASE_URL``, ``serve --base-url``), never the request's Host header."""
+    return current_app.config["BASE_URL"]
 
 
 # ----------------------------------------------------------------------------- OpenAPI
