@@ -4,7 +4,7 @@ CKAN pins its own dependencies (``ckan[requirements]``: Flask, click, SQLAlchemy
 cannot share an environment with govgraph's, so the harvester's parser runs as a subprocess
 in a venv of its own. The venv is made once per CKAN version in a cache folder
 (``GOVGRAPH_TEST_CACHE``, default ``~/.cache/govgraph-tests``) and reused while its stamp
-file says it is complete; ``python tests/ckan/env.py`` makes it ahead of a test run
+file says it is complete; ``python tests/ckan_harvest/env.py`` makes it ahead of a test run
 (scripts/test.sh does). pip takes about a minute.
 """
 from __future__ import annotations
