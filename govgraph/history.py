@@ -104,7 +104,7 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
     if touched_only:
         names = {r.source for r in records}
         graphs = {source_graph_iri(n) for n in names} | \
-            {diff_graph(r.revision, kind) for r in records for kind in ("added", "removed")}
+            {g for r in records for g in (diff_graph(r.revision, "added"), r.removed_graph)}
         by_graph = _quads_by_graph(store, subject, graphs)
         content.update({n: set(by_graph.get(source_graph_iri(n), ())) for n in names})
     else:
@@ -116,9 +116,9 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
             before: set[tuple] = set()
         elif rec.action in ("replace", "patch"):
             before = (after - by_graph.get(diff_graph(rec.revision, "added"), set())) | \
-                by_graph.get(diff_graph(rec.revision, "removed"), set())
+                by_graph.get(rec.removed_graph, set())
         else:  # remove: the source held exactly what was removed
-            before = set(by_graph.get(diff_graph(rec.revision, "removed"), set()))
+            before = set(by_graph.get(rec.removed_graph, set()))
         content[rec.source] = before
         yield rec, after, before
 

@@ -15,6 +15,7 @@ or rejected import is never seen, and leftovers of a crash are swept on open.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import getpass
 import logging
@@ -59,6 +60,8 @@ _LOCK_NODE = ox.NamedNode(str(GG["lock:commit"]))
 _CLAIM = ox.NamedNode(str(GG["claim"]))
 _CLAIMED_AT = ox.NamedNode(str(GG["claimedAt"]))
 _PENDING = ox.NamedNode(str(GG["pendingLoad"]))
+#: Where a change record names the graph keeping what it removed (``ChangeRecord.kept``).
+_KEPT_IN = ox.NamedNode(str(GG["removedTriplesIn"]))
 #: Seconds after which a commit-lock claim is taken for a crashed writer's and ignored
 #: (longer than any one request may take, 60 s).
 COMMIT_LEASE = 120.0
@@ -237,6 +240,13 @@ class ChangeRecord:
     removed: int
     forced: bool = False
     note: str = ""
+    #: the graph keeping the triples this change removed, if not ``diff_graph(revision, "removed")``
+    kept: str = ""
+
+    @property
+    def removed_graph(self) -> str:
+        """The graph holding the triples this change removed (for history and as-of views)."""
+        return self.kept or diff_graph(self.revision, "removed")
 
 
 # ----------------------------------------------------------------------------- store
@@ -354,6 +364,7 @@ class Store:
     def _sweep_staging(self) -> None:
         """Drop graphs left by an import that never committed (crash, kill -9)."""
         live = {g.value for g in self._registered_graphs()}
+        kept = self._kept_graphs()  # hidden graphs holding what a removal took away (history)
         if self.remote:
             # other workers may be mid-import on a shared server: drop only staging graphs older
             # than STAGING_MAX_AGE (a live import refuses to commit long before that, see
@@ -362,7 +373,7 @@ class Store:
             left = []
             for g in self._b.named_graphs():
                 age = staging_age(g.value, now)
-                if age is not None and age > STAGING_MAX_AGE:
+                if age is not None and age > STAGING_MAX_AGE and g.value not in kept:
                     self._b.drop_graph(g)
                 elif g.value.startswith(SOURCE_PREFIX) and g.value not in live:
                     left.append(g)
@@ -371,7 +382,7 @@ class Store:
             return
         for g in self._b.named_graphs():
             v = g.value
-            if v.startswith(STAGING_PREFIX) or (v.startswith(SOURCE_PREFIX) and v not in live):
+            if (v.startswith(STAGING_PREFIX) and v not in kept) or (v.startswith(SOURCE_PREFIX) and v not in live):
                 self._b.drop_graph(g)
             elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
                 self._b.drop_graph(g)  # written by a change that never committed
@@ -390,6 +401,11 @@ class Store:
             if ops:
                 self._b.update(";\n".join(ops + ([release] if release else [])))
                 self._lock_released = True
+
+    def _kept_graphs(self) -> set[str]:
+        """Graphs named by change records as keeping what they removed (``ChangeRecord.kept``)."""
+        return {q.object.value for q in self._b.quads(None, _KEPT_IN, None, AUDIT_GRAPH)
+                if isinstance(q.object, ox.NamedNode)}
 
     def _registered_graphs(self) -> list[ox.NamedNode]:
         return [q.subject for q in self._b.quads(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
@@ -678,26 +694,90 @@ class Store:
         return Patch(self, name, source_graph_iri(name), who or _whoami(), loaded_from)
 
     def remove_source(self, name: str, *, who: str | None = None) -> ChangeRecord:
-        """Withdraw a source as a unit, recording the change in the audit graph."""
+        """Withdraw a source as a unit, recording the change in the audit graph.
+
+        Bounded like a load: the source's triples are first copied, in batches, to a graph no
+        reader looks at (kept for the history: as-of views rebuild the past from it); then one
+        small update unregisters the source and records the change, so readers see it fully
+        there or fully gone; then its graph is emptied in batches, out of every reader's sight.
+        A stop before the update leaves the source as it was (the copy is swept on the next
+        open); a stop after it leaves the unregistered graph to the same sweep.
+        """
         self.source(name)
-        with self._write_lock, self._commit_lock() as release:
+        with self._write_lock:
             if self.remote:
-                self._changed()  # read the registry as it is now, under the lock
+                return self._remove_shared(name, who or _whoami())
             info = self.source(name)
-            rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "")
             g = ox.NamedNode(info.graph)
+            revision = self.revision + 1  # only this process writes, under this lock
+            kept = ox.NamedNode(diff_graph(revision, "removed"))  # swept on open until committed
             try:
-                self._b.update(
-                    f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
-                    + self._revision_update(rec)
-                    + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
-                    + f"; DROP SILENT GRAPH <{g.value}>" + (f";{release}" if release else ""))
-                self._lock_released = True
+                self._b.drop_graph(kept)  # leftovers of a change that never committed
+                self._b.copy_graph(g, kept)
+                rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "",
+                                   revision=revision)
+                self._b.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
+                               + self._revision_update(rec))
             except BaseException:
                 self._changed()
+                with contextlib.suppress(Exception):
+                    if self._read_revision() < revision:
+                        self._b.drop_graph(kept)
                 raise
             self._committed(rec.revision, g, False)
+            self._b.empty_graph(g)
             return rec
+
+    def _remove_shared(self, name: str, who: str) -> ChangeRecord:
+        """``remove_source`` on a shared server. The copy is made before the commit lock is taken, so
+        other writers go on meanwhile; the commit checks the source did not change since. While the
+        graph is emptied the removal holds a claim on the source's name (``_claim_new_source``), so
+        no new load of that name starts in it; if this process stops, the claim lapses and the next
+        writer of that name, or the next process to open the store, drops what is left."""
+        self._changed()
+        info = self.source(name)
+        g = ox.NamedNode(info.graph)
+        entry = self._registry_entry(g)
+        kept = staging_graph()  # swept by age until a change record names it
+        try:
+            self._b.copy_graph(g, kept)
+            with self._commit_lock() as release:
+                self._changed()  # the registry as it is now, under the lock
+                if self._registry_entry(g) != entry:
+                    raise ConflictError(f"source {name!r} was changed by another writer while it was being removed; "
+                                        f"nothing was changed, try again")
+                if _count(self, f"GRAPH <{kept.value}> {{ ?s ?p ?o }}") != _count(self, f"GRAPH <{g.value}> {{ ?s ?p ?o }}"):
+                    raise StoreError(f"the server's copy of source {name!r} came out incomplete; nothing was changed")
+                rec = dataclasses.replace(self._record(info.name, "remove", who, 0, info.triples, False, ""),
+                                          kept=kept.value)
+                claim = str(GG[f"load:{uuid.uuid4().hex}"])
+                ops = [f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }}",
+                       self._revision_update(rec), _claim_op(g.value, _PENDING.value, claim)]
+                self._check_lease()
+                self._b.update(";\n".join(ops + ([release] if release else [])))
+                self._lock_released = True
+        except BaseException:
+            self._changed()
+            with contextlib.suppress(Exception):
+                if not any(r.kept == kept.value for r in self._read_history()):
+                    self._b.empty_graph(kept)
+            raise
+        self._committed(rec.revision, g, False)
+        holder = _NameClaim(self, g, claim, name)
+        try:
+            self._b.empty_graph(g, guard=holder.check)
+        finally:
+            holder.stop()
+        with contextlib.suppress(StoreError), self._commit_lock() as release:
+            if holder.held():  # else it lapsed and another writer took the name (and the graph) over
+                self._b.update(f"DROP SILENT GRAPH <{g.value}>;" + holder.withdraw(g, claim)
+                               + (f";{release}" if release else ""))
+                self._lock_released = True
+        return rec
+
+    def _registry_entry(self, g: ox.NamedNode) -> set[tuple[str, str]]:
+        """A source's registry entry (every commit to the source rewrites it: loadedAt changes)."""
+        return {(q.predicate.value, str(q.object)) for q in self._b.quads(g, None, None, META_GRAPH)}
 
     def _revision_update(self, rec: ChangeRecord) -> str:
         """SPARQL Update text bumping the revision and appending the change record."""
@@ -718,6 +798,7 @@ class Store:
             f" <{GOV.triplesRemoved}> {_lit(rec.removed)} ;"
             f" <{GOV.forced}> {_lit(rec.forced)}"
             + (f" ; <{_DCT}description> {note}" if note else "")
+            + (f" ; <{_KEPT_IN.value}> <{rec.kept}>" if rec.kept else "")
             + " } }"
         )
 
@@ -782,10 +863,11 @@ class Store:
 
     def _read_history(self) -> list[ChangeRecord]:
         rows = self._b.query(
-            sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note WHERE {
+            sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note ?kept WHERE {
               ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
                  prov:wasAssociatedWith ?who ; prov:endedAtTime ?at ; gov:triplesAdded ?add ;
                  gov:triplesRemoved ?rem ; gov:forced ?forced . OPTIONAL { ?c dcterms:description ?note }
+              OPTIONAL { ?c <""" + _KEPT_IN.value + """> ?kept }
             } ORDER BY ?rev""", [AUDIT_GRAPH], None)
         out = []
         for r in rows:
@@ -793,7 +875,8 @@ class Store:
                                action=r["act"].value, who=r["who"].value,
                                at=dt.datetime.fromisoformat(r["at"].value), added=int(r["add"].value),
                                removed=int(r["rem"].value), forced=r["forced"].value == "true",
-                               note=r["note"].value if r["note"] is not None else "")
+                               note=r["note"].value if r["note"] is not None else "",
+                               kept=r["kept"].value if r["kept"] is not None else "")
             out.append(rec)
         return out
 

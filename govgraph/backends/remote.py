@@ -192,6 +192,31 @@ class RemoteBackend:
     def drop_graph(self, g: ox.NamedNode) -> None:
         self.update(f"DROP SILENT GRAPH <{g.value}>")
 
+    def _count(self, g: ox.NamedNode) -> int:
+        res = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}", None, None)
+        return int(next(iter(res))["n"].value)
+
+    def copy_graph(self, src: ox.NamedNode, dst: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
+        """Copied on the server (blank nodes stay themselves), BATCH_TRIPLES at a time. The batches page
+        through ``src`` in the server's order, so ``src`` must not change meanwhile: the caller checks
+        that it did not, and that ``dst`` ends as large as ``src``."""
+        total = self._count(src)
+        for offset in range(0, total, BATCH_TRIPLES):
+            if guard is not None:
+                guard()
+            self.update(f"INSERT {{ GRAPH <{dst.value}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
+                        f"{{ GRAPH <{src.value}> {{ ?s ?p ?o }} }} LIMIT {BATCH_TRIPLES} OFFSET {offset} }} }}")
+
+    def empty_graph(self, g: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
+        """BATCH_TRIPLES deleted per update (one ``DROP`` of 1M triples is one transaction the server
+        holds in memory), then the graph dropped."""
+        while self.query(f"ASK {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}", None, None):
+            if guard is not None:
+                guard()
+            self.update(f"DELETE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
+                        f"{{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} LIMIT {BATCH_TRIPLES} }} }}")
+        self.update(f"DROP SILENT GRAPH <{g.value}>")
+
     def clear(self) -> None:
         self.update("DROP SILENT ALL")
 
