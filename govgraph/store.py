@@ -241,12 +241,15 @@ class ChangeRecord:
     forced: bool = False
     note: str = ""
     #: the graph keeping the triples this change removed, if not ``diff_graph(revision, "removed")``
+    #: (a removal's: see ``Store.remove_source``)
     kept: str = ""
 
     @property
-    def removed_graph(self) -> str:
-        """The graph holding the triples this change removed (for history and as-of views)."""
-        return self.kept or diff_graph(self.revision, "removed")
+    def removed_graphs(self) -> tuple[str, ...]:
+        """The graphs holding the triples this change removed, to be read in this order and joined:
+        a removal's kept triples may be moving from the first to the second (``Store._reclaim``)."""
+        diff = diff_graph(self.revision, "removed")
+        return (self.kept, diff) if self.kept else (diff,)
 
 
 # ----------------------------------------------------------------------------- store
@@ -382,7 +385,7 @@ class Store:
             return
         for g in self._b.named_graphs():
             v = g.value
-            if (v.startswith(STAGING_PREFIX) and v not in kept) or (v.startswith(SOURCE_PREFIX) and v not in live):
+            if (v.startswith(STAGING_PREFIX) or v.startswith(SOURCE_PREFIX) and v not in live) and v not in kept:
                 self._b.drop_graph(g)
             elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
                 self._b.drop_graph(g)  # written by a change that never committed
@@ -696,12 +699,16 @@ class Store:
     def remove_source(self, name: str, *, who: str | None = None) -> ChangeRecord:
         """Withdraw a source as a unit, recording the change in the audit graph.
 
-        Bounded like a load: the source's triples are first copied, in batches, to a graph no
-        reader looks at (kept for the history: as-of views rebuild the past from it); then one
-        small update unregisters the source and records the change, so readers see it fully
-        there or fully gone; then its graph is emptied in batches, out of every reader's sight.
-        A stop before the update leaves the source as it was (the copy is swept on the next
-        open); a stop after it leaves the unregistered graph to the same sweep.
+        Readers see the source fully there or fully gone: one small update unregisters it and
+        records the change. Its triples are kept for the history (as-of views rebuild the past
+        from them), and moving or deleting a million triples in one transaction took minutes
+        and gigabytes, so neither happens in that update:
+
+        * embedded: the triples stay where they are, in the now unregistered graph, which the
+          change record names as keeping them; they move to the record's own difference graph
+          only if a source of that name is loaded again (``_reclaim``), in batches, out of sight.
+        * shared server: they are first copied, in batches, to a hidden graph the record names;
+          after the update the old graph is emptied in batches (``_remove_shared``).
         """
         self.source(name)
         with self._write_lock:
@@ -709,24 +716,33 @@ class Store:
                 return self._remove_shared(name, who or _whoami())
             info = self.source(name)
             g = ox.NamedNode(info.graph)
-            revision = self.revision + 1  # only this process writes, under this lock
-            kept = ox.NamedNode(diff_graph(revision, "removed"))  # swept on open until committed
+            rec = dataclasses.replace(self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, ""),
+                                      kept=g.value)
             try:
-                self._b.drop_graph(kept)  # leftovers of a change that never committed
-                self._b.copy_graph(g, kept)
-                rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "",
-                                   revision=revision)
                 self._b.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
                                + self._revision_update(rec))
             except BaseException:
                 self._changed()
-                with contextlib.suppress(Exception):
-                    if self._read_revision() < revision:
-                        self._b.drop_graph(kept)
                 raise
             self._committed(rec.revision, g, False)
-            self._b.empty_graph(g)
             return rec
+
+    def _reclaim(self, g: ox.NamedNode) -> None:
+        """Empty the unregistered graph ``g`` for a new source of its name (embedded store, write lock
+        held). If a removal keeps its triples there (``remove_source``), they are copied to that
+        removal's own difference graph first, and the record pointed there in one small update; a
+        history reader reads the old graph before the new one, so it finds every triple in one or
+        the other at any moment. Both steps go in batches; a stop leaves what the next open sweeps.
+        """
+        rev = ox.NamedNode(str(GOV.revision))
+        for q in list(self._b.quads(None, _KEPT_IN, g, AUDIT_GRAPH)):  # an index lookup: patches come here
+            for r in self._b.quads(q.subject, rev, None, AUDIT_GRAPH):
+                moved = ox.NamedNode(diff_graph(int(r.object.value), "removed"))
+                self._b.drop_graph(moved)  # what an interrupted earlier move left
+                self._b.copy_graph(g, moved)
+            self._b.update(f"DELETE DATA {{ GRAPH <{AUDIT_GRAPH.value}> {{ {q.subject} <{_KEPT_IN.value}> <{g.value}> }} }}")
+            self._history_cache = None
+        self._b.drop_graph(g)
 
     def _remove_shared(self, name: str, who: str) -> ChangeRecord:
         """``remove_source`` on a shared server. The copy is made before the commit lock is taken, so
@@ -986,7 +1002,7 @@ class Transaction:
         direct = (store._b.exclusive and not replacing) or self.claim is not None
         self.graph = self.target if direct else staging_graph()
         if direct and store._b.exclusive:
-            store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
+            store._reclaim(self.target)  # a removed source's kept triples, or leftovers of a failed attempt
 
     # -- adding data -------------------------------------------------------------
     def load(self, path: str | Path | None = None, *, data: bytes | None = None, stream: Any = None,
@@ -1262,6 +1278,12 @@ class Patch:
         self.done = False
         store._write_lock.acquire()
         self.exists = self.target in store.graphs()  # read again under the commit lock
+        if not self.exists and store._b.exclusive:
+            try:
+                store._reclaim(self.target)  # a removed source's kept triples move out of the way
+            except BaseException:
+                store._write_lock.release()
+                raise
 
     def add(self, triples: Iterable[ox.Triple], *, absent: bool = False) -> None:
         """Stage triples to add (those already in the source are ignored on commit).
