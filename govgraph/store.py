@@ -33,6 +33,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import Node
 
+from govgraph import scratch
 from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
 from govgraph.derived import Derivation
@@ -281,7 +282,9 @@ class Store:
         if url == "memory:" or url == "memory":
             return cls(url, EmbeddedBackend(url, None))
         if url.startswith("oxigraph:"):
-            return cls(url, EmbeddedBackend(url, Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()))
+            path = Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()
+            scratch.sweep(path.resolve().parent)  # query snapshots and copies a stopped process left beside it
+            return cls(url, EmbeddedBackend(url, path))
         if url.startswith(("sparql+http://", "sparql+https://")):
             from govgraph.backends.remote import RemoteBackend
             return cls(url, RemoteBackend(url))
