@@ -381,7 +381,7 @@ class Store:
                 age = staging_age(g.value, now)
                 if age is not None and age > STAGING_MAX_AGE and g.value not in kept:
                     self._b.drop_graph(g)
-                elif g.value.startswith(SOURCE_PREFIX) and g.value not in live:
+                elif g.value.startswith(SOURCE_PREFIX) and g.value not in live and g.value not in kept:
                     left.append(g)
             if left:
                 self._sweep_unclaimed(left)
@@ -1005,7 +1005,11 @@ class Transaction:
         direct = (store._b.exclusive and not replacing) or self.claim is not None
         self.graph = self.target if direct else staging_graph()
         if direct and store._b.exclusive:
-            store._reclaim(self.target)  # a removed source's kept triples, or leftovers of a failed attempt
+            try:
+                store._reclaim(self.target)  # a removed source's kept triples, or leftovers of a failed attempt
+            except BaseException:
+                store._write_lock.release()
+                raise
 
     # -- adding data -------------------------------------------------------------
     def load(self, path: str | Path | None = None, *, data: bytes | None = None, stream: Any = None,
