@@ -70,6 +70,7 @@ class Watcher:
 @pytest.fixture
 def small_batches(monkeypatch):
     monkeypatch.setattr(embedded, "COPY_BATCH", 500)
+    monkeypatch.setattr(embedded, "EMPTY_BATCH", 500)
     monkeypatch.setattr(remote, "BATCH_TRIPLES", 500)
 
 
@@ -112,7 +113,7 @@ REMOVE = ("import os, sys; from govgraph.store import open_store; import govgrap
           "r.BATCH_TRIPLES = 2_000; s = open_store(os.environ['GOVGRAPH_STORE']); print('ready', flush=True); "
           "s.remove_source('big'); s.close()")
 RELOAD = ("import os, sys; from govgraph.store import open_store; import govgraph.backends.embedded as e; "
-          "e.COPY_BATCH = 2_000; s = open_store(os.environ['GOVGRAPH_STORE']); print('ready', flush=True); "
+          "e.COPY_BATCH = e.EMPTY_BATCH = 2_000; s = open_store(os.environ['GOVGRAPH_STORE']); print('ready', flush=True); "
           "t = s.begin('big'); t.load(path=sys.argv[1], fmt='ntriples'); t.commit(); s.close()")
 M = 40_000  # triples of the source the kill tests remove
 
