@@ -71,7 +71,7 @@ class Watcher:
 def small_batches(monkeypatch):
     monkeypatch.setattr(embedded, "COPY_BATCH", 500)
     monkeypatch.setattr(embedded, "EMPTY_BATCH", 500)
-    monkeypatch.setattr(remote, "BATCH_TRIPLES", 500)
+    monkeypatch.setattr(remote, "MOVE_BATCH", 500)
 
 
 def test_remove_then_load_again_atomic_to_readers_and_history(any_store, small_batches):
@@ -110,7 +110,7 @@ def test_remove_then_load_again_atomic_to_readers_and_history(any_store, small_b
 
 # the child prints "ready" when the work to interrupt starts: the kill lands at a fraction of that work
 REMOVE = ("import os, sys; from govgraph.store import open_store; import govgraph.backends.remote as r; "
-          "r.BATCH_TRIPLES = 2_000; s = open_store(os.environ['GOVGRAPH_STORE']); print('ready', flush=True); "
+          "r.MOVE_BATCH = 2_000; s = open_store(os.environ['GOVGRAPH_STORE']); print('ready', flush=True); "
           "s.remove_source('big'); s.close()")
 RELOAD = ("import os, sys; from govgraph.store import open_store; import govgraph.backends.embedded as e; "
           "e.COPY_BATCH = e.EMPTY_BATCH = 2_000; s = open_store(os.environ['GOVGRAPH_STORE']); print('ready', flush=True); "
