@@ -1181,6 +1181,7 @@ class Estate:
         t, ent = self.t, ENTITIES[spec.entity]
         node = t.node("dataset", f"d{spec.index}")
         pairs = self._description_pairs(spec, cols, defect) + self._custody_pairs(spec, defect)
+        pairs += self._analytics_pairs(spec)
         if spec.personal:
             pairs += self._personal_pairs(spec, ent, defect)
         if spec.anonymisation:
@@ -1245,6 +1246,19 @@ class Estate:
         if sensitive and defect != "no_access_group":
             pairs.append((t["gov:accessGroup"], t.lit(f"SG-{unit.slug}-{spec.layer}")))
         return pairs
+
+    def _analytics_pairs(self, spec: DatasetSpec) -> Pairs:
+        """Principle 11: a report, return or analytics product names its analyst and its method.
+
+        The analyst is the custodian of the tool it is held in (Power BI's for reports, the
+        warehouse's for returns and models); no random number is drawn, so the rest of the
+        estate is the same as without these statements.
+        """
+        if not (spec.analytics or "gov:Report" in spec.types or "gov:StatutoryReturn" in spec.types):
+            return []
+        t = self.t
+        return [(t["gov:analyticsOwner"], t.node("person", f"p{self.systems[spec.system].custodian}")),
+                (t["gov:method"], t.lit(f"Method note M{spec.index}: definitions and calculation steps"))]
 
     def _personal_pairs(self, spec: DatasetSpec, ent: Entity, defect: str | None) -> Pairs:
         """Personal data categories, subjects, purposes, lawful bases, DPIA and ethics links."""

@@ -2,53 +2,36 @@
 
 An asset classified OFFICIAL-SENSITIVE (or SECRET / TOP SECRET) is *restricted*: only a
 viewer holding one of its ``gov:accessGroup`` values, or an admin, may see it. A
-restricted asset with no access group is visible to admins only (fails closed).
+restricted asset with no access group is visible to admins only (fails closed). A blank
+node so classified (JSON-LD without ``@id``) is restricted the same way.
 
 Hiding works on the data, not on each page: ``redacted_view`` returns an in-memory copy of
-the estate (one per store revision and set of hidden assets, cached) in which
-
-* every triple about a hidden asset, or about a record that exists only to describe it
-  (its fields ``gov:fieldOf``, quality measurements ``dqv:computedOn``, quality targets
-  ``gov:targetFor``, and blank nodes hanging off any of these), is gone;
-* every reference *to* one of them from a visible resource points instead at an opaque
-  placeholder ``urn:govgraph:restricted:<keyed hash>`` typed ``gov:RestrictedAsset`` and
-  titled "restricted asset"; a hidden thing's derivations (``prov:wasDerivedFrom``,
-  ``gov:derivedFromField``) and the system holding it (``gov:heldIn``) are kept from its
-  placeholder, so a lineage graph keeps its shape without naming anything hidden.
+the estate (one per store revision and redaction, cached) built by ``govgraph.redaction``:
+hidden assets and the records that only describe them are gone, references to them point at
+opaque placeholders (lineage keeps its shape), and visible records whose IRI would spell a
+hidden name (flows from or to a hidden asset, records linked to one whose IRI contains its
+name) appear under opaque IRIs without their own text. This module decides *what* is hidden
+from whom (``redaction_for``) and keeps the copies.
 
 Pages, search, reports, the JSON API and SPARQL queries all read that copy, so nothing
-that reads the graph can find what it does not hold. The placeholder hash is keyed with a
-per-process random secret: an IRI cannot be confirmed by hashing a guess.
+that reads the graph can find what it does not hold.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
+import re
 import threading
 import weakref
-from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Iterable
 
 import pyoxigraph as ox
+from rdflib import BNode
 
-from govgraph.derived import Derivation, KeptCopies
-from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF
-from govgraph.store import Store, open_store
-
-#: Classifications that make an asset restricted.
-RESTRICTED_CLASSIFICATIONS = frozenset(str(c) for c in (GOV.OfficialSensitive, GOV.Secret, GOV.TopSecret))
-#: ``?d P ?h``: ``?d`` exists only to describe ``?h`` and is hidden with it.
-DEPENDENT_PREDICATES = (str(GOV.fieldOf), str(DQV.computedOn), str(GOV.targetFor))
-#: Edges kept from a hidden thing (as its placeholder): derivations and the system holding it,
-#: which is what a lineage graph is drawn from (where a carried dataset lands).
-KEPT_EDGES = frozenset({str(PROV.wasDerivedFrom), str(GOV.derivedFromField), str(GOV.heldIn)})
-PLACEHOLDER_PREFIX = "urn:govgraph:restricted:"
-PLACEHOLDER_TITLE = "restricted asset"
-RESTRICTED_CLASS = str(GOV.RestrictedAsset)
-
-_KEY = secrets.token_bytes(32)  # per process: placeholders are stable here, unguessable elsewhere
-
+from govgraph.derived import KeptCopies
+from govgraph.ontology.ns import GOV
+from govgraph.redaction import (DEPENDENT_PREDICATES, FLOW_ENDS, PLACEHOLDER_TITLE, RESTRICTED_CLASSIFICATIONS,
+                                Redaction, is_placeholder, is_renamed, redact)
+from govgraph.store import Store
 
 @dataclass(frozen=True)
 class Viewer:
@@ -75,76 +58,137 @@ def may_see(viewer: Viewer, groups: Iterable[str]) -> bool:
 
 # ----------------------------------------------------------------------------- restricted assets
 
-_restricted_cache: "weakref.WeakKeyDictionary[Store, tuple[int, dict[str, frozenset[str]]]]" = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class Restricted:
+    """The restricted assets of one store revision: named ones with their access groups, and the
+    access-group sets of restricted blank-node assets (which have no name to list)."""
+    named: dict[str, frozenset[str]]
+    blank_groups: frozenset[frozenset[str]]
+
+
+_restricted_cache: "weakref.WeakKeyDictionary[Store, tuple[int, Restricted]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+_VALUES = " ".join(f"<{c}>" for c in sorted(RESTRICTED_CLASSIFICATIONS))
 
 
-def restricted_assets(store: Store) -> dict[str, frozenset[str]]:
-    """Every restricted asset of the store's current revision, with its access groups (cached per revision)."""
+def _restricted(store: Store) -> Restricted:
     rev = store.revision
     with _lock:
         hit = _restricted_cache.get(store)
         if hit is not None and hit[0] == rev:
             return hit[1]
-    values = " ".join(f"<{c}>" for c in sorted(RESTRICTED_CLASSIFICATIONS))
-    out: dict[str, set[str]] = {}
-    for r in store.query(f"SELECT ?s ?g WHERE {{ VALUES ?c {{ {values} }} ?s <{GOV.classification}> ?c "
+    named: dict[str, set[str]] = {}
+    blank: dict[str, set[str]] = {}
+    for r in store.query(f"SELECT ?s ?g WHERE {{ VALUES ?c {{ {_VALUES} }} ?s <{GOV.classification}> ?c "
                          f"OPTIONAL {{ ?s <{GOV.accessGroup}> ?g }} }}"):
-        s = r["s"]
-        if not isinstance(s, ox.NamedNode):
-            continue
-        groups = out.setdefault(s.value, set())
-        g = r["g"]
+        s, g = r["s"], r["g"]
+        groups = (named if isinstance(s, ox.NamedNode) else blank).setdefault(s.value, set())
         if g is not None:
             groups.add(g.value)
-    result = {s: frozenset(g) for s, g in out.items()}
+    result = Restricted({s: frozenset(g) for s, g in named.items()}, frozenset(frozenset(g) for g in blank.values()))
     with _lock:
         _restricted_cache[store] = (rev, result)
     return result
 
 
+def restricted_assets(store: Store) -> dict[str, frozenset[str]]:
+    """Every restricted named asset of the store's current revision, with its access groups (cached per revision)."""
+    return _restricted(store).named
+
+
 def hidden_from(store: Store, viewer: Viewer) -> frozenset[str]:
-    """The restricted assets ``viewer`` may not see (empty for admins)."""
+    """The restricted named assets ``viewer`` may not see (empty for admins)."""
     if viewer.admin:
         return frozenset()
     return frozenset(s for s, groups in restricted_assets(store).items() if not may_see(viewer, groups))
 
 
-@dataclass(frozen=True)
-class Redaction:
-    """What one viewer may not see in one estate: hidden assets and the records that only describe them."""
-    hidden: frozenset[str]
-    dependents: frozenset[str] = frozenset()
-    _covered: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "_covered", self.hidden | self.dependents)
-
-    def __bool__(self) -> bool:
-        return bool(self.hidden)
-
-    def covers(self, iri: str | None) -> bool:
-        """Whether ``iri`` is hidden (an asset or one of its fields, measurements, targets)."""
-        return bool(iri) and iri in self._covered
-
-    @staticmethod
-    def placeholder(iri: str) -> str:
-        """The opaque stand-in for a hidden IRI (stable in this process, keyed so it cannot be guessed)."""
-        return PLACEHOLDER_PREFIX + hmac.new(_KEY, iri.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+def blank_clearance(store: Store, viewer: Viewer) -> frozenset[str] | None:
+    """None when ``viewer`` may see every restricted blank-node asset of ``store``; else the viewer's
+    groups that open any of them (a blank node whose groups miss these is hidden: new ones fail closed)."""
+    sets = _restricted(store).blank_groups
+    if viewer.admin or all(may_see(viewer, g) for g in sets):
+        return None
+    return viewer.groups & frozenset().union(*sets)
 
 
-def is_placeholder(iri: str) -> bool:
-    """Whether ``iri`` is a placeholder minted by a redaction."""
-    return iri.startswith(PLACEHOLDER_PREFIX)
+def _hidden_key(store: Store, viewer: Viewer, extra_hidden: Iterable[str]) -> tuple:
+    return hidden_from(store, viewer) | frozenset(extra_hidden), blank_clearance(store, viewer)
+
+
+#: Visible records linked to a hidden asset whose IRI contains its name (at least two words) are renamed.
+_WORDS = re.compile(r"[^a-z0-9]+")
+
+
+def _local_words(iri: str) -> str:
+    """The last path segment of an IRI, lower-case, words joined by single hyphens and framed by them."""
+    return "-" + _WORDS.sub("-", re.split(r"[/#]", iri)[-1].lower()).strip("-") + "-"
+
+
+def spells(iri: str, hidden: str) -> bool:
+    """Whether ``iri``'s local name contains ``hidden``'s (of two words or more) and more besides."""
+    name, own = _local_words(hidden), _local_words(iri)
+    return name.count("-") >= 3 and name in own and name != own
+
+
+def _renamed(store: Store, hidden: frozenset[str], covered: frozenset[str], blank_flows: set[str]) -> frozenset[str]:
+    """Visible named records shown under opaque IRIs: flows from or to a hidden asset, and records linked
+    to one (either way) whose IRI spells its name (see ``spells``; the store picks the candidates)."""
+    out = set(blank_flows) - covered
+    if not hidden:
+        return frozenset(out)
+    ends = "|".join(f"<{p}>" for p in FLOW_ENDS)
+    out |= {row["r"].value for row in store.query(f"SELECT ?r ?h WHERE {{ ?r {ends} ?h FILTER(isIRI(?r)) }}")
+            if row["h"].value in hidden} - covered
+    names = {h: n for h in hidden if (n := _local_words(h)).count("-") >= 3}
+    if not names:
+        return frozenset(out)
+    pairs = " ".join(f'(<{h}> "{n}")' for h, n in sorted(names.items()))
+    spelled = 'CONTAINS(CONCAT("-", REPLACE(LCASE(STR(?r)), "[^a-z0-9]+", "-"), "-"), ?name)'
+    for row in store.query(f"SELECT DISTINCT ?r ?h WHERE {{ VALUES (?h ?name) {{ {pairs} }} "
+                           f"{{ ?r ?p ?h }} UNION {{ ?h ?p ?r }} FILTER(isIRI(?r) && {spelled}) }}"):
+        r = row["r"].value
+        if r not in out and r not in covered and spells(r, row["h"].value):
+            out.add(r)
+    return frozenset(out)
+
+
+def _blank_records(store: Store, viewer: Viewer) -> tuple[set[str], set[str]]:
+    """For the restricted blank-node assets hidden from ``viewer``: the named records that only describe
+    them (fields, measurements, targets) and the named flows from or to them (one query: blank node
+    labels are only comparable within one answer)."""
+    deps = "|".join(f"<{p}>" for p in DEPENDENT_PREDICATES)
+    rows = store.query(f"SELECT ?b ?g ?d ?f WHERE {{ VALUES ?c {{ {_VALUES} }} ?b <{GOV.classification}> ?c "
+                       f"FILTER(isBlank(?b)) {{ OPTIONAL {{ ?b <{GOV.accessGroup}> ?g }} }} "
+                       f"UNION {{ ?d ({deps})+ ?b FILTER(isIRI(?d)) }} "
+                       f"UNION {{ ?f <{GOV.source}>|<{GOV.target}> ?b FILTER(isIRI(?f)) }} }}")
+    groups: dict[str, set[str]] = {}
+    linked: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        b = r["b"].value
+        groups.setdefault(b, set())
+        if r["g"] is not None:
+            groups[b].add(r["g"].value)
+        for var in ("d", "f"):
+            if r[var] is not None:
+                linked.setdefault(b, []).append((var, r[var].value))
+    dependents: set[str] = set()
+    flows: set[str] = set()
+    for b, gs in groups.items():
+        if not may_see(viewer, gs):
+            for var, iri in linked.get(b, ()):
+                (dependents if var == "d" else flows).add(iri)
+    return dependents, flows
 
 
 def redaction_for(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()) -> Redaction:
     """The redaction of ``store`` for ``viewer`` (plus ``extra_hidden`` assets, e.g. hidden at another date)."""
-    hidden = hidden_from(store, viewer) | frozenset(extra_hidden)
-    if not hidden:
+    hidden, clearance = _hidden_key(store, viewer, extra_hidden)
+    if not hidden and clearance is None:
         return Redaction(frozenset())
-    dependents: set[str] = set()
-    frontier = set(hidden)
+    blank_deps, blank_flows = _blank_records(store, viewer) if clearance is not None else (set(), set())
+    dependents: set[str] = set(blank_deps)
+    frontier = set(hidden) | dependents
     preds = " ".join(f"<{p}>" for p in DEPENDENT_PREDICATES)
     pairs = [(r["d"], r["h"].value) for r in
              store.query(f"SELECT ?d ?h WHERE {{ VALUES ?p {{ {preds} }} ?d ?p ?h FILTER(isIRI(?h)) }}")]
@@ -152,70 +196,15 @@ def redaction_for(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
         new = {d.value for d, h in pairs if h in frontier and isinstance(d, ox.NamedNode)} - dependents - hidden
         dependents |= new
         frontier = new
-    return Redaction(hidden, frozenset(dependents))
+    covered = hidden | frozenset(dependents)
+    return Redaction(hidden, frozenset(dependents), _renamed(store, hidden, covered, blank_flows), clearance)
 
 
 # ----------------------------------------------------------------------------- the redacted copy
 
-def _redacted_quads(store: Store, graph: ox.NamedNode, r: Redaction) -> Iterator[ox.Triple]:
-    """The triples of one source graph as the redaction allows, references mapped to placeholders."""
-    quads = list(store.quads(None, None, None, graph))
-    covered_bnodes: set[str] = set()
-    # blank nodes hanging off hidden subjects are hidden too (to a fixed point)
-    changed = True
-    while changed:
-        changed = False
-        for q in quads:
-            s, o = q.subject, q.object
-            if isinstance(o, ox.BlankNode) and o.value not in covered_bnodes and (
-                    (isinstance(s, ox.NamedNode) and r.covers(s.value))
-                    or (isinstance(s, ox.BlankNode) and s.value in covered_bnodes)):
-                covered_bnodes.add(o.value)
-                changed = True
-    used: set[str] = set()
-
-    def mapped(term):
-        if isinstance(term, ox.NamedNode) and r.covers(term.value):
-            ph = r.placeholder(term.value)
-            used.add(ph)
-            return ox.NamedNode(ph)
-        return term
-
-    for q in quads:
-        s, p, o = q.subject, q.predicate, q.object
-        if isinstance(s, ox.BlankNode) and s.value in covered_bnodes:
-            continue
-        if isinstance(s, ox.NamedNode) and r.covers(s.value):
-            if p.value in KEPT_EDGES and isinstance(o, ox.NamedNode):
-                yield ox.Triple(mapped(s), p, mapped(o))
-            continue
-        if isinstance(o, ox.BlankNode) and o.value in covered_bnodes:
-            continue
-        yield ox.Triple(s, p, mapped(o))
-    for ph in sorted(used):
-        node = ox.NamedNode(ph)
-        yield ox.Triple(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(RESTRICTED_CLASS))
-        yield ox.Triple(node, ox.NamedNode(str(DCTERMS.title)), ox.Literal(PLACEHOLDER_TITLE))
-
-
-def redact(store: Store, r: Redaction) -> Store:
-    """A new in-memory store holding every source of ``store`` with ``r`` applied (same source names)."""
-    out = open_store("memory:")
-    for src in store.sources():
-        graph = ox.NamedNode(src.graph)
-        with out.begin(src.name, who="redacted view", loaded_from=src.loaded_from) as txn:
-            g = txn.graph
-            out.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
-            txn.commit(note="redacted view")
-    # history and validation are read from the original
-    parent = store.derivation.key if store.derivation else (id(store), store.url)
-    out.derivation = Derivation(key=("redacted", parent, store.revision, r.hidden), origin=store, redaction=r)
-    return out
-
-
 #: How many redacted copies are kept per store (each is a full in-memory copy).
 VIEWS_KEPT = 4
-#: Redacted copies per original store: (revision, hidden set) -> Store.
+#: Redacted copies per original store: (revision, hidden set, blank clearance) -> Store.
 _views: "weakref.WeakKeyDictionary[Store, KeptCopies[Store]]" = weakref.WeakKeyDictionary()
 _views_lock = threading.Lock()
 _build_lock = threading.Lock()  # one build at a time, for every store: two readers asking at once share the work
@@ -224,17 +213,18 @@ _build_lock = threading.Lock()  # one build at a time, for every store: two read
 def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()) -> Store:
     """The estate as ``viewer`` may see it: ``store`` itself when nothing is hidden, else a cached redacted copy.
 
-    Copies are keyed by the store revision and the set of hidden assets, so viewers with
-    different groups but the same hidden set share one copy.
+    Copies are keyed by the store revision, the set of hidden named assets and the groups that
+    open restricted blank-node assets, so viewers with different groups but the same hidden set
+    share one copy.
     """
-    hidden = hidden_from(store, viewer) | frozenset(extra_hidden)
-    if not hidden:
+    hidden, clearance = key = _hidden_key(store, viewer, extra_hidden)
+    if not hidden and clearance is None:
         return store
     with _views_lock:
         kept = _views.get(store)
         if kept is None:
             kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
-    return kept.get((store.revision, hidden), lambda: redact(store, redaction_for(store, viewer, extra_hidden)))
+    return kept.get((store.revision,) + key, lambda: redact(store, redaction_for(store, viewer, extra_hidden)))
 
 
 def origin(store: Store) -> Store:
@@ -248,13 +238,14 @@ def redaction_of(store: Store) -> Redaction | None:
 
 
 def visible_finding(r: Redaction | None, focus: str, value: str | None) -> bool:
-    """Whether a validation finding (focus node, offending value) may be shown under redaction ``r``."""
-    return r is None or not (r.covers(focus) or r.covers(value))
+    """Whether a validation finding (focus node, offending value) may be shown under redaction ``r``
+    (not about anything hidden or renamed, nor about a blank node while blank-node assets are hidden)."""
+    return r is None or not (r.conceals(focus) or r.conceals(value))
 
 
 def visible_triple(r: Redaction | None, triple: tuple) -> bool:
-    """Whether a triple (rdflib or string terms) mentions nothing ``r`` hides."""
-    return r is None or not any(r.covers(str(t)) for t in triple)
+    """Whether a triple (rdflib or string terms) mentions nothing ``r`` hides or renames."""
+    return r is None or not any(r.conceals("_:" + t if isinstance(t, BNode) else str(t)) for t in triple)
 
 
 def visible_changes(changes: list, r: Redaction | None) -> list:
@@ -270,6 +261,7 @@ def visible_changes(changes: list, r: Redaction | None) -> list:
     return out
 
 
-__all__ = ["ANONYMOUS", "PLACEHOLDER_TITLE", "Redaction", "Viewer", "hidden_from", "is_placeholder", "may_see",
-           "origin", "redact", "redacted_view", "redaction_for", "redaction_of", "restricted_assets",
+__all__ = ["ANONYMOUS", "PLACEHOLDER_TITLE", "Redaction", "Viewer", "blank_clearance", "hidden_from", "is_placeholder",
+           "is_renamed", "may_see", "origin", "redact", "redacted_view", "redaction_for", "redaction_of",
+           "restricted_assets", "spells",
            "visible_changes", "visible_finding", "visible_triple"]

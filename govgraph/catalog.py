@@ -6,6 +6,7 @@ resolved), so callers never write SPARQL for everyday questions.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -282,19 +283,32 @@ def resolve(store: Store, text: str) -> str:
     if text.startswith(("http://", "https://", "urn:")) and exists(store, text):
         return text
     for test, what in (("LCASE(STR(?l)) = LCASE(?q)", "that name"), ("STRSTARTS(LCASE(STR(?l)), LCASE(?q))", "names starting so")):
-        rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s {LABEL_PROPS} ?l . FILTER({test}) }} LIMIT 10",
-                            bindings={"q": rdflib.Literal(text)})
-        if len(rows) > 1:  # prefer the main kinds of asset over flows, fields and quality records
-            kinds = labels(store, [str(r["s"]) for r in rows])
-            main = [r for r in rows if kinds[str(r["s"])].kind in MAIN_KINDS]
-            rows = main if len(main) == 1 else main + [r for r in rows if r not in main]
-        if len(rows) == 1:
-            return str(rows[0]["s"])
-        if len(rows) > 1:
-            raise UnknownAsset(f"{text} (several assets have {what}: give the IRI or the full name)",
-                               [str(r["s"]) for r in rows])
+        rows = store.select(f"SELECT ?s (GROUP_CONCAT(STR(?l); separator='\\n') AS ?ls) WHERE {{ ?s {LABEL_PROPS} ?l . "
+                            f"FILTER({test}) }} GROUP BY ?s LIMIT 10", bindings={"q": rdflib.Literal(text)})
+        found = [str(r["s"]) for r in rows]
+        if len(found) > 1:
+            # a title that is the text plus a parenthesis ("SALT return (Short and Long Term Support)")
+            # is the one meant; then the main kinds of asset over flows, fields and quality records
+            titled = [str(r["s"]) for r in rows if any(_base_title(l) == text.casefold() for l in str(r["ls"]).split("\n"))]
+            refs = labels(store, found)
+            main = [i for i in (titled or found) if refs[i].kind in MAIN_KINDS]
+            if len(titled) == 1:
+                found = titled
+            elif len(main) == 1:
+                found = main
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            found.sort(key=lambda i: (refs[i].kind not in MAIN_KINDS, refs[i].label.casefold()))
+            raise UnknownAsset(f"{text} (several assets have {what}: give the full name or the IRI)", found,
+                               names=[f"{refs[i].label} [{refs[i].kind}]" for i in found])
     _, near = search(store, text, limit=5) if len(text) >= 3 else (0, [])
     raise UnknownAsset(text, [a.iri for a in near] or suggest(store, text))
+
+
+def _base_title(label: str) -> str:
+    """A label without a closing parenthesis, case-folded: "SALT return (Short …)" -> "salt return"."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", label.strip()).casefold()
 
 
 # ----------------------------------------------------------------------------- assets
@@ -729,61 +743,6 @@ def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | No
         except ValueError:  # a malformed date counts as not recorded
             return None
     return agreement_status(on, d(vf), d(vu), d(rd), within)
-# ----------------------------------------------------------------------------- flows between systems
-
-@dataclass
-class FlowRow:
-    """A data flow seen at system level: both ends, how and how often, what, and under which agreement."""
-    flow: Ref
-    source: Ref
-    target: Ref
-    source_system: Ref
-    target_system: Ref
-    mechanism: Ref | None
-    frequency: Ref | None
-    carries: list[Ref]
-    agreement: Ref | None
-    crosses_boundary: bool
-
-
-def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
-    """Every gov:Flow, with dataset ends lifted to the system holding them; only those touching ``system`` if given.
-
-    Read from the lineage graph (cached per store revision), so the whole estate's flows
-    cost a walk over its flow edges rather than a query per page.
-    """
-    from govgraph.lineage.graph import FLOW, get_graph
-    lg = get_graph(store)
-    g = lg.g
-
-    def ref(iri: str | None) -> Ref:
-        a = lg.attrs(iri) if iri else {}
-        kind = a.get("kind", "thing")
-        return Ref(iri or "", lg.label(iri), {"unit": "team", "organisation": "council"}.get(kind, kind))
-
-    def home(iri: str) -> str:
-        return lg.attrs(iri).get("held_in") or iri
-
-    out = []
-    for u, v, key, e in g.edges(keys=True, data=True):
-        if e.get("kind") != FLOW:
-            continue
-        ss, ts = home(u), home(v)
-        if system and system not in (u, v, ss, ts):
-            continue
-        mech, freq, agr = e.get("mechanism"), e.get("frequency"), e.get("agreement")
-        out.append(FlowRow(
-            Ref(e.get("flow") or key, e.get("label") or lg.label(e.get("flow") or key), "flow"), ref(u), ref(v),
-            ref(ss), ref(ts),
-            Ref(mech, term_label(mech)[0], "mechanism") if mech else None,
-            Ref(freq, term_label(freq)[0], "frequency") if freq else None,
-            sorted((ref(c) for c in e.get("carries", ())), key=lambda x: x.label.lower()),
-            ref(agr) if agr else None,
-            any(lg.is_external(x) for x in (u, v, ss, ts))))
-    out.sort(key=lambda f: (f.source_system.label.lower(), f.target_system.label.lower(), f.flow.label.lower()))
-    return out
-
-
 def asset_counts(store: Store) -> dict[str, int]:
     """How many searchable resources of each kind the store holds (from the per-revision search index)."""
     return dict(_index(store).kind_counts)

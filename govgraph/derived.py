@@ -12,6 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Hashable, TypeVar
 
+from govgraph.limits import Gate
+
 V = TypeVar("V")
 
 
@@ -35,13 +37,19 @@ class KeptCopies(Generic[V]):
     ``build_lock`` is held while building: with one lock shared by several caches, one copy is
     built at a time, so a burst of requests for different keys queues instead of holding many
     copies in memory at once; requests for the same key wait for one build and share it.
+    With a ``gate`` instead, builds are admitted by it (``govgraph.limits.Gate``): past its
+    bound on running and waiting builds, or after ``get``'s ``wait``, the caller gets ``Busy``
+    instead of queueing without end.
     """
 
-    def __init__(self, kept: int, build_lock: threading.Lock | None = None):
+    def __init__(self, kept: int, build_lock: threading.Lock | None = None, gate: Gate | None = None):
+        if build_lock is not None and gate is not None:
+            raise ValueError("builds are admitted by a lock or by a gate, not both")
         self.kept = kept
         self._items: "OrderedDict[Hashable, V]" = OrderedDict()
         self._lock = threading.Lock()
         self._build_lock = build_lock or threading.Lock()
+        self.gate = gate
 
     def peek(self, key: Hashable) -> V | None:
         """The kept value for ``key`` (now the most recently asked), or None."""
@@ -51,12 +59,15 @@ class KeptCopies(Generic[V]):
                 self._items.move_to_end(key)
             return hit
 
-    def get(self, key: Hashable, build: Callable[[], V]) -> V:
-        """The value for ``key``, built by ``build()`` if it is not kept."""
+    def get(self, key: Hashable, build: Callable[[], V], wait: float | None = None) -> V:
+        """The value for ``key``, built by ``build()`` if it is not kept.
+
+        With a gate, ``wait`` is the most seconds to wait for a place to build (None: no limit).
+        """
         hit = self.peek(key)
         if hit is not None:
             return hit
-        with self._build_lock:
+        with self.gate.enter(wait) if self.gate is not None else self._build_lock:
             hit = self.peek(key)  # built by another request while this one waited
             if hit is not None:
                 return hit

@@ -14,6 +14,7 @@ from rdflib.term import Node
 
 from govgraph.derived import Derivation, KeptCopies
 from govgraph.errors import BadInput, NotRecordedThen
+from govgraph.limits import NO_DEADLINE, Deadline, Gate
 from govgraph.store import SOURCE_PREFIX, ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
 
 Triple = tuple[Node, Node, Node]
@@ -68,14 +69,15 @@ class AssetChange:
     removed: list[Triple] = field(default_factory=list)
 
 
-def _quads_by_graph(store: Store, subject: str | None, graphs: set[str] | None = None) -> dict[str, set[tuple]]:
+def _quads_by_graph(store: Store, subject: str | None, graphs: set[str] | None = None,
+                    deadline: Deadline = NO_DEADLINE) -> dict[str, set[tuple]]:
     """Every quad (optionally only about ``subject``, or only in ``graphs``) grouped by graph, as pyoxigraph terms."""
     out: dict[str, set[tuple]] = {}
     s = ox.NamedNode(subject) if subject else None
     # source graphs first: a removal's kept triples only ever move out of one (ChangeRecord.removed_graphs)
     order = sorted(graphs or (), key=lambda x: (not x.startswith(SOURCE_PREFIX), x))
     for g in ([None] if graphs is None else [ox.NamedNode(x) for x in order]):
-        for q in store.quads(s, None, None, g):
+        for q in deadline.checked(store.quads(s, None, None, g)):
             name = q.graph_name
             if isinstance(name, ox.NamedNode):
                 out.setdefault(name.value, set()).add((q.subject, q.predicate, q.object))
@@ -93,7 +95,7 @@ def _undone(records: list[ChangeRecord], when: dt.datetime | None) -> list[Chang
 
 
 def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
-               content: dict[str, set[tuple]], *, touched_only: bool = False):
+               content: dict[str, set[tuple]], *, touched_only: bool = False, deadline: Deadline = NO_DEADLINE):
     """Undo changes newest first, yielding (record, the source's triples after it, before it).
 
     ``content`` (source name -> set of triples, restricted to ``subject`` if given) starts
@@ -101,19 +103,21 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
     at ``when`` (changes at or before it are kept; None walks the whole history).
     ``touched_only``: read and hold only the sources changed after ``when`` (the others are
     as they are today), so a past estate costs in proportion to what changed since.
+    ``deadline`` is checked as the quads are read and between changes.
     """
     records = _undone(store.history(), when)
     if touched_only:
         names = {r.source for r in records}
         graphs = {source_graph_iri(n) for n in names} | \
             {g for r in records for g in (diff_graph(r.revision, "added"),) + r.removed_graphs}
-        by_graph = _quads_by_graph(store, subject, graphs)
+        by_graph = _quads_by_graph(store, subject, graphs, deadline)
         live = {s.name for s in store.sources()}  # a removed source's graph may still keep its triples
         content.update({n: set(by_graph.get(source_graph_iri(n), ())) if n in live else set() for n in names})
     else:
-        by_graph = _quads_by_graph(store, subject)
+        by_graph = _quads_by_graph(store, subject, deadline=deadline)
         content.update({s.name: set(by_graph.get(s.graph, ())) for s in store.sources()})
     for rec in records:
+        deadline.check()
         after = content.get(rec.source, set())
         if rec.action == "load":
             before: set[tuple] = set()
@@ -132,13 +136,13 @@ def _removed(by_graph: dict[str, set[tuple]], rec: ChangeRecord) -> set[tuple]:
 
 
 def _state_at(store: Store, when: str | dt.datetime, subject: str | None, *,
-              touched_only: bool = False) -> dict[str, set[tuple]]:
+              touched_only: bool = False, deadline: Deadline = NO_DEADLINE) -> dict[str, set[tuple]]:
     """Each source's triples (about ``subject`` if given) as they were at ``when``
     (``touched_only``: only the sources changed since, as for ``_walk_back``)."""
     moment = parse_when(when)
     _check_range(store, moment, store.history())
     content: dict[str, set[tuple]] = {}
-    for _ in _walk_back(store, moment, subject, content, touched_only=touched_only):
+    for _ in _walk_back(store, moment, subject, content, touched_only=touched_only, deadline=deadline):
         pass
     return content
 
@@ -185,14 +189,15 @@ def asset_store_asof(store: Store, iri: str, when: str | dt.datetime) -> Store:
     return past
 
 
-def store_asof(store: Store, when: str | dt.datetime) -> Store:
+def store_asof(store: Store, when: str | dt.datetime, deadline: Deadline = NO_DEADLINE) -> Store:
     """A new in-memory store holding every source as it was at ``when`` (for queries, pages, lineage).
 
     Sources no change has touched since ``when`` are copied as they are; only the changed
-    ones are rebuilt from the kept differences.
+    ones are rebuilt from the kept differences. Past ``deadline`` the build stops
+    (``TimeLimitExceeded``) and its partial copy is dropped.
     """
     moment = parse_when(when)
-    changed = _state_at(store, moment, None, touched_only=True)
+    changed = _state_at(store, moment, None, touched_only=True, deadline=deadline)
     today = {s.name: s for s in store.sources()}
     past = open_store("memory:")
     for name in sorted(set(changed) | set(today)):
@@ -205,26 +210,33 @@ def store_asof(store: Store, when: str | dt.datetime) -> Store:
                        for q in store.quads(None, None, None, ox.NamedNode(today[name].graph)))
         with past.begin(name, who="as-of view", loaded_from=f"{store.url} as of {moment.isoformat()}") as txn:
             g = txn.graph
-            past.add_quads(ox.Quad(s, p, o, g) for s, p, o in triples)
+            past.add_quads(ox.Quad(s, p, o, g) for s, p, o in deadline.checked(triples))
             txn.commit(note=f"as of {moment.isoformat()}")
     return past
 
 
 #: How many past estates are kept in memory (each is a full in-memory copy).
 PAST_KEPT = 3
+#: How many as-of requests may wait for the build in progress (any reader can ask for any date).
+PAST_WAITING = 2
 #: Past estates kept for as-of pages and queries: (store id, first change, last change by then) -> Store.
-#: One is built at a time: a burst of as-of requests for different dates (any reader can ask)
-#: queues instead of holding several estate-sized copies in memory at once.
-_PAST: "KeptCopies[Store]" = KeptCopies(PAST_KEPT)
+#: One is built at a time, and only PAST_WAITING requests wait for it: a burst of as-of requests
+#: for different dates is told to come back later (``Busy``) instead of holding several
+#: estate-sized copies in memory, or the server's threads, at once.
+_PAST: "KeptCopies[Store]" = KeptCopies(PAST_KEPT, gate=Gate(1, PAST_WAITING, "as-of views being built"))
 
 
-def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.datetime]:
+def estate_asof(store: Store, when: str | dt.datetime, *, time_limit: float | None = None,
+                wait: float | None = None) -> tuple[Store, dt.datetime]:
     """The whole estate as it was at ``when`` and the moment parsed, built once per past state.
 
     Two moments with no change between them give the same estate, so the copy is keyed by
     the last change at or before the moment (history is append-only, so a past state
     never changes) and the few most recently asked are kept. Pages, lineage graphs and
     SPARQL queries "as of" a date all read this copy.
+
+    A build stops after ``time_limit`` seconds (``TimeLimitExceeded``; nothing is kept) and
+    waits at most ``wait`` seconds for the build in progress (``Busy``); None: no limit.
     """
     moment = parse_when(when)
     records = store.history()
@@ -233,11 +245,11 @@ def estate_asof(store: Store, when: str | dt.datetime) -> tuple[Store, dt.dateti
     key = (id(store), store.url, records[0].iri, last.iri)
 
     def build() -> Store:
-        past = store_asof(store, moment)
+        past = store_asof(store, moment, Deadline(time_limit, f"building the estate as of {moment_text(moment)}"))
         # names this past state for whoever writes it to disk (the SPARQL workers' copies)
         past.derivation = Derivation(key=("asof",) + key)
         return past
-    return _PAST.get(key, build), moment
+    return _PAST.get(key, build, wait), moment
 
 
 def _rdflib(t: tuple) -> Triple:

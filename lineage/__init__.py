@@ -2,12 +2,15 @@
 
 Entry points (each takes a Store or a LineageGraph first):
 ``upstream``, ``downstream``, ``lineage``, ``paths``, ``impact``, ``cycles``, ``orphans``,
-``sensitivity``, ``field_trace``, ``trace_dataset_fields``, ``ownership`` (in ``queries``);
+(in ``queries``); ``sensitivity`` (``sensitivity``), ``field_trace``, ``trace_dataset_fields``
+(``fields``), ``ownership`` (``ownership``);
 ``get_graph`` (in ``graph``); ``layered_layout`` (in ``layout``); ``export`` (in ``export``).
 """
 from govgraph.lineage.graph import LineageGraph, clear_cache, get_graph
-from govgraph.lineage.queries import (cycles, downstream, field_trace, impact, lineage, orphans, ownership, paths,
-                                      sensitivity, trace_dataset_fields, upstream)
+from govgraph.lineage.fields import field_trace, trace_dataset_fields
+from govgraph.lineage.ownership import ownership
+from govgraph.lineage.queries import cycles, downstream, impact, lineage, orphans, paths, upstream
+from govgraph.lineage.sensitivity import sensitivity
 
 __all__ = ["LineageGraph", "get_graph", "clear_cache", "upstream", "downstream", "lineage", "paths", "impact",
            "cycles", "orphans", "sensitivity", "field_trace", "trace_dataset_fields", "ownership"]

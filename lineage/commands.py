@@ -32,18 +32,18 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
 
         IRI may also be an asset's exact name, e.g. "SALT return".
         """
-        from govgraph.lineage import export, queries, text
+        from govgraph.lineage import export, fields, queries, text
         from govgraph.lineage.graph import FIELD
         with open_store(store_url) as live:
             store = _past(live, asof)
             lg = queries.graph_of(store)
             root = lg.resolve(iri)
             if with_fields and lg.kind(root) == FIELD:
-                trace = queries.field_trace(lg, root)
+                trace = fields.field_trace(lg, root)
                 _emit(json.dumps(trace.to_dict(), indent=2) if fmt == "json" else text.field_text(trace), output)
                 return
             res = queries.lineage(lg, root, direction, depth)
-            traces = queries.trace_dataset_fields(lg, root) if with_fields and lg.kind(root) != FIELD and \
+            traces = fields.trace_dataset_fields(lg, root) if with_fields and lg.kind(root) != FIELD and \
                 lg.kind(root) in ("dataset", "report", "return") else []
             if fmt == "json":
                 data = res.to_dict()

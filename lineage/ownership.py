@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from govgraph.lineage.graph import DATA_KINDS, SYSTEM, LineageGraph, details
+from govgraph.lineage.queries import upstream
 from govgraph.lineage.results import NodeInfo, OwnershipResult, Person
 from govgraph.lineage.traverse import graph_of, node_info
 
@@ -16,7 +17,6 @@ def ownership(source: Any, asset: str) -> OwnershipResult:
     The upstream owners are the people to ask when a figure is wrong: one entry per person
     with the upstream assets they own, nearest first.
     """
-    from govgraph.lineage.queries import upstream  # late import: queries re-exports this module
     lg = graph_of(source)
     iri = lg.resolve(asset)
     a = {**lg.attrs(iri), **details(lg, iri)}

@@ -412,9 +412,4 @@ def orphans(source: Any) -> list[NodeInfo]:
     return sorted(out, key=lambda n: (n.kind, n.label.casefold(), n.iri))
 
 
-from govgraph.lineage.fields import field_trace, trace_dataset_fields  # noqa: E402,F401
-from govgraph.lineage.ownership import ownership  # noqa: E402,F401
-from govgraph.lineage.sensitivity import sensitivity  # noqa: E402,F401
-
-__all__ = ["upstream", "downstream", "lineage", "paths", "impact", "cycles", "orphans", "sensitivity",
-           "field_trace", "trace_dataset_fields", "ownership", "DIRECTIONS", "IMPACT_GROUPS"]
+__all__ = ["upstream", "downstream", "lineage", "paths", "impact", "cycles", "orphans", "DIRECTIONS", "IMPACT_GROUPS"]

@@ -9,6 +9,7 @@ administrator commit anyway; the caller records it with ``txn.commit(forced=True
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Callable, Sequence
 
@@ -45,8 +46,17 @@ def _touched(store: Store, graph: ox.NamedNode) -> tuple[set[str], set[str], boo
     return subjects, objects, blank
 
 
-def import_scope(txn: Transaction) -> list[str] | None:
-    """The focus nodes an import can change the findings of; None means validate everything."""
+def batch_view(txns: Sequence[Transaction]) -> list[ox.NamedNode]:
+    """The source graphs the store would have after committing every transaction of a batch."""
+    targets = {t.target for t in txns}
+    return [g for g in txns[0].store.graphs() if g not in targets] + [t.graph for t in txns]
+
+
+def import_scope(txn: Transaction, view: Sequence[ox.NamedNode] | None = None) -> list[str] | None:
+    """The focus nodes an import can change the findings of; None means validate everything.
+
+    ``view``: the graphs the store would have after commit (default: this transaction's alone).
+    """
     store = txn.store
     graphs = [txn.graph] + ([txn.target] if txn.replacing else [])
     nodes: set[str] = set()
@@ -61,10 +71,9 @@ def import_scope(txn: Transaction) -> list[str] | None:
             return None
     if not nodes:
         return []
-    view = txn.view()
     values = " ".join(f"<{n}>" for n in subjects)
     q = f"SELECT DISTINCT ?s WHERE {{ VALUES ?n {{ {values} }} ?s ?p ?n FILTER(isIRI(?s)) }}"
-    incoming = {r["s"].value for r in store.query(q, graphs=view, prefixes=False)}
+    incoming = {r["s"].value for r in store.query(q, graphs=view or txn.view(), prefixes=False)}
     scope = nodes | incoming
     return None if len(scope) > MAX_SCOPE else sorted(scope)
 
@@ -79,14 +88,58 @@ def validate_transaction(txn: Transaction, *, force: bool = False, check_date: d
     of the store as it would be (its warnings are for the caller to show). Does not
     commit or roll back.
     """
+    return validate_batch([txn], force=force, check_date=check_date, profile=profile, shape_files=shape_files)
+
+
+def validate_batch(txns: Sequence[Transaction], *, force: bool = False, check_date: dt.date | str | None = None,
+                   profile: str | None = None, shape_files: Sequence[str] | None = None) -> Report:
+    """Validate open transactions of one store together, as they would be after all commit.
+
+    Several files loaded at once refer to each other (a dataset in one, its system in
+    another): checked together, those references resolve, as ``govgraph validate`` of the
+    same files would find. As ``validate_transaction`` otherwise; a refused batch's
+    violations that point at something neither the store nor the batch describes say so.
+    """
+    if not txns:
+        raise ValueError("no transactions to validate")
+    store = txns[0].store
     shapes = shapes_for(profile, shape_files, check_date)
-    scope = import_scope(txn)
-    report = run(txn.store, shapes, graphs=txn.view(), scope=scope, with_scorecard=False)
+    view = batch_view(txns)
+    scope: list[str] | None = []
+    for t in txns:
+        part = import_scope(t, view)
+        if part is None or scope is None:
+            scope = None
+            continue
+        scope = sorted(set(scope) | set(part))
+    if scope is not None and len(scope) > MAX_SCOPE:
+        scope = None
+    report = run(store, shapes, graphs=view, scope=scope, with_scorecard=False)
     if report.conforms or force:
         return report
-    return refuse_new_violations(
-        report, lambda: run(txn.store, shapes, graphs=txn.store.graphs(), scope=scope, with_scorecard=False),
-        "import rejected")
+    try:
+        return refuse_new_violations(
+            report, lambda: run(store, shapes, graphs=store.graphs(), scope=scope, with_scorecard=False),
+            "import rejected")
+    except ValidationFailed as e:
+        e.report.findings = _name_missing_references(store, view, e.report.findings)
+        raise
+
+
+def _name_missing_references(store: Store, view: Sequence[ox.NamedNode], findings: list) -> list:
+    """Findings whose value is an IRI nothing describes, with that said in their message."""
+    values = sorted({f.value for f in findings if f.value and f.value.startswith(("http://", "https://", "urn:"))})
+    if not values:
+        return findings
+    described: set[str] = set()
+    for i in range(0, len(values), 500):
+        chunk = " ".join(f"<{v}>" for v in values[i:i + 500] if ">" not in v and " " not in v)
+        if chunk:
+            q = f"SELECT DISTINCT ?v WHERE {{ VALUES ?v {{ {chunk} }} ?v ?p ?o }}"
+            described |= {r["v"].value for r in store.query(q, graphs=view, prefixes=False)}
+    return [dataclasses.replace(f, message=f"{f.message} ({f.value} is not described in the store or in this load: "
+                                          "load the file that describes it in the same command)")
+            if f.value in values and f.value not in described else f for f in findings]
 
 
 def refuse_new_violations(after: Report, before: Callable[[], Report], what: str) -> Report:

@@ -29,8 +29,8 @@ PRINCIPLE_NAMES = {
     7: "Known owner and quality lead",
     8: "Communities of practice",
     9: "Right people, right access",
-    10: "Data-enabled culture and analytics capability",
-    11: "Data-enabled culture and analytics capability",
+    10: "Data-enabled culture",
+    11: "Best analytics capabilities, built and retained",
     12: "Lawful, ethical, transparent ownership and decisions",
 }
 

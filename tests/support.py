@@ -85,12 +85,15 @@ class LiveServer:
     def __init__(self, app, *, threads: int = 8):
         import threading
         import waitress.server
+        from govgraph.webapp.base_url import DEFAULT_BASE_URL
         self.app = app
         self.server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=threads)
         self.port = self.server.effective_port
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.port}"
+        if app.config.get("BASE_URL") == DEFAULT_BASE_URL:  # not configured: the address it is served at
+            app.config["BASE_URL"] = self.url + "/"
 
     def stop(self) -> None:
         """Stop serving, and stop the app's SPARQL worker processes."""

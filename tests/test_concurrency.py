@@ -35,7 +35,8 @@ def count(base: str, graph: str) -> int:
 def server(request, tmp_path):
     """A real `govgraph serve` over an embedded store, and over a real `oxigraph serve`."""
     tokens = tmp_path / "tokens"
-    tokens.write_text(f"writer editor {hash_token('secret-token')}\n")
+    # admin: the uploads replace a source's every triple, a removal in effect (govgraph.io.write.is_removal)
+    tokens.write_text(f"writer admin {hash_token('secret-token')}\n")
     port = free_port()
     if request.param == "embedded":
         store = f"oxigraph:{tmp_path / 'store'}"

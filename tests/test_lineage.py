@@ -14,7 +14,7 @@ import pytest
 from govgraph.errors import BadInput, UnknownAsset
 from govgraph.lineage import export, text
 from govgraph.lineage.graph import build, get_graph, load_fields
-from govgraph.lineage.queries import (cycles, downstream, field_trace, impact, lineage, orphans, ownership, paths,
+from govgraph.lineage import (cycles, downstream, field_trace, impact, lineage, orphans, ownership, paths,
                                       sensitivity, trace_dataset_fields, upstream)
 from govgraph.store import Store, open_store
 from impact_reference import assert_impact_matches_walk

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from govgraph.lineage import text
-from govgraph.lineage.queries import (downstream, field_trace, impact, lineage, orphans, ownership, paths,
+from govgraph.lineage import (downstream, field_trace, impact, lineage, orphans, ownership, paths,
                                       sensitivity, upstream)
 from impact_reference import assert_impact_matches_walk
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from govgraph.errors import BadInput
-from govgraph.io.openlineage import InvalidEvent, ingest_event, ingest_file, run_iri, spec_dir, validate_event
+from govgraph.io.openlineage import InvalidEvent, ingest_event, ingest_file, run_iri, validate_event
 from govgraph.io.load import load_files
 from govgraph.store import open_store
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
-EXAMPLES = spec_dir().parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "standards" / "openlineage" / "examples"
 BASE = "https://data.county.example.gov.uk/id/"
 
 
@@ -103,13 +103,27 @@ def test_failed_run_generates_nothing(store):
     assert not ask(store, f"ASK {{ <{run}> prov:generated ?o }}")
 
 
-@pytest.mark.parametrize("name", ["fluentd_event_invalid_dataset_facet.json", "fluentd_event_invalid_job_facet.json",
-                                  "fluentd_event_invalid_run_facet.json", "fluentd_event_no_run_id.json"])
-def test_invalid_example_events_refused(store, name):
+def test_an_event_without_a_run_id_is_refused(store):
     rev = store.revision
     with pytest.raises(InvalidEvent):
-        ingest_event(store, json.loads((EXAMPLES / name).read_text()))
+        ingest_event(store, json.loads((EXAMPLES / "fluentd_event_no_run_id.json").read_text()))
     assert store.revision == rev
+
+
+@pytest.mark.parametrize("name,facet", [("fluentd_event_invalid_dataset_facet.json", "outputs[0].facets.ownership"),
+                                        ("fluentd_event_invalid_job_facet.json", "job.facets.ownership"),
+                                        ("fluentd_event_invalid_run_facet.json", "run.facets.parent")])
+def test_a_facet_off_its_schema_is_dropped_with_a_warning(store, name, facet):
+    """As Marquez does: the run is kept; the facet that breaks its own schema is left out, and the
+    run records why (the schema's whole complaint, naming the field)."""
+    res = ingest_event(store, json.loads((EXAMPLES / name).read_text()))
+    assert res.write.changed
+    assert len(res.warnings) == 1 and res.warnings[0].startswith(facet + " dropped")
+    assert "is a required property" in res.warnings[0] and facet + "." in res.warnings[0]
+    assert ask(store, f"ASK {{ <{res.run}> a prov:Activity ; gov:ingestWarning ?w }}")
+    assert res.to_dict()["dropped"] == res.warnings
+    with pytest.raises(InvalidEvent):
+        validate_event(json.loads((EXAMPLES / name).read_text()))  # strict validation still says what is wrong
 
 
 @pytest.mark.parametrize("name", ["client_python_example_full_event.json", "client_python_serde_example_run_event.json",
@@ -206,8 +220,11 @@ def test_http_bad_input_writes_nothing(live):
     assert _post(srv, b"{not json", editor)[0] == 400
     status, body = _post(srv, json.dumps({**event(), "eventType": "EXPLODED"}).encode(), editor)
     assert status == 400 and "eventType" in body["error"]
-    status, body = _post(srv, json.dumps(json.loads((EXAMPLES / "fluentd_event_invalid_dataset_facet.json").read_text())).encode(), editor)
+    status, body = _post(srv, json.dumps(json.loads((EXAMPLES / "fluentd_event_no_run_id.json").read_text())).encode(), editor)
     assert status == 400 and body["errors"]
     assert st.revision == rev
+    status, body = _post(srv, json.dumps(json.loads((EXAMPLES / "fluentd_event_invalid_dataset_facet.json").read_text())).encode(), editor)
+    assert status == 201 and "ownership dropped" in body["dropped"][0]
+    rev = st.revision
     assert _post(srv, good, editor)[0] == 201
     assert _post(srv, good, editor)[0] == 200

@@ -11,7 +11,7 @@ import pytest
 
 from govgraph.errors import ValidationFailed
 from govgraph.io import openlineage as ol
-from govgraph.io.openlineage import InvalidEvent, ingest_event, run_iri, source_name
+from govgraph.io.openlineage import validate_event, InvalidEvent, ingest_event, run_iri, source_name
 from govgraph.io.write import check_reads, source_triples, validate_patch, write_source
 from govgraph.store import source_graph_iri
 from tests.test_openlineage import BASE, EXAMPLES, event, live, store  # noqa: F401 - fixtures
@@ -138,12 +138,15 @@ def test_http_violation_422(live):  # noqa: F811
     assert status == 200 and not body["changed"] and st.revision == rev
 
 
-def test_invalid_facet_refused_every_time(store):
+def test_invalid_facet_dropped_every_time(store):
     ev = json.loads((EXAMPLES / "fluentd_event_invalid_dataset_facet.json").read_text())
     for _ in range(2):  # the second answer comes from the facet cache
+        res = ingest_event(store, ev)
+        assert res.warnings and "ownership dropped" in res.warnings[0]
         with pytest.raises(InvalidEvent) as e:
-            ingest_event(store, ev)
+            validate_event(ev)
         assert e.value.errors
+    assert "ownership" in json.dumps(ev)  # the caller's event is left as it was
 
 
 def test_validation_runs_only_checks_the_change_can_affect(store):

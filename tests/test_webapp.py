@@ -12,6 +12,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from govgraph import catalog
+from govgraph.lineage.flows import system_flows
 from govgraph.ontology.ns import GOV
 from govgraph.webapp import create_app
 
@@ -224,10 +225,10 @@ def test_integrations_matrix_and_filter(client, store):
     assert "Matrix" in html and "Mechanism" in html
     mosaic = find(store, "Mosaic", "system")
     html = page(client, f"/integrations?system={quote(mosaic, safe='')}")
-    flows = catalog.system_flows(store, mosaic)
+    flows = system_flows(store, mosaic)
     assert flows and f"Flows ({len(flows)})" in html
     assert all(mosaic in (f.source_system.iri, f.target_system.iri, f.source.iri, f.target.iri) for f in flows)
-    assert len(flows) < len(catalog.system_flows(store))
+    assert len(flows) < len(system_flows(store))
     assert client.get("/integrations?system=https://nowhere.example/x").status_code == 404
 
 

@@ -7,14 +7,21 @@ The OpenAPI document at ``/api/v1/openapi.json`` describes every route here and 
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from govgraph import catalog
-from govgraph.errors import BadInput, ConflictError, GovGraphError, StoreUnavailable, UnknownAsset, UnknownSource, ValidationFailed
+from govgraph import access, catalog
+from govgraph.errors import BadInput
+from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.sparql_update import apply_update
-from govgraph.io.write import write_source
+from govgraph.io.write import parse_triples, write_source
+from govgraph.lineage import queries
+from govgraph.shapes.validate import validate_store
 from govgraph.webapp.auth import principal, requires
 from govgraph.webapp.context import read_store, store
+from govgraph.webapp.json_errors import error, register_errors
+from govgraph.webapp.openapi import document
+from govgraph.webapp.sparql import DEFAULTS as SPARQL_DEFAULTS
+from govgraph.webapp.sparql import query_pool
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 update_bp = Blueprint("sparql_update", __name__)
@@ -26,60 +33,8 @@ RDF_TYPES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "applica
              "application/rdf+xml": "rdfxml", "application/ld+json": "jsonld"}
 
 
-def error(status: int, message: str, **extra) -> Response:
-    """A JSON error body: ``{"error": message, "status": status, ...}``."""
-    resp = jsonify({"error": message, "status": status, **extra})
-    resp.status_code = status
-    return resp
-
-
-def _register_errors(blueprint: Blueprint) -> None:
-    @blueprint.errorhandler(ValidationFailed)
-    def _invalid(e: ValidationFailed):
-        rep = e.report
-        return error(422, str(e), report=rep.to_dict() if hasattr(rep, "to_dict") else None)
-
-    @blueprint.errorhandler(UnknownAsset)
-    def _unknown(e: UnknownAsset):
-        return error(404, str(e), suggestions=e.suggestions)
-
-    @blueprint.errorhandler(UnknownSource)
-    def _unknown_source(e: UnknownSource):
-        return error(404, str(e))
-
-    @blueprint.errorhandler(BadInput)
-    def _bad(e: BadInput):
-        return error(400, str(e))
-
-    @blueprint.errorhandler(StoreUnavailable)
-    def _unavailable(e: StoreUnavailable):
-        resp = error(503, f"{e}; try again in a moment")
-        resp.headers["Retry-After"] = "5"
-        return resp
-
-    @blueprint.errorhandler(ConflictError)
-    def _conflict(e: ConflictError):
-        return error(409, str(e))
-
-    @blueprint.errorhandler(GovGraphError)
-    def _gg(e: GovGraphError):
-        return error(400, str(e))
-
-    @blueprint.errorhandler(ValueError)
-    def _value(e: ValueError):
-        return error(400, str(e))
-
-    @blueprint.errorhandler(404)
-    def _404(e):
-        return error(404, f"no such API route: {request.path}")
-
-    @blueprint.errorhandler(405)
-    def _405(e):
-        return error(405, f"{request.method} is not allowed on {request.path}")
-
-
-for _bp in (bp, update_bp):
-    _register_errors(_bp)
+for _bp in (bp, update_bp, dcat_bp):
+    register_errors(_bp)
 
 
 def _int(name: str, default: int, lo: int, hi: int) -> int:
@@ -143,31 +98,26 @@ def asset():
 
 # ----------------------------------------------------------------------------- lineage
 
-def _lineage():
-    from govgraph.lineage import queries
-    return queries
-
-
 @bp.get("/lineage/upstream")
 def upstream():
     depth = _int("depth", 0, 0, 100) or None
-    return jsonify(_lineage().upstream(read_store(), _required("iri"), depth).to_dict())
+    return jsonify(queries.upstream(read_store(), _required("iri"), depth).to_dict())
 
 
 @bp.get("/lineage/downstream")
 def downstream():
     depth = _int("depth", 0, 0, 100) or None
-    return jsonify(_lineage().downstream(read_store(), _required("iri"), depth).to_dict())
+    return jsonify(queries.downstream(read_store(), _required("iri"), depth).to_dict())
 
 
 @bp.get("/lineage/impact")
 def impact():
-    return jsonify(_lineage().impact(read_store(), _required("iri")).to_dict())
+    return jsonify(queries.impact(read_store(), _required("iri")).to_dict())
 
 
 @bp.get("/lineage/path")
 def path():
-    return jsonify(_lineage().paths(read_store(), _required("from"), _required("to"),
+    return jsonify(queries.paths(read_store(), _required("from"), _required("to"),
                                     max_hops=_int("max_hops", 10, 1, 30), limit=_int("limit", 100, 1, 1000)).to_dict())
 
 
@@ -176,8 +126,6 @@ def path():
 @bp.get("/validation")
 def validation():
     """Findings of the principle shapes on the current store (optionally about one focus node)."""
-    from govgraph import access
-    from govgraph.shapes.validate import validate_store
     st = read_store()
     report = validate_store(access.origin(st), check_date=request.args.get("date") or None)
     r = access.redaction_of(st)  # a redacted reader gets the original's findings minus those about hidden things
@@ -222,15 +170,9 @@ def put_source(name: str):
     data = _body()
     if not data.strip():
         raise BadInput("the request body is empty")
-    import pyoxigraph as ox
-    from govgraph.store import FORMATS
-    try:
-        triples = [q.triple if hasattr(q, "triple") else q for q in ox.parse(data, FORMATS[fmt])]
-    except SyntaxError as e:
-        raise BadInput(f"not valid RDF: {e}") from None
-    if not triples:
-        raise BadInput("no triples found in the body")
-    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload")
+    triples = parse_triples(data, fmt)
+    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload",
+                       may_remove=principal().can("admin"))
     return jsonify(res.to_dict()), (201 if res.changed else 200)
 
 
@@ -252,14 +194,25 @@ def sparql_update():
         text = _body(1_000_000).decode("utf-8", errors="strict")
         name = request.args.get("source", "")
     elif ctype == "application/x-www-form-urlencoded":
-        text = request.form.get("update", "")
+        updates = request.form.getlist("update")
+        if len(updates) > 1:
+            raise BadInput(f"{len(updates)} 'update' parameters: the protocol takes exactly one update request")
+        text = updates[0] if updates else ""
         name = request.form.get("source") or request.args.get("source", "")
     else:
         return error(415, f"unsupported content type {ctype or '(none)'!r}: use application/sparql-update "
                           "or application/x-www-form-urlencoded")
+    dataset = [p for p in ("using-graph-uri", "using-named-graph-uri") if p in request.values]
+    if dataset:
+        raise BadInput(f"{dataset[0]} is not taken: an update edits the triples of the one source named by "
+                       "the 'source' parameter")
     if not name.strip():
         raise BadInput("name the source to update with the 'source' parameter")
-    res = apply_update(store(), name.strip(), text, who=principal().name)
+    live = store()
+    pool = query_pool(live, copies=True)
+    res = apply_update(live, name.strip(), text, who=principal().name, may_remove=principal().can("admin"),
+                       runner=pool.run_update if pool is not None else None,
+                       timeout=float(current_app.config.get("SPARQL_TIMEOUT", SPARQL_DEFAULTS["SPARQL_TIMEOUT"])))
     return jsonify(res.to_dict()), 200
 
 
@@ -267,14 +220,12 @@ def sparql_update():
 
 @dcat_bp.get("/catalog.ttl")
 def catalog_ttl():
-    from govgraph.io.dcat import dcat_catalog
     g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
     return Response(g.serialize(format="turtle"), content_type="text/turtle; charset=utf-8")
 
 
 @dcat_bp.get("/catalog.jsonld")
 def catalog_jsonld():
-    from govgraph.io.dcat import dcat_catalog, jsonld_context
     g = dcat_catalog(read_store(), base=url_for("dcat.catalog_ttl", _external=True).rsplit("/", 1)[0] + "/")
     return Response(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True),
                     content_type="application/ld+json; charset=utf-8")
@@ -284,12 +235,4 @@ def catalog_jsonld():
 
 @bp.get("/openapi.json")
 def openapi():
-    from govgraph.webapp.openapi import document
     return jsonify(document(url_for("api.openapi", _external=True).rsplit("/api/v1", 1)[0]))
-
-
-def register(app) -> None:
-    """Register the machine interfaces other than /sparql: JSON API, write API, SPARQL Update, DCAT, OpenLineage."""
-    from govgraph.webapp.openlineage import bp as openlineage_bp
-    for b in (bp, update_bp, dcat_bp, openlineage_bp):
-        app.register_blueprint(b)

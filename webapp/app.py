@@ -11,9 +11,10 @@ from typing import Any
 from flask import Flask, render_template, request
 
 from govgraph import __version__, catalog
-from govgraph.errors import BadInput, GovGraphError, NotRecordedThen, StoreUnavailable, UnknownAsset
+from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
+                             UnknownAsset)
 from govgraph.store import Store, open_store
-from govgraph.webapp import filters, findings, security
+from govgraph.webapp import api, base_url, filters, findings, openlineage, security
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
@@ -41,7 +42,8 @@ NAV_ITEMS = [
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config["STORE"]`` is an open Store, or ``STORE_URL`` names one."""
+    """Build the app. ``config["STORE"]`` is an open Store, or ``STORE_URL`` names one; ``BASE_URL`` is the
+    address clients use (absolute URLs are built from it, not from the Host header)."""
     app = Flask(__name__)
     app.config.update(config or {})
     store: Store = app.config["STORE"] if app.config.get("STORE") is not None else open_store(app.config.get("STORE_URL"))
@@ -51,12 +53,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     filters.register(app)
     security.register(app)  # secure headers, MAX_CONTENT_LENGTH, CSRF, optional read protection
+    base_url.install(app)  # absolute URLs from config BASE_URL, never from the Host header
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
                reports_bp):
         app.register_blueprint(bp)
-    from govgraph.webapp import api as _api  # JSON API, write API, SPARQL Update, DCAT, OpenLineage (issue 7)
-    _api.register(app)
+    # the machine interfaces: JSON API, write API, SPARQL Update, DCAT, OpenLineage
+    for bp in (api.bp, api.update_bp, api.dcat_bp, openlineage.bp):
+        app.register_blueprint(bp)
 
     @app.context_processor
     def _globals() -> dict:
@@ -88,9 +92,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return render_template("error.html", title="The data store is not answering",
                                message=f"{e} Try again in a moment."), 503, {"Retry-After": "5"}
 
+    @app.errorhandler(InstallationFault)
+    def _fault(e: InstallationFault):
+        log.error("installation fault on %s: %s", request.path, e)
+        return render_template("error.html", title="Sorry, there is a problem with the service", message=str(e)), 500
+
+    @app.errorhandler(Busy)
+    def _busy(e: Busy):
+        return render_template("error.html", title="The server is busy",
+                               message=str(e)), 503, {"Retry-After": str(e.retry_after)}
+
     @app.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):
-        return render_template("error.html", title="Something went wrong", message=str(e)), 400
+        headers = {"Retry-After": str(e.retry_after)} if e.retry_after is not None else {}
+        return render_template("error.html", title="Something went wrong", message=str(e)), e.status, headers
 
     @app.errorhandler(500)
     def _500(e):

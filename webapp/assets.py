@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template, request
 
 from govgraph import access, catalog, history
-from govgraph.errors import UnknownAsset
+from govgraph.errors import NotRecordedThen, UnknownAsset
 from govgraph.webapp import findings, graphs
-from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, store, viewer
+from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, redaction, store, viewer
 
 bp = Blueprint("assets", __name__)
 
@@ -43,15 +43,23 @@ def asset():
 
 
 def _asset_asof(st, iri: str, asof: str):
-    """The asset page as the asset was on a past date (its own triples; names as today)."""
+    """The asset page as the asset was on a past date (its own triples; names as today).
+
+    With hiding on, an asset this reader may not see (today, or on that date) is answered exactly
+    as one the history does not hold: "not recorded on that date" (no existence oracle).
+    """
     when = history.parse_when(asof)
     hidden = hidden_now()
-    if iri in hidden:
-        raise UnknownAsset(iri, [])
-    past = history.asset_store_asof(st, iri, when)
-    if hiding():  # names linked from the past asset are today's: hide today's hidden ones, and it if it was then
-        past = access.redacted_view(past, viewer(), hidden)
-    a = catalog.get_asset(past, iri)
+    today = redaction()  # what today's copy leaves out or renames: fields of hidden blank nodes, flows, ...
+    try:
+        past = history.asset_store_asof(st, iri, when)  # the date is checked first, for every IRI alike
+        if iri in hidden or (today is not None and today.conceals(iri)):
+            raise UnknownAsset(iri)
+        if hiding():  # names linked from the past asset are today's: hide today's hidden ones, and it if it was then
+            past = access.redacted_view(past, viewer(), hidden)
+        a = catalog.get_asset(past, iri)
+    except UnknownAsset:
+        raise NotRecordedThen(iri, history.moment_text(when)) from None
     g.asof_text = asof  # links on the page keep the date
     return render_template("asset.html", asset=a, turtle=catalog.turtle(past, iri), agreement=None,
                            findings=None, lineage=None, has_ownership=False, has_fields=False,

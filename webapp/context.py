@@ -11,6 +11,10 @@ from govgraph.errors import UnknownAsset
 from govgraph.store import Store
 
 _NOT_IN_IRIS = set(' <>"{}|^`\\\t\r\n')
+#: Seconds an as-of estate may take to build before it is stopped, and seconds a request waits
+#: for the build in progress before it is answered 503 (``Busy``); the app config overrides them.
+ASOF_TIME_LIMIT = 20.0
+ASOF_QUEUE_WAIT = 2.0
 
 
 def store() -> Store:
@@ -51,13 +55,16 @@ def view_store() -> tuple[Store, dt.datetime | None]:
     redacted for this reader when hiding is on.
 
     An as-of request also makes every asset link on the page keep the date (see
-    ``filters.asset_url``). A malformed, future or too-early date is a ``BadInput``.
+    ``filters.asset_url``). A malformed, future or too-early date is a ``BadInput``; a build
+    past ``ASOF_TIME_LIMIT`` or a wait past ``ASOF_QUEUE_WAIT`` is ``Busy`` (503).
     An asset hidden today stays hidden in the past, and one restricted then is hidden too.
     """
     asof = request.values.get("asof", "").strip()
     if not asof:
         return read_store(), None
-    past, moment = history.estate_asof(store(), asof)
+    cfg = current_app.config
+    past, moment = history.estate_asof(store(), asof, time_limit=float(cfg.get("ASOF_TIME_LIMIT", ASOF_TIME_LIMIT)),
+                                       wait=float(cfg.get("ASOF_QUEUE_WAIT", ASOF_QUEUE_WAIT)))
     g.asof_text, g.asof = asof, moment
     if hiding():
         past = access.redacted_view(past, viewer(), hidden_now())

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from govgraph import catalog
+from govgraph.lineage.flows import system_flows
 from govgraph.webapp.context import read_store as store
 
 bp = Blueprint("integrations", __name__)
@@ -15,8 +16,8 @@ def integrations():
     system = request.args.get("system", "").strip() or None
     if system:
         catalog.get_asset(st, system)  # unknown IRI -> 404 with suggestions
-    flows = catalog.system_flows(st, system)
-    every = catalog.system_flows(st) if system else flows
+    flows = system_flows(st, system)
+    every = system_flows(st) if system else flows
     systems = sorted({r for f in every for r in (f.source_system, f.target_system)}, key=lambda r: r.label.lower())
     ends = sorted({r for f in flows for r in (f.source_system, f.target_system)}, key=lambda r: r.label.lower())
     matrix: dict[tuple[str, str], list[catalog.FlowRow]] = {}

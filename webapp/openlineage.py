@@ -10,18 +10,13 @@ import json
 
 from flask import Blueprint, jsonify, request
 
-from govgraph.io.openlineage import MAX_EVENT_BYTES, InvalidEvent, ingest_event
-from govgraph.webapp.api import _register_errors, error
+from govgraph.io.openlineage import MAX_EVENT_BYTES, ingest_event
+from govgraph.webapp.json_errors import error, register_errors
 from govgraph.webapp.auth import principal, requires
 from govgraph.webapp.context import store
 
 bp = Blueprint("openlineage", __name__, url_prefix="/api/v1")
-_register_errors(bp)
-
-
-@bp.errorhandler(InvalidEvent)
-def _invalid(e: InvalidEvent):
-    return error(400, str(e), errors=e.errors)
+register_errors(bp)
 
 
 @bp.post("/lineage")

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 
 from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQueries, QueryJob, QueryOutcome,
                                     QueryPool, Snapshots, cpu_default, run_in_thread)
+from govgraph.io.sparql_guard import refusal
 from govgraph.io.sparql_text import Inspection, inspect
 from govgraph.ontology.ns import PREFIXES
-from govgraph import access
-from govgraph.errors import BadInput, StoreUnavailable
+from govgraph.errors import BadInput, Busy, StoreUnavailable
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
 from govgraph.webapp.context import read_store, view_store
@@ -26,13 +26,18 @@ from govgraph.webapp.context import read_store, view_store
 bp = Blueprint("sparql", __name__)
 
 DEFAULTS = {"SPARQL_TIMEOUT": 30.0, "SPARQL_MAX_BYTES": 50_000_000, "SPARQL_MAX_QUERY_CHARS": 100_000,
-            "SPARQL_WORKERS": None, "SPARQL_POOL": True}
+            "SPARQL_WORKERS": None, "SPARQL_POOL": True, "SPARQL_QUEUE_WAIT": 2.0}
 
-#: Short names accepted in ?format= (handy in a browser), mapped to media types.
+#: Short names accepted in ?format= (handy in a browser), and in ?output= / ?results= (SPARQLWrapper sends
+#: all three), mapped to media types. A name that fits both kinds of query form (json, xml, n3) is read
+#: per form: ``xml`` is SPARQL XML for a SELECT and RDF/XML for a CONSTRUCT.
 FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
                 "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
-                "ttl": "text/turtle", "ntriples": "application/n-triples", "nt": "application/n-triples",
-                "rdfxml": "application/rdf+xml", "jsonld": "application/ld+json"}
+                "ttl": "text/turtle", "n3": "text/turtle", "ntriples": "application/n-triples",
+                "nt": "application/n-triples", "rdfxml": "application/rdf+xml", "rdf+xml": "application/rdf+xml",
+                "rdf": "application/rdf+xml", "jsonld": "application/ld+json", "json-ld": "application/ld+json"}
+GRAPH_NAMES = {"json": "application/ld+json", "xml": "application/rdf+xml"}
+FORMAT_PARAMS = ("format", "output", "results")
 #: Generic media types clients send, mapped to the specific one we answer with.
 RESULT_ALIASES = {"application/json": "application/sparql-results+json",
                   "application/xml": "application/sparql-results+xml", "text/xml": "application/sparql-results+xml"}
@@ -66,6 +71,10 @@ def _cfg(name: str):
     return current_app.config.get(name, DEFAULTS[name])
 
 
+#: Seconds a client told "busy" (503) is asked to wait before trying again.
+RETRY_AFTER = "5"
+
+
 def _text(status: int, message: str, headers: dict | None = None) -> Response:
     return Response(message.rstrip() + "\n", status=status, mimetype="text/plain", headers=headers)
 
@@ -75,15 +84,20 @@ def _protocol_error(e: ProtocolError):
     return _text(e.status, e.message)
 
 
+@bp.errorhandler(Busy)
+def _busy(e: Busy):  # an as-of estate that could not be built now (too many at once, or too slow)
+    return _text(503, str(e), {"Retry-After": str(e.retry_after)})
+
+
 # ----------------------------------------------------------------------------- request reading
 
 def read_query_request() -> tuple[str | None, list[str], list[str]]:
-    """The query text and the protocol's default/named graph IRIs from a GET or POST."""
-    if request.method == "GET":
+    """The query text and the protocol's default/named graph IRIs from a GET (or HEAD) or POST."""
+    if request.method in ("GET", "HEAD"):
         args = request.args
         if "update" in args:
             raise ProtocolError(400, "updates are not accepted by GET; POST them to /sparql/update with a token")
-        return args.get("query"), args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+        return _one_query(args.getlist("query")), args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
     ctype = (request.mimetype or "").lower()
     if ctype == "application/x-www-form-urlencoded":
         form = request.form
@@ -91,8 +105,10 @@ def read_query_request() -> tuple[str | None, list[str], list[str]]:
             raise ProtocolError(400, "this endpoint is read-only: send updates to /sparql/update with a bearer token")
         if "query" not in form:
             raise ProtocolError(400, "missing the 'query' form field")
-        return form.get("query"), form.getlist("default-graph-uri"), form.getlist("named-graph-uri")
+        return _one_query(form.getlist("query") + request.args.getlist("query")), form.getlist("default-graph-uri"), form.getlist("named-graph-uri")
     if ctype == "application/sparql-query":
+        if "query" in request.args:
+            raise ProtocolError(400, "two queries: one in the body and one in the 'query' parameter; send one")
         text = request.get_data(cache=False, as_text=False)
         try:
             q = text.decode("utf-8")
@@ -105,37 +121,61 @@ def read_query_request() -> tuple[str | None, list[str], list[str]]:
                              "or application/x-www-form-urlencoded")
 
 
+def _one_query(values: list[str]) -> str | None:
+    if len(values) > 1:
+        raise ProtocolError(400, f"{len(values)} 'query' parameters: the protocol takes exactly one query")
+    return values[0] if values else None
+
+
 def negotiate(form: str | None) -> tuple[str, str, bool]:
-    """The (results media type, graph media type, wants HTML) for this request; 406 if none fits."""
-    fmt = request.values.get("format", "").strip().lower()
-    if fmt:
-        mt = FORMAT_NAMES.get(fmt, fmt)
-        res = mt if mt in RESULT_FORMATS else "application/sparql-results+json"
-        gr = mt if mt in GRAPH_FORMATS else "text/turtle"
-        if mt not in RESULT_FORMATS and mt not in GRAPH_FORMATS:
-            raise ProtocolError(406, f"unknown format {fmt!r}: use one of {', '.join(FORMAT_NAMES)}")
-        _check_fits(form, mt in RESULT_FORMATS, mt in GRAPH_FORMATS, mt)
-        return res, gr, False
+    """The (results media type, graph media type, wants HTML) for this request; 406 if none fits.
+
+    The ``Accept`` header decides when it names a format this query can be answered in. The
+    non-standard ``format`` / ``output`` / ``results`` parameters decide when there is no such
+    header, when it is only ``*/*``, when it prefers HTML (a browser, where the query page's own
+    "Results as" choice is the parameter), or when it names nothing this query form has.
+    """
+    asked = [v.strip().lower() for p in FORMAT_PARAMS for v in request.values.getlist(p) if v.strip()]
     header = request.headers.get("Accept")
     if not header:
-        return "application/sparql-results+json", "text/turtle", False
+        return _by_name(form, asked) if asked else ("application/sparql-results+json", "text/turtle", False)
     single = header.strip().lower()
     if not any(c in single for c in ",;* \t"):  # one exact media type, as most tools send: no parsing needed
         res = single if single in _RES_CHOICES else None
         gr = single if single in _GR_CHOICES else None
+        anything = False
     else:
         accept = request.accept_mimetypes
         if not accept:
-            return "application/sparql-results+json", "text/turtle", False
+            return _by_name(form, asked) if asked else ("application/sparql-results+json", "text/turtle", False)
         res = accept.best_match(_RES_CHOICES)
         gr = accept.best_match(_GR_CHOICES)
+        anything = all(mt == "*/*" for mt, q in accept if q > 0)
     html = (form in ("SELECT", "ASK") and res == "text/html") or (form in ("CONSTRUCT", "DESCRIBE") and gr == "text/html")
     res_mt = RESULT_ALIASES.get(res, res) if res and res != "text/html" else None
     gr_mt = GRAPH_ALIASES.get(gr, gr) if gr and gr != "text/html" else None
+    fits = res_mt is not None if form in ("SELECT", "ASK") else gr_mt is not None if form else True
+    if asked and (anything or html or not fits):
+        return _by_name(form, asked)
     if html:
         return "application/sparql-results+json", "text/turtle", True
     _check_fits(form, res_mt is not None, gr_mt is not None, request.headers.get("Accept", ""))
     return res_mt or "application/sparql-results+json", gr_mt or "text/turtle", False
+
+
+def _by_name(form: str | None, asked: list[str]) -> tuple[str, str, bool]:
+    """The formats named by ``format`` / ``output`` / ``results``: the first value that fits the query form."""
+    graph_form = form in ("CONSTRUCT", "DESCRIBE")
+    for value in asked:
+        mt = (GRAPH_NAMES if graph_form else {}).get(value) or FORMAT_NAMES.get(value, value)
+        mt = (GRAPH_ALIASES if graph_form else RESULT_ALIASES).get(mt, mt)
+        if (mt in GRAPH_FORMATS) if graph_form else (mt in RESULT_FORMATS or form is None and mt in GRAPH_FORMATS):
+            return (mt if mt in RESULT_FORMATS else "application/sparql-results+json",
+                    mt if mt in GRAPH_FORMATS else "text/turtle", False)
+    if not any(v in FORMAT_NAMES or v in _RES_CHOICES or v in _GR_CHOICES for v in asked):
+        raise ProtocolError(406, f"unknown format {asked[0]!r}: use one of {', '.join(FORMAT_NAMES)}")
+    kinds = GRAPH_FORMATS if graph_form else RESULT_FORMATS
+    raise ProtocolError(406, f"cannot answer a {form} query as {asked[0]!r}: use one of {', '.join(kinds)}")
 
 
 def _check_fits(form: str | None, results_ok: bool, graph_ok: bool, asked: str) -> None:
@@ -173,10 +213,9 @@ def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
     """The app's worker pool, started on first use (None with SPARQL_POOL off).
 
     For an on-disk store its workers query per-revision snapshots of the live store, and disk
-    copies of derived in-memory estates (as-of, redacted). A memory or remote store has no
-    local database to snapshot: a pool is started for it only when ``copies`` asks for one,
-    so the time limit stops queries over derived estates too; otherwise None (the live
-    store's queries run in this process, or on the server).
+    copies of in-memory estates (as-of, redacted, a memory store). A memory or remote store
+    has no local database to snapshot: a pool is started for it only when ``copies`` asks for
+    one; otherwise None (a remote store's queries run on the server).
     """
     ext = current_app.extensions
     with _POOL_LOCK:
@@ -186,10 +225,12 @@ def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
         backend = store.backend
         workers = int(_cfg("SPARQL_WORKERS") or cpu_default())
         keep = 2 * float(_cfg("SPARQL_TIMEOUT")) + 60
+        wait = float(_cfg("SPARQL_QUEUE_WAIT"))
         if getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
-            pool = QueryPool(Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=keep), workers)
+            pool = QueryPool(Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=keep), workers,
+                             queue_wait=wait)
         elif copies:
-            pool = QueryPool(None, workers, keep_seconds=keep)
+            pool = QueryPool(None, workers, keep_seconds=keep, queue_wait=wait)
         else:
             return None
         ext["govgraph.query_pool"] = pool
@@ -217,8 +258,12 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
         info = inspect(text, _PREFIXES)
     if info.is_update:
         raise ProtocolError(400, "this endpoint is read-only: send SPARQL Update to /sparql/update with a bearer token")
-    if info.refused:
-        raise ProtocolError(400, info.refused[0])
+    # SERVICE, decided on a parse tree (the tokenizer above only finds the form); for a remote store,
+    # anything but standard SPARQL 1.1 too (a server's pragmas could name the hidden graphs)
+    live = current_store()
+    why = refusal(text, strict=live.remote or not hasattr(live.backend, "ox"), predeclared=_PREFIXES)
+    if why:
+        raise ProtocolError(400, why)
     if results_type is None:
         results_type, graph_type, _ = negotiate(info.form)
     try:
@@ -233,32 +278,33 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    # only the predeclared prefixes the text uses without declaring: Oxigraph reads
                    # every prefix it is given on each query (~60 us for all of them)
                    prefixes=tuple((p, _PREFIXES[p]) for p in sorted(info.undeclared_prefixes) if p in _PREFIXES),
-                   timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")))
-    live = current_store()
+                   timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")),
+                   base_iri=url_for("sparql.endpoint", _external=True))
+    backend = store.backend
+    local = hasattr(backend, "ox")  # the engine runs here, not on a server
     derived = store.derivation.key if store is not live and store.derivation else None
-    pool = query_pool(live, copies=derived is not None)
+    pool = query_pool(live, copies=local)
     if pool is not None and store is live and pool.snapshots is not None:
         out = pool.run(job, store.revision)  # a snapshot of today's store
-    elif derived is not None and pool is not None:
-        # an as-of estate or a redacted copy (HIDE_SENSITIVE), held in memory: written to disk once
-        # and queried in the workers, so the time limit stops it like any other query (in a thread
-        # an aggregate over a large join yields no solution to stop at)
-        out = pool.run_on_copy(job, derived, store.backend.ox)
-    else:  # a memory store (stopped between solutions) or a remote server (its own time limit)
-        backend = store.backend
-        if hasattr(backend, "ox"):
-            out = run_in_thread(backend.ox, job)
-        else:
-            remote = BackendQueries(backend, job.timeout)
-            out = run_in_thread(remote, job)
-            if isinstance(remote.failure, StoreUnavailable):
-                raise remote.failure  # 503 with Retry-After, like every other page while the server is away
+    elif pool is not None and local:
+        # an in-memory estate: an as-of or redacted copy (HIDE_SENSITIVE), or a memory store. Written
+        # to disk once (per revision) and queried in the workers, where the time limit stops it like
+        # any other query (in a thread an aggregate over a large join yields no solution to stop at)
+        # and the engine cannot reach the network
+        out = pool.run_on_copy(job, derived if derived is not None else ("live", store.revision), backend.ox)
+    elif local:  # SPARQL_POOL off: in this thread, stopped between solutions
+        out = run_in_thread(backend.ox, job)
+    else:  # a remote server (its own time limit)
+        remote = BackendQueries(backend, job.timeout)
+        out = run_in_thread(remote, job)
+        if isinstance(remote.failure, StoreUnavailable):
+            raise remote.failure  # 503 with Retry-After, like every other page while the server is away
     return out, info.form
 
 
 def _respond(out: QueryOutcome) -> Response:
     if out.status != 200:
-        return _text(out.status, out.error)
+        return _text(out.status, out.error, {"Retry-After": RETRY_AFTER} if out.status == 503 else None)
     resp = Response(out.body, status=200, content_type=out.media_type)
     resp.headers["Vary"] = "Accept"
     resp.headers["X-Query-Seconds"] = f"{out.seconds:.4f}"
@@ -267,9 +313,12 @@ def _respond(out: QueryOutcome) -> Response:
     return resp
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql", methods=["GET", "HEAD", "POST"])
 def endpoint():
-    """The SPARQL 1.1 query endpoint; with no query, the service description or the query page."""
+    """The SPARQL 1.1 query endpoint; with no query, the service description or the query page.
+
+    HEAD answers as GET does, headers only (the query runs, so the status is the real one).
+    """
     text, default, named = read_query_request()
     if text is None:
         return service_description_response()
@@ -362,7 +411,8 @@ def query_page(text: str) -> Response:
     html = render_template("sparql.html", query=text, default_query=DEFAULT_QUERY, result=result, error=error,
                            prefixes=prefixes, timeout=_cfg("SPARQL_TIMEOUT"), asof=g.get("asof"),
                            asof_value=request.values.get("asof", ""))
-    return Response(html, status=status, content_type="text/html; charset=utf-8")
+    return Response(html, status=status, content_type="text/html; charset=utf-8",
+                    headers={"Retry-After": RETRY_AFTER} if status == 503 else None)
 
 
 def shutdown(app) -> None:

@@ -20,6 +20,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS
 
 from govgraph.errors import BadInput
+from govgraph.io.cells import CellWriter, read_cell
+from govgraph.io.characters import check_text, problem
 from govgraph.ontology.ns import DPV, EU_GDPR, GOV
 from govgraph.store import Store
 
@@ -157,6 +159,8 @@ def _rows_to_triples(text: str, label: str, look: _Lookup, base: str) -> Iterato
         header = next(reader)
     except csv.Error as e:
         raise BadInput(f"not a readable CSV: {e}", file=label, line=1) from None
+    for i, h in enumerate(header):
+        check_text(h, f"header column {i + 1}", file=label, line=1)
     index: dict[str, int] = {}
     for i, h in enumerate(header):
         n = _norm(h)
@@ -177,12 +181,16 @@ def _rows_to_triples(text: str, label: str, look: _Lookup, base: str) -> Iterato
             rowno += 1
             if not any(c.strip() for c in row):
                 continue
+            for i, v in enumerate(row):
+                refused = problem(v)  # NUL or a bidirectional control (govgraph.io.characters)
+                if refused:
+                    name = repr(header[i]) if i < len(header) else str(i + 1)
+                    raise BadInput(f"column {name}: {refused}", file=label, line=rowno)
 
             def cell(col: str) -> str:
                 i = index.get(col)
                 v = row[i].strip() if i is not None and i < len(row) else ""
-                # undo the quote write_iar puts before formula-like cells
-                return v[1:] if v[:1] == "'" and v[1:2] in ("=", "+", "-", "@") else v
+                return read_cell(v)  # undo the apostrophes write_iar puts before formula-like lines
 
             def bad(col: str, msg: str) -> BadInput:
                 name = header[index[col]] if col in index else col
@@ -391,15 +399,8 @@ def _names(store: Store, values: list, path: str) -> dict[str, list[str]]:
 
 def write_iar(store: Store, out) -> int:
     """Write every information asset in the store as IAR CSV rows to a text file; returns rows."""
-    w = csv.writer(out, lineterminator="\n")
+    w = CellWriter(out)  # every cell made safe for spreadsheets (govgraph.io.cells)
     w.writerow(HEADER)
     rows = read_rows(store)
-    for _, cells in rows:
-        w.writerow([_safe_cell(v) for v in cells])
+    w.writerows(cells for _, cells in rows)
     return len(rows)
-
-
-def _safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s

@@ -5,6 +5,7 @@ the same checks, the same all-or-nothing commit and the same change record.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import time
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from govgraph.errors import BadInput
+from govgraph.io.characters import check_graph, may_spell
 from govgraph.io.formats import detect_format
 from govgraph.io.iar import DEFAULT_BASE, read_iar
+from govgraph.shapes.imports import validate_batch, validate_transaction
 from govgraph.store import ChangeRecord, Store, Transaction
 
 #: progress(done_bytes, total_bytes, label) -- called while a file is read.
@@ -68,7 +71,8 @@ def _check_file(path: Path) -> None:
 
 def read_into(txn: Transaction, store: Store, path: Path, fmt: str | None = None, *,
               base: str = DEFAULT_BASE, progress: Progress | None = None) -> int:
-    """Parse one file into an open transaction; returns the triples the file added."""
+    """Parse one file into an open transaction; returns the triples the file added. BadInput names
+    the file when it is unreadable, empty, or holds NUL or a bidirectional control character."""
     _check_file(path)
     kind = detect_format(path, fmt)
     before = txn.count()
@@ -84,6 +88,10 @@ def read_into(txn: Transaction, store: Store, path: Path, fmt: str | None = None
     added = txn.count() - before
     if added == 0:
         raise BadInput("no triples found in the file", file=str(path))
+    # no NUL or bidirectional controls (govgraph.io.characters): the byte scan passes most files; for the
+    # others the parsed triples are searched (what the transaction held before this file is clean)
+    if may_spell(path):
+        check_graph(store, txn.graph, f"{path}:")
     return added
 
 
@@ -94,12 +102,12 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
                check_date: str | None = None) -> list[LoadResult]:
     """Load files into the store: all into ``source`` if named, else one source per file.
 
-    Each source is parsed, checked and committed as one transaction; any error rolls it
+    Each source is parsed, checked (no NUL or bidirectional controls: ``govgraph.io.characters``;
+    then the shapes) and committed as one transaction; any error rolls it
     back and leaves the store exactly as it was (sources committed before stay). With
     ``validate`` (the default) each source is checked against the principle shapes with
     the data it references; a violation raises ValidationFailed unless ``force``.
     """
-    from govgraph.shapes.imports import validate_transaction
     if not paths:
         raise BadInput("no files given")
     groups: list[tuple[str, list[Path]]]
@@ -111,6 +119,9 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
         for p in files:
             _check_file(p)
             detect_format(p, fmt)
+    if validate and len(groups) > 1:
+        return _load_batch(store, groups, replace=replace, fmt=fmt, base=base, who=who, force=force,
+                           progress=progress, check_date=check_date)
     results = []
     for name, files in groups:
         t0 = time.perf_counter()
@@ -121,9 +132,40 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             size = txn.count()
             report = validate_transaction(txn, force=force, check_date=check_date) if validate else None
             rec = txn.commit(forced=force)
-        warnings = [f"{f.severity.lower()}: {f.focus}: {f.message}" for f in report.findings
-                    if f.severity != "Info"] if report is not None else []
         results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                   seconds=time.perf_counter() - t0, record=rec, report=report,
-                                  warnings=warnings))
+                                  warnings=_warnings(report)))
     return results
+
+
+def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: bool, fmt: str | None, base: str,
+                who: str | None, force: bool, progress: Progress | None, check_date: str | None) -> list[LoadResult]:
+    """Several sources read, then validated together (references between them resolve), then committed
+    one after another. A refusal commits none of them; the batch's warnings are reported once, with its
+    last source."""
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        txns = []
+        for name, files in groups:
+            txn = stack.enter_context(store.begin(name, replace=replace or False, who=who,
+                                                  loaded_from=", ".join(str(f) for f in files)))
+            for f in files:
+                read_into(txn, store, f, fmt, base=base, progress=progress)
+            txns.append(txn)
+        sizes = [t.count() for t in txns]
+        report = validate_batch(txns, force=force, check_date=check_date)
+        per = (time.perf_counter() - t0) / len(txns)
+        results = []
+        for (name, files), txn, size in zip(groups, txns, sizes):
+            t1 = time.perf_counter()
+            rec = txn.commit(forced=force)
+            last = txn is txns[-1]
+            results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
+                                      seconds=per + time.perf_counter() - t1, record=rec,
+                                      report=report if last else None, warnings=_warnings(report) if last else []))
+    return results
+
+
+def _warnings(report) -> list[str]:
+    return [f"{f.severity.lower()}: {f.focus}: {f.message}" for f in report.findings
+            if f.severity != "Info"] if report is not None else []

@@ -13,14 +13,15 @@ job namespace (``openlineage/<namespace>``: what one orchestrator told us), chan
 together: one patch per source, one validation run, one atomic update); the same event twice
 leaves the store unchanged.
 
-Schemas are read from the local copy of the spec (no ``$ref`` is fetched from the
-network): ``GOVGRAPH_OPENLINEAGE_SPEC`` or ``../shared/standards/openlineage/spec``.
+Schemas are read from the copy of the spec shipped in the package (``openlineage_spec/``,
+with its source and licence; no ``$ref`` is fetched from the network), or from the folder
+``GOVGRAPH_OPENLINEAGE_SPEC`` names.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
-import functools
 import json
 import os
 import threading
@@ -34,11 +35,12 @@ from urllib.parse import quote
 import jsonschema_rs
 import pyoxigraph as ox
 
-from govgraph.errors import BadInput, GovGraphError
+from govgraph.errors import BadInput, GovGraphError, InstallationFault
+from govgraph.io.characters import check_json
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF, RDFS
-from govgraph.store import META_GRAPH, Store, commit_patches, source_graph_iri
+from govgraph.store import Store, commit_patches, source_graph_iri
 
 SPEC_ENV = "GOVGRAPH_OPENLINEAGE_SPEC"
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -55,6 +57,9 @@ class InvalidEvent(BadInput):
         self.errors = errors
         super().__init__("the event does not follow the OpenLineage schema: " + "; ".join(errors[:5]))
 
+    def details(self) -> dict:
+        return {"errors": self.errors}
+
 
 def spec_dir() -> Path:
     """Where the OpenLineage JSON Schemas are read from."""
@@ -64,9 +69,8 @@ def spec_dir() -> Path:
     return _default_spec_dir()
 
 
-@functools.lru_cache(maxsize=1)
 def _default_spec_dir() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared" / "standards" / "openlineage" / "spec"
+    return Path(__file__).resolve().parent / "openlineage_spec"
 
 
 # ----------------------------------------------------------------------------- validation
@@ -94,7 +98,8 @@ def _schemas(path: str) -> _Schemas:
     root = Path(path)
     core_file = root / "OpenLineage.json"
     if not core_file.exists():
-        raise GovGraphError(f"the OpenLineage schemas are not at {root} (set {SPEC_ENV})")
+        raise InstallationFault(f"the OpenLineage schemas are not at {root}: the installation is incomplete "
+                                f"(reinstall govgraph, or set {SPEC_ENV} to a copy of the spec's folder)")
     core = json.loads(core_file.read_text("utf-8"))
     resources = [(core["$id"], Resource.from_contents(core))]
     facet_docs = []
@@ -135,6 +140,19 @@ def _facet_location(facet_def: dict) -> str:
 
 def validate_event(event: Any) -> None:
     """Raise InvalidEvent unless ``event`` follows the OpenLineage schema and its known facets' schemas."""
+    _, dropped = checked_event(event)
+    if dropped:
+        raise InvalidEvent(dropped)
+
+
+def checked_event(event: Any) -> tuple[dict, list[str]]:
+    """The event as it will be recorded, and what was dropped from it, as Marquez takes events.
+
+    An event that does not follow the spec's core schema raises InvalidEvent. A facet that
+    does not follow its own schema (say ``dataQualityMetrics`` without ``columnMetrics``) is
+    dropped from a copy of the event, with a warning naming it and the schema's whole
+    complaint; the rest of the event is kept.
+    """
     if not isinstance(event, dict):
         raise InvalidEvent(["an event must be a JSON object"])
     sc = _schemas(str(spec_dir()))
@@ -147,7 +165,6 @@ def validate_event(event: Any) -> None:
                  [_err(e) for e in sc.event.iter_errors(event)] or \
                  [f"(event): {_fast_error(whole, event)}"]
         raise InvalidEvent(list(dict.fromkeys(errors)))
-    errors: list[str] = []
     checks: list[tuple[str, Any, str]] = []
     checks.append(("RunFacet", (event.get("run") or {}).get("facets"), "run.facets"))
     checks.append(("JobFacet", (event.get("job") or {}).get("facets"), "job.facets"))
@@ -158,13 +175,36 @@ def validate_event(event: Any) -> None:
                 checks.append(("InputDatasetFacet", ds.get("inputFacets"), f"inputs[{i}].inputFacets"))
             else:
                 checks.append(("OutputDatasetFacet", ds.get("outputFacets"), f"outputs[{i}].outputFacets"))
+    bad: list[tuple[dict, str, str]] = []
     for location, facets, where in checks:
         if not isinstance(facets, dict):
             continue
         for key in facets:
-            errors += [f"{where}.{e}" for e in _facet_errors(sc, location, key, facets[key])]
-    if errors:
-        raise InvalidEvent(errors)
+            errs = _facet_errors(sc, location, key, facets[key])
+            if errs:
+                bad.append((facets, key, f"{where}.{key} dropped, it does not follow its facet schema: "
+                                         + "; ".join(f"{where}.{e}" for e in errs)))
+    if not bad:
+        return event, []
+    kept = copy.deepcopy(event)
+    # the same facet dicts, found again in the copy by their place
+    for facets, key, _ in bad:
+        _locate(kept, event, facets).pop(key, None)
+    return kept, [w for _, _, w in bad]
+
+
+def _locate(copy_: dict, original: dict, target: dict) -> dict:
+    """The dict in ``copy_`` at the place ``target`` has in ``original``."""
+    stack = [(original, copy_)]
+    while stack:
+        o, c = stack.pop()
+        if o is target:
+            return c
+        if isinstance(o, dict):
+            stack.extend((o[k], c[k]) for k in o if isinstance(o[k], (dict, list)))
+        elif isinstance(o, list):
+            stack.extend((a, b) for a, b in zip(o, c) if isinstance(a, (dict, list)))
+    raise KeyError("facet not found")
 
 
 _facet_results: dict[tuple, list[str]] = {}
@@ -210,7 +250,7 @@ def _fast_error(validator, instance) -> str:
 
 def _err(e) -> str:
     path = ".".join(str(p) for p in e.absolute_path)
-    return f"{path or '(event)'}: {e.message[:300]}"
+    return f"{path or '(event)'}: {e.message}"
 
 
 def parse_event_time(text: str) -> dt.datetime:
@@ -440,10 +480,12 @@ class IngestResult:
     event_type: str
     write: WriteResult
     datasets: dict[str, str] = field(default_factory=dict)
+    #: facets dropped because they did not follow their schema (also recorded on the run)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"run": self.run, "source": self.source, "eventType": self.event_type,
-                "datasets": self.datasets, **self.write.to_dict()}
+                "datasets": self.datasets, **self.write.to_dict(), "dropped": self.warnings}
 
 
 #: Most events one group commit takes (events arriving while one commits wait for the next).
@@ -461,6 +503,7 @@ class _Item:
     when: dt.datetime
     run: ox.NamedNode
     loaded_from: str
+    warnings: list[str] = field(default_factory=list)
     result: IngestResult | None = None
     error: BaseException | None = None
     done: bool = False
@@ -569,13 +612,15 @@ def ingest_event(store: Store, event: Any, *, who: str = "openlineage", validate
     Concurrent calls on one store are committed together (see ``_GroupCommit``); each
     gets its own result, or its own error.
     """
+    check_json(event)  # no NUL or bidirectional controls anywhere (govgraph.io.characters)
+    warnings: list[str] = []
     if validate:
-        validate_event(event)
+        event, warnings = checked_event(event)
     if not isinstance(event, dict) or "run" not in event or "job" not in event:
         raise BadInput("only RunEvents (with run and job) are accepted")
     item = _Item(event, who, source_name(event), parse_event_time(event["eventTime"]),
                  _n(run_iri(event["run"]["runId"])),
-                 f"OpenLineage {event.get('producer', '')}".strip())
+                 f"OpenLineage {event.get('producer', '')}".strip(), warnings)
     return _committer(store).submit(item)
 
 
@@ -641,6 +686,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
             cur_run = (cur_run - delta.removed) | {t for t in delta.added if t.subject == it.run}
             new = set(cur_run)
             new.update(event_triples(it.event, datasets))
+            new.update(ox.Triple(it.run, _n(GOV.ingestWarning), _lit(w)) for w in it.warnings)
             _merge_state(new, it.run, it.event, it.when)
             new = canonical(new)
             added = {t for t in new if not present(t)}
@@ -673,8 +719,9 @@ def _apply(store: Store, items: list[_Item]) -> None:
             stack.close()
             it = items[0]
             current = source_triples(store, it.name)
+            # may_remove: an event drops only the superseded state of the one run it reports
             res = write_source(store, it.name, (current - all_removed) | all_added, who=it.who,
-                               loaded_from=it.loaded_from, current=current)
+                               loaded_from=it.loaded_from, current=current, may_remove=True)
             it.result, it.done = _result(it, datasets, res), True
             return
         names = list(patches)
@@ -690,7 +737,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
 def _result(it: _Item, datasets: dict, res: WriteResult) -> IngestResult:
     mine = set(_datasets_of(it.event))
     return IngestResult(it.run.value, it.name, it.event.get("eventType", ""), res,
-                        {alias_of(*k): v for k, v in datasets.items() if k in mine})
+                        {alias_of(*k): v for k, v in datasets.items() if k in mine}, list(it.warnings))
 
 
 def _size(store: Store, name: str) -> int:

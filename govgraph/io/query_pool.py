@@ -10,8 +10,11 @@ snapshot read-only (10-20 ms). A worker whose query passes its deadline is kille
 (SIGKILL) and replaced; the request gets a clear error. A query always sees the last
 committed state, and old snapshots are removed once no query can still be using them.
 
-In-memory stores cannot be shared with another process; their queries run in the
-calling thread, stopped between solutions (best effort, documented in docs/api.md).
+In-memory stores (a ``memory:`` store, as-of and redacted estates) cannot be shared with
+another process: each is written to disk once (``CopySnapshots``) and queried the same way.
+The workers take the network away from themselves first (``no_network``): they run the
+text of requests, and Oxigraph answers ``SERVICE <url>`` with an HTTP request. They also
+run SPARQL Update on scratch copies (``run_update``, ``update_run``).
 
 The worker side imports only pyoxigraph and the standard library, to start quickly.
 """
@@ -33,6 +36,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from govgraph.io import no_network
+from govgraph.io.update_run import UpdateOutcome, scratch_update
 from govgraph.scratch import ScratchDir
 
 #: Result formats by media type, for solutions/booleans and for graphs.
@@ -61,6 +66,7 @@ class QueryJob:
     prefixes: tuple[tuple[str, str], ...] = ()
     timeout: float = 30.0
     max_bytes: int = 50_000_000
+    base_iri: str | None = None  # what relative IRIs in the text resolve against (the endpoint's URL)
 
 
 @dataclass
@@ -120,7 +126,7 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
     """
     t0 = time.perf_counter()
     try:
-        res = store.query(job.text, prefixes=dict(job.prefixes) or None,
+        res = store.query(job.text, prefixes=dict(job.prefixes) or None, base_iri=job.base_iri,
                           default_graph=_graph_nodes(job.default_graph, graphs),
                           named_graphs=_graph_nodes(job.named_graphs, graphs))
         buf = _LimitedBuffer(job.max_bytes, deadline)
@@ -147,6 +153,10 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
         if isinstance(e, OSError) and "timeout" in msg.lower():
             return QueryOutcome(422, error=_timeout_message(job.timeout))
         return QueryOutcome(400, error=f"the query could not be evaluated: {msg}")
+    except RuntimeError as e:  # "The custom function <...> is not supported": the query's fault, not ours
+        if "not supported" not in str(e):
+            raise
+        return QueryOutcome(400, error=f"the query could not be evaluated: {e}")
 
 
 def _graph_nodes(names: tuple[str, ...], cache: dict | None) -> list[ox.NamedNode]:
@@ -167,20 +177,35 @@ def _timeout_message(limit: float) -> str:
 
 # ----------------------------------------------------------------------------- worker side
 
+#: How much lower than the web process's the query workers' CPU priority is (``os.nice``).
+WORKER_NICENESS = 10
+
 def _worker_main(conn) -> None:
     """A worker process: answer jobs on read-only snapshots until the pipe closes.
 
-    A job arrives as a plain tuple (``_job_message``) and the answer leaves as one
-    (status, media type, kind, error, body): cheaper to pickle than the dataclasses, and
-    the result's bytes are sent as they were serialised, never re-encoded.
+    First it takes the network away from itself (``no_network``): what it runs is the text
+    of requests, and Oxigraph would answer ``SERVICE <url>`` with an HTTP request. A job
+    arrives as a plain tuple (``_job_message``, or ``_UPDATE`` first for an update) and the
+    answer leaves as one (status, media type, kind, error, body, sandboxed): cheaper to
+    pickle than the dataclasses, and the result's bytes are sent as they were serialised,
+    never re-encoded.
     """
+    sandboxed = no_network.install()
     store, opened = None, None
     graphs: dict[tuple[str, ...], list[ox.NamedNode]] = {}
+    try:  # queries yield the CPU to the web process: pages stay quick while slow queries run
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not allowed here: run at the same priority
+        pass
     while True:
         try:
             msg = conn.recv()
         except (EOFError, OSError):
             return
+        if msg[0] == _UPDATE:
+            up = scratch_update(msg[2], msg[1])
+            conn.send((up.status, "", "update", up.error, up.body, sandboxed))
+            continue
         snapshot, job = msg[0], QueryJob(*msg[1:])
         try:
             if store is None or snapshot != opened:
@@ -191,12 +216,17 @@ def _worker_main(conn) -> None:
         except Exception as e:  # noqa: BLE001
             store = None
             out = QueryOutcome(500, error=f"the store could not be read: {e}")
-        conn.send((out.status, out.media_type, out.kind, out.error, out.body))
+        conn.send((out.status, out.media_type, out.kind, out.error, out.body, sandboxed))
+
+
+_PLAIN = "text/plain; charset=utf-8"
+#: The first element of an update job (a snapshot path, which a query job starts with, is absolute).
+_UPDATE = ":update"
 
 
 def _job_message(snapshot: str, job: QueryJob) -> tuple:
     return (snapshot, job.text, job.default_graph, job.named_graphs, job.results_type, job.graph_type,
-            job.prefixes, job.timeout, job.max_bytes)
+            job.prefixes, job.timeout, job.max_bytes, job.base_iri)
 
 
 class Snapshots:
@@ -320,20 +350,31 @@ class _Worker:
 class PoolStats:
     """Counters for monitoring and tests."""
     queries: int = 0
+    refused: int = 0          # answered 503: no worker free in time
     killed: int = 0
     started: int = 0
     errors: list[str] = field(default_factory=list)
+    #: whether the workers that answered could not reach the network (None until one answered)
+    sandboxed: bool | None = None
 
 
 class QueryPool:
     """A fixed number of worker processes over snapshots of one on-disk store; ``run`` is thread-safe."""
 
     def __init__(self, snapshots: Snapshots | None, size: int = 4, *, copies_parent: str | None = None,
-                 keep_seconds: float = 120.0):
+                 keep_seconds: float = 120.0, queue_wait: float = 2.0, max_waiting: int | None = None):
         """``snapshots`` of the live on-disk store, or None for a pool that only runs queries over
         derived copies (``run_on_copy``: as-of and redacted estates of a memory or remote store),
-        written under ``copies_parent`` (default: beside the snapshots, else the temp folder)."""
+        written under ``copies_parent`` (default: beside the snapshots, else the temp folder).
+
+        When every worker is busy, at most ``max_waiting`` queries (default: ``size``) wait for
+        one, each at most ``queue_wait`` seconds; the others are answered 503 at once, so
+        waiting queries hold few of the web server's threads."""
         self.snapshots, self.size = snapshots, size
+        self.queue_wait = queue_wait
+        self.max_waiting = size if max_waiting is None else max_waiting
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
         self._copies_parent = copies_parent or (os.path.dirname(snapshots.root) if snapshots else tempfile.gettempdir())
         self._keep = snapshots.keep if snapshots else keep_seconds
         self.copies: CopySnapshots | None = None
@@ -364,29 +405,61 @@ class QueryPool:
             self.copies = CopySnapshots(self._copies_parent, self._keep)
         return self._run(job, self.copies.for_copy(key, oxstore), start)
 
-    def _run(self, job: QueryJob, snapshot: str, start: float) -> QueryOutcome:
-        deadline = start + job.timeout
+    def run_update(self, text: str, triples_nt: bytes, timeout: float) -> UpdateOutcome:
+        """Apply a SPARQL Update to a scratch copy of ``triples_nt`` in a worker, killed past ``timeout``."""
+        start = time.monotonic()
+        status, _, _, error, body = self._exchange((_UPDATE, text, triples_nt), start + timeout, timeout)
+        return UpdateOutcome(status, body, error)
+
+    def _take(self) -> "_Worker | None":
+        """An idle worker, waited for at most ``queue_wait`` s by at most ``max_waiting`` callers (else None)."""
         try:
-            w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            return self._idle.get_nowait()
         except queue.Empty:
-            return QueryOutcome(503, error="the query service is busy: every worker is running a query; try again")
+            pass
+        with self._waiting_lock:
+            if self._waiting >= self.max_waiting:
+                return None
+            self._waiting += 1
+        try:
+            return self._idle.get(timeout=self.queue_wait)
+        except queue.Empty:
+            return None
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
+    def _run(self, job: QueryJob, snapshot: str, start: float) -> QueryOutcome:
+        status, media_type, kind, error, body = self._exchange(_job_message(snapshot, job), start + job.timeout,
+                                                               job.timeout)
+        return QueryOutcome(status, media_type, body, kind, time.monotonic() - start, error)
+
+    def _exchange(self, message: tuple, deadline: float, timeout: float) -> tuple:
+        """Send ``message`` to an idle worker and return its answer (status, media type, kind, error, body);
+        the worker is killed and replaced if it has not answered by ``deadline``."""
+        w = self._take()
+        if w is None:
+            self.stats.refused += 1
+            return (503, _PLAIN, "", f"the query service is busy: every worker is running a query and none "
+                                     f"was free within {self.queue_wait:g} s; try again in a moment", b"")
         self.stats.queries += 1
         try:
-            w.conn.send(_job_message(snapshot, job))
+            w.conn.send(message)
             if w.wait(deadline - time.monotonic()):
-                status, media_type, kind, error, body = w.conn.recv()
+                status, media_type, kind, error, body, sandboxed = w.conn.recv()
+                self.stats.sandboxed = sandboxed if self.stats.sandboxed is None else self.stats.sandboxed and sandboxed
                 self._idle.put(w)
-                return QueryOutcome(status, media_type, body, kind, time.monotonic() - start, error)
+                return status, media_type, kind, error, body
         except (EOFError, OSError, BrokenPipeError) as e:
             self.stats.errors.append(str(e))
             w.kill()
             threading.Thread(target=self._spawn, daemon=True).start()
-            return QueryOutcome(500, error="the query worker stopped unexpectedly; the query was not completed")
+            return 500, _PLAIN, "", "the query worker stopped unexpectedly; the work was not completed", b""
         # past the deadline: stop the work for real
         w.kill()
         self.stats.killed += 1
         threading.Thread(target=self._spawn, daemon=True).start()
-        return QueryOutcome(422, error=_timeout_message(job.timeout))
+        return 422, _PLAIN, "", _timeout_message(timeout), b""
 
     def close(self) -> None:
         """Stop every worker."""
@@ -415,8 +488,10 @@ class BackendQueries:
         #: the error that stopped the last query, other than its time limit (e.g. the server is down)
         self.failure: Exception | None = None
 
-    def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list) -> Any:
-        prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
+    def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list,
+              base_iri: str | None = None) -> Any:
+        prologue = f"BASE <{base_iri}>\n" if base_iri else ""  # the text's own BASE, after it, wins
+        prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         try:
             return self.backend.query(prologue + text, default_graph, named_graphs, timeout=self.timeout)
         except TimeoutError:  # the server did not answer in time (it stops by its own limit, if set)

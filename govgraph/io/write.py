@@ -16,8 +16,10 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from govgraph.errors import BadInput, NeedsAdmin
+from govgraph.io.characters import check_triples
 from govgraph.ontology.ns import PREFIXES
-from govgraph.store import ChangeRecord, Store, source_graph_iri, to_rdflib
+from govgraph.store import FORMATS, ChangeRecord, Store, source_graph_iri, to_rdflib
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -78,15 +80,56 @@ def canonical(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
 _XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
 
 
+#: A replacement that drops more than this many triples is a removal in effect, whatever the source's size.
+LARGE_REMOVAL = 100_000
+
+
+def is_removal(had: int, dropped: int) -> bool:
+    """Whether replacing a source of ``had`` triples with content lacking ``dropped`` of them is a removal in
+    effect: it drops more than half of the source (emptying it, or leaving a token triple, included) or more
+    than ``LARGE_REMOVAL`` triples. Such a replacement needs an admin, as removing the source does."""
+    return dropped > LARGE_REMOVAL or 2 * dropped > had
+
+
+def check_not_removal(name: str, had: int, dropped: int) -> None:
+    """NeedsAdmin (naming what to do) when a replacement of ``name`` is a removal in effect (``is_removal``)."""
+    if is_removal(had, dropped):
+        share = "more than half" if 2 * dropped > had else f"more than {LARGE_REMOVAL:,}"
+        raise NeedsAdmin(
+            f"replacing source {name!r} would drop {dropped:,} of its {had:,} triples ({share}): that is a removal, "
+            f"which needs an admin. An admin can make this change with an admin token, or remove the source "
+            f"(DELETE /api/v1/sources/{name}, or `govgraph remove`) and load the new content.")
+
+
+def parse_triples(data: bytes, fmt: str) -> list[ox.Triple]:
+    """The triples of an RDF document held in memory (``fmt``: a name of ``store.FORMATS``); BadInput
+    when it is not valid RDF or holds none."""
+    try:
+        triples = [q.triple if hasattr(q, "triple") else q for q in ox.parse(data, FORMATS[fmt])]
+    except SyntaxError as e:
+        raise BadInput(f"not valid RDF: {e}") from None
+    if not triples:
+        raise BadInput("no triples found in the body")
+    return triples
+
+
 def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: str,
                  loaded_from: str = "", current: set[ox.Triple] | None = None,
-                 force: bool = False) -> WriteResult:
-    """Replace (or create) the source ``name`` with ``triples``, validated; unchanged content commits nothing."""
+                 force: bool = False, may_remove: bool = False) -> WriteResult:
+    """Replace (or create) the source ``name`` with ``triples``, validated; unchanged content commits nothing.
+
+    Added triples with NUL or bidirectional controls are refused (BadInput naming the triple,
+    ``govgraph.io.characters``). Unless ``may_remove`` (the caller acts for an admin), a replacement that is a removal in effect
+    (``is_removal``: most of the source dropped) is refused with NeedsAdmin before anything is written.
+    """
     new = canonical(triples)
     old = source_triples(store, name) if current is None else current
     exists = store.has_source(name)
     if exists and new == old:
         return WriteResult(name, len(new), None)
+    check_triples(new - old, f"source {name!r}:")  # what was stored before is not refused again
+    if exists and not may_remove:
+        check_not_removal(name, len(old), len(old - new))
     # replace=True: create or replace, also if another worker creates the source meanwhile (the later write wins)
     with store.begin(name, replace=True, who=who, loaded_from=loaded_from) as txn:
         if len(new) > BULK_THRESHOLD:  # the bulk loader pays off only for large writes

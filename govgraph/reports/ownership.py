@@ -25,7 +25,7 @@ SELECT ?a (GROUP_CONCAT(DISTINCT COALESCE(STR(?t), ""); separator=" ") AS ?types
 WHERE {
   VALUES ?kind { dcat:Dataset gov:System gov:DataWarehouse gov:DataLake gov:Database gov:DocumentStore
                  gov:SharingAgreement }
-  ?a a ?kind .
+  ?a a ?kind . FILTER(isIRI(?a))  # a blank-node asset has no IRI to list or link
   { ?a a ?t } UNION { ?a gov:owner ?o } UNION { ?a gov:steward ?s } UNION { ?a gov:serviceArea ?u }
   UNION { ?a gov:heldIn ?h } UNION { ?a gov:storageForm ?f }
 } GROUP BY ?a"""

@@ -1,12 +1,11 @@
 """Write a Report as CSV, XLSX (openpyxl) or HTML (the viewer's report templates).
 
-CSV and XLSX cells that a spreadsheet would run as a formula are neutralised (CSV
-injection); HTML is autoescaped by Jinja. The HTML body is the same template the
+Every CSV and XLSX cell is a ``govgraph.io.cells.safe_cell`` (CSV injection: never a
+formula, no control characters, no bare CR to start a row); HTML is autoescaped by Jinja. The HTML body is the same template the
 viewer shows, wrapped in a standalone page so a file written by the CLI needs nothing else.
 """
 from __future__ import annotations
 
-import csv
 import importlib.util
 import io
 import re
@@ -16,33 +15,25 @@ from typing import Any, Callable, TextIO
 import jinja2
 
 from govgraph.errors import BadInput
-from govgraph.io.iar import _safe_cell
+from govgraph.io.cells import CellWriter, safe_cell
 from govgraph.reports.model import Chart, Gap, Link, Percent, Report, Table, cell_parts, cell_text
 
 FORMATS = ("html", "csv", "xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_CHARS = frozenset(_FORMULA_START)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # ----------------------------------------------------------------------------- CSV
 
 def write_csv(report: Report, out: TextIO) -> None:
     """The report's tables as CSV: a single table plainly; several as titled blocks separated by a blank line."""
-    w = csv.writer(out, lineterminator="\n")
+    w = CellWriter(out)  # every cell made safe for spreadsheets (govgraph.io.cells)
     many = len(report.tables) > 1
     for i, t in enumerate(report.tables):
         if many:
             if i:
                 w.writerow([])
-            w.writerow([_safe_cell(t.title)])
-        w.writerow([_safe_cell(c) for c in t.columns])
-
-        def safe(c: Any, t: Table = t) -> str:  # _safe_cell, with the plain-text case first
-            if type(c) is not str:
-                c = _csv_text(c, t)
-            return "'" + c if c[:1] in _FORMULA_CHARS else c
-        w.writerows([safe(c) for c in row] for row in t.rows)
+            w.writerow([t.title])
+        w.writerow(t.columns)
+        w.writerows([c if type(c) is str else _csv_text(c, t) for c in row] for row in t.rows)
 
 
 def _csv_text(cell: Any, table: Table) -> str:
@@ -138,10 +129,8 @@ def _xlsx_value(sheet: Any, cell: Any, make_cell: Callable) -> tuple[Any, str]:
 
 
 def _xlsx_text(text: str) -> str:
-    """Text for an XLSX cell, with a leading quote where Excel would read a formula."""
-    s = "" if text is None else str(text)
-    s = _CONTROL.sub(" ", s)  # control characters are not allowed in XLSX
-    return "'" + s if s[:1] in _FORMULA_START else s
+    """Text for an XLSX cell: a ``safe_cell`` (no control characters, which XLSX cannot hold; never a formula)."""
+    return safe_cell("" if text is None else str(text))
 
 
 def _sheet_name(title: str, used: set[str]) -> str:

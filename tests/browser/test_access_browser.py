@@ -1,6 +1,7 @@
 """A reader without access groups on a server with ``HIDE_SENSITIVE``: the lineage of a report fed by
 OFFICIAL-SENSITIVE datasets is drawn with "restricted asset" placeholders in a real Chromium, with
-no hidden title on the page and no CSP violation; screenshot in tests/artifacts/."""
+no hidden title or name on the page or in its links (flows from or to hidden datasets are renamed
+"restricted flow") and no CSP violation; screenshot in tests/artifacts/."""
 from __future__ import annotations
 
 import urllib.parse
@@ -29,8 +30,13 @@ def test_redacted_lineage_draws_placeholders(page: Page, hiding_server, artifact
     drawn = " ".join(graph.locator("text").all_text_contents())
     assert "restricted asset" in drawn and "Population health" in drawn
     content = page.content()
-    for hidden in ("Warehouse staging - ICB pseudonymised population health extract", "dwh-stg-icb-population-health"):
-        assert hidden not in content
+    hrefs = " ".join(urllib.parse.unquote(h or "") for h in
+                     page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+    # neither the hidden dataset's title nor its name, as an IRI, a table name in a flow's label, or inside a link
+    for hidden in ("Warehouse staging - ICB pseudonymised population health extract", "dwh-stg-icb-population-health",
+                   "stg_icb_population_health"):
+        assert hidden not in content and hidden not in hrefs
+    assert "restricted flow" in content  # the flows from and to hidden datasets, renamed
     page.get_by_role("button", name="Fit").click()
     page.screenshot(path=str(artifacts / "20-redacted-lineage.png"), full_page=True)
     assert not violations, violations

@@ -1,0 +1,233 @@
+"""A redaction and the copy of an estate it makes: what one reader may not see, removed, and what
+visible records say about it replaced by opaque stand-ins.
+
+``govgraph.access`` decides *what* is hidden from a reader (the ``Redaction``); this module
+builds the in-memory copy with it applied, one source graph at a time:
+
+* a hidden asset (named, or a blank node classified OFFICIAL-SENSITIVE / SECRET / TOP SECRET
+  whose access groups the reader does not hold), the records that only describe it (its
+  fields, quality measurements and targets, named or blank) and the blank nodes under any of
+  these are removed; references to a hidden thing from visible records point at a placeholder
+  ``urn:govgraph:restricted:<keyed hash>`` ("restricted asset"), from which its derivations,
+  holding system and the body it is submitted to are kept, so lineage keeps its shape;
+* a *renamed* visible record (a flow from or to a hidden asset, or a record linked to one whose
+  IRI spells the hidden asset's name) keeps its links and typed values under an opaque IRI
+  ``urn:govgraph:renamed:<keyed hash>``, titled "restricted flow" (or "restricted resource"),
+  without its own text (labels, descriptions: they name what it moves).
+
+The hashes are keyed with a per-process random secret: an IRI cannot be confirmed by hashing a guess.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from govgraph.derived import Derivation
+from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF, RDFS, XSD
+from govgraph.store import Store, open_store
+
+#: Classifications that make an asset restricted.
+RESTRICTED_CLASSIFICATIONS = frozenset(str(c) for c in (GOV.OfficialSensitive, GOV.Secret, GOV.TopSecret))
+#: ``?d P ?h``: ``?d`` exists only to describe ``?h`` and is hidden with it.
+DEPENDENT_PREDICATES = (str(GOV.fieldOf), str(DQV.computedOn), str(GOV.targetFor))
+#: Edges kept from a hidden thing (as its placeholder): derivations, the system holding it and the
+#: body a return is submitted to, which is what a lineage graph is drawn from (where a carried dataset lands).
+KEPT_EDGES = frozenset({str(PROV.wasDerivedFrom), str(GOV.derivedFromField), str(GOV.heldIn), str(GOV.submittedTo)})
+#: A flow's ends: a flow from or to a hidden asset is renamed.
+FLOW_ENDS = (str(GOV.source), str(GOV.target))
+PLACEHOLDER_PREFIX = "urn:govgraph:restricted:"
+PLACEHOLDER_TITLE = "restricted asset"
+RESTRICTED_CLASS = str(GOV.RestrictedAsset)
+RENAMED_PREFIX = "urn:govgraph:renamed:"
+RENAMED_FLOW_TITLE = "restricted flow"
+RENAMED_TITLE = "restricted resource"
+#: Literal datatypes of free text (dropped from renamed records).
+TEXT_TYPES = frozenset({str(XSD.string), "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
+
+_KEY = secrets.token_bytes(32)  # per process: stand-ins are stable here, unguessable elsewhere
+_TYPE, _FLOW = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(GOV.Flow))
+_CLASSIFICATION, _GROUP = str(GOV.classification), str(GOV.accessGroup)
+
+
+def _keyed(prefix: str, text: str) -> str:
+    return prefix + hmac.new(_KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What one reader may not see in one estate.
+
+    ``hidden``: restricted named assets; ``dependents``: named records that only describe a
+    hidden asset; ``renamed``: visible named records shown under an opaque IRI; ``clearance``:
+    the reader's access groups that open restricted blank-node assets (None when no such asset
+    is hidden from the reader; otherwise one whose groups miss ``clearance`` is hidden).
+    """
+    hidden: frozenset[str]
+    dependents: frozenset[str] = frozenset()
+    renamed: frozenset[str] = frozenset()
+    clearance: frozenset[str] | None = None
+    _covered: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_covered", self.hidden | self.dependents)
+
+    def __bool__(self) -> bool:
+        return bool(self.hidden) or self.clearance is not None
+
+    @property
+    def key(self) -> tuple:
+        """What distinguishes this redaction's copy from another of the same estate revision."""
+        return self.hidden, self.clearance
+
+    def covers(self, iri: str | None) -> bool:
+        """Whether ``iri`` is hidden (an asset or one of its fields, measurements, targets)."""
+        return bool(iri) and iri in self._covered
+
+    def conceals(self, term: str | None) -> bool:
+        """Whether a term (IRI or ``_:`` blank node) is not shown as written: hidden, renamed, or a
+        blank node while restricted blank-node assets are hidden (they cannot be told apart by name)."""
+        return bool(term) and (term in self._covered or term in self.renamed
+                               or (self.clearance is not None and term.startswith("_:")))
+
+    def hides_blank(self, groups: Iterable[str]) -> bool:
+        """Whether a restricted blank-node asset with these access groups is hidden."""
+        return self.clearance is not None and not self.clearance & set(groups)
+
+    @staticmethod
+    def placeholder(iri: str) -> str:
+        """The opaque stand-in for a hidden IRI (stable in this process, keyed so it cannot be guessed)."""
+        return _keyed(PLACEHOLDER_PREFIX, iri)
+
+    @staticmethod
+    def renaming(iri: str) -> str:
+        """The opaque IRI a renamed visible record is shown under."""
+        return _keyed(RENAMED_PREFIX, iri)
+
+
+def is_placeholder(iri: str) -> bool:
+    """Whether ``iri`` is a placeholder minted by a redaction."""
+    return iri.startswith(PLACEHOLDER_PREFIX)
+
+
+def is_renamed(iri: str) -> bool:
+    """Whether ``iri`` is the opaque IRI of a renamed record."""
+    return iri.startswith(RENAMED_PREFIX)
+
+
+# ----------------------------------------------------------------------------- one source graph
+
+def _below(quads: list[ox.Quad], top, marked: set[str], stop: set[str] = frozenset()) -> set[str]:
+    """``marked`` plus every blank node (not in ``stop``) reached from a subject ``top(subject)`` accepts
+    or from one already marked, to a fixed point."""
+    while True:
+        new = {q.object.value for q in quads if isinstance(q.object, ox.BlankNode) and q.object.value not in marked
+               and q.object.value not in stop
+               and ((isinstance(q.subject, ox.BlankNode) and q.subject.value in marked) or top(q.subject))}
+        if not new:
+            return marked
+        marked |= new
+
+
+def _hidden_blanks(quads: list[ox.Quad], r: Redaction) -> set[str]:
+    """Blank nodes of one graph that are hidden things: restricted blank-node assets the reader may
+    not see, and blank records that only describe a hidden thing (named or blank)."""
+    groups: dict[str, set[str]] = {}
+    if r.clearance is not None:
+        groups = {q.subject.value: set() for q in quads if isinstance(q.subject, ox.BlankNode)
+                  and q.predicate.value == _CLASSIFICATION and q.object.value in RESTRICTED_CLASSIFICATIONS}
+        for q in quads:
+            if q.predicate.value == _GROUP and isinstance(q.subject, ox.BlankNode) and q.subject.value in groups:
+                groups[q.subject.value].add(q.object.value)
+    hidden = {b for b, gs in groups.items() if r.hides_blank(gs)}
+    describing = [q for q in quads if isinstance(q.subject, ox.BlankNode) and q.predicate.value in DEPENDENT_PREDICATES]
+    while describing:  # blank fields of hidden datasets, measurements on those fields, ...
+        new = {q.subject.value for q in describing if q.subject.value not in hidden and (
+            (isinstance(q.object, ox.NamedNode) and r.covers(q.object.value))
+            or (isinstance(q.object, ox.BlankNode) and q.object.value in hidden))}
+        if not new:
+            break
+        hidden |= new
+    return hidden
+
+
+def _redacted_quads(store: Store, graph: ox.NamedNode, r: Redaction) -> Iterator[ox.Triple]:
+    """The triples of one source graph as the redaction allows, references mapped to stand-ins."""
+    quads = list(store.quads(None, None, None, graph))
+    hidden_b = _hidden_blanks(quads, r)
+
+    def concealed(t) -> bool:  # a hidden thing, shown (if at all) as its placeholder
+        return ((isinstance(t, ox.NamedNode) and r.covers(t.value))
+                or (isinstance(t, ox.BlankNode) and t.value in hidden_b))
+
+    def renamed(t) -> bool:
+        return isinstance(t, ox.NamedNode) and t.value in r.renamed
+
+    # blank nodes under hidden things go with them; those under renamed records lose their text
+    under_hidden = _below(quads, concealed, set(), hidden_b)
+    under_renamed = _below(quads, renamed, set(), hidden_b | under_hidden) if r.renamed else set()
+    used: set[str] = set()
+    flows: dict[str, bool] = {}
+
+    def mapped(term):
+        if isinstance(term, ox.BlankNode):
+            if term.value not in hidden_b:
+                return term
+            ph = r.placeholder(f"_:{graph.value} {term.value}")
+        elif not isinstance(term, ox.NamedNode):
+            return term
+        elif r.covers(term.value):
+            ph = r.placeholder(term.value)
+        elif term.value in r.renamed:
+            return ox.NamedNode(r.renaming(term.value))
+        else:
+            return term
+        used.add(ph)
+        return ox.NamedNode(ph)
+
+    for q in quads:
+        s, p, o = q.subject, q.predicate, q.object
+        if isinstance(s, ox.BlankNode) and s.value in under_hidden:
+            continue
+        if concealed(s):
+            if p.value in KEPT_EDGES and (isinstance(o, ox.NamedNode) or concealed(o)):
+                yield ox.Triple(mapped(s), p, mapped(o))
+            continue
+        if isinstance(o, ox.BlankNode) and o.value in under_hidden:
+            continue
+        if renamed(s) or (isinstance(s, ox.BlankNode) and s.value in under_renamed):
+            if isinstance(o, ox.Literal) and o.datatype.value in TEXT_TYPES:
+                continue  # its own words name what it carries
+            if renamed(s):
+                flows[s.value] = flows.get(s.value, False) or (p == _TYPE and o == _FLOW)
+        yield ox.Triple(mapped(s), p, mapped(o))
+    for ph in sorted(used):
+        node = ox.NamedNode(ph)
+        yield ox.Triple(node, _TYPE, ox.NamedNode(RESTRICTED_CLASS))
+        yield ox.Triple(node, ox.NamedNode(str(DCTERMS.title)), ox.Literal(PLACEHOLDER_TITLE))
+    for iri, is_flow in sorted(flows.items()):
+        yield ox.Triple(ox.NamedNode(r.renaming(iri)), ox.NamedNode(str(RDFS.label)),
+                        ox.Literal(RENAMED_FLOW_TITLE if is_flow else RENAMED_TITLE))
+
+
+def redact(store: Store, r: Redaction) -> Store:
+    """A new in-memory store holding every source of ``store`` with ``r`` applied (same source names)."""
+    out = open_store("memory:")
+    for src in store.sources():
+        graph = ox.NamedNode(src.graph)
+        with out.begin(src.name, who="redacted view", loaded_from=src.loaded_from) as txn:
+            g = txn.graph
+            out.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
+            txn.commit(note="redacted view")
+    # history and validation are read from the original
+    parent = store.derivation.key if store.derivation else (id(store), store.url)
+    out.derivation = Derivation(key=("redacted", parent, store.revision) + r.key, origin=store, redaction=r)
+    return out
+
+
+__all__ = ["DEPENDENT_PREDICATES", "FLOW_ENDS", "PLACEHOLDER_TITLE", "RENAMED_FLOW_TITLE", "RENAMED_TITLE",
+           "RESTRICTED_CLASSIFICATIONS", "Redaction", "is_placeholder", "is_renamed", "redact"]
