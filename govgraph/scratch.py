@@ -62,21 +62,27 @@ def sweep(parent: str | os.PathLike) -> list[str]:
     for name in names:
         if name.startswith(PREFIXES) or name.startswith(_STARTING):
             path = os.path.join(parent, name)
-            if _abandoned(path):
+            # a folder under its starting name may be between its making and its locking: left only once old
+            if _abandoned(path) and (not name.startswith(_STARTING) or _age(path) > UNLOCKED_MAX_AGE):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
+
+
+def _age(path: str) -> float:
+    """Seconds since the folder ``path`` was last changed (0 if it is gone)."""
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except OSError:
+        return 0.0
 
 
 def _abandoned(path: str) -> bool:
     """Whether no live process holds the folder ``path``."""
     try:
         fd = os.open(os.path.join(path, LOCK_NAME), os.O_RDWR)
-    except FileNotFoundError:
-        try:  # no lock file: being made right now, or left behind
-            return time.time() - os.stat(path).st_mtime > UNLOCKED_MAX_AGE
-        except OSError:
-            return False  # gone meanwhile
+    except FileNotFoundError:  # no lock file: being made right now, or left behind
+        return _age(path) > UNLOCKED_MAX_AGE
     except OSError:
         return False  # not ours to judge (permissions): leave it
     try:
