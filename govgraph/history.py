@@ -15,7 +15,7 @@ from rdflib.term import Node
 from govgraph.derived import Derivation, KeptCopies
 from govgraph.errors import BadInput, NotRecordedThen
 from govgraph.limits import NO_DEADLINE, Deadline, Gate
-from govgraph.store import ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
+from govgraph.store import SOURCE_PREFIX, ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
 
 Triple = tuple[Node, Node, Node]
 
@@ -74,7 +74,9 @@ def _quads_by_graph(store: Store, subject: str | None, graphs: set[str] | None =
     """Every quad (optionally only about ``subject``, or only in ``graphs``) grouped by graph, as pyoxigraph terms."""
     out: dict[str, set[tuple]] = {}
     s = ox.NamedNode(subject) if subject else None
-    for g in ([None] if graphs is None else [ox.NamedNode(x) for x in sorted(graphs)]):
+    # source graphs first: a removal's kept triples only ever move out of one (ChangeRecord.removed_graphs)
+    order = sorted(graphs or (), key=lambda x: (not x.startswith(SOURCE_PREFIX), x))
+    for g in ([None] if graphs is None else [ox.NamedNode(x) for x in order]):
         for q in deadline.checked(store.quads(s, None, None, g)):
             name = q.graph_name
             if isinstance(name, ox.NamedNode):
@@ -107,9 +109,10 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
     if touched_only:
         names = {r.source for r in records}
         graphs = {source_graph_iri(n) for n in names} | \
-            {diff_graph(r.revision, kind) for r in records for kind in ("added", "removed")}
+            {g for r in records for g in (diff_graph(r.revision, "added"),) + r.removed_graphs}
         by_graph = _quads_by_graph(store, subject, graphs, deadline)
-        content.update({n: set(by_graph.get(source_graph_iri(n), ())) for n in names})
+        live = {s.name for s in store.sources()}  # a removed source's graph may still keep its triples
+        content.update({n: set(by_graph.get(source_graph_iri(n), ())) if n in live else set() for n in names})
     else:
         by_graph = _quads_by_graph(store, subject, deadline=deadline)
         content.update({s.name: set(by_graph.get(s.graph, ())) for s in store.sources()})
@@ -120,11 +123,16 @@ def _walk_back(store: Store, when: dt.datetime | None, subject: str | None,
             before: set[tuple] = set()
         elif rec.action in ("replace", "patch"):
             before = (after - by_graph.get(diff_graph(rec.revision, "added"), set())) | \
-                by_graph.get(diff_graph(rec.revision, "removed"), set())
+                _removed(by_graph, rec)
         else:  # remove: the source held exactly what was removed
-            before = set(by_graph.get(diff_graph(rec.revision, "removed"), set()))
+            before = _removed(by_graph, rec)
         content[rec.source] = before
         yield rec, after, before
+
+
+def _removed(by_graph: dict[str, set[tuple]], rec: ChangeRecord) -> set[tuple]:
+    """The triples ``rec`` removed (restricted as ``by_graph`` is)."""
+    return set().union(*(by_graph.get(g, set()) for g in rec.removed_graphs))
 
 
 def _state_at(store: Store, when: str | dt.datetime, subject: str | None, *,

@@ -15,6 +15,7 @@ or rejected import is never seen, and leftovers of a crash are swept on open.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import getpass
 import logging
@@ -32,6 +33,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import Node
 
+from govgraph import scratch
 from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
 from govgraph.derived import Derivation
@@ -59,6 +61,8 @@ _LOCK_NODE = ox.NamedNode(str(GG["lock:commit"]))
 _CLAIM = ox.NamedNode(str(GG["claim"]))
 _CLAIMED_AT = ox.NamedNode(str(GG["claimedAt"]))
 _PENDING = ox.NamedNode(str(GG["pendingLoad"]))
+#: Where a change record names the graph keeping what it removed (``ChangeRecord.kept``).
+_KEPT_IN = ox.NamedNode(str(GG["removedTriplesIn"]))
 #: Seconds after which a commit-lock claim is taken for a crashed writer's and ignored
 #: (longer than any one request may take, 60 s).
 COMMIT_LEASE = 120.0
@@ -237,6 +241,16 @@ class ChangeRecord:
     removed: int
     forced: bool = False
     note: str = ""
+    #: the graph keeping the triples this change removed, if not ``diff_graph(revision, "removed")``
+    #: (a removal's: see ``Store.remove_source``)
+    kept: str = ""
+
+    @property
+    def removed_graphs(self) -> tuple[str, ...]:
+        """The graphs holding the triples this change removed, to be read in this order and joined:
+        a removal's kept triples may be moving from the first to the second (``Store._reclaim``)."""
+        diff = diff_graph(self.revision, "removed")
+        return (self.kept, diff) if self.kept else (diff,)
 
 
 # ----------------------------------------------------------------------------- store
@@ -268,7 +282,9 @@ class Store:
         if url == "memory:" or url == "memory":
             return cls(url, EmbeddedBackend(url, None))
         if url.startswith("oxigraph:"):
-            return cls(url, EmbeddedBackend(url, Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()))
+            path = Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()
+            scratch.sweep(path.resolve().parent)  # query snapshots and copies a stopped process left beside it
+            return cls(url, EmbeddedBackend(url, path))
         if url.startswith(("sparql+http://", "sparql+https://")):
             from govgraph.backends.remote import RemoteBackend
             return cls(url, RemoteBackend(url))
@@ -354,6 +370,7 @@ class Store:
     def _sweep_staging(self) -> None:
         """Drop graphs left by an import that never committed (crash, kill -9)."""
         live = {g.value for g in self._registered_graphs()}
+        kept = self._kept_graphs()  # hidden graphs holding what a removal took away (history)
         if self.remote:
             # other workers may be mid-import on a shared server: drop only staging graphs older
             # than STAGING_MAX_AGE (a live import refuses to commit long before that, see
@@ -362,16 +379,16 @@ class Store:
             left = []
             for g in self._b.named_graphs():
                 age = staging_age(g.value, now)
-                if age is not None and age > STAGING_MAX_AGE:
+                if age is not None and age > STAGING_MAX_AGE and g.value not in kept:
                     self._b.drop_graph(g)
-                elif g.value.startswith(SOURCE_PREFIX) and g.value not in live:
+                elif g.value.startswith(SOURCE_PREFIX) and g.value not in live and g.value not in kept:
                     left.append(g)
             if left:
                 self._sweep_unclaimed(left)
             return
         for g in self._b.named_graphs():
             v = g.value
-            if v.startswith(STAGING_PREFIX) or (v.startswith(SOURCE_PREFIX) and v not in live):
+            if (v.startswith(STAGING_PREFIX) or v.startswith(SOURCE_PREFIX) and v not in live) and v not in kept:
                 self._b.drop_graph(g)
             elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
                 self._b.drop_graph(g)  # written by a change that never committed
@@ -390,6 +407,11 @@ class Store:
             if ops:
                 self._b.update(";\n".join(ops + ([release] if release else [])))
                 self._lock_released = True
+
+    def _kept_graphs(self) -> set[str]:
+        """Graphs named by change records as keeping what they removed (``ChangeRecord.kept``)."""
+        return {q.object.value for q in self._b.quads(None, _KEPT_IN, None, AUDIT_GRAPH)
+                if isinstance(q.object, ox.NamedNode)}
 
     def _registered_graphs(self) -> list[ox.NamedNode]:
         return [q.subject for q in self._b.quads(None, _RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
@@ -678,26 +700,103 @@ class Store:
         return Patch(self, name, source_graph_iri(name), who or _whoami(), loaded_from)
 
     def remove_source(self, name: str, *, who: str | None = None) -> ChangeRecord:
-        """Withdraw a source as a unit, recording the change in the audit graph."""
+        """Withdraw a source as a unit, recording the change in the audit graph.
+
+        Readers see the source fully there or fully gone: one small update unregisters it and
+        records the change. Its triples are kept for the history (as-of views rebuild the past
+        from them), and moving or deleting a million triples in one transaction took minutes
+        and gigabytes, so neither happens in that update:
+
+        * embedded: the triples stay where they are, in the now unregistered graph, which the
+          change record names as keeping them; they move to the record's own difference graph
+          only if a source of that name is loaded again (``_reclaim``), in batches, out of sight.
+        * shared server: they are first copied, in batches, to a hidden graph the record names;
+          after the update the old graph is emptied in batches (``_remove_shared``).
+        """
         self.source(name)
-        with self._write_lock, self._commit_lock() as release:
+        with self._write_lock:
             if self.remote:
-                self._changed()  # read the registry as it is now, under the lock
+                return self._remove_shared(name, who or _whoami())
             info = self.source(name)
-            rec = self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, "")
             g = ox.NamedNode(info.graph)
+            rec = dataclasses.replace(self._record(info.name, "remove", who or _whoami(), 0, info.triples, False, ""),
+                                      kept=g.value)
             try:
-                self._b.update(
-                    f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
-                    + self._revision_update(rec)
-                    + f"; ADD SILENT <{g.value}> TO <{diff_graph(rec.revision, 'removed')}>"
-                    + f"; DROP SILENT GRAPH <{g.value}>" + (f";{release}" if release else ""))
-                self._lock_released = True
+                self._b.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
+                               + self._revision_update(rec))
             except BaseException:
                 self._changed()
                 raise
             self._committed(rec.revision, g, False)
             return rec
+
+    def _reclaim(self, g: ox.NamedNode) -> None:
+        """Empty the unregistered graph ``g`` for a new source of its name (embedded store, write lock
+        held). If a removal keeps its triples there (``remove_source``), they are copied to that
+        removal's own difference graph first, and the record pointed there in one small update; a
+        history reader reads the old graph before the new one, so it finds every triple in one or
+        the other at any moment. Both steps go in batches; a stop leaves what the next open sweeps.
+        """
+        rev = ox.NamedNode(str(GOV.revision))
+        for q in list(self._b.quads(None, _KEPT_IN, g, AUDIT_GRAPH)):  # an index lookup: patches come here
+            for r in self._b.quads(q.subject, rev, None, AUDIT_GRAPH):
+                moved = ox.NamedNode(diff_graph(int(r.object.value), "removed"))
+                self._b.drop_graph(moved)  # what an interrupted earlier move left
+                self._b.copy_graph(g, moved)
+            self._b.update(f"DELETE DATA {{ GRAPH <{AUDIT_GRAPH.value}> {{ {q.subject} <{_KEPT_IN.value}> <{g.value}> }} }}")
+            self._history_cache = None
+        self._b.drop_graph(g)
+
+    def _remove_shared(self, name: str, who: str) -> ChangeRecord:
+        """``remove_source`` on a shared server. The copy is made before the commit lock is taken, so
+        other writers go on meanwhile; the commit checks the source did not change since. While the
+        graph is emptied the removal holds a claim on the source's name (``_claim_new_source``), so
+        no new load of that name starts in it; if this process stops, the claim lapses and the next
+        writer of that name, or the next process to open the store, drops what is left."""
+        self._changed()
+        info = self.source(name)
+        g = ox.NamedNode(info.graph)
+        entry = self._registry_entry(g)
+        kept = staging_graph()  # swept by age until a change record names it
+        try:
+            self._b.copy_graph(g, kept)
+            with self._commit_lock() as release:
+                self._changed()  # the registry as it is now, under the lock
+                if self._registry_entry(g) != entry:
+                    raise ConflictError(f"source {name!r} was changed by another writer while it was being removed; "
+                                        f"nothing was changed, try again")
+                if _count(self, f"GRAPH <{kept.value}> {{ ?s ?p ?o }}") != _count(self, f"GRAPH <{g.value}> {{ ?s ?p ?o }}"):
+                    raise StoreError(f"the server's copy of source {name!r} came out incomplete; nothing was changed")
+                rec = dataclasses.replace(self._record(info.name, "remove", who, 0, info.triples, False, ""),
+                                          kept=kept.value)
+                claim = str(GG[f"load:{uuid.uuid4().hex}"])
+                ops = [f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }}",
+                       self._revision_update(rec), _claim_op(g.value, _PENDING.value, claim)]
+                self._check_lease()
+                self._b.update(";\n".join(ops + ([release] if release else [])))
+                self._lock_released = True
+        except BaseException:
+            self._changed()
+            with contextlib.suppress(Exception):
+                if not any(r.kept == kept.value for r in self._read_history()):
+                    self._b.empty_graph(kept)
+            raise
+        self._committed(rec.revision, g, False)
+        holder = _NameClaim(self, g, claim, name)
+        try:
+            self._b.empty_graph(g, guard=holder.check)
+        finally:
+            holder.stop()
+        with contextlib.suppress(StoreError), self._commit_lock() as release:
+            if holder.held():  # else it lapsed and another writer took the name (and the graph) over
+                self._b.update(f"DROP SILENT GRAPH <{g.value}>;" + holder.withdraw(g, claim)
+                               + (f";{release}" if release else ""))
+                self._lock_released = True
+        return rec
+
+    def _registry_entry(self, g: ox.NamedNode) -> set[tuple[str, str]]:
+        """A source's registry entry (every commit to the source rewrites it: loadedAt changes)."""
+        return {(q.predicate.value, str(q.object)) for q in self._b.quads(g, None, None, META_GRAPH)}
 
     def _revision_update(self, rec: ChangeRecord) -> str:
         """SPARQL Update text bumping the revision and appending the change record."""
@@ -718,6 +817,7 @@ class Store:
             f" <{GOV.triplesRemoved}> {_lit(rec.removed)} ;"
             f" <{GOV.forced}> {_lit(rec.forced)}"
             + (f" ; <{_DCT}description> {note}" if note else "")
+            + (f" ; <{_KEPT_IN.value}> <{rec.kept}>" if rec.kept else "")
             + " } }"
         )
 
@@ -782,10 +882,11 @@ class Store:
 
     def _read_history(self) -> list[ChangeRecord]:
         rows = self._b.query(
-            sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note WHERE {
+            sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note ?kept WHERE {
               ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
                  prov:wasAssociatedWith ?who ; prov:endedAtTime ?at ; gov:triplesAdded ?add ;
                  gov:triplesRemoved ?rem ; gov:forced ?forced . OPTIONAL { ?c dcterms:description ?note }
+              OPTIONAL { ?c <""" + _KEPT_IN.value + """> ?kept }
             } ORDER BY ?rev""", [AUDIT_GRAPH], None)
         out = []
         for r in rows:
@@ -793,7 +894,8 @@ class Store:
                                action=r["act"].value, who=r["who"].value,
                                at=dt.datetime.fromisoformat(r["at"].value), added=int(r["add"].value),
                                removed=int(r["rem"].value), forced=r["forced"].value == "true",
-                               note=r["note"].value if r["note"] is not None else "")
+                               note=r["note"].value if r["note"] is not None else "",
+                               kept=r["kept"].value if r["kept"] is not None else "")
             out.append(rec)
         return out
 
@@ -903,7 +1005,11 @@ class Transaction:
         direct = (store._b.exclusive and not replacing) or self.claim is not None
         self.graph = self.target if direct else staging_graph()
         if direct and store._b.exclusive:
-            store._b.drop_graph(self.target)  # leftovers of an earlier failed attempt
+            try:
+                store._reclaim(self.target)  # a removed source's kept triples, or leftovers of a failed attempt
+            except BaseException:
+                store._write_lock.release()
+                raise
 
     # -- adding data -------------------------------------------------------------
     def load(self, path: str | Path | None = None, *, data: bytes | None = None, stream: Any = None,
@@ -1179,6 +1285,12 @@ class Patch:
         self.done = False
         store._write_lock.acquire()
         self.exists = self.target in store.graphs()  # read again under the commit lock
+        if not self.exists and store._b.exclusive:
+            try:
+                store._reclaim(self.target)  # a removed source's kept triples move out of the way
+            except BaseException:
+                store._write_lock.release()
+                raise
 
     def add(self, triples: Iterable[ox.Triple], *, absent: bool = False) -> None:
         """Stage triples to add (those already in the source are ignored on commit).

@@ -33,7 +33,10 @@ EVENT = {
 
 
 def source_set(store, name: str) -> set[tuple]:
-    """The triples of one source, read straight from its graph (empty when it is not there)."""
+    """The triples of one source, read straight from its graph (empty when it is not there: a removed
+    source's graph may still keep its triples for the history, unregistered)."""
+    if not store.has_source(name):
+        return set()
     g = ox.NamedNode(source_graph_iri(name))
     return {(q.subject, q.predicate, q.object) for q in store.quads(None, None, None, g)}
 

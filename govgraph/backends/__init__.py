@@ -46,6 +46,14 @@ class Backend(Protocol):
     def drop_graph(self, g: ox.NamedNode) -> None:
         """Remove a named graph and its quads (no error if absent)."""
 
+    def copy_graph(self, src: ox.NamedNode, dst: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
+        """Add every triple of ``src`` to ``dst`` in batches of bounded size, each its own transaction
+        (so ``dst`` must be a graph no reader looks at until the copy is complete)."""
+
+    def empty_graph(self, g: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
+        """Remove a named graph's quads in batches of bounded size, each its own transaction, then
+        the graph (no error if absent): for graphs no reader looks at any more. ``guard`` as for ``load``."""
+
     def clear(self) -> None:
         """Remove everything."""
 

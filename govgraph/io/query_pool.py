@@ -38,6 +38,7 @@ import pyoxigraph as ox
 
 from govgraph.io import no_network
 from govgraph.io.update_run import UpdateOutcome, scratch_update
+from govgraph.scratch import ScratchDir
 
 #: Result formats by media type, for solutions/booleans and for graphs.
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
@@ -237,7 +238,8 @@ class Snapshots:
 
     def __init__(self, oxstore: ox.Store, parent: str, keep_seconds: float):
         self._ox = oxstore
-        self.root = tempfile.mkdtemp(prefix=".govgraph-snapshots-", dir=parent)
+        self._dir = ScratchDir(parent, ".govgraph-snapshots-")  # swept by the next process if this one dies
+        self.root = self._dir.path
         self.keep = keep_seconds
         self._made: list[tuple[int, str, float]] = []  # (revision, path, created)
         self._lock = threading.Lock()
@@ -266,7 +268,7 @@ class Snapshots:
 
     def close(self) -> None:
         """Remove every snapshot."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._dir.close()
 
 
 class CopySnapshots:
@@ -279,7 +281,8 @@ class CopySnapshots:
     """
 
     def __init__(self, parent: str, keep_seconds: float, kept: int = 4):
-        self.root = tempfile.mkdtemp(prefix=".govgraph-copies-", dir=parent)
+        self._dir = ScratchDir(parent, ".govgraph-copies-")  # swept by the next process if this one dies
+        self.root = self._dir.path
         self.keep, self.kept = keep_seconds, kept
         self._made: dict[Any, list] = {}  # key -> [path, last used]
         self._lock = threading.Lock()
@@ -313,7 +316,7 @@ class CopySnapshots:
 
     def close(self) -> None:
         """Remove every copy."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._dir.close()
 
 
 class _Worker:
