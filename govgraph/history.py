@@ -15,7 +15,8 @@ from rdflib.term import Node
 from govgraph.derived import Derivation, KeptCopies
 from govgraph.errors import BadInput, NotRecordedThen
 from govgraph.limits import NO_DEADLINE, Deadline, Gate
-from govgraph.store import SOURCE_PREFIX, ChangeRecord, Store, diff_graph, open_store, source_graph_iri, to_rdflib
+from govgraph.store import SOURCE_PREFIX, ChangeRecord, Store, diff_graph, open_store, source_graph_iri
+from govgraph.terms import to_rdflib
 
 Triple = tuple[Node, Node, Node]
 

@@ -38,7 +38,11 @@ from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
 from govgraph.derived import Derivation
 from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
+from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
+from govgraph.terms import XSD as _XSD
+from govgraph.terms import bind, to_ox, to_rdflib
+from govgraph.terms import literal as _lit
 
 DEFAULT_STORE_ENV = "GOVGRAPH_STORE"
 #: Seconds a remote store's revision is trusted before it is read again from the server.
@@ -81,7 +85,6 @@ _STAGING_NAME = re.compile(r"(\d{10,})-[0-9a-f]{32}")
 
 log = logging.getLogger(__name__)
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 _PROV = "http://www.w3.org/ns/prov#"
@@ -147,73 +150,8 @@ def _safe_name(name: str) -> str:
     return name
 
 
-# ----------------------------------------------------------------------------- terms
-
-def to_rdflib(term: Any) -> Node | None:
-    """Convert a pyoxigraph term to the equivalent rdflib term."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        dt_ = term.datatype.value
-        if dt_ == _XSD + "string":
-            return rdflib.Literal(term.value)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt_))
-    raise TypeError(f"cannot convert {term!r}")
-
-
-def to_ox(term: Node) -> Any:
-    """Convert an rdflib term to the equivalent pyoxigraph term."""
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot convert {term!r}")
-
-
-def _lit(value: Any) -> ox.Literal:
-    if isinstance(value, bool):
-        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(_XSD + "boolean"))
-    if isinstance(value, int):
-        return ox.Literal(str(value), datatype=ox.NamedNode(_XSD + "integer"))
-    if isinstance(value, dt.datetime):
-        return ox.Literal(value.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
-    return ox.Literal(str(value))
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def bind(sparql: str, bindings: dict[str, Node] | None) -> str:
-    """Put RDF terms in place of ``?name`` variables (the query must not project them).
-
-    Terms are written in N-Triples syntax by rdflib, so values cannot inject SPARQL.
-    """
-    for name, value in (bindings or {}).items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ValueError(f"bad variable name {name!r}")
-        if isinstance(value, rdflib.Literal):
-            text = value.n3()
-        elif isinstance(value, rdflib.URIRef):
-            if any(c in str(value) for c in '<>"{}|^`\\ \n'):
-                raise BadInput(f"not a valid IRI: {str(value)!r}")
-            text = f"<{value}>"
-        else:
-            raise TypeError(f"cannot bind {value!r}")
-        sparql = re.sub(r"[?$]" + name + r"\b", lambda _m: text, sparql)
-    return sparql
 
 
 # ----------------------------------------------------------------------------- records
@@ -1020,7 +958,7 @@ class Transaction:
         label = label or (str(path) if path else "<input>")
         src = {"path": str(path)} if path is not None else {"input": stream if stream is not None else data}
         if fmt == "rdfxml":
-            _guard_xml_entities(_head(path, data, stream), label)
+            guard_xml_entities(head_of(path, data, stream), label)
         self._count = None
         try:
             self.store._b.load(self.graph, src, FORMATS[fmt], quads=fmt in QUAD_FORMATS, base_iri=base_iri,
@@ -1216,49 +1154,6 @@ class Transaction:
     def __exit__(self, exc_type, exc, tb) -> None:
         if not self.done:
             self.rollback()
-
-
-_XML_HEAD = 1 << 20
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b[^\[>]*\[(?P<body>.*?)\]\s*>", re.S)
-_ENTITY = re.compile(rb"<!ENTITY\s+(?P<pct>%\s+)?(?P<name>[^\s]+)\s+(?P<rest>(?:\"[^\"]*\"|'[^']*'|[^>\"'])*)>", re.S)
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
-
-
-def _head(path: Any, data: bytes | None, stream: Any) -> bytes:
-    """The first megabyte of an input, without consuming a stream."""
-    if path is not None:
-        with open(path, "rb") as f:
-            return f.read(_XML_HEAD)
-    if data is not None:
-        return bytes(data[:_XML_HEAD]) if not isinstance(data, str) else data[:_XML_HEAD].encode()
-    peek = getattr(stream, "peek", None)
-    return peek(_XML_HEAD)[:_XML_HEAD] if peek else b""
-
-
-def _guard_xml_entities(head: bytes, label: str) -> None:
-    """Refuse XML entity tricks before the RDF/XML parser sees them.
-
-    External entities (XXE: SYSTEM/PUBLIC), parameter entities and entities whose value
-    refers to other entities (billion laughs) are refused. Plain entities with literal
-    values, as OWL files use for namespace IRIs, are allowed.
-    """
-    if len(head) >= _XML_HEAD and not _FIRST_ELEMENT.search(head):
-        raise BadInput("refused RDF/XML: more than 1 MB before the first element", file=label)
-    m = _DOCTYPE.search(head)
-    if not m:
-        return
-    for e in _ENTITY.finditer(m.group("body")):
-        rest = e.group("rest")
-        why = None
-        if e.group("pct"):
-            why = "parameter entities are not accepted"
-        elif re.match(rb"(SYSTEM|PUBLIC)\b", rest.strip()):
-            why = "external entities (which read files or URLs) are not accepted"
-        elif b"&" in rest or b"%" in rest:
-            why = "entities that expand other entities are not accepted"
-        if why:
-            name = e.group("name").decode("utf-8", "replace")
-            raise BadInput(f"refused RDF/XML: entity {name!r}: {why}", file=label)
 
 
 class Patch:

@@ -19,7 +19,8 @@ from govgraph.ontology.ns import GOV, SH
 from govgraph.shapes.compiler import Check, Plan, target_pattern
 from govgraph.shapes.loader import ontology
 from govgraph.shapes.model import Finding, PrincipleScore, term_text
-from govgraph.store import Store, to_rdflib
+from govgraph.store import Store
+from govgraph.terms import to_rdflib
 
 _RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -15,7 +15,8 @@ import rdflib
 
 from govgraph.ontology.ns import GG, GOV
 from govgraph.shapes.model import Report
-from govgraph.store import Store, to_rdflib
+from govgraph.store import Store
+from govgraph.terms import to_rdflib
 
 REGISTRY = str(GG["validation"])
 _DQV = "http://www.w3.org/ns/dqv#"

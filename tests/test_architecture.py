@@ -15,7 +15,7 @@ MAX_LINES = 600
 #: Modules over the limit today, each at most its size now: the structural issue splits them, and
 #: none may grow meanwhile (a ratchet: lower a number when a module shrinks, delete it when it fits).
 OVERSIZE = {
-    "govgraph/store.py": 1500,
+    "govgraph/store.py": 1425,
     "govgraph/catalog.py": 780,
     "govgraph/io/openlineage.py": 800,
     "lineage/graph.py": 650,
