@@ -50,6 +50,30 @@ def parse_event_time(text: str) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
 
 
+def check_unicode(event: Any) -> None:
+    """BadInput naming the field whose text is not Unicode (a lone surrogate, which JSON's ``\\ud800``
+    escapes can spell): it can be neither validated nor stored."""
+    try:
+        json.dumps(event, ensure_ascii=False).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    stack: list[tuple[Any, str]] = [(event, "event")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in value.items())
+            stack.extend((k, f"{path} (a key)") for k in value)
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise BadInput(f"{path}: the text is not valid Unicode ({e.reason}: "
+                               f"U+{ord(value[e.start]):04X} at character {e.start})") from None
+
+
 def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
@@ -241,6 +265,7 @@ def ingest_event(store: Store, event: Any, *, who: str = "openlineage", validate
     gets its own result, or its own error.
     """
     check_json(event)  # no NUL or bidirectional controls anywhere (govgraph.io.characters)
+    check_unicode(event)
     warnings: list[str] = []
     if validate:
         event, warnings = checked_event(event)
