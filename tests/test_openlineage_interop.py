@@ -262,3 +262,18 @@ def test_http_deflate_and_bombs(live):
     assert status == 201 and res["kind"] == "DatasetEvent" and res["run"] is None
     assert res["source"] == source_name(load(FIXTURES / "marquez" / "event_dataset_event.json"))
     assert res["subject"] in {t.subject.value for t in source_triples(st, res["source"])}
+
+
+def test_cli_ingests_static_lineage_and_names_warnings(tmp_path, any_store_url):
+    from click.testing import CliRunner
+
+    from govgraph.cli import main
+    lines = [load(FIXTURES / "marquez" / n) for n in ("event_job_event.json", "event_dataset_event.json",
+                                                         "event_required_only.json")]
+    lines.append(event(producer="ssis package v2"))
+    f = tmp_path / "events.jsonl"
+    f.write_text("\n".join(json.dumps(e) for e in lines))
+    r = CliRunner().invoke(main, ["ingest-openlineage", str(f), "--store", any_store_url])
+    assert r.exit_code == 0, r.output
+    assert "ingested 4 events: 4 changed the graph, 0 were already recorded" in r.output
+    assert f"warning: RunEvent {run_iri(lines[3]['run']['runId'])}: producer 'ssis package v2' is not an absolute IRI" in r.output
