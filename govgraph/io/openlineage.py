@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from contextlib import ExitStack
 import json
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -58,6 +58,8 @@ def check_unicode(event: Any) -> None:
         return
     except UnicodeEncodeError:
         pass
+    except (TypeError, ValueError):
+        return  # not JSON at all: the schema check says what is wrong
     stack: list[tuple[Any, str]] = [(event, "event")]
     while stack:
         value, path = stack.pop()

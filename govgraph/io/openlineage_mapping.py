@@ -120,16 +120,6 @@ def source_name(event: dict) -> str:
     return "openlineage/" + quote(owner["namespace"], safe=":/.-_")
 
 
-def subject_of(event: dict) -> str:
-    """The IRI an event is about: its run, its job (JobEvent) or its dataset (DatasetEvent, minted IRI)."""
-    kind = event_kind(event)
-    if kind == RUN_EVENT:
-        return run_iri(event["run"]["runId"])
-    if kind == JOB_EVENT:
-        return job_iri(event["job"]["namespace"], event["job"]["name"])
-    return minted_dataset_iri(event["dataset"]["namespace"], event["dataset"]["name"])
-
-
 def resolve_datasets(store: Store, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Map (namespace, name) pairs to dataset IRIs: catalogue datasets by gov:alias first, else minted."""
     pairs = list(dict.fromkeys(pairs))
