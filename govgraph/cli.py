@@ -234,7 +234,8 @@ def export(source, fmt, output, dcat, dcat_base, store_url):
 @store_option
 @handle_errors
 def ingest_openlineage(file, store_url):
-    """Ingest OpenLineage RunEvents from a JSON Lines file (one event a line), each validated."""
+    """Ingest OpenLineage events (RunEvents, and static DatasetEvents and JobEvents) from a JSON Lines
+    file (one event a line), each validated."""
     from govgraph.io.openlineage import ingest_file
     from govgraph.store import _whoami
     with _open(store_url) as store:
@@ -244,7 +245,7 @@ def ingest_openlineage(file, store_url):
                    f"{len(results) - changed:,} were already recorded")
         for r in results:
             for w in r.warnings:
-                click.echo(f"warning: run {r.run}: {w}", err=True)
+                click.echo(f"warning: {r.kind} {r.subject}: {w}", err=True)
 
 
 # ----------------------------------------------------------------------------- query / info

@@ -61,7 +61,7 @@ def test_run_becomes_activity_matched_by_alias(store):
                       f" prov:generated <{BASE}dataset/fact-referral> ; gov:runState 'COMPLETE' }}")
     # schema facet -> fields of the catalogue dataset; columnLineage -> field derivation
     assert ask(store, f"ASK {{ <{BASE}field/fact-referral.nhs_number> a gov:Field ;"
-                      f" gov:fieldOf <{BASE}dataset/fact-referral> ; gov:dataType 'varchar' ;"
+                      f" gov:fieldOf <{BASE}dataset/fact-referral> ; gov:physicalType 'varchar' ;"
                       f" gov:derivedFromField <{BASE}field/referrals.nhs> ; gov:transformation 'copied' }}")
 
 

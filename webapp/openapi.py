@@ -78,10 +78,14 @@ SCHEMAS: dict = {
                                    "warnings": _INT}},
     "Removed": {"type": "object", "required": ["source", "removed", "revision"],
                 "properties": {"source": _STR, "removed": _INT, "revision": _INT}},
-    "IngestResult": {"type": "object", "required": ["run", "source", "eventType", "changed", "datasets"],
-                     "properties": {"run": _STR, "source": _STR, "eventType": _STR, "changed": {"type": "boolean"},
+    "IngestResult": {"type": "object", "required": ["kind", "subject", "run", "source", "eventType", "changed", "datasets"],
+                     "properties": {"kind": {"type": "string", "enum": ["RunEvent", "DatasetEvent", "JobEvent"]},
+                                    "subject": _STR, "run": {"type": ["string", "null"]},
+                                    "source": _STR, "eventType": _STR, "changed": {"type": "boolean"},
                                     "datasets": {"type": "object", "additionalProperties": _STR},
-                                    "triples": _INT, "revision": _INT}},
+                                    "triples": _INT, "revision": _INT,
+                                    "dropped": {"type": "array", "items": _STR},
+                                    "warnings": {"type": "array", "items": _STR}}},
 }
 
 
@@ -133,13 +137,18 @@ def document(server: str = "") -> dict:
             "delete": {"summary": "Remove a source (admin)", "operationId": "deleteSource", "security": bearer,
                        "responses": {"200": _json(_ref("Removed")), **_ERRORS, **_AUTH_ERRORS}}},
         "/api/v1/lineage": {"post": {
-            "summary": "Ingest an OpenLineage RunEvent (the path Marquez uses)", "operationId": "postLineage",
+            "summary": "Ingest an OpenLineage event: a RunEvent, or static lineage (DatasetEvent, JobEvent); "
+                       "the path Marquez uses", "operationId": "postLineage",
             "security": bearer,
+            "parameters": [{"name": "Content-Encoding", "in": "header", "required": False,
+                            "schema": {"type": "string", "enum": ["gzip", "deflate", "identity"]}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}}}},
+                "$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json"}}}},
             "responses": {"200": _json(_ref("IngestResult"), "Already recorded: nothing changed"),
                           "201": _json(_ref("IngestResult"), "Recorded"),
-                          "413": _json(_ref("Error"), "Too large"), **_ERRORS, **_AUTH_ERRORS}}},
+                          "413": _json(_ref("Error"), "Too large (as sent, or once decoded)"),
+                          **_ERRORS, **_AUTH_ERRORS,
+                          "415": _json(_ref("Error"), "Not application/json, or a content coding other than gzip or deflate")}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                          "responses": {"200": _json({"type": "object"})}}},
         "/sparql": {

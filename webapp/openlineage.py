@@ -1,7 +1,8 @@
-"""``POST /api/v1/lineage``: OpenLineage RunEvents, the same path and body Marquez accepts.
+"""``POST /api/v1/lineage``: OpenLineage events, the same path and body Marquez accepts.
 
-Protocol handling only (content type, size, JSON, token); validation and mapping are
-``govgraph.io.openlineage.ingest_event``. 201 when the event changed the graph, 200 when
+Protocol handling only (content type, content coding, size, JSON, token); validation and
+mapping are ``govgraph.io.openlineage.ingest_event``. A body may be sent gzip- or
+deflate-compressed (``Content-Encoding``); the limit holds for its decoded size too. 201 when the event changed the graph, 200 when
 it was already recorded (the same event twice changes nothing).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask import Blueprint, jsonify, request
 from govgraph.io.openlineage import MAX_EVENT_BYTES, ingest_event
 from govgraph.webapp.json_errors import error, register_errors
 from govgraph.webapp.auth import principal, requires
+from govgraph.webapp.content_coding import CodingError, decoded_body
 from govgraph.webapp.context import store
 
 bp = Blueprint("openlineage", __name__, url_prefix="/api/v1")
@@ -29,6 +31,10 @@ def lineage_event():
     raw = request.get_data(cache=False)
     if len(raw) > MAX_EVENT_BYTES:
         return error(413, f"the event is larger than {MAX_EVENT_BYTES:,} bytes")
+    try:
+        raw = decoded_body(raw, request.headers.get("Content-Encoding"), MAX_EVENT_BYTES)
+    except CodingError as e:
+        return error(e.status, str(e))
     try:
         event = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
