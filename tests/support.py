@@ -117,3 +117,15 @@ def serve_sample(sample_store_path: Path, folder: Path, *, threads: int = 4, **c
         server.stop()
         store.close()
 
+
+
+def tokened_app(store, folder: Path, **config):
+    """The app over ``store`` with a token file holding one token per role (``app.tokens[role]``)."""
+    from govgraph.auth import TokenFile
+    from govgraph.webapp import create_app
+    tokens = folder / "tokens"
+    tokens.write_text("# name role hash\n")
+    tf = TokenFile(tokens)
+    app = create_app({"STORE": store, "TOKEN_FILE": str(tokens), **config})
+    app.tokens = {r: tf.add(f"t-{r}", r) for r in ("reader", "editor", "admin")}
+    return app

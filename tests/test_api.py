@@ -8,10 +8,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from govgraph.auth import TokenFile, hash_token
+from govgraph.auth import hash_token
 from govgraph.io.load import load_files
 from govgraph.store import open_store
 from govgraph.webapp import create_app
+from support import tokened_app
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
 BASE = "https://data.county.example.gov.uk/id/"
@@ -21,11 +22,7 @@ BASE = "https://data.county.example.gov.uk/id/"
 def app(tmp_path, any_store):
     st = any_store
     load_files(st, [ESTATE], force=True)
-    tokens = tmp_path / "tokens"
-    tokens.write_text("# name role hash\n")
-    tf = TokenFile(tokens)
-    app = create_app({"STORE": st, "TOKEN_FILE": str(tokens)})
-    app.tokens = {r: tf.add(f"t-{r}", r) for r in ("reader", "editor", "admin")}
+    app = tokened_app(st, tmp_path)
     return app
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from govgraph.auth import TokenFile
 from govgraph.cli import main
 from govgraph.io.write import LARGE_REMOVAL, is_removal
 from govgraph.store import open_store
-from govgraph.webapp import create_app
+from support import tokened_app
 
 BASE = "https://data.county.example.gov.uk/id/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -30,11 +29,7 @@ def test_what_counts_as_a_removal(had, dropped, removal):
 @pytest.fixture
 def app(tmp_path):
     st = open_store("memory:")
-    tokens = tmp_path / "tokens"
-    tokens.write_text("# name role hash\n")
-    tf = TokenFile(tokens)
-    app = create_app({"STORE": st, "TOKEN_FILE": str(tokens)})
-    app.tokens = {r: tf.add(f"t-{r}", r) for r in ("reader", "editor", "admin")}
+    app = tokened_app(st, tmp_path)
     yield app
     st.close()
 
