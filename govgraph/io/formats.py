@@ -14,7 +14,7 @@ EXTENSIONS: dict[str, str] = {
     ".nt": "ntriples",
     ".nq": "nquads",
     ".trig": "trig",
-    ".csv": "iar",
+    ".csv": "iar", ".xlsx": "iar",
 }
 
 #: Every format name accepted on input: the RDF formats plus the IAR CSV layout.
