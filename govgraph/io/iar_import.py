@@ -276,7 +276,8 @@ class _Reader:
             path, types, lab, _ = _KINDS[kind]
             iri = URIRef(f"{self.base}{path}/{slug(value)}")
             table[value.lower()] = iri
-            self.minted.add(iri)
+            if iri not in self.created:   # "Childrens Social Care" slugs to the IRI of "Children's Social Care"
+                self.minted.add(iri)
         if iri in self.minted:
             self.new[kind].setdefault(value, []).append((rowno, column))
         if iri not in self.created:
