@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from govgraph.errors import BadInput
@@ -117,6 +118,11 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
+def _bigrams(key: str) -> set[str]:
+    k = f" {key} "
+    return {k[i:i + 2] for i in range(len(k) - 1)}
+
+
 def _initials(name: str) -> str:
     return "".join(w[0] for w in _key(name).split() if w not in {"and", "of", "the", "for"})
 
@@ -128,8 +134,13 @@ class NameMatcher:
         """``names``: the known names as written ("Helen Ashworth", "Human Resources")."""
         self._shown: dict[str, str] = {}             # key (lower case, punctuation as spaces) -> as written
         self._by_initials: dict[str, list[str]] = {}
+        self._by_bigram: dict[str, list[str]] = {}   # so a name is compared only with names sharing half its pairs
         for n in names:
-            self._shown.setdefault(_key(n), n)
+            k = _key(n)
+            if k not in self._shown:
+                self._shown[k] = n
+                for g in _bigrams(k):
+                    self._by_bigram.setdefault(g, []).append(k)
             self._by_initials.setdefault(_initials(n), []).append(n)
         self._close_cache: dict[str, list[str]] = {}
 
@@ -139,7 +150,10 @@ class NameMatcher:
         k = _key(name)
         got = self._close_cache.get(k)
         if got is None:
-            keys = difflib.get_close_matches(k, list(self._shown), n=3, cutoff=0.85) if k else []
+            grams = _bigrams(k)
+            shared = Counter(x for g in grams for x in self._by_bigram.get(g, ()))
+            candidates = [x for x, c in shared.items() if c * 2 >= len(grams)]
+            keys = difflib.get_close_matches(k, candidates, n=3, cutoff=0.85) if k else []
             got = [self._shown[x] for x in keys]
             compact = re.sub(r"[^a-z0-9]", "", name.lower())
             if len(compact) <= 5 and name.strip().isupper():   # an abbreviation: "HR", "ASC"
