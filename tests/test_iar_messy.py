@@ -276,3 +276,14 @@ def test_cli_load_sheet_new_names_and_warnings(tmp_path):
     r = run("load", str(f), "--sheet", "Register", "--new-names", "--force")
     assert "warning: " in r.output and "'Colour' (not a column govgraph knows)" in r.output, r.output
     assert "new people created: Raj Patell" in r.output
+
+
+def test_location_is_the_system_when_there_is_no_system_column(memory_store, tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text("Asset name,Description,Owner,Location,Owner,\nRents,Rent roll,Jo Bloggs,Northgate,Sam Smith,x\n",
+                 encoding="utf-8")
+    (r,) = load_files(memory_store, [f], validate=False)
+    assert memory_store.ask('ASK { ?a dcterms:title "Rents" ; gov:heldIn/rdfs:label "Northgate" ; gov:owner/foaf:name "Jo Bloggs" }')
+    assert not memory_store.ask("ASK { ?a gov:storageLocation ?l }")
+    (w,) = [w for w in r.warnings if "not loaded" in w]
+    assert "'Owner' (a second column for the same thing); column 6 (it has no header)" in w
