@@ -10,6 +10,7 @@ import functools
 import re
 import pyoxigraph as ox
 from rdflib import URIRef
+from rdflib.namespace import DCTERMS
 
 from govgraph.io.cells import CellWriter
 from govgraph.ontology.ns import DPV, EU_GDPR, GOV
@@ -20,7 +21,7 @@ DEFAULT_BASE = "https://data.county.example.gov.uk/id/"
 #: The export header, in the usual council column order.
 HEADER = ["Asset ID", "Asset name", "Description", "Owner", "Service area", "System",
           "Personal data", "Special category", "Lawful basis", "Retention", "Shared with",
-          "Classification", "Purpose"]
+          "Classification", "Purpose", "Steward", "Review date", "Format", "Location"]
 
 #: Canonical column -> accepted header spellings (normalised: lower case, letters and digits only).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,8 +43,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "format": ("format", "formats", "medium", "formatpaperelectronic"),
     "location": ("location", "storagelocation", "physicallocation", "filelocation"),
 }
-#: Columns read beyond the export's HEADER, as a register names them.
-EXTRA_HEADER = ["Steward", "Review date", "Format", "Location"]
 COLUMN_NAMES = dict(zip(COLUMNS, HEADER[:4])) | {"service_area": "Service area", "system": "System",
                                            "personal": "Personal data", "special": "Special category",
                                            "lawful_basis": "Lawful basis", "classification": "Classification",
@@ -105,6 +104,10 @@ _PROPERTIES = {
     "gov:retentionPeriod": ("rets", None),
     "gov:classification": ("class", None),
     "dpv:hasPurpose": ("purposes", "rdfs:label"),
+    "gov:steward": ("stewards", "foaf:name"),
+    "gov:reviewDate": ("reviews", None),
+    "dcterms:format": ("formats", None),
+    "gov:storageLocation": ("locations", None),
 }
 #: A property with more distinct values than this is read on its own (value -> assets), not coded.
 _MAX_CODED = 2000
@@ -113,7 +116,7 @@ _MAX_CODED = 2000
 def read_rows(store: Store) -> list[tuple[str, list[str]]]:
     """Every information asset as (IRI, its register row in HEADER order, before CSV quoting).
 
-    The values of the eleven properties are few (hundreds of owners, systems, purposes ...)
+    The values of these properties are few (hundreds of owners, systems, purposes ...)
     and the assets many, and Oxigraph spends most of its time turning stored terms into
     text. So: one query lists the distinct values of each property; each gets a small
     number, and one more query returns, per asset, its title, description and the numbers
@@ -209,13 +212,14 @@ def _value_cells(a: dict[str, list[str]]) -> list[str]:
     return [joined("owners"), joined("units"), joined("systems"), "Y" if pds else "N",
             "Y" if _SPECIAL in pds else "N",
             "; ".join(_basis_text(b) for b in sorted(set(a.get("bases", empty)), key=_basis_text)),
-            joined("rets"), joined("partners"), _CLASSES.get(cls, "") if cls else "", joined("purposes")]
+            joined("rets"), joined("partners"), _CLASSES.get(cls, "") if cls else "", joined("purposes"),
+            joined("stewards"), joined("reviews"), joined("formats"), joined("locations")]
 
 
 def _expand(curie: str) -> str:
     """The full IRI of one of the prefixed names in ``_PROPERTIES``."""
     prefix, local = curie.split(":", 1)
-    return str({"gov": GOV, "dpv": DPV}[prefix][local])
+    return str({"gov": GOV, "dpv": DPV, "dcterms": DCTERMS}[prefix][local])
 
 
 def _names(store: Store, values: list, path: str) -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, XSD
 from govgraph.errors import BadInput
 from govgraph.io.cells import read_cell
 from govgraph.io.characters import check_text, problem
-from govgraph.io.iar import (BASIS_NAMES, EXTRA_HEADER, COLUMN_NAMES, COLUMNS, DEFAULT_BASE, HEADER, REQUIRED, norm_header,
+from govgraph.io.iar import (BASIS_NAMES, COLUMN_NAMES, COLUMNS, DEFAULT_BASE, HEADER, REQUIRED, norm_header,
                              parse_lawful_basis, slug)
 from govgraph.io.register_file import Table, read_table
 from govgraph.io.register_values import (CLASSIFICATION_ALLOWED, DATE_ALLOWED, YES_NO_ALLOWED, NameMatcher, Problem,
@@ -146,7 +146,7 @@ class _Reader:
                            f"(header was: {', '.join(h for h in header if h)})", file=self.label, line=1)
         if unknown:
             self.warnings.append(f"{self.label}: column(s) not loaded: {'; '.join(unknown)}. Known columns: "
-                                 f"{', '.join(HEADER + EXTRA_HEADER)}")
+                                 f"{', '.join(HEADER)}")
         return index
 
     def read(self) -> Register:
