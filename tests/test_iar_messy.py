@@ -14,7 +14,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from rdflib import URIRef
 
 from govgraph.cli import main
 from govgraph.data.estate import sample_dir
@@ -287,3 +286,15 @@ def test_location_is_the_system_when_there_is_no_system_column(memory_store, tmp
     assert not memory_store.ask("ASK { ?a gov:storageLocation ?l }")
     (w,) = [w for w in r.warnings if "not loaded" in w]
     assert "'Owner' (a second column for the same thing); column 6 (it has no header)" in w
+
+
+def test_old_excel_and_a_sheet_option_on_a_csv_say_what_to_do(memory_store, tmp_path):
+    xls = tmp_path / "iar.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0 old workbook")
+    with pytest.raises(BadInput, match=r"iar\.xls: an old-style Excel workbook \(\.xls\) is not read: save it as \.xlsx"):
+        load_files(memory_store, [xls])
+    f = tmp_path / "r.csv"
+    f.write_text("Asset name,Description,Owner,System\nA,B,C,D\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=r"--sheet 'Register' given, but this is a CSV file"):
+        load_files(memory_store, [f], validate=False, register=RegisterOptions(sheet="Register"))
+    assert not memory_store.sources()
