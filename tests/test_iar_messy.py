@@ -298,3 +298,17 @@ def test_old_excel_and_a_sheet_option_on_a_csv_say_what_to_do(memory_store, tmp_
     with pytest.raises(BadInput, match=r"--sheet 'Register' given, but this is a CSV file"):
         load_files(memory_store, [f], validate=False, register=RegisterOptions(sheet="Register"))
     assert not memory_store.sources()
+
+
+def test_a_title_above_the_header_is_passed_over(memory_store, tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text("Shire County Council - Information Asset Register,,,\nLast updated 01/04/2026,,,\n,,,\n"
+                 "Asset name,Description,Owner,System\nRents,Rent roll,Jo Bloggs,Northgate\n,,,\nBins,Rounds,,\n",
+                 encoding="utf-8")
+    (r,) = load_files(memory_store, [f], validate=False)
+    assert any("header read from row 4; the rows above it were not loaded" in w for w in r.warnings)
+    titles = {str(x["t"]) for x in memory_store.select("SELECT ?t WHERE { ?a a gov:InformationAsset ; dcterms:title ?t }")}
+    assert titles == {"Rents", "Bins"}
+    f.write_text("Register,,,\nAsset name,Description,Owner,System\n,x,y,z\n", encoding="utf-8")
+    with pytest.raises(RegisterRefused, match=r"r\.csv:3: column 'Asset name': the asset name is empty"):
+        load_files(memory_store, [f], validate=False, source="again")

@@ -102,9 +102,26 @@ def read_register(path: str | Path | None = None, *, text: str | None = None, st
     names are new. Blank owners, stewards and systems are left out (the shapes report them).
     """
     label = str(path) if path is not None else "<iar>"
-    table = read_table(path, text=text, sheet=sheet, label=label)
+    table = _header_row(read_table(path, text=text, sheet=sheet, label=label), label)
     look, matchers = _Lookup.from_store(store)
     return _Reader(table, label, look, matchers, base, new_names).read()
+
+
+def _known_columns(cells: list[str]) -> set[str]:
+    return {c for h in cells for c, names in COLUMNS.items() if norm_header(h) in names}
+
+
+def _header_row(table: Table, label: str) -> Table:
+    """The table with its header where the register has it: a title or notes above the header (within
+    the first ten rows) are passed over, with a note, when row 1 is not a header and a later row is."""
+    if "name" in _known_columns(table.header):
+        return table
+    for n, cells in table.rows[:10]:
+        found = _known_columns(cells)
+        if "name" in found and len(found) >= 3:
+            rows = [(m, r) for m, r in table.rows if m > n]
+            return Table(cells, rows, table.notes + [f"header read from row {n}; the rows above it were not loaded"])
+    return table
 
 
 class _Reader:
