@@ -91,13 +91,16 @@ def main() -> None:
 @click.option("--source", help="Load every file into this one source (default: one source per file, named after it).")
 @click.option("--replace", is_flag=True, help="Replace the source if it is already loaded.")
 @click.option("--format", "fmt", type=click.Choice(["turtle", "jsonld", "rdfxml", "ntriples", "nquads", "trig", "iar"]),
-              help="Format of the files (default: from the extension; .csv is an IAR).")
+              help="Format of the files (default: from the extension; .csv and .xlsx are an IAR).")
 @click.option("--base", default=None, help="Base IRI for assets created from an IAR CSV.")
+@click.option("--sheet", default=None, help="IAR workbook (.xlsx): the sheet to read (default: the first).")
+@click.option("--new-names", "new_names", is_flag=True,
+              help="IAR: the names reported as close to known people, units, systems or partners are new: create them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--force", is_flag=True, help="Admin only: commit even if the data breaks principle shapes (recorded in the audit log).")
 @store_option
 @handle_errors
-def load(files, source, replace, fmt, base, quiet, store_url, force=False):
+def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, force=False):
     """Load RDF files or IAR CSV files into the store, each source as one transaction.
 
     A file that cannot be parsed (or an IAR row that is wrong) is rejected whole, with
@@ -105,12 +108,13 @@ def load(files, source, replace, fmt, base, quiet, store_url, force=False):
     """
     from govgraph.io.iar import DEFAULT_BASE
     from govgraph.errors import ValidationFailed
-    from govgraph.io.load import load_files
+    from govgraph.io.load import RegisterOptions, load_files
     progress = _ProgressPrinter(quiet)
     with _open(store_url) as store:
         try:
             results = load_files(store, list(files), source=source, replace=replace, fmt=fmt,
-                                 base=base or DEFAULT_BASE, progress=progress, force=force)
+                                 base=base or DEFAULT_BASE, progress=progress, force=force,
+                                 register=RegisterOptions(sheet=sheet, new_names=new_names))
         except ValidationFailed as e:
             progress.finish()
             click.echo(e.report.to_text(), err=True)
@@ -122,6 +126,8 @@ def load(files, source, replace, fmt, base, quiet, store_url, force=False):
             click.echo(f"loaded {r.source}: {r.triples:,} triples from {len(r.files)} file(s) "
                        f"in {r.seconds:.2f} s ({rate:,.0f} triples/s)"
                        + (f", {r.record.removed:,} removed" if r.record.action == "replace" else ""))
+            for w in r.read_warnings:
+                click.echo(f"  warning: {w}")
             _print_warnings(r)
 
 

@@ -10,6 +10,7 @@ elided queries (``'SELECT ...'``) are filled in; ``a|b`` alternatives are each r
 """
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shlex
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from govgraph.data.estate import sample_files
@@ -95,6 +97,13 @@ def workspace(tmp_path_factory):
         else:
             shutil.copy(f, w / f.name)
     shutil.copy(w / "estate" / "systems.ttl", w / "systems.ttl")
+    book = openpyxl.Workbook()   # the sample IAR as a workbook, its register on the second sheet
+    book.active.title = "Cover"
+    register = book.create_sheet("Register")
+    with open(w / "iar.csv", newline="", encoding="utf-8") as f:
+        for row in csv.reader(f):
+            register.append(row)
+    book.save(w / "iar.xlsx")
     (w / "a.ttl").write_text(A_TTL)
     (w / "b.jsonld").write_text(B_JSONLD)
     (w / "data.txt").write_text(DATA_NT)

@@ -14,7 +14,7 @@ EXTENSIONS: dict[str, str] = {
     ".nt": "ntriples",
     ".nq": "nquads",
     ".trig": "trig",
-    ".csv": "iar",
+    ".csv": "iar", ".xlsx": "iar",
 }
 
 #: Every format name accepted on input: the RDF formats plus the IAR CSV layout.
@@ -42,6 +42,9 @@ def detect_format(path: str | Path, override: str | None = None) -> str:
     suffix = Path(path).suffix.lower()
     if suffix == ".gz":
         raise BadInput("compressed files are not read directly: decompress it first", file=str(path))
+    if suffix == ".xls":
+        raise BadInput("an old-style Excel workbook (.xls) is not read: save it as .xlsx, or as CSV UTF-8",
+                       file=str(path))
     try:
         return EXTENSIONS[suffix]
     except KeyError:

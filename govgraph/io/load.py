@@ -16,7 +16,8 @@ from typing import Callable, Sequence
 from govgraph.errors import BadInput
 from govgraph.io.characters import check_graph, may_spell
 from govgraph.io.formats import detect_format
-from govgraph.io.iar import DEFAULT_BASE, read_iar
+from govgraph.io.iar import DEFAULT_BASE
+from govgraph.io.iar_import import read_register
 from govgraph.shapes.imports import validate_batch, validate_transaction
 from govgraph.store import ChangeRecord, Store, Transaction
 
@@ -34,6 +35,15 @@ class LoadResult:
     record: ChangeRecord
     report: object | None = None  # the validation report, when validation ran
     warnings: list[str] = field(default_factory=list)
+    #: what reading the files noted (an IAR's columns not loaded, new names created); also in ``warnings``
+    read_warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RegisterOptions:
+    """How an IAR file is read: which XLSX sheet, and whether names close to known ones are new."""
+    sheet: str | None = None
+    new_names: bool = False
 
 
 class _CountingReader(io.RawIOBase):
@@ -70,14 +80,20 @@ def _check_file(path: Path) -> None:
 
 
 def read_into(txn: Transaction, store: Store, path: Path, fmt: str | None = None, *,
-              base: str = DEFAULT_BASE, progress: Progress | None = None) -> int:
+              base: str = DEFAULT_BASE, progress: Progress | None = None, register: RegisterOptions | None = None,
+              warnings: list[str] | None = None) -> int:
     """Parse one file into an open transaction; returns the triples the file added. BadInput names
-    the file when it is unreadable, empty, or holds NUL or a bidirectional control character."""
+    the file when it is unreadable, empty, or holds NUL or a bidirectional control character.
+    An IAR's warnings (columns not loaded, new names created) are added to ``warnings``."""
     _check_file(path)
     kind = detect_format(path, fmt)
     before = txn.count()
     if kind == "iar":
-        txn.add(read_iar(path, store=store, base=base))
+        opts = register or RegisterOptions()
+        got = read_register(path, store=store, base=base, sheet=opts.sheet, new_names=opts.new_names)
+        txn.add(got.triples)
+        if warnings is not None:
+            warnings.extend(got.warnings)
     elif progress is not None:
         total = path.stat().st_size
         with open(path, "rb") as raw:
@@ -99,7 +115,7 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
                replace: bool = False, fmt: str | None = None, base: str = DEFAULT_BASE,
                who: str | None = None, force: bool = False,
                progress: Progress | None = None, validate: bool = True,
-               check_date: str | None = None) -> list[LoadResult]:
+               check_date: str | None = None, register: RegisterOptions | None = None) -> list[LoadResult]:
     """Load files into the store: all into ``source`` if named, else one source per file.
 
     Each source is parsed, checked (no NUL or bidirectional controls: ``govgraph.io.characters``;
@@ -121,48 +137,52 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             detect_format(p, fmt)
     if validate and len(groups) > 1:
         return _load_batch(store, groups, replace=replace, fmt=fmt, base=base, who=who, force=force,
-                           progress=progress, check_date=check_date)
+                           progress=progress, check_date=check_date, register=register)
     results = []
     for name, files in groups:
         t0 = time.perf_counter()
         with store.begin(name, replace=replace or False, who=who,
                          loaded_from=", ".join(str(f) for f in files)) as txn:
+            read_warnings: list[str] = []
             for f in files:
-                read_into(txn, store, f, fmt, base=base, progress=progress)
+                read_into(txn, store, f, fmt, base=base, progress=progress, register=register, warnings=read_warnings)
             size = txn.count()
             report = validate_transaction(txn, force=force, check_date=check_date) if validate else None
             rec = txn.commit(forced=force)
         results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                   seconds=time.perf_counter() - t0, record=rec, report=report,
-                                  warnings=_warnings(report)))
+                                  warnings=read_warnings + _warnings(report), read_warnings=read_warnings))
     return results
 
 
 def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: bool, fmt: str | None, base: str,
-                who: str | None, force: bool, progress: Progress | None, check_date: str | None) -> list[LoadResult]:
+                who: str | None, force: bool, progress: Progress | None, check_date: str | None,
+                register: RegisterOptions | None = None) -> list[LoadResult]:
     """Several sources read, then validated together (references between them resolve), then committed
     one after another. A refusal commits none of them; the batch's warnings are reported once, with its
     last source."""
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        txns = []
+        txns, read = [], []
         for name, files in groups:
             txn = stack.enter_context(store.begin(name, replace=replace or False, who=who,
                                                   loaded_from=", ".join(str(f) for f in files)))
+            read.append([])
             for f in files:
-                read_into(txn, store, f, fmt, base=base, progress=progress)
+                read_into(txn, store, f, fmt, base=base, progress=progress, register=register, warnings=read[-1])
             txns.append(txn)
         sizes = [t.count() for t in txns]
         report = validate_batch(txns, force=force, check_date=check_date)
         per = (time.perf_counter() - t0) / len(txns)
         results = []
-        for (name, files), txn, size in zip(groups, txns, sizes):
+        for (name, files), txn, size, notes in zip(groups, txns, sizes, read):
             t1 = time.perf_counter()
             rec = txn.commit(forced=force)
             last = txn is txns[-1]
             results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                       seconds=per + time.perf_counter() - t1, record=rec,
-                                      report=report if last else None, warnings=_warnings(report) if last else []))
+                                      report=report if last else None, read_warnings=notes,
+                                      warnings=notes + (_warnings(report) if last else [])))
     return results
 
 
