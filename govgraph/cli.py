@@ -290,10 +290,10 @@ def info(iri, fmt, asof, store_url):
 
     IRI may also be an asset's exact name, e.g. "SALT return".
     """
-    from govgraph import catalog
+    from govgraph import catalog, search
     with _open(store_url) as live:
         store = _asof(live, asof)
-        a = catalog.get_asset(store, catalog.resolve(store, iri))
+        a = catalog.get_asset(store, search.resolve(store, iri))
         if fmt == "json":
             click.echo(json.dumps(a.to_dict(), indent=2, default=str))
             return
@@ -347,7 +347,7 @@ def history(iri, source, fmt, store_url):
     With IRI (or an asset's exact name), lists the triples about it each change added (+)
     and removed (-).
     """
-    from govgraph import catalog
+    from govgraph import catalog, search
     from govgraph.history import asset_history
     with _open(store_url) as store:
         if iri is None:
@@ -359,7 +359,7 @@ def history(iri, source, fmt, store_url):
                    [[str(r.revision), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.action, r.source, r.who,
                      f"{r.added:,}", f"{r.removed:,}", "yes" if r.forced else ""] for r in recs])
             return
-        target = iri if iri.startswith(("http://", "https://", "urn:")) else catalog.resolve(store, iri)
+        target = iri if iri.startswith(("http://", "https://", "urn:")) else search.resolve(store, iri)
         changes = [c for c in asset_history(store, target) if source is None or c.record.source == source]
         if fmt == "json":
             click.echo(json.dumps([dict(_record_dict(c.record),
