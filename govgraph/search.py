@@ -77,7 +77,7 @@ class SearchEntry:
     description: str
     haystack: str  # lower-cased label, synonyms, description, glossary terms and codes
     facets: tuple[tuple[str, str], ...]  # (facet name, value) pairs
-    synonyms: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()  # its other names and codes, and its glossary synonyms (skos:altLabel)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,8 @@ class _SearchIndex:
     facet_postings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     all_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # facet counts of everything
     names: list[str] = field(default_factory=list)  # per entry: its name, normalised
-    synonyms: list[frozenset[str]] = field(default_factory=list)  # per entry: its synonyms, normalised
+    synonyms: list[frozenset[str]] = field(default_factory=list)  # per entry: its glossary synonyms, normalised
+    bases: list[str] = field(default_factory=list)  # per entry: its name without a closing parenthesis, normalised
     deletes: dict[str, list[str]] | None = None  # word with up to 2 letters deleted -> words (built when first needed)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -184,13 +185,14 @@ def _build_index(store: Store, revision: int) -> _SearchIndex:
             fac.append(("personal", "yes" if personal else "no"))
         syn = tuple(dict.fromkeys([*others.get(iri, ()), *alts.get(iri, ())]))
         haystack = " ".join([lab, *syn, desc, *extra]).lower()
-        entries.append((SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn), " ".join([desc, *extra])))
+        entries.append((SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn),
+                        " ".join([desc, *extra]), frozenset(_norm(a) for a in alts.get(iri, ()))))
     entries.sort(key=lambda e: (e[0].label.lower(), e[0].iri))
     postings: tuple[dict[str, list[int]], ...] = ({}, {}, {})
     facet_postings: dict[tuple[str, str], list[int]] = {}
     all_counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
     seen: set[str] = set()
-    for i, (e, body) in enumerate(entries):
+    for i, (e, body, _) in enumerate(entries):
         seen.clear()
         for where, text in ((TITLE, e.label), (SYNONYM, " ".join(e.synonyms)), (BODY, body)):
             for tok in set(tokens(text)) - seen:
@@ -200,11 +202,11 @@ def _build_index(store: Store, revision: int) -> _SearchIndex:
             facet_postings.setdefault(fv, []).append(i)
             c = all_counts[fv[0]]
             c[fv[1]] = c.get(fv[1], 0) + 1
-    plain = [e for e, _ in entries]
+    plain = [e for e, _, _ in entries]
     vocabulary = sorted(set().union(*postings))
     return _SearchIndex(revision, plain, labels_, dict(sorted(all_counts["kind"].items())), vocabulary, postings,
                         facet_postings, all_counts, [_norm(e.label) for e in plain],
-                        [frozenset(_norm(s) for s in e.synonyms) for e in plain])
+                        [a for _, _, a in entries], [_norm(base_title(e.label)) for e in plain])
 
 
 # ----------------------------------------------------------------------------- typos
@@ -297,7 +299,7 @@ def _rank_key(idx: _SearchIndex, phrase: str):
     def key(item: tuple[int, tuple[int, int]]):
         i, (where, typos) = item
         e = idx.entries[i]
-        exact = 0 if idx.names[i] == phrase else 1 if phrase in idx.synonyms[i] else 2
+        exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] else 2
         return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
                 e.label.lower(), i)
     return key
