@@ -10,7 +10,7 @@ sides ("SSDA903" is indexed as "ssda", "903" and "ssda903"), so "SSDA 903" and "
 find each other. Glossary synonyms (``skos:altLabel``, ``skos:hiddenLabel``) are searched as
 a field of their own, and a dataset's glossary terms bring their synonyms with them.
 
-Ranking: the exact name, then an exact synonym; then where the words are found (all in the
+Ranking: the exact name, then an exact synonym, then the whole name with typos; then where the words are found (all in the
 name > name and synonyms > description and glossary terms); then fewer typos; then data
 assets and systems before what describes them; then names starting with the query.
 """
@@ -296,10 +296,12 @@ def _matches(idx: _SearchIndex, words: list[str]) -> dict[int, tuple[int, int]]:
 
 
 def _rank_key(idx: _SearchIndex, phrase: str):
+    n = phrase.count(" ")  # a name of as many words, each matched (with typos, or as its start), is the whole name
     def key(item: tuple[int, tuple[int, int]]):
         i, (where, typos) = item
         e = idx.entries[i]
-        exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] else 2
+        exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] \
+            else 2 if where == TITLE and n in (idx.names[i].count(" "), idx.bases[i].count(" ")) else 3
         return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
                 e.label.lower(), i)
     return key
