@@ -301,7 +301,7 @@ def _rank_key(idx: _SearchIndex, phrase: str):
         i, (where, typos) = item
         e = idx.entries[i]
         exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] \
-            else 2 if where == TITLE and n in (idx.names[i].count(" "), idx.bases[i].count(" ")) else 3
+            else 2 if where == TITLE and idx.names[i].count(" ") == n else 3
         return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
                 e.label.lower(), i)
     return key
