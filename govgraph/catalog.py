@@ -499,7 +499,8 @@ def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | No
 
 # ----------------------------------------------------------------------------- responsibilities
 
-_ROLE_NAMES = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
+#: Property IRI -> the role it gives (the holder answers for the asset in that role).
+ROLE_PROPERTIES = _ROLE_NAMES = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
                str(GOV.serviceArea): "service area"}
 
 
@@ -527,8 +528,9 @@ class Responsibilities:
         """Each asset answered for once, by name."""
         return sorted({a.iri: a for _, _, a in self.roles}.values(), key=lambda r: (r.label.lower(), r.iri))
 
-    def left(self, on: str) -> list[Ref]:
-        """The holders who had left by ``on`` (YYYY-MM-DD): the person, or a team's members."""
+    def left(self, on: str | None = None) -> list[Ref]:
+        """The holders who had left by ``on`` (YYYY-MM-DD, default today): the person, or a team's members."""
+        on = on or _dt.date.today().isoformat()
         refs = {self.holder.iri: self.holder, **{m.iri: m for m in self.members}}
         return [refs[i] for i, d in sorted(self.left_on.items()) if d <= on and i in refs]
 

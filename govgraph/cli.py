@@ -294,8 +294,14 @@ def info(iri, fmt, asof, store_url):
     with _open(store_url) as live:
         store = _asof(live, asof)
         a = catalog.get_asset(store, search.resolve(store, iri))
+        resp = catalog.responsibilities(store, a.iri) if a.kind in ("person", "team") else None
         if fmt == "json":
-            click.echo(json.dumps(a.to_dict(), indent=2, default=str))
+            d = a.to_dict()
+            if resp is not None:
+                d["accountable_for"] = {role: [{"iri": x.iri, "label": x.label, "kind": x.kind, "through": h.iri}
+                                               for h, x in rows] for role, rows in resp.by_role().items()}
+                d["left_on"] = resp.left_on
+            click.echo(json.dumps(d, indent=2, default=str))
             return
         if fmt == "turtle":
             click.echo(catalog.turtle(store, a.iri))
@@ -304,6 +310,8 @@ def info(iri, fmt, asof, store_url):
         if a.description:
             click.echo(f"\n{a.description}")
         click.echo("")
+        if resp is not None:
+            _print_responsibilities(a, resp, catalog.ROLE_HEADINGS)
         for title, refs in (("Owner", a.owners), ("Steward", a.stewards), ("Custodian", a.custodians),
                             ("Service area", a.service_areas), ("Held in", a.systems),
                             ("Standards", a.standards), ("Agreements", a.agreements), ("Glossary", a.terms)):
@@ -321,6 +329,26 @@ def info(iri, fmt, asof, store_url):
         click.echo("\n  All properties:")
         for p in a.properties:
             click.echo(f"    {p.label}: " + "; ".join(v.text for v in p.values))
+
+
+def _print_responsibilities(a, resp, headings: dict[str, str]) -> None:
+    """What a person or team is accountable for, by role with counts; leavers flagged."""
+    gone = {p.iri for p in resp.left()}
+    if a.iri in resp.left_on:
+        click.echo(f"  {'LEFT' if a.iri in gone else 'LEAVING'} on {resp.left_on[a.iri]}: "
+                   "each asset below needs someone new in the role.\n")
+    groups = resp.by_role()
+    if not groups:
+        click.echo("  Accountable for: nothing recorded (not an owner, steward or custodian of any asset)\n")
+        return
+    click.echo(f"  Accountable for {len(resp.assets())} asset(s): "
+               + "; ".join(f"{headings[r]} {len(rows)}" for r, rows in groups.items()))
+    for role, rows in groups.items():
+        click.echo(f"\n  {headings[role]} ({len(rows)}):")
+        for holder, x in rows:
+            through = f"  (through {holder.label}{', left' if holder.iri in gone else ''})" if holder.iri != a.iri else ""
+            click.echo(f"    {x.label}  [{x.kind}]{through}")
+    click.echo("")
 
 
 def _num(v) -> str:

@@ -407,4 +407,6 @@ def resolve(store: Store, text: str) -> str:
             found.sort(key=lambda i: (refs[i].kind not in MAIN_KINDS, refs[i].label.casefold()))
             raise UnknownAsset(f"{text} (several assets have {what}: give the full name or the IRI)", found,
                                names=[f"{refs[i].label} [{refs[i].kind}]" for i in found])
-    raise UnknownAsset(text, suggest(store, text) if len(text) >= 3 else [])
+    near = suggest(store, text) if len(text) >= 3 else []
+    refs = labels(store, near)
+    raise UnknownAsset(text, near, names=[f"{refs[i].label} [{refs[i].kind}]" for i in near])
