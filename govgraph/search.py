@@ -220,12 +220,12 @@ def _deletions(word: str, depth: int) -> set[str]:
 
 
 def _deletes(idx: _SearchIndex) -> dict[str, list[str]]:
-    """Every indexed word of letters (4 or more) under itself and each way of deleting up to 2 of its letters."""
+    """Every indexed word of letters (3 or more) under itself and each way of deleting up to 2 of its letters."""
     with idx.lock:
         if idx.deletes is None:
             d: dict[str, list[str]] = {}
             for tok in idx.tokens:
-                if len(tok) >= FUZZY_1 - 1 and tok.isalpha():
+                if len(tok) >= 3 and tok.isalpha():
                     for k in _deletions(tok, 2):
                         d.setdefault(k, []).append(tok)
             idx.deletes = d
@@ -250,12 +250,13 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit + 1)
 
 
-def _candidates(idx: _SearchIndex, word: str) -> dict[str, int]:
-    """Indexed words the query word may mean, with the typos each costs: those it starts (0), and close ones."""
+def _candidates(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[str, int]:
+    """Indexed words the query word may mean, with the typos each costs: those it starts (0), and close ones
+    (for words of ``shortest`` letters or more)."""
     lo = bisect.bisect_left(idx.tokens, word)
     hi = bisect.bisect_left(idx.tokens, word + "\uffff")
     out = {tok: 0 for tok in idx.tokens[lo:hi]}
-    if len(word) >= FUZZY_1 and word.isalpha():
+    if len(word) >= shortest and word.isalpha():
         limit = 1 if len(word) < FUZZY_2 else 2
         deletes = _deletes(idx)
         for k in _deletions(word, limit):
@@ -269,10 +270,10 @@ def _candidates(idx: _SearchIndex, word: str) -> dict[str, int]:
 
 # ----------------------------------------------------------------------------- matching and ranking
 
-def _word_hits(idx: _SearchIndex, word: str) -> dict[int, int]:
+def _word_hits(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[int, int]:
     """Entry position -> where the word is found and with how many typos, as ``field * 8 + typos`` (best kept)."""
     hits: dict[int, int] = {}
-    for tok, typos in _candidates(idx, word).items():
+    for tok, typos in _candidates(idx, word, shortest).items():
         for where in (TITLE, SYNONYM, BODY):
             score = where * 8 + typos
             for i in idx.postings[where].get(tok, ()):
@@ -281,11 +282,11 @@ def _word_hits(idx: _SearchIndex, word: str) -> dict[int, int]:
     return hits
 
 
-def _matches(idx: _SearchIndex, words: list[str]) -> dict[int, tuple[int, int]]:
+def _matches(idx: _SearchIndex, words: list[str], shortest: int = FUZZY_1) -> dict[int, tuple[int, int]]:
     """Entries matching every word: position -> (worst field of any word, total typos)."""
     out: dict[int, tuple[int, int]] | None = None
     for w in sorted(set(words), key=len, reverse=True):  # long words are the rarest: intersect them first
-        hits = _word_hits(idx, w)
+        hits = _word_hits(idx, w, shortest)
         if out is None:
             out = {i: (s >> 3, s & 7) for i, s in hits.items()}
         else:
@@ -375,7 +376,8 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
     if not words:
         return []
     idx = _index(store)
-    ranked = heapq.nsmallest(limit, _matches(idx, words).items(), key=_rank_key(idx, " ".join(words)))
+    found = _matches(idx, words) or _matches(idx, words, 4)  # nothing: let 4-letter words carry a typo too
+    ranked = heapq.nsmallest(limit, found.items(), key=_rank_key(idx, " ".join(words)))
     return [idx.entries[i].iri for i, _ in ranked]
 
 

@@ -78,6 +78,8 @@ def test_suggestions_for_a_missing_asset_come_from_the_index(store):
     assert search.suggest(store, BASE + "system/mosiac")[0] == mosaic
     assert search.suggest(store, mosaic + "x")[0] == mosaic
     assert search.suggest(store, BASE + "system/zzzz-qqqq") == []
+    assert search.suggest(store, BASE + "system/capita-onee")[0] == BASE + "system/capita-one"  # a last resort
+    assert search.search(store, "capita onee")[0] == 0  # not in search: 4-letter words match as written
     with pytest.raises(UnknownAsset) as e:
         search.resolve(store, "Mosiac")
     assert e.value.suggestions[0] == mosaic
