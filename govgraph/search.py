@@ -11,7 +11,7 @@ find each other. Glossary synonyms (``skos:altLabel``, ``skos:hiddenLabel``) are
 a field of their own, and a dataset's glossary terms bring their synonyms with them.
 
 Ranking: the exact name, then an exact synonym, then the whole name with typos; then where the words are found (all in the
-name > name and synonyms > description and glossary terms); then fewer typos; then data
+name > name and synonyms > description and glossary terms > the IRI's last segment); then fewer typos; then data
 assets and systems before what describes them; then names starting with the query.
 """
 from __future__ import annotations
@@ -39,8 +39,9 @@ _SEARCH_RANK = {"dataset": 0, "report": 0, "return": 0, "system": 0, "database":
 #: The search facets, in display order: name -> heading.
 SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "system": "System",
                  "classification": "Classification", "personal": "Personal data"}
-#: Where a word was found, best first: the name, a synonym, the rest (description, glossary terms, codes).
-TITLE, SYNONYM, BODY = 0, 1, 2
+#: Where a word was found, best first: the name, a synonym, the rest (description, glossary terms, codes),
+#: the last segment of the IRI ("mosaic-asc-clients").
+TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
 #: Shortest word that may carry one typo, and two.
 FUZZY_1, FUZZY_2 = 5, 8
 
@@ -107,7 +108,7 @@ class _SearchIndex:
     labels: dict[str, str]
     kind_counts: dict[str, int] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)  # sorted, for prefix look-up
-    postings: tuple[dict[str, list[int]], ...] = ()  # per field (TITLE, SYNONYM, BODY): token -> entry positions
+    postings: tuple[dict[str, list[int]], ...] = ()  # per field (TITLE ... ADDRESS): token -> entry positions
     facet_postings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     all_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # facet counts of everything
     names: list[str] = field(default_factory=list)  # per entry: its name, normalised
@@ -188,13 +189,13 @@ def _build_index(store: Store, revision: int) -> _SearchIndex:
         entries.append((SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn),
                         " ".join([desc, *extra]), frozenset(_norm(a) for a in alts.get(iri, ()))))
     entries.sort(key=lambda e: (e[0].label.lower(), e[0].iri))
-    postings: tuple[dict[str, list[int]], ...] = ({}, {}, {})
+    postings: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
     facet_postings: dict[tuple[str, str], list[int]] = {}
     all_counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
     seen: set[str] = set()
     for i, (e, body, _) in enumerate(entries):
         seen.clear()
-        for where, text in ((TITLE, e.label), (SYNONYM, " ".join(e.synonyms)), (BODY, body)):
+        for where, text in ((TITLE, e.label), (SYNONYM, " ".join(e.synonyms)), (BODY, body), (ADDRESS, local_name(e.iri))):
             for tok in set(tokens(text)) - seen:
                 postings[where].setdefault(tok, []).append(i)
                 seen.add(tok)
@@ -274,7 +275,7 @@ def _word_hits(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[in
     """Entry position -> where the word is found and with how many typos, as ``field * 8 + typos`` (best kept)."""
     hits: dict[int, int] = {}
     for tok, typos in _candidates(idx, word, shortest).items():
-        for where in (TITLE, SYNONYM, BODY):
+        for where in (TITLE, SYNONYM, BODY, ADDRESS):
             score = where * 8 + typos
             for i in idx.postings[where].get(tok, ()):
                 if hits.get(i, 99) > score:
@@ -302,7 +303,7 @@ def _rank_key(idx: _SearchIndex, phrase: str):
         i, (where, typos) = item
         e = idx.entries[i]
         exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] \
-            else 2 if where == TITLE and idx.names[i].count(" ") == n else 3
+            else 2 if where == TITLE and typos and idx.names[i].count(" ") == n else 3
         return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
                 e.label.lower(), i)
     return key
