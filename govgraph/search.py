@@ -42,8 +42,10 @@ SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "syst
 #: Where a word was found, best first: the name, a synonym, the rest (description, glossary terms, codes),
 #: the last segment of the IRI ("mosaic-asc-clients").
 TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
-#: Shortest word that may carry one typo, and two.
-FUZZY_1, FUZZY_2 = 5, 8
+#: Shortest word that may carry one typo, and two; longest that may carry any.
+FUZZY_1, FUZZY_2, FUZZY_MAX = 5, 8, 40
+#: Words of a query looked at (the rest are ignored: a query is a few words, not a document).
+MAX_WORDS = 16
 
 _RUN = re.compile(r"[^\W_]+")
 _PART = re.compile(r"[^\W\d_]+|\d+")
@@ -61,8 +63,8 @@ def tokens(text: str) -> list[str]:
 
 
 def query_words(text: str) -> list[str]:
-    """The words of a query, letters and digits apart ("SSDA903" -> ssda, 903)."""
-    return [p for run in _RUN.findall(text.casefold()) for p in _PART.findall(run)]
+    """The words of a query, letters and digits apart ("SSDA903" -> ssda, 903); the first MAX_WORDS."""
+    return [p for run in _RUN.findall(text[:2000].casefold()) for p in _PART.findall(run)][:MAX_WORDS]
 
 
 def _norm(text: str) -> str:
@@ -257,7 +259,7 @@ def _candidates(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[s
     lo = bisect.bisect_left(idx.tokens, word)
     hi = bisect.bisect_left(idx.tokens, word + "\uffff")
     out = {tok: 0 for tok in idx.tokens[lo:hi]}
-    if len(word) >= shortest and word.isalpha():
+    if shortest <= len(word) <= FUZZY_MAX and word.isalpha():
         limit = 1 if len(word) < FUZZY_2 else 2
         deletes = _deletes(idx)
         for k in _deletions(word, limit):

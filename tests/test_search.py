@@ -2,6 +2,8 @@
 "did you mean" suggestions and name resolution; on the sample estate and on a small estate made to rank."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from govgraph import search
@@ -24,6 +26,14 @@ def test_words_split_letters_from_digits_and_keep_the_whole():
     assert search.tokens("SSDA903 return") == ["ssda", "903", "ssda903", "return"]
     assert search.query_words("SSDA903") == search.query_words("ssda 903") == ["ssda", "903"]
     assert search.query_words("Children's social-care") == ["children", "s", "social", "care"]
+
+
+def test_a_long_query_is_bounded(store):
+    words = search.query_words("mosaic " * 5000 + "x" * 100000)
+    assert len(words) == search.MAX_WORDS
+    t0 = time.perf_counter()
+    search.search(store, "safegaurdingsafegaurding " * 2000)
+    assert time.perf_counter() - t0 < 2
 
 
 def test_edit_distance_counts_a_swap_as_one():
