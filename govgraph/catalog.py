@@ -5,7 +5,6 @@ resolved), so callers never write SPARQL for everyday questions.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -193,10 +192,10 @@ def term_label(iri: str) -> tuple[str, str]:
     com = g.value(u, RDFS.comment)
     if lab is not None:
         return str(lab), str(com or "")
-    return _local_name(iri), ""
+    return local_name(iri), ""
 
 
-def _local_name(iri: str) -> str:
+def local_name(iri: str) -> str:
     for sep in ("#", "/", ":"):
         if sep in iri.rstrip(sep):
             return iri.rstrip(sep).rsplit(sep, 1)[-1]
@@ -256,57 +255,7 @@ def exists(store: Store, iri: str) -> bool:
     return store.ask("ASK { ?s ?p ?o }", bindings={"s": URIRef(iri)})
 
 
-def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
-    """IRIs whose label or local name is close to ``text`` (for 'did you mean')."""
-    key = _local_name(text).replace("-", " ").lower()
-    rows = store.select(f"SELECT DISTINCT ?s ?l WHERE {{ ?s {LABEL_PROPS} ?l }} LIMIT 200000")
-    by_name: dict[str, str] = {}
-    for r in rows:
-        by_name.setdefault(str(r["l"]).lower(), str(r["s"]))
-        by_name.setdefault(_local_name(str(r["s"])).replace("-", " ").lower(), str(r["s"]))
-    close = difflib.get_close_matches(key, list(by_name), n=limit, cutoff=0.6)
-    seen, out = set(), []
-    for c in close:
-        if by_name[c] not in seen:
-            seen.add(by_name[c])
-            out.append(by_name[c])
-    return out
-
-
-def resolve(store: Store, text: str) -> str:
-    """An IRI from an IRI, an exact (case-insensitive) label, or the start of exactly one label.
-
-    UnknownAsset otherwise, with the assets whose names contain the text (or are close
-    to it) as suggestions.
-    """
-    text = text.strip()
-    if text.startswith(("http://", "https://", "urn:")) and exists(store, text):
-        return text
-    for test, what in (("LCASE(STR(?l)) = LCASE(?q)", "that name"), ("STRSTARTS(LCASE(STR(?l)), LCASE(?q))", "names starting so")):
-        rows = store.select(f"SELECT ?s (GROUP_CONCAT(STR(?l); separator='\\n') AS ?ls) WHERE {{ ?s {LABEL_PROPS} ?l . "
-                            f"FILTER({test}) }} GROUP BY ?s LIMIT 10", bindings={"q": rdflib.Literal(text)})
-        found = [str(r["s"]) for r in rows]
-        if len(found) > 1:
-            # a title that is the text plus a parenthesis ("SALT return (Short and Long Term Support)")
-            # is the one meant; then the main kinds of asset over flows, fields and quality records
-            titled = [str(r["s"]) for r in rows if any(_base_title(l) == text.casefold() for l in str(r["ls"]).split("\n"))]
-            refs = labels(store, found)
-            main = [i for i in (titled or found) if refs[i].kind in MAIN_KINDS]
-            if len(titled) == 1:
-                found = titled
-            elif len(main) == 1:
-                found = main
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            found.sort(key=lambda i: (refs[i].kind not in MAIN_KINDS, refs[i].label.casefold()))
-            raise UnknownAsset(f"{text} (several assets have {what}: give the full name or the IRI)", found,
-                               names=[f"{refs[i].label} [{refs[i].kind}]" for i in found])
-    _, near = search(store, text, limit=5) if len(text) >= 3 else (0, [])
-    raise UnknownAsset(text, [a.iri for a in near] or suggest(store, text))
-
-
-def _base_title(label: str) -> str:
+def base_title(label: str) -> str:
     """A label without a closing parenthesis, case-folded: "SALT return (Short …)" -> "salt return"."""
     return re.sub(r"\s*\([^()]*\)\s*$", "", label.strip()).casefold()
 
@@ -323,7 +272,7 @@ def get_asset(store: Store, iri: str) -> Asset:
     s = URIRef(iri)
     out_rows = store.select("SELECT ?p ?o WHERE { ?s ?p ?o }", bindings={"s": s})
     if not out_rows:
-        raise UnknownAsset(iri, suggest(store, iri))
+        raise UnknownAsset(iri)  # suggestions: search.suggest
     in_rows = store.select("SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000", bindings={"s": s})
     agreements = store.select("""SELECT DISTINCT ?a WHERE {
         { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
@@ -440,7 +389,7 @@ def list_assets(store: Store, *, kind: str | None = None, owner: str | None = No
     rows = store.select(f"""SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?desc)
         (GROUP_CONCAT(DISTINCT STR(?type); separator=" ") AS ?types)
         WHERE {{ {body} }} GROUP BY ?s""", bindings=bindings)
-    items = [AssetSummary(str(r["s"]), str(r.get("label", _local_name(str(r["s"])))),
+    items = [AssetSummary(str(r["s"]), str(r.get("label", local_name(str(r["s"])))),
                           kind_of(str(r["types"]).split()), str(r.get("desc", ""))) for r in rows]
     if text:
         q = text.lower()
@@ -448,11 +397,6 @@ def list_assets(store: Store, *, kind: str | None = None, owner: str | None = No
     else:
         items.sort(key=lambda a: (a.label.lower(), a.iri))
     return len(items), items[offset:offset + limit]
-
-
-def search(store: Store, text: str, *, limit: int = 50, offset: int = 0, **filters) -> tuple[int, list[AssetSummary]]:
-    """Free-text search over labels and descriptions (matches in the label first)."""
-    return list_assets(store, text=text, limit=limit, offset=offset, **filters)
 
 
 def counts_by_kind(store: Store) -> dict[str, int]:
@@ -477,202 +421,10 @@ def turtle(store: Store, iri: str) -> str:
 
 
 # ============================================================================= web viewer support
-# Added for issue 6 (the Flask viewer): a per-revision search index with facets, the
-# status of sharing agreements on a date, and flows between systems for architects.
-# Plain functions over a Store, usable by the CLI and reports as well as the web app.
+# Added for issue 6 (the Flask viewer): the status of sharing agreements on a date and what people
+# answer for. (The search index is govgraph/search.py.)
 
 import datetime as _dt
-import threading as _threading
-import weakref as _weakref
-
-#: Kinds left out of search (too fine-grained to be useful as results).
-_UNSEARCHED = {"measurement", "quality-target"}
-#: Search ranks data assets and systems before the things that describe them.
-_SEARCH_RANK = {"dataset": 0, "report": 0, "return": 0, "system": 0, "database": 0, "partner": 1, "agreement": 1,
-                "standard": 1, "term": 1, "person": 1, "team": 1, "field": 3, "activity": 3}
-#: The search facets, in display order: name -> heading.
-SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "system": "System",
-                 "classification": "Classification", "personal": "Personal data"}
-
-
-@dataclass(frozen=True)
-class SearchEntry:
-    """One searchable resource with the values its facets need."""
-    iri: str
-    label: str
-    kind: str
-    description: str
-    haystack: str  # lower-cased label, description, glossary terms and codes
-    facets: tuple[tuple[str, str], ...]  # (facet name, value) pairs
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    """One value of a facet in a result set: its key (an IRI or code), label and count."""
-    value: str
-    label: str
-    count: int
-    selected: bool = False
-
-
-@dataclass
-class SearchPage:
-    """One page of a faceted search: total matches, the page's items and facet counts."""
-    total: int
-    items: list[AssetSummary]
-    facets: dict[str, list[FacetValue]]
-    filters: dict[str, str]
-    offset: int
-    limit: int
-
-
-@dataclass
-class _SearchIndex:
-    revision: int
-    entries: list[SearchEntry]  # sorted by label
-    labels: dict[str, str]
-    kind_counts: dict[str, int] = field(default_factory=dict)
-    tokens: list[str] = field(default_factory=list)  # sorted, for prefix look-up
-    postings: dict[str, list[int]] = field(default_factory=dict)  # token -> entry positions
-    facet_postings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    all_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # facet counts of everything
-
-
-_TOKEN = __import__("re").compile(r"[a-z0-9]+")
-
-
-_search_cache: "_weakref.WeakKeyDictionary[Store, _SearchIndex]" = _weakref.WeakKeyDictionary()
-_search_lock = _threading.Lock()
-
-
-def search_index(store: Store) -> list[SearchEntry]:
-    """Every searchable resource, built with a few bulk queries once per store revision."""
-    return _index(store).entries
-
-
-def _index(store: Store) -> _SearchIndex:
-    rev = store.revision
-    with _search_lock:
-        idx = _search_cache.get(store)
-        if idx is None or idx.revision != rev:
-            idx = _build_index(store, rev)
-            _search_cache[store] = idx
-        return idx
-
-
-def _build_index(store: Store, revision: int) -> _SearchIndex:
-    q = store.query
-    types: dict[str, set[str]] = {}
-    wanted = " ".join(f"<{t}>" for t, k in KINDS if k not in _UNSEARCHED)
-    for r in q(f"SELECT ?s ?t WHERE {{ VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
-        types.setdefault(r["s"].value, set()).add(r["t"].value)
-    labels_: dict[str, str] = {}
-    for r in q(f"SELECT ?s ?l WHERE {{ ?s {LABEL_PROPS}|skos:notation ?l }}"):
-        labels_.setdefault(r["s"].value, r["l"].value)
-    descs: dict[str, str] = {}
-    for r in q("SELECT ?s ?d WHERE { ?s dcterms:description|skos:definition ?d }"):
-        descs.setdefault(r["s"].value, r["d"].value)
-    facts: dict[str, list[tuple[str, str]]] = {}
-    names = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
-             str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
-             str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
-    for r in q("SELECT ?s ?p ?o WHERE { VALUES ?p { %s } ?s ?p ?o }" % " ".join(f"<{p}>" for p in names)):
-        facts.setdefault(r["s"].value, []).append((names[r["p"].value], r["o"].value))
-    entries = []
-    for iri, ts in types.items():
-        kind = kind_of(ts)
-        if kind in _UNSEARCHED:
-            continue
-        lab = labels_.get(iri) or _local_name(iri)
-        desc = descs.get(iri, "")
-        extra, fac = [], [("kind", kind)]
-        personal = False
-        for name, v in facts.get(iri, ()):
-            if name in ("theme", "code"):
-                extra.append(labels_.get(v, v) if name == "theme" else v)
-            elif name == "personal":
-                personal = True
-            else:
-                fac.append((name, v))
-        if kind in ("dataset", "report", "return"):
-            fac.append(("personal", "yes" if personal else "no"))
-        haystack = " ".join([lab, desc, *extra]).lower()
-        entries.append(SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac))))
-    entries.sort(key=lambda e: (e.label.lower(), e.iri))
-    postings: dict[str, list[int]] = {}
-    facet_postings: dict[tuple[str, str], list[int]] = {}
-    all_counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
-    for i, e in enumerate(entries):
-        for tok in set(_TOKEN.findall(e.haystack)):
-            postings.setdefault(tok, []).append(i)
-        for fv in e.facets:
-            facet_postings.setdefault(fv, []).append(i)
-            c = all_counts[fv[0]]
-            c[fv[1]] = c.get(fv[1], 0) + 1
-    return _SearchIndex(revision, entries, labels_, dict(sorted(all_counts["kind"].items())), sorted(postings),
-                        postings, facet_postings, all_counts)
-
-
-def _matching(idx: _SearchIndex, word: str) -> set[int]:
-    """Entries with a token starting with each part of ``word`` (so 'care' finds 'carers', 'mart_salt' finds both)."""
-    import bisect
-    out: set[int] | None = None
-    for part in _TOKEN.findall(word.lower()):
-        lo = bisect.bisect_left(idx.tokens, part)
-        hi = bisect.bisect_left(idx.tokens, part + "\uffff")
-        found: set[int] = set()
-        for tok in idx.tokens[lo:hi]:
-            found.update(idx.postings[tok])
-        out = found if out is None else out & found
-    return out if out is not None else set()
-
-
-def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | None = None,
-                   limit: int = 20, offset: int = 0) -> SearchPage:
-    """Search labels, descriptions and glossary terms (every word must start a word there), narrowed by facets.
-
-    ``filters`` maps facet names (see SEARCH_FACETS) to a value: an IRI, a kind name,
-    or ``yes``/``no`` for personal data. Label matches rank first. Facet counts are
-    over the matches with every filter applied.
-    """
-    idx = _index(store)
-    filters = {k: v for k, v in (filters or {}).items() if k in SEARCH_FACETS and v}
-    words = [w for w in text.lower().split() if _TOKEN.search(w)]
-    ids: set[int] | None = None
-    for w in words:
-        found = _matching(idx, w)
-        ids = found if ids is None else ids & found
-    for fv in filters.items():
-        found = set(idx.facet_postings.get(fv, ()))
-        ids = found if ids is None else ids & found
-    hits = idx.entries if ids is None else [idx.entries[i] for i in sorted(ids)]
-    if words:
-        phrase = text.lower().strip()
-        hits.sort(key=lambda e: (e.label.lower() != phrase, _SEARCH_RANK.get(e.kind, 2),
-                                 not e.label.lower().startswith(phrase), not all(w in e.label.lower() for w in words)))
-    if ids is None:
-        counts = idx.all_counts
-    else:
-        counts = {f: {} for f in SEARCH_FACETS}
-        for e in hits:
-            for name, v in e.facets:
-                c = counts[name]
-                c[v] = c.get(v, 0) + 1
-    facets: dict[str, list[FacetValue]] = {}
-    for name, c in counts.items():
-        vals = [FacetValue(v, _facet_label(name, v, idx.labels), n, filters.get(name) == v) for v, n in c.items()]
-        vals.sort(key=lambda fv: (-fv.count, fv.label.lower()))
-        facets[name] = vals
-    page = [AssetSummary(e.iri, e.label, e.kind, e.description) for e in hits[offset:offset + limit]]
-    return SearchPage(len(hits), page, facets, filters, offset, limit)
-
-
-def _facet_label(name: str, value: str, labels_: dict[str, str]) -> str:
-    if name == "kind":
-        return KIND_LABELS.get(value, value)
-    if name == "personal":
-        return "Holds personal data" if value == "yes" else "No personal data"
-    return labels_.get(value) or term_label(value)[0]
 
 
 # ----------------------------------------------------------------------------- agreements
@@ -743,23 +495,44 @@ def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | No
         except ValueError:  # a malformed date counts as not recorded
             return None
     return agreement_status(on, d(vf), d(vu), d(rd), within)
-def asset_counts(store: Store) -> dict[str, int]:
-    """How many searchable resources of each kind the store holds (from the per-revision search index)."""
-    return dict(_index(store).kind_counts)
 
 
 # ----------------------------------------------------------------------------- responsibilities
 
-_ROLE_NAMES = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
+#: Property IRI -> the role it gives (the holder answers for the asset in that role).
+ROLE_PROPERTIES = _ROLE_NAMES = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
                str(GOV.serviceArea): "service area"}
+
+
+#: The roles a person answers for, in the order a person page lists them, with their headings.
+ROLE_HEADINGS = {"owner": "Information Asset Owner", "steward": "Steward (quality lead)",
+                 "custodian": "Custodian (technical)", "service area": "Service area"}
 
 
 @dataclass
 class Responsibilities:
-    """What a person or team answers for: (holder, role, asset) triples, and a team's members."""
+    """What a person or team answers for: (holder, role, asset) triples, a team's members, and who has left."""
     holder: Ref
     members: list[Ref]
     roles: list[tuple[Ref, str, Ref]]
+    left_on: dict[str, str] = field(default_factory=dict)  # holder IRI -> gov:leftOn date (YYYY-MM-DD)
+
+    def by_role(self) -> dict[str, list[tuple[Ref, Ref]]]:
+        """Role -> [(holder, asset)], in ROLE_HEADINGS order, roles with nothing left out."""
+        out: dict[str, list[tuple[Ref, Ref]]] = {r: [] for r in ROLE_HEADINGS}
+        for holder, role, a in self.roles:
+            out[role].append((holder, a))
+        return {r: rows for r, rows in out.items() if rows}
+
+    def assets(self) -> list[Ref]:
+        """Each asset answered for once, by name."""
+        return sorted({a.iri: a for _, _, a in self.roles}.values(), key=lambda r: (r.label.lower(), r.iri))
+
+    def left(self, on: str | None = None) -> list[Ref]:
+        """The holders who had left by ``on`` (YYYY-MM-DD, default today): the person, or a team's members."""
+        on = on or _dt.date.today().isoformat()
+        refs = {self.holder.iri: self.holder, **{m.iri: m for m in self.members}}
+        return [refs[i] for i, d in sorted(self.left_on.items()) if d <= on and i in refs]
 
 
 def responsibilities(store: Store, iri: str) -> Responsibilities:
@@ -770,7 +543,9 @@ def responsibilities(store: Store, iri: str) -> Responsibilities:
     values = " ".join(f"<{h}>" for h in holders)
     rows = store.select(f"""SELECT DISTINCT ?h ?role ?a WHERE {{ VALUES ?h {{ {values} }}
         VALUES ?role {{ gov:owner gov:steward gov:custodian gov:serviceArea }} ?a ?role ?h FILTER(isIRI(?a)) }}""")
+    left = store.select(f"SELECT ?h (MIN(STR(?d)) AS ?on) WHERE {{ VALUES ?h {{ {values} }} ?h gov:leftOn ?d }} GROUP BY ?h")
     refs = labels(store, holders + [str(r["a"]) for r in rows])
     roles = sorted(((refs[str(r["h"])], _ROLE_NAMES[str(r["role"])], refs[str(r["a"])]) for r in rows),
                    key=lambda t: (t[0].iri != iri, t[0].label.lower(), t[1], t[2].label.lower()))
-    return Responsibilities(refs[iri], sorted((refs[m] for m in members), key=lambda r: r.label.lower()), roles)
+    return Responsibilities(refs[iri], sorted((refs[m] for m in members), key=lambda r: r.label.lower()), roles,
+                            {str(r["h"]): str(r["on"])[:10] for r in left if "on" in r})

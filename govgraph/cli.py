@@ -296,12 +296,18 @@ def info(iri, fmt, asof, store_url):
 
     IRI may also be an asset's exact name, e.g. "SALT return".
     """
-    from govgraph import catalog
+    from govgraph import catalog, search
     with _open(store_url) as live:
         store = _asof(live, asof)
-        a = catalog.get_asset(store, catalog.resolve(store, iri))
+        a = catalog.get_asset(store, search.resolve(store, iri))
+        resp = catalog.responsibilities(store, a.iri) if a.kind in ("person", "team") else None
         if fmt == "json":
-            click.echo(json.dumps(a.to_dict(), indent=2, default=str))
+            d = a.to_dict()
+            if resp is not None:
+                d["accountable_for"] = {role: [{"iri": x.iri, "label": x.label, "kind": x.kind, "through": h.iri}
+                                               for h, x in rows] for role, rows in resp.by_role().items()}
+                d["left_on"] = resp.left_on
+            click.echo(json.dumps(d, indent=2, default=str))
             return
         if fmt == "turtle":
             click.echo(catalog.turtle(store, a.iri))
@@ -310,6 +316,8 @@ def info(iri, fmt, asof, store_url):
         if a.description:
             click.echo(f"\n{a.description}")
         click.echo("")
+        if resp is not None:
+            _print_responsibilities(a, resp, catalog.ROLE_HEADINGS)
         for title, refs in (("Owner", a.owners), ("Steward", a.stewards), ("Custodian", a.custodians),
                             ("Service area", a.service_areas), ("Held in", a.systems),
                             ("Standards", a.standards), ("Agreements", a.agreements), ("Glossary", a.terms)):
@@ -327,6 +335,26 @@ def info(iri, fmt, asof, store_url):
         click.echo("\n  All properties:")
         for p in a.properties:
             click.echo(f"    {p.label}: " + "; ".join(v.text for v in p.values))
+
+
+def _print_responsibilities(a, resp, headings: dict[str, str]) -> None:
+    """What a person or team is accountable for, by role with counts; leavers flagged."""
+    gone = {p.iri for p in resp.left()}
+    if a.iri in resp.left_on:
+        click.echo(f"  {'LEFT' if a.iri in gone else 'LEAVING'} on {resp.left_on[a.iri]}: "
+                   "each asset below needs someone new in the role.\n")
+    groups = resp.by_role()
+    if not groups:
+        click.echo("  Accountable for: nothing recorded (not an owner, steward or custodian of any asset)\n")
+        return
+    click.echo(f"  Accountable for {len(resp.assets())} asset(s): "
+               + "; ".join(f"{headings[r]} {len(rows)}" for r, rows in groups.items()))
+    for role, rows in groups.items():
+        click.echo(f"\n  {headings[role]} ({len(rows)}):")
+        for holder, x in rows:
+            through = f"  (through {holder.label}{', left' if holder.iri in gone else ''})" if holder.iri != a.iri else ""
+            click.echo(f"    {x.label}  [{x.kind}]{through}")
+    click.echo("")
 
 
 def _num(v) -> str:
@@ -353,7 +381,7 @@ def history(iri, source, fmt, store_url):
     With IRI (or an asset's exact name), lists the triples about it each change added (+)
     and removed (-).
     """
-    from govgraph import catalog
+    from govgraph import catalog, search
     from govgraph.history import asset_history
     with _open(store_url) as store:
         if iri is None:
@@ -365,7 +393,7 @@ def history(iri, source, fmt, store_url):
                    [[str(r.revision), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.action, r.source, r.who,
                      f"{r.added:,}", f"{r.removed:,}", "yes" if r.forced else ""] for r in recs])
             return
-        target = iri if iri.startswith(("http://", "https://", "urn:")) else catalog.resolve(store, iri)
+        target = iri if iri.startswith(("http://", "https://", "urn:")) else search.resolve(store, iri)
         changes = [c for c in asset_history(store, target) if source is None or c.record.source == source]
         if fmt == "json":
             click.echo(json.dumps([dict(_record_dict(c.record),

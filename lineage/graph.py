@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import networkx as nx
 import pyoxigraph as ox
 
-from govgraph import catalog
+from govgraph import search
 from govgraph.errors import UnknownAsset
 from govgraph.ontology.ns import DCAT, DCTERMS, DPV, FOAF, GOV, ORG, PROV, RDFS, SKOS
 
@@ -165,7 +165,7 @@ class LineageGraph:
             return tails[0]
         if self.store is not None and not by_label and not tails:
             # the catalogue's rule for names ("SALT return" is "SALT return (Short and Long Term Support)")
-            iri = catalog.resolve(self.store, ref)
+            iri = search.resolve(self.store, ref)
             if iri in self.g or iri in self.held:
                 return iri
         raise UnknownAsset(ref, by_label + tails if (by_label or tails) else self.suggest(ref))

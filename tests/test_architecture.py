@@ -16,7 +16,6 @@ MAX_LINES = 600
 #: none may grow meanwhile (a ratchet: lower a number when a module shrinks, delete it when it fits).
 OVERSIZE = {
     "govgraph/store.py": 1425,
-    "govgraph/catalog.py": 780,
     "govgraph/io/openlineage.py": 680,
     "lineage/graph.py": 650,
     "data/generate.py": 1500,

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-from govgraph import catalog
+from govgraph import catalog, search
 from govgraph.lineage.flows import system_flows
 from govgraph.ontology.ns import GOV
 from govgraph.webapp import create_app
@@ -77,30 +77,30 @@ def test_search_finds_the_salt_return_first(client, store):
 
 
 def test_search_facets_narrow_results(client, store):
-    everything = catalog.faceted_search(store, "")
-    systems = catalog.faceted_search(store, "", filters={"kind": "system"})
+    everything = search.faceted_search(store, "")
+    systems = search.faceted_search(store, "", filters={"kind": "system"})
     assert 0 < systems.total < everything.total
     html = page(client, "/search?kind=system")
     assert f"{systems.total} results" in text_of(html)
     assert "Type: System" in text_of(html)  # the active filter, removable
     mosaic = find(store, "Mosaic", "system")
-    held = catalog.faceted_search(store, "", filters={"system": mosaic})
+    held = search.faceted_search(store, "", filters={"system": mosaic})
     shown = {i.iri for i in held.items}
-    assert held.total and all(("system", mosaic) in e.facets for e in catalog.search_index(store) if e.iri in shown)
+    assert held.total and all(("system", mosaic) in e.facets for e in search.search_index(store) if e.iri in shown)
     html = page(client, f"/search?system={quote(mosaic, safe='')}")
     assert f"{held.total} result" in text_of(html)
-    personal = catalog.faceted_search(store, "", filters={"personal": "yes"})
-    none_personal = catalog.faceted_search(store, "", filters={"personal": "no"})
+    personal = search.faceted_search(store, "", filters={"personal": "yes"})
+    none_personal = search.faceted_search(store, "", filters={"personal": "no"})
     assert personal.total and none_personal.total
     assert "No results" not in page(client, "/search?personal=yes")
-    owners = catalog.faceted_search(store, "").facets["owner"]
+    owners = search.faceted_search(store, "").facets["owner"]
     assert len(owners) > 8
     html = page(client, "/search")
     assert "more</summary>" in html and owners[-1].label.split("'")[0] in html  # every value reachable without JS
 
 
 def test_search_paginates(client, store):
-    total = catalog.faceted_search(store, "").total
+    total = search.faceted_search(store, "").total
     assert total > 20
     p1, p2 = page(client, "/search"), page(client, "/search?page=2")
     assert 'rel="next"' in p1 and 'rel="prev"' in p2

@@ -135,7 +135,7 @@ def test_two_processes_committing_to_different_sources_never_share_a_revision(tm
 
 def test_caches_of_another_process_see_each_commit(tmp_path, server):
     """Per-revision caches (the search index here) are rebuilt after every commit of another process."""
-    from govgraph import catalog
+    from govgraph import search
     s = open_store(server.store_url)
     script = tmp_path / "one.py"
     script.write_text(textwrap.dedent("""
@@ -150,7 +150,7 @@ def test_caches_of_another_process_see_each_commit(tmp_path, server):
     """))
     seen = []
     for i in range(4):
-        before = {e.iri for e in catalog.search_index(s)}  # the cache, built at the current revision
+        before = {e.iri for e in search.search_index(s)}  # the cache, built at the current revision
         procs = [subprocess.Popen([sys.executable, str(script), server.store_url, f"c{i}{side}"],
                                   stdout=subprocess.PIPE) for side in "xy"]
         revs = sorted(int(p.communicate(timeout=120)[0]) for p in procs)
@@ -159,7 +159,7 @@ def test_caches_of_another_process_see_each_commit(tmp_path, server):
         seen.append(s.revision)
         assert {x.name for x in s.sources()} >= {f"c{i}x", f"c{i}y"}
         assert s.graphs() == sorted(s.graphs(), key=lambda g: g.value) and len(s.graphs()) == 2 * (i + 1)
-        ids = {e.iri for e in catalog.search_index(s)}
+        ids = {e.iri for e in search.search_index(s)}
         assert ids - before == {f"http://ex/c{i}x", f"http://ex/c{i}y"}
     assert len(set(seen)) == 4
     s.close()

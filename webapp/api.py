@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from govgraph import access, catalog
+from govgraph import search as search_index
 from govgraph.errors import BadInput
 from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.sparql_update import apply_update
@@ -85,7 +86,7 @@ def assets():
 def search():
     """Free-text search over labels, descriptions and glossary terms."""
     q = _required("q")
-    total, items = catalog.search(read_store(), q, limit=_int("limit", 50, 1, 1000), offset=_int("offset", 0, 0, 10_000_000))
+    total, items = search_index.search(read_store(), q, limit=_int("limit", 50, 1, 1000), offset=_int("offset", 0, 0, 10_000_000))
     return jsonify({"total": total, "items": [a.to_dict() for a in items]})
 
 
@@ -93,7 +94,7 @@ def search():
 def asset():
     """Everything about one asset, by IRI or exact name."""
     st = read_store()
-    return jsonify(catalog.get_asset(st, catalog.resolve(st, _required("iri"))).to_dict())
+    return jsonify(catalog.get_asset(st, search_index.resolve(st, _required("iri"))).to_dict())
 
 
 # ----------------------------------------------------------------------------- lineage

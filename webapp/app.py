@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 
-from govgraph import __version__, catalog
+from govgraph import __version__, catalog, search
 from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
                              UnknownAsset)
 from govgraph.store import Store, open_store
@@ -124,7 +124,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             suggestions = [s for s in suggestions if catalog.exists(st, s)]
         if not suggestions and iri:
             try:
-                suggestions = catalog.suggest(st, iri)
+                suggestions = search.suggest(st, iri)
             except GovGraphError:
                 suggestions = []
         refs = catalog.labels(st, suggestions) if suggestions else {}

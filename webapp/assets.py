@@ -34,7 +34,10 @@ def asset():
     lineage = graphs.lineage_view(st, a.iri, a.kind) if a.kind in LINEAGE_KINDS else None
     status = next((s for s in catalog.agreement_statuses(st) if s.agreement.iri == a.iri), None) \
         if a.kind == "agreement" else None
+    resp = catalog.responsibilities(st, a.iri) if a.kind in ("person", "team") else None
     return render_template("asset.html", asset=a, turtle=catalog.turtle(st, a.iri), agreement=status,
+                           responsibilities=resp, role_headings=catalog.ROLE_HEADINGS,
+                           role_properties=catalog.ROLE_PROPERTIES,
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from govgraph import access, catalog
+from govgraph import access, catalog, search
 from govgraph.webapp import findings
 from govgraph.webapp.context import read_store
 
@@ -20,7 +20,7 @@ def home():
     st = read_store()
     agreements = [a for a in catalog.agreement_statuses(st) if a.needs_attention]
     changes = list(reversed(access.origin(st).history()))[:8]  # source-level records only
-    counts = catalog.asset_counts(st)
+    counts = search.asset_counts(st)
     ordered = {k: counts[k] for k in sorted(counts, key=lambda k: (TILE_ORDER.index(k) if k in TILE_ORDER else 99, k))}
     return render_template("dashboard.html", counts=ordered, agreements=agreements,
                            changes=changes, scorecard=findings.scorecard(st),

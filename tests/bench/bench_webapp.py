@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "docs" / "screenshots")
     args = ap.parse_args(argv)
 
-    from govgraph import catalog, lineage
+    from govgraph import catalog, lineage, search
     from govgraph.webapp import create_app, findings
 
     tmp = None
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
 
     if args.svg_only:
-        pool = [e.iri for e in catalog.search_index(store) if e.kind in ("dataset", "report", "return")]
+        pool = [e.iri for e in search.search_index(store) if e.kind in ("dataset", "report", "return")]
         print(svg_300(store, client, pool, rng, args.out)[0])
         store.close()
         return 0
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     lineage.get_graph(store)
     t_graph = time.perf_counter() - t0
     t0 = time.perf_counter()
-    catalog.search_index(store)
+    search.search_index(store)
     t_index = time.perf_counter() - t0
     t0 = time.perf_counter()
     timed(client, "/")  # starts validating the whole estate (in the background for a large store)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     timed(client, "/")
     print(f"dashboard once warm: {ms(time.perf_counter() - t0)} ms", flush=True)
 
-    pool = [e.iri for e in catalog.search_index(store) if e.kind in ("dataset", "report", "return")]
+    pool = [e.iri for e in search.search_index(store) if e.kind in ("dataset", "report", "return")]
     sample = rng.sample(pool, min(args.samples, len(pool)))
 
     ref, page = [], []
@@ -161,10 +161,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def svg_300(store, client, pool, rng, out: Path) -> tuple[str, float | None]:
     """Draw a lineage of at least 300 reached nodes (300 drawn); save it and say how big it is."""
-    from govgraph import catalog, lineage
+    from govgraph import lineage, search
     # a lineage of at least 300 nodes: busy datasets first, then systems (which fan out to what they hold)
     big = None
-    systems = [e.iri for e in catalog.search_index(store) if e.kind == "system"]
+    systems = [e.iri for e in search.search_index(store) if e.kind == "system"]
     busy = sorted(rng.sample(pool, min(400, len(pool))), key=lambda i: -len(lineage.lineage(store, i, "both", 2).nodes))
     for iri in busy[:5] + sorted(systems):
         for depth in range(1, 11):

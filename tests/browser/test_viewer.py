@@ -133,3 +133,21 @@ def test_screenshots_of_the_main_pages(page: Page, live_server, artifacts):
     assert resp.status == 404
     expect(page.get_by_role("heading", name="Did you mean")).to_be_visible()
     shot(page, artifacts, "15-not-found")
+
+
+def test_a_person_page_and_a_search_with_a_typo(page: Page, live_server, artifacts):
+    """A governance officer looks up who answers for what (a leaver flagged), and searches with a typo."""
+    page.goto(live_server + "/search?q=" + "Gilian Frost")  # a typo in the first name
+    page.locator("ol.results h3 a", has_text="Gillian Frost").first.click()
+    expect(page.locator("h1")).to_have_text("Gillian Frost")
+    accountable = page.get_by_role("heading", name="Accountable for")
+    expect(accountable).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="left the council on 31 August 2025")).to_be_visible()
+    shot(page, artifacts, "16-person-leaver")
+    page.goto(live_server + "/asset?iri=https://data.county.example.gov.uk/id/person/helen-ashworth")
+    box = page.get_by_role("heading", name="Accountable for").bounding_box()
+    assert box and box["y"] < 900, box  # it leads the page, in the first screenful
+    expect(page.get_by_role("heading", name=re.compile(r"Information Asset Owner \(\d+\)"))).to_be_visible()
+    shot(page, artifacts, "17-person-owner")
+    page.goto(live_server + "/search?q=" + "Mosiac")
+    expect(page.locator("ol.results h3 a").first).to_have_text("Mosaic")
