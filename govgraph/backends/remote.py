@@ -9,17 +9,20 @@ when a ``store`` path is given, else as ``INSERT DATA`` batches.
 """
 from __future__ import annotations
 
-import base64
 import http.client
+import json
 import os
 import queue
+import re
 import threading
 import urllib.parse
 from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from govgraph.errors import StoreError, StoreTimeout, StoreUnavailable
+from govgraph.backends.http_auth import Credentials
+from govgraph.errors import StoreError, StoreQueryFailed, StoreTimeout, StoreUnavailable
+from govgraph.ontology.ns import GG
 
 BATCH_TRIPLES = 50_000
 #: Triples per update when a graph is copied or emptied on the server (``copy_graph``, ``empty_graph``),
@@ -28,7 +31,50 @@ BATCH_TRIPLES = 50_000
 #: not the update's size, hold most of that, so smaller updates would only cost more round trips.
 MOVE_BATCH = 50_000
 EMPTY_GRAPH = "urn:govgraph:empty"
-_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+#: What each query form is asked for: a results table for SELECT and ASK, RDF for CONSTRUCT and
+#: DESCRIBE (a server may answer a graph query with a table if the Accept allows one).
+_ACCEPT = {"SELECT": "application/sparql-results+json, application/sparql-results+xml;q=0.9",
+           "ASK": "application/sparql-results+json, application/sparql-results+xml;q=0.9",
+           "CONSTRUCT": "application/n-triples, text/turtle;q=0.9",
+           "DESCRIBE": "application/n-triples, text/turtle;q=0.9"}
+_ACCEPT_ANY = "application/sparql-results+json, application/n-triples;q=0.9"
+#: The prologue before a query's form keyword: comments, BASE and PREFIX declarations.
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)*", re.I)
+_FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
+#: The header Virtuoso sets on an answer it cut short at its ResultSetMaxRows.
+_MAXROWS_HEADER = "X-SPARQL-MaxRows"
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a SPARQL query (None if not seen)."""
+    m = _FORM.match(text, _PROLOGUE.match(text).end())
+    return m.group(1).upper() if m else None
+
+
+class RowCapped(StoreQueryFailed):
+    """The server cut an answer short at its row cap (``cap`` rows); the answer is refused, never
+    used truncated (``quads`` pages past it instead)."""
+
+    def __init__(self, message: str, cap: int):
+        self.cap = cap
+        super().__init__(message)
+
+
+def _bnode_id(value: str) -> str:
+    """A server's blank node label as one pyoxigraph takes (Virtuoso labels them ``nodeID://b1``)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", value) or "b"
+
+
+def _portable_json(data: bytes) -> bytes:
+    """SPARQL JSON results with blank node labels made valid (when there are any to fix)."""
+    if b'"bnode"' not in data:
+        return data
+    doc = json.loads(data)
+    for row in doc.get("results", {}).get("bindings", []):
+        for term in row.values():
+            if term.get("type") == "bnode":
+                term["value"] = _bnode_id(term["value"])
+    return json.dumps(doc).encode()
 
 
 def _nt(term: Any) -> str:
@@ -54,9 +100,10 @@ class RemoteBackend:
         self.update_url = urllib.parse.urljoin(base + "/", params.get("update", "/update"))
         self.store_url = urllib.parse.urljoin(base + "/", params["store"]) if params.get("store") else None
         self.headers: dict[str, str] = {}
+        self.credentials: Credentials | None = None
         if parsed.username:
-            cred = f"{urllib.parse.unquote(parsed.username)}:{urllib.parse.unquote(parsed.password or '')}"
-            self.headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+            self.credentials = Credentials(urllib.parse.unquote(parsed.username),
+                                           urllib.parse.unquote(parsed.password or ""))
         elif os.environ.get("GOVGRAPH_STORE_TOKEN"):
             self.headers["Authorization"] = "Bearer " + os.environ["GOVGRAPH_STORE_TOKEN"]
         self._local = threading.local()
@@ -76,15 +123,27 @@ class RemoteBackend:
         return c
 
     def _request(self, method: str, url: str, body: bytes, content_type: str,
-                 accept: str = "*/*", timeout: float | None = None) -> tuple[int, str, bytes]:
-        """One HTTP exchange; a dropped keep-alive connection is re-opened once, a timeout never retried.
+                 accept: str = "*/*", timeout: float | None = None) -> tuple[int, str, bytes, Any]:
+        """One HTTP exchange: (status, content type, body, headers). A dropped keep-alive connection
+        is re-opened once, a timeout never retried; a Digest challenge is answered once.
 
         ``timeout`` (seconds, default the backend's) bounds each wait for the server.
         """
         path = urllib.parse.urlsplit(url)
         target = path.path + (f"?{path.query}" if path.query else "")
-        headers = dict(self.headers, **{"Content-Type": content_type, "Accept": accept})
         limit = self.timeout if timeout is None else timeout
+        for _ in (1, 2):
+            headers = dict(self.headers, **{"Content-Type": content_type, "Accept": accept})
+            if self.credentials is not None:
+                headers["Authorization"] = self.credentials.header(method, target)
+            status, ctype, data, resp_headers = self._exchange(method, target, body, headers, limit)
+            if not (status == 401 and self.credentials is not None
+                    and self.credentials.challenged(resp_headers.get("WWW-Authenticate"))):
+                break
+        return status, ctype, data, resp_headers
+
+    def _exchange(self, method: str, target: str, body: bytes, headers: dict[str, str],
+                  limit: float) -> tuple[int, str, bytes, Any]:
         for attempt in (1, 2):
             conn = self._conn()
             conn.timeout = limit
@@ -94,7 +153,7 @@ class RemoteBackend:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
-                return resp.status, resp.getheader("Content-Type", "").split(";")[0].strip(), data
+                return resp.status, resp.getheader("Content-Type", "").split(";")[0].strip(), data, resp.headers
             except TimeoutError:
                 # the server is still working on it: retrying would only double the wait (and an
                 # update might be applied twice); the connection is unusable now
@@ -111,37 +170,50 @@ class RemoteBackend:
         raise AssertionError("unreachable")
 
     def _check(self, status: int, data: bytes, what: str) -> None:
+        """Raise for an answer that is not a success: an outage (a gateway's 502, 503 or 504) is
+        StoreUnavailable, to be tried again; any other failure is the server's final word on this
+        request (StoreQueryFailed, with its message)."""
+        message = data.decode("utf-8", "replace").strip()
         if status in (401, 403):
             raise StoreError(f"the SPARQL server at {self.display} refused the credentials ({status})")
         if status == 400:
-            raise SyntaxError(data.decode("utf-8", "replace").strip()[:500] or f"{what} rejected")
-        if status >= 500 or status == 503:
-            raise StoreUnavailable(f"the SPARQL server at {self.display} failed ({status}): "
-                                   f"{data.decode('utf-8', 'replace').strip()[:300]}", reason=str(status))
+            raise SyntaxError(message[:500] or f"{what} rejected")
+        if status in (502, 503, 504):
+            raise StoreUnavailable(f"the SPARQL server at {self.display} is not available ({status}): "
+                                   f"{message[:300]}", reason=str(status))
         if status >= 300:
-            raise StoreError(f"the SPARQL server at {self.display} answered {status} to {what}: "
-                             f"{data.decode('utf-8', 'replace').strip()[:300]}")
+            raise StoreQueryFailed(f"the SPARQL server at {self.display} could not answer {what} "
+                                   f"({status}): {message[:1000]}")
 
     # -- Backend -----------------------------------------------------------------
     def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
-              timeout: float | None = None) -> Any:
+              timeout: float | None = None, *, page: int | None = None) -> Any:
+        """Run a query (``page``: the query has ``LIMIT page`` of at most the server's row cap, so
+        an answer of that size is whole even if the server flags it as capped)."""
         form: list[tuple[str, str]] = [("query", text)]
         if default is not None:
             form += [("default-graph-uri", g.value) for g in default] or [("default-graph-uri", EMPTY_GRAPH)]
         if named is not None:
             form += [("named-graph-uri", g.value) for g in named] or [("named-graph-uri", EMPTY_GRAPH)]
-        status, ctype, data = self._request("POST", self.query_url, urllib.parse.urlencode(form).encode(),
-                                            "application/x-www-form-urlencoded", _ACCEPT, timeout)
+        accept = _ACCEPT.get(query_form(text) or "", _ACCEPT_ANY)
+        status, ctype, data, headers = self._request("POST", self.query_url, urllib.parse.urlencode(form).encode(),
+                                                     "application/x-www-form-urlencoded", accept, timeout)
         self._check(status, data, "a query")
+        cap = headers.get(_MAXROWS_HEADER)
+        if cap is not None and not (page is not None and cap.strip().isdigit() and page <= int(cap)):
+            raise RowCapped(f"the SPARQL server at {self.display} cut its answer short at its limit of {cap} "
+                            f"rows (Virtuoso: raise ResultSetMaxRows in [SPARQL]); nothing partial was used",
+                            int(cap) if cap.strip().isdigit() else 0)
         if ctype in ("application/n-triples", "text/plain"):
             return [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
         if ctype == "text/turtle":
             return [q.triple for q in ox.parse(data, ox.RdfFormat.TURTLE)]
-        fmt = ox.QueryResultsFormat.XML if "xml" in ctype else ox.QueryResultsFormat.JSON
-        return ox.parse_query_results(data, fmt)
+        if "xml" in ctype:
+            return ox.parse_query_results(data, ox.QueryResultsFormat.XML)
+        return ox.parse_query_results(_portable_json(data), ox.QueryResultsFormat.JSON)
 
     def update(self, text: str) -> None:
-        status, _, data = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
+        status, _, data, _ = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
         self._check(status, data, "an update")
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
@@ -176,23 +248,48 @@ class RemoteBackend:
         if self.store_url:
             url = self.store_url + ("&" if "?" in self.store_url else "?") + \
                 urllib.parse.urlencode({"graph": graph})
-            status, _, data = self._request("POST", url, body, "application/n-triples")
+            status, _, data, _ = self._request("POST", url, body, "application/n-triples")
             self._check(status, data, "a Graph Store Protocol upload")
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
+        """Matching quads; an answer the server caps (Virtuoso's ResultSetMaxRows) is read in
+        pages of that size, in a fixed order, until a page comes back short."""
         terms = {"s": s, "p": p, "o": o}
         pattern = " ".join(_nt(t) if t is not None else f"?{k}" for k, t in terms.items())
         graph = _nt(g) if g is not None else "?g"
-        res = self.query(f"SELECT * WHERE {{ GRAPH {graph} {{ {pattern} }} }}", None, None)
-        for sol in res:
+        variables = [f"?{k}" for k, t in (*terms.items(), ("g", g)) if t is None]
+        text = f"SELECT * WHERE {{ GRAPH {graph} {{ {pattern} }} }}"
+        for sol in self._select_all(text, variables):
             yield ox.Quad(s if s is not None else sol["s"], p if p is not None else sol["p"],
                           o if o is not None else sol["o"], g if g is not None else sol["g"])
 
+    def _select_all(self, text: str, variables: list[str]) -> Iterator[Any]:
+        """Every solution of a SELECT, paged (ordered by ``variables``) if the server caps answers."""
+        try:
+            yield from self.query(text, None, None)
+            return
+        except RowCapped as e:
+            if e.cap <= 0 or not variables:
+                raise
+            cap = e.cap
+        offset = 0
+        while True:
+            page = list(self.query(f"{text} ORDER BY {' '.join(variables)} LIMIT {cap} OFFSET {offset}", None, None,
+                                   page=cap))
+            yield from page
+            if len(page) < cap:
+                return
+            offset += cap
+
     def named_graphs(self) -> list[ox.NamedNode]:
-        res = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)
-        return [sol["g"] for sol in res if isinstance(sol["g"], ox.NamedNode)]
+        """The named graphs holding triples. ``GRAPH ?g { }`` is the cheap way to ask, but Virtuoso
+        answers it with one empty solution, so such an answer is checked with a pattern every server matches."""
+        res = [sol["g"] for sol in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)]
+        if not any(g is not None for g in res):  # Virtuoso: one solution with ?g unbound
+            res = [sol["g"] for sol in self._select_all("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", ["?g"])]
+        return [g for g in res if isinstance(g, ox.NamedNode)]
 
     def drop_graph(self, g: ox.NamedNode) -> None:
         self.update(f"DROP SILENT GRAPH <{g.value}>")
@@ -223,7 +320,12 @@ class RemoteBackend:
         self.update(f"DROP SILENT GRAPH <{g.value}>")
 
     def clear(self) -> None:
+        """Drop every graph: ``DROP ALL``, then govgraph's own graphs one by one for a server that
+        keeps its graphs through ``DROP ALL`` (Virtuoso, whose own graphs are left alone)."""
         self.update("DROP SILENT ALL")
+        left = [g for g in self.named_graphs() if g.value.startswith(str(GG))]
+        if left:
+            self.update(";\n".join(f"DROP SILENT GRAPH <{g.value}>" for g in left))
 
     def close(self) -> None:
         c = getattr(self._local, "conn", None)
