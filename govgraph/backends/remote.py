@@ -65,16 +65,45 @@ def _bnode_id(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", value) or "b"
 
 
+def _ask_answer(rows: Any) -> Any:
+    """An ASK answered as a table (Virtuoso: one row ``__ASK_RETVAL`` = 1, or no row) as a boolean."""
+    truth = any(term is not None and term.value not in ("0", "false", "")
+                for row in rows for term in row)
+    return ox.parse_query_results(b'{"head": {}, "boolean": %s}' % (b"true" if truth else b"false"),
+                                  ox.QueryResultsFormat.JSON)
+
+
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: xsd:boolean's other lexical forms (Virtuoso gives 1 and 0) as the canonical ones
+_BOOLEAN_FORMS = {"1": "true", "0": "false"}
+
+
 def _portable_json(data: bytes) -> bytes:
-    """SPARQL JSON results with blank node labels made valid (when there are any to fix)."""
-    if b'"bnode"' not in data:
+    """SPARQL JSON results with blank node labels made valid and booleans in their canonical form
+    (when there are any to fix)."""
+    if b'"bnode"' not in data and _BOOLEAN.encode() not in data:
         return data
     doc = json.loads(data)
     for row in doc.get("results", {}).get("bindings", []):
         for term in row.values():
             if term.get("type") == "bnode":
                 term["value"] = _bnode_id(term["value"])
+            elif term.get("datatype") == _BOOLEAN:
+                term["value"] = _BOOLEAN_FORMS.get(term["value"], term["value"])
     return json.dumps(doc).encode()
+
+
+def _canonical(t: ox.Triple) -> ox.Triple:
+    """A triple with an xsd:boolean object in its canonical form."""
+    o = t.object
+    if isinstance(o, ox.Literal) and o.datatype.value == _BOOLEAN and o.value in _BOOLEAN_FORMS:
+        return ox.Triple(t.subject, t.predicate, ox.Literal(_BOOLEAN_FORMS[o.value], datatype=o.datatype))
+    return t
+
+
+def _triples(data: bytes, fmt: ox.RdfFormat) -> list[ox.Triple]:
+    triples = [q.triple for q in ox.parse(data, fmt)]
+    return [_canonical(t) for t in triples] if _BOOLEAN.encode() in data else triples
 
 
 def _nt(term: Any) -> str:
@@ -205,12 +234,16 @@ class RemoteBackend:
                             f"rows (Virtuoso: raise ResultSetMaxRows in [SPARQL]); nothing partial was used",
                             int(cap) if cap.strip().isdigit() else 0)
         if ctype in ("application/n-triples", "text/plain"):
-            return [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
+            return _triples(data, ox.RdfFormat.N_TRIPLES)
         if ctype == "text/turtle":
-            return [q.triple for q in ox.parse(data, ox.RdfFormat.TURTLE)]
+            return _triples(data, ox.RdfFormat.TURTLE)
         if "xml" in ctype:
-            return ox.parse_query_results(data, ox.QueryResultsFormat.XML)
-        return ox.parse_query_results(_portable_json(data), ox.QueryResultsFormat.JSON)
+            res = ox.parse_query_results(data, ox.QueryResultsFormat.XML)
+        else:
+            res = ox.parse_query_results(_portable_json(data), ox.QueryResultsFormat.JSON)
+        if isinstance(res, ox.QuerySolutions) and query_form(text) == "ASK":
+            res = _ask_answer(res)
+        return res
 
     def update(self, text: str) -> None:
         status, _, data, _ = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
@@ -255,40 +288,53 @@ class RemoteBackend:
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
         """Matching quads; an answer the server caps (Virtuoso's ResultSetMaxRows) is read in
-        pages of that size, in a fixed order, until a page comes back short."""
+        pages (``_select_all``)."""
         terms = {"s": s, "p": p, "o": o}
         pattern = " ".join(_nt(t) if t is not None else f"?{k}" for k, t in terms.items())
         graph = _nt(g) if g is not None else "?g"
-        variables = [f"?{k}" for k, t in (*terms.items(), ("g", g)) if t is None]
-        text = f"SELECT * WHERE {{ GRAPH {graph} {{ {pattern} }} }}"
-        for sol in self._select_all(text, variables):
+        for sol in self._select_all("*", f"GRAPH {graph} {{ {pattern} }}"):
             yield ox.Quad(s if s is not None else sol["s"], p if p is not None else sol["p"],
                           o if o is not None else sol["o"], g if g is not None else sol["g"])
 
-    def _select_all(self, text: str, variables: list[str]) -> Iterator[Any]:
-        """Every solution of a SELECT, paged (ordered by ``variables``) if the server caps answers."""
+    def _select_all(self, projection: str, where: str) -> Iterator[Any]:
+        """Every solution of ``SELECT projection WHERE { where }``; an answer the server caps is
+        read again in pages of the cap's size.
+
+        The pages are not sorted (Virtuoso sorts at most 10,000 rows, offset included, so
+        ``ORDER BY`` pages end there): the distinct solutions gathered must then number what
+        the server counts for the same query, else the answer is refused, never used short."""
+        text = f"SELECT {projection} WHERE {{ {where} }}"
         try:
             yield from self.query(text, None, None)
             return
         except RowCapped as e:
-            if e.cap <= 0 or not variables:
+            if e.cap <= 0:
                 raise
             cap = e.cap
-        offset = 0
-        while True:
-            page = list(self.query(f"{text} ORDER BY {' '.join(variables)} LIMIT {cap} OFFSET {offset}", None, None,
-                                   page=cap))
-            yield from page
+        expected = int(next(iter(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {text} }}", None, None)))["n"].value)
+        seen: set[tuple[str, ...]] = set()
+        rows = []
+        for offset in range(0, expected + cap, cap):  # bounded: a page past the count comes back empty
+            page = list(self.query(f"{text} LIMIT {cap} OFFSET {offset}", None, None, page=cap))
+            for sol in page:
+                key = tuple(str(t) for t in sol)
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(sol)
             if len(page) < cap:
-                return
-            offset += cap
+                break
+        if len(seen) != expected:
+            raise StoreQueryFailed(f"the SPARQL server at {self.display} capped an answer at {cap:,} rows, and its "
+                                   f"pages gave {len(seen):,} distinct rows of {expected:,} (the data changed "
+                                   f"meanwhile, or the server's order is not stable); try again")
+        yield from rows
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """The named graphs holding triples. ``GRAPH ?g { }`` is the cheap way to ask, but Virtuoso
         answers it with one empty solution, so such an answer is checked with a pattern every server matches."""
         res = [sol["g"] for sol in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)]
         if not any(g is not None for g in res):  # Virtuoso: one solution with ?g unbound
-            res = [sol["g"] for sol in self._select_all("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", ["?g"])]
+            res = [sol["g"] for sol in self._select_all("DISTINCT ?g", "GRAPH ?g { ?s ?p ?o }")]
         return [g for g in res if isinstance(g, ox.NamedNode)]
 
     def drop_graph(self, g: ox.NamedNode) -> None:
@@ -311,12 +357,18 @@ class RemoteBackend:
 
     def empty_graph(self, g: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
         """MOVE_BATCH deleted per update (one ``DROP`` of 1M triples is one transaction the server
-        holds in memory), then the graph dropped."""
-        while self.query(f"ASK {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}", None, None):
+        holds in memory), then the graph dropped. A server whose deletes leave the graph as it was
+        is reported, not asked again for ever."""
+        for _ in range(self._count(g) // MOVE_BATCH + 2):
+            if not self.query(f"ASK {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}", None, None):
+                break
             if guard is not None:
                 guard()
             self.update(f"DELETE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
                         f"{{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} LIMIT {MOVE_BATCH} }} }}")
+        else:
+            raise StoreQueryFailed(f"the SPARQL server at {self.display} did not empty graph <{g.value}> "
+                                   f"{MOVE_BATCH:,} triples at a time")
         self.update(f"DROP SILENT GRAPH <{g.value}>")
 
     def clear(self) -> None:
