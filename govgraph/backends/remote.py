@@ -161,13 +161,20 @@ class RemoteBackend:
         path = urllib.parse.urlsplit(url)
         target = path.path + (f"?{path.query}" if path.query else "")
         limit = self.timeout if timeout is None else timeout
-        for _ in (1, 2):
+        probe = False  # the last request went without credentials, to be challenged
+        for _ in (1, 2, 3):
             headers = dict(self.headers, **{"Content-Type": content_type, "Accept": accept})
-            if self.credentials is not None:
-                headers["Authorization"] = self.credentials.header(method, target)
+            sent = self.credentials.header(method, target) if self.credentials and not probe else ""
+            if sent:
+                headers["Authorization"] = sent
             status, ctype, data, resp_headers = self._exchange(method, target, body, headers, limit)
-            if not (status == 401 and self.credentials is not None
-                    and self.credentials.challenged(resp_headers.get("WWW-Authenticate"))):
+            if status != 401 or self.credentials is None:
+                break
+            if self.credentials.challenged(resp_headers.get("WWW-Authenticate")):
+                probe = False  # answer the Digest challenge
+            elif sent.startswith("Basic ") and not probe:
+                probe = True  # Virtuoso refuses Basic without saying what it wants: ask it
+            else:
                 break
         return status, ctype, data, resp_headers
 
