@@ -1289,7 +1289,7 @@ class Patch:
         else:
             ops += [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
                     f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
-                    f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
+                    f"ADD <{staged}> TO <{g}>", f"DROP SILENT GRAPH <{staged}>"]
         if removed:
             body = _triples_text(removed)
             ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
