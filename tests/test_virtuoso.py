@@ -90,13 +90,13 @@ def test_export_pages_past_the_row_cap(sample, tmp_path, sample_server_path):
 
 def test_a_capped_answer_is_refused_not_truncated(sample):
     s, server = sample
-    with pytest.raises(RowCapped, match="limit of 10000 rows"):
+    with pytest.raises(RowCapped, match="larger than the limit of 10000 rows"):
         s.select("SELECT * WHERE { ?s ?p ?o }")
     from govgraph.webapp import create_app
     client = create_app({"STORE": s, "TESTING": True}).test_client()
     r = client.get("/sparql?" + urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o }"}),
                    headers={"Accept": "application/sparql-results+json"})
-    assert r.status_code == 502 and b"10000 rows" in r.data, (r.status_code, r.data[:300])
+    assert r.status_code == 422 and b"larger than the limit of 10000 rows" in r.data, (r.status_code, r.data[:300])
 
 
 def test_validate_store_and_asset_pages(sample):

@@ -53,7 +53,9 @@ def query_form(text: str) -> str | None:
 
 class RowCapped(StoreQueryFailed):
     """The server cut an answer short at its row cap (``cap`` rows); the answer is refused, never
-    used truncated (``quads`` pages past it instead)."""
+    used truncated (``quads`` pages past it instead). The query asks for more than the server
+    gives, as with govgraph's own size limit: 422, add LIMIT (or raise the server's cap)."""
+    status = 422
 
     def __init__(self, message: str, cap: int):
         self.cap = cap
@@ -237,8 +239,9 @@ class RemoteBackend:
         self._check(status, data, "a query")
         cap = headers.get(_MAXROWS_HEADER)
         if cap is not None and not (page is not None and cap.strip().isdigit() and page <= int(cap)):
-            raise RowCapped(f"the SPARQL server at {self.display} cut its answer short at its limit of {cap} "
-                            f"rows (Virtuoso: raise ResultSetMaxRows in [SPARQL]); nothing partial was used",
+            raise RowCapped(f"the answer is larger than the limit of {cap} rows of the SPARQL server at "
+                            f"{self.display}: add LIMIT, or raise the server's limit (Virtuoso: ResultSetMaxRows "
+                            f"in [SPARQL]); nothing partial was used",
                             int(cap) if cap.strip().isdigit() else 0)
         if ctype in ("application/n-triples", "text/plain"):
             return _triples(data, ox.RdfFormat.N_TRIPLES)
