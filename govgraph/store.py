@@ -40,7 +40,7 @@ from govgraph.derived import Derivation
 from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
-from govgraph.terms import bind, to_ox, to_rdflib
+from govgraph.terms import bind, instant, to_ox, to_rdflib
 from govgraph.terms import literal as _lit
 
 DEFAULT_STORE_ENV = "GOVGRAPH_STORE"
@@ -140,20 +140,6 @@ def _unclaim_op(subject: str, predicate: str, claim: str) -> str:
     lg = LOCK_GRAPH.value
     return (f"DELETE DATA {{ GRAPH <{lg}> {{ <{subject}> <{predicate}> <{claim}> }} }};"
             f"DELETE WHERE {{ GRAPH <{lg}> {{ <{claim}> ?p ?o }} }}")
-
-
-def _instant(term: Any) -> dt.datetime | None:
-    """An ``xsd:dateTime`` from the server as an aware datetime (None if absent or unreadable).
-
-    A time without a zone (Virtuoso's NOW() has none) is taken as UTC: the times compared come
-    from the same server, so they agree on whatever zone it means."""
-    if term is None:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(term.value.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)
 
 
 def _safe_name(name: str) -> str:
@@ -491,15 +477,14 @@ class Store:
         """The claims ``subject predicate ?claim`` in the lock graph: (live, lapsed), a claim lapsing
         ``lapse`` seconds after its last ``claimedAt`` (server clock; one without a time has lapsed).
 
-        The server's NOW() is read in the same query and the ages are worked out here: duration
-        arithmetic on dates is not in SPARQL 1.1's operator table (Virtuoso refuses it), and both
-        times come from the one server clock, so this machine's clock plays no part."""
+        The ages are worked out here from the server's NOW(), read in the same query (date arithmetic
+        is not in SPARQL 1.1: Virtuoso refuses it); this machine's clock plays no part."""
         rows = self._b.query(
             f"SELECT ?c ?at (NOW() AS ?now) WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{subject}> <{predicate}> ?c "
             f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} }}", None, None)
         live, lapsed = [], []
         for r in rows:
-            at, now = _instant(r["at"]), _instant(r["now"])
+            at, now = instant(r["at"]), instant(r["now"])
             fresh = at is not None and now is not None and (now - at).total_seconds() < lapse
             (live if fresh else lapsed).append(r["c"].value)
         return live, lapsed
