@@ -106,6 +106,13 @@ class StoreTimeout(StoreUnavailable, TimeoutError):
     """A remote store that did not answer one request within its time limit."""
 
 
+class StoreQueryFailed(StoreError):
+    """A remote store that answered, but refused or failed one query or update (a compiler error,
+    a limit of the server's): trying again gives the same answer, so the web app answers 502 (bad
+    gateway) with the server's message, not 503."""
+    status = 502
+
+
 class ValidationFailed(GovGraphError):
     """An import rejected because the data breaks shapes with sh:Violation severity."""
 

@@ -40,8 +40,7 @@ from govgraph.derived import Derivation
 from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
-from govgraph.terms import XSD as _XSD
-from govgraph.terms import bind, to_ox, to_rdflib
+from govgraph.terms import bind, instant, to_ox, to_rdflib
 from govgraph.terms import literal as _lit
 
 DEFAULT_STORE_ENV = "GOVGRAPH_STORE"
@@ -476,15 +475,18 @@ class Store:
 
     def _claims(self, subject: str, predicate: str, lapse: float) -> tuple[list[str], list[str]]:
         """The claims ``subject predicate ?claim`` in the lock graph: (live, lapsed), a claim lapsing
-        ``lapse`` seconds after its last ``claimedAt`` (server clock; one without a time has lapsed)."""
+        ``lapse`` seconds after its last ``claimedAt`` (server clock; one without a time has lapsed).
+
+        The ages are worked out here from the server's NOW(), read in the same query (date arithmetic
+        is not in SPARQL 1.1: Virtuoso refuses it); this machine's clock plays no part."""
         rows = self._b.query(
-            f"SELECT ?c ?lapsed WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{subject}> <{predicate}> ?c "
-            f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} "
-            f"BIND(COALESCE(?at < NOW() - \"PT{int(lapse)}S\"^^<{_XSD}dayTimeDuration>, true) AS ?lapsed) }}",
-            None, None)
+            f"SELECT ?c ?at (NOW() AS ?now) WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ <{subject}> <{predicate}> ?c "
+            f"OPTIONAL {{ ?c <{_CLAIMED_AT.value}> ?at }} }} }}", None, None)
         live, lapsed = [], []
         for r in rows:
-            (lapsed if r["lapsed"].value == "true" else live).append(r["c"].value)
+            at, now = instant(r["at"]), instant(r["now"])
+            fresh = at is not None and now is not None and (now - at).total_seconds() < lapse
+            (live if fresh else lapsed).append(r["c"].value)
         return live, lapsed
 
     def _acquire_commit_lock(self) -> str:
@@ -831,7 +833,7 @@ class Store:
             rec = ChangeRecord(iri=r["c"].value, revision=int(r["rev"].value), source=r["src"].value,
                                action=r["act"].value, who=r["who"].value,
                                at=dt.datetime.fromisoformat(r["at"].value), added=int(r["add"].value),
-                               removed=int(r["rem"].value), forced=r["forced"].value == "true",
+                               removed=int(r["rem"].value), forced=r["forced"].value in ("true", "1"),
                                note=r["note"].value if r["note"] is not None else "",
                                kept=r["kept"].value if r["kept"] is not None else "")
             out.append(rec)
@@ -1272,7 +1274,7 @@ class Patch:
         else:
             ops += [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
                     f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
-                    f"ADD <{staged}> TO <{g}>", f"DROP GRAPH <{staged}>"]
+                    f"ADD <{staged}> TO <{g}>", f"DROP SILENT GRAPH <{staged}>"]
         if removed:
             body = _triples_text(removed)
             ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]

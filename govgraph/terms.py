@@ -76,3 +76,17 @@ def bind(sparql: str, bindings: dict[str, Node] | None) -> str:
             raise TypeError(f"cannot bind {value!r}")
         sparql = re.sub(r"[?$]" + name + r"\b", lambda _m: text, sparql)
     return sparql
+
+
+def instant(term: Any) -> dt.datetime | None:
+    """An ``xsd:dateTime`` from the server as an aware datetime (None if absent or unreadable).
+
+    A time without a zone (Virtuoso's NOW() has none) is taken as UTC: the times compared come
+    from the same server, so they agree on whatever zone it means."""
+    if term is None:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(term.value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)

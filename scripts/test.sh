@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python extras, Debian chromium for the browser tests),
+# Install everything the tests need (Python extras, Debian chromium for the browser tests and
+# virtuoso-opensource-7 for the Virtuoso store tests),
 # then run the whole test suite. The README's test command and CI's .ci/run both call this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v virtuoso-t >/dev/null 2>&1; then
+  echo "== installing Debian virtuoso-opensource-7 (tests/test_virtuoso.py starts its own Virtuoso 7)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq virtuoso-opensource-7 >/dev/null
 fi
 
 echo "== installing govgraph with its test extras"

@@ -171,8 +171,10 @@ def _property_checks(g: rdflib.Graph, ps, targets, principle: int) -> list[Check
     lst = g.value(ps, SH["in"])
     if lst is not None:
         items = list(Collection(g, lst))
-        ors = " || ".join(f"sameTerm(?value, {_n3(i)})" for i in items) or "false"
-        value_filters.append((f"FILTER(!({ors}))", "In", None))
+        # a conjunction of negations: Virtuoso 7.2 evaluates !(sameTerm(..) || sameTerm(..)) as true
+        # even when the first term matches
+        nands = " && ".join(f"!sameTerm(?value, {_n3(i)})" for i in items) or "true"
+        value_filters.append((f"FILTER({nands})", "In", None))
     for k in g.objects(ps, SH.nodeKind):
         name = str(k)[len(str(SH)):]
         value_filters.append((f"FILTER({_NODEKIND_FILTER[name]})", "NodeKind", None))

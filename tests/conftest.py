@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -9,10 +10,12 @@ from typing import Iterator
 import pytest
 
 from govgraph.store import Store, open_store
-from support import OxigraphServer, free_port  # noqa: E402,F401
+from support import OxigraphServer, VirtuosoServer, free_port  # noqa: E402,F401
 
-#: The store backends every integration test runs on.
-BACKENDS = ["embedded", "remote"]
+#: The store backends every integration test runs on: embedded Oxigraph, and `oxigraph serve`
+#: ("remote"). GOVGRAPH_TEST_BACKENDS=embedded,remote,virtuoso adds Virtuoso 7 to the whole
+#: matrix (tests/test_virtuoso.py runs the core flows on it in every run).
+BACKENDS = (os.environ.get("GOVGRAPH_TEST_BACKENDS") or "embedded,remote").split(",")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -67,6 +70,14 @@ def _open_sample(backend: str, base: Path, request) -> tuple[Store, "OxigraphSer
         path = base / "sample-store"
         shutil.copytree(request.getfixturevalue("sample_store_path"), path)
         return open_store(f"oxigraph:{path}"), None
+    if backend == "virtuoso":
+        import pyoxigraph as ox
+        server = VirtuosoServer(base / "sample-virtuoso").start()
+        dump = request.getfixturevalue("sample_server_path").parent / "sample.nq"
+        s = open_store(server.store_url)
+        s.backend.extend(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
+        s.close()
+        return open_store(server.store_url), server
     path = base / "sample-server"
     shutil.copytree(request.getfixturevalue("sample_server_path"), path)
     server = OxigraphServer(path).start()
@@ -125,13 +136,25 @@ def oxigraph_server(tmp_path_factory) -> OxigraphServer:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory) -> VirtuosoServer:
+    """One Virtuoso 7 server for the whole run (tests empty it before use)."""
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-server")).start()
+    yield server
+    server.stop()
+
+
+def _shared_server(kind: str, request):
+    return request.getfixturevalue("virtuoso_server" if kind == "virtuoso" else "oxigraph_server")
+
+
 @pytest.fixture(params=BACKENDS)
 def any_store(request, tmp_path) -> Store:
     """An empty store on each backend: embedded Oxigraph on disk, and a real `oxigraph serve`."""
     if request.param == "embedded":
         s = open_store(f"oxigraph:{tmp_path / 'store'}")
     else:
-        server = request.getfixturevalue("oxigraph_server")
+        server = _shared_server(request.param, request)
         s = open_store(server.store_url)
         s.clear()
     yield s
@@ -145,6 +168,9 @@ def module_store(request, tmp_path_factory) -> Store:
     server = None
     if request.param == "embedded":
         s = open_store(f"oxigraph:{d / 'store'}")
+    elif request.param == "virtuoso":
+        server = VirtuosoServer(d / "server").start()
+        s = open_store(server.store_url)
     else:
         # the server's own query time limit, as docs/deployment.md advises (govgraph stops waiting sooner)
         server = OxigraphServer(d / "server", extra_args=("--timeout-s", "20")).start()
@@ -160,7 +186,7 @@ def any_store_url(request, tmp_path) -> str:
     """The URL of an empty store on each backend, not held open (for the CLI and subprocesses)."""
     if request.param == "embedded":
         return f"oxigraph:{tmp_path / 'st'}"
-    server = request.getfixturevalue("oxigraph_server")
+    server = _shared_server(request.param, request)
     with open_store(server.store_url) as s:
         s.clear()
     return server.store_url

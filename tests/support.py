@@ -79,6 +79,121 @@ class OxigraphServer:
             self.proc.wait(timeout=20)
 
 
+class VirtuosoServer:
+    """A real Virtuoso 7 (Debian ``virtuoso-opensource-7``) in a folder of its own, on free loopback
+    ports, started and stopped by the tests (as the current user, in the foreground).
+
+    Its ``virtuoso.ini`` is written here; SPARQL_UPDATE is granted to the ``SPARQL`` user (the
+    anonymous ``/sparql`` endpoint) and the graph store protocol (``/sparql-graph-crud``) is
+    allowed to write, as docs/deployment.md tells an operator to do.
+    """
+
+    #: Virtuoso's own default result cap (rows per answer); govgraph must page past it.
+    MAX_ROWS = 10_000
+
+    def __init__(self, location: Path, *, max_rows: int = MAX_ROWS):
+        self.location = Path(location)
+        self.max_rows = max_rows
+        self.port = free_port()
+        self.sql_port = free_port()
+        self.proc = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def store_url(self) -> str:
+        """The govgraph store URL docs/deployment.md gives for Virtuoso."""
+        return f"sparql+http://127.0.0.1:{self.port}/sparql?update=/sparql&store=/sparql-graph-crud"
+
+    def _ini(self) -> str:
+        d = self.location
+        return f"""[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{self.sql_port}
+DisableUnixSocket = 1
+DirsAllowed = .
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+CheckpointInterval = 60
+[HTTPServer]
+ServerPort = 127.0.0.1:{self.port}
+ServerRoot = {d}
+ServerThreads = 10
+MaxClientConnections = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+[SPARQL]
+ResultSetMaxRows = {self.max_rows}
+MaxQueryExecutionTime = 60
+MaxQueryCostEstimationTime = 400
+"""
+
+    def sql(self, statements: str) -> str:
+        """Run SQL through Virtuoso's ``isql`` as dba (output; raises on an error)."""
+        import subprocess
+        exe = shutil.which("isql-vt") or shutil.which("isql")
+        assert exe, "Virtuoso's isql (Debian package virtuoso-opensource-7) is not installed"
+        p = subprocess.run([exe, f"127.0.0.1:{self.sql_port}", "dba", "dba", f"exec={statements}"],
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0 or "*** Error" in p.stdout + p.stderr:
+            raise RuntimeError(f"isql failed: {p.stdout}{p.stderr}")
+        return p.stdout
+
+    def start(self, seconds: float = 60) -> "VirtuosoServer":
+        import subprocess
+        exe = shutil.which("virtuoso-t")
+        assert exe, "virtuoso-t (Debian package virtuoso-opensource-7, scripts/test.sh installs it) is not installed"
+        self.location.mkdir(parents=True, exist_ok=True)
+        ini = self.location / "virtuoso.ini"
+        fresh = not (self.location / "virtuoso.db").exists()
+        ini.write_text(self._ini())
+        self._log = open(self.location / "foreground.log", "ab")
+        self.proc = subprocess.Popen([exe, "+foreground", "+configfile", str(ini)], cwd=self.location,
+                                     stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            wait_for_http(f"{self.url}/sparql?query=ASK%7B%7D", seconds=seconds, proc=self.proc)
+        except RuntimeError as e:
+            log = (self.location / "foreground.log").read_text(errors="replace")[-2000:]
+            self.kill()
+            raise RuntimeError(f"{e}; Virtuoso's log ends: {log}") from None
+        if fresh:
+            # the anonymous SPARQL user may update, and the graph store protocol may write
+            self.sql('grant SPARQL_UPDATE to "SPARQL"; DB.DBA.RDF_DEFAULT_USER_PERMS_SET (\'nobody\', 7);')
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except Exception:  # noqa: BLE001 - it would not stop: kill it
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+
 class LiveServer:
     """A govgraph app served by waitress on a free loopback port, in a thread of this process."""
 

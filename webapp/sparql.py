@@ -18,7 +18,7 @@ from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQuerie
 from govgraph.io.sparql_guard import refusal
 from govgraph.io.sparql_text import Inspection, inspect
 from govgraph.ontology.ns import PREFIXES
-from govgraph.errors import BadInput, Busy, StoreUnavailable
+from govgraph.errors import BadInput, Busy, StoreQueryFailed, StoreUnavailable
 from govgraph.store import Store
 from govgraph.webapp.context import store as current_store
 from govgraph.webapp.context import read_store, view_store
@@ -297,8 +297,10 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
     else:  # a remote server (its own time limit)
         remote = BackendQueries(backend, job.timeout)
         out = run_in_thread(remote, job)
-        if isinstance(remote.failure, StoreUnavailable):
-            raise remote.failure  # 503 with Retry-After, like every other page while the server is away
+        if isinstance(remote.failure, (StoreUnavailable, StoreQueryFailed)):
+            # 503 with Retry-After, like every other page while the server is away; 502 with the
+            # server's message for a query it refused or could not finish (a row cap, say)
+            raise remote.failure
     return out, info.form
 
 

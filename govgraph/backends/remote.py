@@ -9,17 +9,20 @@ when a ``store`` path is given, else as ``INSERT DATA`` batches.
 """
 from __future__ import annotations
 
-import base64
 import http.client
+import json
 import os
 import queue
+import re
 import threading
 import urllib.parse
 from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from govgraph.errors import StoreError, StoreTimeout, StoreUnavailable
+from govgraph.backends.http_auth import Credentials
+from govgraph.errors import StoreError, StoreQueryFailed, StoreTimeout, StoreUnavailable
+from govgraph.ontology.ns import GG
 
 BATCH_TRIPLES = 50_000
 #: Triples per update when a graph is copied or emptied on the server (``copy_graph``, ``empty_graph``),
@@ -28,7 +31,81 @@ BATCH_TRIPLES = 50_000
 #: not the update's size, hold most of that, so smaller updates would only cost more round trips.
 MOVE_BATCH = 50_000
 EMPTY_GRAPH = "urn:govgraph:empty"
-_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+#: What each query form is asked for: a results table for SELECT and ASK, RDF for CONSTRUCT and
+#: DESCRIBE (a server may answer a graph query with a table if the Accept allows one).
+_ACCEPT = {"SELECT": "application/sparql-results+json, application/sparql-results+xml;q=0.9",
+           "ASK": "application/sparql-results+json, application/sparql-results+xml;q=0.9",
+           "CONSTRUCT": "application/n-triples, text/turtle;q=0.9",
+           "DESCRIBE": "application/n-triples, text/turtle;q=0.9"}
+_ACCEPT_ANY = "application/sparql-results+json, application/n-triples;q=0.9"
+#: The prologue before a query's form keyword: comments, BASE and PREFIX declarations.
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)*", re.I)
+_FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
+#: The header Virtuoso sets on an answer it cut short at its ResultSetMaxRows.
+_MAXROWS_HEADER = "X-SPARQL-MaxRows"
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a SPARQL query (None if not seen)."""
+    m = _FORM.match(text, _PROLOGUE.match(text).end())
+    return m.group(1).upper() if m else None
+
+
+class RowCapped(StoreQueryFailed):
+    """The server cut an answer short at its row cap (``cap`` rows); the answer is refused, never
+    used truncated (``quads`` pages past it instead). The query asks for more than the server
+    gives, as with govgraph's own size limit: 422, add LIMIT (or raise the server's cap)."""
+    status = 422
+
+    def __init__(self, message: str, cap: int):
+        self.cap = cap
+        super().__init__(message)
+
+
+def _bnode_id(value: str) -> str:
+    """A server's blank node label as one pyoxigraph takes (Virtuoso labels them ``nodeID://b1``)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", value) or "b"
+
+
+def _ask_answer(rows: Any) -> Any:
+    """An ASK answered as a table (Virtuoso: one row ``__ASK_RETVAL`` = 1, or no row) as a boolean."""
+    truth = any(term is not None and term.value not in ("0", "false", "")
+                for row in rows for term in row)
+    return ox.parse_query_results(b'{"head": {}, "boolean": %s}' % (b"true" if truth else b"false"),
+                                  ox.QueryResultsFormat.JSON)
+
+
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: xsd:boolean's other lexical forms (Virtuoso gives 1 and 0) as the canonical ones
+_BOOLEAN_FORMS = {"1": "true", "0": "false"}
+
+
+def _portable_json(data: bytes) -> bytes:
+    """SPARQL JSON results with blank node labels made valid and booleans in their canonical form
+    (when there are any to fix)."""
+    if b'"bnode"' not in data and _BOOLEAN.encode() not in data:
+        return data
+    doc = json.loads(data)
+    for row in doc.get("results", {}).get("bindings", []):
+        for term in row.values():
+            if term.get("type") == "bnode":
+                term["value"] = _bnode_id(term["value"])
+            elif term.get("datatype") == _BOOLEAN:
+                term["value"] = _BOOLEAN_FORMS.get(term["value"], term["value"])
+    return json.dumps(doc).encode()
+
+
+def _canonical(t: ox.Triple) -> ox.Triple:
+    """A triple with an xsd:boolean object in its canonical form."""
+    o = t.object
+    if isinstance(o, ox.Literal) and o.datatype.value == _BOOLEAN and o.value in _BOOLEAN_FORMS:
+        return ox.Triple(t.subject, t.predicate, ox.Literal(_BOOLEAN_FORMS[o.value], datatype=o.datatype))
+    return t
+
+
+def _triples(data: bytes, fmt: ox.RdfFormat) -> list[ox.Triple]:
+    triples = [q.triple for q in ox.parse(data, fmt)]
+    return [_canonical(t) for t in triples] if _BOOLEAN.encode() in data else triples
 
 
 def _nt(term: Any) -> str:
@@ -54,9 +131,10 @@ class RemoteBackend:
         self.update_url = urllib.parse.urljoin(base + "/", params.get("update", "/update"))
         self.store_url = urllib.parse.urljoin(base + "/", params["store"]) if params.get("store") else None
         self.headers: dict[str, str] = {}
+        self.credentials: Credentials | None = None
         if parsed.username:
-            cred = f"{urllib.parse.unquote(parsed.username)}:{urllib.parse.unquote(parsed.password or '')}"
-            self.headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+            self.credentials = Credentials(urllib.parse.unquote(parsed.username),
+                                           urllib.parse.unquote(parsed.password or ""))
         elif os.environ.get("GOVGRAPH_STORE_TOKEN"):
             self.headers["Authorization"] = "Bearer " + os.environ["GOVGRAPH_STORE_TOKEN"]
         self._local = threading.local()
@@ -76,15 +154,34 @@ class RemoteBackend:
         return c
 
     def _request(self, method: str, url: str, body: bytes, content_type: str,
-                 accept: str = "*/*", timeout: float | None = None) -> tuple[int, str, bytes]:
-        """One HTTP exchange; a dropped keep-alive connection is re-opened once, a timeout never retried.
+                 accept: str = "*/*", timeout: float | None = None) -> tuple[int, str, bytes, Any]:
+        """One HTTP exchange: (status, content type, body, headers). A dropped keep-alive connection
+        is re-opened once, a timeout never retried; a Digest challenge is answered once.
 
         ``timeout`` (seconds, default the backend's) bounds each wait for the server.
         """
         path = urllib.parse.urlsplit(url)
         target = path.path + (f"?{path.query}" if path.query else "")
-        headers = dict(self.headers, **{"Content-Type": content_type, "Accept": accept})
         limit = self.timeout if timeout is None else timeout
+        probe = False  # the last request went without credentials, to be challenged
+        for _ in (1, 2, 3):
+            headers = dict(self.headers, **{"Content-Type": content_type, "Accept": accept})
+            sent = self.credentials.header(method, target) if self.credentials and not probe else ""
+            if sent:
+                headers["Authorization"] = sent
+            status, ctype, data, resp_headers = self._exchange(method, target, body, headers, limit)
+            if status != 401 or self.credentials is None:
+                break
+            if self.credentials.challenged(resp_headers.get("WWW-Authenticate")):
+                probe = False  # answer the Digest challenge
+            elif sent.startswith("Basic ") and not probe:
+                probe = True  # Virtuoso refuses Basic without saying what it wants: ask it
+            else:
+                break
+        return status, ctype, data, resp_headers
+
+    def _exchange(self, method: str, target: str, body: bytes, headers: dict[str, str],
+                  limit: float) -> tuple[int, str, bytes, Any]:
         for attempt in (1, 2):
             conn = self._conn()
             conn.timeout = limit
@@ -94,7 +191,7 @@ class RemoteBackend:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
-                return resp.status, resp.getheader("Content-Type", "").split(";")[0].strip(), data
+                return resp.status, resp.getheader("Content-Type", "").split(";")[0].strip(), data, resp.headers
             except TimeoutError:
                 # the server is still working on it: retrying would only double the wait (and an
                 # update might be applied twice); the connection is unusable now
@@ -111,37 +208,55 @@ class RemoteBackend:
         raise AssertionError("unreachable")
 
     def _check(self, status: int, data: bytes, what: str) -> None:
+        """Raise for an answer that is not a success: an outage (a gateway's 502, 503 or 504) is
+        StoreUnavailable, to be tried again; any other failure is the server's final word on this
+        request (StoreQueryFailed, with its message)."""
+        message = data.decode("utf-8", "replace").strip()
         if status in (401, 403):
             raise StoreError(f"the SPARQL server at {self.display} refused the credentials ({status})")
         if status == 400:
-            raise SyntaxError(data.decode("utf-8", "replace").strip()[:500] or f"{what} rejected")
-        if status >= 500 or status == 503:
-            raise StoreUnavailable(f"the SPARQL server at {self.display} failed ({status}): "
-                                   f"{data.decode('utf-8', 'replace').strip()[:300]}", reason=str(status))
+            raise SyntaxError(message[:500] or f"{what} rejected")
+        if status in (502, 503, 504):
+            raise StoreUnavailable(f"the SPARQL server at {self.display} is not available ({status}): "
+                                   f"{message[:300]}", reason=str(status))
         if status >= 300:
-            raise StoreError(f"the SPARQL server at {self.display} answered {status} to {what}: "
-                             f"{data.decode('utf-8', 'replace').strip()[:300]}")
+            raise StoreQueryFailed(f"the SPARQL server at {self.display} could not answer {what} "
+                                   f"({status}): {message[:1000]}")
 
     # -- Backend -----------------------------------------------------------------
     def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
-              timeout: float | None = None) -> Any:
+              timeout: float | None = None, *, page: int | None = None) -> Any:
+        """Run a query (``page``: the query has ``LIMIT page`` of at most the server's row cap, so
+        an answer of that size is whole even if the server flags it as capped)."""
         form: list[tuple[str, str]] = [("query", text)]
         if default is not None:
             form += [("default-graph-uri", g.value) for g in default] or [("default-graph-uri", EMPTY_GRAPH)]
         if named is not None:
             form += [("named-graph-uri", g.value) for g in named] or [("named-graph-uri", EMPTY_GRAPH)]
-        status, ctype, data = self._request("POST", self.query_url, urllib.parse.urlencode(form).encode(),
-                                            "application/x-www-form-urlencoded", _ACCEPT, timeout)
+        accept = _ACCEPT.get(query_form(text) or "", _ACCEPT_ANY)
+        status, ctype, data, headers = self._request("POST", self.query_url, urllib.parse.urlencode(form).encode(),
+                                                     "application/x-www-form-urlencoded", accept, timeout)
         self._check(status, data, "a query")
+        cap = headers.get(_MAXROWS_HEADER)
+        if cap is not None and not (page is not None and cap.strip().isdigit() and page <= int(cap)):
+            raise RowCapped(f"the answer is larger than the limit of {cap} rows of the SPARQL server at "
+                            f"{self.display}: add LIMIT, or raise the server's limit (Virtuoso: ResultSetMaxRows "
+                            f"in [SPARQL]); nothing partial was used",
+                            int(cap) if cap.strip().isdigit() else 0)
         if ctype in ("application/n-triples", "text/plain"):
-            return [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
+            return _triples(data, ox.RdfFormat.N_TRIPLES)
         if ctype == "text/turtle":
-            return [q.triple for q in ox.parse(data, ox.RdfFormat.TURTLE)]
-        fmt = ox.QueryResultsFormat.XML if "xml" in ctype else ox.QueryResultsFormat.JSON
-        return ox.parse_query_results(data, fmt)
+            return _triples(data, ox.RdfFormat.TURTLE)
+        if "xml" in ctype:
+            res = ox.parse_query_results(data, ox.QueryResultsFormat.XML)
+        else:
+            res = ox.parse_query_results(_portable_json(data), ox.QueryResultsFormat.JSON)
+        if isinstance(res, ox.QuerySolutions) and query_form(text) == "ASK":
+            res = _ask_answer(res)
+        return res
 
     def update(self, text: str) -> None:
-        status, _, data = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
+        status, _, data, _ = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
         self._check(status, data, "an update")
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
@@ -176,23 +291,61 @@ class RemoteBackend:
         if self.store_url:
             url = self.store_url + ("&" if "?" in self.store_url else "?") + \
                 urllib.parse.urlencode({"graph": graph})
-            status, _, data = self._request("POST", url, body, "application/n-triples")
+            status, _, data, _ = self._request("POST", url, body, "application/n-triples")
             self._check(status, data, "a Graph Store Protocol upload")
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
+        """Matching quads; an answer the server caps (Virtuoso's ResultSetMaxRows) is read in
+        pages (``_select_all``)."""
         terms = {"s": s, "p": p, "o": o}
         pattern = " ".join(_nt(t) if t is not None else f"?{k}" for k, t in terms.items())
         graph = _nt(g) if g is not None else "?g"
-        res = self.query(f"SELECT * WHERE {{ GRAPH {graph} {{ {pattern} }} }}", None, None)
-        for sol in res:
+        for sol in self._select_all("*", f"GRAPH {graph} {{ {pattern} }}"):
             yield ox.Quad(s if s is not None else sol["s"], p if p is not None else sol["p"],
                           o if o is not None else sol["o"], g if g is not None else sol["g"])
 
+    def _select_all(self, projection: str, where: str) -> Iterator[Any]:
+        """Every solution of ``SELECT projection WHERE { where }``; an answer the server caps is
+        read again in pages of the cap's size.
+
+        The pages are not sorted (Virtuoso sorts at most 10,000 rows, offset included, so
+        ``ORDER BY`` pages end there): the distinct solutions gathered must then number what
+        the server counts for the same query, else the answer is refused, never used short."""
+        text = f"SELECT {projection} WHERE {{ {where} }}"
+        try:
+            yield from self.query(text, None, None)
+            return
+        except RowCapped as e:
+            if e.cap <= 0:
+                raise
+            cap = e.cap
+        expected = int(next(iter(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {text} }}", None, None)))["n"].value)
+        seen: set[tuple[str, ...]] = set()
+        rows = []
+        for offset in range(0, expected + cap, cap):  # bounded: a page past the count comes back empty
+            page = list(self.query(f"{text} LIMIT {cap} OFFSET {offset}", None, None, page=cap))
+            for sol in page:
+                key = tuple(str(t) for t in sol)
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(sol)
+            if len(page) < cap:
+                break
+        if len(seen) != expected:
+            raise StoreQueryFailed(f"the SPARQL server at {self.display} capped an answer at {cap:,} rows, and its "
+                                   f"pages gave {len(seen):,} distinct rows of {expected:,} (the data changed "
+                                   f"meanwhile, or the server's order is not stable); try again")
+        yield from rows
+
     def named_graphs(self) -> list[ox.NamedNode]:
-        res = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)
-        return [sol["g"] for sol in res if isinstance(sol["g"], ox.NamedNode)]
+        """The named graphs holding triples. ``GRAPH ?g { }`` is the cheap way to ask, but Virtuoso
+        answers it with one empty solution, so such an answer is checked with a pattern every server matches."""
+        res = [sol["g"] for sol in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)]
+        if not any(g is not None for g in res):  # Virtuoso: one solution with ?g unbound
+            res = [sol["g"] for sol in self._select_all("DISTINCT ?g", "GRAPH ?g { ?s ?p ?o }")]
+        return [g for g in res if isinstance(g, ox.NamedNode)]
 
     def drop_graph(self, g: ox.NamedNode) -> None:
         self.update(f"DROP SILENT GRAPH <{g.value}>")
@@ -214,16 +367,27 @@ class RemoteBackend:
 
     def empty_graph(self, g: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
         """MOVE_BATCH deleted per update (one ``DROP`` of 1M triples is one transaction the server
-        holds in memory), then the graph dropped."""
-        while self.query(f"ASK {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}", None, None):
+        holds in memory), then the graph dropped. A server whose deletes leave the graph as it was
+        is reported, not asked again for ever."""
+        for _ in range(self._count(g) // MOVE_BATCH + 2):
+            if not self.query(f"ASK {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}", None, None):
+                break
             if guard is not None:
                 guard()
             self.update(f"DELETE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
                         f"{{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} LIMIT {MOVE_BATCH} }} }}")
+        else:
+            raise StoreQueryFailed(f"the SPARQL server at {self.display} did not empty graph <{g.value}> "
+                                   f"{MOVE_BATCH:,} triples at a time")
         self.update(f"DROP SILENT GRAPH <{g.value}>")
 
     def clear(self) -> None:
+        """Drop every graph: ``DROP ALL``, then govgraph's own graphs one by one for a server that
+        keeps its graphs through ``DROP ALL`` (Virtuoso, whose own graphs are left alone)."""
         self.update("DROP SILENT ALL")
+        left = [g for g in self.named_graphs() if g.value.startswith(str(GG))]
+        if left:
+            self.update(";\n".join(f"DROP SILENT GRAPH <{g.value}>" for g in left))
 
     def close(self) -> None:
         c = getattr(self._local, "conn", None)
