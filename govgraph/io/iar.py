@@ -143,7 +143,7 @@ def read_rows(store: Store) -> list[tuple[str, list[str]]]:
             if shown:
                 table.append(f"({prop} {v} {len(coded)})")
                 coded.append((key, shown))
-    codes = (f'OPTIONAL {{ SELECT ?ds (GROUP_CONCAT(STR(?c)) AS ?cs) WHERE {{ VALUES (?p ?v ?c) {{ {" ".join(table)} }} '
+    codes = (f'OPTIONAL {{ SELECT ?ds (GROUP_CONCAT(STR(?c); separator=" ") AS ?cs) WHERE {{ VALUES (?p ?v ?c) {{ {" ".join(table)} }} '
              f'?ds ?p ?v }} GROUP BY ?ds }}') if table else ""
     # IRI -> [titles, descriptions, codes of its values ("" for none)]
     assets: dict[str, list] = {}
