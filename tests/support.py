@@ -244,3 +244,22 @@ def tokened_app(store, folder: Path, **config):
     app = create_app({"STORE": store, "TOKEN_FILE": str(tokens), **config})
     app.tokens = {r: tf.add(f"t-{r}", r) for r in ("reader", "editor", "admin")}
     return app
+
+
+def post_lineage(url: str, body: bytes, token: str | None, *, ctype: str = "application/json",
+                 coding: str | None = None) -> tuple[int, dict]:
+    """POST ``body`` to a server's ``/api/v1/lineage``; the status and the JSON answer."""
+    import json
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url + "/api/v1/lineage", data=body, method="POST")
+    req.add_header("Content-Type", ctype)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if coding:
+        req.add_header("Content-Encoding", coding)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

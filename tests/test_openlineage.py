@@ -2,7 +2,6 @@
 idempotence, the openlineage-python client's HTTP transport against a live server, and the CLI."""
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from pathlib import Path
@@ -10,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from govgraph.errors import BadInput
-from govgraph.io.openlineage import InvalidEvent, ingest_event, ingest_file, run_iri, validate_event
+from govgraph.io.openlineage import InvalidEvent, ingest_event, run_iri, validate_event
 from govgraph.io.load import load_files
 from govgraph.store import open_store
+from support import post_lineage
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "standards" / "openlineage" / "examples"
@@ -195,17 +195,7 @@ def test_openlineage_python_client_http_transport(live):
 
 
 def _post(srv, body: bytes, token: str | None, ctype="application/json"):
-    import urllib.error
-    import urllib.request
-    req = urllib.request.Request(srv.url + "/api/v1/lineage", data=body, method="POST")
-    req.add_header("Content-Type", ctype)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return post_lineage(srv.url, body, token, ctype=ctype)
 
 
 def test_http_bad_input_writes_nothing(live):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import tracemalloc
-import urllib.error
-import urllib.request
 import uuid
 import zlib
 from pathlib import Path
@@ -21,6 +19,7 @@ from govgraph.io.openlineage import (MAX_EVENT_BYTES, InvalidEvent, event_kind, 
 from govgraph.io.write import source_triples, write_source
 from govgraph.ontology.ns import GOV
 from govgraph.webapp.content_coding import CodingError, decoded_body
+from support import post_lineage
 from tests.test_openlineage import BASE, EXAMPLES, event, live, store  # noqa: F401 - fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openlineage"
@@ -197,16 +196,7 @@ def test_decoded_body_limits_what_it_inflates():
 
 
 def _post(srv, body: bytes, token: str, coding: str | None = None):
-    req = urllib.request.Request(srv.url + "/api/v1/lineage", data=body, method="POST")
-    req.add_header("Content-Type", "application/json")
-    req.add_header("Authorization", "Bearer " + token)
-    if coding:
-        req.add_header("Content-Encoding", coding)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return post_lineage(srv.url, body, token, coding=coding)
 
 
 def test_openlineage_python_gzip_transport_all_three_kinds(live):

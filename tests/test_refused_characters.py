@@ -40,6 +40,18 @@ def named(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
+def refusal_of(path) -> BadInput:
+    """The error loading ``path`` into a fresh memory store gives; the store is left empty."""
+    store = open_store("memory:")
+    try:
+        with pytest.raises(BadInput) as e:
+            load_files(store, [path], validate=False)
+        assert not store.sources() and not list(store.quads())
+        return e.value
+    finally:
+        store.close()
+
+
 def turtle_escape(ch: str) -> str:
     return f"\\u{ord(ch):04X}"
 
@@ -58,31 +70,17 @@ def test_rdf_file_is_refused_naming_file_and_triple(tmp_path, ch, how):
         body = f'<{BASE}term/a{turtle_escape(ch)}b> <{SKOS}prefLabel> "Roads" .'
     path = tmp_path / "terms.ttl"
     path.write_text(f'<{BASE}term/ok> <{SKOS}prefLabel> "fine" .\n{body}\n', encoding="utf-8")
-    store = open_store("memory:")
-    try:
-        with pytest.raises(BadInput) as e:
-            load_files(store, [path], validate=False)
-        msg = str(e.value)
-        assert str(path) in msg and named(ch) in msg and f"{BASE}term/a" in msg, msg
-        assert ("subject" if how == "escaped IRI" else "object") in msg
-        assert ch not in msg  # the message shows the character escaped, not as itself
-        assert not store.sources() and not list(store.quads())
-    finally:
-        store.close()
+    msg = str(refusal_of(path))
+    assert str(path) in msg and named(ch) in msg and f"{BASE}term/a" in msg, msg
+    assert ("subject" if how == "escaped IRI" else "object") in msg
+    assert ch not in msg  # the message shows the character escaped, not as itself
 
 
 @pytest.mark.parametrize("ch", CHARS, ids=named)
 def test_iar_csv_is_refused_naming_row_and_column(tmp_path, ch):
     path = tmp_path / "iar.csv"
     path.write_text(IAR.format(text=f"Play{ch}areas"), encoding="utf-8")
-    store = open_store("memory:")
-    try:
-        with pytest.raises(BadInput) as e:
-            load_files(store, [path], validate=False)
-        assert f"{path}:3: column 'Description': character 5 is {named(ch)}" in str(e.value)
-        assert not store.sources()
-    finally:
-        store.close()
+    assert f"{path}:3: column 'Description': character 5 is {named(ch)}" in str(refusal_of(path))
 
 
 def test_ordinary_text_still_loads(tmp_path):
@@ -178,12 +176,7 @@ def test_rdf_xml_character_references_are_refused(tmp_path, ch, ref):
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:skos="{SKOS}">
   <rdf:Description rdf:about="{BASE}term/a"><skos:prefLabel>A{ref.format(ord(ch))}B</skos:prefLabel></rdf:Description>
 </rdf:RDF>''', encoding="utf-8")
-    store = open_store("memory:")
-    try:
-        with pytest.raises(BadInput, match=named(ch).replace("+", r"\+")):
-            load_files(store, [path], validate=False)
-    finally:
-        store.close()
+    assert named(ch) in str(refusal_of(path))
 
 
 @pytest.mark.parametrize("ch", CHARS, ids=named)
@@ -191,12 +184,7 @@ def test_json_ld_file_escapes_are_refused(tmp_path, ch):
     path = tmp_path / "terms.jsonld"
     path.write_text(json.dumps({"@id": f"{BASE}term/a", f"{SKOS}prefLabel": f"A{ch}B"}), encoding="utf-8")  # \uXXXX
     assert "\\u" in path.read_text()
-    store = open_store("memory:")
-    try:
-        with pytest.raises(BadInput, match=named(ch).replace("+", r"\+")):
-            load_files(store, [path], validate=False)
-    finally:
-        store.close()
+    assert named(ch) in str(refusal_of(path))
 
 
 # ----------------------------------------------------------------------------- the rule
