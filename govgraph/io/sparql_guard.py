@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 from pyparsing import ParseResults
@@ -87,18 +87,34 @@ def refusal(text: str, *, update: bool = False, strict: bool = False,
 
 @lru_cache(maxsize=512)
 def _refusal_parsed(text: str, update: bool) -> str | None:
-    second = inspect(text)
-    for msg in second.refused:
+    why = _second_opinion(text, update)
+    if why:
+        return why
+    try:
+        tree = _parse(text, update)
+    except Exception as e:  # noqa: BLE001 - pyparsing's ParseException and any parser failure
+        return _unparsed(e)
+    return _found(tree, update)
+
+
+def _second_opinion(text: str, update: bool) -> str | None:
+    """What our own tokenizer refuses in ``text`` (SERVICE; LOAD in an update)."""
+    for msg in inspect(text).refused:
         if msg.startswith("SERVICE"):
             return SERVICE_REFUSED
         if update and msg.startswith("LOAD"):
             return LOAD_REFUSED
-    try:
-        tree = _parse(text, update)
-    except Exception as e:  # noqa: BLE001 - pyparsing's ParseException and any parser failure
-        return ("SPARQL syntax error (the text names SERVICE or LOAD, so it is parsed and checked "
-                f"before it runs, and it could not be parsed): {_short(e)}")
-    found = _names(tree)
+    return None
+
+
+def _unparsed(e: Exception) -> str:
+    return ("SPARQL syntax error (the text names SERVICE or LOAD, so it is parsed and checked "
+            f"before it runs, and it could not be parsed): {_short(e)}")
+
+
+def _found(tree, update: bool) -> str | None:
+    """SERVICE (or, in an update, LOAD) found in a parse tree."""
+    found = {node.name for node in _rules(tree)}
     if "ServiceGraphPattern" in found:
         return SERVICE_REFUSED
     if update and "Load" in found:
@@ -117,14 +133,21 @@ NOT_STANDARD = ("is not standard SPARQL 1.1, and this endpoint sends its remote 
 
 @lru_cache(maxsize=1024)
 def _refusal_strict(text: str, predeclared: frozenset[tuple[str, str]]) -> str | None:
-    why = _refusal_parsed(text, False) if "service" in _folded(text) else None
+    # parsed once: the SERVICE check and the standard-SPARQL check read the same tree
+    service = "service" in _folded(text)
+    why = _second_opinion(text, False) if service else None
     if why:
         return why
     try:
         tree = _parse(text, False)
     except Exception as e:  # noqa: BLE001 - pyparsing's ParseException and any parser failure
+        if service:
+            return _unparsed(e)
         return (f"SPARQL syntax error: {_where(text, e)} is not standard SPARQL 1.1 ({_short(e)}); this endpoint "
                 "sends its remote store nothing else (server extensions such as Virtuoso's DEFINE pragmas are refused)")
+    why = _found(tree, False) if service else None
+    if why:
+        return why
     declared, used, functions = _prefixes_and_functions(tree)
     declared = {**dict(predeclared), **declared}  # the text's own declarations win, as in the query job
     unknown = sorted(used - set(declared))
@@ -155,21 +178,13 @@ def _prefixes_and_functions(tree) -> tuple[dict[str, str], set[str], list]:
     declared: dict[str, str] = {}
     used: set[str] = set()
     functions: list = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompValue):
-            if node.name == "PrefixDecl":
-                declared[node.get("prefix") or ""] = str(node.get("iri"))
-            elif node.name == "pname":
-                used.add(node.get("prefix") or "")
-            elif node.name == "Function":
-                functions.append(node.get("iri"))
-            stack.extend(node.values())
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, (list, tuple, ParseResults)):
-            stack.extend(list(node))
+    for node in _rules(tree):
+        if node.name == "PrefixDecl":
+            declared[node.get("prefix") or ""] = str(node.get("iri"))
+        elif node.name == "pname":
+            used.add(node.get("prefix") or "")
+        elif node.name == "Function":
+            functions.append(node.get("iri"))
     return declared, used, functions
 
 
@@ -185,20 +200,18 @@ def _parse(text: str, update: bool):
         return rdflib_sparql.parseUpdate(text) if update else rdflib_sparql.parseQuery(text)
 
 
-def _names(tree) -> set[str]:
-    """Every rule name (``CompValue.name``) in an rdflib SPARQL parse tree."""
-    found: set[str] = set()
+def _rules(tree) -> Iterator[CompValue]:
+    """Every rule (``CompValue``) in an rdflib SPARQL parse tree."""
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, CompValue):
-            found.add(node.name)
+            yield node
             stack.extend(node.values())
         elif isinstance(node, dict):
             stack.extend(node.values())
         elif isinstance(node, (list, tuple, ParseResults)):
             stack.extend(list(node))
-    return found
 
 
 def _short(e: Exception) -> str:
