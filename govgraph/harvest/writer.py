@@ -1,0 +1,181 @@
+"""A Harvest as the triples of one named source, written through the validated whole-source path.
+
+The source is replaced as a unit (``govgraph.io.write.write_source``): a run that finds what
+the last one found writes nothing (no new revision); otherwise the change record carries, as its
+note, what changed in words (``changes.summary``), shown by ``govgraph history --source NAME``.
+Only harvested facts are in the source: owners, classifications and descriptions that people
+wrote about the same datasets live in their own sources and meet the harvest's in the views.
+
+A harvested table is committed as found: the gaps it shows (no owner, no classification) are
+for curators to fill in their sources, not a reason to refuse the harvest, so the write does
+not refuse findings (``force``; the change record says so).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from govgraph.errors import BadInput
+from govgraph.harvest.changes import summary
+from govgraph.harvest.model import DatasetKey, Harvest
+from govgraph.io.iar import DEFAULT_BASE
+from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri, resolve_datasets
+from govgraph.io.write import WriteResult, source_triples, write_source
+from govgraph.ontology.ns import DCAT, DCTERMS, GOV, PROV, RDF, RDFS
+from govgraph.store import Store
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _n(term) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+_A = _n(RDF.type)
+_DATASET, _FIELD = _n(DCAT.Dataset), _n(GOV.Field)
+_TITLE, _DESCRIPTION, _LABEL = _n(DCTERMS.title), _n(DCTERMS.description), _n(RDFS.label)
+_ALIAS, _HELD_IN, _STORAGE, _MANAGED = _n(GOV.alias), _n(GOV.heldIn), _n(GOV.storageForm), _n(GOV.ManagedDatabase)
+_KIND, _ROWS, _LOOKS, _LINKS = _n(GOV.objectKind), _n(GOV.rowCount), _n(GOV.looksPersonal), _n(GOV.linksTo)
+_FIELD_OF, _PHYSICAL, _NULLABLE, _PK = _n(GOV.fieldOf), _n(GOV.physicalType), _n(GOV.nullable), _n(GOV.primaryKey)
+_REFERENCES, _DERIVED_FIELD, _DERIVED = _n(GOV.references), _n(GOV.derivedFromField), _n(PROV.wasDerivedFrom)
+_SYSTEM_TYPES = [str(GOV.System), str(GOV.DataWarehouse), str(GOV.DataLake), str(GOV.Database), str(GOV.DocumentStore)]
+
+
+def _bool(v: bool) -> ox.Literal:
+    return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
+
+
+def default_source(system_iri: str) -> str:
+    """``harvest:db:<system>``: the default source name of a database harvest."""
+    return "harvest:db:" + system_iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def resolve_system(store: Store, name_or_iri: str) -> str:
+    """The IRI of the system a harvest's datasets are held in: an IRI of a system in the store, or
+    the exact name (label) of one; BadInput otherwise (the system is recorded first, with its owner)."""
+    types = " ".join(f"<{t}>" for t in _SYSTEM_TYPES)
+    if name_or_iri.startswith(("http://", "https://", "urn:")):
+        q = f"ASK {{ VALUES ?t {{ {types} }} <{name_or_iri}> a ?t }}"
+        if store.query(q, prefixes=False):
+            return name_or_iri
+        raise BadInput(f"no system <{name_or_iri}> in the store: record the system first (its owner and custodian), "
+                       "then harvest into it")
+    text = name_or_iri.strip().lower()
+    q = (f"SELECT DISTINCT ?s ?l WHERE {{ VALUES ?t {{ {types} }} ?s a ?t ; "
+         f"<{RDFS.label}>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }}")
+    rows = store.query(q, prefixes=False)
+    hits = sorted({r["s"].value for r in rows if r["l"].value.strip().lower() == text})
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise BadInput(f"{len(hits)} systems are named {name_or_iri!r}: give the IRI of one ({', '.join(hits)})")
+    known = sorted({r["l"].value for r in store.query(q, prefixes=False)})
+    close = [k for k in known if text in k.lower() or k.lower() in text][:5]
+    hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+    raise BadInput(f"no system named {name_or_iri!r} in the store{hint}: record the system first, or give its IRI")
+
+
+def dataset_iris(store: Store, h: Harvest) -> dict[DatasetKey, str]:
+    """The node of each harvested dataset: a catalogue dataset already known by the same
+    OpenLineage identifier (``gov:alias``, as OpenLineage ingest resolves it) if there is one,
+    else ``<base>dataset/<system>.<name>``; the same table always gets the same node."""
+    slug = h.system.rstrip("/").rsplit("/", 1)[-1]
+    found = resolve_datasets(store, [d.key for d in h.datasets])
+    return {k: iri if not iri.startswith(OL_DATASET_PREFIX) else
+            f"{DEFAULT_BASE}dataset/{quote(slug, safe='')}.{quote(k[1], safe='.')}" for k, iri in found.items()}
+
+
+def harvest_triples(h: Harvest, iris: dict[DatasetKey, str]) -> Iterator[ox.Triple]:
+    """The facts a harvest states (deterministic: the same harvest gives the same triples)."""
+    system = ox.NamedNode(h.system)
+    for ds in h.datasets:
+        d = ox.NamedNode(iris[ds.key])
+        yield ox.Triple(d, _A, _DATASET)
+        yield ox.Triple(d, _TITLE, ox.Literal(ds.title))
+        yield ox.Triple(d, _ALIAS, ox.Literal(alias_of(*ds.key)))
+        yield ox.Triple(d, _HELD_IN, system)
+        yield ox.Triple(d, _STORAGE, _MANAGED)
+        yield ox.Triple(d, _KIND, ox.Literal(ds.kind))
+        if ds.description:
+            yield ox.Triple(d, _DESCRIPTION, ox.Literal(ds.description))
+        if ds.row_count is not None:
+            yield ox.Triple(d, _ROWS, ox.Literal(str(ds.row_count), datatype=ox.NamedNode(_XSD + "integer")))
+        for text in ds.looks_personal:
+            yield ox.Triple(d, _LOOKS, ox.Literal(text))
+        for f in ds.fields:
+            fi = ox.NamedNode(field_iri(d.value, f.name))
+            yield ox.Triple(fi, _A, _FIELD)
+            yield ox.Triple(fi, _FIELD_OF, d)
+            yield ox.Triple(fi, _LABEL, ox.Literal(f.name))
+            if f.physical_type:
+                yield ox.Triple(fi, _PHYSICAL, ox.Literal(f.physical_type))
+            if f.nullable is not None:
+                yield ox.Triple(fi, _NULLABLE, _bool(f.nullable))
+            if f.primary_key:
+                yield ox.Triple(fi, _PK, _bool(True))
+            if f.description:
+                yield ox.Triple(fi, _DESCRIPTION, ox.Literal(f.description))
+            for text in f.looks_personal:
+                yield ox.Triple(fi, _LOOKS, ox.Literal(text))
+        for fk in ds.foreign_keys:
+            t = iris[fk.target]
+            yield ox.Triple(d, _LINKS, ox.NamedNode(t))
+            for c, tc in zip(fk.columns, fk.target_columns):
+                yield ox.Triple(ox.NamedNode(field_iri(d.value, c)), _REFERENCES, ox.NamedNode(field_iri(t, tc)))
+    for lin in h.lineage:
+        d = iris[lin.target]
+        for s in lin.sources:
+            yield ox.Triple(ox.NamedNode(d), _DERIVED, ox.NamedNode(iris[s]))
+        for col, srcs in lin.fields.items():
+            for s, c in srcs:
+                yield ox.Triple(ox.NamedNode(field_iri(d, col)), _DERIVED_FIELD, ox.NamedNode(field_iri(iris[s], c)))
+
+
+@dataclass
+class HarvestResult:
+    """What writing a harvest did."""
+    source: str
+    write: WriteResult
+    summary: str
+    tables: int = 0
+    views: int = 0
+    columns: int = 0
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suggestions: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.write.changed
+
+    def line(self) -> str:
+        """One line for the harvest: what was found and what changed."""
+        found = f"{self.tables:,} tables, {self.views:,} views, {self.columns:,} columns"
+        what = (f"rev {self.write.record.revision}: {self.summary}" if self.changed else "unchanged (nothing written)")
+        extra = "".join(f"; {n} {w}" for n, w in ((len(self.skipped), "skipped"), (len(self.warnings), "warnings"),
+                                                   (self.suggestions, "personal-data suggestions")) if n)
+        return f"{self.source}: {found}; {what}{extra}"
+
+
+def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: str = "harvest") -> HarvestResult:
+    """Replace the harvest's source with what ``h`` found; unchanged content writes nothing."""
+    name = source or default_source(h.system)
+    if not h.datasets and store.has_source(name):
+        raise BadInput(f"the harvest found no tables or views (skipped: {'; '.join(h.skipped) or 'none'}): "
+                       f"source {name!r} is not emptied; remove it with `govgraph remove` if that is meant")
+    iris = dataset_iris(store, h)
+    new = set(harvest_triples(h, iris))
+    old = source_triples(store, name)
+    words = summary(old, new)
+    # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
+    res = write_source(store, name, new, who=who, loaded_from=h.origin, current=old, force=True,
+                       may_remove=True, note=words)
+    return HarvestResult(source=name, write=res, summary=words,
+                         tables=sum(1 for d in h.datasets if d.kind == "table"),
+                         views=sum(1 for d in h.datasets if d.kind == "view"),
+                         columns=sum(len(d.fields) for d in h.datasets),
+                         skipped=list(h.skipped), warnings=list(h.warnings),
+                         suggestions=sum(1 for d in h.datasets for f in d.fields if f.looks_personal))
