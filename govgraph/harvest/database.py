@@ -9,6 +9,7 @@ table's rows) that cannot be read is skipped and listed in ``Harvest.skipped``.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Callable
 
 import sqlalchemy as sa
@@ -128,7 +129,9 @@ def _read_schema(conn, insp, u: URL, ns: str, schema: str, default: str | None,
     """The datasets of one schema, read with SQLAlchemy's bulk (multi-table) reflection."""
     q = None if schema == default and conn.dialect.name == "sqlite" else schema
     kinds = sa.engine.reflection.ObjectKind.ANY
-    cols = insp.get_multi_columns(schema=q, kind=kinds)
+    with warnings.catch_warnings():  # a type SQLAlchemy does not know (xml) is kept as its class name
+        warnings.filterwarnings("ignore", "Did not recognize type", sa_exc.SAWarning)
+        cols = insp.get_multi_columns(schema=q, kind=kinds)
     pks = insp.get_multi_pk_constraint(schema=q, kind=kinds)
     fks = insp.get_multi_foreign_keys(schema=q, kind=kinds)
     try:
@@ -152,7 +155,8 @@ def _read_schema(conn, insp, u: URL, ns: str, schema: str, default: str | None,
                                    nullable=c.get("nullable"), description=(c.get("comment") or "").strip(),
                                    primary_key=c["name"] in pk))
         for fk in fks.get((q, table)) or []:
-            ref_schema = fk.get("referred_schema") or schema
+            # no referred schema: the default one (PostgreSQL leaves out a schema on the search path)
+            ref_schema = fk.get("referred_schema") or default or schema
             ds.foreign_keys.append(ForeignKey(columns=list(fk["constrained_columns"]),
                                               target=(ns, dataset_name(u, ref_schema, fk["referred_table"])),
                                               target_columns=list(fk["referred_columns"])))
@@ -193,14 +197,17 @@ def _view_lineage(h: Harvest, u: URL, default: str | None, views_sql: dict, colu
         if not sql.strip():
             h.warnings.append(f"view {title}: its definition could not be read: no lineage recorded")
             continue
+        # a table the SQL names without a schema is on the search path: the login's default schema
+        # (PostgreSQL's pg_get_viewdef leaves out exactly those)
+        unqualified = (default or schema).lower()
         try:
-            vl = view_lineage(sql, dialect=u.get_backend_name(), default_schema=schema, columns_of=columns_of)
+            vl = view_lineage(sql, dialect=u.get_backend_name(), default_schema=unqualified, columns_of=columns_of)
         except Unparsable as e:
             # what is known: harvested tables named after FROM or JOIN in the text
             refs = [r.replace('"', "").replace("`", "").replace("[", "").replace("]", "").lower()
                     for r in _FROM_RE.findall(sql)]
-            sources = list(dict.fromkeys(by_ref[(s or schema.lower(), t)] for s, _, t in (r.rpartition(".") for r in refs)
-                                         if (s or schema.lower(), t) in by_ref))
+            sources = list(dict.fromkeys(by_ref[(s or unqualified, t)] for s, _, t in (r.rpartition(".") for r in refs)
+                                         if (s or unqualified, t) in by_ref))
             h.warnings.append(f"view {title}: sqlglot cannot parse its SQL ({e}): "
                               f"table-level lineage from the tables it names ({len(sources)}), no field-level lineage")
             if sources:
