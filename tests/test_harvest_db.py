@@ -327,3 +327,15 @@ def test_config_runs_every_harvest_one_line_each(store_url, pg, casework, tmp_pa
     assert lines[-1].startswith("harvest:db:refused: FAILED: cannot connect to") and "wrong" not in lines[-1]
     r = cli("harvest", "--config", str(tmp_path / "harvest.toml"), "--store", store_url)
     assert sum("unchanged (nothing written)" in x for x in r.output.splitlines()) == 2 and revision(store_url) == 3
+
+
+def test_a_source_changed_by_another_write_is_harvested_again(store, casework):
+    h = harvest_database(f"sqlite:///{casework}", system=SYSTEM)
+    first = write_harvest(store, h)
+    held = source_triples(store, first.source)
+    label = next(t for t in held if t.predicate.value.endswith("#label") and t.object.value == "surname")
+    from govgraph.io.write import write_source
+    write_source(store, first.source, held - {label}, who="someone")  # the fingerprint is still there
+    again = write_harvest(store, harvest_database(f"sqlite:///{casework}", system=SYSTEM))
+    assert again.changed and source_triples(store, first.source) == held
+    assert not write_harvest(store, harvest_database(f"sqlite:///{casework}", system=SYSTEM)).changed

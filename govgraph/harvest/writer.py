@@ -12,6 +12,7 @@ not refuse findings (``force``; the change record says so).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Iterator
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri, resolve_datasets
 from govgraph.io.write import WriteResult, source_triples, write_source
 from govgraph.ontology.ns import DCAT, DCTERMS, GOV, PROV, RDF, RDFS
-from govgraph.store import Store
+from govgraph.store import Store, source_graph_iri
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -134,6 +135,29 @@ def harvest_triples(h: Harvest, iris: dict[DatasetKey, str]) -> Iterator[ox.Trip
                 yield ox.Triple(ox.NamedNode(field_iri(d, col)), _DERIVED_FIELD, ox.NamedNode(field_iri(iris[s], c)))
 
 
+_DIGEST = _n(GOV.harvestDigest)
+
+
+def _digest_node(source: str) -> ox.NamedNode:
+    return ox.NamedNode("urn:govgraph:harvest:" + quote(source, safe=""))
+
+
+def digest(triples: set[ox.Triple]) -> str:
+    """A fingerprint of a harvest's triples (SHA-256 of their sorted N-Triples lines)."""
+    return hashlib.sha256("\n".join(sorted(map(str, triples))).encode("utf-8")).hexdigest()
+
+
+def _unchanged(store: Store, name: str, stamp: ox.Triple, size: int) -> bool:
+    """Whether the source holds exactly what this harvest found, known without reading it: its
+    fingerprint triple is the harvest's and its registered size is the harvest's (any other write
+    to the source changes one of them). A remote store would otherwise send the whole source."""
+    if not store.has_source(name):
+        return False
+    graph = ox.NamedNode(source_graph_iri(name))
+    held = [q.object for q in store.quads(stamp.subject, stamp.predicate, None, graph)]
+    return held == [stamp.object] and store.source(name).triples == size
+
+
 @dataclass
 class HarvestResult:
     """What writing a harvest did."""
@@ -168,11 +192,16 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
                        f"source {name!r} is not emptied; remove it with `govgraph remove` if that is meant")
     iris = dataset_iris(store, h)
     new = set(harvest_triples(h, iris))
-    old = source_triples(store, name)
-    words = summary(old, new)
-    # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
-    res = write_source(store, name, new, who=who, loaded_from=h.origin, current=old, force=True,
-                       may_remove=True, note=words)
+    stamp = ox.Triple(_digest_node(name), _DIGEST, ox.Literal(digest(new)))
+    if _unchanged(store, name, stamp, len(new) + 1):
+        res = WriteResult(name, len(new) + 1, None)
+        words = ""
+    else:
+        old = source_triples(store, name)
+        words = summary({t for t in old if t.predicate != _DIGEST}, new)
+        # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
+        res = write_source(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, force=True,
+                           may_remove=True, note=words)
     return HarvestResult(source=name, write=res, summary=words,
                          tables=sum(1 for d in h.datasets if d.kind == "table"),
                          views=sum(1 for d in h.datasets if d.kind == "view"),
