@@ -64,6 +64,10 @@ class Harvest:
     understood (``warnings``)."""
     system: str  # the IRI of the system holding the datasets
     origin: str  # where it was read from, with no secret (a URL with its password hidden)
+    #: what was harvested: names the default source, ``harvest:<kind>:<system>`` (db, dbt, files)
+    kind: str = "db"
+    #: how the datasets are kept: a gov:StorageForm's local name (ManagedDatabase, Spreadsheet ...)
+    storage_form: str = "ManagedDatabase"
     datasets: list[Dataset] = field(default_factory=list)
     lineage: list[Lineage] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)

@@ -38,7 +38,7 @@ def _n(term) -> ox.NamedNode:
 _A = _n(RDF.type)
 _DATASET, _FIELD = _n(DCAT.Dataset), _n(GOV.Field)
 _TITLE, _DESCRIPTION, _LABEL = _n(DCTERMS.title), _n(DCTERMS.description), _n(RDFS.label)
-_ALIAS, _HELD_IN, _STORAGE, _MANAGED = _n(GOV.alias), _n(GOV.heldIn), _n(GOV.storageForm), _n(GOV.ManagedDatabase)
+_ALIAS, _HELD_IN, _STORAGE = _n(GOV.alias), _n(GOV.heldIn), _n(GOV.storageForm)
 _KIND, _ROWS, _LOOKS, _LINKS = _n(GOV.objectKind), _n(GOV.rowCount), _n(GOV.looksPersonal), _n(GOV.linksTo)
 _FIELD_OF, _PHYSICAL, _NULLABLE, _PK = _n(GOV.fieldOf), _n(GOV.physicalType), _n(GOV.nullable), _n(GOV.primaryKey)
 _REFERENCES, _DERIVED_FIELD, _DERIVED = _n(GOV.references), _n(GOV.derivedFromField), _n(PROV.wasDerivedFrom)
@@ -49,9 +49,9 @@ def _bool(v: bool) -> ox.Literal:
     return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
 
 
-def default_source(system_iri: str) -> str:
-    """``harvest:db:<system>``: the default source name of a database harvest."""
-    return "harvest:db:" + system_iri.rstrip("/").rsplit("/", 1)[-1]
+def default_source(system_iri: str, kind: str = "db") -> str:
+    """``harvest:<kind>:<system>``: the default source name of a harvest (``harvest:db:dwh``)."""
+    return f"harvest:{kind}:" + system_iri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def resolve_system(store: Store, name_or_iri: str) -> str:
@@ -92,13 +92,14 @@ def dataset_iris(store: Store, h: Harvest) -> dict[DatasetKey, str]:
 def harvest_triples(h: Harvest, iris: dict[DatasetKey, str]) -> Iterator[ox.Triple]:
     """The facts a harvest states (deterministic: the same harvest gives the same triples)."""
     system = ox.NamedNode(h.system)
+    storage = _n(GOV[h.storage_form])
     for ds in h.datasets:
         d = ox.NamedNode(iris[ds.key])
         yield ox.Triple(d, _A, _DATASET)
         yield ox.Triple(d, _TITLE, ox.Literal(ds.title))
         yield ox.Triple(d, _ALIAS, ox.Literal(alias_of(*ds.key)))
         yield ox.Triple(d, _HELD_IN, system)
-        yield ox.Triple(d, _STORAGE, _MANAGED)
+        yield ox.Triple(d, _STORAGE, storage)
         yield ox.Triple(d, _KIND, ox.Literal(ds.kind))
         if ds.description:
             yield ox.Triple(d, _DESCRIPTION, ox.Literal(ds.description))
@@ -186,7 +187,7 @@ class HarvestResult:
 
 def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: str = "harvest") -> HarvestResult:
     """Replace the harvest's source with what ``h`` found; unchanged content writes nothing."""
-    name = source or default_source(h.system)
+    name = source or default_source(h.system, h.kind)
     if not h.datasets and store.has_source(name):
         raise BadInput(f"the harvest found no tables or views (skipped: {'; '.join(h.skipped) or 'none'}): "
                        f"source {name!r} is not emptied; remove it with `govgraph remove` if that is meant")
