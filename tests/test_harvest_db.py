@@ -339,3 +339,27 @@ def test_a_source_changed_by_another_write_is_harvested_again(store, casework):
     again = write_harvest(store, harvest_database(f"sqlite:///{casework}", system=SYSTEM))
     assert again.changed and source_triples(store, first.source) == held
     assert not write_harvest(store, harvest_database(f"sqlite:///{casework}", system=SYSTEM)).changed
+
+
+def test_identifier_checks_and_column_name_hints():
+    from govgraph.harvest.personal import name_hint, value_evidence
+    assert valid_nhs_number("943 476 5919") and not valid_nhs_number("943 476 5918")
+    assert not valid_nhs_number("94347659") and not valid_nhs_number("abcdefghij")
+    # a UPN's check letter: any single changed digit is caught (weights 2-13 are prime to 23)
+    body = "80120010101"
+    letters = [c for c in "ABCDEFGHJKLMNPQRTUVWXYZ" if valid_upn(c + body + "2")]
+    assert len(letters) == 1
+    upn = letters[0] + body + "2"
+    for i in range(1, 13):
+        for d in "0123456789":
+            if d != upn[i]:
+                assert not valid_upn(upn[:i] + d + upn[i + 1:]), (upn, i, d)
+    assert name_hint("DateOfBirth") == name_hint("dob") == "a date of birth"
+    assert name_hint("NINumber") == "a National Insurance number" and name_hint("status") is None
+    assert value_evidence("ref", ["AB 12 34 56 C", "JG103759A", "not one"]) == [
+        "ref: 2 of 3 sampled values are National Insurance numbers"]
+    assert value_evidence("contact", ["01632 960001", "+44 7700 900123", "x@example.org"]) == [
+        "contact: 2 of 3 sampled values are UK phone numbers"]
+    # a UPRN's shape needs the column name to agree: an id column of integers is not flagged
+    assert value_evidence("id", [1, 2, 3]) == [] and value_evidence("uprn", [100023336956]) == [
+        "uprn: 1 of 1 sampled values are UPRN-shaped numbers"]
