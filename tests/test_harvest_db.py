@@ -189,6 +189,8 @@ def test_bad_input_is_refused_with_nothing_written(store_url, casework, tmp_path
     rev = revision(store_url)
     r = cli("harvest", "db", f"sqlite:///{casework}", "--system", "No such system", "--store", store_url)
     assert r.exit_code == 1 and "no system named 'No such system'" in r.output
+    r = cli("harvest", "db", f"sqlite:///{casework}", "--system", BASE + "person/ann", "--store", store_url)
+    assert r.exit_code == 1 and f"no system <{BASE}person/ann> in the store" in r.output
     r = cli("harvest", "db", "nosuchdialect://x/y", "--system", "Casework DB", "--store", store_url)
     assert r.exit_code == 1 and "cannot use this database URL" in r.output
     with pytest.raises(HarvestFailed, match="cannot connect to sqlite"):
