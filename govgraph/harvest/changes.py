@@ -37,15 +37,18 @@ def _listed(verb: str, noun: str, names: list[str]) -> str:
     return f"{verb} {len(names)} {noun}{'s' if len(names) != 1 else ''} ({shown})"
 
 
+def first_harvest(tables: int, views: int, columns: int) -> str:
+    return f"first harvest: {tables} tables, {views} views, {columns} columns"
+
+
 def summary(old: set[ox.Triple], new: set[ox.Triple]) -> str:
-    """The change from ``old`` to ``new`` in words ("" when they are equal)."""
+    """The change from ``old`` to ``new`` in words ("" when they are equal or ``old`` is empty)."""
     if old == new:
         return ""
+    if not old:
+        return ""  # a first harvest is told from what it found (``first_harvest``)
     od, oc, of, _ = _shape(old)
     nd, nc, nf, _ = _shape(new)
-    if not old:
-        n_views = sum(1 for k, _ in nd.values() if k == "view")
-        return (f"first harvest: {len(nd) - n_views} tables, {n_views} views, {len(nc)} columns")
     parts = []
     for kind in ("table", "view"):
         added = [nd[d][1] for d in nd.keys() - od.keys() if nd[d][0] == kind]

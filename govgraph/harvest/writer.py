@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from govgraph.errors import BadInput
-from govgraph.harvest.changes import summary
+from govgraph.harvest.changes import first_harvest, summary
 from govgraph.harvest.model import DatasetKey, Harvest
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri, resolve_datasets
@@ -193,6 +193,12 @@ class HarvestResult:
         return f"{self.source}: {found}; {what}{extra}"
 
 
+def _counts(h: Harvest) -> tuple[int, int, int]:
+    """Tables (every dataset not a view), views and columns found."""
+    views = sum(1 for d in h.datasets if d.kind == "view")
+    return len(h.datasets) - views, views, sum(len(d.fields) for d in h.datasets)
+
+
 def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: str = "harvest") -> HarvestResult:
     """Replace the harvest's source with what ``h`` found; unchanged content writes nothing."""
     name = source or default_source(h.system, h.kind)
@@ -209,13 +215,12 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
         # the fingerprint and the size written with it: "<sha256> <triples>"
         stamp = ox.Triple(_digest_node(name), _DIGEST, ox.Literal(f"{fp} {len(new) + 1}"))
         old = source_triples(store, name)
-        words = summary({t for t in old if t.predicate != _DIGEST}, new)
+        words = summary({t for t in old if t.predicate != _DIGEST}, new) if old else \
+            first_harvest(*_counts(h))
         # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
         res = write_source(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, force=True,
                            may_remove=True, note=words)
-    return HarvestResult(source=name, write=res, summary=words,
-                         tables=sum(1 for d in h.datasets if d.kind == "table"),
-                         views=sum(1 for d in h.datasets if d.kind == "view"),
-                         columns=sum(len(d.fields) for d in h.datasets),
+    tables, views, columns = _counts(h)
+    return HarvestResult(source=name, write=res, summary=words, tables=tables, views=views, columns=columns,
                          skipped=list(h.skipped), warnings=list(h.warnings),
                          suggestions=sum(1 for d in h.datasets for f in d.fields if f.looks_personal))
