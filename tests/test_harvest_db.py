@@ -365,3 +365,22 @@ def test_identifier_checks_and_column_name_hints():
     # a UPRN's shape needs the column name to agree: an id column of integers is not flagged
     assert value_evidence("id", [1, 2, 3]) == [] and value_evidence("uprn", [100023336956]) == [
         "uprn: 1 of 1 sampled values are UPRN-shaped numbers"]
+
+
+def test_postgres_column_changes_are_told_in_words(store, pg):
+    url = pg.url("council")
+    write_harvest(store, harvest_database(url, system=SYSTEM, schemas=["public"]))
+    eng = sa.create_engine(url)
+    try:
+        with eng.begin() as c:
+            c.execute(sa.text("ALTER TABLE public.clients ALTER COLUMN surname TYPE varchar(80)"))
+            c.execute(sa.text("ALTER TABLE public.clients ALTER COLUMN dob SET NOT NULL"))
+        res = write_harvest(store, harvest_database(url, system=SYSTEM, schemas=["public"]))
+        assert res.summary == ("changed 2 columns (public.clients.dob: nullable true -> false; "
+                               "public.clients.surname: type TEXT -> VARCHAR(80))")
+        assert store.history(res.source)[-1].note == res.summary
+    finally:
+        with eng.begin() as c:
+            c.execute(sa.text("ALTER TABLE public.clients ALTER COLUMN surname TYPE text"))
+            c.execute(sa.text("ALTER TABLE public.clients ALTER COLUMN dob DROP NOT NULL"))
+        eng.dispose()
