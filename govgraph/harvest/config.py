@@ -106,7 +106,7 @@ def run_db(store: Store, job: DbHarvest, *, who: str = "harvest", progress: Prog
     system = resolve_system(store, job.system)
     h = harvest_database(job.url, system=system, schemas=job.schemas, count_rows=job.count_rows,
                          sample=job.sample, progress=progress)
-    return write_harvest(store, h, source=job.source, who=who)
+    return write_harvest(store, h, source=job.source, who=who, progress=progress)
 
 
 def run_config(store: Store, path: str | Path, *, who: str = "harvest",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -199,8 +199,10 @@ def _counts(h: Harvest) -> tuple[int, int, int]:
     return len(h.datasets) - views, views, sum(len(d.fields) for d in h.datasets)
 
 
-def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: str = "harvest") -> HarvestResult:
-    """Replace the harvest's source with what ``h`` found; unchanged content writes nothing."""
+def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: str = "harvest",
+                  progress: Callable[[int, int, str], None] | None = None) -> HarvestResult:
+    """Replace the harvest's source with what ``h`` found; unchanged content writes nothing.
+    ``progress(done, total, what)`` is told when the (validated) write starts."""
     name = source or default_source(h.system, h.kind)
     if not h.datasets and store.has_source(name):
         raise BadInput(f"the harvest found no tables or views (skipped: {'; '.join(h.skipped) or 'none'}): "
@@ -214,6 +216,8 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
         new = set(harvest_triples(h, iris))
         # the fingerprint and the size written with it: "<sha256> <triples>"
         stamp = ox.Triple(_digest_node(name), _DIGEST, ox.Literal(f"{fp} {len(new) + 1}"))
+        if progress:
+            progress(0, 1, f"writing {len(new):,} triples (validated)")
         old = source_triples(store, name)
         words = summary({t for t in old if t.predicate != _DIGEST}, new) if old else \
             first_harvest(*_counts(h))
