@@ -183,6 +183,19 @@ def test_curated_facts_meet_the_harvest_and_are_never_overwritten(store, casewor
     assert triples_of(store, "curated") == before
     owners = {q.object.value for q in store.quads(ox.NamedNode(curated), ox.NamedNode(GOV + "owner"), None, None)}
     assert owners == {BASE + "person/ann"}
+    # a table harvested before a curator recorded it: the next harvest moves to the curator's node
+    later = BASE + "dataset/referrals-register"  # after the harvest's own node in IRI order
+    (tmp_path / "later.ttl").write_text(textwrap.dedent(f"""\
+        @prefix gov: <{GOV}> . @prefix dcterms: <http://purl.org/dc/terms/> . @prefix dcat: <http://www.w3.org/ns/dcat#> .
+        <{later}> a dcat:Dataset ; dcterms:title "Referrals" ; dcterms:description "Referrals received" ;
+            gov:owner <{BASE}person/ann> ; gov:heldIn <{SYSTEM}> ; gov:classification gov:OfficialSensitive ;
+            gov:alias "sqlite://{casework}/main.referrals" .
+        """))
+    load_files(store, [tmp_path / "later.ttl"], source="later")
+    write_harvest(store, harvest_database(f"sqlite:///{casework}", system=SYSTEM))
+    t = triples_of(store, "harvest:db:casework")
+    assert (BASE + "field/referrals-register.client_id", GOV + "references", BASE + "field/client-index.id") in t
+    assert not any(s.startswith(BASE + "dataset/casework.main.referrals") for s, _, _ in t)
 
 
 def test_bad_input_is_refused_with_nothing_written(store_url, casework, tmp_path):

@@ -23,7 +23,7 @@ from govgraph.errors import BadInput
 from govgraph.harvest.changes import first_harvest, summary
 from govgraph.harvest.model import DatasetKey, Harvest
 from govgraph.io.iar import DEFAULT_BASE
-from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri, resolve_datasets
+from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri
 from govgraph.io.write import WriteResult, source_triples, write_source
 from govgraph.ontology.ns import DCAT, DCTERMS, GOV, PROV, RDF, RDFS
 from govgraph.store import Store, source_graph_iri
@@ -79,14 +79,36 @@ def resolve_system(store: Store, name_or_iri: str) -> str:
     raise BadInput(f"no system named {name_or_iri!r} in the store{hint}: record the system first, or give its IRI")
 
 
-def dataset_iris(store: Store, h: Harvest) -> dict[DatasetKey, str]:
+def dataset_iris(store: Store, h: Harvest, source: str = "") -> dict[DatasetKey, str]:
     """The node of each harvested dataset: a catalogue dataset already known by the same
     OpenLineage identifier (``gov:alias``, as OpenLineage ingest resolves it) if there is one,
     else ``<base>dataset/<system>.<name>``; the same table always gets the same node."""
     slug = h.system.rstrip("/").rsplit("/", 1)[-1]
-    found = resolve_datasets(store, [d.key for d in h.datasets])
-    return {k: iri if not iri.startswith(OL_DATASET_PREFIX) else
-            f"{DEFAULT_BASE}dataset/{quote(slug, safe='')}.{quote(k[1], safe='.')}" for k, iri in found.items()}
+    found = _aliased(store, [alias_of(*d.key) for d in h.datasets], source)
+    return {d.key: found.get(alias_of(*d.key)) or f"{DEFAULT_BASE}dataset/{quote(slug, safe='')}.{quote(d.key[1], safe='.')}"
+            for d in h.datasets}
+
+
+#: aliases looked up per query (a SPARQL server gets one request per batch, not one per table)
+ALIAS_BATCH = 500
+
+
+def _aliased(store: Store, aliases: list[str], source: str) -> dict[str, str]:
+    """alias -> the catalogue node carrying it in a live source: one that another source (a curator's)
+    aliases first, then the harvest's own (``source``) from its last run; the first in IRI order
+    among equals, as OpenLineage ingest resolves them. Nodes OpenLineage minted for datasets no
+    catalogue held are not catalogue datasets and are left out."""
+    own = source_graph_iri(source) if source else ""
+    out: dict[str, list[tuple[bool, str]]] = {}
+    texts = sorted(set(aliases))
+    for i in range(0, len(texts), ALIAS_BATCH):
+        values = " ".join(str(ox.Literal(t)) for t in texts[i:i + ALIAS_BATCH])
+        q = (f"SELECT DISTINCT ?s ?a ?g WHERE {{ VALUES ?a {{ {values} }} "
+             f"GRAPH ?g {{ ?s <{GOV.alias}> ?a }} FILTER(isIRI(?s)) }}")
+        for r in store.query(q, prefixes=False):
+            if not r["s"].value.startswith(OL_DATASET_PREFIX):
+                out.setdefault(r["a"].value, []).append((r["g"].value == own, r["s"].value))
+    return {a: min(nodes)[1] for a, nodes in out.items()}
 
 
 def harvest_triples(h: Harvest, iris: dict[DatasetKey, str]) -> Iterator[ox.Triple]:
@@ -207,7 +229,7 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
     if not h.datasets and store.has_source(name):
         raise BadInput(f"the harvest found no tables or views (skipped: {'; '.join(h.skipped) or 'none'}): "
                        f"source {name!r} is not emptied; remove it with `govgraph remove` if that is meant")
-    iris = dataset_iris(store, h)
+    iris = dataset_iris(store, h, name)
     fp = fingerprint(h, iris)
     if _unchanged(store, name, fp):
         res = WriteResult(name, store.source(name).triples, None)
