@@ -1,7 +1,7 @@
 """The typed validation report that the CLI, the web app and the exporters share.
 
 A ``Finding`` is one SHACL validation result with the council principle it belongs to;
-a ``Report`` is every finding of one run plus the check date and the principle scorecard.
+a ``ValidationReport`` is every finding of one run plus the check date and the principle scorecard.
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class PrincipleScore:
 
 
 @dataclass
-class Report:
+class ValidationReport:
     """Every finding of one validation run, with its check date and per-principle scorecard."""
     findings: list[Finding]
     check_date: dt.date
@@ -101,10 +101,10 @@ class Report:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "Warning"]
 
-    def for_focus(self, focus: Iterable[str]) -> "Report":
+    def for_focus(self, focus: Iterable[str]) -> "ValidationReport":
         """The findings about some focus nodes only (scorecard left empty)."""
         keep = set(focus)
-        return Report([f for f in self.findings if f.focus in keep], self.check_date, {}, self.engine)
+        return ValidationReport([f for f in self.findings if f.focus in keep], self.check_date, {}, self.engine)
 
     def keys(self) -> set[tuple]:
         """The set of finding identities, for comparing two runs or two engines."""

@@ -18,7 +18,7 @@ from govgraph.io.characters import check_graph, may_spell
 from govgraph.io.formats import detect_format
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.iar_import import read_register
-from govgraph.shapes.imports import validate_batch, validate_transaction
+from govgraph.shapes.change import ChangeView, staged, validate_change
 from govgraph.store import ChangeRecord, Store, Transaction
 
 #: progress(done_bytes, total_bytes, label) -- called while a file is read.
@@ -147,7 +147,7 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             for f in files:
                 read_into(txn, store, f, fmt, base=base, progress=progress, register=register, warnings=read_warnings)
             size = txn.count()
-            report = validate_transaction(txn, force=force, check_date=check_date) if validate else None
+            report = _validate([txn], force, check_date) if validate else None
             rec = txn.commit(forced=force)
         results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                   seconds=time.perf_counter() - t0, record=rec, report=report,
@@ -172,7 +172,7 @@ def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: 
                 read_into(txn, store, f, fmt, base=base, progress=progress, register=register, warnings=read[-1])
             txns.append(txn)
         sizes = [t.count() for t in txns]
-        report = validate_batch(txns, force=force, check_date=check_date)
+        report = _validate(txns, force, check_date)
         per = (time.perf_counter() - t0) / len(txns)
         results = []
         for (name, files), txn, size, notes in zip(groups, txns, sizes, read):
@@ -184,6 +184,14 @@ def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: 
                                       report=report if last else None, read_warnings=notes,
                                       warnings=notes + (_warnings(report) if last else [])))
     return results
+
+
+def _validate(txns: list[Transaction], force: bool, check_date: str | None):
+    """The transactions of one load checked together, as the store would be after all commit
+    (references between the files resolve, as ``govgraph validate`` of the same files would find)."""
+    added, removed = staged(txns)
+    return validate_change(ChangeView.of_transactions(txns), added, removed, force=force, check_date=check_date,
+                           what="import rejected")
 
 
 def _warnings(report) -> list[str]:

@@ -30,8 +30,9 @@ from govgraph.io.openlineage_mapping import (  # noqa: F401 - the ingest API, re
 from govgraph.io.openlineage_schema import (  # noqa: F401 - the ingest API, re-exported
     DATASET_EVENT, JOB_EVENT, RUN_EVENT, SPEC_ENV, InvalidEvent, checked_event, event_kind, spec_dir,
     validate_event)
-from govgraph.io.write import InexactView, WriteResult, canonical, source_triples, validate_patch, write_source
+from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import GOV, PROV
+from govgraph.shapes.change import ChangeView, InexactView, validate_change
 from govgraph.store import Store, commit_patches, source_graph_iri
 
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -374,9 +375,8 @@ def _apply(store: Store, items: list[_Item]) -> None:
                 p.add(deltas[name].added, absent=True)
             if deltas[name].removed:
                 p.remove(deltas[name].removed)
-        view = store.graphs() + [p.graph for p in patches.values()]
         try:
-            report = validate_patch(store, view, added=all_added, removed=all_removed)
+            report = validate_change(ChangeView.of_patches(store, list(patches.values())), all_added, all_removed)
         except InexactView:
             if len(items) > 1:
                 raise
