@@ -12,6 +12,12 @@ change (``ValidationFailed`` with the report of those), unless forced. The calle
 rolls back; the report of the store as it would be is returned (its warnings are for the
 caller to show).
 
+An as-is write (``as_is=True``) is not refused: the violations it introduces become its
+source's baseline (``shapes.baseline``), and from then on a violation in any baseline does not
+refuse a write either; a change that fixes a known gap drops it from its baseline. What a
+change does to the baselines is in the report's ``baseline``, for the caller to commit with
+the change (``baseline_ops``).
+
 A patch's view is inexact (``ChangeView.exact`` false): its staged graphs sit beside the
 live source, which still shows the triples the patch removes. There only the checks whose
 findings the change can alter run (those reading a changed predicate, as the compiler
@@ -31,12 +37,13 @@ import pyoxigraph as ox
 from govgraph.errors import ValidationFailed
 from govgraph.ontology.ns import PREFIXES
 from govgraph.shapes import engine
+from govgraph.shapes.baseline import known_keys, update_ops
 from govgraph.shapes.compiler import Plan
 from govgraph.shapes.engine import MAX_SCOPE
 from govgraph.shapes.loader import ShapeSet
-from govgraph.shapes.model import ValidationReport
+from govgraph.shapes.model import BaselineChange, Finding, Gap, ValidationReport, gap_key
 from govgraph.shapes.validate import parse_date, plan_for, run, shapes_for
-from govgraph.store import Store
+from govgraph.store import ChangeRecord, Store
 
 _VOCAB = tuple(str(ns) for ns in PREFIXES.values())
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -60,13 +67,15 @@ Changed = Union[Collection[ox.Triple], InGraphs]
 
 @dataclass
 class ChangeView:
-    """The store as a change would leave it: the graphs to validate over.
+    """The store as a change would leave it: the graphs to validate over, and the sources it writes
+    (name -> the graph holding their new content).
 
     ``exact`` is false for staged patches, whose view still shows the triples they remove.
     """
     store: Store
     graphs: list[ox.NamedNode]
     exact: bool = True
+    sources: dict[str, ox.NamedNode] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of_transactions(cls, txns: Sequence) -> "ChangeView":
@@ -75,12 +84,14 @@ class ChangeView:
             raise ValueError("no transactions to validate")
         targets = {t.target for t in txns}
         store = txns[0].store
-        return cls(store, [g for g in store.graphs() if g not in targets] + [t.graph for t in txns])
+        return cls(store, [g for g in store.graphs() if g not in targets] + [t.graph for t in txns],
+                   sources={t.name: t.graph for t in txns})
 
     @classmethod
     def of_patches(cls, store: Store, patches: Sequence) -> "ChangeView":
         """The live sources plus the staged additions of some open patches (inexact: removals still show)."""
-        return cls(store, store.graphs() + [p.graph for p in patches], exact=False)
+        return cls(store, store.graphs() + [p.graph for p in patches], exact=False,
+                   sources={p.name: p.graph for p in patches})
 
 
 def staged(txns: Sequence) -> tuple[InGraphs, InGraphs]:
@@ -182,12 +193,14 @@ def change_scope(view: ChangeView, added: Changed, removed: Changed) -> list[str
 # ----------------------------------------------------------------------------- the one call
 
 def validate_change(view: ChangeView, added: Changed, removed: Changed, *, force: bool = False,
-                    check_date: dt.date | str | None = None, profile: str | None = None,
+                    as_is: bool = False, check_date: dt.date | str | None = None, profile: str | None = None,
                     shape_files: Sequence[str] | None = None, what: str = "change rejected") -> ValidationReport:
-    """Validate a change as it would commit; raise ValidationFailed for violations it introduces.
+    """Validate a change as it would commit; raise ValidationFailed for violations it introduces
+    that no baseline holds (unless ``force``, or ``as_is``: then they become its source's baseline).
 
-    Returns the report over the change's scope (for an inexact view, of the checks run). Does
-    not commit or roll back. ``what`` begins the refusal's message.
+    Returns the report over the change's scope (for an inexact view, of the checks run), its
+    ``baseline`` holding what the change does to the baselines. Does not commit or roll back.
+    ``what`` begins the refusal's message.
     """
     store = view.store
     shapes = shapes_of(check_date, profile, shape_files)
@@ -205,13 +218,55 @@ def validate_change(view: ChangeView, added: Changed, removed: Changed, *, force
         after = ValidationReport(engine.run_plan(store, sub, view.graphs, scope), shapes.check_date, {}, "fast")
         before = lambda: ValidationReport(engine.run_plan(store, sub, store.graphs(), scope),  # noqa: E731
                                           shapes.check_date, {}, "fast")
-    if after.conforms or force:
-        return after
-    try:
-        return refuse_new_violations(after, before, what)
-    except ValidationFailed as e:
-        e.report.findings = _name_missing_references(view, e.report.findings)
-        raise
+    known = known_keys(store)
+    fresh: list[Finding] = []
+    if not after.conforms and not force:
+        seen = {f.key() for f in before().violations}
+        # new violations; those a baseline holds are known gaps, not news
+        fresh = [f for f in after.violations if f.key() not in seen and gap_key(f) not in known]
+        if fresh and not as_is:
+            e = ValidationFailed(ValidationReport(fresh, after.check_date, {}, after.engine),
+                                 f"{what}: it introduces {len(fresh)} violation(s) of the council's data "
+                                 f"principles; nothing was changed")
+            e.report.findings = _name_missing_references(view, e.report.findings)
+            raise e
+    checked = None if checks is None else {c.shape for c in checks}
+    after.baseline = _ratchet(view, scope, checked, after, known, fresh if as_is else [])
+    return after
+
+
+def baseline_ops(report: ValidationReport | None) -> Callable[[ChangeRecord], list[str]] | None:
+    """The update operations recording a validated change's effect on the baselines, for the commit
+    (``Transaction.commit(extra=...)``); None when it has none."""
+    if report is None or not report.baseline:
+        return None
+    change = report.baseline
+    return lambda rec: update_ops(change, rec)
+
+
+def _ratchet(view: ChangeView, scope: list[str] | None, checked: set[str] | None, after: ValidationReport,
+             known: dict[tuple, Gap], admitted: list[Finding]) -> BaselineChange:
+    """Known gaps the change fixes (in its scope, checked, and no longer found) and, for an as-is write,
+    the violations it admits, each given to the source whose new content describes its focus node."""
+    found = {gap_key(f) for f in after.violations}
+    keep = None if scope is None else set(scope)
+    dropped = [g for k, g in known.items()
+               if (keep is None or g.focus in keep) and (checked is None or g.shape in checked) and k not in found]
+    added: list[Gap] = []
+    if admitted and view.sources:
+        names = sorted(view.sources)
+        owner = {f.focus: names[0] for f in admitted}
+        if len(names) > 1:
+            focus = sorted({f.focus for f in admitted if f.focus.startswith(("http://", "https://", "urn:"))
+                            and ">" not in f.focus and " " not in f.focus})
+            for name in reversed(names):
+                for i in range(0, len(focus), 500):
+                    values = " ".join(f"<{v}>" for v in focus[i:i + 500])
+                    q = f"SELECT DISTINCT ?f WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o }}"
+                    for r in view.store.query(q, graphs=[view.sources[name]], prefixes=False):
+                        owner[r["f"].value] = name
+        added = sorted({Gap.of(owner[f.focus], f) for f in admitted}, key=lambda g: (g.source, g.principle, g.focus))
+    return BaselineChange(added, dropped)
 
 
 def _affected_checks(view: ChangeView, plan: Plan, added: Changed, removed: Changed):
@@ -260,25 +315,6 @@ def _new_nodes(store: Store, nodes: set[str], staged_graphs: set[str]) -> set[st
                    for q in store.quads(*pat, None)):
             out.add(n)
     return out
-
-
-def refuse_new_violations(after: ValidationReport, before: Callable[[], ValidationReport],
-                          what: str) -> ValidationReport:
-    """Raise ValidationFailed if ``after`` has violations that ``before()`` (the same scope
-    before the change) did not; the report then holds only those new violations.
-
-    Returns ``after`` otherwise. ``before`` is only run when ``after`` has violations.
-    """
-    if after.conforms:
-        return after
-    known = {f.key() for f in before().violations}
-    fresh = [f for f in after.violations if f.key() not in known]
-    if fresh:
-        # the report shows what the change would introduce, not the defects that were there already
-        raise ValidationFailed(ValidationReport(fresh, after.check_date, {}, after.engine),
-                               f"{what}: it introduces {len(fresh)} violation(s) of the council's data "
-                               f"principles; nothing was changed")
-    return after
 
 
 def _name_missing_references(view: ChangeView, findings: list) -> list:

@@ -32,7 +32,7 @@ from govgraph.io.openlineage_schema import (  # noqa: F401 - the ingest API, re-
     validate_event)
 from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import GOV, PROV
-from govgraph.shapes.change import ChangeView, InexactView, validate_change
+from govgraph.shapes.change import ChangeView, InexactView, baseline_ops, validate_change
 from govgraph.store import Store, commit_patches, source_graph_iri
 
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -391,7 +391,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
             it.result, it.done = _result(it, datasets, res), True
             return
         names = list(patches)
-        records = dict(zip(names, commit_patches([patches[n] for n in names])))  # one atomic update
+        records = dict(zip(names, commit_patches([patches[n] for n in names], extra=baseline_ops(report))))
     sizes = {name: _size(store, name) for name in records}
     for it, (added, removed) in zip(items, per_item):
         rec = records[it.name] if (added or removed) else None

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.characters import check_triples
-from govgraph.shapes.change import ChangeView, validate_change
+from govgraph.shapes.change import ChangeView, baseline_ops, validate_change
 from govgraph.store import FORMATS, ChangeRecord, Store, source_graph_iri
 from govgraph.terms import to_rdflib
 
@@ -42,6 +42,9 @@ class WriteResult:
         rep = self.report
         if rep is not None and hasattr(rep, "counts"):
             out["warnings"] = rep.counts.get("Warning", 0)
+            if rep.baseline:
+                out["baseline"] = {"added": [g.to_dict() for g in rep.baseline.added],
+                                   "fixed": [g.to_dict() for g in rep.baseline.dropped]}
         return out
 
 
@@ -113,12 +116,13 @@ def parse_triples(data: bytes, fmt: str) -> list[ox.Triple]:
 
 def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: str,
                  loaded_from: str = "", current: set[ox.Triple] | None = None,
-                 force: bool = False, may_remove: bool = False) -> WriteResult:
+                 force: bool = False, may_remove: bool = False, as_is: bool = False) -> WriteResult:
     """Replace (or create) the source ``name`` with ``triples``, validated; unchanged content commits nothing.
 
     Added triples with NUL or bidirectional controls are refused (BadInput naming the triple,
     ``govgraph.io.characters``). Unless ``may_remove`` (the caller acts for an admin), a replacement that is a removal in effect
     (``is_removal``: most of the source dropped) is refused with NeedsAdmin before anything is written.
+    ``as_is``: commit whatever the findings, the violations it introduces becoming the source's baseline.
     """
     new = canonical(triples)
     old = source_triples(store, name) if current is None else current
@@ -136,8 +140,8 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
             txn.load(data=buf.getvalue(), fmt="ntriples", label=loaded_from or name)
         elif new:
             txn.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in new)
-        report = validate_change(ChangeView.of_transactions([txn]), new - old, old - new, force=force)
-        rec = txn.commit(forced=force and not getattr(report, "conforms", True))
+        report = validate_change(ChangeView.of_transactions([txn]), new - old, old - new, force=force, as_is=as_is)
+        rec = txn.commit(forced=force and not getattr(report, "conforms", True), extra=baseline_ops(report))
     return WriteResult(name, len(new), rec, report)
 
 
