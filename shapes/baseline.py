@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from govgraph.ontology.ns import GG
-from govgraph.shapes.model import BaselineChange, Gap
+from govgraph.shapes.model import PRINCIPLE_NAMES, BaselineChange, Gap
 from govgraph.store import ChangeRecord, Store
 
 BASELINES = ox.NamedNode(str(GG["baselines"]))
@@ -162,9 +162,56 @@ def trend(store: Store, revision: int | None = None) -> dict[str, list[TrendPoin
     return out
 
 
+@dataclass(frozen=True)
+class SourceGaps:
+    """One source's known gaps and how their count went, for pages and reports."""
+    source: str
+    gaps: list[Gap]
+    trend: list[TrendPoint]
+
+    @property
+    def count(self) -> int:
+        return len(self.gaps)
+
+    @property
+    def per_principle(self) -> dict[int, int]:
+        return {p: len(g) for p, g in by_principle(self.gaps).items()}
+
+
+def summaries(store: Store, revision: int | None = None) -> list[SourceGaps]:
+    """Every source that has had a baseline (up to ``revision``): its gaps then, and its trend."""
+    now = baselines(store, revision)
+    return [SourceGaps(src, now.get(src, []), points) for src, points in sorted(trend(store, revision).items())]
+
+
 def by_principle(gaps: list[Gap]) -> dict[int, list[Gap]]:
     """Gaps grouped by principle, in principle order."""
     out: dict[int, list[Gap]] = {}
     for g in sorted(gaps, key=lambda x: (x.principle, x.focus, x.shape)):
         out.setdefault(g.principle, []).append(g)
     return out
+
+
+def change_text(change: BaselineChange, limit: int = 20) -> str:
+    """What a change did to the baselines, for a person: gaps recorded per source grouped by principle
+    (at most ``limit`` listed per principle), then gaps fixed."""
+    lines: list[str] = []
+    sources = sorted({g.source for g in change.added})
+    for src in sources:
+        gaps = [g for g in change.added if g.source == src]
+        lines.append(f"baseline of {src}: {len(gaps)} known gap(s) recorded (an as-is load); later writes may "
+                     f"not add new ones")
+        for p, group in by_principle(gaps).items():
+            lines.append(f"  Principle {p}: {PRINCIPLE_NAMES.get(p, 'other shapes')} ({len(group)})" if p
+                         else f"  Other shapes ({len(group)})")
+            for g in group[:limit]:
+                where = g.focus + (f" [{g.path}]" if g.path else "") + (f" = {g.value}" if g.value and g.value != g.focus else "")
+                lines.append(f"    - {where}: {g.message}")
+            if len(group) > limit:
+                lines.append(f"    ... and {len(group) - limit} more")
+    if change.dropped:
+        by_src: dict[str, int] = {}
+        for g in change.dropped:
+            by_src[g.source] = by_src.get(g.source, 0) + 1
+        lines.append("known gaps fixed: " + ", ".join(f"{n} in {s}" for s, n in sorted(by_src.items())))
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from govgraph import access, catalog
-from govgraph.shapes import history
+from govgraph.shapes import baseline, history
 from govgraph.shapes import validate as shapes_validate
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, ValidationReport
 from govgraph.errors import StoreUnavailable
@@ -235,3 +235,13 @@ def _rows(store: Store, fs: list[Finding]) -> list[FindingRow]:
         ref = refs.get(f.focus) or catalog.Ref(f.focus, f.focus, "thing")
         out.append(FindingRow(f, ref, catalog.term_label(f.path)[0] if f.path and not f.path.startswith(("(", "[", "^")) else (f.path or "")))
     return out
+
+
+def known_gaps(st: Store) -> list[baseline.SourceGaps]:
+    """Each source's baseline of known gaps and its trend, without gaps about what the reader may not see."""
+    rows = baseline.summaries(access.origin(st))
+    r = access.redaction_of(st)
+    if r is None:
+        return rows
+    return [baseline.SourceGaps(x.source, [g for g in x.gaps if access.visible_finding(r, g.focus, g.value)], x.trend)
+            for x in rows]
