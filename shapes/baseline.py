@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from govgraph.ontology.ns import GG
+from govgraph.ontology.ns import GG, GOV
 from govgraph.shapes.model import PRINCIPLE_NAMES, BaselineChange, Gap
-from govgraph.store import ChangeRecord, Store
+from govgraph.store import AUDIT_GRAPH, ChangeRecord, Store
 
 BASELINES = ox.NamedNode(str(GG["baselines"]))
 _OF, _REV, _ADDS, _DROPS = (str(GG[n]) for n in ("baselineOf", "revision", "adds", "drops"))
@@ -80,8 +80,9 @@ _INT = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 _events_cache: "weakref.WeakKeyDictionary[Store, tuple[int, list]]" = weakref.WeakKeyDictionary()
 
 
-def _events(store: Store) -> list[tuple[int, str, str, Gap]]:
-    """Every baseline event (revision, source, "add" | "drop", gap), oldest first; read once per revision."""
+def _events(store: Store) -> list[tuple[int, str, str, Gap | None]]:
+    """Every baseline event (revision, source, "add" | "drop" | "end", gap), oldest first ("end": the
+    source was removed); read once per revision, and only the baselines graph when it is empty."""
     rev = store.revision
     hit = _events_cache.get(store)
     if hit is not None and hit[0] == rev:
@@ -97,20 +98,22 @@ def _events(store: Store) -> list[tuple[int, str, str, Gap]]:
         gap = Gap(src, r["shape"].value, r["focus"].value, r["path"].value if r["path"] is not None else None,
                   r["value"].value if r["value"] is not None else None, int(r["p"].value), r["msg"].value)
         out.append((int(r["r"].value), src, r["op"].value, gap))
-    out.sort(key=lambda e: (e[0], e[2] != "drop"))  # within a revision, drops before adds
+    if out:  # removals end a baseline (an index lookup in the audit graph, not the whole history)
+        q = (f'SELECT ?src ?r WHERE {{ ?c <http://www.w3.org/2000/01/rdf-schema#label> "remove" ; '
+             f'<{GOV.sourceName}> ?src ; <{GOV.revision}> ?r }}')
+        out += [(int(r["r"].value), r["src"].value, "end", None)
+                for r in store.query(q, graphs=[AUDIT_GRAPH], prefixes=False)]
+    order = {"end": 0, "drop": 1, "add": 2}
+    out.sort(key=lambda e: (e[0], order[e[2]]))  # within a revision: removal, then drops, then adds
     _events_cache[store] = (rev, out)
     return out
 
 
 def _fold(store: Store, revision: int | None) -> tuple[dict[str, dict[tuple, Gap]], list[tuple[int, str, int]]]:
     """The baselines at ``revision`` (default: now) and each source's gap count after each change."""
-    removals = [(r.revision, r.source) for r in store.history() if r.action == "remove"]
-    events: list[tuple[int, int, str, str, Gap | None]] = [(r, 0, s, "end", None) for r, s in removals]
-    events += [(r, 1, s, op, g) for r, s, op, g in _events(store)]
-    events.sort(key=lambda e: (e[0], e[1]))
     state: dict[str, dict[tuple, Gap]] = {}
     counts: list[tuple[int, str, int]] = []
-    for r, _o, src, op, gap in events:
+    for r, src, op, gap in _events(store):
         if revision is not None and r > revision:
             break
         gaps = state.setdefault(src, {})
