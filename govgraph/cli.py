@@ -98,9 +98,11 @@ def main() -> None:
               help="IAR: the names reported as close to known people, units, systems or partners are new: create them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--force", is_flag=True, help="Admin only: commit even if the data breaks principle shapes (recorded in the audit log).")
+@click.option("--as-is", "as_is", is_flag=True, help="Editors: commit whatever the findings; the violations become the source's "
+              "baseline of known gaps, and later writes are refused only for new ones. A file that cannot be parsed is still refused.")
 @store_option
 @handle_errors
-def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, force=False):
+def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, force=False, as_is=False):
     """Load RDF files or IAR CSV files into the store, each source as one transaction.
 
     A file that cannot be parsed (or an IAR row that is wrong) is rejected whole, with
@@ -109,11 +111,12 @@ def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, 
     from govgraph.io.iar import DEFAULT_BASE
     from govgraph.errors import ValidationFailed
     from govgraph.io.load import RegisterOptions, load_files
+    from govgraph.shapes.baseline import change_text
     progress = _ProgressPrinter(quiet)
     with _open(store_url) as store:
         try:
             results = load_files(store, list(files), source=source, replace=replace, fmt=fmt,
-                                 base=base or DEFAULT_BASE, progress=progress, force=force,
+                                 base=base or DEFAULT_BASE, progress=progress, force=force, as_is=as_is,
                                  register=RegisterOptions(sheet=sheet, new_names=new_names))
         except ValidationFailed as e:
             progress.finish()
@@ -129,6 +132,8 @@ def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, 
             for w in r.read_warnings:
                 click.echo(f"  warning: {w}")
             _print_warnings(r)
+            if r.report is not None and r.report.baseline:
+                click.echo(change_text(r.report.baseline))
 
 
 @main.command()

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import rdflib
 
 from govgraph.ontology.ns import GG, GOV
-from govgraph.shapes.model import Report
+from govgraph.shapes.model import ValidationReport
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
 
@@ -40,7 +40,7 @@ class ScorecardEntry:
     conforming: int
 
 
-def save_report(store: Store, report: Report) -> str:
+def save_report(store: Store, report: ValidationReport) -> str:
     """Keep ``report`` as the named graph for its check date and register it; returns the graph IRI."""
     iri = report_graph_iri(report.check_date)
     data = report.to_graph(iri).serialize(format="nt", encoding="utf-8")

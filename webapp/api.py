@@ -16,6 +16,7 @@ from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import parse_triples, write_source
 from govgraph.lineage import queries
+from govgraph.shapes import baseline
 from govgraph.shapes.validate import validate_store
 from govgraph.webapp.auth import principal, requires
 from govgraph.webapp.context import read_store, store
@@ -172,9 +173,31 @@ def put_source(name: str):
     if not data.strip():
         raise BadInput("the request body is empty")
     triples = parse_triples(data, fmt)
-    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload",
-                       may_remove=principal().can("admin"))
+    as_is = _flag("as_is")
+    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload" + (" (as is)" if as_is else ""),
+                       may_remove=principal().can("admin"), as_is=as_is)
     return jsonify(res.to_dict()), (201 if res.changed else 200)
+
+
+def _flag(name: str) -> bool:
+    v = (request.args.get(name) or "false").lower()
+    if v not in ("true", "false", "1", "0", "yes", "no"):
+        raise BadInput(f"{name} must be true or false, not {v!r}")
+    return v in ("true", "1", "yes")
+
+
+@bp.get("/baselines")
+def baselines():
+    """Each source's known gaps (its baseline from as-is writes) and their trend, now or at ``revision``."""
+    st = store()
+    rev = _int("revision", st.revision, 0, st.revision)
+    gaps, trend = baseline.baselines(st, rev), baseline.trend(st, rev)
+    r = access.redaction_of(read_store())
+    visible = (lambda g: access.visible_finding(r, g.focus, g.value)) if r is not None else (lambda g: True)
+    return jsonify({"revision": rev, "sources": [
+        {"source": src, "gaps": [g.to_dict() for g in gaps.get(src, []) if visible(g)],
+         "trend": [{"revision": t.revision, "at": t.at.isoformat() if t.at else None, "gaps": t.gaps} for t in points]}
+        for src, points in sorted(trend.items())]})
 
 
 @bp.delete("/sources/<path:name>")
