@@ -585,20 +585,15 @@ def demo(host, port, store_url, no_serve):
     _serve(store, host, port, 8)
 
 
-def _register_lineage() -> None:
-    """Attach the lineage commands (``lineage``, ``impact``, ``path``) defined in govgraph.lineage.commands."""
-    from govgraph.lineage.commands import register
-    register(main, store_option, handle_errors, _open)
+def _register_command_groups() -> None:
+    """Attach the commands defined beside their rooms: lineage (``lineage``, ``impact``, ``path``) and ``harvest``."""
+    from govgraph.harvest.commands import register as register_harvest
+    from govgraph.lineage.commands import register as register_lineage
+    for register in (register_lineage, register_harvest):
+        register(main, store_option, handle_errors, _open)
 
 
-def _register_harvest() -> None:
-    """Attach the ``harvest`` command group defined in govgraph.harvest.commands."""
-    from govgraph.harvest.commands import register
-    register(main, store_option, handle_errors, _open)
-
-
-_register_lineage()
-_register_harvest()
+_register_command_groups()
 
 
 if __name__ == "__main__":  # pragma: no cover
