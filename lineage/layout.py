@@ -54,6 +54,15 @@ class EdgeRoute:
     index: int = 0  # position in the input edge list
 
 
+@dataclass(frozen=True)
+class LabelBox:
+    """Where an edge's label is drawn: top-left corner and size, in the gap between two layers."""
+    x: float
+    y: float
+    w: float
+    h: float
+
+
 @dataclass
 class Layout:
     """Coordinates for every node (real and virtual) and a polyline for every edge."""
@@ -64,6 +73,8 @@ class Layout:
     crossings: int
     layers: int
     reversed_edges: list[tuple[str, str]] = field(default_factory=list)
+    #: edge index -> the box its label is drawn in (set by ``govgraph.lineage.labels``)
+    labels: dict[int, "LabelBox"] = field(default_factory=dict)
 
     def real_nodes(self) -> list[NodeBox]:
         """The nodes of the input graph (not the virtual ones), in id order."""
@@ -75,7 +86,8 @@ class Layout:
                 "nodes": [asdict(b) for b in self.nodes.values()],
                 "edges": [{"source": e.source, "target": e.target, "points": [list(p) for p in e.points],
                            "reversed": e.reversed} for e in self.edges],
-                "reversed_edges": [list(e) for e in self.reversed_edges]}
+                "reversed_edges": [list(e) for e in self.reversed_edges],
+                "labels": {str(k): asdict(v) for k, v in sorted(self.labels.items())}}
 
 
 DEFAULT_SIZE = (160.0, 40.0)
@@ -461,12 +473,12 @@ def _place_y(layers: list[list[int]], succ: list[list[int]], pred: list[list[int
                     want.append(cy[v])
                     weight.append(0.5)
             seps = [size[lay[i]][1] / 2 + gap + size[lay[i + 1]][1] / 2 for i in range(len(lay) - 1)]
-            for v, y in zip(lay, _separated(want, weight, seps)):
+            for v, y in zip(lay, separated(want, weight, seps)):
                 cy[v] = y
     return cy
 
 
-def _separated(want: list[float], weight: list[float], seps: list[float]) -> list[float]:
+def separated(want: list[float], weight: list[float], seps: list[float]) -> list[float]:
     """Positions closest (weighted least squares) to ``want`` with y[i+1] - y[i] >= seps[i] (PAV)."""
     offs = [0.0]
     for s in seps:
@@ -502,4 +514,4 @@ def _self_loop(b: NodeBox) -> tuple[Point, ...]:
     return ((x, y - r / 2), (x + r, y - r), (x + r, y + r), (x, y + r / 2))
 
 
-__all__ = ["NodeBox", "EdgeRoute", "Layout", "layered_layout", "label_size", "DEFAULT_SIZE"]
+__all__ = ["NodeBox", "EdgeRoute", "LabelBox", "Layout", "separated", "layered_layout", "label_size", "DEFAULT_SIZE"]

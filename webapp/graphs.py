@@ -8,6 +8,7 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from markupsafe import Markup
 
 from govgraph import catalog, lineage
+from govgraph.lineage import grouping
 from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
 from govgraph.store import Store
 from govgraph.webapp import findings, svg
@@ -54,6 +55,7 @@ class GraphView:
     depth: int | None = None
     direction: str | None = None
     notices: list[str] = field(default_factory=list)
+    expand_all: str | None = None  # a link drawing every group in full, when some are collapsed
 
 
 def lineage_args(system: bool = False) -> tuple[int, str]:
@@ -75,10 +77,35 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
         notices.append(f"{len(sub.nodes):,} assets are reached; the {MAX_NODES} nearest are drawn. "
                        f"Choose fewer steps or one direction to see the rest.")
         sub = nearest(sub, MAX_NODES)
+    expanded = request.args.getlist("expand")
+    drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
     view = _view(st, sub, iri, title,
-                 url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, asof=_asof_text()))
+                 url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, expand=expanded or None,
+                         asof=_asof_text()), drawn=drawn)
+    if groups:
+        notices.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} of more than {grouping.THRESHOLD} "
+                       f"similar assets {'are' if len(groups) != 1 else 'is'} drawn as one box; select a group to "
+                       f"show each asset in it. The table below lists every asset.")
+        view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
     view.depth, view.direction, view.notices = depth, direction, notices
     return view
+
+
+def _with_expanded(keys: list[str]) -> str:
+    """This page again with the groups ``keys`` drawn in full."""
+    args = request.args.to_dict(flat=False)
+    args["expand"] = list(dict.fromkeys(keys))
+    endpoint = "graphs.lineage_page" if request.endpoint == "graphs.lineage_svg" else request.endpoint
+    return url_for(endpoint, **(request.view_args or {}), **args) + "#lineage"
+
+
+def _href(expanded: list[str]):
+    """Node links: an asset's page, or for a group node this page with that group drawn in full."""
+    def href(iri: str) -> str:
+        if grouping.is_group(iri):
+            return _with_expanded(expanded + [iri[len(grouping.GROUP_PREFIX):]])
+        return asset_url(iri)
+    return href
 
 
 def nearest(sub: Subgraph, limit: int) -> Subgraph:
@@ -113,12 +140,16 @@ def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
     return Subgraph(list(nodes.values()), edges, [iri])
 
 
-def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False) -> GraphView:
+def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False,
+          drawn: Subgraph | None = None) -> GraphView:
+    """``sub`` is listed in the table; ``drawn`` (its fans collapsed, by default ``sub``) is drawn."""
     # past estates ("as of") are not validated: a badge there would cost a full validation of the copy
     severity = findings.worst_by_focus(st) if g.get("asof") is None else {}
-    lay = svg.layout(sub)
-    drawing = svg.render(sub, lay, href=asset_url, title=title, term=term, standalone=standalone,
-                         findings={n.iri: severity[n.iri] for n in sub.nodes if n.iri in severity})
+    drawn = drawn or sub
+    lay = svg.layout(drawn, term)
+    drawing = svg.render(drawn, lay, href=_href(request.args.getlist("expand")), title=title, term=term,
+                         standalone=standalone,
+                         findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
     nodes = {n.iri: n for n in sub.nodes}
     extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
     refs = catalog.labels(st, extra) if extra else {}
