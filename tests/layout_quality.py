@@ -31,6 +31,7 @@ class Drawing:
     edges: list[Curve]
     width: float
     height: float
+    ends: list[tuple[int, int]]  # each edge's source and target, as indexes into ``nodes``
 
 
 @dataclass
@@ -48,21 +49,22 @@ class Quality:
 
 # ----------------------------------------------------------------------------- the graphs
 
-def drawn_graphs(store, count: int = 50) -> list[tuple[str, Subgraph]]:
+def drawn_graphs(store, count: int = 50, *, kinds: frozenset[str] = DATA_KINDS | {"system"},
+                 collapse: bool = True) -> list[tuple[str, Subgraph]]:
     """``count`` lineage graphs as the viewer draws them (default depth, both ways, fans collapsed),
-    for data assets and systems with at least two links, picked in a seeded random order."""
+    for data assets and systems (``kinds``) with at least two links, picked in a seeded random order;
+    ``collapse=False``: as drawn with every group expanded (the worst case: up to MAX_NODES boxes)."""
     lg = build(store)
     candidates = sorted(n for n, a in lg.g.nodes(data=True)
-                        if a.get("kind") in DATA_KINDS | {"system"} and lg.g.degree(n) >= 2)
+                        if a.get("kind") in kinds and lg.g.degree(n) >= 2)
     random.Random(0).shuffle(candidates)  # spread over kinds and systems, the same every run
     out: list[tuple[str, Subgraph]] = []
     for iri in candidates:
         kind = lg.g.nodes[iri].get("kind")
         res = lineage.lineage(lg, iri, "both", SYSTEM_DEPTH if kind == "system" else DEFAULT_DEPTH)
-        sub = res.subgraph()
+        sub = grouping.collapse_fanouts(res.subgraph())[0] if collapse else res.subgraph()
         if len(sub.nodes) > MAX_NODES:
             sub = nearest(sub, MAX_NODES)
-        sub, _ = grouping.collapse_fanouts(sub)
         if len(svg.bundle_edges(sub.edges)) >= 2:
             out.append((iri, sub))
         if len(out) == count:
@@ -75,7 +77,9 @@ def drawn_graphs(store, count: int = 50) -> list[tuple[str, Subgraph]]:
 def ours(sub: Subgraph) -> Drawing:
     """The viewer's layout of a subgraph, as drawn by webapp/svg.py (cubic pieces between polyline points)."""
     lay = svg.layout(sub, term)
-    nodes = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in lay.real_nodes()]
+    real = lay.real_nodes()
+    at = {b.id: i for i, b in enumerate(real)}
+    nodes = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in real]
     labels = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in lay.labels.values()]
     edges = []
     for r in lay.edges:
@@ -85,7 +89,7 @@ def ours(sub: Subgraph) -> Drawing:
             mx = (px + qx) / 2
             curve.extend(_cubic((px, py), (mx, py), (mx, qy), (qx, qy))[1:])
         edges.append(curve)
-    return Drawing(nodes, labels, edges, lay.width, lay.height)
+    return Drawing(nodes, labels, edges, lay.width, lay.height, [(at[r.source], at[r.target]) for r in lay.edges])
 
 
 # ----------------------------------------------------------------------------- dot
@@ -120,8 +124,9 @@ def dot(sub: Subgraph) -> Drawing:
         cx, cy = map(float, o["pos"].split(","))
         w, h = float(o["width"]) * 72, float(o["height"]) * 72
         nodes.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-    labels, edges = [], []
+    labels, edges, ends = [], [], []
     for e in g.get("edges", []):
+        ends.append((e["tail"], e["head"]))
         pts = [tuple(map(float, t.split(","))) for t in e["pos"].split() if not t.startswith(("e,", "s,"))]
         curve: Curve = [pts[0]]
         for i in range(0, len(pts) - 3, 3):
@@ -131,7 +136,7 @@ def dot(sub: Subgraph) -> Drawing:
             lx, ly = map(float, e["lp"].split(","))
             w, h = sizes[e["_gvid"]]
             labels.append((lx - w / 2, ly - h / 2, lx + w / 2, ly + h / 2))
-    return Drawing(nodes, labels, edges, x1 - x0, y1 - y0)
+    return Drawing(nodes, labels, edges, x1 - x0, y1 - y0, ends)
 
 
 # ----------------------------------------------------------------------------- measures
@@ -142,19 +147,29 @@ def measure(d: Drawing) -> Quality:
                    _overlapping(d.labels, d.nodes, same=False), _overlapping(d.labels, d.labels))
 
 
-def crossings(d: Drawing, slack: float = 2.0) -> int:
-    """Pairs of edges whose curves cross at a point outside every node box (grown by ``slack``)."""
+def crossings(d: Drawing, slack: float = 2.0, near: float = 30.0) -> int:
+    """Pairs of edges whose curves cross at a point outside every node box (grown by ``slack``).
+
+    Two edges that share a node may meet close to it (within ``near``) as they converge on
+    it: that is not counted as a crossing.
+    """
     segs = [[(a, b) for a, b in zip(c, c[1:])] for c in d.edges]
     bbs = [_bbox(c) for c in d.edges]
-    grown = [(x0 - slack, y0 - slack, x1 + slack, y1 + slack) for x0, y0, x1, y1 in d.nodes]
+    grown = [_grow(b, slack) for b in d.nodes]
     count = 0
     for i in range(len(segs)):
         for j in range(i + 1, len(segs)):
             if not _meet(bbs[i], bbs[j]):
                 continue
-            if _curves_cross(segs[i], segs[j], grown):
+            shared = set(d.ends[i]) & set(d.ends[j])
+            boxes = grown + [_grow(d.nodes[k], near) for k in shared]
+            if _curves_cross(segs[i], segs[j], boxes):
                 count += 1
     return count
+
+
+def _grow(b: Box, by: float) -> Box:
+    return (b[0] - by, b[1] - by, b[2] + by, b[3] + by)
 
 
 def _curves_cross(a, b, boxes) -> bool:

@@ -73,19 +73,23 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
     title = f"Lineage of {root.label if root else iri}, {depth} step{'s' if depth != 1 else ''} {direction}"
     sub = res.subgraph()
     notices = list(res.notices)
-    if len(sub.nodes) > MAX_NODES:
-        notices.append(f"{len(sub.nodes):,} assets are reached; the {MAX_NODES} nearest are drawn. "
-                       f"Choose fewer steps or one direction to see the rest.")
-        sub = nearest(sub, MAX_NODES)
     expanded = request.args.getlist("expand")
+    # fans are grouped before the cap, so a group counts every asset it stands for
     drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
+    if len(drawn.nodes) > MAX_NODES:
+        notices.append(f"{len(drawn.nodes):,} boxes would be drawn; the {MAX_NODES} nearest are. "
+                       f"Choose fewer steps or one direction to see the rest.")
+        drawn = nearest(drawn, MAX_NODES)
+    if len(sub.nodes) > MAX_NODES:
+        notices.append(f"{len(sub.nodes):,} assets are reached; the table lists the {MAX_NODES} nearest.")
+        sub = nearest(sub, MAX_NODES)
     view = _view(st, sub, iri, title,
                  url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, expand=expanded or None,
                          asof=_asof_text()), drawn=drawn)
     if groups:
         notices.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} of more than {grouping.THRESHOLD} "
                        f"similar assets {'are' if len(groups) != 1 else 'is'} drawn as one box; select a group to "
-                       f"show each asset in it. The table below lists every asset.")
+                       f"show each asset in it, or see them in the table below.")
         view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
     view.depth, view.direction, view.notices = depth, direction, notices
     return view
