@@ -112,6 +112,8 @@ def _collapse_once(sub: Subgraph, threshold: int, expanded: Collection[str]) -> 
 
 def _label(nodes: dict[str, NodeInfo], hub: str, side: str, kind: str, members: list[str]) -> str:
     what = _PLURAL.get(kind, kind + "s")
+    if is_group(hub):  # a fan of a group: the group beside it says what it is
+        return f"+{len(members)} {what} {'downstream' if side == 'out' else 'upstream'}"
     name = nodes[hub].label
     if side == "out" and all(nodes[m].system == hub for m in members):
         return f"+{len(members)} {what} in {name}"

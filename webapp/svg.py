@@ -130,7 +130,7 @@ def render(sub: Subgraph, lay: Layout | None = None, *, href: Callable[[str], st
     if standalone:
         out.append('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage-svg" width="{width}" height="{height}" '
-               f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="svg-title">')
+               f'viewBox="0 0 {width} {height}" role="group" tabindex="-1" aria-labelledby="svg-title">')
     out.append(f'<title id="svg-title">{escape(title or "Lineage graph")}</title>')
     out.append(f"<style>{_STYLE}</style>")
     out.append('<defs><marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" '
@@ -247,7 +247,7 @@ def _node(n: NodeInfo, p: tuple[int, int], link: str, is_focus: bool, finding: s
     if is_group(n.iri):
         sub_line = "Select to show each one"
     max_kind = max(6, (bx - x - 8) // 7)
-    return (f'<a class="{classes}" href={quoteattr(link)}><title>{escape(tip)}</title>'
+    return (f'<a class="{classes}" href={quoteattr(link)} tabindex="0"><title>{escape(tip)}</title>'
             f'<rect class="b" x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="3"/>'
             f'<text class="k" x="{x + 8}" y="{y + 15}">{escape(_short(kind_line, max_kind))}</text>'
             + "".join(f'<text class="l" x="{x + 8}" y="{y + 32 + 16 * i}">{escape(line)}</text>'

@@ -12,11 +12,13 @@
     var controls = panel ? panel.querySelector(".panzoom-controls") : null;
     var W = parseFloat(svg.getAttribute("width")) || 800;
     var H = parseFloat(svg.getAttribute("height")) || 400;
-    var READABLE = 0.5;  // smallest scale at which labels stay legible
+    var READABLE = 0.4;  // smallest scale at which labels stay legible
     // a panel as tall as the graph fitted to the panel's width (within limits): no empty band, no cut-off
     var fitted = Math.max(Math.min(1, vp.clientWidth / W), READABLE);
     var boxH = Math.round(Math.min(Math.max(H * fitted + 2, 220), window.innerHeight * 0.75));
 
+    svg.setAttribute("data-w", String(W));
+    svg.setAttribute("data-h", String(H));
     vp.classList.add("js-pan");
     vp.style.height = boxH + "px";
     vp.setAttribute("tabindex", "0");
@@ -28,7 +30,12 @@
 
     var vb = { x: 0, y: 0, w: W, h: H };
     function aspect() { return boxH / Math.max(vp.clientWidth, 1); }
-    function apply() { svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].map(Math.round).join(" ")); }
+    var cue = panel ? panel.querySelector(".graph-cue") : null;
+    function apply() {
+      svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].map(Math.round).join(" "));
+      // say so when part of the graph is outside the panel
+      if (cue) { cue.hidden = vb.x <= 1 && vb.y <= 1 && vb.x + vb.w >= W - 1 && vb.y + vb.h >= H - 1; }
+    }
     function fit() {
       var a = aspect();
       if (W * a >= H) { vb = { x: 0, y: -(W * a - H) / 2, w: W, h: W * a }; }
@@ -87,6 +94,12 @@
       zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
     }, { passive: false });
     vp.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && e.target !== vp && e.target.closest) {
+        // Enter on a node opens it (browsers differ on following SVG links by keyboard)
+        var link = e.target.closest("a[href]");
+        if (link) { e.preventDefault(); window.location.assign(link.getAttribute("href")); }
+        return;
+      }
       if (e.target !== vp) { return; }
       var step = vb.w * 0.1, handled = true;
       switch (e.key) {
