@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python extras, Debian chromium for the browser tests and
+# Install everything the tests need (Python extras, Debian chromium for the browser tests,
+# graphviz as the reference layout in the layout tests, and
 # virtuoso-opensource-7 for the Virtuoso store tests),
 # then run the whole test suite. The README's test command and CI's .ci/run both call this.
 set -euo pipefail
@@ -10,6 +11,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v dot >/dev/null 2>&1; then
+  echo "== installing Debian graphviz (tests/test_layout.py and tests/bench/bench_layout.py compare our layout with dot)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq graphviz >/dev/null
 fi
 
 if ! command -v virtuoso-t >/dev/null 2>&1; then
