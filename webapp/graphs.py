@@ -20,6 +20,8 @@ bp = Blueprint("graphs", __name__)
 DEFAULT_DEPTH, SYSTEM_DEPTH, MAX_DEPTH = 4, 2, 10
 #: Most nodes drawn in one graph; the nearest are kept (the table and a notice say so).
 MAX_NODES = 300
+#: Most groups a request may ask to draw in full.
+MAX_EXPANDED = 200
 #: Datasets listed per link in the table (a bulk flow can carry thousands).
 CARRIES_SHOWN = 5
 DIRECTIONS = {"both": "Upstream and downstream", "up": "Upstream only (where it comes from)",
@@ -73,7 +75,7 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
     title = f"Lineage of {root.label if root else iri}, {depth} step{'s' if depth != 1 else ''} {direction}"
     sub = res.subgraph()
     notices = list(res.notices)
-    expanded = request.args.getlist("expand")
+    expanded = expand_args()
     # fans are grouped before the cap, so a group counts every asset it stands for
     drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
     if len(drawn.nodes) > MAX_NODES:
@@ -93,6 +95,12 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
         view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
     view.depth, view.direction, view.notices = depth, direction, notices
     return view
+
+
+def expand_args() -> list[str]:
+    """The groups to draw in full, from ``expand=`` (group keys: 10 hex digits; others ignored, at most 200)."""
+    keys = [k for k in request.args.getlist("expand") if len(k) == 10 and all(c in "0123456789abcdef" for c in k)]
+    return list(dict.fromkeys(keys))[:MAX_EXPANDED]
 
 
 def _with_expanded(keys: list[str]) -> str:
@@ -151,7 +159,7 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
     severity = findings.worst_by_focus(st) if g.get("asof") is None else {}
     drawn = drawn or sub
     lay = svg.layout(drawn, term)
-    drawing = svg.render(drawn, lay, href=_href(request.args.getlist("expand")), title=title, term=term,
+    drawing = svg.render(drawn, lay, href=_href(expand_args()), title=title, term=term,
                          standalone=standalone,
                          findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
     nodes = {n.iri: n for n in sub.nodes}
