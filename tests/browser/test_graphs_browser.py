@@ -100,6 +100,6 @@ def test_keyboard_tab_to_a_node_and_enter_opens_it(page: Page, live_server, arti
 
 def test_the_drawing_links_to_its_table(page: Page, live_server):
     page.goto(f"{live_server}/lineage?iri={quote(B + 'system/capita-one', safe='')}&depth=1")
-    page.get_by_role("link", name="The same graph as a table").click()
+    page.get_by_role("link", name="Table of this graph").click()
     expect(page.locator("details#graph-table")).to_have_attribute("open", "")
     expect(page.locator("details#graph-table table").last).to_contain_text("Ashdown District Council")
