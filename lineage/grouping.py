@@ -71,14 +71,17 @@ def _collapse_once(sub: Subgraph, threshold: int, expanded: Collection[str]) -> 
     nodes = {n.iri: n for n in sub.nodes}
     focus = set(sub.focus)
     fans: dict[tuple[str, str, str], set[str]] = {}
+    roles: dict[tuple[str, str, str], set[str]] = {}  # the kinds of edge joining each fan to its hub
     for e in sub.edges:
         u, v = e.source, e.target
         if u not in nodes or v not in nodes or u == v:
             continue
         if v not in focus and nodes[v].depth > nodes[u].depth:
             fans.setdefault((u, "out", nodes[v].kind), set()).add(v)
+            roles.setdefault((u, "out", nodes[v].kind), set()).add(e.kind)
         if u not in focus and nodes[u].depth > nodes[v].depth:
             fans.setdefault((v, "in", nodes[u].kind), set()).add(u)
+            roles.setdefault((v, "in", nodes[u].kind), set()).add(e.kind)
     owner: dict[str, Group] = {}
     groups: list[Group] = []
     for hub, side, kind in sorted(fans, key=lambda f: (nodes[f[0]].depth, f)):
@@ -88,7 +91,7 @@ def _collapse_once(sub: Subgraph, threshold: int, expanded: Collection[str]) -> 
         key = group_key(hub, side, kind)
         if len(members) <= threshold or key in expanded:
             continue
-        grp = Group(key, hub, side, kind, tuple(members), _label(nodes, hub, side, kind, members))
+        grp = Group(key, hub, side, kind, tuple(members), _label(nodes, hub, side, kind, members, roles[(hub, side, kind)]))
         groups.append(grp)
         for m in members:
             owner[m] = grp
@@ -110,8 +113,17 @@ def _collapse_once(sub: Subgraph, threshold: int, expanded: Collection[str]) -> 
     return Subgraph(out_nodes, out_edges, list(sub.focus)), groups
 
 
-def _label(nodes: dict[str, NodeInfo], hub: str, side: str, kind: str, members: list[str]) -> str:
+#: Edge kinds that say who is accountable for what (ownership graphs), not where data goes.
+ROLE_KINDS = frozenset({"owner", "steward", "custodian", "member"})
+
+
+def _label(nodes: dict[str, NodeInfo], hub: str, side: str, kind: str, members: list[str], via: set[str]) -> str:
     what = _PLURAL.get(kind, kind + "s")
+    if via and via <= ROLE_KINDS:
+        name = nodes[hub].label
+        if via == {"member"}:
+            return f"+{len(members)} {what}: members of {name}"
+        return f"+{len(members)} {what} {name} is {' or '.join(sorted(via))} of"
     if is_group(hub):  # a fan of a group: the group beside it says what it is
         return f"+{len(members)} {what} {'downstream' if side == 'out' else 'upstream'}"
     name = nodes[hub].label

@@ -134,3 +134,12 @@ def test_expand_keys_that_are_not_group_keys_are_ignored(client, store):
     r = client.get(f"/lineage?iri={quote(capita, safe='')}&depth=1&{junk}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "+15 datasets in Capita ONE" in html and "<script>" not in html
+
+
+def test_a_persons_ownership_graph_groups_a_long_list(client, store):
+    chris = "https://data.county.example.gov.uk/id/person/chris-lawson"
+    html = client.get(f"/ownership?iri={quote(chris, safe='')}").get_data(as_text=True)
+    m = re.search(r"\+(\d+) datasets Chris Lawson is custodian of", html)
+    assert m and int(m.group(1)) > THRESHOLD
+    full = client.get(f"/ownership?iri={quote(chris, safe='')}&expand={group_key(chris, 'out', 'dataset')}")
+    assert "is custodian of" not in full.get_data(as_text=True)

@@ -107,8 +107,9 @@ def _with_expanded(keys: list[str]) -> str:
     """This page again with the groups ``keys`` drawn in full."""
     args = request.args.to_dict(flat=False)
     args["expand"] = list(dict.fromkeys(keys))
-    endpoint = "graphs.lineage_page" if request.endpoint == "graphs.lineage_svg" else request.endpoint
-    return url_for(endpoint, **(request.view_args or {}), **args) + "#lineage"
+    endpoint = {"graphs.lineage_svg": "graphs.lineage_page", "graphs.ownership_svg": "graphs.ownership"}.get(
+        request.endpoint, request.endpoint)
+    return url_for(endpoint, **(request.view_args or {}), **args) + ("#graph" if "ownership" in endpoint else "#lineage")
 
 
 def _href(expanded: list[str]):
@@ -134,7 +135,13 @@ def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
     else:
         sub = lineage.ownership(st, iri).subgraph()
     label = catalog.label(st, iri)
-    return _view(st, sub, iri, f"Ownership of {label}", url_for("graphs.ownership_svg", iri=iri, asof=_asof_text()))
+    expanded = expand_args()
+    drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
+    view = _view(st, sub, iri, f"Ownership of {label}",
+                 url_for("graphs.ownership_svg", iri=iri, expand=expanded or None, asof=_asof_text()), drawn=drawn)
+    if groups:
+        view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
+    return view
 
 
 def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
@@ -143,11 +150,13 @@ def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
     nodes: dict[str, NodeInfo] = {iri: NodeInfo(iri, r.holder.label, "unit" if r.holder.kind == "team" else "person")}
     edges: list[EdgeInfo] = []
     for member in r.members:
-        nodes.setdefault(member.iri, NodeInfo(member.iri, member.label, "person"))
+        nodes.setdefault(member.iri, NodeInfo(member.iri, member.label, "person", depth=1))
         edges.append(EdgeInfo(iri, member.iri, "member", label="member"))
     for holder, role, a in r.roles:
-        nodes.setdefault(holder.iri, NodeInfo(holder.iri, holder.label, "unit" if holder.kind == "team" else "person"))
-        nodes.setdefault(a.iri, NodeInfo(a.iri, a.label, a.kind))
+        nodes.setdefault(holder.iri, NodeInfo(holder.iri, holder.label, "unit" if holder.kind == "team" else "person",
+                                              depth=1))
+        # depth: steps from the person or team in focus (so a long list of assets can be grouped)
+        nodes.setdefault(a.iri, NodeInfo(a.iri, a.label, a.kind, depth=1 if holder.iri == iri else 2))
         edges.append(EdgeInfo(holder.iri, a.iri, role, label=role))
     return Subgraph(list(nodes.values()), edges, [iri])
 
