@@ -91,6 +91,15 @@ def impact_text(res: ImpactResult) -> str:
             lines.append(f"  - {item['label']}{extra}")
         if g.count > 25:
             lines.append(f"  ... and {g.count - 25} more")
+    lines.append(f"inbound feeds needing a new home: {len(res.inbound)}")
+    for f in res.inbound:
+        lines.append(f"  - {f['source_label']} -> {f['target_label']}"
+                     + (f" ({f['flow_label']})" if f["flow_label"] else "")
+                     + (f" under {f['agreement_label']}" if f["agreement_label"] else ""))
+    lines.append(f"agreements affected: {len(res.agreements)}")
+    for a in res.agreements:
+        lines.append(f"  - {a['label']} ({'in force' if a['in_force'] else 'not in force'};"
+                     f" {len(a['flows'])} flow{'s' if len(a['flows']) != 1 else ''})")
     return "\n".join(lines) + "\n"
 
 
