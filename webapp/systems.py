@@ -46,11 +46,21 @@ def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
     for l in m.links:
         if l.target in senders:
             senders.discard(l.target)  # receives something: drawn on the right
-    left = [n.iri for n in m.outside() if n.iri in senders]
-    right = [n.iri for n in m.outside() if n.iri not in senders]
-    dx = (COLUMN if left else 0) + PAD
+    dx = (COLUMN if senders else 0) + PAD
     dy = TOP + PAD
     boxes = {k: replace(b, x=b.x + dx, y=b.y + dy) for k, b in lay.nodes.items()}
+    # outside nodes in the order of the council systems they exchange data with (fewer crossings)
+    near: dict[str, list[float]] = {}
+    for l in m.links:
+        for a, b in ((l.source, l.target), (l.target, l.source)):
+            if a not in inside and b in boxes:
+                near.setdefault(a, []).append(boxes[b].cy)
+    def bary(n: str) -> tuple[float, str]:
+        ys = near.get(n) or [1e9]
+        return sum(ys) / len(ys), labels[n]
+    labels = {n.iri: n.label.casefold() for n in m.nodes}
+    left = sorted((n.iri for n in m.outside() if n.iri in senders), key=bary)
+    right = sorted((n.iri for n in m.outside() if n.iri not in senders), key=bary)
     routes = [replace(r, points=tuple((x + dx, y + dy) for x, y in r.points)) for r in lay.edges]
     box_w, box_h = max(lay.width, svg.NODE_W + 40) + 2 * PAD - 40, max(lay.height, svg.NODE_H) + 2 * PAD - 40
     bx, by = dx - PAD + 20, TOP + 20
