@@ -80,3 +80,21 @@ def test_integrations_frequencies_in_words(client):
     html = client.get("/integrations").get_data(as_text=True)
     assert "three times a year" in html or "continuously updated" in html
     assert not re.search(r">\s*(annual 3|update cont)\s*<", html)
+
+
+def test_integrations_grouped_by_pair_paged_and_tagged_on_the_outside_side(client, module_sample_store):
+    html = client.get("/integrations").get_data(as_text=True)
+    heads = re.findall(r'<tr class="pair"><th scope="rowgroup" colspan="7">(.*?)</th></tr>', html, re.S)
+    assert len(heads) == 20 and "Page 1 of" in html
+    pairs = {(f.source_system.iri, f.target_system.iri) for f in system_flows(module_sample_store)}
+    seen = []
+    for n in range(1, 10):
+        body = client.get(f"/integrations?page={n}").get_data(as_text=True)
+        seen += re.findall(r'<tr class="pair"><th scope="rowgroup" colspan="7">(.*?)</th></tr>', body, re.S)
+        if 'rel="next"' not in body:
+            break
+    assert len(seen) == len(pairs)  # every pair once across the pages
+    ashdown = next(h for h in seen if h.startswith('<a href="/asset?iri=' + ID + 'partner/ashdown-dc"')
+                   and "Capita ONE" in h)
+    sender, receiver = ashdown.split("→")
+    assert "outside the council" in sender and "outside the council" not in receiver
