@@ -18,6 +18,7 @@ from govgraph.lineage.systems_map import SystemsMap, systems_map
 from govgraph.webapp import svg
 from govgraph.webapp.context import read_store
 from govgraph.webapp.filters import asset_url, term
+from govgraph.webapp.graphs import interactive
 
 bp = Blueprint("systems", __name__)
 
@@ -88,5 +89,5 @@ def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
                 f'rx="12" fill="#f8f8f8" stroke="#1d70b8" stroke-width="3" stroke-dasharray="10 5"/>'
                 f'<text x="{int(bx) + 4}" y="{int(by) - 8}" font-family="Helvetica,Arial,sans-serif" font-size="14" '
                 f'font-weight="700" fill="#0b0c0c">The council\'s boundary: its own systems</text></g>')
-    body = drawing.svg.replace("</defs>", "</defs>" + boundary, 1)
+    body = interactive(drawing.svg).replace("</defs>", "</defs>" + boundary, 1)
     return body, drawing.width, drawing.height
