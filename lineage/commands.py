@@ -95,7 +95,7 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
         with open_store(store_url) as live:
             res = sharing.sharing(_past(live, asof), check_date=check_date)
             if gaps_only:
-                res.crossings = res.gaps()
+                res = res.only_gaps()
             if fmt == "json":
                 out = json.dumps(res.to_dict(), indent=2)
             elif fmt == "csv":

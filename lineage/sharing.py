@@ -75,6 +75,10 @@ class SharingResult:
         """The crossings missing an agreement in force, a lawful basis or an Article 9 condition."""
         return [c for c in self.crossings if c.gaps]
 
+    def only_gaps(self) -> "SharingResult":
+        """The same answer with only the crossings that have a gap (a new result: this one may be shared)."""
+        return SharingResult(self.check_date, self.gaps(), list(self.notices))
+
     def to_dict(self) -> dict[str, Any]:
         """This result as a JSON-ready dict."""
         return {"check_date": self.check_date, "notices": self.notices,
@@ -98,8 +102,19 @@ def sharing(source: Any, *, check_date: dt.date | str | None = None) -> SharingR
     """Every hop on which personal or special-category data crosses the council's boundary.
 
     Gaps first (most gaps first), then special-category data, then by partner and source.
+    The answer is kept with the lineage graph of the revision, per check date: treat it as read-only.
     """
     lg = graph_of(source)
+    memo = lg.__dict__.setdefault("_sharing", {})
+    key = str(check_date or dt.date.today())
+    if key not in memo:
+        if len(memo) > 16:
+            memo.clear()
+        memo[key] = _sharing(lg, check_date)
+    return memo[key]
+
+
+def _sharing(lg: LineageGraph, check_date: dt.date | str | None) -> SharingResult:
     res = sensitivity(lg, None, check_date=check_date)
     bases = legal_bases(lg)
     path_to = {l.node.iri: l.path for l in res.landings}

@@ -40,7 +40,7 @@ class Link:
                 "mechanisms": self.mechanisms, "crosses_boundary": self.crosses_boundary, "inbound": self.inbound}
 
 
-@dataclass
+@dataclass(eq=False)
 class SystemsMap:
     """Systems and partners with the aggregated flows between them."""
     nodes: list[NodeInfo]
@@ -74,8 +74,20 @@ class SystemsMap:
 
 
 def systems_map(source: Any, service_area: str | None = None) -> SystemsMap:
-    """Systems and partners, and the flows between them aggregated by direction and mechanism."""
+    """Systems and partners, and the flows between them aggregated by direction and mechanism.
+
+    Kept with the lineage graph of the revision, per service area: treat the answer as read-only.
+    """
     lg = graph_of(source)
+    memo = lg.__dict__.setdefault("_systems_map", {})
+    if service_area not in memo:
+        if len(memo) > 64:
+            memo.clear()
+        memo[service_area] = _systems_map(lg, service_area)
+    return memo[service_area]
+
+
+def _systems_map(lg: LineageGraph, service_area: str | None) -> SystemsMap:
     areas = service_areas(lg)
     links: dict[tuple[str, str], Link] = {}
     for s, t, key, a in _flow_edges(lg):

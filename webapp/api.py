@@ -122,7 +122,7 @@ def sharing():
     """Every boundary crossing of personal data with agreement, lawful basis and Article 9 condition, gaps first."""
     res = sharing_of(read_store(), check_date=request.args.get("date") or None)
     if request.args.get("gaps", "").lower() in ("1", "true", "yes"):
-        res.crossings = res.gaps()
+        res = res.only_gaps()
     return jsonify(res.to_dict())
 
 

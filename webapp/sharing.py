@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 
 from govgraph.io.cells import CellWriter
 from govgraph.lineage.sharing import sharing as sharing_of
-from govgraph.webapp.context import read_store
+from govgraph.webapp.context import int_arg, read_store
 
 bp = Blueprint("sharing", __name__)
 
@@ -15,15 +15,22 @@ bp = Blueprint("sharing", __name__)
 def _result():
     res = sharing_of(read_store(), check_date=request.args.get("date") or None)
     if request.args.get("gaps"):
-        res.crossings = res.gaps()
+        res = res.only_gaps()
     return res
+
+
+#: Crossings listed per page (gaps come first, so the first page holds them; the CSV has every one).
+PER_PAGE = 100
 
 
 @bp.get("/sharing")
 def sharing():
     res = _result()
+    pages = max(1, -(-len(res.crossings) // PER_PAGE))
+    page = int_arg("page", 1, 1, pages)
     return render_template("sharing.html", res=res, gaps_only=bool(request.args.get("gaps")),
-                           date=request.args.get("date") or "")
+                           date=request.args.get("date") or "", page=page, pages=pages,
+                           shown=res.crossings[(page - 1) * PER_PAGE:page * PER_PAGE])
 
 
 @bp.get("/sharing.csv")

@@ -7,6 +7,7 @@ same nodes and links follows the drawing.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 
 from flask import Blueprint, render_template, request
@@ -22,6 +23,8 @@ from govgraph.webapp.graphs import interactive
 
 bp = Blueprint("systems", __name__)
 
+#: drawings of the maps still held (a map is kept per store revision and area by the core)
+_DRAWN: "weakref.WeakKeyDictionary[SystemsMap, tuple[str, int, int]]" = weakref.WeakKeyDictionary()
 GAP, PAD, TOP = 18, 28, 44  # between outside nodes; inside the boundary box; above it (its caption)
 COLUMN = svg.NODE_W + 90  # an outside column and the space between it and the boundary
 
@@ -29,8 +32,11 @@ COLUMN = svg.NODE_W + 90  # an outside column and the space between it and the b
 @bp.get("/systems")
 def systems():
     area = request.args.get("area", "").strip() or None
-    m = systems_map(read_store(), area)
-    drawing, width, height = draw(m, "Systems map" + (f": {dict(m.service_areas).get(area, '')}" if area else ""))
+    m = systems_map(read_store(), area)  # one answer per store revision and area: so is its drawing
+    drawn = _DRAWN.get(m)
+    if drawn is None:
+        drawn = _DRAWN[m] = draw(m, "Systems map" + (f": {dict(m.service_areas).get(area, '')}" if area else ""))
+    drawing, width, height = drawn
     labels = {n.iri: n for n in m.nodes}
     return render_template("systems.html", m=m, svg=Markup(drawing), width=width, height=height, labels=labels,
                            area=area or "")
