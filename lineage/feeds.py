@@ -23,40 +23,41 @@ def inbound_feeds(lg: LineageGraph, start: Collection[str]) -> list[dict[str, An
     left out (they follow their datasets). Listed by source label, then target label.
     """
     inside = set(start)
-    pred = lg.g._pred  # noqa: SLF001 - plain dict access
-    containers = lg.containers
+    pred = lg.g._pred  # noqa: SLF001 - hot path (a warehouse holds thousands): plain dict access
+    node = lg.g._node  # noqa: SLF001
+    label, containers, empty = lg.label, lg.containers, {}
     seen: dict[str, int] = {}  # flow -> index in out: a flow met at a system and at its datasets is one feed
     out: list[dict[str, Any]] = []
     for t in sorted(inside):
-        if t not in pred:
-            continue
-        for s, keyed in pred[t].items():
+        for s, keyed in pred.get(t, empty).items():
             if s in inside:
                 continue
             for key, a in keyed.items():
-                if a.get("kind") == FIELD_DERIVED:
+                kind = a.get("kind")
+                if kind == FIELD_DERIVED:
                     continue
-                home = lg.attrs(s).get("held_in")
-                ag = a.get("agreement")
                 one = a.get("flow") or f"{s} {key}"
+                sa = node.get(s, empty)
+                home = sa.get("held_in")
                 if one in seen:  # the same flow met again: keep its most precise ends (datasets over systems)
                     item = out[seen[one]]
                     if item["target"] in containers and t not in containers:
-                        item.update(target=t, target_label=lg.label(t), target_kind=lg.kind(t))
+                        item.update(target=t, target_label=label(t), target_kind=lg.kind(t))
                     if item["source"] in containers and s not in containers:
-                        item.update(source=s, source_label=lg.label(s), source_kind=lg.kind(s), source_system=home,
-                                    source_system_label=lg.label(home) if home else None)
+                        item.update(source=s, source_label=label(s), source_kind=sa.get("kind", "other"),
+                                    source_system=home, source_system_label=label(home) if home else None)
                     continue
                 seen[one] = len(out)
+                ag = a.get("agreement")
                 out.append({
-                    "source": s, "source_label": lg.label(s), "source_kind": lg.kind(s),
-                    "source_system": home, "source_system_label": lg.label(home) if home else None,
-                    "source_external": lg.is_external(s),
-                    "target": t, "target_label": lg.label(t), "target_kind": lg.kind(t),
-                    "kind": a.get("kind"), "flow": a.get("flow"), "flow_label": a.get("label") or "",
+                    "source": s, "source_label": label(s), "source_kind": sa.get("kind", "other"),
+                    "source_system": home, "source_system_label": label(home) if home else None,
+                    "source_external": bool(sa.get("external")),
+                    "target": t, "target_label": label(t), "target_kind": node.get(t, empty).get("kind", "other"),
+                    "kind": kind, "flow": a.get("flow"), "flow_label": a.get("label") or "",
                     "mechanism": a.get("mechanism"), "frequency": a.get("frequency"),
                     "carries": sorted(a.get("carries", ())), "agreement": ag,
-                    "agreement_label": lg.label(ag) if ag else None, "key": key})
+                    "agreement_label": label(ag) if ag else None, "key": key})
     out.sort(key=lambda f: (f["source_label"].casefold(), f["target_label"].casefold(), f["key"]))
     return out
 

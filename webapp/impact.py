@@ -5,30 +5,30 @@ import io
 
 from flask import Blueprint, Response, render_template
 
-from govgraph import catalog, lineage
+from govgraph import lineage
 from govgraph.io.cells import CellWriter
 from govgraph.webapp.context import iri_arg, read_store
+from govgraph.webapp.filters import kind_label
 
 bp = Blueprint("impact", __name__)
 
 #: Items listed per group on the page (the CSV has them all).
-SHOWN = 200
+SHOWN = 50
 
 
 @bp.get("/impact")
 def impact():
-    st = read_store()
-    a = catalog.get_asset(st, iri_arg())  # unknown IRI -> 404 with suggestions
-    res = lineage.impact(st, a.iri)
-    return render_template("impact.html", asset=a, res=res, shown=SHOWN)
+    res = lineage.impact(read_store(), iri_arg())  # unknown IRI -> 404 with suggestions
+    # the heading needs only the name and kind (the full asset read model of a warehouse lists thousands of datasets)
+    asset = {"iri": res.root, "label": res.root_label, "kind_label": kind_label(res.root_kind)}
+    return render_template("impact.html", asset=asset, res=res, shown=SHOWN)
 
 
 @bp.get("/impact.csv")
 def impact_csv():
-    st = read_store()
-    a = catalog.get_asset(st, iri_arg())
+    res = lineage.impact(read_store(), iri_arg())
     out = io.StringIO()
-    CellWriter(out).writerows(lineage.impact(st, a.iri).table())
-    slug = "".join(c if c.isalnum() else "-" for c in a.label.lower()).strip("-")[:60] or "asset"
+    CellWriter(out).writerows(res.table())
+    slug = "".join(c if c.isalnum() else "-" for c in res.root_label.lower()).strip("-")[:60] or "asset"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="impact-{slug}.csv"'})
