@@ -48,8 +48,9 @@ def asset():
 
 def _changes(st, changes: list) -> dict:
     """The history of an asset, with the names of the things its changes point at (not bare IRIs)."""
-    iris = {str(o) for c in changes for _, _, o in (*c.added, *c.removed) if isinstance(o, URIRef)}
-    return {"changes": changes, "change_labels": catalog.labels(st, iris) if iris else {}}
+    iris = {o for c in changes for _, _, o in (*c.added, *c.removed) if isinstance(o, URIRef)}
+    refs = catalog.labels(st, map(str, iris)) if iris else {}
+    return {"changes": changes, "change_labels": {o: refs[str(o)] for o in iris if str(o) in refs}}  # keyed by the term
 
 
 def _asset_asof(st, iri: str, asof: str):
