@@ -9,57 +9,75 @@ per covered flow rather than a walk over every affected node's edges.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Collection
 
 from govgraph.lineage.graph import FIELD_DERIVED, LineageGraph
 
 
-def inbound_feeds(lg: LineageGraph, start: Collection[str]) -> list[dict[str, Any]]:
+class Feeds(Sequence):
+    """Inbound feeds in order, as item dicts made when read (a warehouse has tens of thousands)."""
+
+    def __init__(self, lg: LineageGraph, rows: list[tuple[str, str, str, str, str]]):
+        self._lg, self._rows = lg, rows  # (source label, target label, key, source, target)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._item(r) for r in self._rows[i]]
+        return self._item(self._rows[i])
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, (Feeds, list)) else other)
+
+    def _item(self, row: tuple[str, str, str, str, str]) -> dict[str, Any]:
+        lg = self._lg
+        s_label, t_label, key, s, t = row
+        a = lg.g.edges[s, t, key]
+        sa = lg.attrs(s)
+        home, ag = sa.get("held_in"), a.get("agreement")
+        return {"source": s, "source_label": s_label, "source_kind": sa.get("kind", "other"),
+                "source_system": home, "source_system_label": lg.label(home) if home else None,
+                "source_external": bool(sa.get("external")),
+                "target": t, "target_label": t_label, "target_kind": lg.kind(t),
+                "kind": a.get("kind"), "flow": a.get("flow"), "flow_label": a.get("label") or "",
+                "mechanism": a.get("mechanism"), "frequency": a.get("frequency"),
+                "carries": sorted(a.get("carries", ())), "agreement": ag,
+                "agreement_label": lg.label(ag) if ag else None, "key": key}
+
+
+def inbound_feeds(lg: LineageGraph, start: Collection[str]) -> Feeds:
     """Every flow into ``start`` (an asset, or a system and the datasets it holds) from outside it.
 
     These are the feeds that would need a new home if the asset went: one item per flow,
     with where it comes from (and the system holding that), where it lands, how and how
-    often, the datasets it carries and the agreement it runs under. Field derivations are
-    left out (they follow their datasets). Listed by source label, then target label.
+    often, the datasets it carries and the agreement it runs under. A flow met at a system
+    and at its datasets is one feed, with its most precise ends (datasets over systems).
+    Field derivations are left out (they follow their datasets). Listed by source label,
+    then target label; the item dicts are made when read.
     """
     inside = set(start)
     pred = lg.g._pred  # noqa: SLF001 - hot path (a warehouse holds thousands): plain dict access
-    node = lg.g._node  # noqa: SLF001
-    label, containers, empty = lg.label, lg.containers, {}
-    seen: dict[str, int] = {}  # flow -> index in out: a flow met at a system and at its datasets is one feed
-    out: list[dict[str, Any]] = []
-    for t in sorted(inside):
+    containers, empty = lg.containers, {}
+    best: dict[str, tuple[str, str, str]] = {}  # flow (or source + key) -> (source, target, key)
+    for t in inside:
         for s, keyed in pred.get(t, empty).items():
             if s in inside:
                 continue
             for key, a in keyed.items():
-                kind = a.get("kind")
-                if kind == FIELD_DERIVED:
+                if a.get("kind") == FIELD_DERIVED:
                     continue
                 one = a.get("flow") or f"{s} {key}"
-                sa = node.get(s, empty)
-                home = sa.get("held_in")
-                if one in seen:  # the same flow met again: keep its most precise ends (datasets over systems)
-                    item = out[seen[one]]
-                    if item["target"] in containers and t not in containers:
-                        item.update(target=t, target_label=label(t), target_kind=lg.kind(t))
-                    if item["source"] in containers and s not in containers:
-                        item.update(source=s, source_label=label(s), source_kind=sa.get("kind", "other"),
-                                    source_system=home, source_system_label=label(home) if home else None)
-                    continue
-                seen[one] = len(out)
-                ag = a.get("agreement")
-                out.append({
-                    "source": s, "source_label": label(s), "source_kind": sa.get("kind", "other"),
-                    "source_system": home, "source_system_label": label(home) if home else None,
-                    "source_external": bool(sa.get("external")),
-                    "target": t, "target_label": label(t), "target_kind": node.get(t, empty).get("kind", "other"),
-                    "kind": kind, "flow": a.get("flow"), "flow_label": a.get("label") or "",
-                    "mechanism": a.get("mechanism"), "frequency": a.get("frequency"),
-                    "carries": sorted(a.get("carries", ())), "agreement": ag,
-                    "agreement_label": label(ag) if ag else None, "key": key})
-    out.sort(key=lambda f: (f["source_label"].casefold(), f["target_label"].casefold(), f["key"]))
-    return out
+                had = best.get(one)
+                if had is None or (had[0] in containers and s not in containers) or (
+                        had[1] in containers and t not in containers and (had[0] in containers) == (s in containers)):
+                    best[one] = (s, t, key)
+    label = lg.label
+    rows = sorted((label(s), label(t), key, s, t) for s, t, key in best.values())
+    rows.sort(key=lambda r: (r[0].casefold(), r[1].casefold(), r[2]))
+    return Feeds(lg, rows)
 
 
 def agreements_touching(lg: LineageGraph, affected: Collection[str], start: Collection[str],
@@ -74,6 +92,7 @@ def agreements_touching(lg: LineageGraph, affected: Collection[str], start: Coll
     given), its parties, and the affected flows it covers (IRI and label). Sorted by label.
     """
     on = on or dt.date.today()
+    start = start if isinstance(start, (set, frozenset)) else set(start)  # membership per covered flow: a set
     found: dict[str, dict[str, str]] = {}
     for ag, s, t, flow, label in _covered_flows(lg):
         if s in affected or s in start or t in start:

@@ -180,7 +180,7 @@ class ImpactResult:
     #: computes the downstream LineageResult behind the impact when it is drawn (kept lazy: it is big)
     lineage_of: Any = field(default=None, repr=False, compare=False)
     #: flows into the asset (or the system and what it holds) from elsewhere: they would need a new home
-    inbound: list[dict[str, Any]] = field(default_factory=list)
+    inbound: Sequence[dict[str, Any]] = field(default_factory=list)
     #: sharing agreements covering a flow that starts or ends in what is affected (or the asset itself)
     agreements: list[dict[str, Any]] = field(default_factory=list)
 
@@ -220,7 +220,7 @@ class ImpactResult:
                 "starting_set": self.starting_set, "notices": self.notices,
                 "counts": {k: g.count for k, g in self.groups.items()},
                 "groups": {k: g.to_dict() for k, g in self.groups.items()},
-                "inbound": copy.deepcopy(self.inbound), "agreements": copy.deepcopy(self.agreements)}
+                "inbound": list(self.inbound[:]), "agreements": copy.deepcopy(self.agreements)}
 
 
 @dataclass

@@ -56,6 +56,19 @@ class SystemsMap:
         """The partners (and systems they run) on the map."""
         return [n for n in self.nodes if n.external]
 
+    def busiest(self, n: int) -> "SystemsMap":
+        """The ``n`` systems and partners with the most flows, and the links among them (for a drawing)."""
+        if len(self.nodes) <= n:
+            return self
+        flows: dict[str, int] = {}
+        for l in self.links:
+            flows[l.source] = flows.get(l.source, 0) + l.count
+            flows[l.target] = flows.get(l.target, 0) + l.count
+        keep = set(sorted(flows, key=lambda i: (-flows[i], i))[:n])
+        return SystemsMap([x for x in self.nodes if x.iri in keep],
+                          [l for l in self.links if l.source in keep and l.target in keep],
+                          self.service_area, self.service_areas)
+
     def subgraph(self, mechanism_label: Any = lambda m: m) -> Subgraph:
         """The map as a drawable subgraph: one edge per link, labelled with its mechanisms and counts."""
         edges = []

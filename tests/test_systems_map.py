@@ -98,3 +98,18 @@ def test_integrations_grouped_by_pair_paged_and_tagged_on_the_outside_side(clien
                    and "Capita ONE" in h)
     sender, receiver = ashdown.split("→")
     assert "outside the council" in sender and "outside the council" not in receiver
+
+
+def test_busiest_keeps_the_most_connected(module_sample_store):
+    m = systems_map(module_sample_store)
+    top = m.busiest(8)
+    assert len(top.nodes) == 8 and m.busiest(len(m.nodes)) is m
+    keep = {n.iri for n in top.nodes}
+    assert all(l.source in keep and l.target in keep for l in top.links)
+    assert {(l.source, l.target) for l in top.links} == {(l.source, l.target) for l in m.links
+                                                         if l.source in keep and l.target in keep}
+    flows = {}
+    for l in m.links:
+        for end in (l.source, l.target):
+            flows[end] = flows.get(end, 0) + l.count
+    assert min(flows[i] for i in keep) >= max(flows[i] for i in flows if i not in keep)

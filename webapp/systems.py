@@ -17,14 +17,16 @@ from govgraph.lineage.layout import EdgeRoute, Layout, NodeBox
 from govgraph.lineage.results import Subgraph
 from govgraph.lineage.systems_map import SystemsMap, systems_map
 from govgraph.webapp import svg
-from govgraph.webapp.context import read_store
+from govgraph.webapp.context import int_arg, read_store
 from govgraph.webapp.filters import asset_url, term
 from govgraph.webapp.graphs import interactive
 
 bp = Blueprint("systems", __name__)
 
 #: drawings of the maps still held (a map is kept per store revision and area by the core)
-_DRAWN: "weakref.WeakKeyDictionary[SystemsMap, tuple[str, int, int]]" = weakref.WeakKeyDictionary()
+_DRAWN: "weakref.WeakKeyDictionary[SystemsMap, tuple[str, int, int, int]]" = weakref.WeakKeyDictionary()
+#: Most systems and partners drawn (the busiest); the table lists every link, a page at a time.
+MAX_DRAWN, LINKS_PER_PAGE = 100, 100
 GAP, PAD, TOP = 18, 28, 44  # between outside nodes; inside the boundary box; above it (its caption)
 COLUMN = svg.NODE_W + 90  # an outside column and the space between it and the boundary
 
@@ -35,11 +37,16 @@ def systems():
     m = systems_map(read_store(), area)  # one answer per store revision and area: so is its drawing
     drawn = _DRAWN.get(m)
     if drawn is None:
-        drawn = _DRAWN[m] = draw(m, "Systems map" + (f": {dict(m.service_areas).get(area, '')}" if area else ""))
-    drawing, width, height = drawn
+        shown = m.busiest(MAX_DRAWN)
+        drawn = _DRAWN[m] = (*draw(shown, "Systems map" + (f": {dict(m.service_areas).get(area, '')}" if area else "")),
+                             len(shown.nodes))
+    drawing, width, height, ndrawn = drawn
+    pages = max(1, -(-len(m.links) // LINKS_PER_PAGE))
+    page = int_arg("page", 1, 1, pages)
     labels = {n.iri: n for n in m.nodes}
     return render_template("systems.html", m=m, svg=Markup(drawing), width=width, height=height, labels=labels,
-                           area=area or "")
+                           area=area or "", ndrawn=ndrawn, page=page, pages=pages,
+                           links=m.links[(page - 1) * LINKS_PER_PAGE:page * LINKS_PER_PAGE])
 
 
 def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
