@@ -58,7 +58,16 @@ def inbound_feeds(lg: LineageGraph, start: Collection[str]) -> Feeds:
     Field derivations are left out (they follow their datasets). Listed by source label,
     then target label; the item dicts are made when read.
     """
-    inside = set(start)
+    memo = lg.__dict__.setdefault("_inbound_feeds", {})  # per revision: the same start, the same feeds
+    key = tuple(start)
+    if key not in memo:
+        if len(memo) > 64:
+            memo.clear()
+        memo[key] = _inbound(lg, set(start))
+    return memo[key]
+
+
+def _inbound(lg: LineageGraph, inside: set[str]) -> Feeds:
     pred = lg.g._pred  # noqa: SLF001 - hot path (a warehouse holds thousands): plain dict access
     containers, empty = lg.containers, {}
     best: dict[str, tuple[str, str, str]] = {}  # flow (or source + key) -> (source, target, key)
