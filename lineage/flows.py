@@ -25,6 +25,8 @@ class FlowRow:
     carries: list[Ref]
     agreement: Ref | None
     crosses_boundary: bool
+    source_external: bool = False  # the sending end is outside the council (a partner, or a system one runs)
+    target_external: bool = False  # the receiving end is outside the council
 
 
 def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
@@ -59,6 +61,7 @@ def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
             Ref(freq, term_label(freq)[0], "frequency") if freq else None,
             sorted((ref(c) for c in e.get("carries", ())), key=lambda x: x.label.lower()),
             ref(agr) if agr else None,
-            any(lg.is_external(x) for x in (u, v, ss, ts))))
+            any(lg.is_external(x) for x in (u, v, ss, ts)),
+            lg.is_external(u) or lg.is_external(ss), lg.is_external(v) or lg.is_external(ts)))
     out.sort(key=lambda f: (f.source_system.label.lower(), f.target_system.label.lower(), f.flow.label.lower()))
     return out

@@ -26,6 +26,11 @@ fi
 echo "== installing govgraph with its test extras"
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
+if [ ! -f tests/browser/.axe/node_modules/axe-core/axe.min.js ]; then
+  echo "== installing axe-core from npm for the accessibility browser tests (tests/browser/.axe, git-ignored)"
+  npm install --prefix tests/browser/.axe --no-audit --no-fund --silent axe-core@4
+fi
+
 echo "== installing CKAN and ckanext-dcat in their own venv (the DCAT harvest test runs their parser)"
 python3 tests/ckan_harvest/env.py
 

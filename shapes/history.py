@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import rdflib
 
 from govgraph.ontology.ns import GG, GOV
-from govgraph.shapes.model import ValidationReport
+from govgraph.shapes.model import SEVERITIES, Finding, ValidationReport
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
 
@@ -93,3 +93,27 @@ def load_report(store: Store, d: dt.date) -> rdflib.Graph:
     for q in store.quads(None, None, None, iri):
         g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return g
+
+
+def kept_findings(store: Store, iri: str, on: dt.date) -> tuple[dt.date | None, list[Finding]]:
+    """The findings about ``iri`` in the last report kept on or before ``on`` (its check date, or None).
+
+    What the asset looked like to validation then: the as-of pages show it, since the past
+    estate itself is not validated.
+    """
+    dates = [d for d in report_dates(store) if d <= on]
+    if not dates:
+        return None, []
+    q = (f"SELECT ?sev ?shape ?msg ?path ?value ?p WHERE {{ ?r <{_SH}focusNode> <{iri.replace('>', '%3E')}> ;"
+         f" <{_SH}resultSeverity> ?sev ; <{_SH}sourceShape> ?shape ; <{_SH}resultMessage> ?msg ."
+         f" OPTIONAL {{ ?r <{_SH}resultPath> ?path }} OPTIONAL {{ ?r <{_SH}value> ?value }}"
+         f" OPTIONAL {{ ?r <{GOV.principle}> ?p }} }}")
+    out = []
+    for r in store.query(q, graphs=[ox.NamedNode(report_graph_iri(dates[-1]))], prefixes=False):
+        sev = r["sev"].value.rsplit("#", 1)[-1]
+        out.append(Finding(iri, r["path"].value if r["path"] is not None else None,
+                           r["value"].value if r["value"] is not None else None,
+                           sev if sev in SEVERITIES else "Info", int(r["p"].value) if r["p"] is not None else 0,
+                           r["msg"].value, r["shape"].value))
+    out.sort(key=Finding.sort_key)
+    return dates[-1], out

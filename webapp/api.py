@@ -16,6 +16,7 @@ from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import parse_triples, write_source
 from govgraph.lineage import queries
+from govgraph.lineage.sharing import sharing as sharing_of
 from govgraph.shapes import baseline
 from govgraph.shapes.validate import validate_store
 from govgraph.webapp.auth import principal, requires
@@ -115,6 +116,15 @@ def downstream():
 @bp.get("/lineage/impact")
 def impact():
     return jsonify(queries.impact(read_store(), _required("iri")).to_dict())
+
+
+@bp.get("/sharing")
+def sharing():
+    """Every boundary crossing of personal data with agreement, lawful basis and Article 9 condition, gaps first."""
+    res = sharing_of(read_store(), check_date=request.args.get("date") or None)
+    if request.args.get("gaps", "").lower() in ("1", "true", "yes"):
+        res = res.only_gaps()
+    return jsonify(res.to_dict())
 
 
 @bp.get("/lineage/path")

@@ -6,6 +6,7 @@ check date (``govgraph validate --save``, ``shapes.history``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import weakref
@@ -55,6 +56,8 @@ class ScoreRow:
     conforming: int
     share: float
     history: list[tuple[str, float]]  # (check date, share), oldest first, current included
+    violations: int = 0  # things with at least one violation of the principle
+    warnings: int = 0  # things with warnings of the principle but no violation
 
     @property
     def change(self) -> float | None:
@@ -135,6 +138,13 @@ def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, Va
         if _running.get(store) == rev:
             del _running[store]
     return entry
+
+
+def kept_for_asset(store: Store, iri: str, on: dt.date) -> tuple[dt.date | None, list[FindingRow]]:
+    """An asset's findings in the last validation report kept on or before ``on`` (its check date, or None)."""
+    kept, fs = history.kept_findings(access.origin(store), iri, on)
+    r = access.redaction_of(store)
+    return kept, _rows(store, [f for f in fs if access.visible_finding(r, f.focus, f.value)])
 
 
 def for_asset(store: Store, iri: str) -> list[FindingRow] | None:
@@ -220,10 +230,16 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
                 earlier[entry.principle].append((entry.check_date.isoformat(), entry.share))
     except Exception:
         log.exception("could not read saved scorecards")
+    bad: dict[int, dict[str, set[str]]] = defaultdict(lambda: {"Violation": set(), "Warning": set()})
+    for f in rep.findings:
+        if f.severity in ("Violation", "Warning"):
+            bad[f.principle][f.severity].add(f.focus)
     rows = []
     for p, s in sorted(rep.scorecard.items()):
         hist = sorted(earlier.get(p, [])) + [(rep.check_date.isoformat(), s.share)]
-        rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist))
+        v, w = bad[p]["Violation"], bad[p]["Warning"]
+        rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist,
+                             len(v), len(w - v)))
     return rows
 
 
