@@ -15,23 +15,14 @@ import rdflib
 from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS
 
+from govgraph import agreements as agreement_rules
 from govgraph.errors import UnknownAsset
+from govgraph.kinds import CATALOG_KINDS, kind_of  # noqa: F401 - kind_of: the catalogue's API
 from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PROV, SKOS
 from govgraph.store import Store
 
-#: rdf:type -> kind name, most specific first (the first match wins).
-KINDS: list[tuple[URIRef, str]] = [
-    (GOV.StatutoryReturn, "return"), (GOV.Report, "report"), (GOV.DataWarehouse, "system"),
-    (GOV.DataLake, "system"), (GOV.Database, "database"), (GOV.DocumentStore, "system"),
-    (GOV.System, "system"), (GOV.InformationAsset, "dataset"), (DCAT.Dataset, "dataset"),
-    (GOV.Field, "field"), (GOV.Flow, "flow"), (GOV.SharingAgreement, "agreement"),
-    (GOV.Council, "council"), (GOV.Partner, "partner"), (ORG.OrganizationalUnit, "team"),
-    (GOV.CommunityOfPractice, "community"), (FOAF.Person, "person"), (GOV.Standard, "standard"),
-    (GOV.ProcessingPurpose, "purpose"), (GOV.DPIA, "dpia"), (GOV.EthicsAssessment, "ethics"),
-    (GOV.QualityTarget, "quality-target"), (DQV.QualityMeasurement, "measurement"),
-    (PROV.Activity, "activity"), (SKOS.Concept, "term"), (SKOS.ConceptScheme, "glossary"),
-    (ORG.Organization, "partner"),
-]
+#: rdf:type -> kind name, most specific first (the first match wins): the table is govgraph.kinds.
+KINDS: list[tuple[URIRef, str]] = CATALOG_KINDS
 KIND_LABELS = {"dataset": "Dataset", "report": "Report", "return": "Statutory return", "system": "System",
                "database": "Database", "field": "Field", "flow": "Data flow", "agreement": "Sharing agreement",
                "council": "Council", "partner": "Partner", "team": "Team / service area",
@@ -209,15 +200,6 @@ def _gdpr_label(iri: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- lookups
-
-def kind_of(types: Iterable[str]) -> str:
-    """The kind name for a set of rdf:type IRIs (most specific known type wins)."""
-    ts = set(types)
-    for t, k in KINDS:
-        if str(t) in ts:
-            return k
-    return "thing"
-
 
 def labels(store: Store, iris: Iterable[str]) -> dict[str, Ref]:
     """Labels and kinds for many IRIs in one query (IRIs with no label get their local name)."""
@@ -465,36 +447,19 @@ def agreement_statuses(store: Store, on: _dt.date | None = None, *, due_within_d
         out.append(AgreementStatus(refs[str(r["a"])], [refs[p] for p in str(r.get("parties", "")).split()],
                                    vf, vu, rd, _agreement_status(on, vf, vu, rd, due_within_days),
                                    int(r["flows"]) if "flows" in r else 0))
-    order = {"expired": 0, "review overdue": 1, "dates not recorded": 2, "not yet in force": 3, "review due": 4,
-             "in force": 5}
+    order = {st: i for i, st in enumerate(agreement_rules.STATUSES)}
     out.sort(key=lambda a: (order[a.status], a.review_date or a.valid_until or "", a.agreement.label.lower()))
     return out
 
 
 def agreement_status(on: _dt.date, valid_from: _dt.date | None, valid_until: _dt.date | None,
                      review: _dt.date | None, due_within_days: int = 90) -> str:
-    """A sharing agreement's status on ``on``: expired | not yet in force | dates not recorded |
-    review overdue | review due | in force (the first that applies)."""
-    if valid_until is not None and valid_until < on:
-        return "expired"
-    if valid_from is not None and on < valid_from:
-        return "not yet in force"
-    if valid_from is None or valid_until is None:
-        return "dates not recorded"
-    if review is not None and review < on:
-        return "review overdue"
-    if review is not None and (review - on).days <= due_within_days:
-        return "review due"
-    return "in force"
+    """A sharing agreement's status on ``on`` (the rule is ``govgraph.agreements.status``)."""
+    return agreement_rules.status(on, valid_from, valid_until, review, due_within_days)
 
 
 def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | None, within: int) -> str:
-    def d(s: str | None) -> _dt.date | None:
-        try:
-            return _dt.date.fromisoformat(s) if s else None
-        except ValueError:  # a malformed date counts as not recorded
-            return None
-    return agreement_status(on, d(vf), d(vu), d(rd), within)
+    return agreement_rules.status(on, vf, vu, rd, within)
 
 
 # ----------------------------------------------------------------------------- responsibilities
