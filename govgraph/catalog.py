@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Iterable
 
 import rdflib
@@ -16,6 +14,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS
 
 from govgraph import agreements as agreement_rules
+from govgraph import vocabulary
 from govgraph.errors import UnknownAsset
 from govgraph.kinds import CATALOG_KINDS, kind_of  # noqa: F401 - kind_of: the catalogue's API
 from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PROV, SKOS
@@ -126,12 +125,8 @@ class AssetSummary:
 
 # ----------------------------------------------------------------------------- ontology labels
 
-@lru_cache(maxsize=1)
-def ontology() -> rdflib.Graph:
-    """The govgraph vocabulary (labels and comments for every gov: term)."""
-    g = rdflib.Graph()
-    g.parse(resources.files("govgraph.ontology").joinpath("govgraph.ttl").read_bytes(), format="turtle")
-    return g
+#: The govgraph vocabulary (labels and comments for every gov: term), parsed once.
+ontology = vocabulary.ontology
 
 
 #: Labels for common W3C terms, where the ontology does not describe them.
@@ -194,8 +189,7 @@ def local_name(iri: str) -> str:
 
 
 def _gdpr_label(iri: str) -> str | None:
-    from govgraph.io.iar import format_lawful_basis
-    text = format_lawful_basis(iri)
+    text = vocabulary.basis_label(iri)
     return text if text != iri else None
 
 
@@ -356,9 +350,8 @@ def list_assets(store: Store, *, kind: str | None = None, owner: str | None = No
         where.append("?s gov:heldIn ?system .")
         bindings["system"] = URIRef(system)
     if classification:
-        from govgraph.io.iar import CLASSIFICATIONS
         where.append("?s gov:classification ?cls .")
-        bindings["cls"] = CLASSIFICATIONS.get(classification.upper().strip(), URIRef(classification))
+        bindings["cls"] = vocabulary.classification(classification) or URIRef(classification)
     if personal is True:
         where.append("FILTER EXISTS { ?s dpv:hasPersonalData ?pd }")
     elif personal is False:

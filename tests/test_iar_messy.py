@@ -20,7 +20,8 @@ from govgraph.data.estate import sample_dir
 from govgraph.errors import BadInput, ValidationFailed
 from govgraph.io.load import RegisterOptions, load_files
 from govgraph.dates import register_date as parse_date
-from govgraph.io.register_values import RegisterRefused, classification, yes_no
+from govgraph.io.register_values import RegisterRefused, yes_no
+from govgraph.vocabulary import classification
 from govgraph.ontology.ns import GOV
 from govgraph.store import open_store
 

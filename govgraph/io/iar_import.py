@@ -20,12 +20,13 @@ from govgraph.dates import register_date
 from govgraph.errors import BadInput
 from govgraph.io.cells import read_cell
 from govgraph.io.characters import check_text, problem
-from govgraph.io.iar import (BASIS_NAMES, COLUMN_NAMES, COLUMNS, DEFAULT_BASE, HEADER, REQUIRED, norm_header,
+from govgraph.io.iar import (COLUMN_NAMES, COLUMNS, DEFAULT_BASE, HEADER, REQUIRED, norm_header,
                              parse_lawful_basis, slug)
 from govgraph.io.register_file import Table, read_table
 from govgraph.io.register_values import (CLASSIFICATION_ALLOWED, DATE_ALLOWED, YES_NO_ALLOWED, NameMatcher, Problem,
-                                         RegisterRefused, classification, yes_no)
+                                         RegisterRefused, yes_no)
 from govgraph.ontology.ns import DPV, GOV
+from govgraph.vocabulary import BASIS_NAMES, classification
 from govgraph.store import Store
 
 

@@ -12,16 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from govgraph.errors import BadInput
-from govgraph.ontology.ns import GOV
+from govgraph.vocabulary import CLASSIFICATION_NAMES
 
 YES = frozenset({"yes", "y", "true"})
 NO = frozenset({"no", "n", "false"})
 YES_NO_ALLOWED = "yes, no, y, n, true or false (any case), or blank for no"
 
-#: Government Security Classifications, keyed by their upper-case words separated by single spaces.
-CLASSIFICATIONS = {"OFFICIAL": GOV.Official, "OFFICIAL SENSITIVE": GOV.OfficialSensitive,
-                   "SECRET": GOV.Secret, "TOP SECRET": GOV.TopSecret}
-CLASSIFICATION_ALLOWED = "OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP SECRET"
+#: The Government Security Classifications (from the ontology: ``govgraph.vocabulary``), for messages.
+CLASSIFICATION_ALLOWED = ", ".join(list(CLASSIFICATION_NAMES.values())[:-1]) + " or " + list(CLASSIFICATION_NAMES.values())[-1]
 DATE_ALLOWED = "a date such as 31/03/2027, 2027-03-31 or 31 March 2027 (or an Excel date)"
 
 @dataclass(frozen=True)
@@ -69,12 +67,6 @@ def yes_no(text: str) -> bool | None:
     if t in NO or not t:
         return False
     return None
-
-
-def classification(text: str):
-    """The classification IRI for "Official-Sensitive", "official  sensitive", "TOP_SECRET" ...; None if not one."""
-    key = re.sub(r"[\s_\-]+", " ", text.strip().upper())
-    return CLASSIFICATIONS.get(key)
 
 
 def _key(name: str) -> str:

@@ -7,9 +7,9 @@ from typing import Iterable
 
 from govgraph import catalog
 from govgraph.dates import check_date, day_of
-from govgraph.io.iar import CLASSIFICATION_NAMES, format_lawful_basis
 from govgraph.ontology.ns import EU_GDPR
 from govgraph.reports.model import Link
+from govgraph.vocabulary import CLASSIFICATION_NAMES, basis_label
 from govgraph.store import Store
 
 #: Separator for GROUP_CONCAT of free text (a control character no label contains).
@@ -44,7 +44,7 @@ def humanise(name: str) -> str:
 def term_text(iri: str) -> str:
     """A vocabulary term (DPV category, lawful basis, classification, metric) as plain words."""
     if iri.startswith(str(EU_GDPR)):
-        return format_lawful_basis(iri)
+        return basis_label(iri)
     for cls, name in CLASSIFICATION_NAMES.items():
         if iri == str(cls):
             return name
