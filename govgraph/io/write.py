@@ -19,7 +19,8 @@ import pyoxigraph as ox
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.characters import check_triples
 from govgraph.ontology.ns import PREFIXES
-from govgraph.store import FORMATS, ChangeRecord, Store, source_graph_iri
+from govgraph.io.formats import FORMATS
+from govgraph.store import ChangeRecord, Store, source_graph_iri
 from govgraph.terms import to_rdflib
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
