@@ -16,7 +16,8 @@ import click
 
 from govgraph import __version__
 from govgraph.errors import BadInput, GovGraphError
-from govgraph.store import FORMATS, Store, default_store_url, open_store
+from govgraph.io.formats import EXPORT_FORMATS, INPUT_FORMATS
+from govgraph.store import Store, default_store_url, open_store
 
 STORE_HELP = ("Store URL: oxigraph:PATH (embedded, default oxigraph:govgraph-data), memory:, or "
               "sparql+http://HOST:PORT/query?update=/update&store=/store (any SPARQL 1.1 server). Env: GOVGRAPH_STORE.")
@@ -90,7 +91,7 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", help="Load every file into this one source (default: one source per file, named after it).")
 @click.option("--replace", is_flag=True, help="Replace the source if it is already loaded.")
-@click.option("--format", "fmt", type=click.Choice(["turtle", "jsonld", "rdfxml", "ntriples", "nquads", "trig", "iar"]),
+@click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS),
               help="Format of the files (default: from the extension; .csv and .xlsx are an IAR).")
 @click.option("--base", default=None, help="Base IRI for assets created from an IAR CSV.")
 @click.option("--sheet", default=None, help="IAR workbook (.xlsx): the sheet to read (default: the first).")
@@ -208,7 +209,7 @@ def remove(name, store_url):
 
 @main.command()
 @click.option("--source", help="Export only this source (default: the whole store).")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["iar"]), default="turtle", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True,
               help="RDF format, or iar for an Information Asset Register CSV.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")

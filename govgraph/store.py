@@ -38,6 +38,7 @@ from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
 from govgraph.derived import Derivation
 from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
+from govgraph.io.formats import FORMATS, QUAD_FORMATS  # the format registry
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
 from govgraph.terms import bind, instant, to_ox, to_rdflib
@@ -89,16 +90,6 @@ _RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
 
-#: Format names accepted by --format, with their pyoxigraph formats.
-FORMATS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-}
-QUAD_FORMATS = {"nquads", "trig"}
 
 
 def default_store_url() -> str:

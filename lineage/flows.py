@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from govgraph.catalog import Ref, term_label
+from govgraph.kinds import catalog_kind
 from govgraph.lineage.graph import FLOW, get_graph
 from govgraph.store import Store
 
@@ -41,7 +42,7 @@ def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
     def ref(iri: str | None) -> Ref:
         a = lg.attrs(iri) if iri else {}
         kind = a.get("kind", "thing")
-        return Ref(iri or "", lg.label(iri), {"unit": "team", "organisation": "council"}.get(kind, kind))
+        return Ref(iri or "", lg.label(iri), catalog_kind(kind))
 
     def home(iri: str) -> str:
         return lg.attrs(iri).get("held_in") or iri

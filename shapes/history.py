@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 
+from govgraph.dates import day_of
 from govgraph.ontology.ns import GG, GOV
 from govgraph.shapes.model import SEVERITIES, Finding, ValidationReport
 from govgraph.store import Store
@@ -75,15 +76,17 @@ def scorecard_history(store: Store) -> list[ScorecardEntry]:
            <{GG['focusNodes']}> ?n ; <{GG['conformingNodes']}> ?k }} ORDER BY ?d ?p"""
     out = []
     for r in store.query(q, graphs=[ox.NamedNode(REGISTRY)], prefixes=False):
-        out.append(ScorecardEntry(dt.date.fromisoformat(r["d"].value), int(r["p"].value), float(r["v"].value),
-                                  int(r["n"].value), int(r["k"].value)))
+        if (d := day_of(r["d"].value)) is not None:
+            out.append(ScorecardEntry(d, int(r["p"].value), float(r["v"].value), int(r["n"].value),
+                                      int(r["k"].value)))
     return out
 
 
 def report_dates(store: Store) -> list[dt.date]:
     """The check dates that have a kept report."""
     q = f"SELECT ?d WHERE {{ ?r a <{GOV.ValidationReport}> ; <{GOV.checkDate}> ?d }} ORDER BY ?d"
-    return [dt.date.fromisoformat(r["d"].value) for r in store.query(q, graphs=[ox.NamedNode(REGISTRY)], prefixes=False)]
+    days = (day_of(r["d"].value) for r in store.query(q, graphs=[ox.NamedNode(REGISTRY)], prefixes=False))
+    return [d for d in days if d is not None]
 
 
 def load_report(store: Store, d: dt.date) -> rdflib.Graph:

@@ -15,24 +15,13 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from govgraph import vocabulary
 from govgraph.ontology.ns import GOV, PREFIXES, SH
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _SEV_IRI = {s: SH[s] for s in SEVERITIES}
-PRINCIPLE_NAMES = {
-    1: "Standards consistent, capture once use many",
-    2: "Data integrity, no duplication or off-system data",
-    3: "Shared safely, lawfully and ethically beyond boundaries",
-    4: "Datasets defined and understood",
-    5: "Reporting flexible across systems",
-    6: "Robust data quality mechanisms",
-    7: "Known owner and quality lead",
-    8: "Communities of practice",
-    9: "Right people, right access",
-    10: "Data-enabled culture",
-    11: "Best analytics capabilities, built and retained",
-    12: "Lawful, ethical, transparent ownership and decisions",
-}
+#: principle number -> name, from the ontology (gov:Principle1 ...)
+PRINCIPLE_NAMES = vocabulary.PRINCIPLE_NAMES
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import pyoxigraph as ox
 
+from govgraph.dates import check_date
 from govgraph.errors import BadInput
 from govgraph.shapes import engine, reference
 from govgraph.shapes.compiler import Plan, compile_shapes
@@ -27,14 +28,7 @@ _plans_lock = threading.Lock()
 
 def parse_date(text: str | dt.date | None) -> dt.date:
     """A check date from YYYY-MM-DD text (default today)."""
-    if text is None:
-        return dt.date.today()
-    if isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"invalid check date {text!r}: use YYYY-MM-DD") from None
+    return check_date(text, "check date")
 
 
 def shapes_for(profile: str | None = None, files: Sequence[str | Path] | None = None,

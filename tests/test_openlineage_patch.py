@@ -15,7 +15,14 @@ from govgraph.io.openlineage import validate_event, InvalidEvent, ingest_event, 
 from govgraph.io.write import source_triples, write_source
 from govgraph.shapes.change import ChangeView, shapes_of, validate_change
 from govgraph.store import source_graph_iri
-from tests.test_openlineage import BASE, EXAMPLES, event, live, store  # noqa: F401 - fixtures
+from support import BASE, EXAMPLES, event, post_lineage  # noqa: F401
+
+
+@pytest.fixture
+def store(interfaces_store):
+    """The interfaces estate on each backend (conftest.interfaces_store)."""
+    return interfaces_store
+
 
 FIELD = f"{BASE}system/dwh/field.nhs_number"
 
@@ -131,15 +138,14 @@ def test_refused_event_does_not_block_its_round(store):
 
 
 def test_http_violation_422(live):  # noqa: F811
-    from tests.test_openlineage import _post
     srv, editor, _ = live
     st = srv.app.extensions["govgraph.store"]
-    assert _post(srv, json.dumps(event()).encode(), editor)[0] == 201
+    assert post_lineage(srv.url, json.dumps(event()).encode(), editor)[0] == 201
     bad = misfiled(st, str(uuid.uuid4()))
     rev = st.revision
-    status, body = _post(srv, json.dumps(bad).encode(), editor)
+    status, body = post_lineage(srv.url, json.dumps(bad).encode(), editor)
     assert status == 422 and body["report"] and st.revision == rev
-    status, body = _post(srv, json.dumps(event()).encode(), editor)
+    status, body = post_lineage(srv.url, json.dumps(event()).encode(), editor)
     assert status == 200 and not body["changed"] and st.revision == rev
 
 

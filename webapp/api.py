@@ -13,6 +13,7 @@ from govgraph import access, catalog
 from govgraph import search as search_index
 from govgraph.errors import BadInput
 from govgraph.io.dcat import dcat_catalog, jsonld_context
+from govgraph.io.formats import BY_MEDIA_TYPE, QUAD_FORMATS
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import parse_triples, write_source
 from govgraph.lineage import queries
@@ -32,8 +33,8 @@ dcat_bp = Blueprint("dcat", __name__)
 
 #: Request bodies larger than this are refused (413) before parsing.
 MAX_BODY = 20_000_000
-RDF_TYPES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "ntriples",
-             "application/rdf+xml": "rdfxml", "application/ld+json": "jsonld"}
+#: The content types a source may be sent in (the format registry; quad formats are refused: a source is one graph).
+RDF_TYPES = {m: f for m, f in BY_MEDIA_TYPE.items() if f not in QUAD_FORMATS}
 
 
 for _bp in (bp, update_bp, dcat_bp):

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import pyoxigraph as ox
 
+from govgraph.dates import instant
 from govgraph.errors import BadInput, GovGraphError
 from govgraph.io.characters import check_json
 from govgraph.io.openlineage_mapping import (  # noqa: F401 - the ingest API, re-exported
@@ -44,11 +45,10 @@ _datasets_of = datasets_of
 
 def parse_event_time(text: str) -> dt.datetime:
     """An OpenLineage eventTime as an aware datetime (BadInput if it is not ISO 8601)."""
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise BadInput(f"eventTime {text!r} is not an ISO 8601 date-time") from None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    t = instant(text) if isinstance(text, str) else None
+    if t is None:
+        raise BadInput(f"eventTime {text!r} is not an ISO 8601 date-time")
+    return t
 
 
 def check_unicode(event: Any) -> None:

@@ -16,8 +16,9 @@ import pyoxigraph as ox
 
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.characters import check_triples
+from govgraph.io.formats import FORMATS
 from govgraph.shapes.change import ChangeView, baseline_ops, validate_change
-from govgraph.store import FORMATS, ChangeRecord, Store, source_graph_iri
+from govgraph.store import ChangeRecord, Store, source_graph_iri
 from govgraph.terms import to_rdflib
 
 

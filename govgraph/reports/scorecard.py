@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from govgraph.dates import check_date
 from govgraph.reports.model import Cell, Chart, Percent, Report, Series, Table
 from govgraph.shapes.baseline import summaries
 from govgraph.store import Store
@@ -41,7 +42,7 @@ def build(store: Store, on: dt.date) -> Report:
     """The scorecard report for date ``on``, with history, quarterly view and a chart."""
     from govgraph.shapes.model import PRINCIPLE_NAMES
     columns, order = read(store, on)
-    dates = {c: (on if c == NOW else dt.date.fromisoformat(c)) for c in order}
+    dates = {c: (on if c == NOW else check_date(c)) for c in order}
     principles = sorted({p for c in columns.values() for p in c if p})
     earlier = [c for c in order if c != NOW]
 
