@@ -398,9 +398,8 @@ def history(iri, source, fmt, store_url):
             _table(["rev", "when (UTC)", "action", "source", "who", "added", "removed", "forced"],
                    [[str(r.revision), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.action, r.source, r.who,
                      f"{r.added:,}", f"{r.removed:,}", "yes" if r.forced else ""] for r in recs])
-            for r in recs:
-                if r.note:
-                    click.echo(f"rev {r.revision}: {r.note}")
+            for r in (r for r in recs if r.note):
+                click.echo(f"rev {r.revision}: {r.note}")
             return
         target = iri if iri.startswith(("http://", "https://", "urn:")) else search.resolve(store, iri)
         changes = [c for c in asset_history(store, target) if source is None or c.record.source == source]
