@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-from govgraph.io.iar import format_lawful_basis
+from govgraph.vocabulary import basis_label
 from govgraph.lineage.graph import DATA_KINDS, LineageGraph
 from govgraph.lineage.sensitivity import sensitivity
 from govgraph.lineage.traverse import graph_of
@@ -166,8 +166,8 @@ def _crossing(lg: LineageGraph, h: dict[str, Any], path: list[str], bases: dict[
         path=[_ref(lg, n) for n in path], agreement=h["agreement"], agreement_label=h["agreement_label"],
         agreement_in_force=h["agreement_in_force"], partner_is_party=h["partner_is_party"],
         statutory=h["statutory"], covered=h["covered"], coverage=h["reason"],
-        lawful_bases=[{"iri": b, "label": format_lawful_basis(b)} for b in art6],
-        art9_conditions=[{"iri": b, "label": format_lawful_basis(b)} for b in art9], gaps=gaps)
+        lawful_bases=[{"iri": b, "label": basis_label(b)} for b in art6],
+        art9_conditions=[{"iri": b, "label": basis_label(b)} for b in art9], gaps=gaps)
 
 
 def _personal(lg: LineageGraph, n: str) -> bool:
