@@ -23,20 +23,17 @@ import datetime as dt
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.term import Node
 
-from govgraph import scratch
 from govgraph.audit import ChangeRecord, kept_graphs, new_record, read_history
-from govgraph.backends import Backend
-from govgraph.backends.embedded import EmbeddedBackend
+from govgraph.backends import Backend, open_backend
 from govgraph.commit_lock import COMMIT_LEASE, LOCK_GRAPH, HeldLock, NullCommitLock, SharedCommitLock
 from govgraph.derived import Derivation
-from govgraph.errors import BadInput, StoreError, UnknownSource
+from govgraph.errors import BadInput, UnknownSource
 from govgraph.name_claims import sweep_unclaimed
 from govgraph.ontology.ns import GOV, PREFIXES, sparql_prologue
 from govgraph.patch import Patch, commit_patches
@@ -89,18 +86,9 @@ class Store:
     # -- opening -----------------------------------------------------------------
     @classmethod
     def open(cls, url: str | None = None) -> "Store":
-        """Open the store named by ``url`` (``oxigraph:PATH``, ``memory:`` or ``sparql+http://…``)."""
+        """Open the store named by ``url``: its scheme picks the backend (``backends.open_backend``)."""
         url = url or default_store_url()
-        if url == "memory:" or url == "memory":
-            return cls(url, EmbeddedBackend(url, None))
-        if url.startswith("oxigraph:"):
-            path = Path(url[len("oxigraph:"):] or "govgraph-data").expanduser()
-            scratch.sweep(path.resolve().parent)  # query snapshots and copies a stopped process left beside it
-            return cls(url, EmbeddedBackend(url, path))
-        if url.startswith(("sparql+http://", "sparql+https://")):
-            from govgraph.backends.remote import RemoteBackend
-            return cls(url, RemoteBackend(url))
-        raise StoreError(f"unknown store URL {url!r}: use oxigraph:PATH, memory: or sparql+http://HOST/query")
+        return cls(url, open_backend(url))
 
     def clear(self) -> None:
         """Empty the store completely: sources, history and validation reports."""
@@ -124,7 +112,7 @@ class Store:
         compaction every 1,000 events it stayed at 2.6-3 ms. At most one runs at a time, and
         never more than a tenth of the time (a big store compacts for longer).
         """
-        if not hasattr(self._b, "compact") or getattr(self._b, "path", None) is None:
+        if not self._b.capabilities.on_disk:
             return
         self._commits += 1
         now = time.monotonic()
@@ -175,10 +163,7 @@ class Store:
 
     def contains(self, s: Any, p: Any, o: Any, g: ox.NamedNode) -> bool:
         """Whether the triple is in graph ``g`` (one lookup, no iterator on the embedded store)."""
-        ox_store = getattr(self._b, "ox", None)
-        if ox_store is not None:
-            return ox.Quad(s, p, o, g) in ox_store
-        return any(True for _ in self._b.quads(s, p, o, g))
+        return self._b.contains(ox.Quad(s, p, o, g))
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """Every named graph held, internal ones included."""

@@ -212,7 +212,7 @@ class Transaction:
                 st.backend.drop_graph(self.graph)
             except StoreError:
                 pass  # the server is away: the next process to open the store sweeps it by age
-        if added >= COMPACT_AFTER_TRIPLES and hasattr(st.backend, "compact"):
+        if added >= COMPACT_AFTER_TRIPLES and st.backend.capabilities.on_disk:
             st.backend.compact()  # outside the write lock: readers and writers go on meanwhile
         return rec
 
