@@ -161,8 +161,11 @@ class Store:
         """Raw quads (pyoxigraph terms) in any graph, internal ones included (g None: all named graphs)."""
         return self._b.quads(s, p, o, g)
 
-    def contains(self, s: Any, p: Any, o: Any, g: ox.NamedNode) -> bool:
-        """Whether the triple is in graph ``g`` (one lookup, no iterator on the embedded store)."""
+    def contains(self, s: Any, p: Any, o: Any, g: ox.NamedNode | None) -> bool:
+        """Whether the triple is in graph ``g`` (None: in any named graph); one lookup, no iterator,
+        on the embedded store."""
+        if g is None:
+            return any(True for _ in self._b.quads(s, p, o, None))
         return self._b.contains(ox.Quad(s, p, o, g))
 
     def named_graphs(self) -> list[ox.NamedNode]:
