@@ -249,9 +249,9 @@ def ingest_openlineage(file, store_url):
     """Ingest OpenLineage events (RunEvents, and static DatasetEvents and JobEvents) from a JSON Lines
     file (one event a line), each validated."""
     from govgraph.io.openlineage import ingest_file
-    from govgraph.store import _whoami
+    from govgraph.store import whoami
     with _open(store_url) as store:
-        results = ingest_file(store, file, who=_whoami())  # recorded as the person who ran it, like load
+        results = ingest_file(store, file, who=whoami())  # recorded as the person who ran it, like load
         changed = sum(1 for r in results if r.write.changed)
         click.echo(f"ingested {len(results):,} events: {changed:,} changed the graph, "
                    f"{len(results) - changed:,} were already recorded")

@@ -57,7 +57,7 @@ def save_report(store: Store, report: ValidationReport) -> str:
         reg.append(f"{m} a <{_DQV}QualityMeasurement> ; <{_DQV}computedOn> <{iri}> ; <{GOV.principle}> {p} ;"
                    f' <{_DQV}value> "{s.share:.6f}"^^<{_XSD}decimal> ;'
                    f" <{GG['focusNodes']}> {s.focus_nodes} ; <{GG['conformingNodes']}> {s.conforming} .")
-    with store._write_lock:  # one writer at a time, like every other write to the store
+    with store.write_lock:  # one writer at a time, like every other write to the store
         store.backend.update(
             f"DROP SILENT GRAPH <{iri}> ;"
             f"DELETE WHERE {{ GRAPH <{REGISTRY}> {{ <{iri}> ?p ?o }} }} ;"

@@ -15,7 +15,6 @@ MAX_LINES = 600
 #: Modules over the limit today, each at most its size now: the structural issue splits them, and
 #: none may grow meanwhile (a ratchet: lower a number when a module shrinks, delete it when it fits).
 OVERSIZE = {
-    "govgraph/store.py": 1425,
     "govgraph/io/openlineage.py": 680,
     "lineage/graph.py": 650,
 }

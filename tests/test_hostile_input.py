@@ -94,7 +94,7 @@ def _try_load(store, tmp_path, data: bytes, suffix: str) -> None:
     f.write_bytes(data)
     before = quads(store)
     # a fresh source name each time: loading a name removed before first moves the removed triples to
-    # their history graph (store._reclaim), which this raw comparison of quads would count as a change
+    # their history graph (removal.reclaim), which this raw comparison of quads would count as a change
     name = f"fuzz-{next(_FUZZ_NAMES)}"
     try:
         load_files(store, [f], validate=False, source=name, replace=True)

@@ -213,18 +213,18 @@ def test_patches_to_several_sources_commit_in_one_atomic_update(any_store):
     d, e = any_store.patch("one"), any_store.patch("two")
     d.add([t("d", "3")])
     e.add([t("e", "4")])
-    real = any_store._b.update
+    real = any_store.backend.update
 
     def broken(text):  # the commit's update fails (dropping staged graphs still works)
         if "ADD <" in text:
             raise StoreError("the server went away")
         return real(text)
-    any_store._b.update = broken
+    any_store.backend.update = broken
     try:
         with pytest.raises(StoreError):
             commit_patches([d, e])
     finally:
-        any_store._b.update = real
+        any_store.backend.update = real
     assert sorted(map(str, any_store.quads())) == before and any_store.revision == start + 2
     assert [g.value for g in any_store.named_graphs() if "staging" in g.value] == []
     with any_store.patch("two") as p:  # the lock is free again
@@ -274,6 +274,6 @@ def test_patch_of_triples_known_absent_stages_in_its_diff_graph(any_store):
     assert not any(g.value.startswith(DIFF_PREFIX) and int(g.value[len(DIFF_PREFIX):].split(":")[0]) > any_store.revision
                    for g in any_store.named_graphs())
     assert [g.value for g in any_store.named_graphs() if "staging" in g.value] == []
-    assert any_store._reserved_revisions == 0
+    assert any_store.reserved_revisions == 0
     assert sorted(str(o) for _, _, o in asset_asof(any_store, "http://ex/a", first.at)) == ["http://ex/b", "http://ex/c"]
     assert asset_asof(any_store, "http://ex/k", first.at) == []

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from govgraph import store as store_module
+from govgraph import commit_lock
 from govgraph.backends.remote import RowCapped
 from govgraph.cli import main
 from govgraph.errors import ConflictError, StoreError, StoreQueryFailed
@@ -140,8 +140,8 @@ def test_commit_lock_with_the_server_clock(url, monkeypatch):
         txn.commit()
     assert not s.backend.query(f"ASK {{ GRAPH <{LOCK_GRAPH.value}> {{ ?s ?p ?o }} }}", None, None)
     # another writer's live claim, stamped with the server's NOW()
-    s.backend.update(store_module._claim_op(node, pred, "urn:govgraph:claim:other"))
-    monkeypatch.setattr(store_module, "COMMIT_LOCK_WAIT", 1.0)
+    s.backend.update(commit_lock.claim_op(node, pred, "urn:govgraph:claim:other"))
+    monkeypatch.setattr(commit_lock, "COMMIT_LOCK_WAIT", 1.0)
     with pytest.raises(ConflictError, match="commit lock"):
         with s.begin("two") as txn:
             txn.load(data=b"<http://ex/a> <http://ex/p> <http://ex/c> .", fmt="ntriples")

@@ -220,14 +220,14 @@ def test_a_crashed_writers_lock_claim_expires(server):
 
 
 
-# -- a new source's name claim (Store._claim_new_source) ----------------------------------------
+# -- a new source's name claim (name_claims.claim_new_source) ----------------------------------------
 
 @pytest.fixture
 def short_claims(monkeypatch):
     """Claims renewed every 0.2 s and lapsing after 2 s, so a stopped writer is seen quickly."""
-    from govgraph import store as store_module
-    monkeypatch.setattr(store_module, "CLAIM_RENEW", 0.2)
-    monkeypatch.setattr(store_module, "CLAIM_LAPSE", 2.0)
+    from govgraph import name_claims
+    monkeypatch.setattr(name_claims, "CLAIM_RENEW", 0.2)
+    monkeypatch.setattr(name_claims, "CLAIM_LAPSE", 2.0)
 
 
 @dataclass

@@ -226,8 +226,8 @@ def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
         workers = int(_cfg("SPARQL_WORKERS") or cpu_default())
         keep = 2 * float(_cfg("SPARQL_TIMEOUT")) + 60
         wait = float(_cfg("SPARQL_QUEUE_WAIT"))
-        if getattr(backend, "path", None) is not None and hasattr(backend, "ox"):
-            pool = QueryPool(Snapshots(backend.ox, str(backend.path.resolve().parent), keep_seconds=keep), workers,
+        if backend.capabilities.can_snapshot:
+            pool = QueryPool(Snapshots(backend.snapshot, backend.scratch_parent(), keep_seconds=keep), workers,
                              queue_wait=wait)
         elif copies:
             pool = QueryPool(None, workers, keep_seconds=keep, queue_wait=wait)
@@ -281,7 +281,7 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
                    timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")),
                    base_iri=url_for("sparql.endpoint", _external=True))
     backend = store.backend
-    local = hasattr(backend, "ox")  # the engine runs here, not on a server
+    local = backend.capabilities.local_engine  # the engine runs here, not on a server
     derived = store.derivation.key if store is not live and store.derivation else None
     pool = query_pool(live, copies=local)
     if pool is not None and store is live and pool.snapshots is not None:
@@ -291,9 +291,9 @@ def run_query(text: str, default: list[str], named: list[str], results_type: str
         # to disk once (per revision) and queried in the workers, where the time limit stops it like
         # any other query (in a thread an aggregate over a large join yields no solution to stop at)
         # and the engine cannot reach the network
-        out = pool.run_on_copy(job, derived if derived is not None else ("live", store.revision), backend.ox)
+        out = pool.run_on_copy(job, derived if derived is not None else ("live", store.revision), backend.all_quads)
     elif local:  # SPARQL_POOL off: in this thread, stopped between solutions
-        out = run_in_thread(backend.ox, job)
+        out = run_in_thread(BackendQueries(backend), job)
     else:  # a remote server (its own time limit)
         remote = BackendQueries(backend, job.timeout)
         out = run_in_thread(remote, job)

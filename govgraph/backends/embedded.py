@@ -7,6 +7,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from govgraph import scratch
+from govgraph.backends.base import Capabilities
 from govgraph.errors import StoreError
 
 #: Quads copied per bulk-loader call by ``copy_graph``: the bulk loader holds a call's quads in
@@ -24,6 +26,7 @@ class EmbeddedBackend:
     def __init__(self, url: str, path: Path | None):
         self.url = url
         self.path = path
+        self.capabilities = Capabilities(local_engine=True, on_disk=path is not None, shared=False)
         if path is None:
             self.ox = ox.Store()
             return
@@ -37,8 +40,13 @@ class EmbeddedBackend:
             raise StoreError(f"cannot open store {url}: {msg}") from None
 
     def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
-              timeout: float | None = None) -> Any:
+              timeout: float | None = None, *, prefixes: dict[str, str] | None = None,
+              base_iri: str | None = None) -> Any:
         kw: dict[str, Any] = {}
+        if prefixes:
+            kw["prefixes"] = prefixes
+        if base_iri:
+            kw["base_iri"] = base_iri
         if default is not None:
             kw["default_graph"] = default
         if named is not None:
@@ -47,6 +55,9 @@ class EmbeddedBackend:
 
     def update(self, text: str) -> None:
         self.ox.update(text)
+
+    def contains(self, quad: ox.Quad) -> bool:
+        return quad in self.ox
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
              base_iri: str | None, guard: Callable[[], None] | None = None) -> None:
@@ -118,7 +129,29 @@ class EmbeddedBackend:
         if self.path is not None:
             self.ox.optimize()
 
+    def snapshot(self, path: str) -> None:
+        """An immutable checkpoint in ``path`` (hard links: 10-70 ms), for the query workers."""
+        self.ox.backup(path)
+
+    def scratch_parent(self) -> str:
+        """The folder holding the database, where query snapshots and copies go beside it."""
+        if self.path is None:
+            raise StoreError("an in-memory store has no folder on disk")
+        return str(self.path.resolve().parent)
+
+    def all_quads(self) -> Iterator[ox.Quad]:
+        return self.ox.quads_for_pattern(None, None, None, None)
+
     def close(self) -> None:
         if self.path is not None:
             self.ox.flush()
         self.ox = None  # type: ignore[assignment]
+
+
+def open_embedded(url: str) -> EmbeddedBackend:
+    """``memory:`` (in memory) or ``oxigraph:PATH`` (on disk; ./govgraph-data if no path)."""
+    if url in ("memory:", "memory"):
+        return EmbeddedBackend(url, None)
+    path = Path(url.split(":", 1)[1] or "govgraph-data").expanduser()
+    scratch.sweep(path.resolve().parent)  # query snapshots and copies a stopped process left beside it
+    return EmbeddedBackend(url, path)

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from govgraph.backends.base import Capabilities
 from govgraph.backends.http_auth import Credentials
 from govgraph.errors import StoreError, StoreQueryFailed, StoreTimeout, StoreUnavailable
 from govgraph.ontology.ns import GG
@@ -117,6 +118,7 @@ class RemoteBackend:
     """Talks to a SPARQL 1.1 server over HTTP, keeping one connection per thread."""
 
     exclusive = False
+    capabilities = Capabilities(local_engine=False, on_disk=False, shared=True)
 
     def __init__(self, url: str, *, timeout: float = 60.0):
         self.url = url
@@ -225,9 +227,14 @@ class RemoteBackend:
 
     # -- Backend -----------------------------------------------------------------
     def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
-              timeout: float | None = None, *, page: int | None = None) -> Any:
+              timeout: float | None = None, *, page: int | None = None, prefixes: dict[str, str] | None = None,
+              base_iri: str | None = None) -> Any:
         """Run a query (``page``: the query has ``LIMIT page`` of at most the server's row cap, so
-        an answer of that size is whole even if the server flags it as capped)."""
+        an answer of that size is whole even if the server flags it as capped). ``prefixes`` and
+        ``base_iri`` go before the text (its own BASE and PREFIX, after them, win)."""
+        if prefixes or base_iri:
+            prologue = f"BASE <{base_iri}>\n" if base_iri else ""
+            text = prologue + "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items()) + text
         form: list[tuple[str, str]] = [("query", text)]
         if default is not None:
             form += [("default-graph-uri", g.value) for g in default] or [("default-graph-uri", EMPTY_GRAPH)]
@@ -295,6 +302,9 @@ class RemoteBackend:
             self._check(status, data, "a Graph Store Protocol upload")
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
+
+    def contains(self, quad: ox.Quad) -> bool:
+        return any(True for _ in self.quads(quad.subject, quad.predicate, quad.object, quad.graph_name))
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
         """Matching quads; an answer the server caps (Virtuoso's ResultSetMaxRows) is read in
@@ -458,3 +468,8 @@ class _Uploader:
                 self._post(*item)
         if exc_type is None and self.error is not None:
             raise self.error
+
+
+def open_remote(url: str) -> RemoteBackend:
+    """``sparql+http://HOST:PORT/QUERY_PATH?update=…&store=…`` (or ``sparql+https``)."""
+    return RemoteBackend(url)

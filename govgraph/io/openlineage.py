@@ -416,7 +416,7 @@ def _result(it: _Item, datasets: dict, res: WriteResult) -> IngestResult:
 
 def _size(store: Store, name: str) -> int:
     """A source's triple count from the registry (0 if it is not loaded)."""
-    return store._source_size(_n(source_graph_iri(name)))
+    return store.source_size(_n(source_graph_iri(name)))
 
 
 def read_events(path: str | Path) -> Iterator[tuple[int, Any]]:

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -236,8 +236,8 @@ class Snapshots:
     (longer than any query may run), so no running query loses its files.
     """
 
-    def __init__(self, oxstore: ox.Store, parent: str, keep_seconds: float):
-        self._ox = oxstore
+    def __init__(self, take: Callable[[str], None], parent: str, keep_seconds: float):
+        self._take = take  # writes a checkpoint to the path given (``Backend.snapshot``)
         self._dir = ScratchDir(parent, ".govgraph-snapshots-")  # swept by the next process if this one dies
         self.root = self._dir.path
         self.keep = keep_seconds
@@ -251,7 +251,7 @@ class Snapshots:
             if self._made and self._made[-1][0] == revision:
                 return self._made[-1][1]
             path = os.path.join(self.root, f"rev-{revision}-{len(self._made)}")
-            self._ox.backup(path)
+            self._take(path)
             now = time.monotonic()
             self._made.append((revision, path, now))
             keep = []
@@ -289,7 +289,7 @@ class CopySnapshots:
         self._n = 0
         atexit.register(self.close)
 
-    def for_copy(self, key: Any, oxstore: ox.Store) -> str:
+    def for_copy(self, key: Any, quads: Callable[[], Iterable[ox.Quad]]) -> str:
         """The snapshot path of the copy named ``key`` (a hashable identity), written now if new."""
         with self._lock:
             hit = self._made.get(key)
@@ -300,7 +300,7 @@ class CopySnapshots:
             build = os.path.join(self.root, f"build-{self._n}")
             path = os.path.join(self.root, f"copy-{self._n}")
             disk = ox.Store(build)
-            disk.bulk_extend(oxstore.quads_for_pattern(None, None, None, None))
+            disk.bulk_extend(quads())
             disk.flush()
             disk.backup(path)
             del disk
@@ -398,12 +398,12 @@ class QueryPool:
         start = time.monotonic()
         return self._run(job, self.snapshots.for_revision(revision), start)
 
-    def run_on_copy(self, job: QueryJob, key: Any, oxstore: ox.Store) -> QueryOutcome:
-        """Run ``job`` over a derived in-memory store (written to disk once per ``key``) in a worker."""
+    def run_on_copy(self, job: QueryJob, key: Any, quads: Callable[[], Iterable[ox.Quad]]) -> QueryOutcome:
+        """Run ``job`` over a derived in-memory store (its ``quads()`` written to disk once per ``key``) in a worker."""
         start = time.monotonic()
         if self.copies is None:
             self.copies = CopySnapshots(self._copies_parent, self._keep)
-        return self._run(job, self.copies.for_copy(key, oxstore), start)
+        return self._run(job, self.copies.for_copy(key, quads), start)
 
     def run_update(self, text: str, triples_nt: bytes, timeout: float) -> UpdateOutcome:
         """Apply a SPARQL Update to a scratch copy of ``triples_nt`` in a worker, killed past ``timeout``."""
@@ -480,7 +480,7 @@ class QueryPool:
 
 
 class BackendQueries:
-    """Adapts a govgraph backend (e.g. a remote SPARQL server) to the ``query`` call ``execute`` makes."""
+    """Adapts a govgraph backend (embedded, or a remote SPARQL server) to the ``query`` call ``execute`` makes."""
 
     def __init__(self, backend: Any, timeout: float | None = None):
         self.backend = backend
@@ -490,10 +490,9 @@ class BackendQueries:
 
     def query(self, text: str, *, prefixes: dict[str, str] | None, default_graph: list, named_graphs: list,
               base_iri: str | None = None) -> Any:
-        prologue = f"BASE <{base_iri}>\n" if base_iri else ""  # the text's own BASE, after it, wins
-        prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         try:
-            return self.backend.query(prologue + text, default_graph, named_graphs, timeout=self.timeout)
+            return self.backend.query(text, default_graph, named_graphs, timeout=self.timeout, prefixes=prefixes,
+                                      base_iri=base_iri)
         except TimeoutError:  # the server did not answer in time (it stops by its own limit, if set)
             raise TimedOut() from None
         except Exception as e:  # noqa: BLE001 - kept for the caller, which knows the store's errors

@@ -6,7 +6,7 @@ subprocess on the same store folder, so its peak RSS (ru_maxrss) is its own:
 * ``load``     -- ``load_files`` (unvalidated path) of the file as source "big";
 * ``remove``   -- ``Store.remove_source("big")``;
 * ``reload``   -- loading "big" again, which first moves the removal's kept triples to its
-                  difference graph and empties the old graph, in batches (``Store._reclaim``);
+                  difference graph and empties the old graph, in batches (``removal.reclaim``);
 * ``one-transaction remove`` (``--old-runs``, on a copy of the loaded store) -- the removal as it
   was before: one update copying the source to its difference graph and dropping it.
 
@@ -37,6 +37,7 @@ CHILD = r"""
 import json, resource, sys, time
 kind, path, url = sys.argv[1:4]
 from govgraph.io.load import load_files
+from govgraph.audit import revision_update
 from govgraph.store import open_store, diff_graph, META_GRAPH
 s = open_store(url)
 t0 = time.perf_counter()
@@ -47,9 +48,9 @@ elif kind == "remove":
     n = s.remove_source("big").removed
 else:  # the removal as one transaction, as before (same update text as the old Store.remove_source)
     info = s.source("big")
-    rec = s._record(info.name, "remove", "bench", 0, info.triples, False, "")
+    rec = s.new_record(info.name, "remove", "bench", 0, info.triples, False, "")
     g = info.graph
-    s._b.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g}> ?p ?o }} }};" + s._revision_update(rec)
+    s.backend.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g}> ?p ?o }} }};" + revision_update(rec)
                 + f"; ADD SILENT <{g}> TO <{diff_graph(rec.revision, 'removed')}>; DROP SILENT GRAPH <{g}>")
     n = info.triples
 s.close()

@@ -1,0 +1,95 @@
+"""The audit trail: one change record per committed write, kept in the audit graph with the
+store's revision, written in the commit's own update and read back as ``ChangeRecord``s."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+
+from govgraph.ontology.ns import GG, GOV, sparql_prologue
+from govgraph.store_graphs import (AUDIT_GRAPH, DCT, KEPT_IN, META_GRAPH, PROV, RDFS_LABEL, STORE_NODE, diff_graph,
+                                   source_graph_iri)
+from govgraph.terms import literal as _lit
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """What one committed write did, as kept in the audit graph."""
+    iri: str
+    revision: int
+    source: str
+    action: str  # load | replace | remove | patch
+    who: str
+    at: dt.datetime
+    added: int
+    removed: int
+    forced: bool = False
+    note: str = ""
+    #: the graph keeping the triples this change removed, if not ``diff_graph(revision, "removed")``
+    #: (a removal's: see ``Store.remove_source``)
+    kept: str = ""
+
+    @property
+    def removed_graphs(self) -> tuple[str, ...]:
+        """The graphs holding the triples this change removed, to be read in this order and joined:
+        a removal's kept triples may be moving from the first to the second (``removal.reclaim``)."""
+        diff = diff_graph(self.revision, "removed")
+        return (self.kept, diff) if self.kept else (diff,)
+
+
+def new_record(revision: int, source: str, action: str, who: str, added: int, removed: int,
+               forced: bool, note: str, kept: str = "") -> ChangeRecord:
+    """A change record for ``revision``, stamped now."""
+    return ChangeRecord(iri=str(GG[f"change:{revision}:{uuid.uuid4().hex[:8]}"]), revision=revision,
+                        source=source, action=action, who=who, at=dt.datetime.now(dt.timezone.utc), added=added,
+                        removed=removed, forced=forced, note=note, kept=kept)
+
+
+def revision_update(rec: ChangeRecord) -> str:
+    """SPARQL Update text bumping the revision and appending the change record."""
+    m, a = META_GRAPH.value, AUDIT_GRAPH.value
+    t = _lit(rec.at)
+    note = _lit(rec.note) if rec.note else None
+    return (
+        f"DELETE WHERE {{ GRAPH <{m}> {{ <{STORE_NODE.value}> <{GOV.revision}> ?r }} }};"
+        f"INSERT DATA {{ GRAPH <{m}> {{ <{STORE_NODE.value}> <{GOV.revision}> {_lit(rec.revision)} }}"
+        f" GRAPH <{a}> {{ <{rec.iri}> a <{GOV.ChangeRecord}> ;"
+        f" <{GOV.sourceGraph}> <{source_graph_iri(rec.source)}> ;"
+        f" <{GOV.sourceName}> {_lit(rec.source)} ;"
+        f" <{RDFS_LABEL.value}> {_lit(rec.action)} ;"
+        f" <{PROV}wasAssociatedWith> {_lit(rec.who)} ;"
+        f" <{PROV}endedAtTime> {t} ;"
+        f" <{GOV.revision}> {_lit(rec.revision)} ;"
+        f" <{GOV.triplesAdded}> {_lit(rec.added)} ;"
+        f" <{GOV.triplesRemoved}> {_lit(rec.removed)} ;"
+        f" <{GOV.forced}> {_lit(rec.forced)}"
+        + (f" ; <{DCT}description> {note}" if note else "")
+        + (f" ; <{KEPT_IN.value}> <{rec.kept}>" if rec.kept else "")
+        + " } }"
+    )
+
+
+def read_history(backend: Any) -> list[ChangeRecord]:
+    """Every change record in the audit graph, oldest first."""
+    rows = backend.query(
+        sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note ?kept WHERE {
+          ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
+             prov:wasAssociatedWith ?who ; prov:endedAtTime ?at ; gov:triplesAdded ?add ;
+             gov:triplesRemoved ?rem ; gov:forced ?forced . OPTIONAL { ?c dcterms:description ?note }
+          OPTIONAL { ?c <""" + KEPT_IN.value + """> ?kept }
+        } ORDER BY ?rev""", [AUDIT_GRAPH], None)
+    return [ChangeRecord(iri=r["c"].value, revision=int(r["rev"].value), source=r["src"].value,
+                         action=r["act"].value, who=r["who"].value,
+                         at=dt.datetime.fromisoformat(r["at"].value), added=int(r["add"].value),
+                         removed=int(r["rem"].value), forced=r["forced"].value in ("true", "1"),
+                         note=r["note"].value if r["note"] is not None else "",
+                         kept=r["kept"].value if r["kept"] is not None else "")
+            for r in rows]
+
+
+def kept_graphs(backend: Any) -> set[str]:
+    """Graphs named by change records as keeping what they removed (``ChangeRecord.kept``)."""
+    return {q.object.value for q in backend.quads(None, KEPT_IN, None, AUDIT_GRAPH) if isinstance(q.object, ox.NamedNode)}
