@@ -392,6 +392,9 @@ def history(iri, source, fmt, store_url):
             _table(["rev", "when (UTC)", "action", "source", "who", "added", "removed", "forced"],
                    [[str(r.revision), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.action, r.source, r.who,
                      f"{r.added:,}", f"{r.removed:,}", "yes" if r.forced else ""] for r in recs])
+            for r in recs:
+                if r.note:
+                    click.echo(f"rev {r.revision}: {r.note}")
             return
         target = iri if iri.startswith(("http://", "https://", "urn:")) else search.resolve(store, iri)
         changes = [c for c in asset_history(store, target) if source is None or c.record.source == source]
@@ -583,7 +586,14 @@ def _register_lineage() -> None:
     register(main, store_option, handle_errors, _open)
 
 
+def _register_harvest() -> None:
+    """Attach the ``harvest`` command group defined in govgraph.harvest.commands."""
+    from govgraph.harvest.commands import register
+    register(main, store_option, handle_errors, _open)
+
+
 _register_lineage()
+_register_harvest()
 
 
 if __name__ == "__main__":  # pragma: no cover

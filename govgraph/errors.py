@@ -87,6 +87,11 @@ class NeedsAdmin(GovGraphError):
     status = 403
 
 
+class HarvestFailed(GovGraphError):
+    """A system to harvest cannot be read at all (unreachable, refused login): nothing was written."""
+    status = 502
+
+
 class StoreError(GovGraphError):
     """The store cannot be opened or reached (bad URL, locked directory, server down)."""
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python extras, Debian chromium for the browser tests and
-# virtuoso-opensource-7 for the Virtuoso store tests),
+# virtuoso-opensource-7 for the Virtuoso store tests, postgresql for the database harvest tests),
 # then run the whole test suite. The README's test command and CI's .ci/run both call this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,13 @@ if ! command -v virtuoso-t >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq virtuoso-opensource-7 >/dev/null
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "== installing Debian postgresql (tests/test_harvest_db.py starts its own server with initdb and pg_ctl)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 
 echo "== installing govgraph with its test extras"

@@ -263,3 +263,71 @@ def post_lineage(url: str, body: bytes, token: str | None, *, ctype: str = "appl
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
+
+
+class PostgresServer:
+    """A real PostgreSQL server (Debian's ``postgresql``) started with initdb and pg_ctl on a free
+    loopback port, in a temporary folder, as an unprivileged user (initdb refuses root: as root the
+    server runs as the system user ``govgraph-test``, created if missing). The superuser is
+    ``postgres`` with password ``PASSWORD`` (password login over TCP)."""
+
+    USER = "govgraph-test"
+    PASSWORD = "pg-test-secret"
+
+    def __init__(self):
+        self.port = free_port()
+        self.folder: Path | None = None
+        self._user: str | None = None
+
+    @staticmethod
+    def bin_dir() -> Path:
+        import glob
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name))
+        assert found, "PostgreSQL is not installed (scripts/test.sh installs Debian's postgresql)"
+        return Path(found[-1]).parent
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        import subprocess
+        r = subprocess.run(list(args), user=self._user, capture_output=True, text=True, timeout=timeout, cwd="/")
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {r.stdout}{r.stderr}")
+
+    def start(self) -> "PostgresServer":
+        import os
+        import pwd
+        import subprocess
+        import tempfile
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam(self.USER)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", self.USER],
+                               check=True, capture_output=True)
+            self._user = self.USER
+        self.folder = Path(tempfile.mkdtemp(prefix="govgraph-pg-"))
+        if self._user:
+            shutil.chown(self.folder, self._user)
+        data, pwfile = self.folder / "data", self.folder / "pw"
+        pwfile.write_text(self.PASSWORD + "\n")
+        if self._user:
+            shutil.chown(pwfile, self._user)
+        b = self.bin_dir()
+        self._run(str(b / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile), "-A", "scram-sha-256",
+                  "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self._run(str(b / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-w", "-t", "60", "-o",
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                  f"-c max_locks_per_transaction=1024", "start")
+        return self
+
+    def url(self, database: str = "postgres", user: str = "postgres", password: str | None = None) -> str:
+        """A SQLAlchemy URL (psycopg 3) for the server."""
+        return f"postgresql+psycopg://{user}:{password or self.PASSWORD}@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        if self.folder is None:
+            return
+        try:
+            self._run(str(self.bin_dir() / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

@@ -116,8 +116,9 @@ def parse_triples(data: bytes, fmt: str) -> list[ox.Triple]:
 
 def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: str,
                  loaded_from: str = "", current: set[ox.Triple] | None = None,
-                 force: bool = False, may_remove: bool = False) -> WriteResult:
+                 force: bool = False, may_remove: bool = False, note: str = "") -> WriteResult:
     """Replace (or create) the source ``name`` with ``triples``, validated; unchanged content commits nothing.
+    ``note``: what changed, in words, kept with the change record.
 
     Added triples with NUL or bidirectional controls are refused (BadInput naming the triple,
     ``govgraph.io.characters``). Unless ``may_remove`` (the caller acts for an admin), a replacement that is a removal in effect
@@ -140,7 +141,7 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
         elif new:
             txn.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in new)
         report = validate_change(txn, added=new - old, removed=old - new, force=force)
-        rec = txn.commit(forced=force and not getattr(report, "conforms", True))
+        rec = txn.commit(forced=force and not getattr(report, "conforms", True), note=note)
     return WriteResult(name, len(new), rec, report)
 
 
