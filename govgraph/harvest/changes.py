@@ -50,7 +50,10 @@ def summary(old: set[ox.Triple], new: set[ox.Triple]) -> str:
     od, oc, of, _ = _shape(old)
     nd, nc, nf, _ = _shape(new)
     parts = []
-    for kind in ("table", "view"):
+    # tables and views first (a database's), then other kinds (a dbt project's models, seeds ...)
+    kinds = sorted({k for k, _ in od.values()} | {k for k, _ in nd.values()},
+                   key=lambda k: (k not in ("table", "view"), k != "table", k))
+    for kind in kinds:
         added = [nd[d][1] for d in nd.keys() - od.keys() if nd[d][0] == kind]
         removed = [od[d][1] for d in od.keys() - nd.keys() if od[d][0] == kind]
         if added:

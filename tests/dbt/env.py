@@ -40,7 +40,8 @@ def dbt_executable() -> Path:
 
 
 def build_project(workdir: Path, project: Path = PROJECT) -> Path:
-    """Copy a dbt project into ``workdir``, run ``dbt build`` and ``dbt docs generate``; return its target folder."""
+    """Copy a dbt project into ``workdir``, run ``dbt build`` and ``dbt docs generate``; return its target folder.
+    The build's run_results.json (its test outcomes) is kept beside it as ``build_run_results.json``."""
     dbt = dbt_executable()
     dest = workdir / project.name
     shutil.copytree(project, dest, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
@@ -50,6 +51,8 @@ def build_project(workdir: Path, project: Path = PROJECT) -> Path:
         proc = subprocess.run([str(dbt), *args], cwd=dest, env=env, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+        if args == ["build"]:  # `docs generate` writes its own run_results.json: keep the build's test outcomes
+            shutil.copy(dest / "target" / "run_results.json", dest / "build_run_results.json")
     return dest / "target"
 
 
