@@ -56,6 +56,16 @@ def build_project(workdir: Path, project: Path = PROJECT) -> Path:
     return dest / "target"
 
 
+def run_dbt(project_dir: Path, *args: str) -> None:
+    """Run a dbt command in a project built by ``build_project`` (its profile and DuckDB file)."""
+    env = dict(os.environ, DBT_PROFILES_DIR=str(project_dir), COUNCIL_DUCKDB=str(project_dir / "council.duckdb"),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    proc = subprocess.run([str(dbt_executable()), *args], cwd=project_dir, env=env, capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+
+
 def _run(args: list[str]) -> None:
     proc = subprocess.run(args, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
