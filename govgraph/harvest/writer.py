@@ -306,7 +306,8 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
     ``progress(done, total, what)`` is told when the (validated) write starts."""
     name = source or default_source(h.system, h.kind)
     if not h.datasets and store.has_source(name):
-        raise BadInput(f"the harvest found no datasets (skipped: {'; '.join(h.skipped) or 'none'}): "
+        found = "tables or views" if h.kind == "db" else "datasets"
+        raise BadInput(f"the harvest found no {found} (skipped: {'; '.join(h.skipped) or 'none'}): "
                        f"source {name!r} is not emptied; remove it with `govgraph remove` if that is meant")
     iris = dataset_iris(store, h, name)
     fp = fingerprint(h, iris)
