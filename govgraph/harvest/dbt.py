@@ -93,6 +93,7 @@ def harvest_dbt(target_dir: str | Path, *, system: str, namespace: str | None = 
                             "names the warehouse by (postgres://host:port, duckdb://<path>) so they meet its events")
     keys: dict[str, DatasetKey] = {}
     by_ref: dict[tuple[str, str], DatasetKey] = {}
+    ref_of: dict[str, tuple[str, str]] = {}
     columns_of: dict[str, dict[str, dict[str, str]]] = {}
     for uid, node in sorted(nodes.items()):
         ds = _dataset(uid, node, namespace, catalog)
@@ -100,6 +101,7 @@ def harvest_dbt(target_dir: str | Path, *, system: str, namespace: str | None = 
         out.datasets.append(ds)
         schema, ident = str(node.get("schema") or "").lower(), _identifier(node).lower()
         by_ref[(schema, ident)] = ds.key
+        ref_of[uid] = (schema, ident)
         columns_of.setdefault(schema, {})[ident] = {f.name: f.physical_type or "UNKNOWN" for f in ds.fields}
     project = meta.get("project_name") or "dbt"
     for uid, node in sorted((manifest.get("exposures") or {}).items()):
@@ -115,7 +117,14 @@ def harvest_dbt(target_dir: str | Path, *, system: str, namespace: str | None = 
         lin = Lineage(target=keys[uid], sources=list(dict.fromkeys(sources)))
         sql = node.get("compiled_code") or node.get("compiled_sql") or ""
         if sql.strip() and node.get("resource_type") in ("model", "snapshot"):
-            lin.fields = _field_lineage(out, node, sql, adapter, by_ref, columns_of)
+            # the columns of the relations it reads, not the whole project's (sqlglot reads the schema
+            # it is given for each column: 500 models' would make it quadratic)
+            known: dict[str, dict[str, dict[str, str]]] = {}
+            for dep in (node.get("depends_on") or {}).get("nodes") or []:
+                if dep in ref_of:
+                    schema, ident = ref_of[dep]
+                    known.setdefault(schema, {})[ident] = columns_of[schema][ident]
+            lin.fields = _field_lineage(out, node, sql, adapter, by_ref, known)
         out.lineage.append(lin)
     by_key = out.by_key()
     _tests(out, manifest, keys, by_key, target if run_results is None else Path(run_results))
