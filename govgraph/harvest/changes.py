@@ -1,5 +1,5 @@
-"""What changed between two versions of a harvested source, in words: tables and columns added,
-removed and changed ("added table public.visits; column public.clients.nhs_no: type varchar(10) -> text").
+"""What changed between two versions of a harvested source, in words: tables (views, models, files
+...) and columns added, removed and changed ("added table public.visits; column public.clients.nhs_no: type varchar(10) -> text").
 """
 from __future__ import annotations
 
@@ -84,5 +84,5 @@ def summary(old: set[ox.Triple], new: set[ox.Triple]) -> str:
                      + ")")
     if not parts:
         parts.append(f"no table or column changed; {len(old - new)} facts removed and {len(new - old)} added "
-                     "(row counts, keys, lineage, suggestions)")
+                     "(row counts, keys, lineage, owners, measurements, suggestions)")
     return "; ".join(parts)
