@@ -1,13 +1,19 @@
-"""`govgraph harvest files`: a folder of real spreadsheets (written with openpyxl) and CSV files,
-with an encrypted and a corrupt one, harvested into a real store through the validated write path."""
+"""`govgraph harvest files`: a folder of real spreadsheets (written with openpyxl, odfpy, encrypted
+with msoffcrypto-tool) and CSV files, with a corrupt one, harvested into a real store through the
+validated write path."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import textwrap
 
 import pytest
 from click.testing import CliRunner
+from msoffcrypto.format.ooxml import OOXMLFile
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import Table, TableCell, TableRow
+from odf.text import P
 from openpyxl import Workbook
 
 from govgraph.cli import main
@@ -48,11 +54,40 @@ def write_drive(root):
     (root / "budget.csv").write_text("cost_centre,month,spend\nCS01,2026-04,1200.50\nCS02,2026-04,300\n")
     (root / "contacts.csv").write_text("ref;contact\n1;jo.bloggs@example.org\n2;sam@example.com\n3;pat@example.net\n",
                                        encoding="utf-8")
-    # an encrypted workbook is an OLE compound file, not a zip: its first bytes are the OLE signature
-    (root / "team" / "secret.xlsx").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504)
+    # a workbook encrypted with a password, as Excel does it
+    secret = Workbook()
+    secret.active.append(["NHS number", "Diagnosis"])
+    plain, encrypted = io.BytesIO(), io.BytesIO()
+    secret.save(plain)
+    plain.seek(0)
+    OOXMLFile(plain).encrypt("not-known", encrypted)
+    (root / "team" / "secret.xlsx").write_bytes(encrypted.getvalue())
     (root / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not really a workbook")
-    (root / "minutes.ods").write_bytes(b"PK\x03\x04 an OpenDocument spreadsheet")
+    (root / "old.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504)
+    write_ods(root / "team" / "register.ods")
+    (root / "minutes.ods").write_bytes(b"PK\x03\x04 not an OpenDocument spreadsheet")
     (root / "notes.txt").write_text("not a spreadsheet")
+
+
+def write_ods(path):
+    """An OpenDocument spreadsheet written with odfpy: a title row left empty, a header, postcodes,
+    a trailing run of empty cells repeated as spreadsheet programs write them, and a second sheet."""
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in (("Register", [[], ["Family name", "Postcode", "Visits"], ["Smith", "OX1 1AA", 3],
+                                     ["Jones", "OX2 6GG", 4.5], ["Brown", "OX4 2JY", 1]]),
+                       ("Totals", [["Area", "Count"], ["North", 12]])):
+        table = Table(name=name)
+        for values in rows:
+            tr = TableRow()
+            for v in values:
+                cell = (TableCell(valuetype="float", value=v) if isinstance(v, (int, float))
+                        else TableCell(valuetype="string"))
+                cell.addElement(P(text=str(v)))
+                tr.addElement(cell)
+            tr.addElement(TableCell(numbercolumnsrepeated=1000))
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    doc.save(str(path))
 
 
 @pytest.fixture
@@ -73,7 +108,7 @@ def store(tmp_path):
 def test_spreadsheets_read_skipped_listed_values_never_kept(drive):
     h = harvest_files(drive, system=DRIVE, sample=10)
     by_title = {d.title: d for d in h.datasets}
-    assert set(by_title) == {"budget.csv", "contacts.csv", "team/looked_after_tracker.xlsx"}
+    assert set(by_title) == {"budget.csv", "contacts.csv", "team/looked_after_tracker.xlsx", "team/register.ods"}
     tracker = by_title["team/looked_after_tracker.xlsx"]
     assert [f.name for f in tracker.fields] == ["Children: Child ID", "Children: NHS number", "Children: Surname",
                                                 "Children: Date of birth", "Visits: Child ID", "Visits: Visit date",
@@ -95,11 +130,18 @@ def test_spreadsheets_read_skipped_listed_values_never_kept(drive):
     assert any(w.startswith("principle 2: team/looked_after_tracker.xlsx holds what looks like personal data")
                for w in h.warnings)
     assert not any("budget.csv" in w for w in h.warnings)
+    # an OpenDocument spreadsheet: each sheet's header, its values tested
+    register = by_title["team/register.ods"]
+    assert [f.name for f in register.fields] == ["Register: Family name", "Register: Postcode", "Register: Visits",
+                                                 "Totals: Area", "Totals: Count"]
+    assert register.field_named("Register: Postcode").looks_personal == [
+        "Register: Postcode: 3 of 3 sampled values are UK postcodes"]
     skipped = "\n".join(h.skipped)
-    assert "team/secret.xlsx: not readable as a workbook (encrypted or corrupt?)" in skipped
-    assert "broken.xlsx: not readable as a workbook" in skipped
-    assert "minutes.ods: OpenDocument spreadsheet: no ODS reader" in skipped
-    assert "notes.txt" not in skipped
+    assert "team/secret.xlsx: encrypted with a password (or an Excel 97-2003 workbook named .xlsx): not read" in skipped
+    assert "broken.xlsx: not readable as a workbook (encrypted or corrupt?)" in skipped
+    assert "old.xls: Excel 97-2003 workbook: no .xls reader" in skipped
+    assert "minutes.ods: not an OpenDocument spreadsheet" in skipped
+    assert len(h.skipped) == 4 and "notes.txt" not in skipped
     # no sampled value anywhere in what the harvest keeps
     assert not any(n in repr(h) for n in NHS) and "jo.bloggs" not in repr(h)
 
@@ -107,10 +149,10 @@ def test_spreadsheets_read_skipped_listed_values_never_kept(drive):
 def test_files_written_as_off_system_documents(store, drive):
     res = run_files(store, FilesHarvest(dir=str(drive), system="Children's shared drive", sample=10))
     assert res.source == "harvest:files:childrens-drive" and res.changed
-    assert res.write.record.note == "first harvest: 3 files, 12 columns"
+    assert res.write.record.note == "first harvest: 4 files, 17 columns"
     t = {(x.subject.value, x.predicate.value, x.object.value) for x in source_triples(store, res.source)}
     nodes = {s for s, p, o in t if p == GOV + "storageForm" and o == GOV + "Spreadsheet"}
-    assert len(nodes) == 3
+    assert len(nodes) == 4
     tracker = next(s for s, p, o in t if p == "http://purl.org/dc/terms/title" and o == "team/looked_after_tracker.xlsx")
     assert (tracker, GOV + "heldIn", DRIVE) in t
     assert (tracker, GOV + "storageLocation", str((drive / "team" / "looked_after_tracker.xlsx").resolve())) in t
@@ -135,8 +177,8 @@ def test_cli_and_config(tmp_path, drive):
     r = CliRunner().invoke(main, ["harvest", "files", str(drive), "--system", "Children's shared drive",
                                   "--store", url])
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("harvest:files:childrens-drive: 3 files, 12 columns; rev ")
-    assert "3 skipped" in r.output and "  skipped: minutes.ods: OpenDocument spreadsheet" in r.output
+    assert r.output.startswith("harvest:files:childrens-drive: 4 files, 17 columns; rev ")
+    assert "4 skipped" in r.output and "  skipped: minutes.ods: not an OpenDocument spreadsheet" in r.output
     assert "  warning: principle 2: team/looked_after_tracker.xlsx" in r.output
     (tmp_path / "harvest.toml").write_text(textwrap.dedent(f"""\
         [[files]]
@@ -147,7 +189,7 @@ def test_cli_and_config(tmp_path, drive):
         """))
     r = CliRunner().invoke(main, ["harvest", "--config", str(tmp_path / "harvest.toml"), "--store", url, "-q"])
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("harvest:files:s-drive: 3 files, 12 columns; rev ")
+    assert r.output.startswith("harvest:files:s-drive: 4 files, 17 columns; rev ")
     r = CliRunner().invoke(main, ["harvest", "files", str(tmp_path / "nowhere"), "--system", "Children's shared drive",
                                   "--store", url])
     assert r.exit_code != 0

@@ -1,13 +1,13 @@
-"""Harvest a shared drive: each spreadsheet (xlsx, xlsm) and CSV file under a folder becomes a
+"""Harvest a shared drive: each spreadsheet (xlsx, xlsm, ods) and CSV file under a folder becomes a
 document dataset held in a document store, kept as a spreadsheet (``gov:Spreadsheet``: off-system
 data, principle 2), with its path, size, modification time and header columns as fields.
 
 Headers and, with ``sample``, up to that many rows of values are tested for personal data
 (``personal``); values are tested in memory and dropped, never stored. A spreadsheet holding
 personal data outside any governed system is a principle 2 finding (``Harvest.warnings``).
-Files that cannot be read (encrypted, corrupt, not text) are listed in ``Harvest.skipped``.
-OpenDocument spreadsheets (ods) are listed as skipped: govgraph has no ODS reader among its
-dependencies (odfpy or pandas would be one).
+Files that cannot be read (encrypted, corrupt, not text) are listed in ``Harvest.skipped``, and
+so are Excel 97-2003 workbooks (.xls: govgraph has no reader for them among its dependencies).
+OpenDocument spreadsheets are read with the standard library (``ods``).
 """
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from govgraph.errors import BadInput
-from govgraph.harvest import personal
+from govgraph.harvest import ods, personal
 from govgraph.harvest.model import Dataset, Field, Harvest
 
 Progress = Callable[[int, int, str], None]
 SPREADSHEETS = {".xlsx", ".xlsm"}
 TEXT = {".csv"}
-UNREAD = {".ods": "OpenDocument spreadsheet: no ODS reader in govgraph's dependencies",
-          ".xls": "Excel 97-2003 workbook: no .xls reader in govgraph's dependencies"}
+OPENDOCUMENT = {".ods"}
+UNREAD = {".xls": "Excel 97-2003 workbook: no .xls reader in govgraph's dependencies (save it as .xlsx)"}
+#: the first bytes of an OLE compound file: what Office writes for a workbook encrypted with a password
+OLE = bytes.fromhex("d0cf11e0a1b11ae1")
 #: the OpenLineage namespace of local files (spec/Naming.md: ``file``, the name an absolute path)
 NAMESPACE = "file"
 
@@ -54,6 +56,9 @@ def _header_and_rows(rows: Iterable[tuple], sample: int) -> tuple[list[str], lis
 
 def _sheets(path: Path, sample: int) -> list[tuple[str, list[str], list[tuple]]]:
     """(sheet name, header, sampled rows) of each worksheet of a workbook."""
+    with path.open("rb") as f:
+        if f.read(8) == OLE:
+            raise Unreadable("encrypted with a password (or an Excel 97-2003 workbook named .xlsx): not read")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
@@ -62,6 +67,14 @@ def _sheets(path: Path, sample: int) -> list[tuple[str, list[str], list[tuple]]]
         return [(ws.title, *_header_and_rows(ws.iter_rows(values_only=True), sample)) for ws in wb.worksheets]
     finally:
         wb.close()
+
+
+def _ods(path: Path, sample: int) -> list[tuple[str, list[str], list[tuple]]]:
+    try:
+        found = ods.sheets(path, 1 + sample)
+    except ods.NotOds as e:
+        raise Unreadable(str(e)) from None
+    return [(name, *_header_and_rows(rows, sample)) for name, rows in found]
 
 
 def _csv(path: Path, sample: int) -> list[tuple[str, list[str], list[tuple]]]:
@@ -98,12 +111,13 @@ def harvest_files(directory: str | Path, *, system: str, sample: int = 0, progre
         if suffix in UNREAD:
             out.skipped.append(f"{rel}: {UNREAD[suffix]}")
             continue
-        if suffix not in SPREADSHEETS | TEXT:
+        if suffix not in SPREADSHEETS | TEXT | OPENDOCUMENT:
             continue
         if progress:
             progress(i, len(paths), rel)
         try:
-            sheets = _sheets(path, sample) if suffix in SPREADSHEETS else _csv(path, sample)
+            read = _sheets if suffix in SPREADSHEETS else _ods if suffix in OPENDOCUMENT else _csv
+            sheets = read(path, sample)
         except (Unreadable, OSError) as e:
             out.skipped.append(f"{rel}: {e}")
             continue
