@@ -127,8 +127,8 @@ def harvest_dbt(target_dir: str | Path, *, system: str, namespace: str | None = 
             lin.fields = _field_lineage(out, node, sql, adapter, by_ref, known)
         out.lineage.append(lin)
     by_key = out.by_key()
-    _tests(out, manifest, keys, by_key, target if run_results is None else Path(run_results))
     at = str(meta.get("generated_at") or "")
+    _tests(out, manifest, keys, by_key, target if run_results is None else Path(run_results), at)
     for uid, node in nodes.items():
         _coverage(by_key[keys[uid]], node, at)
     personal.suggest(out)
@@ -184,15 +184,15 @@ def _field_lineage(h: Harvest, node: dict, sql: str, adapter: str, by_ref: dict,
     return {k: v for k, v in fields.items() if v}
 
 
-def _tests(h: Harvest, manifest: dict, keys: dict, by_key: dict, run_results: Path) -> None:
+def _tests(h: Harvest, manifest: dict, keys: dict, by_key: dict, run_results: Path, generated: str) -> None:
     """dbt tests with an outcome in run_results.json, as one measurement per dataset and metric:
-    the share of its tests that passed."""
+    the share of its tests that passed, at the test run's time (else the manifest's)."""
     tests = {uid: n for uid, n in (manifest.get("nodes") or {}).items() if n.get("resource_type") == "test"}
     if not tests:
         return
     path = run_results / "run_results.json" if run_results.is_dir() else run_results
     results = _read_json(path, "run_results.json") if path.exists() else {}
-    at = str((results.get("metadata") or {}).get("generated_at") or "")
+    at = str((results.get("metadata") or {}).get("generated_at") or generated)
     # a test run's outcomes (``dbt docs generate`` and ``dbt compile`` list tests as compiled, "success")
     status = {r["unique_id"]: r.get("status") for r in results.get("results") or []
               if r.get("unique_id") in tests and r.get("status") in ("pass", "fail", "warn", "error")}
@@ -214,6 +214,9 @@ def _tests(h: Harvest, manifest: dict, keys: dict, by_key: dict, run_results: Pa
         label = f"{test}({column})" if column else test
         groups.setdefault((keys[attached], TEST_METRICS.get(test, "validityRate")), []).append(
             (status[uid] == "pass", label))
+    if not at:
+        h.warnings.append(f"{path}: no generated_at time: test outcomes not recorded")
+        return
     for (key, metric), outcomes in sorted(groups.items()):
         passed = [label for ok, label in outcomes if ok]
         failed = [label for ok, label in outcomes if not ok]
