@@ -233,3 +233,23 @@ def test_cli_and_config(tmp_path, built):
     (tmp_path / "bad.toml").write_text('[[dbt]]\nsystem = "Council Warehouse"\n')
     r = CliRunner().invoke(main, ["harvest", "--config", str(tmp_path / "bad.toml"), "--store", url])
     assert r.exit_code != 0 and "[[dbt]] entry 1: needs target and system" in r.output
+
+
+def test_unparsable_sql_and_no_catalog_keep_what_is_known(store, built, tmp_path):
+    target = tmp_path / "odd" / "target"
+    shutil.copytree(built / "target", target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["nodes"]["model.council_warehouse.mart_children_in_need"]["compiled_code"] = "select ((( from where"
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    (target / "catalog.json").unlink()
+    res = harvest_run(store, DbtHarvest(target=str(target), system="Council Warehouse", namespace="duckdb://x"))
+    assert any(w.startswith("model mart_children_in_need: sqlglot cannot parse its compiled SQL") for w in res.warnings)
+    assert "no catalog.json (run `dbt docs generate`): column types unknown, columns only as documented" in res.warnings
+    t = _triples(store, res.source)
+    # the mart keeps its table-level lineage from depends_on; documented columns are still fields, untyped
+    assert (ds("main.mart_children_in_need"), PROV + "wasDerivedFrom", ds("main.fct_referrals")) in t
+    assert not any(s.startswith(field("main.mart_children_in_need.")) and p == GOV + "derivedFromField"
+                   for s, p, _ in t)
+    assert (field("main.fct_referrals.age_at_referral"), "http://www.w3.org/2000/01/rdf-schema#label",
+            "age_at_referral") in t
+    assert not any(p == GOV + "physicalType" for _, p, _ in t)
