@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Iterable
 
 import rdflib
 from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS
 
+from govgraph import agreements as agreement_rules
+from govgraph import vocabulary
 from govgraph.errors import UnknownAsset
+from govgraph.kinds import CATALOG_KINDS, kind_of  # noqa: F401 - kind_of: the catalogue's API
 from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PROV, SKOS
 from govgraph.store import Store
 
-#: rdf:type -> kind name, most specific first (the first match wins).
-KINDS: list[tuple[URIRef, str]] = [
-    (GOV.StatutoryReturn, "return"), (GOV.Report, "report"), (GOV.DataWarehouse, "system"),
-    (GOV.DataLake, "system"), (GOV.Database, "database"), (GOV.DocumentStore, "system"),
-    (GOV.System, "system"), (GOV.InformationAsset, "dataset"), (DCAT.Dataset, "dataset"),
-    (GOV.Field, "field"), (GOV.Flow, "flow"), (GOV.SharingAgreement, "agreement"),
-    (GOV.Council, "council"), (GOV.Partner, "partner"), (ORG.OrganizationalUnit, "team"),
-    (GOV.CommunityOfPractice, "community"), (FOAF.Person, "person"), (GOV.Standard, "standard"),
-    (GOV.ProcessingPurpose, "purpose"), (GOV.DPIA, "dpia"), (GOV.EthicsAssessment, "ethics"),
-    (GOV.QualityTarget, "quality-target"), (DQV.QualityMeasurement, "measurement"),
-    (PROV.Activity, "activity"), (SKOS.Concept, "term"), (SKOS.ConceptScheme, "glossary"),
-    (ORG.Organization, "partner"),
-]
+#: rdf:type -> kind name, most specific first (the first match wins): the table is govgraph.kinds.
+KINDS: list[tuple[URIRef, str]] = CATALOG_KINDS
 KIND_LABELS = {"dataset": "Dataset", "report": "Report", "return": "Statutory return", "system": "System",
                "database": "Database", "field": "Field", "flow": "Data flow", "agreement": "Sharing agreement",
                "council": "Council", "partner": "Partner", "team": "Team / service area",
@@ -135,12 +125,8 @@ class AssetSummary:
 
 # ----------------------------------------------------------------------------- ontology labels
 
-@lru_cache(maxsize=1)
-def ontology() -> rdflib.Graph:
-    """The govgraph vocabulary (labels and comments for every gov: term)."""
-    g = rdflib.Graph()
-    g.parse(resources.files("govgraph.ontology").joinpath("govgraph.ttl").read_bytes(), format="turtle")
-    return g
+#: The govgraph vocabulary (labels and comments for every gov: term), parsed once.
+ontology = vocabulary.ontology
 
 
 #: Labels for common W3C terms, where the ontology does not describe them.
@@ -203,21 +189,11 @@ def local_name(iri: str) -> str:
 
 
 def _gdpr_label(iri: str) -> str | None:
-    from govgraph.io.iar import format_lawful_basis
-    text = format_lawful_basis(iri)
+    text = vocabulary.basis_label(iri)
     return text if text != iri else None
 
 
 # ----------------------------------------------------------------------------- lookups
-
-def kind_of(types: Iterable[str]) -> str:
-    """The kind name for a set of rdf:type IRIs (most specific known type wins)."""
-    ts = set(types)
-    for t, k in KINDS:
-        if str(t) in ts:
-            return k
-    return "thing"
-
 
 def labels(store: Store, iris: Iterable[str]) -> dict[str, Ref]:
     """Labels and kinds for many IRIs in one query (IRIs with no label get their local name)."""
@@ -374,9 +350,8 @@ def list_assets(store: Store, *, kind: str | None = None, owner: str | None = No
         where.append("?s gov:heldIn ?system .")
         bindings["system"] = URIRef(system)
     if classification:
-        from govgraph.io.iar import CLASSIFICATIONS
         where.append("?s gov:classification ?cls .")
-        bindings["cls"] = CLASSIFICATIONS.get(classification.upper().strip(), URIRef(classification))
+        bindings["cls"] = vocabulary.classification(classification) or URIRef(classification)
     if personal is True:
         where.append("FILTER EXISTS { ?s dpv:hasPersonalData ?pd }")
     elif personal is False:
@@ -465,36 +440,19 @@ def agreement_statuses(store: Store, on: _dt.date | None = None, *, due_within_d
         out.append(AgreementStatus(refs[str(r["a"])], [refs[p] for p in str(r.get("parties", "")).split()],
                                    vf, vu, rd, _agreement_status(on, vf, vu, rd, due_within_days),
                                    int(r["flows"]) if "flows" in r else 0))
-    order = {"expired": 0, "review overdue": 1, "dates not recorded": 2, "not yet in force": 3, "review due": 4,
-             "in force": 5}
+    order = {st: i for i, st in enumerate(agreement_rules.STATUSES)}
     out.sort(key=lambda a: (order[a.status], a.review_date or a.valid_until or "", a.agreement.label.lower()))
     return out
 
 
 def agreement_status(on: _dt.date, valid_from: _dt.date | None, valid_until: _dt.date | None,
                      review: _dt.date | None, due_within_days: int = 90) -> str:
-    """A sharing agreement's status on ``on``: expired | not yet in force | dates not recorded |
-    review overdue | review due | in force (the first that applies)."""
-    if valid_until is not None and valid_until < on:
-        return "expired"
-    if valid_from is not None and on < valid_from:
-        return "not yet in force"
-    if valid_from is None or valid_until is None:
-        return "dates not recorded"
-    if review is not None and review < on:
-        return "review overdue"
-    if review is not None and (review - on).days <= due_within_days:
-        return "review due"
-    return "in force"
+    """A sharing agreement's status on ``on`` (the rule is ``govgraph.agreements.status``)."""
+    return agreement_rules.status(on, valid_from, valid_until, review, due_within_days)
 
 
 def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | None, within: int) -> str:
-    def d(s: str | None) -> _dt.date | None:
-        try:
-            return _dt.date.fromisoformat(s) if s else None
-        except ValueError:  # a malformed date counts as not recorded
-            return None
-    return agreement_status(on, d(vf), d(vu), d(rd), within)
+    return agreement_rules.status(on, vf, vu, rd, within)
 
 
 # ----------------------------------------------------------------------------- responsibilities

@@ -16,7 +16,8 @@ import click
 
 from govgraph import __version__
 from govgraph.errors import BadInput, GovGraphError
-from govgraph.store import FORMATS, Store, default_store_url, open_store
+from govgraph.io.formats import EXPORT_FORMATS, INPUT_FORMATS
+from govgraph.store import Store, default_store_url, open_store
 
 STORE_HELP = ("Store URL: oxigraph:PATH (embedded, default oxigraph:govgraph-data), memory:, or "
               "sparql+http://HOST:PORT/query?update=/update&store=/store (any SPARQL 1.1 server). Env: GOVGRAPH_STORE.")
@@ -90,7 +91,7 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", help="Load every file into this one source (default: one source per file, named after it).")
 @click.option("--replace", is_flag=True, help="Replace the source if it is already loaded.")
-@click.option("--format", "fmt", type=click.Choice(["turtle", "jsonld", "rdfxml", "ntriples", "nquads", "trig", "iar"]),
+@click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS),
               help="Format of the files (default: from the extension; .csv and .xlsx are an IAR).")
 @click.option("--base", default=None, help="Base IRI for assets created from an IAR CSV.")
 @click.option("--sheet", default=None, help="IAR workbook (.xlsx): the sheet to read (default: the first).")
@@ -98,9 +99,11 @@ def main() -> None:
               help="IAR: the names reported as close to known people, units, systems or partners are new: create them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--force", is_flag=True, help="Admin only: commit even if the data breaks principle shapes (recorded in the audit log).")
+@click.option("--as-is", "as_is", is_flag=True, help="Editors: commit whatever the findings; the violations become the source's "
+              "baseline of known gaps, and later writes are refused only for new ones. A file that cannot be parsed is still refused.")
 @store_option
 @handle_errors
-def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, force=False):
+def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, force=False, as_is=False):
     """Load RDF files or IAR CSV files into the store, each source as one transaction.
 
     A file that cannot be parsed (or an IAR row that is wrong) is rejected whole, with
@@ -109,11 +112,12 @@ def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, 
     from govgraph.io.iar import DEFAULT_BASE
     from govgraph.errors import ValidationFailed
     from govgraph.io.load import RegisterOptions, load_files
+    from govgraph.shapes.baseline import change_text
     progress = _ProgressPrinter(quiet)
     with _open(store_url) as store:
         try:
             results = load_files(store, list(files), source=source, replace=replace, fmt=fmt,
-                                 base=base or DEFAULT_BASE, progress=progress, force=force,
+                                 base=base or DEFAULT_BASE, progress=progress, force=force, as_is=as_is,
                                  register=RegisterOptions(sheet=sheet, new_names=new_names))
         except ValidationFailed as e:
             progress.finish()
@@ -129,6 +133,8 @@ def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, 
             for w in r.read_warnings:
                 click.echo(f"  warning: {w}")
             _print_warnings(r)
+            if r.report is not None and r.report.baseline:
+                click.echo(change_text(r.report.baseline))
 
 
 @main.command()
@@ -203,7 +209,7 @@ def remove(name, store_url):
 
 @main.command()
 @click.option("--source", help="Export only this source (default: the whole store).")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["iar"]), default="turtle", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True,
               help="RDF format, or iar for an Information Asset Register CSV.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
@@ -392,9 +398,8 @@ def history(iri, source, fmt, store_url):
             _table(["rev", "when (UTC)", "action", "source", "who", "added", "removed", "forced"],
                    [[str(r.revision), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.action, r.source, r.who,
                      f"{r.added:,}", f"{r.removed:,}", "yes" if r.forced else ""] for r in recs])
-            for r in recs:
-                if r.note:
-                    click.echo(f"rev {r.revision}: {r.note}")
+            for r in (r for r in recs if r.note):
+                click.echo(f"rev {r.revision}: {r.note}")
             return
         target = iri if iri.startswith(("http://", "https://", "urn:")) else search.resolve(store, iri)
         changes = [c for c in asset_history(store, target) if source is None or c.record.source == source]
@@ -580,20 +585,15 @@ def demo(host, port, store_url, no_serve):
     _serve(store, host, port, 8)
 
 
-def _register_lineage() -> None:
-    """Attach the lineage commands (``lineage``, ``impact``, ``path``) defined in govgraph.lineage.commands."""
-    from govgraph.lineage.commands import register
-    register(main, store_option, handle_errors, _open)
+def _register_command_groups() -> None:
+    """Attach the commands defined beside their rooms: lineage (``lineage``, ``impact``, ``path``) and ``harvest``."""
+    from govgraph.harvest.commands import register as register_harvest
+    from govgraph.lineage.commands import register as register_lineage
+    for register in (register_lineage, register_harvest):
+        register(main, store_option, handle_errors, _open)
 
 
-def _register_harvest() -> None:
-    """Attach the ``harvest`` command group defined in govgraph.harvest.commands."""
-    from govgraph.harvest.commands import register
-    register(main, store_option, handle_errors, _open)
-
-
-_register_lineage()
-_register_harvest()
+_register_command_groups()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib.term import Node
 
+from govgraph import dates
 from govgraph.derived import Derivation, KeptCopies
 from govgraph.errors import BadInput, NotRecordedThen
 from govgraph.limits import NO_DEADLINE, Deadline, Gate
@@ -28,14 +29,10 @@ def parse_when(text: str | dt.date | dt.datetime, *, now: dt.datetime | None = N
     elif isinstance(text, dt.date):
         when = dt.datetime.combine(text, dt.time.max)
     else:
-        s = text.strip()
-        try:
-            try:  # a date (2026-03-31, 20260331): the end of that day
-                when = dt.datetime.combine(dt.date.fromisoformat(s), dt.time.max)
-            except ValueError:
-                when = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadInput(f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 date-time)") from None
+        parsed = dates.moment(text)  # a date (2026-03-31, 20260331): the end of that day
+        if parsed is None:
+            raise BadInput(f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 date-time)")
+        when = parsed
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     now = now or dt.datetime.now(dt.timezone.utc)

@@ -38,6 +38,7 @@ from govgraph.backends import Backend
 from govgraph.backends.embedded import EmbeddedBackend
 from govgraph.derived import Derivation
 from govgraph.errors import BadInput, ConflictError, StoreError, UnknownSource
+from govgraph.io.formats import FORMATS, QUAD_FORMATS  # the format registry
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.ontology.ns import GG, GOV, sparql_prologue
 from govgraph.terms import bind, instant, to_ox, to_rdflib
@@ -89,16 +90,6 @@ _RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
 
-#: Format names accepted by --format, with their pyoxigraph formats.
-FORMATS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-}
-QUAD_FORMATS = {"nquads", "trig"}
 
 
 def default_store_url() -> str:
@@ -997,8 +988,8 @@ class Transaction:
         return others + [self.graph]
 
     # -- finishing ---------------------------------------------------------------
-    def commit(self, *, forced: bool = False, note: str = "") -> ChangeRecord:
-        """Make the source visible in one atomic update and record the change."""
+    def commit(self, *, forced: bool = False, note: str = "", extra: Callable[..., list[str]] | None = None) -> ChangeRecord:
+        """Make the source visible in one atomic update and record the change (with ``extra(record)``'s operations)."""
         if self.done:
             raise RuntimeError("transaction already finished")
         st = self.store
@@ -1010,7 +1001,7 @@ class Transaction:
             while True:
                 try:
                     with st._commit_lock() as release:
-                        return self._commit(release, forced, note)
+                        return self._commit(release, forced, note, extra)
                 except _NameBusy:
                     if time.monotonic() > deadline:
                         raise ConflictError(f"another writer has been loading the new source {self.name!r} for over "
@@ -1021,7 +1012,7 @@ class Transaction:
                 self.rollback()
             raise
 
-    def _commit(self, release: str | None, forced: bool, note: str) -> ChangeRecord:
+    def _commit(self, release: str | None, forced: bool, note: str, extra: Callable | None = None) -> ChangeRecord:
         """The commit itself, holding the commit lock (``release``: the update operation freeing it)."""
         st = self.store
         stale_claims: list[str] = []
@@ -1071,7 +1062,8 @@ class Transaction:
             # (only when another writer held the name while this one began: see Store._claim_new_source)
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
             ops += [_NameClaim.withdraw(self.target, c) for c in stale_claims]
-        ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)]
+        ops += _registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [st._revision_update(rec)] + (
+            extra(rec) if extra is not None else [])
         if self.claim is not None:
             ops.append(_NameClaim.withdraw(self.target, self.claim.iri))
         if release:
@@ -1306,13 +1298,11 @@ class Patch:
         self.rollback()
 
 
-def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = "") -> list[ChangeRecord | None]:
-    """Commit patches to different sources of one store in one atomic update.
-
-    Each patch that changes something gets its own change record and revision (in the
-    order given); one that changes nothing gets None. Either every change is applied or,
-    if the update fails, none is; the patches are finished either way.
-    """
+def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = "", extra: Callable | None = None) -> list:
+    """Commit patches to different sources of one store in one atomic update (with ``extra(last record)``'s
+    operations). Each patch that changes something gets its own change record and revision (in the order given);
+    one that changes nothing gets None. Either every change is applied or, if the update fails, none is; the
+    patches are finished either way."""
     if not patches:
         return []
     st = patches[0].store
@@ -1320,7 +1310,7 @@ def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = ""
         raise ValueError("commit_patches takes patches of one store, one per source")
     try:
         with st._commit_lock() as release:
-            return _commit_patches(st, patches, release, forced, note)
+            return _commit_patches(st, patches, release, forced, note, extra)
     finally:
         for p in patches:
             if not p.done:
@@ -1328,7 +1318,7 @@ def commit_patches(patches: list[Patch], *, forced: bool = False, note: str = ""
 
 
 def _commit_patches(st: Store, patches: list[Patch], release: str | None, forced: bool,
-                    note: str) -> list[ChangeRecord | None]:
+                    note: str, extra: Callable | None = None) -> list[ChangeRecord | None]:
     """commit_patches holding the commit lock: prepared against the registry as it is now."""
     if st.remote:
         st._changed()  # the registry and revision as they are now, under the lock
@@ -1360,6 +1350,7 @@ def _commit_patches(st: Store, patches: list[Patch], release: str | None, forced
     if moves:  # a staging graph named for another revision: redo with fresh staging graphs
         ops, records, in_place = prepare(False)
         ops = moves + ops
+    ops += extra([r for r in records if r][-1]) if extra is not None and any(records) else []
     if ops:
         st._check_lease()
         if release:

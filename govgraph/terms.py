@@ -9,6 +9,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import Node
 
+from govgraph import dates
 from govgraph.errors import BadInput
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -83,10 +84,5 @@ def instant(term: Any) -> dt.datetime | None:
 
     A time without a zone (Virtuoso's NOW() has none) is taken as UTC: the times compared come
     from the same server, so they agree on whatever zone it means."""
-    if term is None:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(term.value.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)
+    value = getattr(term, "value", None)
+    return dates.instant(value) if isinstance(value, str) else None

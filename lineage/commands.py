@@ -1,4 +1,4 @@
-"""The lineage commands of the ``govgraph`` CLI: ``lineage``, ``impact``, ``path``.
+"""The lineage commands of the ``govgraph`` CLI: ``lineage``, ``impact``, ``sharing``, ``path``.
 
 Defined here, next to the engine, and attached to the CLI group by ``register`` so that
 ``govgraph/cli.py`` needs one line; the commands parse options, call ``queries`` and print.
@@ -14,7 +14,7 @@ import click
 
 def register(main: click.Group, store_option: Callable, handle_errors: Callable,
              open_store: Callable[[str | None], Any]) -> None:
-    """Add ``lineage``, ``impact`` and ``path`` to the CLI group ``main``."""
+    """Add ``lineage``, ``impact``, ``sharing`` and ``path`` to the CLI group ``main``."""
 
     @main.command("lineage")
     @click.argument("iri")
@@ -76,6 +76,34 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
                 out = text.impact_text(res)
             else:
                 out = export.export(res.subgraph(), fmt)
+            _emit(out, output)
+
+    @main.command("sharing")
+    @click.option("--date", "check_date", help="Check agreements on this date (YYYY-MM-DD; default today).")
+    @click.option("--gaps", "gaps_only", is_flag=True, help="Only crossings with a gap.")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+    @click.option("--asof", help="The estate as it was on this date (YYYY-MM-DD) or date-time.")
+    @store_option
+    @handle_errors
+    def sharing_cmd(check_date, gaps_only, fmt, output, asof, store_url):
+        """Personal data leaving the council: every boundary crossing with its agreement, lawful basis and
+        Article 9 condition, gaps first."""
+        import io
+        from govgraph.io.cells import CellWriter
+        from govgraph.lineage import sharing, text
+        with open_store(store_url) as live:
+            res = sharing.sharing(_past(live, asof), check_date=check_date)
+            if gaps_only:
+                res = res.only_gaps()
+            if fmt == "json":
+                out = json.dumps(res.to_dict(), indent=2)
+            elif fmt == "csv":
+                buf = io.StringIO()
+                CellWriter(buf).writerows(res.table())
+                out = buf.getvalue()
+            else:
+                out = text.sharing_text(res)
             _emit(out, output)
 
     @main.command("path")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from govgraph.catalog import Ref, term_label
+from govgraph.kinds import catalog_kind
 from govgraph.lineage.graph import FLOW, get_graph
 from govgraph.store import Store
 
@@ -25,6 +26,8 @@ class FlowRow:
     carries: list[Ref]
     agreement: Ref | None
     crosses_boundary: bool
+    source_external: bool = False  # the sending end is outside the council (a partner, or a system one runs)
+    target_external: bool = False  # the receiving end is outside the council
 
 
 def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
@@ -39,7 +42,7 @@ def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
     def ref(iri: str | None) -> Ref:
         a = lg.attrs(iri) if iri else {}
         kind = a.get("kind", "thing")
-        return Ref(iri or "", lg.label(iri), {"unit": "team", "organisation": "council"}.get(kind, kind))
+        return Ref(iri or "", lg.label(iri), catalog_kind(kind))
 
     def home(iri: str) -> str:
         return lg.attrs(iri).get("held_in") or iri
@@ -59,6 +62,7 @@ def system_flows(store: Store, system: str | None = None) -> list[FlowRow]:
             Ref(freq, term_label(freq)[0], "frequency") if freq else None,
             sorted((ref(c) for c in e.get("carries", ())), key=lambda x: x.label.lower()),
             ref(agr) if agr else None,
-            any(lg.is_external(x) for x in (u, v, ss, ts))))
+            any(lg.is_external(x) for x in (u, v, ss, ts)),
+            lg.is_external(u) or lg.is_external(ss), lg.is_external(v) or lg.is_external(ts)))
     out.sort(key=lambda f: (f.source_system.label.lower(), f.target_system.label.lower(), f.flow.label.lower()))
     return out

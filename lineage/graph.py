@@ -21,13 +21,12 @@ from typing import Any, Iterable
 import networkx as nx
 import pyoxigraph as ox
 
-from govgraph import search
+from govgraph import agreements, search
 from govgraph.errors import UnknownAsset
-from govgraph.ontology.ns import DCAT, DCTERMS, DPV, FOAF, GOV, ORG, PROV, RDFS, SKOS
+from govgraph.kinds import (AGREEMENT, DATASET, FIELD, LINEAGE_KINDS, ORGANISATION, OTHER, PARTNER,  # noqa: F401
+                            PERSON, REPORT, RETURN, SYSTEM, UNIT)  # node kinds, re-exported for lineage modules
+from govgraph.ontology.ns import DCTERMS, DPV, FOAF, GOV, ORG, PROV, RDFS, SKOS
 
-# -- node kinds ------------------------------------------------------------------------
-DATASET, REPORT, RETURN, SYSTEM, PARTNER, FIELD = "dataset", "report", "return", "system", "partner", "field"
-ORGANISATION, PERSON, UNIT, AGREEMENT, OTHER = "organisation", "person", "unit", "agreement", "other"
 #: Kinds that hold or exchange data rather than being data: traversals stop at them
 #: unless the walk started there or arrived by a system-to-system flow.
 CONTAINER_KINDS = frozenset({SYSTEM, PARTNER, ORGANISATION})
@@ -42,17 +41,7 @@ FIELD_DERIVED = "field"  # gov:derivedFromField, source field -> field
 SUBMITTED = "submitted"  # gov:submittedTo, statutory return -> the body it goes to
 HOLDS = "holds"          # system -> dataset it holds (only in query results, never in the graph)
 
-_SYSTEM_TYPES = {str(GOV.System), str(GOV.DataWarehouse), str(GOV.DataLake), str(GOV.Database),
-                 str(GOV.DocumentStore), str(DCAT.DataService)}
-_TYPE_KIND: list[tuple[str, str]] = [  # most specific first
-    (str(GOV.StatutoryReturn), RETURN), (str(GOV.Report), REPORT), (str(GOV.Field), FIELD),
-    (str(GOV.Partner), PARTNER), *((t, SYSTEM) for t in sorted(_SYSTEM_TYPES)),
-    (str(DCAT.Dataset), DATASET), (str(GOV.InformationAsset), DATASET),
-    (str(GOV.RestrictedAsset), DATASET),  # a placeholder in a redacted view (govgraph.access): lineage runs through it
-    (str(GOV.Council), ORGANISATION), (str(ORG.FormalOrganization), ORGANISATION),
-    (str(ORG.Organization), ORGANISATION), (str(FOAF.Person), PERSON),
-    (str(ORG.OrganizationalUnit), UNIT), (str(GOV.SharingAgreement), AGREEMENT),
-]
+_TYPE_KIND: list[tuple[str, str]] = LINEAGE_KINDS  # most specific first (govgraph.kinds)
 _KIND_RANK = {t: i for i, (t, _) in enumerate(_TYPE_KIND)}
 _STOP_ANON = {str(GOV.Aggregated), str(GOV.Anonymised)}
 _SPECIAL = str(DPV.SpecialCategoryPersonalData)
@@ -135,14 +124,13 @@ class LineageGraph:
         return bool(self.attrs(iri).get("external"))
 
     def agreement_in_force(self, agreement: str | None, on: dt.date) -> bool:
-        """Whether a sharing agreement is in force on a date (validFrom <= on <= validUntil)."""
+        """Whether a sharing agreement is in force on a date (the rule: ``govgraph.agreements.in_force``)."""
         if not agreement:
             return False
         a = self.info.get(agreement)
         if a is None:
             return False
-        vf, vu = _date(a.get("valid_from")), _date(a.get("valid_until"))
-        return (vf is None or vf <= on) and (vu is None or on <= vu)
+        return agreements.in_force(on, a.get("valid_from"), a.get("valid_until"))
 
     # -- resolving user input ---------------------------------------------------------
     def resolve(self, ref: str) -> str:
@@ -606,15 +594,6 @@ def _as_list(v: Any) -> list[Any]:
 def _short(iri: str) -> str:
     tail = iri.rstrip("/").rsplit("/", 1)[-1]
     return tail.rsplit("#", 1)[-1] or iri
-
-
-def _date(v: Any) -> dt.date | None:
-    if not v:
-        return None
-    try:
-        return dt.date.fromisoformat(str(v)[:10])
-    except ValueError:
-        return None
 
 
 # ----------------------------------------------------------------------------- caching

@@ -4,10 +4,11 @@ A pure, deterministic function of the nodes and edges it is given:
 
 1. cycles are broken by reversing the edges of a greedy feedback arc set (Eades, Lin
    and Smyth), so a graph with cycles never hangs and keeps most edges pointing right;
-2. layers by longest path (sources pulled right next to their first consumer);
+2. layers by longest path, then nodes moved between their neighbours' layers while that
+   shortens their edges (chains and sources pulled right next to their consumer);
 3. edges spanning several layers run through virtual nodes, one per layer crossed;
-4. node order within each layer by iterated barycentres (down and up sweeps, the
-   best ordering kept), then adjacent swaps while they remove crossings;
+4. node order within each layer (``ordering``): barycentre and median sweeps from
+   several starts, adjacent swaps, then sifting; the ordering with fewest crossings;
 5. coordinates: one column per layer; within a column nodes are placed near the
    mean of their neighbours by isotonic regression, which keeps a minimum gap, so
    nodes never overlap.
@@ -17,6 +18,8 @@ from __future__ import annotations
 import heapq
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Mapping
+
+from govgraph.lineage.ordering import order_layers
 
 Point = tuple[float, float]
 
@@ -54,6 +57,15 @@ class EdgeRoute:
     index: int = 0  # position in the input edge list
 
 
+@dataclass(frozen=True)
+class LabelBox:
+    """Where an edge's label is drawn: top-left corner and size, in the gap between two layers."""
+    x: float
+    y: float
+    w: float
+    h: float
+
+
 @dataclass
 class Layout:
     """Coordinates for every node (real and virtual) and a polyline for every edge."""
@@ -64,6 +76,8 @@ class Layout:
     crossings: int
     layers: int
     reversed_edges: list[tuple[str, str]] = field(default_factory=list)
+    #: edge index -> the box its label is drawn in (set by ``govgraph.lineage.labels``)
+    labels: dict[int, "LabelBox"] = field(default_factory=dict)
 
     def real_nodes(self) -> list[NodeBox]:
         """The nodes of the input graph (not the virtual ones), in id order."""
@@ -75,7 +89,8 @@ class Layout:
                 "nodes": [asdict(b) for b in self.nodes.values()],
                 "edges": [{"source": e.source, "target": e.target, "points": [list(p) for p in e.points],
                            "reversed": e.reversed} for e in self.edges],
-                "reversed_edges": [list(e) for e in self.reversed_edges]}
+                "reversed_edges": [list(e) for e in self.reversed_edges],
+                "labels": {str(k): asdict(v) for k, v in sorted(self.labels.items())}}
 
 
 DEFAULT_SIZE = (160.0, 40.0)
@@ -146,7 +161,7 @@ def layered_layout(nodes: Iterable[str], edges: Iterable[tuple[str, str]], *,
         layers[vlayer[v]].append(v)
 
     # 4. ordering
-    layers, crossings = _order(layers, succ, pred, sweeps)
+    layers, crossings = order_layers(layers, succ, pred, sweeps)
     # 5. coordinates
     col_w = [max((vsize[v][0] for v in lay), default=0.0) for lay in layers]
     col_x = []
@@ -276,6 +291,41 @@ def _longest_path_layers(n: int, dag: list[tuple[int, int]]) -> list[int]:
     for s in sources:
         if succ[s]:
             layer[s] = min(layer[b] for b in succ[s]) - 1
+    return _shorten(n, dag, layer)
+
+
+def _shorten(n: int, dag: list[tuple[int, int]], layer: list[int], rounds: int = 8) -> list[int]:
+    """Move nodes between their neighbours' layers while that shortens their edges in total.
+
+    A node with more edges in than out is drawn as far left as its predecessors allow, any other
+    as far right as its successors allow (the local optimum of the total edge
+    span that network-simplex layering minimises globally): fewer virtual nodes, fewer crossings.
+    """
+    succ: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    for a, b in dag:
+        succ[a].append(b)
+        pred[b].append(a)
+    for _ in range(rounds):
+        moved = False
+        # right to left, so a chain feeding one consumer moves right together, up to its consumer
+        for v in sorted(range(n), key=lambda i: (-layer[i], i)):
+            if not pred[v] or not succ[v]:
+                continue
+            lo = max(layer[u] for u in pred[v]) + 1
+            hi = min(layer[w] for w in succ[v]) - 1
+            want = lo if len(pred[v]) > len(succ[v]) else hi
+            if want != layer[v] and lo <= want <= hi:
+                layer[v] = want
+                moved = True
+        for s in range(n):  # sources follow: right next to their nearest consumer
+            if not pred[s] and succ[s]:
+                want = min(layer[w] for w in succ[s]) - 1
+                if want != layer[s]:
+                    layer[s] = want
+                    moved = True
+        if not moved:
+            break
     return layer
 
 
@@ -300,137 +350,6 @@ def _initial_order(total: int, n: int, succ: list[list[int]], layer: list[int]) 
             out.append(v)
             stack.extend(sorted(succ[v], reverse=True))
     return out
-
-
-# ----------------------------------------------------------------------------- ordering
-
-def _order(layers: list[list[int]], succ: list[list[int]], pred: list[list[int]],
-           sweeps: int) -> tuple[list[list[int]], int]:
-    """Iterated barycentre (and median) sweeps from two starts, with adjacent swaps; the best ordering wins."""
-    total = sum(len(l) for l in layers)
-    small = total <= 3000
-    starts = [layers, [l[::-1] for l in layers]] if small and sweeps else [layers]
-    methods = ("bary", "median") if small and sweeps else ("bary",)
-    best: list[list[int]] = [list(l) for l in layers]
-    best_c = _count_all(best, succ, _positions(best))
-    for start in starts:
-        for method in methods:
-            ls, c = _sweeps([list(l) for l in start], succ, pred, sweeps, method, small)
-            if c < best_c:
-                best, best_c = ls, c
-    return best, best_c
-
-
-def _positions(layers: list[list[int]]) -> dict[int, int]:
-    return {v: i for lay in layers for i, v in enumerate(lay)}
-
-
-def _sweeps(layers: list[list[int]], succ: list[list[int]], pred: list[list[int]], sweeps: int,
-            method: str, transpose: bool) -> tuple[list[list[int]], int]:
-    """Alternate down and up sweeps sorting each layer by its neighbours' positions; keep the best."""
-    pos = _positions(layers)
-    best = [list(l) for l in layers]
-    best_c = _count_all(layers, succ, pos)
-    stale = 0
-    for it in range(sweeps):
-        if best_c == 0 or stale >= 4:
-            break
-        down = it % 2 == 0
-        rng = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
-        nbrs = pred if down else succ
-        for l in rng:
-            lay = layers[l]
-            keys = {}
-            for v in lay:
-                ps = sorted(pos[u] for u in nbrs[v])
-                if not ps:
-                    keys[v] = pos[v]
-                elif method == "median":
-                    m = len(ps) // 2
-                    keys[v] = ps[m] if len(ps) % 2 else (ps[m - 1] + ps[m]) / 2
-                else:
-                    keys[v] = sum(ps) / len(ps)
-            lay.sort(key=lambda v: (keys[v], pos[v]))
-            for i, v in enumerate(lay):
-                pos[v] = i
-        c = _count_all(layers, succ, pos)
-        if transpose:
-            c = _transpose(layers, succ, pred, pos, c)
-        if c < best_c:
-            best_c, best, stale = c, [list(l) for l in layers], 0
-        else:
-            stale += 1
-    return best, best_c
-
-
-def _count_all(layers: list[list[int]], succ: list[list[int]], pos: dict[int, int]) -> int:
-    return sum(_count_between(layers[l], succ, pos) for l in range(len(layers) - 1))
-
-
-def _count_between(upper: list[int], succ: list[list[int]], pos: dict[int, int]) -> int:
-    """Crossings between a layer and the next: inversions among edge end positions (Fenwick tree)."""
-    ends = []
-    for v in upper:  # upper is in position order
-        ends.extend(sorted(pos[w] for w in succ[v]))
-    if len(ends) < 2:
-        return 0
-    size = max(ends) + 1
-    tree = [0] * (size + 1)
-    crossings = 0
-    seen = 0
-    for e in ends:
-        # count earlier ends strictly greater than e
-        i, le = e + 1, 0
-        while i > 0:
-            le += tree[i]
-            i -= i & -i
-        crossings += seen - le
-        i = e + 1
-        while i <= size:
-            tree[i] += 1
-            i += i & -i
-        seen += 1
-    return crossings
-
-
-def _pair_crossings(u: int, v: int, nbrs: list[list[int]], pos: dict[int, int]) -> int:
-    """Crossings between the edges of u and v to one neighbouring layer when u is left of v."""
-    c = 0
-    pv = sorted(pos[w] for w in nbrs[v])
-    if not pv:
-        return 0
-    for w in nbrs[u]:
-        p = pos[w]
-        # edges of v ending strictly before p cross this one
-        lo, hi = 0, len(pv)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if pv[mid] < p:
-                lo = mid + 1
-            else:
-                hi = mid
-        c += lo
-    return c
-
-
-def _transpose(layers: list[list[int]], succ: list[list[int]], pred: list[list[int]],
-               pos: dict[int, int], crossings: int, rounds: int = 8) -> int:
-    """Swap adjacent nodes while a swap lowers crossings with both neighbouring layers."""
-    for _ in range(rounds):
-        improved = False
-        for lay in layers:
-            for i in range(len(lay) - 1):
-                u, v = lay[i], lay[i + 1]
-                before = _pair_crossings(u, v, pred, pos) + _pair_crossings(u, v, succ, pos)
-                after = _pair_crossings(v, u, pred, pos) + _pair_crossings(v, u, succ, pos)
-                if after < before:
-                    lay[i], lay[i + 1] = v, u
-                    pos[u], pos[v] = i + 1, i
-                    crossings -= before - after
-                    improved = True
-        if not improved:
-            break
-    return crossings
 
 
 # ----------------------------------------------------------------------------- coordinates
@@ -461,12 +380,12 @@ def _place_y(layers: list[list[int]], succ: list[list[int]], pred: list[list[int
                     want.append(cy[v])
                     weight.append(0.5)
             seps = [size[lay[i]][1] / 2 + gap + size[lay[i + 1]][1] / 2 for i in range(len(lay) - 1)]
-            for v, y in zip(lay, _separated(want, weight, seps)):
+            for v, y in zip(lay, separated(want, weight, seps)):
                 cy[v] = y
     return cy
 
 
-def _separated(want: list[float], weight: list[float], seps: list[float]) -> list[float]:
+def separated(want: list[float], weight: list[float], seps: list[float]) -> list[float]:
     """Positions closest (weighted least squares) to ``want`` with y[i+1] - y[i] >= seps[i] (PAV)."""
     offs = [0.0]
     for s in seps:
@@ -502,4 +421,4 @@ def _self_loop(b: NodeBox) -> tuple[Point, ...]:
     return ((x, y - r / 2), (x + r, y - r), (x + r, y + r), (x, y + r / 2))
 
 
-__all__ = ["NodeBox", "EdgeRoute", "Layout", "layered_layout", "label_size", "DEFAULT_SIZE"]
+__all__ = ["NodeBox", "EdgeRoute", "LabelBox", "Layout", "separated", "layered_layout", "label_size", "DEFAULT_SIZE"]

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, deque
-from itertools import chain, islice, repeat
+from itertools import chain, filterfalse, islice, repeat
 from operator import add
 from typing import Any, Callable, Iterable
 
 import networkx as nx
 
 from govgraph.errors import BadInput
+from govgraph.lineage.feeds import agreements_touching, inbound_feeds
 from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FLOW, PARTNER, SYSTEM, ImpactIndex,
                                     LineageGraph)
 from govgraph.lineage.results import (EdgeInfo, ImpactGroup, ImpactResult, LineageResult, NodeInfo,
@@ -285,9 +286,12 @@ def impact(source: Any, asset: str) -> ImpactResult:
             counts.update(several[i])
     vals = sorted((-c, label(o), o) for o, c in counts.items())
     out["owners"] = ImpactGroup("owners", len(vals), rows=vals, make=_owner_items(ix, batches))
+    start = start_set(lg, root)
+    data = set(map(nodes.__getitem__, filterfalse(ix.container.__getitem__, chain.from_iterable(b for _, b in batches))))
     return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
-                        starting_set=start_set(lg, root), groups={k: out[k] for k in IMPACT_GROUPS},
-                        lineage_of=lambda: lineage(lg, root, "down", None))
+                        starting_set=start, groups={k: out[k] for k in IMPACT_GROUPS},
+                        lineage_of=lambda: lineage(lg, root, "down", None),
+                        inbound=inbound_feeds(lg, start), agreements=agreements_touching(lg, data, start))
 
 
 def _impact_plain(lg: LineageGraph, root: str) -> ImpactResult:
@@ -321,9 +325,11 @@ def _impact_plain(lg: LineageGraph, root: str) -> ImpactResult:
     vals = sorted((-len(v), label(o), o, v) for o, v in owned.items())
     out["owners"] = ImpactGroup("owners", len(vals), [
         {"iri": o, "label": lab, "kind": "person", "count": -neg, "assets": v} for neg, lab, o, v in vals])
+    start = start_set(lg, root)
     return ImpactResult(root=root, root_label=label(root), root_kind=lg.kind(root),
-                        starting_set=start_set(lg, root), groups={k: out[k] for k in IMPACT_GROUPS},
-                        lineage_of=lambda: lineage(lg, root, "down", None))
+                        starting_set=start, groups={k: out[k] for k in IMPACT_GROUPS},
+                        lineage_of=lambda: lineage(lg, root, "down", None),
+                        inbound=inbound_feeds(lg, start), agreements=agreements_touching(lg, {n for n in reached if n not in lg.containers}, start))
 
 
 def _data_item(ix: ImpactIndex, kind: str, base: int) -> Callable[[int], dict[str, Any]]:

@@ -179,6 +179,10 @@ class ImpactResult:
     notices: list[str] = field(default_factory=list)
     #: computes the downstream LineageResult behind the impact when it is drawn (kept lazy: it is big)
     lineage_of: Any = field(default=None, repr=False, compare=False)
+    #: flows into the asset (or the system and what it holds) from elsewhere: they would need a new home
+    inbound: Sequence[dict[str, Any]] = field(default_factory=list)
+    #: sharing agreements covering a flow that starts or ends in what is affected (or the asset itself)
+    agreements: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, group: str) -> int:
         """How many things a group holds (0 for an unknown group)."""
@@ -192,12 +196,31 @@ class ImpactResult:
         """The downstream lineage behind the impact, drawable."""
         return self.lineage_of().subgraph()
 
+    def table(self) -> list[list[Any]]:
+        """Every affected thing as one row (for CSV): what, label, kind, steps away, held in, IRI, detail."""
+        rows: list[list[Any]] = [["what", "label", "kind", "steps away", "held in", "IRI", "detail"]]
+        for name, g in self.groups.items():
+            for i in g.items:
+                detail = f"owns {i['count']} affected" if "count" in i else ""
+                rows.append([name[:-1] if name.endswith("s") else name, i["label"], i.get("kind", ""),
+                             i.get("depth", ""), i.get("system_label") or "", i["iri"], detail])
+        for f in self.inbound:
+            rows.append(["inbound feed", f["flow_label"] or f["source_label"], f["source_kind"], "",
+                         f["source_system_label"] or "", f["flow"] or f["source"],
+                         f"{f['source_label']} -> {f['target_label']}"
+                         + (f" under {f['agreement_label']}" if f["agreement_label"] else " (no agreement)")])
+        for a in self.agreements:
+            rows.append(["agreement", a["label"], "agreement", "", "", a["iri"],
+                         ("in force" if a["in_force"] else "NOT in force") + f"; {len(a['flows'])} affected flow(s)"])
+        return rows
+
     def to_dict(self) -> dict[str, Any]:
         """This result as a JSON-ready dict (groups with their items; not the lineage edges)."""
         return {"root": self.root, "root_label": self.root_label, "root_kind": self.root_kind,
                 "starting_set": self.starting_set, "notices": self.notices,
                 "counts": {k: g.count for k, g in self.groups.items()},
-                "groups": {k: g.to_dict() for k, g in self.groups.items()}}
+                "groups": {k: g.to_dict() for k, g in self.groups.items()},
+                "inbound": list(self.inbound[:]), "agreements": copy.deepcopy(self.agreements)}
 
 
 @dataclass

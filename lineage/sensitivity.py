@@ -11,7 +11,7 @@ import datetime as dt
 from collections import deque
 from typing import Any
 
-from govgraph.errors import BadInput
+from govgraph.dates import check_date
 from govgraph.lineage.graph import (CONTAINER_KINDS, DATA_KINDS, FIELD_DERIVED, PARTNER, SUBMITTED,
                                     LineageGraph)
 from govgraph.lineage.results import Landing, SensitivityResult
@@ -154,11 +154,4 @@ def _listify(v: Any) -> list[str]:
 
 
 def _as_date(v: dt.date | str | None) -> dt.date:
-    if v is None:
-        return dt.date.today()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise BadInput(f"check date must be YYYY-MM-DD, not {v!r}") from None
+    return check_date(v, "check date")

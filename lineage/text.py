@@ -1,6 +1,7 @@
 """Readable plain-text renderings of lineage results (indented trees), for the command line."""
 from __future__ import annotations
 
+from govgraph.lineage.sharing import SharingResult
 from govgraph.lineage.results import (EdgeInfo, FieldTrace, ImpactResult, LineageResult, NodeInfo, PathResult,
                                       SensitivityResult)
 
@@ -91,6 +92,15 @@ def impact_text(res: ImpactResult) -> str:
             lines.append(f"  - {item['label']}{extra}")
         if g.count > 25:
             lines.append(f"  ... and {g.count - 25} more")
+    lines.append(f"inbound feeds needing a new home: {len(res.inbound)}")
+    for f in res.inbound:
+        lines.append(f"  - {f['source_label']} -> {f['target_label']}"
+                     + (f" ({f['flow_label']})" if f["flow_label"] else "")
+                     + (f" under {f['agreement_label']}" if f["agreement_label"] else ""))
+    lines.append(f"agreements affected: {len(res.agreements)}")
+    for a in res.agreements:
+        lines.append(f"  - {a['label']} ({'in force' if a['in_force'] else 'not in force'};"
+                     f" {len(a['flows'])} flow{'s' if len(a['flows']) != 1 else ''})")
     return "\n".join(lines) + "\n"
 
 
@@ -127,4 +137,22 @@ def sensitivity_text(res: SensitivityResult) -> str:
         lines.append(f"  {describe(l.node)}{stop}{flag}")
         for h in l.boundary_hops:
             lines.append(f"      boundary hop to {h['partner_label'] or '?'}: {h['reason']}")
+    return "\n".join(lines) + "\n"
+
+
+def sharing_text(res: SharingResult) -> str:
+    """Each boundary crossing of personal data on a few lines, gaps first."""
+    lines = [f"personal data crossing the council's boundary: {len(res.crossings)} crossing(s), "
+             f"{len(res.gaps())} with gaps (agreements checked on {res.check_date})"]
+    lines += [f"note: {m}" for m in res.notices]
+    for c in res.crossings:
+        flag = f"  ** GAP: {'; '.join(c.gaps)} **" if c.gaps else ""
+        lines.append(f"- {c.source_label} -> {c.target_label}{' [special category]' if c.special else ''}{flag}")
+        if c.flow_label:
+            lines.append(f"    flow: {c.flow_label}")
+        lines.append(f"    agreement: {c.agreement_label or 'none'} ({c.coverage})")
+        lines.append(f"    lawful basis: {', '.join(b['label'] for b in c.lawful_bases) or 'none recorded'}"
+                     + (f"; Article 9: {', '.join(b['label'] for b in c.art9_conditions) or 'none recorded'}"
+                        if c.special else ""))
+        lines.append(f"    path: {' -> '.join(p['label'] for p in c.path)}")
     return "\n".join(lines) + "\n"

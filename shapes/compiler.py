@@ -10,12 +10,18 @@ Shapes using anything else are listed as unsupported, and the caller falls back 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import rdflib
 from rdflib import Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, XSD
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from govgraph.ontology.ns import SH
 
@@ -60,6 +66,9 @@ class Check:
     body: str  # the query: {T} where the target pattern goes, {S} where a scope restriction may go
     component: str
     datatype: str | None = None  # for sh:datatype: verify candidate ill-typed literals in Python
+    #: the predicate IRIs the query reads (targets aside), recorded when compiled; None: any predicate
+    #: (a variable or negated one, or a text rdflib cannot parse). A change adding or removing none of them cannot alter its findings.
+    reads: frozenset[str] | None = None
 
     def query(self, target_pattern: str) -> str:
         return self.body.replace("{T}", target_pattern)
@@ -143,7 +152,12 @@ def _property_checks(g: rdflib.Graph, ps, targets, principle: int) -> list[Check
     path = _path_text(g, g.value(ps, SH.path))
     sev, msg, shape = _severity(g, ps), _message(g, ps, ps), str(ps)
     path_iri = path[1:-1] if path.startswith("<") else path
-    mk = lambda body, comp, dtype=None: Check(shape, sev, principle, msg, path_iri, tuple(targets), body, comp, dtype)
+    reads = frozenset({path.lstrip("^")[1:-1]})
+
+    def mk(body: str, comp: str, dtype: str | None = None) -> Check:
+        # a sh:class check also reads rdf:type (the value's class, closed over subclasses)
+        return Check(shape, sev, principle, msg, path_iri, tuple(targets), body, comp, dtype,
+                     reads | {str(RDF.type)} if comp == "Class" else reads)
     out: list[Check] = []
     v = g.value(ps, SH.minCount)
     if v is not None and int(v) > 0:
@@ -197,7 +211,53 @@ def _property_checks(g: rdflib.Graph, ps, targets, principle: int) -> list[Check
     return out
 
 
-def _sparql_checks(g: rdflib.Graph, shape, targets, principle: int) -> list[Check]:
+_PARSE_LOCK = threading.Lock()  # pyparsing's packrat cache is shared by every thread using the grammar
+
+
+@lru_cache(maxsize=512)
+def sparql_reads(text: str) -> frozenset[str] | None:
+    """The predicate IRIs a SPARQL SELECT reads, from rdflib's algebra of it (EXISTS patterns and
+    property paths included); None when a predicate is a variable or a negated path (it may read any)."""
+    try:
+        with _PARSE_LOCK:
+            algebra = translateQuery(parseQuery(text)).algebra
+    except Exception:  # noqa: BLE001 - text rdflib cannot read (Oxigraph may): assume it reads anything
+        return None
+    out: set[str] = set()
+    return frozenset(out) if _walk(algebra, out, set()) else None
+
+
+def _path_predicates(p, out: set[str]) -> bool:
+    if isinstance(p, URIRef):
+        out.add(str(p))
+        return True
+    if isinstance(p, InvPath):
+        return _path_predicates(p.arg, out)
+    if isinstance(p, MulPath):
+        return _path_predicates(p.path, out)
+    if isinstance(p, (SequencePath, AlternativePath)):
+        return all(_path_predicates(a, out) for a in p.args)
+    return False  # a variable, a negated property set
+
+
+def _walk(node, out: set[str], seen: set[int]) -> bool:
+    if id(node) in seen:
+        return True
+    seen.add(id(node))
+    if isinstance(node, CompValue):
+        # BGP: a translated group; TriplesBlock: one inside EXISTS (rdflib translates those when it runs
+        # them), its triples flat, subject-predicate-object after each other
+        if node.name in ("BGP", "TriplesBlock"):
+            flat = [x for t in node.triples for x in t]
+            if len(flat) % 3 or not all(_path_predicates(flat[i], out) for i in range(1, len(flat), 3)):
+                return False
+        return all(_walk(v, out, seen) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return all(_walk(v, out, seen) for v in node)
+    return True
+
+
+def _sparql_checks(g: rdflib.Graph, shape, targets, principle: int, prologue: str) -> list[Check]:
     out = []
     for c in g.objects(shape, SH.sparql):
         if g.value(c, SH.deactivated) == Literal(True):
@@ -214,7 +274,7 @@ def _sparql_checks(g: rdflib.Graph, shape, targets, principle: int) -> list[Chec
         rest = _INNER.sub(lambda i: i.group(0) + " {S} ", text[m.end():])
         body = text[: m.end()] + " {T} " + rest
         out.append(Check(str(shape), _severity(g, shape), principle, _message(g, c, shape), None,
-                         tuple(targets), body, "SPARQL"))
+                         tuple(targets), body, "SPARQL", reads=sparql_reads(prologue + text)))
     return out
 
 
@@ -236,6 +296,7 @@ def compile_shapes(g: rdflib.Graph) -> Plan:
         | set(g.subjects(SH.targetClass, None)) | set(g.subjects(SH.sparql, None))
     prop_shapes = set(g.objects(None, SH.property)) | set(g.subjects(RDF.type, SH.PropertyShape))
     node_shapes -= prop_shapes
+    prologue = _prologue(g)
     for ns in sorted(node_shapes, key=str):
         if g.value(ns, SH.deactivated) == Literal(True):
             continue
@@ -248,7 +309,7 @@ def compile_shapes(g: rdflib.Graph) -> Plan:
             principle = principle_of(g, ns)
             if targets:
                 principle_targets.setdefault(principle, set()).update(targets)
-            checks += _sparql_checks(g, ns, targets, principle)
+            checks += _sparql_checks(g, ns, targets, principle, prologue)
             for ps in g.objects(ns, SH.property):
                 if g.value(ps, SH.deactivated) == Literal(True):
                     continue
@@ -267,4 +328,4 @@ def compile_shapes(g: rdflib.Graph) -> Plan:
                 checks += _property_checks(g, ps, targets, principle_of(g, ps))
         except Unsupported as e:
             unsupported.append(str(e))
-    return Plan(checks, unsupported, _prologue(g), principle_targets)
+    return Plan(checks, unsupported, prologue, principle_targets)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 
+from govgraph.dates import day_of
 from govgraph.ontology.ns import GG, GOV
-from govgraph.shapes.model import Report
+from govgraph.shapes.model import SEVERITIES, Finding, ValidationReport
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
 
@@ -40,7 +41,7 @@ class ScorecardEntry:
     conforming: int
 
 
-def save_report(store: Store, report: Report) -> str:
+def save_report(store: Store, report: ValidationReport) -> str:
     """Keep ``report`` as the named graph for its check date and register it; returns the graph IRI."""
     iri = report_graph_iri(report.check_date)
     data = report.to_graph(iri).serialize(format="nt", encoding="utf-8")
@@ -75,15 +76,17 @@ def scorecard_history(store: Store) -> list[ScorecardEntry]:
            <{GG['focusNodes']}> ?n ; <{GG['conformingNodes']}> ?k }} ORDER BY ?d ?p"""
     out = []
     for r in store.query(q, graphs=[ox.NamedNode(REGISTRY)], prefixes=False):
-        out.append(ScorecardEntry(dt.date.fromisoformat(r["d"].value), int(r["p"].value), float(r["v"].value),
-                                  int(r["n"].value), int(r["k"].value)))
+        if (d := day_of(r["d"].value)) is not None:
+            out.append(ScorecardEntry(d, int(r["p"].value), float(r["v"].value), int(r["n"].value),
+                                      int(r["k"].value)))
     return out
 
 
 def report_dates(store: Store) -> list[dt.date]:
     """The check dates that have a kept report."""
     q = f"SELECT ?d WHERE {{ ?r a <{GOV.ValidationReport}> ; <{GOV.checkDate}> ?d }} ORDER BY ?d"
-    return [dt.date.fromisoformat(r["d"].value) for r in store.query(q, graphs=[ox.NamedNode(REGISTRY)], prefixes=False)]
+    days = (day_of(r["d"].value) for r in store.query(q, graphs=[ox.NamedNode(REGISTRY)], prefixes=False))
+    return [d for d in days if d is not None]
 
 
 def load_report(store: Store, d: dt.date) -> rdflib.Graph:
@@ -93,3 +96,27 @@ def load_report(store: Store, d: dt.date) -> rdflib.Graph:
     for q in store.quads(None, None, None, iri):
         g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return g
+
+
+def kept_findings(store: Store, iri: str, on: dt.date) -> tuple[dt.date | None, list[Finding]]:
+    """The findings about ``iri`` in the last report kept on or before ``on`` (its check date, or None).
+
+    What the asset looked like to validation then: the as-of pages show it, since the past
+    estate itself is not validated.
+    """
+    dates = [d for d in report_dates(store) if d <= on]
+    if not dates:
+        return None, []
+    q = (f"SELECT ?sev ?shape ?msg ?path ?value ?p WHERE {{ ?r <{_SH}focusNode> <{iri.replace('>', '%3E')}> ;"
+         f" <{_SH}resultSeverity> ?sev ; <{_SH}sourceShape> ?shape ; <{_SH}resultMessage> ?msg ."
+         f" OPTIONAL {{ ?r <{_SH}resultPath> ?path }} OPTIONAL {{ ?r <{_SH}value> ?value }}"
+         f" OPTIONAL {{ ?r <{GOV.principle}> ?p }} }}")
+    out = []
+    for r in store.query(q, graphs=[ox.NamedNode(report_graph_iri(dates[-1]))], prefixes=False):
+        sev = r["sev"].value.rsplit("#", 1)[-1]
+        out.append(Finding(iri, r["path"].value if r["path"] is not None else None,
+                           r["value"].value if r["value"] is not None else None,
+                           sev if sev in SEVERITIES else "Info", int(r["p"].value) if r["p"] is not None else 0,
+                           r["msg"].value, r["shape"].value))
+    out.sort(key=Finding.sort_key)
+    return dates[-1], out

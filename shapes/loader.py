@@ -18,13 +18,13 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from govgraph import vocabulary
 from govgraph.errors import BadInput
 from govgraph.ontology.ns import GOV, SH
 
 SHAPES_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = SHAPES_DIR / "profiles"
 PREFIXES_FILE = SHAPES_DIR / "prefixes.ttl"
-ONTOLOGY_FILE = SHAPES_DIR.parent / "ontology" / "govgraph.ttl"
 GSH = rdflib.Namespace("https://w3id.org/govgraph/shapes#")
 
 #: Every term of the SHACL vocabulary a shapes file may use as a predicate.
@@ -45,7 +45,6 @@ SHACL_PREDICATES = {
 
 _lock = threading.Lock()
 _raw_cache: dict[tuple, rdflib.Graph] = {}
-_ontology: rdflib.Graph | None = None
 
 
 @dataclass(frozen=True)
@@ -79,15 +78,8 @@ def files_for(profile: str | None = None, files: Sequence[str | Path] | None = N
     return tuple(principle_files()), "principles"
 
 
-def ontology() -> rdflib.Graph:
-    """The govgraph ontology, parsed once."""
-    global _ontology
-    with _lock:
-        if _ontology is None:
-            g = rdflib.Graph()
-            g.parse(ONTOLOGY_FILE, format="turtle")
-            _ontology = g
-        return _ontology
+#: The govgraph ontology, parsed once (``govgraph.vocabulary``).
+ontology = vocabulary.ontology
 
 
 def known_gov_terms() -> set[str]:

@@ -1,7 +1,7 @@
 """The typed validation report that the CLI, the web app and the exporters share.
 
 A ``Finding`` is one SHACL validation result with the council principle it belongs to;
-a ``Report`` is every finding of one run plus the check date and the principle scorecard.
+a ``ValidationReport`` is every finding of one run plus the check date and the principle scorecard.
 """
 from __future__ import annotations
 
@@ -15,24 +15,13 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from govgraph import vocabulary
 from govgraph.ontology.ns import GOV, PREFIXES, SH
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _SEV_IRI = {s: SH[s] for s in SEVERITIES}
-PRINCIPLE_NAMES = {
-    1: "Standards consistent, capture once use many",
-    2: "Data integrity, no duplication or off-system data",
-    3: "Shared safely, lawfully and ethically beyond boundaries",
-    4: "Datasets defined and understood",
-    5: "Reporting flexible across systems",
-    6: "Robust data quality mechanisms",
-    7: "Known owner and quality lead",
-    8: "Communities of practice",
-    9: "Right people, right access",
-    10: "Data-enabled culture",
-    11: "Best analytics capabilities, built and retained",
-    12: "Lawful, ethical, transparent ownership and decisions",
-}
+#: principle number -> name, from the ontology (gov:Principle1 ...)
+PRINCIPLE_NAMES = vocabulary.PRINCIPLE_NAMES
 
 
 @dataclass(frozen=True)
@@ -61,6 +50,45 @@ class Finding:
                 "principle": self.principle, "message": self.message, "shape": self.shape}
 
 
+def gap_key(f: "Finding | Gap") -> tuple:
+    """How a violation is told apart over time: shape (and so constraint), focus node, path and value;
+    never the message text, which may be reworded."""
+    return (f.shape, f.focus, f.path, f.value)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A known violation in a source's baseline: committed by an as-is load, tolerated until fixed."""
+    source: str
+    shape: str
+    focus: str
+    path: str | None
+    value: str | None
+    principle: int
+    message: str
+
+    @classmethod
+    def of(cls, source: str, f: Finding) -> "Gap":
+        return cls(source, f.shape, f.focus, f.path, f.value, f.principle, f.message)
+
+    def key(self) -> tuple:
+        return gap_key(self)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "shape": self.shape, "focus": self.focus, "path": self.path,
+                "value": self.value, "principle": self.principle, "message": self.message}
+
+
+@dataclass
+class BaselineChange:
+    """What one change does to the baselines: gaps an as-is write records, gaps its fixes drop."""
+    added: list[Gap] = field(default_factory=list)
+    dropped: list[Gap] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.dropped)
+
+
 @dataclass(frozen=True)
 class PrincipleScore:
     """How many focus nodes the shapes of one principle checked, and how many passed."""
@@ -75,12 +103,14 @@ class PrincipleScore:
 
 
 @dataclass
-class Report:
+class ValidationReport:
     """Every finding of one validation run, with its check date and per-principle scorecard."""
     findings: list[Finding]
     check_date: dt.date
     scorecard: dict[int, PrincipleScore] = field(default_factory=dict)
     engine: str = "fast"
+    #: for a validated change: the gaps it records in (as-is) and drops from (fixes) source baselines
+    baseline: BaselineChange = field(default_factory=BaselineChange)
 
     @property
     def conforms(self) -> bool:
@@ -101,10 +131,10 @@ class Report:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "Warning"]
 
-    def for_focus(self, focus: Iterable[str]) -> "Report":
+    def for_focus(self, focus: Iterable[str]) -> "ValidationReport":
         """The findings about some focus nodes only (scorecard left empty)."""
         keep = set(focus)
-        return Report([f for f in self.findings if f.focus in keep], self.check_date, {}, self.engine)
+        return ValidationReport([f for f in self.findings if f.focus in keep], self.check_date, {}, self.engine)
 
     def keys(self) -> set[tuple]:
         """The set of finding identities, for comparing two runs or two engines."""

@@ -2,7 +2,7 @@
 
 The fast engine (compiled SPARQL in Oxigraph, ``engine.py``) runs whenever every shape
 compiles; otherwise plain pyshacl (``reference.py``) runs on an rdflib copy. Both return the
-same typed ``Report``. ``validate_store(..., save=True)`` keeps the report as a named graph
+same typed ``ValidationReport``. ``validate_store(..., save=True)`` keeps the report as a named graph
 per check date so the principle scorecard can be compared quarter by quarter.
 """
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Sequence
 
 import pyoxigraph as ox
 
+from govgraph.dates import check_date
 from govgraph.errors import BadInput
 from govgraph.shapes import engine, reference
 from govgraph.shapes.compiler import Plan, compile_shapes
 from govgraph.shapes.loader import ShapeSet, load_shapes
-from govgraph.shapes.model import Finding, Report
+from govgraph.shapes.model import Finding, ValidationReport
 from govgraph.store import Store
 
 _plans: dict[int, tuple[ShapeSet, Plan]] = {}
@@ -27,14 +28,7 @@ _plans_lock = threading.Lock()
 
 def parse_date(text: str | dt.date | None) -> dt.date:
     """A check date from YYYY-MM-DD text (default today)."""
-    if text is None:
-        return dt.date.today()
-    if isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"invalid check date {text!r}: use YYYY-MM-DD") from None
+    return check_date(text, "check date")
 
 
 def shapes_for(profile: str | None = None, files: Sequence[str | Path] | None = None,
@@ -59,7 +53,7 @@ def plan_for(shapes: ShapeSet) -> Plan:
 
 
 def run(store: Store, shapes: ShapeSet, *, graphs: Sequence[ox.NamedNode] | None = None,
-        scope: Sequence[str] | None = None, engine_name: str = "auto", with_scorecard: bool = True) -> Report:
+        scope: Sequence[str] | None = None, engine_name: str = "auto", with_scorecard: bool = True) -> ValidationReport:
     """Validate ``graphs`` of ``store`` (default: live sources) against ``shapes``; ``scope`` limits focus nodes."""
     plan = plan_for(shapes)
     use_fast = engine_name == "fast" or (engine_name == "auto" and not plan.unsupported)
@@ -76,11 +70,11 @@ def run(store: Store, shapes: ShapeSet, *, graphs: Sequence[ox.NamedNode] | None
             findings = [f for f in findings if f.focus in keep]
         used = "pyshacl"
     card = engine.scorecard(store, plan, findings, graphs) if with_scorecard and scope is None else {}
-    return Report(findings=list(findings), check_date=shapes.check_date, scorecard=card, engine=used)
+    return ValidationReport(findings=list(findings), check_date=shapes.check_date, scorecard=card, engine=used)
 
 
 def validate_store(store: Store, *, profile: str | None = None, shape_files: Sequence[str | Path] | None = None,
-                   check_date: dt.date | str | None = None, engine_name: str = "auto", save: bool = False) -> Report:
+                   check_date: dt.date | str | None = None, engine_name: str = "auto", save: bool = False) -> ValidationReport:
     """Validate the whole store; with ``save`` keep the report as the named graph for its check date."""
     shapes = shapes_for(profile, shape_files, check_date)
     report = run(store, shapes, engine_name=engine_name)
@@ -92,7 +86,7 @@ def validate_store(store: Store, *, profile: str | None = None, shape_files: Seq
 
 def validate_files(paths: Sequence[str | Path], *, profile: str | None = None,
                    shape_files: Sequence[str | Path] | None = None, check_date: dt.date | str | None = None,
-                   engine_name: str = "auto") -> Report:
+                   engine_name: str = "auto") -> ValidationReport:
     """Validate RDF files on their own (for example a proposed system against ``--profile new-system``)."""
     from govgraph.io.formats import detect_format
     shapes = shapes_for(profile, shape_files, check_date)

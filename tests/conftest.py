@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from govgraph.store import Store, open_store
-from support import OxigraphServer, VirtuosoServer, free_port  # noqa: E402,F401
+from support import INTERFACES_ESTATE, OxigraphServer, VirtuosoServer, free_port, make_server  # noqa: E402,F401
 
 #: The store backends every integration test runs on: embedded Oxigraph, and `oxigraph serve`
 #: ("remote"). GOVGRAPH_TEST_BACKENDS=embedded,remote,virtuoso adds Virtuoso 7 to the whole
@@ -30,11 +30,10 @@ def memory_store() -> Store:
 
 
 @pytest.fixture
-def disk_store(tmp_path) -> Store:
+def disk_store(request, tmp_path) -> Store:
     """An empty embedded Oxigraph store on disk, in a temporary folder."""
-    s = open_store(f"oxigraph:{tmp_path / 'store'}")
-    yield s
-    s.close()
+    with _store("embedded", tmp_path, request) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
@@ -64,24 +63,43 @@ def sample_server_path(sample_store_path, tmp_path_factory) -> Path:
     return d / "server"
 
 
-def _open_sample(backend: str, base: Path, request) -> tuple[Store, "OxigraphServer | None"]:
-    """A private writable copy of the sample estate on ``backend`` (in ``base``), and its server if remote."""
+def _open(backend: str, base: Path, request, *, sample: bool = False,
+          own_server: bool = False) -> tuple[Store, "OxigraphServer | VirtuosoServer | None"]:
+    """The one store factory: a store on ``backend`` in folder ``base``, and the server it started (if any).
+
+    ``sample``: a private writable copy of the sample estate (else empty). Remote backends: a server of
+    its own for a sample or with ``own_server`` (``oxigraph serve`` with its own query time limit, as
+    docs/deployment.md advises), else the run's shared server, emptied."""
     if backend == "embedded":
-        path = base / "sample-store"
-        shutil.copytree(request.getfixturevalue("sample_store_path"), path)
+        path = base / ("sample-store" if sample else "store")
+        if sample:
+            shutil.copytree(request.getfixturevalue("sample_store_path"), path)
         return open_store(f"oxigraph:{path}"), None
+    if not (sample or own_server):
+        s = open_store(request.getfixturevalue("virtuoso_server" if backend == "virtuoso" else "oxigraph_server")
+                       .store_url)
+        s.clear()
+        return s, None
     if backend == "virtuoso":
         import pyoxigraph as ox
-        server = VirtuosoServer(base / "sample-virtuoso").start()
-        dump = request.getfixturevalue("sample_server_path").parent / "sample.nq"
-        s = open_store(server.store_url)
-        s.backend.extend(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
-        s.close()
+        server = VirtuosoServer(base / ("sample-virtuoso" if sample else "server")).start()
+        if sample:
+            dump = request.getfixturevalue("sample_server_path").parent / "sample.nq"
+            with open_store(server.store_url) as s:
+                s.backend.extend(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
         return open_store(server.store_url), server
-    path = base / "sample-server"
-    shutil.copytree(request.getfixturevalue("sample_server_path"), path)
-    server = OxigraphServer(path).start()
+    if sample:
+        path = base / "sample-server"
+        shutil.copytree(request.getfixturevalue("sample_server_path"), path)
+        server = OxigraphServer(path).start()
+    else:
+        server = OxigraphServer(base / "server", extra_args=("--timeout-s", "20")).start()
     return open_store(server.store_url), server
+
+
+def _open_sample(backend: str, base: Path, request) -> tuple[Store, "OxigraphServer | None"]:
+    """A private writable copy of the sample estate on ``backend`` (in ``base``), and its server if remote."""
+    return _open(backend, base, request, sample=True)
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +109,9 @@ def open_sample():
 
 
 @contextlib.contextmanager
-def _sample(backend: str, base: Path, request) -> Iterator[Store]:
-    """``_open_sample`` as a block: the store is closed and its server stopped on leaving."""
-    s, server = _open_sample(backend, base, request)
+def _store(backend: str, base: Path, request, **kind) -> Iterator[Store]:
+    """``_open`` as a block: the store is closed and its server stopped on leaving."""
+    s, server = _open(backend, base, request, **kind)
     try:
         yield s
     finally:
@@ -102,27 +120,32 @@ def _sample(backend: str, base: Path, request) -> Iterator[Store]:
             server.stop()
 
 
-@pytest.fixture(params=BACKENDS)
-def sample_store(request, tmp_path) -> Store:
-    """A private copy of the sample estate, safe to write to: embedded on disk, and on a real `oxigraph serve`."""
-    with _sample(request.param, tmp_path, request) as s:
-        yield s
-
-
-@pytest.fixture(params=BACKENDS)
-def sample_store_url(request, tmp_path) -> str:
-    """The URL of a private copy of the sample estate on each backend, not held open (for the CLI)."""
-    s, server = _open_sample(request.param, tmp_path, request)
+def _url(backend: str, base: Path, request, **kind) -> Iterator[str]:
+    """``_open``'s store as a URL, not held open (for the CLI and subprocesses)."""
+    s, server = _open(backend, base, request, **kind)
     s.close()
     yield s.url
     if server:
         server.stop()
 
 
+@pytest.fixture(params=BACKENDS)
+def sample_store(request, tmp_path) -> Store:
+    """A private copy of the sample estate, safe to write to: embedded on disk, and on a real `oxigraph serve`."""
+    with _store(request.param, tmp_path, request, sample=True) as s:
+        yield s
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_store_url(request, tmp_path) -> str:
+    """The URL of a private copy of the sample estate on each backend, not held open (for the CLI)."""
+    yield from _url(request.param, tmp_path, request, sample=True)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_sample_store(request, tmp_path_factory) -> Store:
     """One copy of the sample estate per test module and backend (for tests that only read, or tidy up)."""
-    with _sample(request.param, tmp_path_factory.mktemp("module-sample"), request) as s:
+    with _store(request.param, tmp_path_factory.mktemp("module-sample"), request, sample=True) as s:
         yield s
 
 
@@ -144,49 +167,41 @@ def virtuoso_server(tmp_path_factory) -> VirtuosoServer:
     server.stop()
 
 
-def _shared_server(kind: str, request):
-    return request.getfixturevalue("virtuoso_server" if kind == "virtuoso" else "oxigraph_server")
-
-
 @pytest.fixture(params=BACKENDS)
 def any_store(request, tmp_path) -> Store:
     """An empty store on each backend: embedded Oxigraph on disk, and a real `oxigraph serve`."""
-    if request.param == "embedded":
-        s = open_store(f"oxigraph:{tmp_path / 'store'}")
-    else:
-        server = _shared_server(request.param, request)
-        s = open_store(server.store_url)
-        s.clear()
-    yield s
-    s.close()
+    with _store(request.param, tmp_path, request) as s:
+        yield s
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_store(request, tmp_path_factory) -> Store:
     """An empty store per test module on each backend (remote: a real `oxigraph serve` of its own)."""
-    d = tmp_path_factory.mktemp("module-store")
-    server = None
-    if request.param == "embedded":
-        s = open_store(f"oxigraph:{d / 'store'}")
-    elif request.param == "virtuoso":
-        server = VirtuosoServer(d / "server").start()
-        s = open_store(server.store_url)
-    else:
-        # the server's own query time limit, as docs/deployment.md advises (govgraph stops waiting sooner)
-        server = OxigraphServer(d / "server", extra_args=("--timeout-s", "20")).start()
-        s = open_store(server.store_url)
-    yield s
-    s.close()
-    if server:
-        server.stop()
+    with _store(request.param, tmp_path_factory.mktemp("module-store"), request, own_server=True) as s:
+        yield s
 
 
 @pytest.fixture(params=BACKENDS)
 def any_store_url(request, tmp_path) -> str:
     """The URL of an empty store on each backend, not held open (for the CLI and subprocesses)."""
-    if request.param == "embedded":
-        return f"oxigraph:{tmp_path / 'st'}"
-    server = _shared_server(request.param, request)
-    with open_store(server.store_url) as s:
-        s.clear()
-    return server.store_url
+    yield from _url(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def interfaces_store(any_store):
+    """The interfaces estate (tests/fixtures/interfaces/estate.ttl) on each backend."""
+    from govgraph.io.load import load_files
+    load_files(any_store, [INTERFACES_ESTATE], force=True)
+    return any_store
+
+
+@pytest.fixture
+def live(tmp_path, any_store):
+    from govgraph.auth import TokenFile
+    tokens = tmp_path / "tokens"
+    tokens.write_text("")
+    tf = TokenFile(tokens)
+    editor, reader = tf.add("pipeline", "editor"), tf.add("viewer", "reader")
+    srv = make_server(any_store, TOKEN_FILE=str(tokens))
+    yield srv, editor, reader
+    srv.stop()

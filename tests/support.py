@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -331,3 +333,69 @@ class PostgresServer:
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
+
+
+#: The small estate the interface tests (/sparql, OpenLineage) load.
+ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
+INTERFACES_ESTATE = ESTATE
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "standards" / "openlineage" / "examples"
+BASE = "https://data.county.example.gov.uk/id/"
+
+PREFIXES = """PREFIX gov: <https://w3id.org/govgraph#>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dpv: <https://w3id.org/dpv#>
+"""
+
+
+def make_server(store, files=(ESTATE,), **config) -> LiveServer:
+    """The app over ``store`` (a Store, or a folder for a new embedded store), holding ``files``."""
+    from govgraph.io.load import load_files
+    from govgraph.store import open_store
+    from govgraph.webapp import create_app
+    st = open_store(f"oxigraph:{store}") if isinstance(store, Path) else store
+    if files:
+        load_files(st, list(files), force=True)
+    cfg = {"STORE": st, "SPARQL_WORKERS": 2}
+    cfg.update(config)
+    return LiveServer(create_app(cfg))
+
+
+def get(url: str, accept: str | None = None, method: str = "GET", data: bytes | None = None,
+        ctype: str | None = None) -> tuple[int, str, bytes]:
+    req = urllib.request.Request(url, data=data, method=method)
+    if accept:
+        req.add_header("Accept", accept)
+    if ctype:
+        req.add_header("Content-Type", ctype)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def event(etype="COMPLETE", run_id=None, time="2026-10-01T02:00:00Z", **extra) -> dict:
+    """A RunEvent reading the Mosaic referrals table and writing the warehouse fact table."""
+    ev = {
+        "eventType": etype, "eventTime": time,
+        "run": {"runId": run_id or "0b6b1a4e-8b1f-4d6a-9f65-3d8f1c1b2a01"},
+        "job": {"namespace": "ssis", "name": "load_fact_referral"},
+        "inputs": [{"namespace": "mssql://mosaic", "name": "dbo.referrals"}],
+        "outputs": [{"namespace": "mssql://dwh", "name": "dbo.fact_referral", "facets": {
+            "schema": {"_producer": "https://example.org/p", "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json",
+                       "fields": [{"name": "referral_id", "type": "int"}, {"name": "nhs_number", "type": "varchar"}]},
+            "columnLineage": {"_producer": "https://example.org/p",
+                              "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json",
+                              "fields": {"nhs_number": {"inputFields": [
+                                  {"namespace": "mssql://mosaic", "name": "dbo.referrals", "field": "nhs",
+                                   "transformations": [{"type": "DIRECT", "subtype": "IDENTITY",
+                                                        "description": "copied"}]}]}}}}}],
+        "producer": "https://example.org/ssis-openlineage",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    }
+    ev.update(extra)
+    return ev

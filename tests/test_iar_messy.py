@@ -19,7 +19,9 @@ from govgraph.cli import main
 from govgraph.data.estate import sample_dir
 from govgraph.errors import BadInput, ValidationFailed
 from govgraph.io.load import RegisterOptions, load_files
-from govgraph.io.register_values import RegisterRefused, classification, parse_date, yes_no
+from govgraph.dates import register_date as parse_date
+from govgraph.io.register_values import RegisterRefused, yes_no
+from govgraph.vocabulary import classification
 from govgraph.ontology.ns import GOV
 from govgraph.store import open_store
 

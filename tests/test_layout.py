@@ -1,12 +1,16 @@
-"""Layered layout: no overlaps, deterministic, few crossings, cycles handled, long edges routed."""
+"""Layered layout: no overlaps, deterministic, few crossings, cycles handled, long edges routed; and the
+viewer's drawings of the sample estate: no overlaps, crossings within 10% of Graphviz dot's."""
 from __future__ import annotations
 
 import random
+import shutil
 import time
 
 import pytest
 
 from govgraph.lineage.layout import layered_layout
+from govgraph.store import open_store
+from layout_quality import dot, drawn_graphs, measure, ours
 
 
 def _overlap(a, b) -> bool:
@@ -107,3 +111,36 @@ def test_empty_and_single():
     assert layered_layout([], []).nodes == {}
     one = layered_layout(["only"], [])
     assert one.nodes["only"].layer == 0 and one.crossings == 0
+
+
+# ----------------------------------------------------------------------------- the viewer's drawings vs Graphviz dot
+
+@pytest.fixture(scope="module")
+def sample_drawings(sample_store_path, tmp_path_factory):
+    """The 50 lineage graphs of the sample estate as the viewer draws them (see tests/layout_quality.py)."""
+    path = tmp_path_factory.mktemp("layout") / "store"
+    shutil.copytree(sample_store_path, path)
+    st = open_store(f"oxigraph:{path}")
+    try:
+        yield drawn_graphs(st, 50)
+    finally:
+        st.close()
+
+
+def test_sample_drawings_have_no_overlaps(sample_drawings):
+    assert len(sample_drawings) == 50
+    labelled = 0
+    for iri, sub in sample_drawings:
+        d = ours(sub)
+        q = measure(d)
+        assert (q.node_node, q.label_node, q.label_label) == (0, 0, 0), iri
+        labelled += len(d.labels)
+    assert labelled > 100, "the measure must see the edge labels (mechanisms) it checks"
+
+
+def test_sample_drawings_cross_no_more_than_dot(sample_drawings):
+    """Edge crossings, counted the same way on both drawings: ours at most dot's plus 10%."""
+    mine = sum(measure(ours(sub)).crossings for _, sub in sample_drawings)
+    theirs = sum(measure(dot(sub)).crossings for _, sub in sample_drawings)
+    assert theirs > 0, "dot crosses somewhere on the sample: the comparison is not empty"
+    assert mine <= theirs * 1.1, (mine, theirs)

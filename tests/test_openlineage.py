@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -12,41 +11,14 @@ from govgraph.errors import BadInput
 from govgraph.io.openlineage import InvalidEvent, ingest_event, run_iri, validate_event
 from govgraph.io.load import load_files
 from govgraph.store import open_store
-from support import post_lineage
+from support import BASE, ESTATE, EXAMPLES, event, post_lineage  # noqa: F401
 
-ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "standards" / "openlineage" / "examples"
-BASE = "https://data.county.example.gov.uk/id/"
 
 
 @pytest.fixture
-def store(any_store):
-    """The interfaces estate on each backend (embedded, and a real `oxigraph serve`)."""
-    load_files(any_store, [ESTATE], force=True)
-    return any_store
-
-
-def event(etype="COMPLETE", run_id=None, time="2026-10-01T02:00:00Z", **extra) -> dict:
-    """A RunEvent reading the Mosaic referrals table and writing the warehouse fact table."""
-    ev = {
-        "eventType": etype, "eventTime": time,
-        "run": {"runId": run_id or "0b6b1a4e-8b1f-4d6a-9f65-3d8f1c1b2a01"},
-        "job": {"namespace": "ssis", "name": "load_fact_referral"},
-        "inputs": [{"namespace": "mssql://mosaic", "name": "dbo.referrals"}],
-        "outputs": [{"namespace": "mssql://dwh", "name": "dbo.fact_referral", "facets": {
-            "schema": {"_producer": "https://example.org/p", "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json",
-                       "fields": [{"name": "referral_id", "type": "int"}, {"name": "nhs_number", "type": "varchar"}]},
-            "columnLineage": {"_producer": "https://example.org/p",
-                              "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json",
-                              "fields": {"nhs_number": {"inputFields": [
-                                  {"namespace": "mssql://mosaic", "name": "dbo.referrals", "field": "nhs",
-                                   "transformations": [{"type": "DIRECT", "subtype": "IDENTITY",
-                                                        "description": "copied"}]}]}}}}}],
-        "producer": "https://example.org/ssis-openlineage",
-        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-    }
-    ev.update(extra)
-    return ev
+def store(interfaces_store):
+    """The interfaces estate on each backend (conftest.interfaces_store)."""
+    return interfaces_store
 
 
 def ask(store, q: str) -> bool:
@@ -161,19 +133,6 @@ def test_cli_ingest(tmp_path, any_store_url):
 
 
 # ----------------------------------------------------------------------------- over HTTP
-
-@pytest.fixture
-def live(tmp_path, any_store):
-    from govgraph.auth import TokenFile
-    from tests.test_sparql import make_server
-    tokens = tmp_path / "tokens"
-    tokens.write_text("")
-    tf = TokenFile(tokens)
-    editor, reader = tf.add("pipeline", "editor"), tf.add("viewer", "reader")
-    srv = make_server(any_store, TOKEN_FILE=str(tokens))
-    yield srv, editor, reader
-    srv.stop()
-
 
 def test_openlineage_python_client_http_transport(live):
     from openlineage.client import OpenLineageClient

@@ -19,8 +19,14 @@ from govgraph.io.openlineage import (MAX_EVENT_BYTES, InvalidEvent, event_kind, 
 from govgraph.io.write import source_triples, write_source
 from govgraph.ontology.ns import GOV
 from govgraph.webapp.content_coding import CodingError, decoded_body
-from support import post_lineage
-from tests.test_openlineage import BASE, EXAMPLES, event, live, store  # noqa: F401 - fixtures
+from support import BASE, EXAMPLES, event, post_lineage  # noqa: F401
+
+
+@pytest.fixture
+def store(interfaces_store):
+    """The interfaces estate on each backend (conftest.interfaces_store)."""
+    return interfaces_store
+
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openlineage"
 THIRD_PARTY = sorted(p for p in FIXTURES.rglob("*.json"))

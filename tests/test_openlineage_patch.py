@@ -12,9 +12,17 @@ import pytest
 from govgraph.errors import ValidationFailed
 from govgraph.io import openlineage as ol
 from govgraph.io.openlineage import validate_event, InvalidEvent, ingest_event, run_iri, source_name
-from govgraph.io.write import check_reads, source_triples, validate_patch, write_source
+from govgraph.io.write import source_triples, write_source
+from govgraph.shapes.change import ChangeView, shapes_of, validate_change
 from govgraph.store import source_graph_iri
-from tests.test_openlineage import BASE, EXAMPLES, event, live, store  # noqa: F401 - fixtures
+from support import BASE, EXAMPLES, event, post_lineage  # noqa: F401
+
+
+@pytest.fixture
+def store(interfaces_store):
+    """The interfaces estate on each backend (conftest.interfaces_store)."""
+    return interfaces_store
+
 
 FIELD = f"{BASE}system/dwh/field.nhs_number"
 
@@ -130,15 +138,14 @@ def test_refused_event_does_not_block_its_round(store):
 
 
 def test_http_violation_422(live):  # noqa: F811
-    from tests.test_openlineage import _post
     srv, editor, _ = live
     st = srv.app.extensions["govgraph.store"]
-    assert _post(srv, json.dumps(event()).encode(), editor)[0] == 201
+    assert post_lineage(srv.url, json.dumps(event()).encode(), editor)[0] == 201
     bad = misfiled(st, str(uuid.uuid4()))
     rev = st.revision
-    status, body = _post(srv, json.dumps(bad).encode(), editor)
+    status, body = post_lineage(srv.url, json.dumps(bad).encode(), editor)
     assert status == 422 and body["report"] and st.revision == rev
-    status, body = _post(srv, json.dumps(event()).encode(), editor)
+    status, body = post_lineage(srv.url, json.dumps(event()).encode(), editor)
     assert status == 200 and not body["changed"] and st.revision == rev
 
 
@@ -154,10 +161,9 @@ def test_invalid_facet_dropped_every_time(store):
 
 
 def test_validation_runs_only_checks_the_change_can_affect(store):
-    from govgraph.io.write import _shapes
-    from govgraph.shapes.validate import parse_date, plan_for
-    plan = plan_for(_shapes(parse_date(None)))
-    reads = {c.shape: check_reads(plan, c) for c in plan.checks}
+    from govgraph.shapes.validate import plan_for
+    plan = plan_for(shapes_of())
+    reads = {c.shape: c.reads for c in plan.checks}
     assert all(r is not None for r in reads.values())  # no variable predicates in the principle shapes
     orphan = [r for s, r in reads.items() if s.endswith("LineageOrphan")][0]
     assert "http://www.w3.org/ns/prov#generated" in orphan and "https://w3id.org/govgraph#systemOfRecord" in orphan
@@ -165,7 +171,8 @@ def test_validation_runs_only_checks_the_change_can_affect(store):
     ingest_event(store, event("START", "0b6b1a4e-8b1f-4d6a-9f65-3d8f1c1b2a01", "2026-10-01T01:00:00Z"))
     run = ox.NamedNode(run_iri("0b6b1a4e-8b1f-4d6a-9f65-3d8f1c1b2a01"))
     state = ox.NamedNode("https://w3id.org/govgraph#runState")
-    rep = validate_patch(store, store.graphs(), added={ox.Triple(run, state, ox.Literal("COMPLETE"))}, removed=set())
+    rep = validate_change(ChangeView(store, store.graphs(), exact=False),
+                          {ox.Triple(run, state, ox.Literal("COMPLETE"))}, set())
     assert rep.findings == []
 
 

@@ -143,7 +143,7 @@ def test_outage_answers_503_on_every_interface_and_validation_recovers(tmp_path,
     from govgraph import store as store_module
     from govgraph.auth import TokenFile
     from govgraph.webapp import create_app
-    from tests.test_openlineage import event
+    from support import event
     # trust the revision for the whole test, so requests go on to the queries that need the server
     monkeypatch.setattr(store_module, "REMOTE_REVISION_TTL", 3600)
     shutil.copytree(sample_server_path, tmp_path / "srv")

@@ -9,36 +9,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import rdflib
 
 from govgraph.io.sparql_text import inspect
-from support import LiveServer, OxigraphServer
+from support import ESTATE, PREFIXES, OxigraphServer, get, make_server  # noqa: F401
 
-ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
-PREFIXES = """PREFIX gov: <https://w3id.org/govgraph#>
-PREFIX dcat: <http://www.w3.org/ns/dcat#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dpv: <https://w3id.org/dpv#>
-"""
-
-
-def make_server(store, files=(ESTATE,), **config) -> LiveServer:
-    """The app over ``store`` (a Store, or a folder for a new embedded store), holding ``files``."""
-    from govgraph.io.load import load_files
-    from govgraph.store import open_store
-    from govgraph.webapp import create_app
-    st = open_store(f"oxigraph:{store}") if isinstance(store, Path) else store
-    if files:
-        load_files(st, list(files), force=True)
-    cfg = {"STORE": st, "SPARQL_WORKERS": 2}
-    cfg.update(config)
-    return LiveServer(create_app(cfg))
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +36,6 @@ def reference_server(tmp_path_factory):
     server = OxigraphServer(d, extra_args=("--union-default-graph",)).start()
     yield server.url
     server.stop()
-
-
-def get(url: str, accept: str | None = None, method: str = "GET", data: bytes | None = None,
-        ctype: str | None = None) -> tuple[int, str, bytes]:
-    req = urllib.request.Request(url, data=data, method=method)
-    if accept:
-        req.add_header("Accept", accept)
-    if ctype:
-        req.add_header("Content-Type", ctype)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
 def q(server, query: str, accept: str | None = None) -> tuple[int, str, bytes]:

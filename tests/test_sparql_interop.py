@@ -16,7 +16,7 @@ import rdflib
 
 from govgraph.io import sparql_guard
 from govgraph.ontology.ns import PREFIXES as PREDECLARED
-from test_sparql import PREFIXES, get, make_server
+from support import PREFIXES, get, make_server
 
 DATASETS = PREFIXES + "SELECT ?t WHERE { ?d a dcat:Dataset ; dcterms:title ?t } ORDER BY ?t"
 GRAPH = PREFIXES + "CONSTRUCT { ?d a dcat:Dataset ; dcterms:title ?t } WHERE { ?d a dcat:Dataset ; dcterms:title ?t }"

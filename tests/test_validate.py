@@ -15,7 +15,7 @@ import rdflib
 from govgraph.errors import BadInput, ValidationFailed
 from govgraph.ontology.ns import SH
 from govgraph.shapes.history import load_report, report_dates, save_report, scorecard_history
-from govgraph.shapes.imports import import_scope, validate_transaction
+from govgraph.shapes.change import ChangeView, change_scope, staged, validate_change
 from govgraph.shapes.reference import findings_from_results
 from govgraph.shapes.validate import reference_store, run, shapes_for, validate_files, validate_store
 from govgraph.store import Store
@@ -32,6 +32,11 @@ def _write(path: Path, text: str) -> Path:
                     "@prefix dcterms: <http://purl.org/dc/terms/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
                     + text)
     return path
+
+
+def validate_transaction(txn, **kw):
+    """The one validated write path over an open transaction, as a file load calls it."""
+    return validate_change(ChangeView.of_transactions([txn]), *staged([txn]), what="import rejected", **kw)
 
 
 def _all_quads(store: Store) -> set:
@@ -116,7 +121,7 @@ def test_import_scope_is_the_change_and_its_neighbours(disk_store, tmp_path):
     with disk_store.begin("one") as txn:
         txn.load(data=f"<{EX}dataset/pupils> <https://w3id.org/govgraph#masterOf> <{EX}term/child> .".encode(),
                  fmt="ntriples")
-        scope = import_scope(txn)
+        scope = change_scope(ChangeView.of_transactions([txn]), *staged([txn]))
         assert f"{EX}dataset/pupils" in scope and f"{EX}term/child" in scope
         assert f"{EX}flow/to-nhs" not in scope
         report = validate_transaction(txn, check_date=DATE)

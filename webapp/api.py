@@ -13,9 +13,12 @@ from govgraph import access, catalog
 from govgraph import search as search_index
 from govgraph.errors import BadInput
 from govgraph.io.dcat import dcat_catalog, jsonld_context
+from govgraph.io.formats import BY_MEDIA_TYPE, QUAD_FORMATS
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import parse_triples, write_source
 from govgraph.lineage import queries
+from govgraph.lineage.sharing import sharing as sharing_of
+from govgraph.shapes import baseline
 from govgraph.shapes.validate import validate_store
 from govgraph.webapp.auth import principal, requires
 from govgraph.webapp.context import read_store, store
@@ -30,8 +33,8 @@ dcat_bp = Blueprint("dcat", __name__)
 
 #: Request bodies larger than this are refused (413) before parsing.
 MAX_BODY = 20_000_000
-RDF_TYPES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "ntriples",
-             "application/rdf+xml": "rdfxml", "application/ld+json": "jsonld"}
+#: The content types a source may be sent in (the format registry; quad formats are refused: a source is one graph).
+RDF_TYPES = {m: f for m, f in BY_MEDIA_TYPE.items() if f not in QUAD_FORMATS}
 
 
 for _bp in (bp, update_bp, dcat_bp):
@@ -116,6 +119,15 @@ def impact():
     return jsonify(queries.impact(read_store(), _required("iri")).to_dict())
 
 
+@bp.get("/sharing")
+def sharing():
+    """Every boundary crossing of personal data with agreement, lawful basis and Article 9 condition, gaps first."""
+    res = sharing_of(read_store(), check_date=request.args.get("date") or None)
+    if request.args.get("gaps", "").lower() in ("1", "true", "yes"):
+        res = res.only_gaps()
+    return jsonify(res.to_dict())
+
+
 @bp.get("/lineage/path")
 def path():
     return jsonify(queries.paths(read_store(), _required("from"), _required("to"),
@@ -172,9 +184,31 @@ def put_source(name: str):
     if not data.strip():
         raise BadInput("the request body is empty")
     triples = parse_triples(data, fmt)
-    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload",
-                       may_remove=principal().can("admin"))
+    as_is = _flag("as_is")
+    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload" + (" (as is)" if as_is else ""),
+                       may_remove=principal().can("admin"), as_is=as_is)
     return jsonify(res.to_dict()), (201 if res.changed else 200)
+
+
+def _flag(name: str) -> bool:
+    v = (request.args.get(name) or "false").lower()
+    if v not in ("true", "false", "1", "0", "yes", "no"):
+        raise BadInput(f"{name} must be true or false, not {v!r}")
+    return v in ("true", "1", "yes")
+
+
+@bp.get("/baselines")
+def baselines():
+    """Each source's known gaps (its baseline from as-is writes) and their trend, now or at ``revision``."""
+    st = store()
+    rev = _int("revision", st.revision, 0, st.revision)
+    gaps, trend = baseline.baselines(st, rev), baseline.trend(st, rev)
+    r = access.redaction_of(read_store())
+    visible = (lambda g: access.visible_finding(r, g.focus, g.value)) if r is not None else (lambda g: True)
+    return jsonify({"revision": rev, "sources": [
+        {"source": src, "gaps": [g.to_dict() for g in gaps.get(src, []) if visible(g)],
+         "trend": [{"revision": t.revision, "at": t.at.isoformat() if t.at else None, "gaps": t.gaps} for t in points]}
+        for src, points in sorted(trend.items())]})
 
 
 @bp.delete("/sources/<path:name>")

@@ -18,10 +18,13 @@ from govgraph.webapp import api, base_url, filters, findings, openlineage, secur
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
+from govgraph.webapp.impact import bp as impact_bp
 from govgraph.webapp.integrations import bp as integrations_bp
 from govgraph.webapp.registers import bp as registers_bp
 from govgraph.webapp.reports import bp as reports_bp
 from govgraph.webapp.search import bp as search_bp
+from govgraph.webapp.sharing import bp as sharing_bp
+from govgraph.webapp.systems import bp as systems_bp
 from govgraph.webapp.sparql import bp as sparql_bp
 from govgraph.webapp.validation import bp as validation_bp
 
@@ -31,7 +34,9 @@ log = logging.getLogger(__name__)
 NAV_ITEMS = [
     ("dashboard.home", "Dashboard"),
     ("search.search", "Search"),
+    ("systems.systems", "Systems map"),
     ("integrations.integrations", "Integrations"),
+    ("sharing.sharing", "Sharing"),
     ("validation.validation", "Validation"),
     ("registers.agreements", "Agreements"),
     ("registers.standards", "Standards"),
@@ -56,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     base_url.install(app)  # absolute URLs from config BASE_URL, never from the Host header
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
-               reports_bp):
+               reports_bp, impact_bp, sharing_bp, systems_bp):
         app.register_blueprint(bp)
     # the machine interfaces: JSON API, write API, SPARQL Update, DCAT, OpenLineage
     for bp in (api.bp, api.update_bp, api.dcat_bp, openlineage.bp):

@@ -3,6 +3,7 @@ agreements, quality, validation findings, lineage graph and raw Turtle."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, render_template, request
+from rdflib import URIRef
 
 from govgraph import access, catalog, history
 from govgraph.errors import NotRecordedThen, UnknownAsset
@@ -41,8 +42,15 @@ def asset():
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
-                           changes=access.visible_changes(history.asset_history(store(), a.iri),
-                                                          access.redaction_of(st)))
+                           **_changes(st, access.visible_changes(history.asset_history(store(), a.iri),
+                                                                 access.redaction_of(st))))
+
+
+def _changes(st, changes: list) -> dict:
+    """The history of an asset, with the names of the things its changes point at (not bare IRIs)."""
+    iris = {o for c in changes for _, _, o in (*c.added, *c.removed) if isinstance(o, URIRef)}
+    refs = catalog.labels(st, map(str, iris)) if iris else {}
+    return {"changes": changes, "change_labels": {o: refs[str(o)] for o in iris if str(o) in refs}}  # keyed by the term
 
 
 def _asset_asof(st, iri: str, asof: str):
@@ -64,10 +72,13 @@ def _asset_asof(st, iri: str, asof: str):
     except UnknownAsset:
         raise NotRecordedThen(iri, history.moment_text(when)) from None
     g.asof_text = asof  # links on the page keep the date
+    kept, then = findings.kept_for_asset(st, iri, when.date())  # validation as it stood then (the kept report)
     return render_template("asset.html", asset=a, turtle=catalog.turtle(past, iri), agreement=None,
-                           findings=None, lineage=None, has_ownership=False, has_fields=False,
+                           findings=then if kept else None, kept_check=kept, lineage=None, has_ownership=False,
+                           has_fields=False,
                            past_lineage=a.kind in LINEAGE_KINDS,
-                           changes=access.visible_changes(history.asset_history(st, iri), access.redaction_of(past)),
+                           **_changes(st, access.visible_changes(history.asset_history(st, iri),
+                                                                 access.redaction_of(past))),
                            asof=when)
 
 

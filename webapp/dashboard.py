@@ -24,4 +24,4 @@ def home():
     ordered = {k: counts[k] for k in sorted(counts, key=lambda k: (TILE_ORDER.index(k) if k in TILE_ORDER else 99, k))}
     return render_template("dashboard.html", counts=ordered, agreements=agreements,
                            changes=changes, scorecard=findings.scorecard(st),
-                           worst=findings.worst(st, limit=8))
+                           worst=findings.worst(st, limit=8), known_gaps=findings.known_gaps(st))

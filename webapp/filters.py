@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, url_for
 
-from govgraph import catalog
+from govgraph import catalog, dates
 
 
 def asset_url(iri: str | None, now: bool = False) -> str:
@@ -34,14 +34,11 @@ def nice_date(v: Any) -> str:
     if isinstance(v, dt.date):
         return f"{v.day} {v:%B %Y}"
     s = str(v)
-    try:
-        if len(s) > 10:
-            d = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-            return f"{d.day} {d:%B %Y, %H:%M}"
-        d2 = dt.date.fromisoformat(s[:10])
-        return f"{d2.day} {d2:%B %Y}"
-    except ValueError:
-        return s
+    if len(s) > 10:
+        d = dates.instant(s)
+        return f"{d.day} {d:%B %Y, %H:%M}" if d else s
+    d2 = dates.day_of(s)
+    return f"{d2.day} {d2:%B %Y}" if d2 else s
 
 
 def term(iri: str | None) -> str:

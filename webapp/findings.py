@@ -6,6 +6,7 @@ check date (``govgraph validate --save``, ``shapes.history``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import weakref
@@ -13,16 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from govgraph import access, catalog
-from govgraph.shapes import history
+from govgraph.shapes import baseline, history
 from govgraph.shapes import validate as shapes_validate
-from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, Report
+from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, ValidationReport
 from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
 
 log = logging.getLogger(__name__)
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
-_cache: "weakref.WeakKeyDictionary[Store, tuple[int, Report | None, dict]]" = weakref.WeakKeyDictionary()
+_cache: "weakref.WeakKeyDictionary[Store, tuple[int, ValidationReport | None, dict]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -55,6 +56,8 @@ class ScoreRow:
     conforming: int
     share: float
     history: list[tuple[str, float]]  # (check date, share), oldest first, current included
+    violations: int = 0  # things with at least one violation of the principle
+    warnings: int = 0  # things with warnings of the principle but no violation
 
     @property
     def change(self) -> float | None:
@@ -69,7 +72,7 @@ _running: "weakref.WeakKeyDictionary[Store, int]" = weakref.WeakKeyDictionary()
 _EMPTY: tuple = (-1, None, {})
 
 
-def report(store: Store) -> Report | None:
+def report(store: Store) -> ValidationReport | None:
     """The validation report for the store's current revision (None while running or if it fails).
 
     For a redacted copy (``govgraph.access``) it is the original store's report without the
@@ -80,7 +83,7 @@ def report(store: Store) -> Report | None:
     r = access.redaction_of(store)
     if rep is None or r is None:
         return rep
-    return Report([f for f in rep.findings if access.visible_finding(r, f.focus, f.value)],
+    return ValidationReport([f for f in rep.findings if access.visible_finding(r, f.focus, f.value)],
                   rep.check_date, rep.scorecard, rep.engine)
 
 
@@ -91,7 +94,7 @@ def pending(store: Store) -> bool:
         return _running.get(store) == store.revision
 
 
-def _entry(store: Store) -> tuple[int, Report | None, dict]:
+def _entry(store: Store) -> tuple[int, ValidationReport | None, dict]:
     rev = store.revision
     with _lock:
         hit = _cache.get(store)
@@ -108,7 +111,7 @@ def _entry(store: Store) -> tuple[int, Report | None, dict]:
     return _validate(store, rev)
 
 
-def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, Report | None, dict]:
+def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, ValidationReport | None, dict]:
     try:
         rep = shapes_validate.validate_store(store)
     except StoreUnavailable:
@@ -135,6 +138,13 @@ def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, Re
         if _running.get(store) == rev:
             del _running[store]
     return entry
+
+
+def kept_for_asset(store: Store, iri: str, on: dt.date) -> tuple[dt.date | None, list[FindingRow]]:
+    """An asset's findings in the last validation report kept on or before ``on`` (its check date, or None)."""
+    kept, fs = history.kept_findings(access.origin(store), iri, on)
+    r = access.redaction_of(store)
+    return kept, _rows(store, [f for f in fs if access.visible_finding(r, f.focus, f.value)])
 
 
 def for_asset(store: Store, iri: str) -> list[FindingRow] | None:
@@ -220,10 +230,16 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
                 earlier[entry.principle].append((entry.check_date.isoformat(), entry.share))
     except Exception:
         log.exception("could not read saved scorecards")
+    bad: dict[int, dict[str, set[str]]] = defaultdict(lambda: {"Violation": set(), "Warning": set()})
+    for f in rep.findings:
+        if f.severity in ("Violation", "Warning"):
+            bad[f.principle][f.severity].add(f.focus)
     rows = []
     for p, s in sorted(rep.scorecard.items()):
         hist = sorted(earlier.get(p, [])) + [(rep.check_date.isoformat(), s.share)]
-        rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist))
+        v, w = bad[p]["Violation"], bad[p]["Warning"]
+        rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist,
+                             len(v), len(w - v)))
     return rows
 
 
@@ -235,3 +251,13 @@ def _rows(store: Store, fs: list[Finding]) -> list[FindingRow]:
         ref = refs.get(f.focus) or catalog.Ref(f.focus, f.focus, "thing")
         out.append(FindingRow(f, ref, catalog.term_label(f.path)[0] if f.path and not f.path.startswith(("(", "[", "^")) else (f.path or "")))
     return out
+
+
+def known_gaps(st: Store) -> list[baseline.SourceGaps]:
+    """Each source's baseline of known gaps and its trend, without gaps about what the reader may not see."""
+    rows = baseline.summaries(access.origin(st))
+    r = access.redaction_of(st)
+    if r is None:
+        return rows
+    return [baseline.SourceGaps(x.source, [g for g in x.gaps if access.visible_finding(r, g.focus, g.value)], x.trend)
+            for x in rows]

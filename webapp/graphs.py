@@ -8,6 +8,7 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from markupsafe import Markup
 
 from govgraph import catalog, lineage
+from govgraph.lineage import grouping
 from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
 from govgraph.store import Store
 from govgraph.webapp import findings, svg
@@ -19,6 +20,8 @@ bp = Blueprint("graphs", __name__)
 DEFAULT_DEPTH, SYSTEM_DEPTH, MAX_DEPTH = 4, 2, 10
 #: Most nodes drawn in one graph; the nearest are kept (the table and a notice say so).
 MAX_NODES = 300
+#: Most groups a request may ask to draw in full.
+MAX_EXPANDED = 200
 #: Datasets listed per link in the table (a bulk flow can carry thousands).
 CARRIES_SHOWN = 5
 DIRECTIONS = {"both": "Upstream and downstream", "up": "Upstream only (where it comes from)",
@@ -54,6 +57,7 @@ class GraphView:
     depth: int | None = None
     direction: str | None = None
     notices: list[str] = field(default_factory=list)
+    expand_all: str | None = None  # a link drawing every group in full, when some are collapsed
 
 
 def lineage_args(system: bool = False) -> tuple[int, str]:
@@ -71,14 +75,50 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
     title = f"Lineage of {root.label if root else iri}, {depth} step{'s' if depth != 1 else ''} {direction}"
     sub = res.subgraph()
     notices = list(res.notices)
-    if len(sub.nodes) > MAX_NODES:
-        notices.append(f"{len(sub.nodes):,} assets are reached; the {MAX_NODES} nearest are drawn. "
+    expanded = expand_args()
+    # fans are grouped before the cap, so a group counts every asset it stands for
+    drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
+    if len(drawn.nodes) > MAX_NODES:
+        notices.append(f"{len(drawn.nodes):,} boxes would be drawn; the {MAX_NODES} nearest are. "
                        f"Choose fewer steps or one direction to see the rest.")
+        drawn = nearest(drawn, MAX_NODES)
+    if len(sub.nodes) > MAX_NODES:
+        notices.append(f"{len(sub.nodes):,} assets are reached; the table lists the {MAX_NODES} nearest.")
         sub = nearest(sub, MAX_NODES)
     view = _view(st, sub, iri, title,
-                 url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, asof=_asof_text()))
+                 url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, expand=expanded or None,
+                         asof=_asof_text()), drawn=drawn)
+    if groups:
+        notices.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} of more than {grouping.THRESHOLD} "
+                       f"similar assets {'are' if len(groups) != 1 else 'is'} drawn as one box; select a group to "
+                       f"show each asset in it, or see them in the table below.")
+        view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
     view.depth, view.direction, view.notices = depth, direction, notices
     return view
+
+
+def expand_args() -> list[str]:
+    """The groups to draw in full, from ``expand=`` (group keys: 10 hex digits; others ignored, at most 200)."""
+    keys = [k for k in request.args.getlist("expand") if len(k) == 10 and all(c in "0123456789abcdef" for c in k)]
+    return list(dict.fromkeys(keys))[:MAX_EXPANDED]
+
+
+def _with_expanded(keys: list[str]) -> str:
+    """This page again with the groups ``keys`` drawn in full."""
+    args = request.args.to_dict(flat=False)
+    args["expand"] = list(dict.fromkeys(keys))
+    endpoint = {"graphs.lineage_svg": "graphs.lineage_page", "graphs.ownership_svg": "graphs.ownership"}.get(
+        request.endpoint, request.endpoint)
+    return url_for(endpoint, **(request.view_args or {}), **args) + ("#graph" if "ownership" in endpoint else "#lineage")
+
+
+def _href(expanded: list[str]):
+    """Node links: an asset's page, or for a group node this page with that group drawn in full."""
+    def href(iri: str) -> str:
+        if grouping.is_group(iri):
+            return _with_expanded(expanded + [iri[len(grouping.GROUP_PREFIX):]])
+        return asset_url(iri)
+    return href
 
 
 def nearest(sub: Subgraph, limit: int) -> Subgraph:
@@ -95,7 +135,13 @@ def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
     else:
         sub = lineage.ownership(st, iri).subgraph()
     label = catalog.label(st, iri)
-    return _view(st, sub, iri, f"Ownership of {label}", url_for("graphs.ownership_svg", iri=iri, asof=_asof_text()))
+    expanded = expand_args()
+    drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
+    view = _view(st, sub, iri, f"Ownership of {label}",
+                 url_for("graphs.ownership_svg", iri=iri, expand=expanded or None, asof=_asof_text()), drawn=drawn)
+    if groups:
+        view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
+    return view
 
 
 def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
@@ -104,21 +150,27 @@ def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
     nodes: dict[str, NodeInfo] = {iri: NodeInfo(iri, r.holder.label, "unit" if r.holder.kind == "team" else "person")}
     edges: list[EdgeInfo] = []
     for member in r.members:
-        nodes.setdefault(member.iri, NodeInfo(member.iri, member.label, "person"))
+        nodes.setdefault(member.iri, NodeInfo(member.iri, member.label, "person", depth=1))
         edges.append(EdgeInfo(iri, member.iri, "member", label="member"))
     for holder, role, a in r.roles:
-        nodes.setdefault(holder.iri, NodeInfo(holder.iri, holder.label, "unit" if holder.kind == "team" else "person"))
-        nodes.setdefault(a.iri, NodeInfo(a.iri, a.label, a.kind))
+        nodes.setdefault(holder.iri, NodeInfo(holder.iri, holder.label, "unit" if holder.kind == "team" else "person",
+                                              depth=1))
+        # depth: steps from the person or team in focus (so a long list of assets can be grouped)
+        nodes.setdefault(a.iri, NodeInfo(a.iri, a.label, a.kind, depth=1 if holder.iri == iri else 2))
         edges.append(EdgeInfo(holder.iri, a.iri, role, label=role))
     return Subgraph(list(nodes.values()), edges, [iri])
 
 
-def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False) -> GraphView:
+def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False,
+          drawn: Subgraph | None = None) -> GraphView:
+    """``sub`` is listed in the table; ``drawn`` (its fans collapsed, by default ``sub``) is drawn."""
     # past estates ("as of") are not validated: a badge there would cost a full validation of the copy
     severity = findings.worst_by_focus(st) if g.get("asof") is None else {}
-    lay = svg.layout(sub)
-    drawing = svg.render(sub, lay, href=asset_url, title=title, term=term, standalone=standalone,
-                         findings={n.iri: severity[n.iri] for n in sub.nodes if n.iri in severity})
+    drawn = drawn or sub
+    lay = svg.layout(drawn, term)
+    drawing = svg.render(drawn, lay, href=_href(expand_args()), title=title, term=term,
+                         standalone=standalone,
+                         findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
     nodes = {n.iri: n for n in sub.nodes}
     extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
     refs = catalog.labels(st, extra) if extra else {}
@@ -132,8 +184,14 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
                                 max(0, len(e.carries) - CARRIES_SHOWN)))
     rows.sort(key=lambda r: (r.source.depth, r.source.label.lower(), r.target.label.lower()))
     first = nodes.get(sub.focus[0]) if sub.focus else None
-    return GraphView(iri, first.label if first else iri, first.kind if first else "", Markup(drawing.svg),
+    return GraphView(iri, first.label if first else iri, first.kind if first else "", Markup(interactive(drawing.svg)),
                      drawing.width, drawing.height, sub.nodes, rows, download)
+
+
+def interactive(svg_text: str) -> str:
+    """An inline drawing whose nodes are links is a group of controls, not an image (WCAG: an image
+    holds no interactive content, axe's nested-interactive); its title still names it."""
+    return svg_text.replace(' role="img" ', ' role="group" ', 1)
 
 
 def _svg_response(view: GraphView, name: str) -> Response:

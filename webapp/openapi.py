@@ -60,6 +60,7 @@ SCHEMAS: dict = {
                              "hops": {"type": "array"}, "nodes": {"type": "array"},
                              "notices": {"type": "array", "items": _STR}}},
     "Impact": {"type": "object"},
+    "Sharing": {"type": "object"},
     "Finding": {"type": "object", "required": ["focus", "severity", "principle", "message", "shape"],
                 "properties": {"focus": _STR, "path": _NULLSTR, "value": _NULLSTR, "severity": _STR,
                                "principle": _INT, "message": _STR, "shape": _STR}},
@@ -75,7 +76,20 @@ SCHEMAS: dict = {
     "WriteResult": {"type": "object", "required": ["source", "triples", "changed"],
                     "properties": {"source": _STR, "triples": _INT, "changed": {"type": "boolean"},
                                    "revision": _INT, "added": _INT, "removed": _INT, "action": _STR,
-                                   "warnings": _INT}},
+                                   "warnings": _INT,
+                                   "baseline": {"type": "object", "description": "Known gaps this write recorded "
+                                                "(as_is) and fixed", "properties": {
+                                                    "added": {"type": "array", "items": _ref("Gap")},
+                                                    "fixed": {"type": "array", "items": _ref("Gap")}}}}},
+    "Gap": {"type": "object", "required": ["source", "shape", "focus", "principle", "message"],
+            "properties": {"source": _STR, "shape": _STR, "focus": _STR, "path": {"type": ["string", "null"]},
+                           "value": {"type": ["string", "null"]}, "principle": _INT, "message": _STR}},
+    "Baselines": {"type": "object", "required": ["revision", "sources"],
+                  "properties": {"revision": _INT, "sources": {"type": "array", "items": {
+                      "type": "object", "required": ["source", "gaps", "trend"],
+                      "properties": {"source": _STR, "gaps": {"type": "array", "items": _ref("Gap")},
+                                     "trend": {"type": "array", "items": {"type": "object", "properties": {
+                                         "revision": _INT, "at": {"type": ["string", "null"]}, "gaps": _INT}}}}}}}},
     "Removed": {"type": "object", "required": ["source", "removed", "revision"],
                 "properties": {"source": _STR, "removed": _INT, "revision": _INT}},
     "IngestResult": {"type": "object", "required": ["kind", "subject", "run", "source", "eventType", "changed", "datasets"],
@@ -113,6 +127,11 @@ def document(server: str = "") -> dict:
                                                "responses": {"200": _json(_ref("Lineage")), **_ERRORS}}},
         "/api/v1/lineage/impact": {"get": {"summary": "What is affected if an asset goes", "operationId": "impact",
                                            "parameters": [_IRI], "responses": {"200": _json(_ref("Impact")), **_ERRORS}}},
+        "/api/v1/sharing": {"get": {"summary": "Personal data crossing the council's boundary, gaps first",
+                                    "operationId": "sharing",
+                                    "parameters": [_q("date", "Check agreements on this date (YYYY-MM-DD)"),
+                                                   _q("gaps", "true: only crossings with a gap")],
+                                    "responses": {"200": _json(_ref("Sharing")), **_ERRORS}}},
         "/api/v1/lineage/path": {"get": {"summary": "Lineage paths between two assets", "operationId": "paths",
                                          "parameters": [_q("from", "Start asset", True), _q("to", "End asset", True),
                                                         _q("max_hops", "Longest path", schema=_INT),
@@ -123,6 +142,10 @@ def document(server: str = "") -> dict:
                                                       _q("severity", "Violation, Warning or Info"),
                                                       _q("date", "Check date (YYYY-MM-DD)")],
                                        "responses": {"200": _json(_ref("Validation")), **_ERRORS}}},
+        "/api/v1/baselines": {"get": {"summary": "Each source's known gaps (baseline of as-is writes) and trend",
+                                      "operationId": "baselines",
+                                      "parameters": [_q("revision", "As the baselines were at this revision", schema=_INT)],
+                                      "responses": {"200": _json(_ref("Baselines")), **_ERRORS}}},
         "/api/v1/sources": {"get": {"summary": "Loaded sources", "operationId": "sources",
                                     "responses": {"200": _json(_ref("Sources"))}}},
         "/api/v1/sources/{name}": {
@@ -130,6 +153,10 @@ def document(server: str = "") -> dict:
             "get": {"summary": "One source", "operationId": "getSource", "responses": {"200": _json(_ref("Source")), **_ERRORS}},
             "put": {"summary": "Create or replace a source with RDF (validated)", "operationId": "putSource",
                     "security": bearer,
+                    "parameters": [_q("as_is", "true: commit whatever the findings (editors); the violations it "
+                                      "introduces become the source's baseline of known gaps, and later writes are "
+                                      "refused only for new ones. Default false: refused (422) on a new violation",
+                                      schema={"type": "boolean"})],
                     "requestBody": {"required": True, "content": {t: {"schema": _STR} for t in (
                         "text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")}},
                     "responses": {"200": _json(_ref("WriteResult"), "Unchanged"),

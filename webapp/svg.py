@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-from govgraph.lineage.layout import Layout, layered_layout
+from govgraph.lineage.grouping import is_group
+from govgraph.lineage.labels import place_edge_labels
+from govgraph.lineage.layout import LabelBox, Layout, layered_layout
 from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
 
 NODE_W, NODE_H = 200, 72
@@ -26,13 +28,14 @@ KIND_STYLE = {
     "system": ("k-sy", "SYSTEM"), "database": ("k-sy", "DATABASE"), "partner": ("k-pa", "PARTNER"),
     "organisation": ("k-pa", "ORGANISATION"), "field": ("k-fd", "FIELD"), "person": ("k-pe", "PERSON"),
     "unit": ("k-un", "TEAM"), "team": ("k-un", "TEAM"), "agreement": ("k-ag", "AGREEMENT"),
+    "group": ("k-gr", "GROUP"),
 }
 
 _STYLE = """
 .n rect.b{stroke:#0b0c0c;stroke-width:1}
 .k-ds rect.b{fill:#d2e2f1}.k-rp rect.b{fill:#cce2d8}.k-rt rect.b{fill:#fff2cc}.k-sy rect.b{fill:#eeefef}
 .k-pa rect.b{fill:#e7e1f2;stroke-dasharray:5 3;stroke-width:2}.k-fd rect.b{fill:#f3f2f1}.k-pe rect.b{fill:#fde0d2}
-.k-un rect.b{fill:#f3f2f1}.k-ag rect.b{fill:#fff}.k-ot rect.b{fill:#fff}
+.k-un rect.b{fill:#f3f2f1}.k-gr rect.b{fill:#fff;stroke-width:2;stroke-dasharray:2 2}.k-ag rect.b{fill:#fff}.k-ot rect.b{fill:#fff}
 .n.ext rect.b{stroke:#4c2c92;stroke-width:2;stroke-dasharray:5 3}
 .n.focus rect.b{stroke:#0b0c0c;stroke-width:4}
 .n text{font:13px Helvetica,Arial,sans-serif;fill:#0b0c0c}
@@ -46,6 +49,7 @@ _STYLE = """
 .e.x{stroke:#4c2c92;stroke-width:2;stroke-dasharray:7 4}
 .e.d{stroke:#8a9196}
 .e.o{stroke:#b58840}
+.e.m{stroke-width:3}
 .el{font:11px Helvetica,Arial,sans-serif;fill:#0b0c0c;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
 """
 
@@ -58,13 +62,54 @@ class Drawing:
     height: int
 
 
-def layout(sub: Subgraph) -> Layout:
-    """Place a subgraph's nodes with the lineage layered layout, every box the same size."""
+@dataclass
+class Bundle:
+    """The flows between one (source, target) pair drawn as one line: a representative edge and how many."""
+    edge: EdgeInfo
+    count: int
+    text: str  # the label drawn on the line ("SFTP", "SFTP ×3", "3 links")
+
+
+def bundle_edges(edges: Iterable[EdgeInfo], term: Callable[[str | None], str] = lambda s: s or "") -> list[Bundle]:
+    """Parallel edges between the same pair as one bundle with a count (a boundary crossing is the representative)."""
+    groups: dict[tuple[str, str], list[EdgeInfo]] = {}
+    for e in edges:
+        groups.setdefault((e.source, e.target), []).append(e)
+    out = []
+    for es in groups.values():
+        rep = es[0]
+        for e in es[1:]:
+            if (e.crosses_boundary and not rep.crosses_boundary) or (e.mechanism and not rep.mechanism):
+                rep = e
+        texts = sorted({t for t in (_edge_text(e, term) for e in es) if t})
+        n = len(es)
+        if n == 1:
+            text = texts[0] if texts else ""
+        elif len(texts) == 1:
+            text = f"{texts[0]} ×{n}"
+        else:
+            text = f"{n} links"
+        out.append(Bundle(rep, n, text))
+    return out
+
+
+def label_width(text: str) -> float:
+    """Drawn width of an edge label (11px Helvetica, about 6.2 px a character, with a little room)."""
+    return round(6.2 * len(text) + 8, 1)
+
+
+LABEL_H = 14.0
+
+
+def layout(sub: Subgraph, term: Callable[[str | None], str] = lambda s: s or "") -> Layout:
+    """Place a subgraph's nodes with the lineage layered layout (every box the same size), then its edge labels."""
     ids = [n.iri for n in sub.nodes]
     keep = set(ids)
-    edges = [(e.source, e.target) for e in dedupe_edges(sub.edges) if e.source in keep and e.target in keep]
-    return layered_layout(ids, edges, sizes={i: (NODE_W, NODE_H) for i in ids},
-                          layer_gap=LAYER_GAP, node_gap=18.0, margin=24.0)
+    bundles = [b for b in bundle_edges(sub.edges, term) if b.edge.source in keep and b.edge.target in keep]
+    lay = layered_layout(ids, [(b.edge.source, b.edge.target) for b in bundles],
+                         sizes={i: (NODE_W, NODE_H) for i in ids}, layer_gap=LAYER_GAP, node_gap=18.0, margin=24.0)
+    return place_edge_labels(lay, {k: (label_width(_short(b.text, LABEL_CHARS)), LABEL_H)
+                                   for k, b in enumerate(bundles) if b.text}, margin=24.0)
 
 
 def render(sub: Subgraph, lay: Layout | None = None, *, href: Callable[[str], str], title: str = "",
@@ -76,7 +121,7 @@ def render(sub: Subgraph, lay: Layout | None = None, *, href: Callable[[str], st
     for nodes with validation findings; ``term`` turns a mechanism IRI into its label.
     ``standalone`` adds the XML prolog for the downloadable file.
     """
-    lay = lay or layout(sub)
+    lay = lay or layout(sub, term)
     findings = findings or {}
     width, height = int(lay.width) + 1, int(lay.height) + 1
     nodes = {n.iri: n for n in sub.nodes if n.iri in lay.nodes}
@@ -85,30 +130,21 @@ def render(sub: Subgraph, lay: Layout | None = None, *, href: Callable[[str], st
     if standalone:
         out.append('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage-svg" width="{width}" height="{height}" '
-               f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="svg-title">')
+               f'viewBox="0 0 {width} {height}" role="group" tabindex="-1" aria-labelledby="svg-title">')
     out.append(f'<title id="svg-title">{escape(title or "Lineage graph")}</title>')
     out.append(f"<style>{_STYLE}</style>")
-    out.append('<defs><marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+    out.append('<defs><marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" '
                'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#505a5f"/></marker>'
-               '<marker id="ax" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+               '<marker id="ax" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" '
                'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#4c2c92"/></marker></defs>')
-    by_pair = {(e.source, e.target): e for e in dedupe_edges(sub.edges)}
+    keep = set(nodes)
+    bundles = [b for b in bundle_edges(sub.edges, term) if b.edge.source in keep and b.edge.target in keep]
     paths: list[str] = []
     labels: list[str] = []
-    placed: list[tuple[int, int, int, int]] = []
-    drawn: set[tuple[str, str]] = set()
-    fan_in: dict[str, int] = {}
-    fan_out: dict[str, int] = {}
-    for u, v in by_pair:
-        fan_out[u] = fan_out.get(u, 0) + 1
-        fan_in[v] = fan_in.get(v, 0) + 1
     for r in lay.edges:
-        e = by_pair.get((r.source, r.target))
-        if e is None or (r.source, r.target) in drawn:
+        if r.index >= len(bundles):
             continue
-        drawn.add((r.source, r.target))
-        paths.append(_edge(e, r.points, labels, term, placed,
-                           near_source=fan_in[r.target] > fan_out[r.source] and not r.reversed))
+        paths.append(_edge(bundles[r.index], r.points, lay.labels.get(r.index), labels, term))
     out.append('<g class="edges">' + "".join(paths) + "</g>")
     out.append('<g class="edge-labels" aria-hidden="true">' + "".join(labels) + "</g>")
     out.append('<g class="nodes">')
@@ -120,17 +156,13 @@ def render(sub: Subgraph, lay: Layout | None = None, *, href: Callable[[str], st
 
 
 def dedupe_edges(edges: Iterable[EdgeInfo]) -> list[EdgeInfo]:
-    """One drawn edge per (source, target): parallel flows share a line (a boundary crossing wins)."""
-    seen: dict[tuple[str, str], EdgeInfo] = {}
-    for e in edges:
-        k = (e.source, e.target)
-        if k not in seen or (e.crosses_boundary and not seen[k].crosses_boundary) or (e.mechanism and not seen[k].mechanism):
-            seen[k] = e
-    return list(seen.values())
+    """One edge per (source, target): parallel flows share a line (a boundary crossing wins)."""
+    return [b.edge for b in bundle_edges(edges)]
 
 
-def _edge(e: EdgeInfo, points: tuple[tuple[float, float], ...], labels: list[str], term: Callable,
-          placed: list[tuple[int, int, int, int]], near_source: bool = False) -> str:
+def _edge(b: Bundle, points: tuple[tuple[float, float], ...], box: LabelBox | None, labels: list[str],
+          term: Callable) -> str:
+    e = b.edge
     pts = [(int(x), int(y)) for x, y in points]
     d = [f"M{pts[0][0]} {pts[0][1]}"]
     for (px, py), (qx, qy) in zip(pts, pts[1:]):
@@ -141,27 +173,17 @@ def _edge(e: EdgeInfo, points: tuple[tuple[float, float], ...], labels: list[str
             d.append(f"C{mx} {py} {mx} {qy} {qx} {qy}")
     cls = "e x" if e.crosses_boundary else ("e d" if e.kind in ("derived", "field") else
                                               "e o" if e.kind in ("owner", "steward", "custodian", "member") else "e")
+    if b.count > 1:
+        cls += " m"
     marker = "ax" if e.crosses_boundary else "ah"
-    what = _edge_text(e, term)
-    tip = escape(_edge_tip(e, term) + (" (crosses the council boundary)" if e.crosses_boundary else ""))
-    if what and len(pts) >= 2:
-        # on the segment entering the target; a label that would overlap one already placed moves up or down a line, or is left out
-        (px, py), (qx, qy) = pts[:2] if near_source else pts[-2:]
-        text = _short(what, 18)
-        # a quarter of the way along the curve when edges converge on the target, else three
-        # quarters: where edges fanning in or out are already apart
-        if near_source:
-            x, y = int(0.7 * px + 0.3 * qx), int(0.84 * py + 0.16 * qy) - 4
-        else:
-            x, y = int(0.3 * px + 0.7 * qx), int(0.16 * py + 0.84 * qy) - 4
-        half = 3 * len(text) + 4
-        for dy in (0, -12, 12, -24, 24):
-            box = (x - half, y + dy - 10, x + half, y + dy + 2)
-            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
-                placed.append(box)
-                labels.append(f'<text class="el" x="{x}" y="{y + dy}" text-anchor="middle">{escape(text)}</text>')
-                break
-    return f'<path class="{cls}" d="{"".join(d)}" marker-end="url(#{marker})"><title>{tip}</title></path>'
+    tip = _edge_tip(e, term) + (" (crosses the council boundary)" if e.crosses_boundary else "")
+    if b.count > 1:
+        tip = f"{b.count} links: {tip}"
+    if b.text and box is not None:
+        # in the gap between two columns, where the layout left room for it: never over a box or another label
+        labels.append(f'<text class="el" x="{int(box.x + box.w / 2)}" y="{int(box.y + box.h - 3)}" '
+                      f'text-anchor="middle">{escape(_short(b.text, LABEL_CHARS))}</text>')
+    return f'<path class="{cls}" d="{"".join(d)}" marker-end="url(#{marker})"><title>{escape(tip)}</title></path>'
 
 
 def _edge_tip(e: EdgeInfo, term: Callable) -> str:
@@ -222,8 +244,10 @@ def _node(n: NodeInfo, p: tuple[int, int], link: str, is_focus: bool, finding: s
     kind_line = kind_text + (" · OUTSIDE" if n.external and n.kind not in ("partner", "organisation") else "")
     focus_mark = "▶ " if is_focus else ""
     sub_line = f"in {n.system_label}" if n.system_label and n.kind not in ("system", "partner") else ""
+    if is_group(n.iri):
+        sub_line = "Select to show each one"
     max_kind = max(6, (bx - x - 8) // 7)
-    return (f'<a class="{classes}" href={quoteattr(link)}><title>{escape(tip)}</title>'
+    return (f'<a class="{classes}" href={quoteattr(link)} tabindex="0"><title>{escape(tip)}</title>'
             f'<rect class="b" x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="3"/>'
             f'<text class="k" x="{x + 8}" y="{y + 15}">{escape(_short(kind_line, max_kind))}</text>'
             + "".join(f'<text class="l" x="{x + 8}" y="{y + 32 + 16 * i}">{escape(line)}</text>'

@@ -18,4 +18,5 @@ def validation():
     rep = findings.report(st)
     return render_template("validation.html", report=rep, groups=findings.grouped(st, principle=principle, severity=severity),
                            scorecard=findings.scorecard(st), principle=principle, severity=severity,
+                           known_gaps=findings.known_gaps(st),
                            principles=PRINCIPLE_NAMES, severities=SEVERITIES)

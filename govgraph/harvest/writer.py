@@ -7,8 +7,10 @@ Only harvested facts are in the source: owners, classifications and descriptions
 wrote about the same datasets live in their own sources and meet the harvest's in the views.
 
 A harvested table is committed as found: the gaps it shows (no owner, no classification) are
-for curators to fill in their sources, not a reason to refuse the harvest, so the write does
-not refuse findings (``force``; the change record says so).
+for curators to fill in their sources, not a reason to refuse the harvest. The write is an as-is
+write (``shapes/baseline.py``): the gaps become the harvest source's baseline, shown with every
+source's known gaps, and shrink as curators fill them in; a re-harvest that adds a gap records it
+in the baseline the same way, in the open.
 """
 from __future__ import annotations
 
@@ -325,7 +327,7 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
         words = summary({t for t in old if t.predicate != _DIGEST}, new) if old else \
             ("first harvest: " + found_words(kinds, _counts(h)[2]) if kinds else first_harvest(*_counts(h)))
         # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
-        res = write_source(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, force=True,
+        res = write_source(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, as_is=True,
                            may_remove=True, note=words)
     tables, views, columns = _counts(h)
     return HarvestResult(source=name, write=res, summary=words, tables=tables, views=views, columns=columns,

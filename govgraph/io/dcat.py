@@ -30,6 +30,7 @@ from govgraph.io.dcat_terms import (
     ADMS, AUTHORITY, DATA_THEME, DATA_THEME_NAMES, DCATAP, ENGLISH, LOCAL_AUTHORITY, STABLE, TURTLE_FILE_TYPE,
     TURTLE_MEDIA_TYPE, UNITED_KINGDOM, VCARD, add_concept, add_licence, ckan_keyword, is_data_theme, scheme_of,
 )
+from govgraph.io.formats import RDFLIB_NAMES
 from govgraph.io.open_data import open_datasets
 from govgraph.ontology.ns import GOV
 from govgraph.store import Store
@@ -40,8 +41,6 @@ PUBLISHED = (DCTERMS.title, RDFS.label, DCTERMS.description, DCTERMS.accrualPeri
 #: Links from a dataset, or from one of its fields, to the glossary terms that give its keywords.
 KEYWORD_LINKS = "dcat:theme|gov:aboutEntity|gov:masterOf|gov:definedBy"
 BATCH = 50
-#: govgraph's format names (``export --format``) as rdflib knows them.
-RDFLIB_FORMATS = {"rdfxml": "xml", "ntriples": "nt"}
 
 
 def public_base(url: str | None) -> str:
@@ -275,7 +274,7 @@ def write_dcat(store: Store, out, fmt: str, base: str) -> int:
     if fmt in ("jsonld", "json-ld"):
         out.write(g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True).encode("utf-8"))
     else:
-        out.write(g.serialize(format=RDFLIB_FORMATS.get(fmt, fmt)).encode("utf-8"))
+        out.write(g.serialize(format=RDFLIB_NAMES.get(fmt, fmt)).encode("utf-8"))
     return len(list(g.objects(None, DCAT.dataset)))
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from govgraph.errors import BadInput
 from govgraph.io.iar import write_iar
-from govgraph.store import FORMATS, Store
+from govgraph.io.formats import EXPORT_FORMATS
+from govgraph.store import Store
 
 
 def export_to(store: Store, output: str | Path | None, fmt: str = "turtle", *, source: str | None = None) -> int:
@@ -18,8 +19,8 @@ def export_to(store: Store, output: str | Path | None, fmt: str = "turtle", *, s
     Returns the triples (or IAR rows) written. A file is written beside its final name
     and renamed into place, so a failed export never leaves half a file.
     """
-    if fmt != "iar" and fmt not in FORMATS:
-        raise BadInput(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}, iar")
+    if fmt not in EXPORT_FORMATS:
+        raise BadInput(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     if fmt == "iar" and source:
         raise BadInput("the IAR export covers the whole store: drop --source")
     if output is None:

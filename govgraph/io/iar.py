@@ -14,6 +14,7 @@ from rdflib.namespace import DCTERMS
 
 from govgraph.io.cells import CellWriter
 from govgraph.ontology.ns import DPV, EU_GDPR, GOV
+from govgraph.vocabulary import BASIS_BY_NAME, CLASSIFICATION_NAMES, basis_label
 from govgraph.store import Store
 
 DEFAULT_BASE = "https://data.county.example.gov.uk/id/"
@@ -49,14 +50,6 @@ COLUMN_NAMES = dict(zip(COLUMNS, HEADER[:4])) | {"service_area": "Service area",
                                            "steward": "Steward", "review_date": "Review date"}
 REQUIRED = ("name", "description", "owner", "system")
 
-CLASSIFICATIONS = {"OFFICIAL": GOV.Official, "OFFICIAL-SENSITIVE": GOV.OfficialSensitive,
-                   "OFFICIAL SENSITIVE": GOV.OfficialSensitive, "SECRET": GOV.Secret,
-                   "TOP SECRET": GOV.TopSecret, "TOP-SECRET": GOV.TopSecret}
-CLASSIFICATION_NAMES = {GOV.Official: "OFFICIAL", GOV.OfficialSensitive: "OFFICIAL-SENSITIVE",
-                        GOV.Secret: "SECRET", GOV.TopSecret: "TOP SECRET"}
-BASIS_NAMES = {"consent": "A6-1-a", "contract": "A6-1-b", "legal obligation": "A6-1-c",
-                "vital interests": "A6-1-d", "public task": "A6-1-e", "public interest": "A6-1-e",
-                "official authority": "A6-1-e", "legitimate interests": "A6-1-f"}
 _BASIS_RE = re.compile(r"(?:uk\s*gdpr\s*)?(?:art(?:icle)?\.?\s*)?([69])\s*\(\s*([12])\s*\)\s*\(\s*([a-j])\s*\)", re.I)
 
 
@@ -82,15 +75,14 @@ def parse_lawful_basis(text: str) -> URIRef:
         art, par, point = m.groups()
         return EU_GDPR[f"A{art}-{par}-{point.lower()}"]
     key = t.lower()
-    if key in BASIS_NAMES:
-        return EU_GDPR[BASIS_NAMES[key]]
+    if key in BASIS_BY_NAME:
+        return BASIS_BY_NAME[key]
     raise ValueError(f"unrecognised lawful basis {text!r} (write e.g. 'UK GDPR Art 6(1)(e)' or 'public task')")
 
 
 def format_lawful_basis(iri: str) -> str:
-    """A DPV GDPR legal basis IRI as the text an IAR uses ("UK GDPR Art 6(1)(e)")."""
-    m = re.fullmatch(re.escape(str(EU_GDPR)) + r"A([69])-([12])-([a-j])", iri)
-    return f"UK GDPR Art {m.group(1)}({m.group(2)})({m.group(3)})" if m else iri
+    """A DPV GDPR legal basis IRI as the text an IAR uses ("UK GDPR Art 6(1)(e)"): ``vocabulary.basis_label``."""
+    return basis_label(iri)
 
 
 #: property -> (IAR column key, how a value is named: a name property to follow, or None for the value itself)

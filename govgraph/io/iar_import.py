@@ -16,15 +16,17 @@ from typing import Iterator
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, XSD
 
+from govgraph.dates import register_date
 from govgraph.errors import BadInput
 from govgraph.io.cells import read_cell
 from govgraph.io.characters import check_text, problem
-from govgraph.io.iar import (BASIS_NAMES, COLUMN_NAMES, COLUMNS, DEFAULT_BASE, HEADER, REQUIRED, norm_header,
+from govgraph.io.iar import (COLUMN_NAMES, COLUMNS, DEFAULT_BASE, HEADER, REQUIRED, norm_header,
                              parse_lawful_basis, slug)
 from govgraph.io.register_file import Table, read_table
 from govgraph.io.register_values import (CLASSIFICATION_ALLOWED, DATE_ALLOWED, YES_NO_ALLOWED, NameMatcher, Problem,
-                                         RegisterRefused, classification, parse_date, yes_no)
+                                         RegisterRefused, yes_no)
 from govgraph.ontology.ns import DPV, GOV
+from govgraph.vocabulary import BASIS_NAMES, classification
 from govgraph.store import Store
 
 
@@ -259,7 +261,7 @@ class _Reader:
             else:
                 out.append((ds, GOV.classification, c))
         if cell("review_date"):
-            d = parse_date(cell("review_date"))
+            d = register_date(cell("review_date"))
             if d is None:
                 bad("review_date", f"is not a date (allowed: {DATE_ALLOWED})")
             else:

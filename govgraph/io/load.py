@@ -18,7 +18,7 @@ from govgraph.io.characters import check_graph, may_spell
 from govgraph.io.formats import detect_format
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.iar_import import read_register
-from govgraph.shapes.imports import validate_batch, validate_transaction
+from govgraph.shapes.change import ChangeView, baseline_ops, staged, validate_change
 from govgraph.store import ChangeRecord, Store, Transaction
 
 #: progress(done_bytes, total_bytes, label) -- called while a file is read.
@@ -115,14 +115,16 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
                replace: bool = False, fmt: str | None = None, base: str = DEFAULT_BASE,
                who: str | None = None, force: bool = False,
                progress: Progress | None = None, validate: bool = True,
-               check_date: str | None = None, register: RegisterOptions | None = None) -> list[LoadResult]:
+               check_date: str | None = None, register: RegisterOptions | None = None,
+               as_is: bool = False) -> list[LoadResult]:
     """Load files into the store: all into ``source`` if named, else one source per file.
 
     Each source is parsed, checked (no NUL or bidirectional controls: ``govgraph.io.characters``;
     then the shapes) and committed as one transaction; any error rolls it
     back and leaves the store exactly as it was (sources committed before stay). With
     ``validate`` (the default) each source is checked against the principle shapes with
-    the data it references; a violation raises ValidationFailed unless ``force``.
+    the data it references; a violation raises ValidationFailed unless ``force``, or ``as_is``:
+    then the violations are committed as the source's baseline (``govgraph.shapes.baseline``).
     """
     if not paths:
         raise BadInput("no files given")
@@ -137,7 +139,7 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             detect_format(p, fmt)
     if validate and len(groups) > 1:
         return _load_batch(store, groups, replace=replace, fmt=fmt, base=base, who=who, force=force,
-                           progress=progress, check_date=check_date, register=register)
+                           progress=progress, check_date=check_date, register=register, as_is=as_is)
     results = []
     for name, files in groups:
         t0 = time.perf_counter()
@@ -147,8 +149,8 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
             for f in files:
                 read_into(txn, store, f, fmt, base=base, progress=progress, register=register, warnings=read_warnings)
             size = txn.count()
-            report = validate_transaction(txn, force=force, check_date=check_date) if validate else None
-            rec = txn.commit(forced=force)
+            report = _validate([txn], force, check_date, as_is) if validate else None
+            rec = txn.commit(forced=force, extra=baseline_ops(report))
         results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                   seconds=time.perf_counter() - t0, record=rec, report=report,
                                   warnings=read_warnings + _warnings(report), read_warnings=read_warnings))
@@ -157,7 +159,7 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
 
 def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: bool, fmt: str | None, base: str,
                 who: str | None, force: bool, progress: Progress | None, check_date: str | None,
-                register: RegisterOptions | None = None) -> list[LoadResult]:
+                register: RegisterOptions | None = None, as_is: bool = False) -> list[LoadResult]:
     """Several sources read, then validated together (references between them resolve), then committed
     one after another. A refusal commits none of them; the batch's warnings are reported once, with its
     last source."""
@@ -172,18 +174,26 @@ def _load_batch(store: Store, groups: list[tuple[str, list[Path]]], *, replace: 
                 read_into(txn, store, f, fmt, base=base, progress=progress, register=register, warnings=read[-1])
             txns.append(txn)
         sizes = [t.count() for t in txns]
-        report = validate_batch(txns, force=force, check_date=check_date)
+        report = _validate(txns, force, check_date, as_is)
         per = (time.perf_counter() - t0) / len(txns)
         results = []
         for (name, files), txn, size, notes in zip(groups, txns, sizes, read):
             t1 = time.perf_counter()
-            rec = txn.commit(forced=force)
             last = txn is txns[-1]
+            rec = txn.commit(forced=force, extra=baseline_ops(report) if last else None)
             results.append(LoadResult(source=name, files=[str(f) for f in files], triples=size,
                                       seconds=per + time.perf_counter() - t1, record=rec,
                                       report=report if last else None, read_warnings=notes,
                                       warnings=notes + (_warnings(report) if last else [])))
     return results
+
+
+def _validate(txns: list[Transaction], force: bool, check_date: str | None, as_is: bool = False):
+    """The transactions of one load checked together, as the store would be after all commit
+    (references between the files resolve, as ``govgraph validate`` of the same files would find)."""
+    added, removed = staged(txns)
+    return validate_change(ChangeView.of_transactions(txns), added, removed, force=force, as_is=as_is,
+                           check_date=check_date, what="import rejected")
 
 
 def _warnings(report) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import pyoxigraph as ox
 
+from govgraph.dates import instant
 from govgraph.errors import BadInput, GovGraphError
 from govgraph.io.characters import check_json
 from govgraph.io.openlineage_mapping import (  # noqa: F401 - the ingest API, re-exported
@@ -30,8 +31,9 @@ from govgraph.io.openlineage_mapping import (  # noqa: F401 - the ingest API, re
 from govgraph.io.openlineage_schema import (  # noqa: F401 - the ingest API, re-exported
     DATASET_EVENT, JOB_EVENT, RUN_EVENT, SPEC_ENV, InvalidEvent, checked_event, event_kind, spec_dir,
     validate_event)
-from govgraph.io.write import InexactView, WriteResult, canonical, source_triples, validate_patch, write_source
+from govgraph.io.write import WriteResult, canonical, source_triples, write_source
 from govgraph.ontology.ns import GOV, PROV
+from govgraph.shapes.change import ChangeView, InexactView, baseline_ops, validate_change
 from govgraph.store import Store, commit_patches, source_graph_iri
 
 TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -43,11 +45,10 @@ _datasets_of = datasets_of
 
 def parse_event_time(text: str) -> dt.datetime:
     """An OpenLineage eventTime as an aware datetime (BadInput if it is not ISO 8601)."""
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise BadInput(f"eventTime {text!r} is not an ISO 8601 date-time") from None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    t = instant(text) if isinstance(text, str) else None
+    if t is None:
+        raise BadInput(f"eventTime {text!r} is not an ISO 8601 date-time")
+    return t
 
 
 def check_unicode(event: Any) -> None:
@@ -374,9 +375,8 @@ def _apply(store: Store, items: list[_Item]) -> None:
                 p.add(deltas[name].added, absent=True)
             if deltas[name].removed:
                 p.remove(deltas[name].removed)
-        view = store.graphs() + [p.graph for p in patches.values()]
         try:
-            report = validate_patch(store, view, added=all_added, removed=all_removed)
+            report = validate_change(ChangeView.of_patches(store, list(patches.values())), all_added, all_removed)
         except InexactView:
             if len(items) > 1:
                 raise
@@ -391,7 +391,7 @@ def _apply(store: Store, items: list[_Item]) -> None:
             it.result, it.done = _result(it, datasets, res), True
             return
         names = list(patches)
-        records = dict(zip(names, commit_patches([patches[n] for n in names])))  # one atomic update
+        records = dict(zip(names, commit_patches([patches[n] for n in names], extra=baseline_ops(report))))
     sizes = {name: _size(store, name) for name in records}
     for it, (added, removed) in zip(items, per_item):
         rec = records[it.name] if (added or removed) else None

@@ -6,34 +6,21 @@ pass rather than one error at a time.
 """
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass
 
 from govgraph.errors import BadInput
-from govgraph.ontology.ns import GOV
+from govgraph.vocabulary import CLASSIFICATION_NAMES
 
 YES = frozenset({"yes", "y", "true"})
 NO = frozenset({"no", "n", "false"})
 YES_NO_ALLOWED = "yes, no, y, n, true or false (any case), or blank for no"
 
-#: Government Security Classifications, keyed by their upper-case words separated by single spaces.
-CLASSIFICATIONS = {"OFFICIAL": GOV.Official, "OFFICIAL SENSITIVE": GOV.OfficialSensitive,
-                   "SECRET": GOV.Secret, "TOP SECRET": GOV.TopSecret}
-CLASSIFICATION_ALLOWED = "OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP SECRET"
+#: The Government Security Classifications (from the ontology: ``govgraph.vocabulary``), for messages.
+CLASSIFICATION_ALLOWED = ", ".join(list(CLASSIFICATION_NAMES.values())[:-1]) + " or " + list(CLASSIFICATION_NAMES.values())[-1]
 DATE_ALLOWED = "a date such as 31/03/2027, 2027-03-31 or 31 March 2027 (or an Excel date)"
-
-#: Excel counts days from 1899-12-30 (its 1900 leap-year bug folded in); serials in this range are 1955-2173.
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-_EXCEL_RANGE = range(20000, 100000)
-_UK_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})")
-_MONTHS = {m.lower(): i for i, m in enumerate(
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-     "November", "December"], start=1)}
-_WORD_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})", re.I)
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -79,38 +66,6 @@ def yes_no(text: str) -> bool | None:
         return True
     if t in NO or not t:
         return False
-    return None
-
-
-def classification(text: str):
-    """The classification IRI for "Official-Sensitive", "official  sensitive", "TOP_SECRET" ...; None if not one."""
-    key = re.sub(r"[\s_\-]+", " ", text.strip().upper())
-    return CLASSIFICATIONS.get(key)
-
-
-def parse_date(text: str) -> dt.date | None:
-    """A UK (day first), ISO, worded ("31 March 2027") or Excel serial date; None if it is none of them."""
-    t = text.strip()
-    try:
-        return dt.date.fromisoformat(t[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T][\d:.]*)?", t) else _other(t)
-    except ValueError:
-        return None
-
-
-def _other(t: str) -> dt.date | None:
-    m = _UK_DATE.fullmatch(t)
-    if m:
-        day, month, year = (int(g) for g in m.groups())
-        if year < 100:
-            year += 2000 if year < 70 else 1900
-        return dt.date(year, month, day)
-    m = _WORD_DATE.fullmatch(t)
-    if m:
-        word = m.group(2).lower()
-        month = next((n for name, n in _MONTHS.items() if len(word) >= 3 and name.startswith(word)), None)
-        return dt.date(int(m.group(3)), month, int(m.group(1))) if month else None
-    if re.fullmatch(r"\d+(?:\.0+)?", t) and int(float(t)) in _EXCEL_RANGE:
-        return _EXCEL_EPOCH + dt.timedelta(days=int(float(t)))
     return None
 
 

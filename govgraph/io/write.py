@@ -1,16 +1,14 @@
 """Validated writes of a whole source from triples: the path the web write API and ingest share.
 
 Like ``load_files``, every write parses into a hidden graph, is validated against the
-principle shapes with what it touches (``govgraph.shapes.imports``), and commits only
+principle shapes with what it touches (``govgraph.shapes.change``), and commits only
 if nothing is violated; otherwise ``ValidationFailed`` carries the report and the
 store is unchanged. A write whose triples equal the source's current triples commits
 nothing (so repeating a request changes nothing, not even the history).
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
-import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -18,11 +16,11 @@ import pyoxigraph as ox
 
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.characters import check_triples
-from govgraph.ontology.ns import PREFIXES
-from govgraph.store import FORMATS, ChangeRecord, Store, source_graph_iri
+from govgraph.io.formats import FORMATS
+from govgraph.shapes.change import ChangeView, baseline_ops, validate_change
+from govgraph.store import ChangeRecord, Store, source_graph_iri
 from govgraph.terms import to_rdflib
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 @dataclass
@@ -45,6 +43,9 @@ class WriteResult:
         rep = self.report
         if rep is not None and hasattr(rep, "counts"):
             out["warnings"] = rep.counts.get("Warning", 0)
+            if rep.baseline:
+                out["baseline"] = {"added": [g.to_dict() for g in rep.baseline.added],
+                                   "fixed": [g.to_dict() for g in rep.baseline.dropped]}
         return out
 
 
@@ -116,13 +117,15 @@ def parse_triples(data: bytes, fmt: str) -> list[ox.Triple]:
 
 def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: str,
                  loaded_from: str = "", current: set[ox.Triple] | None = None,
-                 force: bool = False, may_remove: bool = False, note: str = "") -> WriteResult:
+                 force: bool = False, may_remove: bool = False, as_is: bool = False,
+                 note: str = "") -> WriteResult:
     """Replace (or create) the source ``name`` with ``triples``, validated; unchanged content commits nothing.
     ``note``: what changed, in words, kept with the change record.
 
     Added triples with NUL or bidirectional controls are refused (BadInput naming the triple,
     ``govgraph.io.characters``). Unless ``may_remove`` (the caller acts for an admin), a replacement that is a removal in effect
     (``is_removal``: most of the source dropped) is refused with NeedsAdmin before anything is written.
+    ``as_is``: commit whatever the findings, the violations it introduces becoming the source's baseline.
     """
     new = canonical(triples)
     old = source_triples(store, name) if current is None else current
@@ -140,200 +143,11 @@ def write_source(store: Store, name: str, triples: Iterable[ox.Triple], *, who: 
             txn.load(data=buf.getvalue(), fmt="ntriples", label=loaded_from or name)
         elif new:
             txn.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in new)
-        report = validate_change(txn, added=new - old, removed=old - new, force=force)
-        rec = txn.commit(forced=force and not getattr(report, "conforms", True), note=note)
+        report = validate_change(ChangeView.of_transactions([txn]), new - old, old - new, force=force, as_is=as_is)
+        rec = txn.commit(forced=force and not getattr(report, "conforms", True), note=note,
+                         extra=baseline_ops(report))
     return WriteResult(name, len(new), rec, report)
 
 
 #: Writes with more triples than this go through Oxigraph's bulk loader.
 BULK_THRESHOLD = 20_000
-_shape_cache: dict = {}
-_VOCAB = tuple(str(ns) for ns in PREFIXES.values())
-
-
-def _shapes(check_date: dt.date):
-    """The principle shapes for a check date, loaded and compiled once (they are reference data)."""
-    from govgraph.shapes.validate import shapes_for
-    hit = _shape_cache.get(check_date)
-    if hit is None:
-        _shape_cache.clear()
-        hit = _shape_cache[check_date] = shapes_for(None, None, check_date)
-    return hit
-
-
-def change_scope(store: Store, txn, added: set[ox.Triple], removed: set[ox.Triple]) -> list[str] | None:
-    """The focus nodes a change can affect: subjects and estate objects of the changed triples, and the
-    nodes pointing at those subjects (as ``govgraph.shapes.imports.import_scope``, but over the change
-    only, so validating an append does not grow with the source). None: validate everything."""
-    from govgraph.shapes.engine import MAX_SCOPE
-    subjects: set[str] = set()
-    nodes: set[str] = set()
-    for t in added | removed:
-        if not isinstance(t.subject, ox.NamedNode):
-            return None
-        subjects.add(t.subject.value)
-        if isinstance(t.object, ox.NamedNode) and t.predicate.value != _RDF_TYPE and not t.object.value.startswith(_VOCAB):
-            nodes.add(t.object.value)
-    nodes |= subjects
-    if len(nodes) > MAX_SCOPE:
-        return None
-    if subjects:
-        values = " ".join(f"<{n}>" for n in sorted(subjects))
-        q = f"SELECT DISTINCT ?s WHERE {{ VALUES ?n {{ {values} }} ?s ?p ?n FILTER(isIRI(?s)) }}"
-        nodes |= {r["s"].value for r in store.query(q, graphs=txn.view(), prefixes=False)}
-    return None if len(nodes) > MAX_SCOPE else sorted(nodes)
-
-
-def validate_change(txn, *, added: set[ox.Triple], removed: set[ox.Triple], force: bool = False):
-    """Validate a transaction over the nodes its change touches; refuse it only for violations it introduces.
-
-    A pipeline reporting a run over a dataset that already breaks a rule (say, a
-    missing lawful basis) must not be blocked by that old finding: violations in the
-    change's scope are compared with the same scope before the change, and only new
-    ones refuse it (ValidationFailed with the report of the new violations).
-    """
-    from govgraph.shapes.imports import refuse_new_violations
-    from govgraph.shapes.validate import parse_date, run
-    store = txn.store
-    shapes = _shapes(parse_date(None))
-    scope = change_scope(store, txn, added, removed)
-    after = run(store, shapes, graphs=txn.view(), scope=scope, with_scorecard=False)
-    if after.conforms or force:
-        return after
-    return refuse_new_violations(
-        after, lambda: run(store, shapes, graphs=store.graphs(), scope=scope, with_scorecard=False),
-        "change rejected")
-
-
-# ----------------------------------------------------------------------------- patches (small changes)
-
-class InexactView(Exception):
-    """A patch's view still shows triples it removes, and a check that could be affected reads them:
-    validate through the exact (whole-source) path instead."""
-
-
-class _View:
-    def __init__(self, graphs):
-        self._graphs = list(graphs)
-
-    def view(self):
-        return list(self._graphs)
-
-
-_RDF_TYPE_NODE = ox.NamedNode(_RDF_TYPE)
-_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
-_IRI_RE = re.compile(r"<([^<>\s\"{}|^`\\]*)>")
-_PNAME_RE = re.compile(r"(?<![\w?$:/#.-])([A-Za-z][\w-]*)?:([A-Za-z_0-9][\w-]*(?:\.[\w-]+)*)")
-_PREFIX_RE = re.compile(r"PREFIX\s+([A-Za-z][\w-]*)?:\s*<([^>]*)>", re.I)
-_A_RE = re.compile(r"(?<![\w?$:\"'])a(?![\w:\"'])")
-_PROJECTION_RE = re.compile(r"SELECT\s.*?WHERE", re.S | re.I)
-_VAR_PREDICATE_RE = re.compile(r"[?$]\w+\s+[?$]\w+\s+[?$<\w\"'(\[_]")
-_NEGATED_RE = re.compile(r"(?:[?$]\w+\s+|>\s+|[A-Za-z][\w-]*:[\w-]*\s+|(?<!\|)\|(?!\|)\s*|/\s*|\^\s*)!\s*[(<^\w]")
-_reads_cache: dict[int, tuple] = {}
-
-
-def check_reads(plan, check) -> frozenset[str] | None:
-    """The predicate IRIs a compiled check's query can read (None: any, a variable or negated predicate).
-
-    Over-approximates: every IRI written in the query counts (a class or value IRI too), and
-    ``a`` or a class closure counts as rdf:type. A check that reads none of the predicates a
-    change adds or removes gives the same findings before and after it.
-    """
-    hit = _reads_cache.get(id(plan))
-    if hit is None or hit[0] is not plan:
-        prefixes = {p or "": ns for p, ns in _PREFIX_RE.findall(plan.prologue)}
-        hit = (plan, prefixes, {})
-        _reads_cache.clear()
-        _reads_cache[id(plan)] = hit
-    _plan, prefixes, per_check = hit
-    key = id(check)
-    if key in per_check and per_check[key][0] is check:
-        return per_check[key][1]
-    body = check.body
-    stripped = _PROJECTION_RE.sub(" ", body.replace("{T}", " "))
-    if _VAR_PREDICATE_RE.search(stripped) or _NEGATED_RE.search(stripped):
-        reads = None
-    else:
-        iris = set(_IRI_RE.findall(body))
-        for p, local in _PNAME_RE.findall(body):
-            if (p or "") in prefixes:
-                iris.add(prefixes[p or ""] + local)
-        if _A_RE.search(body) or "@CLOSURE:" in body:
-            iris.add(_RDF_TYPE)
-        reads = frozenset(iris)
-    per_check[key] = (check, reads)
-    return reads
-
-
-def _new_nodes(store: Store, nodes: set[str], staged: set[str]) -> set[str]:
-    """Those of ``nodes`` in no triple of the store outside the ``staged`` graphs (internal graphs,
-    history included: a node that ever existed is not new)."""
-    out = set()
-    for n in nodes:
-        node = ox.NamedNode(n)
-        if not any(q.graph_name.value not in staged for pat in ((node, None, None), (None, None, node))
-                   for q in store.quads(*pat, None)):
-            out.add(n)
-    return out
-
-
-def validate_patch(store: Store, graphs: list, *, added: set[ox.Triple], removed: set[ox.Triple],
-                   force: bool = False):
-    """``validate_change`` for a staged patch (``graphs``: the live sources plus the staged additions).
-
-    Runs only the checks whose findings the change can alter: those reading a predicate the
-    change adds or removes, those whose targets it changes (the types of the touched nodes;
-    the predicate of a subjectsOf/objectsOf target), all of them if it changes rdfs:subClassOf.
-    Types given to nodes that are new (in no triple yet) count as a target change only: any
-    check reaching a new node from another one reads the new triple that links them. The
-    others give the same findings on the scope before and after, so they cannot introduce a
-    violation. The report holds the findings of the checks run. Raises ``InexactView`` when a
-    check run reads a predicate of a removed triple (the view still shows removals), and
-    ValidationFailed, as ``validate_change``, for violations the change introduces.
-    """
-    from govgraph.shapes import engine
-    from govgraph.shapes.compiler import Plan
-    from govgraph.shapes.imports import refuse_new_violations
-    from govgraph.shapes.model import Report
-    from govgraph.shapes.validate import parse_date, plan_for, run
-    shapes = _shapes(parse_date(None))
-    plan = plan_for(shapes)
-    changed = added | removed
-    if not changed:
-        return Report([], shapes.check_date, {}, "fast")
-    if plan.unsupported or any(t.predicate.value == _SUBCLASS for t in changed):
-        checks = None  # validate with every shape
-    else:
-        typed = {t.subject.value for t in added if t.predicate == _RDF_TYPE_NODE and isinstance(t.subject, ox.NamedNode)}
-        live = {g.value for g in store.graphs()}
-        new = _new_nodes(store, typed, {g.value for g in graphs} - live)
-        preds = {t.predicate.value for t in changed
-                 if not (t.predicate == _RDF_TYPE_NODE and t.subject.value in new and t in added)}
-        types = {t.object.value for t in changed if t.predicate == _RDF_TYPE_NODE and isinstance(t.object, ox.NamedNode)}
-        closure = engine.closure_fn(engine.subclass_edges(store, graphs)) if types else None
-        checks = []
-        for c in plan.checks:
-            reads = check_reads(plan, c)
-            if reads is None or reads & preds \
-                    or any(k != "class" and k != "node" and iri in preds for k, iri in c.targets) \
-                    or (closure is not None and any(k == "class" and closure(iri) & types for k, iri in c.targets)):
-                checks.append(c)
-        removed_preds = {t.predicate.value for t in removed}
-        if any(check_reads(plan, c) is None or check_reads(plan, c) & removed_preds for c in checks):
-            raise InexactView()
-    if checks is not None and not checks:
-        return Report([], shapes.check_date, {}, "fast")
-    if checks is None and removed:
-        raise InexactView()
-    scope = change_scope(store, _View(graphs), added, removed)
-    if checks is None:
-        after = run(store, shapes, graphs=graphs, scope=scope, with_scorecard=False)
-        before_fn = lambda: run(store, shapes, graphs=store.graphs(), scope=scope, with_scorecard=False)  # noqa: E731
-    else:
-        sub = Plan(checks=checks, unsupported=[], prologue=plan.prologue, principle_targets=plan.principle_targets)
-        after = Report(engine.run_plan(store, sub, graphs, scope), shapes.check_date, {}, "fast")
-        before_fn = lambda: Report(engine.run_plan(store, sub, store.graphs(), scope),  # noqa: E731
-                                   shapes.check_date, {}, "fast")
-    if after.conforms or force:
-        return after
-    return refuse_new_violations(after, before_fn, "change rejected")

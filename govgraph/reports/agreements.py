@@ -1,6 +1,7 @@
 """Sharing agreements on a date: in force, due for review, and expired with flows still running.
 
-An agreement is in force on date D when validFrom <= D <= validUntil (docs/modelling.md).
+An agreement is in force on date D when both dates are recorded and validFrom <= D <= validUntil
+(the rule and why: ``govgraph.agreements``).
 Flows that name an agreement with ``gov:coveredBy`` are taken to be running: the graph
 records flows that exist, not ones that have stopped.
 """
@@ -11,10 +12,9 @@ from dataclasses import dataclass
 
 from govgraph.reports.common import date_of, few, label_links, sorted_links, split, term_text
 from govgraph.reports.model import Cell, Gap, Link, Report, Table
-from govgraph.catalog import agreement_status
+from govgraph.agreements import DUE_DAYS, IN_FORCE, status as agreement_status
 from govgraph.store import Store
 
-DUE_DAYS = 90
 
 COLUMNS = ["Agreement", "Partners", "Purpose", "Lawful basis", "Valid from", "Valid until", "Review date",
            "Status", "Flows", "Datasets shared", "Owner"]
@@ -76,7 +76,7 @@ def build(store: Store, on: dt.date) -> Report:
         iris.update(a.parties, a.purposes, a.owners, a.flows, a.datasets)
     found = label_links(store, iris)
     status = {a.iri: a.status(on) for a in agreements}
-    in_force = {"in force", "review due", "review overdue"}
+    in_force = IN_FORCE
     sections = [
         ("Expired with flows still running", [a for a in agreements if status[a.iri] == "expired" and a.flows],
          "Flows still name these agreements although they have expired: stop the flows or renew the agreement."),

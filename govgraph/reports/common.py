@@ -6,10 +6,10 @@ import re
 from typing import Iterable
 
 from govgraph import catalog
-from govgraph.errors import BadInput
-from govgraph.io.iar import CLASSIFICATION_NAMES, format_lawful_basis
+from govgraph.dates import check_date, day_of
 from govgraph.ontology.ns import EU_GDPR
 from govgraph.reports.model import Link
+from govgraph.vocabulary import CLASSIFICATION_NAMES, basis_label
 from govgraph.store import Store
 
 #: Separator for GROUP_CONCAT of free text (a control character no label contains).
@@ -17,17 +17,8 @@ SEP = "\u001f"
 
 
 def parse_date(text: str | dt.date | None) -> dt.date:
-    """A YYYY-MM-DD date (today when None); BadInput naming the value when malformed."""
-    if text is None:
-        return dt.date.today()
-    if isinstance(text, dt.date):
-        return text
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        raise BadInput(f"malformed date {text!r}: write it as YYYY-MM-DD, e.g. 2026-04-01")
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError as e:
-        raise BadInput(f"malformed date {text!r}: {e}") from None
+    """A YYYY-MM-DD report date (today when None); BadInput naming the value when malformed."""
+    return check_date(text, "date")
 
 
 def split(value: object, sep: str = " ") -> list[str]:
@@ -37,14 +28,8 @@ def split(value: object, sep: str = " ") -> list[str]:
     return sorted({p for p in str(value).split(sep) if p})
 
 
-def date_of(value: object) -> dt.date | None:
-    """The date part of an xsd:date / xsd:dateTime literal (None when absent or unreadable)."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+#: The date part of an xsd:date / xsd:dateTime literal (None when absent or unreadable).
+date_of = day_of
 
 
 def humanise(name: str) -> str:
@@ -59,7 +44,7 @@ def humanise(name: str) -> str:
 def term_text(iri: str) -> str:
     """A vocabulary term (DPV category, lawful basis, classification, metric) as plain words."""
     if iri.startswith(str(EU_GDPR)):
-        return format_lawful_basis(iri)
+        return basis_label(iri)
     for cls, name in CLASSIFICATION_NAMES.items():
         if iri == str(cls):
             return name

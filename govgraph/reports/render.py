@@ -6,6 +6,7 @@ viewer shows, wrapped in a standalone page so a file written by the CLI needs no
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import io
 import re
@@ -186,10 +187,19 @@ def chart_geometry(chart: Chart, width: int = 760, height: int = 300) -> dict:
             "x_ticks": [{"x": x(i), "label": lab} for i, lab in enumerate(xs)], "series": series}
 
 
+def uk_date(v: Any) -> str:
+    """A date as people in the UK write it ("4 December 2026"; a date-time adds the time); else the cell's text."""
+    if isinstance(v, dt.datetime):
+        return f"{v.day} {v:%B %Y, %H:%M}"
+    if isinstance(v, dt.date):
+        return f"{v.day} {v:%B %Y}"
+    return cell_text(v)
+
+
 def template_helpers() -> dict[str, Callable]:
     """The functions the report templates call (shared by the viewer and standalone pages)."""
     return {"cell_parts": cell_parts, "cell_kind": cell_kind, "cell_text": cell_text,
-            "chart_geometry": chart_geometry}
+            "chart_geometry": chart_geometry, "uk_date": uk_date}
 
 
 def _templates_dir() -> str:

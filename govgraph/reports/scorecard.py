@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from govgraph.dates import check_date
 from govgraph.reports.model import Cell, Chart, Percent, Report, Series, Table
+from govgraph.shapes.baseline import summaries
 from govgraph.store import Store
 
 NOW = "Now"
@@ -40,7 +42,7 @@ def build(store: Store, on: dt.date) -> Report:
     """The scorecard report for date ``on``, with history, quarterly view and a chart."""
     from govgraph.shapes.model import PRINCIPLE_NAMES
     columns, order = read(store, on)
-    dates = {c: (on if c == NOW else dt.date.fromisoformat(c)) for c in order}
+    dates = {c: (on if c == NOW else check_date(c)) for c in order}
     principles = sorted({p for c in columns.values() for p in c if p})
     earlier = [c for c in order if c != NOW]
 
@@ -83,6 +85,14 @@ def build(store: Store, on: dt.date) -> Report:
         Table("By validation date", ["Principle", "Name"] + [labels[i] for i in range(len(order))], history),
         Table("Quarterly view", ["Principle", "Name"] + q_names, quarterly),
     ]
+    gaps = summaries(store)
+    if gaps:
+        summary.append(("Known gaps (as-is loads)", str(sum(g.count for g in gaps))))
+        tables.append(Table("Known gaps per source", ["Source", "Known gaps", "By principle", "Trend"], [
+            [g.source, g.count, ", ".join(f"{p}: {n}" for p, n in g.per_principle.items()) or "none left",
+             " → ".join(str(t.gaps) for t in g.trend[-8:])] for g in gaps],
+            ["Violations a source was loaded with as it is (`govgraph load --as-is`): tolerated until fixed, "
+             "while a write adding a new one is refused. Trend: the count after each change to the baseline."]))
     return Report("scorecard", "Data principles scorecard", dt.date.today(), on, tables, notes, summary, chart)
 
 

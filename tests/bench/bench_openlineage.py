@@ -49,7 +49,7 @@ def main() -> None:
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     compress = len(sys.argv) > 3 and sys.argv[3] == "gzip"
     from govgraph.auth import TokenFile
-    from tests.test_sparql import ESTATE, make_server
+    from support import ESTATE, make_server
     tmp = Path(tempfile.mkdtemp())
     (tmp / "tokens").write_text("")
     token = TokenFile(tmp / "tokens").add("bench", "editor")

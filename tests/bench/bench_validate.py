@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from govgraph.data.generate import REFERENCE_DATE, generate
 from govgraph.io.load import load_files
-from govgraph.shapes.imports import import_scope
+from govgraph.shapes.change import ChangeView, change_scope, staged
 from govgraph.shapes.validate import plan_for, reference_store, run, shapes_for
 from govgraph.store import Store
 
@@ -99,7 +99,7 @@ def bench_one_asset(st: Store, shapes, n: int) -> dict:
         with st.begin(f"change-{i}") as txn:
             txn.load(data=change, fmt="ntriples")
             t0 = time.perf_counter()
-            scope = import_scope(txn)
+            scope = change_scope(ChangeView.of_transactions([txn]), *staged([txn]))
             rep = run(st, shapes, graphs=txn.view(), scope=scope, with_scorecard=False)
             times.append(time.perf_counter() - t0)
             if i == 0:

@@ -1,5 +1,7 @@
 /* Pan and zoom for the server-drawn graphs. Without JavaScript the graph simply scrolls.
-   Drag to pan, wheel or +/- to zoom, arrow keys to pan when the graph has focus, "Fit" to see it all. */
+   Drag to pan, wheel or +/- to zoom, arrow keys to pan when the graph has focus, "Fit" to see it all.
+   The graph opens fitted to its panel (or, when that would be too small to read, at the smallest
+   readable size around the asset in focus); Tab moves from node to node and the view follows. */
 (function () {
   "use strict";
 
@@ -10,8 +12,13 @@
     var controls = panel ? panel.querySelector(".panzoom-controls") : null;
     var W = parseFloat(svg.getAttribute("width")) || 800;
     var H = parseFloat(svg.getAttribute("height")) || 400;
-    var boxH = Math.round(Math.min(Math.max(H + 2, 220), window.innerHeight * 0.7));
+    var READABLE = 0.4;  // smallest scale at which labels stay legible
+    // a panel as tall as the graph fitted to the panel's width (within limits): no empty band, no cut-off
+    var fitted = Math.max(Math.min(1, vp.clientWidth / W), READABLE);
+    var boxH = Math.round(Math.min(Math.max(H * fitted + 2, 220), window.innerHeight * 0.75));
 
+    svg.setAttribute("data-w", String(W));
+    svg.setAttribute("data-h", String(H));
     vp.classList.add("js-pan");
     vp.style.height = boxH + "px";
     vp.setAttribute("tabindex", "0");
@@ -23,7 +30,12 @@
 
     var vb = { x: 0, y: 0, w: W, h: H };
     function aspect() { return boxH / Math.max(vp.clientWidth, 1); }
-    function apply() { svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].map(Math.round).join(" ")); }
+    var cue = panel ? panel.querySelector(".graph-cue") : null;
+    function apply() {
+      svg.setAttribute("viewBox", [vb.x, vb.y, vb.w, vb.h].map(Math.round).join(" "));
+      // say so when part of the graph is outside the panel
+      if (cue) { cue.hidden = vb.x <= 1 && vb.y <= 1 && vb.x + vb.w >= W - 1 && vb.y + vb.h >= H - 1; }
+    }
     function fit() {
       var a = aspect();
       if (W * a >= H) { vb = { x: 0, y: -(W * a - H) / 2, w: W, h: W * a }; }
@@ -42,16 +54,16 @@
     }
     function panBy(dx, dy) { vb.x += dx; vb.y += dy; apply(); }
     function start() {
-      // whole graph if it stays readable, else actual size around the asset in focus
+      // whole graph if it stays readable, else the smallest readable size around the asset in focus
       fit();
-      if (scale() >= 0.8) { return; }
+      if (scale() >= READABLE) { return; }
       var focus = svg.querySelector(".n.focus rect");
       var cx = W / 2, cy = H / 2;
       if (focus) {
         cx = parseFloat(focus.getAttribute("x")) + parseFloat(focus.getAttribute("width")) / 2;
         cy = parseFloat(focus.getAttribute("y")) + parseFloat(focus.getAttribute("height")) / 2;
       }
-      var w = vp.clientWidth / 0.9, h = w * aspect();
+      var w = vp.clientWidth / READABLE, h = w * aspect();
       // around the focus, but moved so the view is filled with graph rather than empty margin
       vb = { x: clamp(cx - w / 2, 0, W - w), y: clamp(cy - h / 2, 0, H - h), w: w, h: h };
       apply();
@@ -82,6 +94,12 @@
       zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
     }, { passive: false });
     vp.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && e.target !== vp && e.target.closest) {
+        // Enter on a node opens it (browsers differ on following SVG links by keyboard)
+        var link = e.target.closest("a[href]");
+        if (link) { e.preventDefault(); window.location.assign(link.getAttribute("href")); }
+        return;
+      }
       if (e.target !== vp) { return; }
       var step = vb.w * 0.1, handled = true;
       switch (e.key) {
@@ -95,6 +113,20 @@
         default: handled = false;
       }
       if (handled) { e.preventDefault(); }
+    });
+    // keyboard: a node reached by Tab is brought into view (Enter then opens it, as any link)
+    svg.addEventListener("focusin", function (e) {
+      var a = e.target.closest ? e.target.closest("a") : null;
+      var r = a ? a.querySelector("rect") : null;
+      if (!r) { return; }
+      var x = parseFloat(r.getAttribute("x")), y = parseFloat(r.getAttribute("y"));
+      var w = parseFloat(r.getAttribute("width")), h = parseFloat(r.getAttribute("height"));
+      if (scale() < READABLE) { vb.w = vp.clientWidth / READABLE; vb.h = vb.w * aspect(); }
+      if (x < vb.x || y < vb.y || x + w > vb.x + vb.w || y + h > vb.y + vb.h) {
+        vb.x = x + w / 2 - vb.w / 2; vb.y = y + h / 2 - vb.h / 2;
+      }
+      apply();
+      vp.scrollTop = 0; vp.scrollLeft = 0;  // the browser may scroll the clipped viewport itself
     });
     if (controls) {
       controls.addEventListener("click", function (e) {
@@ -112,6 +144,12 @@
   function boot() {
     var vps = document.querySelectorAll("[data-panzoom]");
     for (var i = 0; i < vps.length; i++) { init(vps[i]); }
+    // "the same graph as a table": following the link opens the folded table
+    document.addEventListener("click", function (e) {
+      var a = e.target.closest ? e.target.closest("a.graph-table-link") : null;
+      var d = a ? document.getElementById(a.getAttribute("href").slice(1)) : null;
+      if (d && d.tagName === "DETAILS") { d.open = true; }
+    });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", boot); }
   else { boot(); }
