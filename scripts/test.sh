@@ -34,5 +34,8 @@ fi
 echo "== installing CKAN and ckanext-dcat in their own venv (the DCAT harvest test runs their parser)"
 python3 tests/ckan_harvest/env.py
 
+echo "== installing dbt-core and dbt-duckdb in their own venv (the dbt harvest test builds a real project)"
+python3 tests/dbt/env.py
+
 echo "== running the tests"
 python3 -m pytest -q "$@"

@@ -1,5 +1,5 @@
-"""What changed between two versions of a harvested source, in words: tables and columns added,
-removed and changed ("added table public.visits; column public.clients.nhs_no: type varchar(10) -> text").
+"""What changed between two versions of a harvested source, in words: tables (views, models, files
+...) and columns added, removed and changed ("added table public.visits; column public.clients.nhs_no: type varchar(10) -> text").
 """
 from __future__ import annotations
 
@@ -50,7 +50,10 @@ def summary(old: set[ox.Triple], new: set[ox.Triple]) -> str:
     od, oc, of, _ = _shape(old)
     nd, nc, nf, _ = _shape(new)
     parts = []
-    for kind in ("table", "view"):
+    # tables and views first (a database's), then other kinds (a dbt project's models, seeds ...)
+    kinds = sorted({k for k, _ in od.values()} | {k for k, _ in nd.values()},
+                   key=lambda k: (k not in ("table", "view"), k != "table", k))
+    for kind in kinds:
         added = [nd[d][1] for d in nd.keys() - od.keys() if nd[d][0] == kind]
         removed = [od[d][1] for d in od.keys() - nd.keys() if od[d][0] == kind]
         if added:
@@ -81,5 +84,5 @@ def summary(old: set[ox.Triple], new: set[ox.Triple]) -> str:
                      + ")")
     if not parts:
         parts.append(f"no table or column changed; {len(old - new)} facts removed and {len(new - old)} added "
-                     "(row counts, keys, lineage, suggestions)")
+                     "(row counts, keys, lineage, owners, measurements, suggestions)")
     return "; ".join(parts)

@@ -1,4 +1,5 @@
-"""The ``govgraph harvest`` command group: ``harvest db URL`` and ``harvest --config FILE``.
+"""The ``govgraph harvest`` command group: ``harvest db URL``, ``harvest dbt TARGET``, ``harvest files DIR``
+and ``harvest --config FILE``.
 
 Defined here and attached to the CLI by ``register`` (as the lineage commands are), so that
 ``govgraph/cli.py`` needs one line; the commands parse options, call ``config`` and print.
@@ -38,7 +39,7 @@ def _echo_harvest(result, verbose: bool = True) -> None:
 
 def register(main: click.Group, store_option: Callable, handle_errors: Callable,
              open_store: Callable[[str | None], Any]) -> None:
-    """Add the ``harvest`` group (and its ``db`` command) to the CLI group ``main``."""
+    """Add the ``harvest`` group (and its ``db``, ``dbt`` and ``files`` commands) to the CLI group ``main``."""
 
     @main.group(invoke_without_command=True)
     @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
@@ -87,4 +88,43 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
                         count_rows=count_rows, sample=sample)
         with open_store(store_url) as store:
             result = run_db(store, job, progress=_harvest_progress(job.label, quiet))
+        _echo_harvest(result)
+
+    @harvest.command("dbt")
+    @click.argument("target_dir", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--system", required=True, help="The system (name or IRI, recorded in the store) holding the warehouse.")
+    @click.option("--namespace", default=None,
+                  help="The warehouse's OpenLineage namespace (postgres://host:port, duckdb://PATH), as the "
+                       "OpenLineage dbt integration names it (default <adapter>://<database>).")
+    @click.option("--run-results", type=click.Path(exists=True, path_type=Path), default=None,
+                  help="The run_results.json of `dbt build` or `dbt test` (default TARGET_DIR's): test outcomes.")
+    @click.option("--source", default=None, help="Source name (default: harvest:dbt:<system>).")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+    @store_option
+    @handle_errors
+    def harvest_dbt(target_dir, system, namespace, run_results, source, quiet, store_url):
+        """Harvest a dbt project's models, sources, seeds, snapshots and exposures from TARGET_DIR
+        (manifest.json and catalog.json, dbt 1.5 and later)."""
+        from govgraph.harvest.config import DbtHarvest, run_dbt
+        job = DbtHarvest(target=str(target_dir), system=system, namespace=namespace,
+                         run_results=str(run_results) if run_results else None, source=source)
+        with open_store(store_url) as store:
+            result = run_dbt(store, job, progress=_harvest_progress(job.label, quiet))
+        _echo_harvest(result)
+
+    @harvest.command("files")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--system", required=True, help="The document store (name or IRI, recorded in the store) holding the folder.")
+    @click.option("--source", default=None, help="Source name (default: harvest:files:<system>).")
+    @click.option("--sample", type=click.IntRange(min=0), default=0, show_default=True,
+                  help="Read up to N rows of each file to test values for personal data (values are never stored).")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+    @store_option
+    @handle_errors
+    def harvest_files(directory, system, source, sample, quiet, store_url):
+        """Harvest the spreadsheets and CSV files under DIRECTORY (a shared drive) as off-system datasets."""
+        from govgraph.harvest.config import FilesHarvest, run_files
+        job = FilesHarvest(dir=str(directory), system=system, source=source, sample=sample)
+        with open_store(store_url) as store:
+            result = run_files(store, job, progress=_harvest_progress(job.label, quiet))
         _echo_harvest(result)

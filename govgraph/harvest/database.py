@@ -117,7 +117,7 @@ def harvest_database(url: str, *, system: str, schemas: list[str] | None = None,
         out.lineage = _view_lineage(out, u, default, views_sql, columns_of)
         if count_rows or sample > 0:
             _read_rows(conn, u, out, count_rows=count_rows, sample=sample, progress=progress)
-        _suggest_personal(out)
+        personal.suggest(out)
     finally:
         conn.close()
         engine.dispose()
@@ -244,14 +244,3 @@ def _read_rows(conn: Connection, u: URL, h: Harvest, *, count_rows: bool, sample
         except sa_exc.SQLAlchemyError as e:
             conn.rollback()
             h.skipped.append(f"{ds.title}: rows not read: {_first_line(e)}")
-
-
-def _suggest_personal(h: Harvest) -> None:
-    for ds in h.datasets:
-        for f in ds.fields:
-            by_name = personal.name_evidence(f.name)
-            if by_name and not f.looks_personal:
-                f.looks_personal.append(by_name)
-        summary = personal.dataset_evidence(ds.title, [f.name for f in ds.fields if f.looks_personal])
-        if summary:
-            ds.looks_personal = [summary]

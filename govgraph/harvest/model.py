@@ -34,16 +34,38 @@ class ForeignKey:
 
 
 @dataclass
+class Measurement:
+    """A quality measurement (``dqv:QualityMeasurement``): a metric's value between 0 and 1, when it
+    was taken and the evidence in words ("2 of 2 dbt tests passed: unique(child_id), not_null(child_id)")."""
+    metric: str  # the local name of a gov: dqv:Metric (uniquenessRate, documentationCoverage ...)
+    value: float
+    at: str  # xsd:dateTime
+    evidence: str = ""
+
+
+@dataclass
 class Dataset:
     """A table, view or file as found."""
     key: DatasetKey
     title: str
-    kind: str = "table"  # table | view (| model, file ... for other harvesters)
+    kind: str = "table"  # table | view | model | source | seed | snapshot | exposure | file
     description: str = ""
     fields: list[Field] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     row_count: int | None = None
     looks_personal: list[str] = field(default_factory=list)
+    #: further classes, local names of gov: classes (Report, StatutoryReturn)
+    types: list[str] = field(default_factory=list)
+    #: owners as the harvested system names them (dbt ``meta.owner``), and the people they were matched to
+    owner_names: list[str] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    #: where a file is kept (``gov:storageLocation``), its size in bytes and when it was last modified
+    location: str = ""
+    byte_size: int | None = None
+    modified: str = ""
+    #: a web page showing it (a dashboard's URL)
+    landing_page: str = ""
 
     def field_named(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -135,3 +135,16 @@ def dataset_evidence(title: str, personal_fields: list[str]) -> str | None:
     n = len(personal_fields)
     shown = ", ".join(personal_fields[:8]) + (f" and {n - 8} more" if n > 8 else "")
     return f"{title}: {n} field{'s' if n != 1 else ''} look{'s' if n == 1 else ''} personal ({shown})"
+
+
+def suggest(h) -> None:
+    """Name-based suggestions for every field of a ``model.Harvest`` not already suggested from its
+    values, and each dataset's summary of its fields'."""
+    for ds in h.datasets:
+        for f in ds.fields:
+            by_name = name_evidence(f.name)
+            if by_name and not f.looks_personal:
+                f.looks_personal.append(by_name)
+        summary = dataset_evidence(ds.title, [f.name for f in ds.fields if f.looks_personal])
+        if summary:
+            ds.looks_personal = [summary]

@@ -10,6 +10,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage as column_lineage
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import build_scope
 
 #: SQLAlchemy dialect name -> sqlglot dialect
 DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mysql": "mysql", "mariadb": "mysql",
@@ -63,11 +64,13 @@ def view_lineage(sql: str, *, dialect: str, default_schema: str | None,
     try:
         q = qualify(tree.copy(), schema=columns_of or None, dialect=read, validate_qualify_columns=False)
         selects = q.selects if isinstance(q, exp.Query) else []
+        # qualified once: each column's lineage walks the same scope (not a copy qualified again)
+        scope = build_scope(q)
         for sel in selects:
             name = sel.alias_or_name
             if not name or name == "*":
                 continue
-            node = column_lineage(name, q, schema=columns_of or None, dialect=read)
+            node = column_lineage(name, q, schema=columns_of or None, dialect=read, scope=scope, copy=False)
             srcs: list[tuple[TableRef, str]] = []
             for n in node.walk():
                 if n.downstream or not isinstance(n.expression, exp.Table):

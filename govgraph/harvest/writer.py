@@ -27,7 +27,7 @@ from govgraph.harvest.model import DatasetKey, Harvest
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri
 from govgraph.io.write import WriteResult, source_triples, write_source
-from govgraph.ontology.ns import DCAT, DCTERMS, GOV, PROV, RDF, RDFS
+from govgraph.ontology.ns import DCAT, DCTERMS, DQV, FOAF, GOV, PROV, RDF, RDFS
 from govgraph.store import Store, source_graph_iri
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -44,7 +44,16 @@ _ALIAS, _HELD_IN, _STORAGE = _n(GOV.alias), _n(GOV.heldIn), _n(GOV.storageForm)
 _KIND, _ROWS, _LOOKS, _LINKS = _n(GOV.objectKind), _n(GOV.rowCount), _n(GOV.looksPersonal), _n(GOV.linksTo)
 _FIELD_OF, _PHYSICAL, _NULLABLE, _PK = _n(GOV.fieldOf), _n(GOV.physicalType), _n(GOV.nullable), _n(GOV.primaryKey)
 _REFERENCES, _DERIVED_FIELD, _DERIVED = _n(GOV.references), _n(GOV.derivedFromField), _n(PROV.wasDerivedFrom)
+_OWNER, _LOCATION, _SIZE, _MODIFIED, _PAGE = (_n(GOV.owner), _n(GOV.storageLocation), _n(DCAT.byteSize),
+                                               _n(DCTERMS.modified), _n(DCAT.landingPage))
+_MEASUREMENT, _ON, _OF, _VALUE = (_n(DQV.QualityMeasurement), _n(DQV.computedOn), _n(DQV.isMeasurementOf),
+                                  _n(DQV.value))
+_AT, _COMMENT = _n(PROV.generatedAtTime), _n(RDFS.comment)
 _SYSTEM_TYPES = [str(GOV.System), str(GOV.DataWarehouse), str(GOV.DataLake), str(GOV.Database), str(GOV.DocumentStore)]
+
+
+def _typed(text: str, xsd: str) -> ox.Literal:
+    return ox.Literal(text, datatype=ox.NamedNode(_XSD + xsd))
 
 
 def _bool(v: bool) -> ox.Literal:
@@ -131,6 +140,7 @@ def harvest_triples(h: Harvest, iris: dict[DatasetKey, str]) -> Iterator[ox.Trip
             yield ox.Triple(d, _ROWS, ox.Literal(str(ds.row_count), datatype=ox.NamedNode(_XSD + "integer")))
         for text in ds.looks_personal:
             yield ox.Triple(d, _LOOKS, ox.Literal(text))
+        yield from _more_triples(d, ds)
         for f in ds.fields:
             fi = ox.NamedNode(field_iri(d.value, f.name))
             yield ox.Triple(fi, _A, _FIELD)
@@ -158,6 +168,56 @@ def harvest_triples(h: Harvest, iris: dict[DatasetKey, str]) -> Iterator[ox.Trip
         for col, srcs in lin.fields.items():
             for s, c in srcs:
                 yield ox.Triple(ox.NamedNode(field_iri(d, col)), _DERIVED_FIELD, ox.NamedNode(field_iri(iris[s], c)))
+
+
+def _more_triples(d: ox.NamedNode, ds) -> Iterator[ox.Triple]:
+    """What other harvesters than the database's state: classes, owners, quality measurements,
+    a file's location, size and date, a dashboard's page."""
+    for t in ds.types:
+        yield ox.Triple(d, _A, _n(GOV[t]))
+    for person in ds.owners:
+        yield ox.Triple(d, _OWNER, ox.NamedNode(person))
+    if ds.location:
+        yield ox.Triple(d, _LOCATION, ox.Literal(ds.location))
+    if ds.byte_size is not None:
+        yield ox.Triple(d, _SIZE, _typed(str(ds.byte_size), "decimal"))
+    if ds.modified:
+        yield ox.Triple(d, _MODIFIED, _typed(ds.modified, "dateTime"))
+    if ds.landing_page:
+        yield ox.Triple(d, _PAGE, ox.NamedNode(ds.landing_page))
+    for m in ds.measurements:
+        node = ox.NamedNode(d.value.replace("/dataset/", "/measurement/", 1) + "." + m.metric)
+        yield ox.Triple(node, _A, _MEASUREMENT)
+        yield ox.Triple(node, _ON, d)
+        yield ox.Triple(node, _OF, _n(GOV[m.metric]))
+        yield ox.Triple(node, _VALUE, _typed(f"{m.value:.3f}", "decimal"))
+        yield ox.Triple(node, _AT, _typed(m.at, "dateTime"))
+        if m.evidence:
+            yield ox.Triple(node, _COMMENT, ox.Literal(m.evidence))
+
+
+def match_owners(store: Store, h: Harvest) -> None:
+    """Match each dataset's ``owner_names`` to people in the store (``foaf:Person`` by ``foaf:name``
+    or ``rdfs:label``, ignoring case): matched ones become ``owners``; a name no one (or more than
+    one person) has is a finding in ``h.warnings``, and is not linked."""
+    names = sorted({n for d in h.datasets for n in d.owner_names})
+    if not names:
+        return
+    q = (f"SELECT DISTINCT ?p ?n WHERE {{ ?p a <{FOAF.Person}> ; <{FOAF.name}>|<{RDFS.label}> ?n }}")
+    people: dict[str, set[str]] = {}
+    for r in store.query(q, prefixes=False):
+        people.setdefault(r["n"].value.strip().lower(), set()).add(r["p"].value)
+    for ds in h.datasets:
+        for name in ds.owner_names:
+            found = sorted(people.get(name.strip().lower(), ()))
+            if len(found) == 1:
+                if found[0] not in ds.owners:
+                    ds.owners.append(found[0])
+            elif found:
+                h.warnings.append(f"{ds.title}: owner {name!r} names {len(found)} people in the store: not linked")
+            else:
+                h.warnings.append(f"{ds.title}: owner {name!r} is not a person in the store: not linked "
+                                  "(record the person, or correct the name where it is written)")
 
 
 _DIGEST = _n(GOV.harvestDigest)
@@ -208,13 +268,32 @@ class HarvestResult:
     def changed(self) -> bool:
         return self.write.changed
 
+    #: datasets found by kind, for harvests other than a database's ({"model": 6, "seed": 2})
+    kinds: dict[str, int] = field(default_factory=dict)
+
     def line(self) -> str:
         """One line for the harvest: what was found and what changed."""
-        found = f"{self.tables:,} tables, {self.views:,} views, {self.columns:,} columns"
+        found = (found_words(self.kinds, self.columns) if self.kinds
+                 else f"{self.tables:,} tables, {self.views:,} views, {self.columns:,} columns")
         what = (f"rev {self.write.record.revision}: {self.summary}" if self.changed else "unchanged (nothing written)")
         extra = "".join(f"; {n} {w}" for n, w in ((len(self.skipped), "skipped"), (len(self.warnings), "warnings"),
                                                    (self.suggestions, "personal-data suggestions")) if n)
         return f"{self.source}: {found}; {what}{extra}"
+
+
+def _by_kind(h: Harvest) -> dict[str, int]:
+    """Datasets found by kind (models, seeds ...) for a harvest other than a database's; {} for one."""
+    out: dict[str, int] = {}
+    if h.kind != "db":
+        for d in h.datasets:
+            out[d.kind] = out.get(d.kind, 0) + 1
+    return out
+
+
+def found_words(kinds: dict[str, int], columns: int) -> str:
+    """"6 models, 2 sources, 41 columns": what a harvest found."""
+    parts = [f"{n:,} {k}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items())]
+    return ", ".join([*parts, f"{columns:,} columns"])
 
 
 def _counts(h: Harvest) -> tuple[int, int, int]:
@@ -229,7 +308,8 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
     ``progress(done, total, what)`` is told when the (validated) write starts."""
     name = source or default_source(h.system, h.kind)
     if not h.datasets and store.has_source(name):
-        raise BadInput(f"the harvest found no tables or views (skipped: {'; '.join(h.skipped) or 'none'}): "
+        found = "tables or views" if h.kind == "db" else "datasets"
+        raise BadInput(f"the harvest found no {found} (skipped: {'; '.join(h.skipped) or 'none'}): "
                        f"source {name!r} is not emptied; remove it with `govgraph remove` if that is meant")
     iris = dataset_iris(store, h, name)
     fp = fingerprint(h, iris)
@@ -243,12 +323,13 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
         if progress:
             progress(0, 1, f"writing {len(new):,} triples (validated)")
         old = source_triples(store, name)
+        kinds = _by_kind(h)
         words = summary({t for t in old if t.predicate != _DIGEST}, new) if old else \
-            first_harvest(*_counts(h))
+            ("first harvest: " + found_words(kinds, _counts(h)[2]) if kinds else first_harvest(*_counts(h)))
         # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
         res = write_source(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, as_is=True,
                            may_remove=True, note=words)
     tables, views, columns = _counts(h)
     return HarvestResult(source=name, write=res, summary=words, tables=tables, views=views, columns=columns,
-                         skipped=list(h.skipped), warnings=list(h.warnings),
+                         kinds=_by_kind(h), skipped=list(h.skipped), warnings=list(h.warnings),
                          suggestions=sum(1 for d in h.datasets for f in d.fields if f.looks_personal))
