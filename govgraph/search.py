@@ -1,6 +1,6 @@
-"""Search: a per-revision index over names, synonyms, descriptions and glossary terms.
+"""Search: a live index over names, synonyms, descriptions and glossary terms.
 
-Built with a few bulk queries once per store revision, it answers the /search page and API,
+Built with a few bulk queries, then kept up to date by each commit's change (``govgraph.live``), it answers the /search page and API,
 the "did you mean" suggestions for an unknown asset, and name resolution (``resolve``).
 
 Matching: every word of the query must start a word of the entry (so "care" finds "carers"),
@@ -17,16 +17,17 @@ assets and systems before what describes them; then names starting with the quer
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import re
 import threading
-import weakref
 from dataclasses import dataclass, field
 
 import rdflib
 
 from govgraph.catalog import (KIND_LABELS, KINDS, LABEL_PROPS, MAIN_KINDS, AssetSummary, base_title, exists,
                               kind_of, labels, local_name, term_label)
+from govgraph import live
 from govgraph.errors import UnknownAsset
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.store import Store
@@ -118,98 +119,172 @@ class _SearchIndex:
     bases: list[str] = field(default_factory=list)  # per entry: its name without a closing parenthesis, normalised
     deletes: dict[str, list[str]] | None = None  # word with up to 2 letters deleted -> words (built when first needed)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: per IRI: its entry with its index words per field and normalised synonyms (what a change replaces)
+    parts: dict[str, "_Entry"] = field(default_factory=dict)
 
 
-_search_cache: "weakref.WeakKeyDictionary[Store, _SearchIndex]" = weakref.WeakKeyDictionary()
-_search_lock = threading.Lock()
+@dataclass(frozen=True)
+class _Entry:
+    entry: SearchEntry
+    words: tuple[tuple[str, ...], ...]  # per field (TITLE ... ADDRESS): its index words, each once over all fields
+    alts: frozenset[str]
 
 
 def search_index(store: Store) -> list[SearchEntry]:
-    """Every searchable resource, built with a few bulk queries once per store revision."""
+    """Every searchable resource, built with a few bulk queries and kept up to date by each commit's change."""
     return _index(store).entries
 
 
 def asset_counts(store: Store) -> dict[str, int]:
-    """How many searchable resources of each kind the store holds (from the per-revision search index)."""
+    """How many searchable resources of each kind the store holds (from the search index)."""
     return dict(_index(store).kind_counts)
 
 
 def _index(store: Store) -> _SearchIndex:
-    rev = store.revision
-    with _search_lock:
-        idx = _search_cache.get(store)
-        if idx is None or idx.revision != rev:
-            idx = _build_index(store, rev)
-            _search_cache[store] = idx
-        return idx
+    return live.view(store, SEARCH_VIEW)
 
 
-def _build_index(store: Store, revision: int) -> _SearchIndex:
-    q = store.query
+_FACT_NAMES = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
+               str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
+               str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
+#: Name properties, the first found naming a resource (the others are its further names); codes last.
+_NAME_PROPS = ("rdfs:label", "dcterms:title", "foaf:name", "skos:prefLabel", "skos:notation")
+
+
+def _values(subjects: list[str] | None, var: str = "s") -> str:
+    return "" if subjects is None else f"VALUES ?{var} {{ {' '.join(f'<{s}>' for s in subjects)} }} "
+
+
+def _read(store: Store, subjects: list[str] | None) -> tuple:
+    """What the entries of ``subjects`` (None: every resource) are made of, in an order independent of how
+    the store returns rows (so an entry read alone equals the same entry read with all the others)."""
+    q, vs = store.query, _values(subjects)
     types: dict[str, set[str]] = {}
     wanted = " ".join(f"<{t}>" for t, k in KINDS if k not in _UNSEARCHED)
-    for r in q(f"SELECT ?s ?t WHERE {{ VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
+    for r in q(f"SELECT ?s ?t WHERE {{ {vs}VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
         types.setdefault(r["s"].value, set()).add(r["t"].value)
-    labels_: dict[str, str] = {}
-    others: dict[str, list[str]] = {}  # further names and codes of a resource, and its synonyms
-    for r in q(f"SELECT ?s ?l WHERE {{ ?s {LABEL_PROPS}|skos:notation ?l }}"):
-        s, lab = r["s"].value, r["l"].value
-        if labels_.setdefault(s, lab) != lab:
-            others.setdefault(s, []).append(lab)
+    named: dict[str, set[tuple[int, str]]] = {}
+    for i, p in enumerate(_NAME_PROPS):
+        for r in q(f"SELECT ?s ?l WHERE {{ {vs}?s {p} ?l }}"):
+            named.setdefault(r["s"].value, set()).add((i, r["l"].value))
     alts: dict[str, list[str]] = {}
-    for r in q("SELECT ?s ?l WHERE { ?s skos:altLabel|skos:hiddenLabel ?l }"):
+    for r in q(f"SELECT ?s ?l WHERE {{ {vs}?s skos:altLabel|skos:hiddenLabel ?l }}"):
         alts.setdefault(r["s"].value, []).append(r["l"].value)
     descs: dict[str, str] = {}
-    for r in q("SELECT ?s ?d WHERE { ?s dcterms:description|skos:definition ?d }"):
-        descs.setdefault(r["s"].value, r["d"].value)
-    facts: dict[str, list[tuple[str, str]]] = {}
-    names = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
-             str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
-             str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
-    for r in q("SELECT ?s ?p ?o WHERE { VALUES ?p { %s } ?s ?p ?o }" % " ".join(f"<{p}>" for p in names)):
-        facts.setdefault(r["s"].value, []).append((names[r["p"].value], r["o"].value))
-    entries = []
+    for r in q(f"SELECT ?s ?d WHERE {{ {vs}?s dcterms:description|skos:definition ?d }}"):
+        s, d = r["s"].value, r["d"].value
+        descs[s] = min(descs.get(s, d), d)
+    facts: dict[str, set[tuple[str, str]]] = {}
+    for r in q("SELECT ?s ?p ?o WHERE { %sVALUES ?p { %s } ?s ?p ?o }" % (vs, " ".join(f"<{p}>" for p in _FACT_NAMES))):
+        facts.setdefault(r["s"].value, set()).add((_FACT_NAMES[r["p"].value], r["o"].value))
+    labels_: dict[str, str] = {}
+    others: dict[str, list[str]] = {}  # further names and codes of a resource
+    for s, names in named.items():
+        ordered = [lab for _, lab in sorted(names)]
+        labels_[s] = ordered[0]
+        others[s] = [lab for lab in ordered[1:] if lab != ordered[0]]
+    return types, labels_, others, {s: sorted(v) for s, v in alts.items()}, descs, \
+        {s: sorted(v) for s, v in facts.items()}
+
+
+def _entry(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, list[str]], alts: dict[str, list[str]],
+           descs: dict[str, str], facts: dict[str, list[tuple[str, str]]]) -> _Entry | None:
+    kind = kind_of(ts)
+    if kind in _UNSEARCHED:
+        return None
+    lab = labels_.get(iri) or local_name(iri)
+    desc = descs.get(iri, "")
+    extra, fac = [], [("kind", kind)]
+    personal = False
+    for name, v in facts.get(iri, ()):
+        if name == "theme":
+            extra += [labels_.get(v, v), *alts.get(v, ())]
+        elif name == "personal":
+            personal = True
+        elif name != "code":
+            fac.append((name, v))
+    if kind in ("dataset", "report", "return"):
+        fac.append(("personal", "yes" if personal else "no"))
+    syn = tuple(dict.fromkeys([*others.get(iri, ()), *alts.get(iri, ())]))
+    haystack = " ".join([lab, *syn, desc, *extra]).lower()
+    e = SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn)
+    seen: set[str] = set()
+    words = []
+    for text in (e.label, " ".join(e.synonyms), " ".join([desc, *extra]), local_name(e.iri)):
+        new = tuple(sorted(set(tokens(text)) - seen))
+        seen.update(new)
+        words.append(new)
+    return _Entry(e, tuple(words), frozenset(_norm(a) for a in alts.get(iri, ())))
+
+
+def _build_index(store: Store) -> _SearchIndex:
+    revision = store.revision
+    types, labels_, others, alts, descs, facts = _read(store, None)
+    parts = {}
     for iri, ts in types.items():
-        kind = kind_of(ts)
-        if kind in _UNSEARCHED:
-            continue
-        lab = labels_.get(iri) or local_name(iri)
-        desc = descs.get(iri, "")
-        extra, fac = [], [("kind", kind)]
-        personal = False
-        for name, v in facts.get(iri, ()):
-            if name == "theme":
-                extra += [labels_.get(v, v), *alts.get(v, ())]
-            elif name == "personal":
-                personal = True
-            elif name != "code":
-                fac.append((name, v))
-        if kind in ("dataset", "report", "return"):
-            fac.append(("personal", "yes" if personal else "no"))
-        syn = tuple(dict.fromkeys([*others.get(iri, ()), *alts.get(iri, ())]))
-        haystack = " ".join([lab, *syn, desc, *extra]).lower()
-        entries.append((SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn),
-                        " ".join([desc, *extra]), frozenset(_norm(a) for a in alts.get(iri, ()))))
-    entries.sort(key=lambda e: (e[0].label.lower(), e[0].iri))
+        p = _entry(iri, ts, labels_, others, alts, descs, facts)
+        if p is not None:
+            parts[iri] = p
+    return _assemble(revision, parts, labels_)
+
+
+def _assemble(revision: int, parts: dict[str, _Entry], labels_: dict[str, str]) -> _SearchIndex:
+    """The index of these entries: sorted by label, with its postings and facet counts."""
+    ordered = sorted(parts.values(), key=lambda p: (p.entry.label.lower(), p.entry.iri))
     postings: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
     facet_postings: dict[tuple[str, str], list[int]] = {}
     all_counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
-    seen: set[str] = set()
-    for i, (e, body, _) in enumerate(entries):
-        seen.clear()
-        for where, text in ((TITLE, e.label), (SYNONYM, " ".join(e.synonyms)), (BODY, body), (ADDRESS, local_name(e.iri))):
-            for tok in set(tokens(text)) - seen:
-                postings[where].setdefault(tok, []).append(i)
-                seen.add(tok)
-        for fv in e.facets:
+    for i, p in enumerate(ordered):
+        for where, words in enumerate(p.words):
+            post = postings[where]
+            for tok in words:
+                post.setdefault(tok, []).append(i)
+        for fv in p.entry.facets:
             facet_postings.setdefault(fv, []).append(i)
             c = all_counts[fv[0]]
             c[fv[1]] = c.get(fv[1], 0) + 1
-    plain = [e for e, _, _ in entries]
+    plain = [p.entry for p in ordered]
     vocabulary = sorted(set().union(*postings))
     return _SearchIndex(revision, plain, labels_, dict(sorted(all_counts["kind"].items())), vocabulary, postings,
                         facet_postings, all_counts, [_norm(e.label) for e in plain],
-                        [a for _, _, a in entries], [_norm(base_title(e.label)) for e in plain])
+                        [p.alts for p in ordered], [_norm(base_title(e.label)) for e in plain], parts=parts)
+
+
+def _apply(idx: _SearchIndex, store: Store, change: live.Change) -> _SearchIndex | None:
+    """The index after ``change``: the entries of its subjects read again, and of the resources whose
+    glossary terms they are (an entry carries its terms' names); the rest kept."""
+    if change.blank_subjects:
+        return None  # names of blank nodes are kept by their label only: rebuilt
+    dirty = sorted(change.subjects)
+    if not dirty:
+        return dataclasses.replace(idx, revision=store.revision, deletes=idx.deletes, lock=threading.Lock())
+    themed = {r["s"].value for r in store.query(
+        "SELECT DISTINCT ?s WHERE { %sVALUES ?p { <%s> <%s> } ?s ?p ?v }" % (_values(dirty, "v"), DCAT.theme, GOV.definedBy))}
+    redo = sorted(set(dirty) | themed)
+    types, labels_, others, alts, descs, facts = _read(store, redo)
+    terms = sorted({v for fs in facts.values() for n, v in fs if n == "theme"} - set(redo))
+    if terms:  # the names and synonyms of glossary terms not themselves changed
+        _, t_labels, _, t_alts, _, _ = _read(store, terms)
+        labels_ = {**t_labels, **labels_}
+        alts = {**t_alts, **alts}
+    all_labels = dict(idx.labels)
+    for s in dirty:
+        all_labels.pop(s, None)
+    changed = set(dirty)
+    all_labels.update((s, v) for s, v in labels_.items() if s in changed)
+    parts = dict(idx.parts)
+    for iri in redo:
+        parts.pop(iri, None)
+        ts = types.get(iri)
+        if ts:
+            p = _entry(iri, ts, labels_, others, alts, descs, facts)
+            if p is not None:
+                parts[iri] = p
+    return _assemble(store.revision, parts, all_labels)
+
+
+#: The search index as a live view (govgraph.live): a change re-reads the entries it touches.
+SEARCH_VIEW = live.LiveView("search", _build_index, _apply)
 
 
 # ----------------------------------------------------------------------------- typos

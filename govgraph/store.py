@@ -209,6 +209,8 @@ class Store:
         self._revision: int | None = None
         #: set on derived in-memory estates (as-of views, redacted copies): what they are a copy of
         self.derivation: Derivation | None = None
+        #: derived views kept for this store and brought up to date by each commit's change (govgraph.live)
+        self.memo: Any = None
         self._sweep_staging()
 
     # -- opening -----------------------------------------------------------------
