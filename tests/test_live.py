@@ -178,6 +178,7 @@ def test_several_commits_are_applied_as_one_change(estate):
                  who="test", force=True, may_remove=True)
     found = search.search(estate, "gritting")[1]
     assert (DATASETS[0], "Gritting routes") in [(i.iri, i.label) for i in found]
+    kept.kept_report(estate)
     # two commits, one application (neither view built afresh)
     assert {v: stats[v].applied for v in ("search", "validation")} == {v: c + 1 for v, c in before.items()}
     check_views(estate)
