@@ -131,8 +131,15 @@ def do(store, step) -> None:
 
 
 def search_state(idx) -> tuple:
-    return (idx.entries, idx.labels, idx.kind_counts, idx.tokens, idx.postings, idx.facet_postings, idx.all_counts,
-            idx.names, idx.synonyms, idx.bases)
+    """The index's contents, by IRI (ids differ between a built index and an applied one)."""
+    assert [idx.rank[k] for k in idx.order] == list(range(len(idx.order)))  # ranks are places in the order
+    assert idx.entries == [idx.entry[k] for k in idx.order] and sorted(idx.keys) == idx.keys
+    assert sorted(idx.ids.values()) == sorted(idx.order)
+    iri = {k: e.iri for k, e in enumerate(idx.entry) if e is not None}
+    by_iri = {e.iri: (idx.names[k], idx.bases[k], idx.synonyms[k]) for k, e in enumerate(idx.entry) if e is not None}
+    return (idx.entries, idx.labels, idx.kind_counts, idx.tokens, idx.all_counts, by_iri,
+            [{t: sorted(iri[k] for k in ks) for t, ks in p.items()} for p in idx.postings],
+            {fv: sorted(iri[k] for k in ks) for fv, ks in idx.facet_postings.items()})
 
 
 def validation_state(k: kept.KeptReport) -> tuple:
