@@ -199,18 +199,16 @@ class Store:
         self.url = url
         self._b = backend
         self._cached_at: int | None = None
-        self._revision_read = 0.0
+        self._revision_read, self._revision = 0.0, None  # type: float, int | None
         self._write_lock = threading.RLock()
         self._reserved_revisions = 0  # open patches staging in the diff graph of a future revision
         self._sizes: dict[str, int] = {}  # source graph -> triple count, as this process last wrote it
         self._commits, self._compact_after = 0, 0.0
         self._compaction: threading.Thread | None = None
         self._graphs: list[ox.NamedNode] | None = None
-        self._revision: int | None = None
         #: set on derived in-memory estates (as-of views, redacted copies): what they are a copy of
         self.derivation: Derivation | None = None
-        #: derived views kept for this store and brought up to date by each commit's change (govgraph.live)
-        self.memo: Any = None
+        self.memo: Any = None  # derived views kept for this store, following each commit (govgraph.live)
         self._sweep_staging()
 
     # -- opening -----------------------------------------------------------------

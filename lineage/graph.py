@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import networkx as nx
 import pyoxigraph as ox
 
-from govgraph import search
+from govgraph import live, search
 from govgraph.errors import UnknownAsset
 from govgraph.ontology.ns import DCAT, DCTERMS, DPV, FOAF, GOV, ORG, PROV, RDFS, SKOS
 
@@ -619,28 +619,21 @@ def _date(v: Any) -> dt.date | None:
 
 # ----------------------------------------------------------------------------- caching
 
-_cache: "weakref.WeakKeyDictionary[Any, LineageGraph]" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+#: The lineage graph as a view kept on the store (``govgraph.live``); a change is not applied to it
+#: yet: each new revision builds it afresh.
+VIEW = live.LiveView("lineage", build)
+_stores: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _field_lock = threading.Lock()
 
 
 def get_graph(store: Any) -> LineageGraph:
-    """The lineage graph of ``store`` at its current revision, built once per revision.
-
-    Keyed by the store object and ``store.revision``, so any commit (import, replace,
-    removal) makes the next call rebuild: no stale answers after an import.
-    """
-    rev = store.revision
-    with _lock:
-        lg = _cache.get(store)
-        if lg is not None and lg.revision == rev:
-            return lg
-        lg = build(store)
-        _cache[store] = lg
-        return lg
+    """The lineage graph of ``store`` at its current revision (kept on the store: ``govgraph.live``),
+    so any commit (import, replace, removal) is seen by the next call: no stale answers."""
+    _stores.add(store)
+    return live.view(store, VIEW)
 
 
 def clear_cache() -> None:
-    """Forget every cached graph (tests, or after writing to a store behind its back)."""
-    with _lock:
-        _cache.clear()
+    """Forget every kept graph (tests, or after writing to a store behind its back)."""
+    for store in list(_stores):
+        live.memo(store).forget(VIEW.name)
