@@ -7,7 +7,6 @@ Node ids are IRI strings; edges point the way data moves (upstream -> downstream
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import gc
 from array import array
 from collections import deque
@@ -171,22 +170,11 @@ class LineageGraph:
         raise UnknownAsset(ref, by_label + tails if (by_label or tails) else self.suggest(ref))
 
     def suggest(self, ref: str, n: int = 5) -> list[str]:
-        """Close matches for an unknown IRI or label, as IRIs."""
-        iris = [i for i in self.g if self.g.nodes[i].get("kind") != FIELD] or list(self.g)
-        hits = difflib.get_close_matches(ref, iris, n=n, cutoff=0.6)
-        by_label: dict[str, str] = {}
-        for i in iris:
-            by_label.setdefault(self.label(i).casefold(), i)
-        for lab in difflib.get_close_matches(ref.casefold(), list(by_label), n=n, cutoff=0.5):
-            if by_label[lab] not in hits:
-                hits.append(by_label[lab])
-        tail = ref.rsplit("/", 1)[-1].casefold()
-        if tail and len(hits) < n:
-            tails = {i.rsplit("/", 1)[-1].casefold(): i for i in iris}
-            for t in difflib.get_close_matches(tail, list(tails), n=n, cutoff=0.6):
-                if tails[t] not in hits:
-                    hits.append(tails[t])
-        return hits[:n]
+        """Close matches for an unknown IRI or label, as IRIs: the search index's (its words, with typos),
+        not a scan of every label."""
+        if self.store is None:
+            return []
+        return [i for i in search.suggest(self.store, ref, limit=4 * n) if i in self.g or i in self.held][:n]
 
 
 @dataclass
