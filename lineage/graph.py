@@ -14,6 +14,7 @@ from itertools import accumulate, chain, count, repeat
 from operator import add
 import threading
 import weakref
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -55,6 +56,7 @@ _TYPE_KIND: list[tuple[str, str]] = [  # most specific first
 _KIND_RANK = {t: i for i, (t, _) in enumerate(_TYPE_KIND)}
 _STOP_ANON = {str(GOV.Aggregated), str(GOV.Anonymised)}
 _SPECIAL = str(DPV.SpecialCategoryPersonalData)
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 _LABEL_PREDICATES = (DCTERMS.title, FOAF.name, SKOS.prefLabel)  # first found wins, then rdfs:label
 #: classes whose rdfs:label is loaded with the graph (fields' labels come with the field layer)
@@ -607,9 +609,28 @@ def _date(v: Any) -> dt.date | None:
 
 # ----------------------------------------------------------------------------- caching
 
-#: The lineage graph as a view kept on the store (``govgraph.live``); a change is not applied to it
-#: yet: each new revision builds it afresh.
-VIEW = live.LiveView("lineage", build)
+#: What the graph is read from: a change with none of these predicates and classes leaves it as it is.
+_READ = {str(p) for p in (DCTERMS.title, FOAF.name, SKOS.prefLabel, RDFS.label, GOV.heldIn, GOV.anonymisation,
+                          GOV.systemOfRecord, GOV.owner, DPV.hasPersonalData, GOV.source, GOV.target, GOV.carries,
+                          GOV.mechanism, GOV.frequency, GOV.coveredBy, PROV.wasDerivedFrom, PROV.used, PROV.generated,
+                          PROV.endedAtTime, GOV.fieldOf, GOV.transformation, GOV.derivedFromField)} | set(_OTHER_FACTS)
+_READ_TYPES = {t for t, _ in _TYPE_KIND} | set(_RDFS_LABELLED)
+
+
+def _apply(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
+    """The graph after ``change`` if the change touches nothing it is read from (built afresh otherwise)."""
+    if any(q.predicate.value in _READ or (q.predicate.value == _RDF_TYPE and q.object.value in _READ_TYPES)
+           for q in change.quads):
+        return None
+    load_fields(lg)  # the copy shares the networkx graph: its field layer is added once, before
+    out = dataclasses.replace(lg, revision=store.revision)
+    out.__dict__.update((k, v) for k, v in lg.__dict__.items() if k.startswith("_"))  # made from the same graph
+    return out
+
+
+#: The lineage graph as a view kept on the store (``govgraph.live``): a change that touches what it is
+#: read from builds it afresh (10k datasets: 1.6 s); other changes keep it.
+VIEW = live.LiveView("lineage", build, _apply)
 _stores: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _field_lock = threading.Lock()
 
