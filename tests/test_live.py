@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govgraph import live, search
+from govgraph import access, live, search
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
@@ -55,7 +55,7 @@ words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
 def statements(draw) -> ox.Triple:
     """One triple about a dataset or a glossary term from the small pools."""
     what = draw(st.sampled_from(["type", "title", "alt", "desc", "owner", "theme", "held", "derived", "term",
-                                 "termalt", "personal"]))
+                                 "termalt", "personal", "classified", "group"]))
     d = n(draw(st.sampled_from(DATASETS)))
     t = n(draw(st.sampled_from(TERMS)))
     if what == "type":
@@ -78,6 +78,10 @@ def statements(draw) -> ox.Triple:
         return ox.Triple(t, n(SKOS + "prefLabel"), lit(draw(words)))
     if what == "termalt":
         return ox.Triple(t, n(SKOS + "altLabel"), lit(draw(words)))
+    if what == "classified":
+        return ox.Triple(d, n(GOV + "classification"), n(GOV + draw(st.sampled_from(["OfficialSensitive", "Official"]))))
+    if what == "group":
+        return ox.Triple(d, n(GOV + "accessGroup"), lit(draw(st.sampled_from(["Analysts", "Children's services"]))))
     return ox.Triple(d, n("https://w3id.org/dpv#hasPersonalData"), n("https://w3id.org/dpv#PersonalData"))
 
 
@@ -158,7 +162,7 @@ def lineage_state(lg) -> tuple:
 
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
-         (lineage_graph.VIEW, lineage_state)]
+         (lineage_graph.VIEW, lineage_state), (access.RESTRICTED_VIEW, lambda r: (r.named, r.blank_groups))]
 
 
 def check_views(store) -> None:
