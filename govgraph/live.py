@@ -31,10 +31,11 @@ from govgraph.store import ChangeRecord, Store, diff_graph, source_graph_iri
 S = TypeVar("S")
 
 #: Most changed triples applied to a view before building it afresh instead. Measured at 10k
-#: datasets (tests/bench/bench_live.py): applying a change costs about 0.1 ms a triple (one
-#: VALUES query per view over the touched subjects, then per-entry work), the whole search
-#: index 2-3 s and the validation report 7-8 s; so up to about 5,000 triples applying is at
-#: least four times cheaper, and a larger change (a whole source replaced) is rebuilt.
+#: datasets (480k triples) on a shared 2-core machine: applying a one-dataset write costs the
+#: search index 19 ms and the validation report 38 ms against builds of 7-14 s and 12-18 s; the
+#: validation scope is capped anyway (``shapes.engine.MAX_SCOPE``, 2,000 nodes: past it the view
+#: rebuilds). 5,000 triples is a cautious bound not yet calibrated per triple
+#: (tests/bench/bench_live.py is where to measure it).
 DEFAULT_THRESHOLD = 5_000
 
 
