@@ -27,6 +27,7 @@ from typing import Iterable
 import pyoxigraph as ox
 from rdflib import BNode
 
+from govgraph import live
 from govgraph.derived import KeptCopies
 from govgraph.ontology.ns import GOV
 from govgraph.redaction import (DEPENDENT_PREDICATES, FLOW_ENDS, PLACEHOLDER_TITLE, RESTRICTED_CLASSIFICATIONS,
@@ -68,33 +69,53 @@ class Restricted:
     hidden: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
 
 
-_restricted_cache: "weakref.WeakKeyDictionary[Store, tuple[int, Restricted]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _VALUES = " ".join(f"<{c}>" for c in sorted(RESTRICTED_CLASSIFICATIONS))
+_READ = (str(GOV.classification), str(GOV.accessGroup))
 
 
-def _restricted(store: Store) -> Restricted:
-    rev = store.revision
-    with _lock:
-        hit = _restricted_cache.get(store)
-        if hit is not None and hit[0] == rev:
-            return hit[1]
+def _read(store: Store, subjects: list[str] | None = None) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     named: dict[str, set[str]] = {}
     blank: dict[str, set[str]] = {}
-    for r in store.query(f"SELECT ?s ?g WHERE {{ VALUES ?c {{ {_VALUES} }} ?s <{GOV.classification}> ?c "
+    values = "" if subjects is None else "VALUES ?s { %s } " % " ".join(f"<{s}>" for s in subjects)
+    for r in store.query(f"SELECT ?s ?g WHERE {{ {values}VALUES ?c {{ {_VALUES} }} ?s <{GOV.classification}> ?c "
                          f"OPTIONAL {{ ?s <{GOV.accessGroup}> ?g }} }}"):
         s, g = r["s"], r["g"]
         groups = (named if isinstance(s, ox.NamedNode) else blank).setdefault(s.value, set())
         if g is not None:
             groups.add(g.value)
-    result = Restricted({s: frozenset(g) for s, g in named.items()}, frozenset(frozenset(g) for g in blank.values()))
-    with _lock:
-        _restricted_cache[store] = (rev, result)
-    return result
+    return named, blank
+
+
+def _build(store: Store) -> Restricted:
+    named, blank = _read(store)
+    return Restricted({s: frozenset(g) for s, g in named.items()}, frozenset(frozenset(g) for g in blank.values()))
+
+
+def _apply(r: Restricted, store: Store, change: live.Change) -> Restricted | None:
+    """Kept as it is unless the change touches a classification or an access group; then those subjects read again."""
+    touched = [q for q in change.quads if q.predicate.value in _READ]
+    if not touched:
+        return r
+    if any(not isinstance(q.subject, ox.NamedNode) for q in touched):
+        return None
+    dirty = sorted({q.subject.value for q in touched})
+    gone = set(dirty)
+    named = {s: g for s, g in r.named.items() if s not in gone}
+    named.update((s, frozenset(g)) for s, g in _read(store, dirty)[0].items())
+    return Restricted(named, r.blank_groups)
+
+
+#: The restricted assets as a view kept on the store (``govgraph.live``).
+RESTRICTED_VIEW = live.LiveView("restricted", _build, _apply)
+
+
+def _restricted(store: Store) -> Restricted:
+    return live.view(store, RESTRICTED_VIEW)
 
 
 def restricted_assets(store: Store) -> dict[str, frozenset[str]]:
-    """Every restricted named asset of the store's current revision, with its access groups (cached per revision)."""
+    """Every restricted named asset of the store's current revision, with its access groups."""
     return _restricted(store).named
 
 

@@ -1,7 +1,8 @@
-"""Search: a per-revision index over names, synonyms, descriptions and glossary terms.
+"""Search: a live index over names, synonyms, descriptions and glossary terms.
 
-Built with a few bulk queries once per store revision, it answers the /search page and API,
-the "did you mean" suggestions for an unknown asset, and name resolution (``resolve``).
+The index (``govgraph.search_index``) is built with a few bulk queries, then kept up to date by
+each commit's change; it answers the /search page and API, the "did you mean" suggestions for an
+unknown asset, and name resolution (``resolve``).
 
 Matching: every word of the query must start a word of the entry (so "care" finds "carers"),
 or be within a small edit distance of one (1 for words of 5-7 letters, 2 from 8; a swap of
@@ -18,69 +19,22 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import re
-import threading
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import rdflib
 
-from govgraph.catalog import (KIND_LABELS, KINDS, LABEL_PROPS, MAIN_KINDS, AssetSummary, base_title, exists,
-                              kind_of, labels, local_name, term_label)
+from govgraph.catalog import (KIND_LABELS, LABEL_PROPS, MAIN_KINDS, AssetSummary, base_title, exists, labels,
+                              local_name, term_label)
+from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
+                                    SearchEntry, SearchIndex, deletions, index, query_words, tokens)
 from govgraph.errors import UnknownAsset
-from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.store import Store
 
-#: Kinds left out of search (too fine-grained to be useful as results).
-_UNSEARCHED = {"measurement", "quality-target"}
 #: Search ranks data assets and systems before the things that describe them.
 _SEARCH_RANK = {"dataset": 0, "report": 0, "return": 0, "system": 0, "database": 0, "partner": 1, "agreement": 1,
                 "standard": 1, "term": 1, "person": 1, "team": 1, "field": 3, "activity": 3}
-#: The search facets, in display order: name -> heading.
-SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "system": "System",
-                 "classification": "Classification", "personal": "Personal data"}
-#: Where a word was found, best first: the name, a synonym, the rest (description, glossary terms, codes),
-#: the last segment of the IRI ("mosaic-asc-clients").
-TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
 #: Shortest word that may carry one typo, and two; longest that may carry any.
 FUZZY_1, FUZZY_2, FUZZY_MAX = 5, 8, 40
-#: Words of a query looked at (the rest are ignored: a query is a few words, not a document).
-MAX_WORDS = 16
-
-_RUN = re.compile(r"[^\W_]+")
-_PART = re.compile(r"[^\W\d_]+|\d+")
-
-
-def tokens(text: str) -> list[str]:
-    """The index words of a text: its letter and digit runs, and each mixed run whole ("ssda903")."""
-    out = []
-    for run in _RUN.findall(text.casefold()):
-        parts = _PART.findall(run)
-        out.extend(parts)
-        if len(parts) > 1:
-            out.append(run)
-    return out
-
-
-def query_words(text: str) -> list[str]:
-    """The words of a query, letters and digits apart ("SSDA903" -> ssda, 903); the first MAX_WORDS."""
-    return [p for run in _RUN.findall(text[:2000].casefold()) for p in _PART.findall(run)][:MAX_WORDS]
-
-
-def _norm(text: str) -> str:
-    return " ".join(query_words(text))
-
-
-@dataclass(frozen=True)
-class SearchEntry:
-    """One searchable resource with the values its facets need."""
-    iri: str
-    label: str
-    kind: str
-    description: str
-    haystack: str  # lower-cased label, synonyms, description, glossary terms and codes
-    facets: tuple[tuple[str, str], ...]  # (facet name, value) pairs
-    synonyms: tuple[str, ...] = ()  # its other names and codes, and its glossary synonyms (skos:altLabel)
 
 
 @dataclass(frozen=True)
@@ -103,136 +57,24 @@ class SearchPage:
     limit: int
 
 
-@dataclass
-class _SearchIndex:
-    revision: int
-    entries: list[SearchEntry]  # sorted by label
-    labels: dict[str, str]
-    kind_counts: dict[str, int] = field(default_factory=dict)
-    tokens: list[str] = field(default_factory=list)  # sorted, for prefix look-up
-    postings: tuple[dict[str, list[int]], ...] = ()  # per field (TITLE ... ADDRESS): token -> entry positions
-    facet_postings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    all_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # facet counts of everything
-    names: list[str] = field(default_factory=list)  # per entry: its name, normalised
-    synonyms: list[frozenset[str]] = field(default_factory=list)  # per entry: its glossary synonyms, normalised
-    bases: list[str] = field(default_factory=list)  # per entry: its name without a closing parenthesis, normalised
-    deletes: dict[str, list[str]] | None = None  # word with up to 2 letters deleted -> words (built when first needed)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_search_cache: "weakref.WeakKeyDictionary[Store, _SearchIndex]" = weakref.WeakKeyDictionary()
-_search_lock = threading.Lock()
-
-
 def search_index(store: Store) -> list[SearchEntry]:
-    """Every searchable resource, built with a few bulk queries once per store revision."""
+    """Every searchable resource in label order (kept up to date by each commit: ``govgraph.search_index``)."""
     return _index(store).entries
 
 
 def asset_counts(store: Store) -> dict[str, int]:
-    """How many searchable resources of each kind the store holds (from the per-revision search index)."""
-    return dict(_index(store).kind_counts)
+    """How many searchable resources of each kind the store holds (from the search index)."""
+    return _index(store).kind_counts
 
 
-def _index(store: Store) -> _SearchIndex:
-    rev = store.revision
-    with _search_lock:
-        idx = _search_cache.get(store)
-        if idx is None or idx.revision != rev:
-            idx = _build_index(store, rev)
-            _search_cache[store] = idx
-        return idx
-
-
-def _build_index(store: Store, revision: int) -> _SearchIndex:
-    q = store.query
-    types: dict[str, set[str]] = {}
-    wanted = " ".join(f"<{t}>" for t, k in KINDS if k not in _UNSEARCHED)
-    for r in q(f"SELECT ?s ?t WHERE {{ VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
-        types.setdefault(r["s"].value, set()).add(r["t"].value)
-    labels_: dict[str, str] = {}
-    others: dict[str, list[str]] = {}  # further names and codes of a resource, and its synonyms
-    for r in q(f"SELECT ?s ?l WHERE {{ ?s {LABEL_PROPS}|skos:notation ?l }}"):
-        s, lab = r["s"].value, r["l"].value
-        if labels_.setdefault(s, lab) != lab:
-            others.setdefault(s, []).append(lab)
-    alts: dict[str, list[str]] = {}
-    for r in q("SELECT ?s ?l WHERE { ?s skos:altLabel|skos:hiddenLabel ?l }"):
-        alts.setdefault(r["s"].value, []).append(r["l"].value)
-    descs: dict[str, str] = {}
-    for r in q("SELECT ?s ?d WHERE { ?s dcterms:description|skos:definition ?d }"):
-        descs.setdefault(r["s"].value, r["d"].value)
-    facts: dict[str, list[tuple[str, str]]] = {}
-    names = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
-             str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
-             str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
-    for r in q("SELECT ?s ?p ?o WHERE { VALUES ?p { %s } ?s ?p ?o }" % " ".join(f"<{p}>" for p in names)):
-        facts.setdefault(r["s"].value, []).append((names[r["p"].value], r["o"].value))
-    entries = []
-    for iri, ts in types.items():
-        kind = kind_of(ts)
-        if kind in _UNSEARCHED:
-            continue
-        lab = labels_.get(iri) or local_name(iri)
-        desc = descs.get(iri, "")
-        extra, fac = [], [("kind", kind)]
-        personal = False
-        for name, v in facts.get(iri, ()):
-            if name == "theme":
-                extra += [labels_.get(v, v), *alts.get(v, ())]
-            elif name == "personal":
-                personal = True
-            elif name != "code":
-                fac.append((name, v))
-        if kind in ("dataset", "report", "return"):
-            fac.append(("personal", "yes" if personal else "no"))
-        syn = tuple(dict.fromkeys([*others.get(iri, ()), *alts.get(iri, ())]))
-        haystack = " ".join([lab, *syn, desc, *extra]).lower()
-        entries.append((SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn),
-                        " ".join([desc, *extra]), frozenset(_norm(a) for a in alts.get(iri, ()))))
-    entries.sort(key=lambda e: (e[0].label.lower(), e[0].iri))
-    postings: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
-    facet_postings: dict[tuple[str, str], list[int]] = {}
-    all_counts: dict[str, dict[str, int]] = {f: {} for f in SEARCH_FACETS}
-    seen: set[str] = set()
-    for i, (e, body, _) in enumerate(entries):
-        seen.clear()
-        for where, text in ((TITLE, e.label), (SYNONYM, " ".join(e.synonyms)), (BODY, body), (ADDRESS, local_name(e.iri))):
-            for tok in set(tokens(text)) - seen:
-                postings[where].setdefault(tok, []).append(i)
-                seen.add(tok)
-        for fv in e.facets:
-            facet_postings.setdefault(fv, []).append(i)
-            c = all_counts[fv[0]]
-            c[fv[1]] = c.get(fv[1], 0) + 1
-    plain = [e for e, _, _ in entries]
-    vocabulary = sorted(set().union(*postings))
-    return _SearchIndex(revision, plain, labels_, dict(sorted(all_counts["kind"].items())), vocabulary, postings,
-                        facet_postings, all_counts, [_norm(e.label) for e in plain],
-                        [a for _, _, a in entries], [_norm(base_title(e.label)) for e in plain])
+_index = index
 
 
 # ----------------------------------------------------------------------------- typos
 
-def _deletions(word: str, depth: int) -> set[str]:
-    out, layer = {word}, {word}
-    for _ in range(depth):
-        layer = {w[:i] + w[i + 1:] for w in layer for i in range(len(w))}
-        out |= layer
-    return out
-
-
-def _deletes(idx: _SearchIndex) -> dict[str, list[str]]:
-    """Every indexed word of letters (3 or more) under itself and each way of deleting up to 2 of its letters."""
-    with idx.lock:
-        if idx.deletes is None:
-            d: dict[str, list[str]] = {}
-            for tok in idx.tokens:
-                if len(tok) >= 3 and tok.isalpha():
-                    for k in _deletions(tok, 2):
-                        d.setdefault(k, []).append(tok)
-            idx.deletes = d
-        return idx.deletes
+def _deletes(idx: SearchIndex) -> dict[str, list[str]]:
+    """The typo index (made when first needed, then grown by each change: ``search_index.Deletes``)."""
+    return idx.deletes.get(idx.tokens)
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -253,7 +95,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit + 1)
 
 
-def _candidates(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[str, int]:
+def _candidates(idx: SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[str, int]:
     """Indexed words the query word may mean, with the typos each costs: those it starts (0), and close ones
     (for words of ``shortest`` letters or more)."""
     lo = bisect.bisect_left(idx.tokens, word)
@@ -262,7 +104,7 @@ def _candidates(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[s
     if shortest <= len(word) <= FUZZY_MAX and word.isalpha():
         limit = 1 if len(word) < FUZZY_2 else 2
         deletes = _deletes(idx)
-        for k in _deletions(word, limit):
+        for k in deletions(word, limit):
             for tok in deletes.get(k, ()):
                 if tok not in out:
                     d = edit_distance(word, tok, limit)
@@ -273,7 +115,7 @@ def _candidates(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[s
 
 # ----------------------------------------------------------------------------- matching and ranking
 
-def _word_hits(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[int, int]:
+def _word_hits(idx: SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[int, int]:
     """Entry position -> where the word is found and with how many typos, as ``field * 8 + typos`` (best kept)."""
     hits: dict[int, int] = {}
     for tok, typos in _candidates(idx, word, shortest).items():
@@ -285,7 +127,7 @@ def _word_hits(idx: _SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[in
     return hits
 
 
-def _matches(idx: _SearchIndex, words: list[str], shortest: int = FUZZY_1) -> dict[int, tuple[int, int]]:
+def _matches(idx: SearchIndex, words: list[str], shortest: int = FUZZY_1) -> dict[int, tuple[int, int]]:
     """Entries matching every word: position -> (worst field of any word, total typos)."""
     out: dict[int, tuple[int, int]] | None = None
     for w in sorted(set(words), key=len, reverse=True):  # long words are the rarest: intersect them first
@@ -299,15 +141,15 @@ def _matches(idx: _SearchIndex, words: list[str], shortest: int = FUZZY_1) -> di
     return out or {}
 
 
-def _rank_key(idx: _SearchIndex, phrase: str):
+def _rank_key(idx: SearchIndex, phrase: str):
     n = phrase.count(" ")  # a name of as many words, each matched (with typos, or as its start), is the whole name
     def key(item: tuple[int, tuple[int, int]]):
         i, (where, typos) = item
-        e = idx.entries[i]
+        e = idx.entry[i]
         exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] \
             else 2 if where == TITLE and typos and idx.names[i].count(" ") == n else 3
         return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
-                e.label.lower(), i)
+                e.label.lower(), idx.rank[i])
     return key
 
 
@@ -335,10 +177,10 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         total = len(found)
         if words:
             ranked = heapq.nsmallest(offset + limit, found.items(), key=_rank_key(idx, " ".join(words)))
-            page = [idx.entries[i] for i, _ in ranked[offset:]]
+            page = [idx.entry[i] for i, _ in ranked[offset:]]
         else:
-            page = [idx.entries[i] for i in sorted(found)[offset:offset + limit]]
-        hits = [idx.entries[i] for i in found]
+            page = [idx.entry[i] for i in sorted(found, key=idx.rank.__getitem__)[offset:offset + limit]]
+        hits = [idx.entry[i] for i in found]
     if found is None:
         counts = idx.all_counts
     else:
@@ -381,7 +223,7 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
     idx = _index(store)
     found = _matches(idx, words) or _matches(idx, words, 4)  # nothing: let 4-letter words carry a typo too
     ranked = heapq.nsmallest(limit, found.items(), key=_rank_key(idx, " ".join(words)))
-    return [idx.entries[i].iri for i, _ in ranked]
+    return [idx.entry[i].iri for i, _ in ranked]
 
 
 def resolve(store: Store, text: str) -> str:

@@ -81,6 +81,7 @@ class Store:
         self._history_cache: tuple[int, list[ChangeRecord]] | None = None
         #: set on derived in-memory estates (as-of views, redacted copies): what they are a copy of
         self.derivation: Derivation | None = None
+        self.memo: Any = None  # derived views kept for this store, following each commit (govgraph.live)
         self._sweep_staging()
 
     # -- opening -----------------------------------------------------------------

@@ -7,7 +7,6 @@ Node ids are IRI strings; edges point the way data moves (upstream -> downstream
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import gc
 from array import array
 from collections import deque
@@ -15,13 +14,14 @@ from itertools import accumulate, chain, count, repeat
 from operator import add
 import threading
 import weakref
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import networkx as nx
 import pyoxigraph as ox
 
-from govgraph import agreements, search
+from govgraph import agreements, live, search
 from govgraph.errors import UnknownAsset
 from govgraph.kinds import (AGREEMENT, DATASET, FIELD, LINEAGE_KINDS, ORGANISATION, OTHER, PARTNER,  # noqa: F401
                             PERSON, REPORT, RETURN, SYSTEM, UNIT)  # node kinds, re-exported for lineage modules
@@ -45,6 +45,7 @@ _TYPE_KIND: list[tuple[str, str]] = LINEAGE_KINDS  # most specific first (govgra
 _KIND_RANK = {t: i for i, (t, _) in enumerate(_TYPE_KIND)}
 _STOP_ANON = {str(GOV.Aggregated), str(GOV.Anonymised)}
 _SPECIAL = str(DPV.SpecialCategoryPersonalData)
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 _LABEL_PREDICATES = (DCTERMS.title, FOAF.name, SKOS.prefLabel)  # first found wins, then rdfs:label
 #: classes whose rdfs:label is loaded with the graph (fields' labels come with the field layer)
@@ -159,22 +160,11 @@ class LineageGraph:
         raise UnknownAsset(ref, by_label + tails if (by_label or tails) else self.suggest(ref))
 
     def suggest(self, ref: str, n: int = 5) -> list[str]:
-        """Close matches for an unknown IRI or label, as IRIs."""
-        iris = [i for i in self.g if self.g.nodes[i].get("kind") != FIELD] or list(self.g)
-        hits = difflib.get_close_matches(ref, iris, n=n, cutoff=0.6)
-        by_label: dict[str, str] = {}
-        for i in iris:
-            by_label.setdefault(self.label(i).casefold(), i)
-        for lab in difflib.get_close_matches(ref.casefold(), list(by_label), n=n, cutoff=0.5):
-            if by_label[lab] not in hits:
-                hits.append(by_label[lab])
-        tail = ref.rsplit("/", 1)[-1].casefold()
-        if tail and len(hits) < n:
-            tails = {i.rsplit("/", 1)[-1].casefold(): i for i in iris}
-            for t in difflib.get_close_matches(tail, list(tails), n=n, cutoff=0.6):
-                if tails[t] not in hits:
-                    hits.append(tails[t])
-        return hits[:n]
+        """Close matches for an unknown IRI or label, as IRIs: the search index's (its words, with typos),
+        not a scan of every label."""
+        if self.store is None:
+            return []
+        return [i for i in search.suggest(self.store, ref, limit=4 * n) if i in self.g or i in self.held][:n]
 
 
 @dataclass
@@ -598,28 +588,40 @@ def _short(iri: str) -> str:
 
 # ----------------------------------------------------------------------------- caching
 
-_cache: "weakref.WeakKeyDictionary[Any, LineageGraph]" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+#: What the graph is read from: a change with none of these predicates and classes leaves it as it is.
+_READ = {str(p) for p in (DCTERMS.title, FOAF.name, SKOS.prefLabel, RDFS.label, GOV.heldIn, GOV.anonymisation,
+                          GOV.systemOfRecord, GOV.owner, DPV.hasPersonalData, GOV.source, GOV.target, GOV.carries,
+                          GOV.mechanism, GOV.frequency, GOV.coveredBy, PROV.wasDerivedFrom, PROV.used, PROV.generated,
+                          PROV.endedAtTime, GOV.fieldOf, GOV.transformation, GOV.derivedFromField)} | set(_OTHER_FACTS)
+_READ_TYPES = {t for t, _ in _TYPE_KIND} | set(_RDFS_LABELLED)
+
+
+def _apply(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
+    """The graph after ``change`` if the change touches nothing it is read from (built afresh otherwise)."""
+    if any(q.predicate.value in _READ or (q.predicate.value == _RDF_TYPE and q.object.value in _READ_TYPES)
+           for q in change.quads):
+        return None
+    load_fields(lg)  # the copy shares the networkx graph: its field layer is added once, before
+    out = dataclasses.replace(lg, revision=store.revision)
+    out.__dict__.update((k, v) for k, v in lg.__dict__.items() if k.startswith("_"))  # made from the same graph
+    return out
+
+
+#: The lineage graph as a view kept on the store (``govgraph.live``): a change that touches what it is
+#: read from builds it afresh (10k datasets: 1.6 s); other changes keep it.
+VIEW = live.LiveView("lineage", build, _apply)
+_stores: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _field_lock = threading.Lock()
 
 
 def get_graph(store: Any) -> LineageGraph:
-    """The lineage graph of ``store`` at its current revision, built once per revision.
-
-    Keyed by the store object and ``store.revision``, so any commit (import, replace,
-    removal) makes the next call rebuild: no stale answers after an import.
-    """
-    rev = store.revision
-    with _lock:
-        lg = _cache.get(store)
-        if lg is not None and lg.revision == rev:
-            return lg
-        lg = build(store)
-        _cache[store] = lg
-        return lg
+    """The lineage graph of ``store`` at its current revision (kept on the store: ``govgraph.live``),
+    so any commit (import, replace, removal) is seen by the next call: no stale answers."""
+    _stores.add(store)
+    return live.view(store, VIEW)
 
 
 def clear_cache() -> None:
-    """Forget every cached graph (tests, or after writing to a store behind its back)."""
-    with _lock:
-        _cache.clear()
+    """Forget every kept graph (tests, or after writing to a store behind its back)."""
+    for store in list(_stores):
+        live.memo(store).forget(VIEW.name)

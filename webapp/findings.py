@@ -1,7 +1,7 @@
-"""Validation results for the pages: one report per store revision, from the shapes package.
+"""Validation results for the pages: the kept report of the store, from the shapes package.
 
-The report is computed with ``shapes.validate.validate_store`` once per store revision
-and kept until the store changes; the scorecard trend adds the scorecards saved per
+The report is kept on the store (``shapes.kept``): validated once, then each commit's change
+is applied to it (its scope validated and merged) instead of validating the estate again; the scorecard trend adds the scorecards saved per
 check date (``govgraph validate --save``, ``shapes.history``).
 """
 from __future__ import annotations
@@ -13,9 +13,8 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
-from govgraph import access, catalog
-from govgraph.shapes import baseline, history
-from govgraph.shapes import validate as shapes_validate
+from govgraph import access, catalog, live
+from govgraph.shapes import baseline, history, kept
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, ValidationReport
 from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
@@ -23,7 +22,6 @@ from govgraph.store import Store
 log = logging.getLogger(__name__)
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
-_cache: "weakref.WeakKeyDictionary[Store, tuple[int, ValidationReport | None, dict]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -96,13 +94,16 @@ def pending(store: Store) -> bool:
 
 def _entry(store: Store) -> tuple[int, ValidationReport | None, dict]:
     rev = store.revision
+    memo = live.memo(store)
     with _lock:
-        hit = _cache.get(store)
-        if hit is not None and hit[0] == rev:
-            return hit
+        held = memo.peek(kept.VALIDATION_VIEW.name)
+        if held is not None and held[0] == rev:
+            return rev, held[1].report, held[1].by_focus
         if _running.get(store) == rev:
             return _EMPTY
-        background = store.triple_count() > SYNC_LIMIT
+        # nothing kept yet on a large store: the first validation runs in the background (later
+        # revisions apply their change to the kept report, see shapes.kept)
+        background = held is None and store.triple_count() > SYNC_LIMIT
         if background:
             _running[store] = rev
     if background:
@@ -113,7 +114,8 @@ def _entry(store: Store) -> tuple[int, ValidationReport | None, dict]:
 
 def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, ValidationReport | None, dict]:
     try:
-        rep = shapes_validate.validate_store(store)
+        k = kept.kept_report(store)
+        entry = (rev, k.report, k.by_focus)
     except StoreUnavailable:
         # a remote store went away: keep nothing, so the first request after it returns validates
         # again (caching "no report" would hide every finding until the next change)
@@ -126,15 +128,8 @@ def _validate(store: Store, rev: int, background: bool = False) -> tuple[int, Va
         raise
     except Exception:  # a broken shape file must not take the viewer down
         log.exception("validation failed; pages show no findings")
-        rep = None
-    by_focus: dict[str, list[Finding]] = defaultdict(list)
-    for f in (rep.findings if rep else ()):
-        by_focus[f.focus].append(f)
-    for fs in by_focus.values():
-        fs.sort(key=lambda f: (_RANK.get(f.severity, 9), f.principle, f.message))
-    entry = (rev, rep, dict(by_focus))
+        entry = (rev, None, {})
     with _lock:
-        _cache[store] = entry
         if _running.get(store) == rev:
             del _running[store]
     return entry

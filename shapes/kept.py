@@ -1,0 +1,190 @@
+"""The kept validation report of a store: validated once, then brought up to date by each commit's change.
+
+A commit changes the findings of the focus nodes its change touches: the subjects and estate
+objects of its added and removed triples, and the nodes pointing at those subjects (the scope
+the write path validates a change over, ``io/write.change_scope``). So the kept report drops
+its findings on those nodes and takes the findings of a validation scoped to them over the
+store as it is now; the scorecard is counted again from the merged findings and each target's
+focus nodes, kept with the report and read again for the change's scope only. No whole-estate
+run, unless the change is larger than the view's threshold, touches blank nodes or the class
+hierarchy (targets move then), or the day changed (checks read the check date).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from govgraph import live
+from govgraph.ontology.ns import PREFIXES, RDFS
+from govgraph.shapes import engine
+from govgraph.shapes.compiler import Plan, target_pattern
+from govgraph.shapes.loader import ShapeSet
+from govgraph.shapes.model import SEVERITIES, Finding, PrincipleScore, Report, term_text
+from govgraph.shapes.validate import parse_date, plan_for, run, shapes_for
+from govgraph.store import Store
+from govgraph.terms import to_rdflib
+
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_VOCAB = tuple(str(ns) for ns in PREFIXES.values())
+_SUBCLASS = str(RDFS.subClassOf)
+
+
+@dataclass(frozen=True)
+class KeptReport:
+    """A validation report and its findings by focus node (most serious first); and what its scorecard
+    counts, per principle: its focus nodes and those with a Violation or Warning. The last two are
+    the view's own (changed in place by the next ``_apply``, under the memo's lock, after every
+    query it makes has answered), so a change recounts only its scope."""
+    report: Report
+    by_focus: dict[str, list[Finding]] = field(default_factory=dict)
+    nodes: dict[int, set[str]] = field(default_factory=dict, compare=False)
+    failing: dict[int, set[str]] = field(default_factory=dict, compare=False)
+
+
+def _by_focus(findings: list[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        out[f.focus].append(f)
+    for fs in out.values():
+        fs.sort(key=_order)
+    return dict(out)
+
+
+def _order(f: Finding) -> tuple:
+    return (_RANK.get(f.severity, 9), f.principle, f.message, f.sort_key())
+
+
+_shape_sets: dict[dt.date, ShapeSet] = {}
+
+
+def _shapes(day: dt.date) -> ShapeSet:
+    """The default shapes for a check date, loaded once (a new set would be compiled again)."""
+    hit = _shape_sets.get(day)
+    if hit is None:
+        _shape_sets.clear()
+        hit = _shape_sets[day] = shapes_for(None, None, day)
+    return hit
+
+
+def _targets(store: Store, plan: Plan, scope: list[str] | None = None) -> dict[tuple[str, str], frozenset[str]]:
+    """The focus nodes of each target of the plan's principles (only those in ``scope`` if given: read
+    as the scope's types and predicates, three queries whatever the number of targets)."""
+    closure = engine.closure_fn(engine.subclass_edges(store, store.graphs()))
+    wanted = {t for principle, ts in plan.principle_targets.items() if principle for t in ts}
+    if scope is None:
+        return {t: frozenset(_node(r["this"]) for r in store.query(
+            "SELECT ?this WHERE " + target_pattern((t,), closure), prefixes=False)) for t in wanted}
+    values = "VALUES ?this { %s } " % " ".join(f"<{n}>" for n in scope)
+    facts: dict[str, set[tuple[str, str]]] = {n: set() for n in scope}
+    for kind, q in (("class", f"SELECT DISTINCT ?this ?x WHERE {{ {values}?this a ?x }}"),
+                    ("subjectsOf", f"SELECT DISTINCT ?this ?x WHERE {{ {values}?this ?x ?o }}"),
+                    ("objectsOf", f"SELECT DISTINCT ?this ?x WHERE {{ {values}?s ?x ?this }}")):
+        for r in store.query(q, prefixes=False):
+            facts[r["this"].value].add((kind, r["x"].value))
+    out = {}
+    for kind, iri in wanted:
+        if kind == "class":
+            classes = closure(iri)
+            out[(kind, iri)] = frozenset(n for n, fs in facts.items() if any(k == "class" and c in classes for k, c in fs))
+        elif kind == "node":
+            out[(kind, iri)] = frozenset([iri]) if iri in facts else frozenset()
+        else:
+            out[(kind, iri)] = frozenset(n for n, fs in facts.items() if (kind, iri) in fs)
+    return out
+
+
+def _node(term) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else term_text(to_rdflib(term))
+
+
+def _failing(findings: list[Finding]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for f in findings:
+        if f.severity in ("Violation", "Warning"):
+            out.setdefault(f.principle, set()).add(f.focus)
+    return out
+
+
+def _principle_nodes(plan: Plan, targets: dict[tuple[str, str], frozenset[str]]) -> dict[int, set[str]]:
+    return {p: set().union(*(targets[t] for t in ts)) for p, ts in plan.principle_targets.items() if p}
+
+
+def _scorecard(nodes: dict[int, set[str]], failing: dict[int, set[str]]) -> dict[int, PrincipleScore]:
+    """As ``engine.scorecard``: per principle, its focus nodes and how many have no Violation or Warning."""
+    return {p: PrincipleScore(p, len(ns), len(ns) - len(ns & failing.get(p, set()))) for p, ns in sorted(nodes.items())}
+
+
+def _build(store: Store) -> KeptReport:
+    shapes = _shapes(parse_date(None))
+    rep = run(store, shapes)
+    if rep.engine != "fast":
+        return KeptReport(rep, _by_focus(rep.findings))
+    nodes = _principle_nodes(plan_for(shapes), _targets(store, plan_for(shapes)))
+    return KeptReport(rep, _by_focus(rep.findings), nodes, _failing(rep.findings))
+
+
+def change_scope(store: Store, change: live.Change) -> list[str] | None:
+    """The focus nodes whose findings ``change`` can alter (None: any)."""
+    subjects: set[str] = set()
+    nodes: set[str] = set()
+    for q in change.quads:
+        if not isinstance(q.subject, ox.NamedNode) or isinstance(q.object, ox.BlankNode) \
+                or q.predicate.value == _SUBCLASS:
+            return None  # blank nodes are not named in a scope; subclasses move targets
+        subjects.add(q.subject.value)
+        if isinstance(q.object, ox.NamedNode) and q.predicate.value != _RDF_TYPE and not q.object.value.startswith(_VOCAB):
+            nodes.add(q.object.value)
+    nodes |= subjects
+    if len(nodes) > engine.MAX_SCOPE:
+        return None
+    if subjects:
+        values = " ".join(f"<{n}>" for n in sorted(subjects))
+        q = f"SELECT DISTINCT ?s WHERE {{ VALUES ?n {{ {values} }} ?s ?p ?n FILTER(isIRI(?s)) }}"
+        nodes |= {r["s"].value for r in store.query(q, prefixes=False)}
+    return None if len(nodes) > engine.MAX_SCOPE else sorted(nodes)
+
+
+def _apply(kept: KeptReport, store: Store, change: live.Change) -> KeptReport | None:
+    today = parse_date(None)
+    if kept.report.check_date != today or kept.report.engine != "fast":
+        return None
+    scope = change_scope(store, change)
+    if scope is None:
+        return None
+    shapes = _shapes(today)
+    plan = plan_for(shapes)
+    part = run(store, shapes, scope=scope, with_scorecard=False)
+    if part.engine != "fast":
+        return None
+    now = _principle_nodes(plan, _targets(store, plan, scope)) if scope else {}
+    # every query has answered: from here on nothing fails, so the kept sets change in place
+    inside = set(scope)
+    findings = [f for f in kept.report.findings if f.focus not in inside] + list(part.findings)
+    nodes, failing = kept.nodes, kept.failing
+    for p, ns in nodes.items():
+        ns -= inside
+        ns |= now.get(p, set())
+    for fs in failing.values():
+        fs -= inside
+    for p, fs in _failing(list(part.findings)).items():
+        failing.setdefault(p, set()).update(fs)
+    by_focus = {k: v for k, v in kept.by_focus.items() if k not in inside}
+    by_focus.update(_by_focus(list(part.findings)))
+    card = _scorecard(nodes, failing) if kept.report.scorecard else {}
+    return KeptReport(Report(findings, today, card, part.engine), by_focus, nodes, failing)
+
+
+#: The kept validation report as a live view (``govgraph.live``).
+VALIDATION_VIEW = live.LiveView("validation", _build, _apply)
+
+
+def kept_report(store: Store) -> KeptReport:
+    """The validation report of ``store`` at its current revision (applied from the last one kept when it can be)."""
+    return live.view(store, VALIDATION_VIEW)
+
+
+__all__ = ["KeptReport", "VALIDATION_VIEW", "change_scope", "kept_report"]
