@@ -22,7 +22,7 @@ from govgraph.ontology.ns import PREFIXES, RDFS
 from govgraph.shapes import engine
 from govgraph.shapes.compiler import Plan, target_pattern
 from govgraph.shapes.loader import ShapeSet
-from govgraph.shapes.model import SEVERITIES, Finding, PrincipleScore, Report, term_text
+from govgraph.shapes.model import SEVERITIES, Finding, PrincipleScore, ValidationReport, term_text
 from govgraph.shapes.validate import parse_date, plan_for, run, shapes_for
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
@@ -39,7 +39,7 @@ class KeptReport:
     counts, per principle: its focus nodes and those with a Violation or Warning. The last two are
     the view's own (changed in place by the next ``_apply``, under the memo's lock, after every
     query it makes has answered), so a change recounts only its scope."""
-    report: Report
+    report: ValidationReport
     by_focus: dict[str, list[Finding]] = field(default_factory=dict)
     nodes: dict[int, set[str]] = field(default_factory=dict, compare=False)
     failing: dict[int, set[str]] = field(default_factory=dict, compare=False)
@@ -175,7 +175,7 @@ def _apply(kept: KeptReport, store: Store, change: live.Change) -> KeptReport | 
     by_focus = {k: v for k, v in kept.by_focus.items() if k not in inside}
     by_focus.update(_by_focus(list(part.findings)))
     card = _scorecard(nodes, failing) if kept.report.scorecard else {}
-    return KeptReport(Report(findings, today, card, part.engine), by_focus, nodes, failing)
+    return KeptReport(ValidationReport(findings, today, card, part.engine), by_focus, nodes, failing)
 
 
 #: The kept validation report as a live view (``govgraph.live``).
