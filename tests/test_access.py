@@ -724,7 +724,7 @@ def test_redacted_queries_run_in_the_worker_pool_and_are_really_stopped(store, t
     try:
         assert sparql(app, "ASK { <%s> ?p ?o }" % MASH_CONTACTS)["boolean"] is False
         assert sparql(app, "ASK { <%s> ?p ?o }" % MASH_CONTACTS, "mash")["boolean"] is True
-        pool = app.extensions["govgraph.query_pool"]
+        pool = app.extensions["govgraph.query_service"].started_pool
         # both readers' redacted copies are queried in the workers, on both backends
         assert pool.copies is not None and pool.stats.queries == 2
         before = pool.stats.killed

@@ -211,7 +211,7 @@ def test_a_long_query_as_of_a_date_is_really_stopped(any_store):
         r = get(client, "/sparql", query=f"SELECT (COUNT(*) AS ?n) WHERE {{ {cross} }}", format="json",
                 asof=load.at.isoformat())
         assert r.status_code == 422 and time.monotonic() - t0 < 10, r.get_data(as_text=True)
-        pool = app.extensions["govgraph.query_pool"]
+        pool = app.extensions["govgraph.query_service"].started_pool
         assert pool.stats.killed == 1
     finally:
         sparql.shutdown(app)

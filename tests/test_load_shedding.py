@@ -179,7 +179,7 @@ def test_queries_past_the_free_workers_get_503_quickly(sample_store_path, tmp_pa
         assert all(h.get("Retry-After") for h, _ in busy)
         # turned away at once, or after the short wait: never for the queries' 3 s
         assert max(took for _, took in busy) < 2.0, busy
-        assert app.extensions["govgraph.query_pool"].stats.refused == 6
+        assert app.extensions["govgraph.query_service"].started_pool.stats.refused == 6
     finally:
         srv.stop()
         store.close()

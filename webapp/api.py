@@ -25,8 +25,7 @@ from govgraph.webapp.auth import principal, requires
 from govgraph.webapp.context import read_store, store
 from govgraph.webapp.json_errors import error, register_errors
 from govgraph.webapp.openapi import document
-from govgraph.webapp.sparql import DEFAULTS as SPARQL_DEFAULTS
-from govgraph.webapp.sparql import query_pool
+from govgraph.webapp.sparql import query_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 update_bp = Blueprint("sparql_update", __name__)
@@ -246,10 +245,10 @@ def sparql_update():
     if not name.strip():
         raise BadInput("name the source to update with the 'source' parameter")
     live = store()
-    pool = query_pool(live, copies=True)
+    pool = query_service().pool(copies=True)
     res = apply_update(live, name.strip(), text, who=principal().name, may_remove=principal().can("admin"),
                        runner=pool.run_update if pool is not None else None,
-                       timeout=float(current_app.config.get("SPARQL_TIMEOUT", SPARQL_DEFAULTS["SPARQL_TIMEOUT"])))
+                       timeout=query_service().limits.timeout)
     return jsonify(res.to_dict()), 200
 
 

@@ -1,9 +1,8 @@
 """``/sparql``: the SPARQL 1.1 Protocol (query, read-only), its service description and query page.
 
-Protocol handling only: reading the request, choosing the dataset and result format,
-status codes. Queries run natively in Oxigraph through ``govgraph.io.query_pool``
-(killable worker processes with the store opened read-only, so the time limit really
-stops the work). Updates go to ``/sparql/update`` (``webapp/api.py``) with a bearer token.
+Protocol handling only: reading the request, the result format, status codes. Checking a
+query, its dataset and where it runs (killable worker processes over read-only snapshots, so
+the time limit really stops the work) are the core's ``govgraph.query_service``. Updates go to ``/sparql/update`` (``webapp/api.py``) with a bearer token.
 """
 from __future__ import annotations
 
@@ -13,14 +12,11 @@ import threading
 import rdflib
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
-from govgraph.io.query_pool import (GRAPH_FORMATS, RESULT_FORMATS, BackendQueries, QueryJob, QueryOutcome,
-                                    QueryPool, Snapshots, cpu_default, run_in_thread)
-from govgraph.io.sparql_guard import refusal
+from govgraph.io.query_pool import GRAPH_FORMATS, RESULT_FORMATS, QueryOutcome
 from govgraph.io.sparql_text import Inspection, inspect
-from govgraph.ontology.ns import PREFIXES
-from govgraph.errors import BadInput, Busy, StoreQueryFailed, StoreUnavailable
+from govgraph.errors import BadInput, Busy
+from govgraph.query_service import PREFIXES, QueryLimits, QueryRefused, QueryService
 from govgraph.store import Store
-from govgraph.webapp.context import store as current_store
 from govgraph.webapp.context import read_store, view_store
 
 bp = Blueprint("sparql", __name__)
@@ -49,9 +45,6 @@ _GR_CHOICES = list(GRAPH_FORMATS) + list(GRAPH_ALIASES) + ["text/html"]
 SD_FORMATS = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld",
               "application/n-triples": "nt"}
 
-
-#: The predeclared prefixes, as the tokenizer and the query job take them.
-_PREFIXES = {p: str(ns) for p, ns in PREFIXES.items()}
 
 DEFAULT_QUERY = """SELECT ?dataset ?title ?owner WHERE {
   ?dataset a dcat:Dataset ; dcterms:title ?title .
@@ -82,6 +75,11 @@ def _text(status: int, message: str, headers: dict | None = None) -> Response:
 @bp.errorhandler(ProtocolError)
 def _protocol_error(e: ProtocolError):
     return _text(e.status, e.message)
+
+
+@bp.errorhandler(QueryRefused)
+def _refused(e: QueryRefused):
+    return _text(e.status, str(e))
 
 
 @bp.errorhandler(Busy)
@@ -185,123 +183,50 @@ def _check_fits(form: str | None, results_ok: bool, graph_ok: bool, asked: str) 
         raise ProtocolError(406, f"cannot answer a {form} query as {asked!r}: use one of {', '.join(GRAPH_FORMATS)}")
 
 
-def choose_dataset(store: Store, default: list[str], named: list[str], from_graphs: list[str],
-                   from_named: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The dataset: protocol graphs, else the query's FROM clauses, else every live source.
-
-    Only live source graphs can be named: govgraph's registry, audit and staging graphs
-    are never readable through the endpoint.
-    """
-    live = [g.value for g in store.graphs()]
-    live_set = set(live)
-    if default or named:
-        chosen_default, chosen_named = default, named
-    elif from_graphs or from_named:
-        chosen_default, chosen_named = from_graphs, from_named
-    else:
-        return tuple(live), tuple(live)
-    unknown = [g for g in chosen_default + chosen_named if g not in live_set]
-    if unknown:
-        raise ProtocolError(400, f"unknown graph {unknown[0]!r}: the graphs of this endpoint are the loaded "
-                                 f"sources (see the service description at {url_for('sparql.endpoint')})")
-    return tuple(chosen_default), tuple(chosen_named)
-
-
 # ----------------------------------------------------------------------------- running
 
-def query_pool(store: Store, *, copies: bool = False) -> QueryPool | None:
-    """The app's worker pool, started on first use (None with SPARQL_POOL off).
-
-    For an on-disk store its workers query per-revision snapshots of the live store, and disk
-    copies of in-memory estates (as-of, redacted, a memory store). A memory or remote store
-    has no local database to snapshot: a pool is started for it only when ``copies`` asks for
-    one; otherwise None (a remote store's queries run on the server).
-    """
-    ext = current_app.extensions
-    with _POOL_LOCK:
-        pool = ext.get("govgraph.query_pool")
-        if pool is not None or not _cfg("SPARQL_POOL"):
-            return pool
-        backend = store.backend
-        workers = int(_cfg("SPARQL_WORKERS") or cpu_default())
-        keep = 2 * float(_cfg("SPARQL_TIMEOUT")) + 60
-        wait = float(_cfg("SPARQL_QUEUE_WAIT"))
-        if backend.capabilities.can_snapshot:
-            pool = QueryPool(Snapshots(backend.snapshot, backend.scratch_parent(), keep_seconds=keep), workers,
-                             queue_wait=wait)
-        elif copies:
-            pool = QueryPool(None, workers, keep_seconds=keep, queue_wait=wait)
-        else:
-            return None
-        ext["govgraph.query_pool"] = pool
-        return pool
+def query_service(app=None) -> QueryService:
+    """The app's query service (``govgraph.query_service``) over its store, with the SPARQL_* limits."""
+    app = app or current_app._get_current_object()
+    ext = app.extensions
+    with _SERVICE_LOCK:
+        svc = ext.get("govgraph.query_service")
+        if svc is None:
+            def cfg(name: str):
+                return app.config.get(name, DEFAULTS[name])
+            svc = QueryService(ext["govgraph.store"], QueryLimits(
+                timeout=float(cfg("SPARQL_TIMEOUT")), max_bytes=int(cfg("SPARQL_MAX_BYTES")),
+                max_query_chars=int(cfg("SPARQL_MAX_QUERY_CHARS")), workers=cfg("SPARQL_WORKERS"),
+                pool=bool(cfg("SPARQL_POOL")), queue_wait=float(cfg("SPARQL_QUEUE_WAIT"))))
+            ext["govgraph.query_service"] = svc
+        return svc
 
 
-_POOL_LOCK = threading.Lock()
+_SERVICE_LOCK = threading.Lock()
 
 
 def run_query(text: str, default: list[str], named: list[str], results_type: str | None = None,
               graph_type: str | None = None, info: Inspection | None = None) -> tuple[QueryOutcome, str | None]:
-    """Check and run one query for the current app; returns the outcome and the query form.
+    """Check and run one query for the current request; returns the outcome and the query form.
 
     ``info`` is the text's inspection when the caller already made it (with the
     predeclared prefixes). With ``asof`` (a request parameter, like ``default-graph-uri``)
     the query runs on the estate as it was then: an in-memory copy rebuilt from the change
-    history.
+    history. The checks, the dataset and where the query runs are the query service's.
     """
-    if len(text) > int(_cfg("SPARQL_MAX_QUERY_CHARS")):
-        raise ProtocolError(413, f"the query is {len(text):,} characters long; the limit is "
-                                 f"{int(_cfg('SPARQL_MAX_QUERY_CHARS')):,}")
-    if not text.strip():
-        raise ProtocolError(400, "the query is empty")
-    if info is None:
-        info = inspect(text, _PREFIXES)
-    if info.is_update:
-        raise ProtocolError(400, "this endpoint is read-only: send SPARQL Update to /sparql/update with a bearer token")
-    # SERVICE, decided on a parse tree (the tokenizer above only finds the form); for a remote store,
-    # anything but standard SPARQL 1.1 too (a server's pragmas could name the hidden graphs)
-    live = current_store()
-    why = refusal(text, strict=live.remote, predeclared=_PREFIXES)
-    if why:
-        raise ProtocolError(400, why)
+    svc = query_service()
+    info = svc.check(text, info)
     if results_type is None:
         results_type, graph_type, _ = negotiate(info.form)
     try:
-        store, asof = view_store()
+        store, _ = view_store()
     except BadInput as e:
         raise ProtocolError(400, f"asof: {e}") from None
-    dg, ng = choose_dataset(store, default, named, info.from_graphs, info.from_named)
-    if "GRAPH" not in info.words:
-        ng = ()  # no GRAPH clause: named graphs are never consulted, and an empty set is cheaper for Oxigraph
-    job = QueryJob(text=text, default_graph=dg, named_graphs=ng, results_type=results_type,
-                   graph_type=graph_type or "text/turtle",
-                   # only the predeclared prefixes the text uses without declaring: Oxigraph reads
-                   # every prefix it is given on each query (~60 us for all of them)
-                   prefixes=tuple((p, _PREFIXES[p]) for p in sorted(info.undeclared_prefixes) if p in _PREFIXES),
-                   timeout=float(_cfg("SPARQL_TIMEOUT")), max_bytes=int(_cfg("SPARQL_MAX_BYTES")),
-                   base_iri=url_for("sparql.endpoint", _external=True))
-    backend = store.backend
-    local = backend.capabilities.local_engine  # the engine runs here, not on a server
-    derived = store.derivation.key if store is not live and store.derivation else None
-    pool = query_pool(live, copies=local)
-    if pool is not None and store is live and pool.snapshots is not None:
-        out = pool.run(job, store.revision)  # a snapshot of today's store
-    elif pool is not None and local:
-        # an in-memory estate: an as-of or redacted copy (HIDE_SENSITIVE), or a memory store. Written
-        # to disk once (per revision) and queried in the workers, where the time limit stops it like
-        # any other query (in a thread an aggregate over a large join yields no solution to stop at)
-        # and the engine cannot reach the network
-        out = pool.run_on_copy(job, derived if derived is not None else ("live", store.revision), backend.all_quads)
-    elif local:  # SPARQL_POOL off: in this thread, stopped between solutions
-        out = run_in_thread(BackendQueries(backend), job)
-    else:  # a remote server (its own time limit)
-        remote = BackendQueries(backend, job.timeout)
-        out = run_in_thread(remote, job)
-        if isinstance(remote.failure, (StoreUnavailable, StoreQueryFailed)):
-            # 503 with Retry-After, like every other page while the server is away; 502 with the
-            # server's message for a query it refused or could not finish (a row cap, say)
-            raise remote.failure
-    return out, info.form
+    dataset = svc.dataset(store, default, named, info,
+                          f" (see the service description at {url_for('sparql.endpoint')})")
+    job = svc.job(text, info, dataset, results_type, graph_type or "text/turtle",
+                  base_iri=url_for("sparql.endpoint", _external=True))
+    return svc.run(store, job), info.form
 
 
 def _respond(out: QueryOutcome) -> Response:
@@ -324,9 +249,10 @@ def endpoint():
     text, default, named = read_query_request()
     if text is None:
         return service_description_response()
-    within = len(text) <= int(_cfg("SPARQL_MAX_QUERY_CHARS"))
+    limit = query_service().limits.max_query_chars
+    within = len(text) <= limit
     # inspected once: the form decides the format; run_query refuses an over-long text (413)
-    info = inspect(text, _PREFIXES) if within else inspect(text[: int(_cfg("SPARQL_MAX_QUERY_CHARS")) + 1])
+    info = inspect(text, PREFIXES) if within else inspect(text[: limit + 1])
     results_type, graph_type, html = negotiate(info.form)
     if html:
         return query_page(text)
@@ -397,6 +323,8 @@ def query_page(text: str) -> Response:
                                   "application/sparql-results+json", "text/turtle")
         except ProtocolError as e:
             out, form = QueryOutcome(e.status, error=e.message), None
+        except QueryRefused as e:
+            out, form = QueryOutcome(e.status, error=str(e)), None
         if out.status != 200:
             error, status = out.error, out.status
         elif out.kind == "graph":
@@ -409,9 +337,8 @@ def query_page(text: str) -> Response:
                 cols = data["head"]["vars"]
                 rows = [[b.get(c) for c in cols] for b in data["results"]["bindings"]]
                 result = {"vars": cols, "rows": rows}
-    prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
     html = render_template("sparql.html", query=text, default_query=DEFAULT_QUERY, result=result, error=error,
-                           prefixes=prefixes, timeout=_cfg("SPARQL_TIMEOUT"), asof=g.get("asof"),
+                           prefixes=PREFIXES, timeout=_cfg("SPARQL_TIMEOUT"), asof=g.get("asof"),
                            asof_value=request.values.get("asof", ""))
     return Response(html, status=status, content_type="text/html; charset=utf-8",
                     headers={"Retry-After": RETRY_AFTER} if status == 503 else None)
@@ -419,6 +346,6 @@ def query_page(text: str) -> Response:
 
 def shutdown(app) -> None:
     """Stop the app's query workers (for tests and server shutdown)."""
-    pool = app.extensions.pop("govgraph.query_pool", None)
-    if pool is not None:
-        pool.close()
+    svc = app.extensions.pop("govgraph.query_service", None)
+    if svc is not None:
+        svc.close()

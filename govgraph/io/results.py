@@ -58,3 +58,11 @@ def write_results(result, fmt: str, out: TextIO) -> int:
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     out.write(data.decode("utf-8"))
     return len(triples)
+
+
+def parse_outcome(body: bytes, kind: str):
+    """A query job's serialised answer (SPARQL JSON results, or N-Triples for a graph) read back as
+    the pyoxigraph result ``write_results`` takes."""
+    if kind == "graph":
+        return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+    return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
