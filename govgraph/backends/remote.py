@@ -52,6 +52,11 @@ def query_form(text: str) -> str | None:
     return m.group(1).upper() if m else None
 
 
+class DatasetIgnored(StoreError):
+    """The server ignores the protocol's ``default-graph-uri`` / ``named-graph-uri``: every query
+    would read every graph (the registry, the audit trail, unfinished loads), so the store is refused."""
+
+
 class RowCapped(StoreQueryFailed):
     """The server cut an answer short at its row cap (``cap`` rows); the answer is refused, never
     used truncated (``quads`` pages past it instead). The query asks for more than the server
@@ -141,6 +146,8 @@ class RemoteBackend:
             self.headers["Authorization"] = "Bearer " + os.environ["GOVGRAPH_STORE_TOKEN"]
         self._local = threading.local()
         self.display = base + (parsed.path or "/query")
+        #: whether the server was seen to honour the protocol's dataset (None: not yet known, the store is empty)
+        self.dataset_honoured: bool | None = None
         try:
             self.query("ASK { }", None, None)
         except StoreUnavailable as e:
@@ -228,10 +235,13 @@ class RemoteBackend:
     # -- Backend -----------------------------------------------------------------
     def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
               timeout: float | None = None, *, page: int | None = None, prefixes: dict[str, str] | None = None,
-              base_iri: str | None = None) -> Any:
+              base_iri: str | None = None, check_dataset: bool = True) -> Any:
         """Run a query (``page``: the query has ``LIMIT page`` of at most the server's row cap, so
         an answer of that size is whole even if the server flags it as capped). ``prefixes`` and
-        ``base_iri`` go before the text (its own BASE and PREFIX, after them, win)."""
+        ``base_iri`` go before the text (its own BASE and PREFIX, after them, win). A query with a dataset
+        is sent only to a server not known to ignore it (``_check_dataset``)."""
+        if check_dataset and (default is not None or named is not None) and not self.dataset_honoured:
+            self._check_dataset()
         if prefixes or base_iri:
             prologue = f"BASE <{base_iri}>\n" if base_iri else ""
             text = prologue + "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items()) + text
@@ -262,9 +272,31 @@ class RemoteBackend:
             res = _ask_answer(res)
         return res
 
+    def _check_dataset(self) -> None:
+        """Refuse a server that ignores ``default-graph-uri`` (rdflib-endpoint 0.6 answers every query
+        over the union of all graphs): govgraph's hidden graphs would be read as data."""
+        if self.dataset_honoured is None:
+            self._probe_dataset()
+        if self.dataset_honoured is False:
+            raise DatasetIgnored(f"the SPARQL server at {self.display} ignores the protocol's default-graph-uri "
+                                 f"(an empty default graph matched triples): govgraph needs a server that honours "
+                                 f"it, else every query would read the store's hidden graphs")
+
+    def _probe_dataset(self) -> None:
+        """An empty default graph must match nothing; once a query over all graphs finds a triple, that
+        proves the server honours it. While the store is empty nothing is known: the probe is made again
+        before the next query with a dataset, and after each update (a writer's first update, its claim
+        on the commit lock, is probed, so the load is refused at its first read, the claim withdrawn)."""
+        if bool(self.query("ASK { ?s ?p ?o }", [ox.NamedNode(EMPTY_GRAPH)], None, check_dataset=False)):
+            self.dataset_honoured = False
+        elif bool(self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", None, None)):
+            self.dataset_honoured = True
+
     def update(self, text: str) -> None:
         status, _, data, _ = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
         self._check(status, data, "an update")
+        if self.dataset_honoured is None:  # the store now holds something: the probe can tell
+            self._probe_dataset()
 
     def load(self, graph: ox.NamedNode, source: dict, fmt: ox.RdfFormat, *, quads: bool,
              base_iri: str | None, guard: Callable[[], None] | None = None) -> None:
