@@ -69,7 +69,7 @@ def test_a_load_is_refused_and_nothing_hidden_is_read(rdflib_endpoint, tmp_path)
 
 
 def test_the_viewer_answers_with_the_error_not_hidden_data(rdflib_endpoint):
-    """/sparql over such a server answers an error, never the registry or the audit graph."""
+    """/sparql and the pages over such a server answer 502 with the reason, never the audit graph."""
     from govgraph.webapp import create_app
     get(rdflib_endpoint.url + "/", method="POST", ctype="application/sparql-update",
         data=b"INSERT DATA { GRAPH <urn:govgraph:audit> { <urn:x> <urn:said> \"secret\" } }")
@@ -78,7 +78,10 @@ def test_the_viewer_answers_with_the_error_not_hidden_data(rdflib_endpoint):
         client = create_app({"STORE": s, "TESTING": True}).test_client()
         r = client.get("/sparql?" + urllib.parse.urlencode({"query": "SELECT ?o WHERE { ?s ?p ?o }"}),
                        headers={"Accept": "application/sparql-results+json"})
-        assert r.status_code >= 500 and b"secret" not in r.data, (r.status_code, r.data[:300])
+        assert r.status_code == 502 and b"default-graph-uri" in r.data, r.data[:300]
+        assert b"secret" not in r.data
+        page = client.get("/search?q=secret")
+        assert page.status_code == 502 and b"secret</" not in page.data, page.data[-500:]
     finally:
         s.close()
         get(rdflib_endpoint.url + "/", method="POST", ctype="application/sparql-update", data=b"DROP SILENT ALL")

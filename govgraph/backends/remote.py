@@ -52,9 +52,10 @@ def query_form(text: str) -> str | None:
     return m.group(1).upper() if m else None
 
 
-class DatasetIgnored(StoreError):
+class DatasetIgnored(StoreQueryFailed):
     """The server ignores the protocol's ``default-graph-uri`` / ``named-graph-uri``: every query
-    would read every graph (the registry, the audit trail, unfinished loads), so the store is refused."""
+    would read every graph (the registry, the audit trail, unfinished loads), so the store is refused
+    (the server's final word, as a query it cannot run: 502 in the web app)."""
 
 
 class RowCapped(StoreQueryFailed):
