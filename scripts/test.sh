@@ -37,5 +37,8 @@ python3 tests/ckan_harvest/env.py
 echo "== installing dbt-core and dbt-duckdb in their own venv (the dbt harvest test builds a real project)"
 python3 tests/dbt/env.py
 
+echo "== installing rdflib-endpoint in its own venv (a SPARQL server the remote backend must refuse)"
+python3 tests/rdflib_endpoint/env.py
+
 echo "== running the tests"
 python3 -m pytest -q "$@"

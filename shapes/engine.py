@@ -19,6 +19,7 @@ from govgraph.ontology.ns import GOV, SH
 from govgraph.shapes.compiler import Check, Plan, target_pattern
 from govgraph.shapes.loader import ontology
 from govgraph.shapes.model import Finding, PrincipleScore, term_text
+from govgraph.errors import StoreQueryFailed
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
 
@@ -145,22 +146,30 @@ class ScopeTargets:
         return sorted(out)
 
 
-def run_check(store: Store, graphs: Sequence[ox.NamedNode], plan: Plan, check: Check,
-              closure: Callable[[str], set[str]], scope: ScopeTargets | None = None) -> list[Finding]:
-    """Run one compiled check (over every target, or the scope's targets) and turn its solutions into findings."""
+#: Checks sent in one query to a remote store (a UNION of their SELECTs as subqueries): each
+#: check alone costs a round trip, which a server's latency makes the larger part of a scoped
+#: validation (94 queries for a one-asset change on Virtuoso). The embedded store runs them one by one.
+BATCH_CHECKS = 24
+
+
+def _check_text(plan: Plan, check: Check, closure: Callable[[str], set[str]],
+                scope: ScopeTargets | None) -> str | None:
+    """The query of one compiled check without the prologue (None: the scope has no target of it)."""
     body = _CLOSURE.sub(lambda m: " ".join(f"<{c}>" for c in sorted(closure(m.group(1)))), check.body)
     if scope is None:
         pattern, inner = target_pattern(check.targets, closure), ""
     else:
         nodes = scope.nodes(check.targets)
         if not nodes:
-            return []
+            return None
         pattern = inner = _scope_values(nodes)
-    text = plan.prologue + body.replace("{T}", pattern).replace("{S}", inner)
-    res = store.query(text, graphs=graphs, prefixes=False)
-    names = {v.value for v in res.variables}
+    return body.replace("{T}", pattern).replace("{S}", inner)
+
+
+def _findings(check: Check, solutions: Iterable, names: set[str]) -> list[Finding]:
+    """A check's solutions as findings."""
     out = []
-    for sol in res:
+    for sol in solutions:
         value = sol["value"] if "value" in names else None
         if check.datatype and value is not None and isinstance(value, ox.Literal) \
                 and value.datatype.value == check.datatype and not _ill_typed(value, check.datatype):
@@ -174,6 +183,35 @@ def run_check(store: Store, graphs: Sequence[ox.NamedNode], plan: Plan, check: C
         out.append(Finding(focus=focus, path=path, value=_text(value), severity=check.severity,
                            principle=check.principle, message=check.message, shape=check.shape))
     return out
+
+
+def run_check(store: Store, graphs: Sequence[ox.NamedNode], plan: Plan, check: Check,
+              closure: Callable[[str], set[str]], scope: ScopeTargets | None = None) -> list[Finding]:
+    """Run one compiled check (over every target, or the scope's targets) and turn its solutions into findings."""
+    text = _check_text(plan, check, closure, scope)
+    if text is None:
+        return []
+    res = store.query(plan.prologue + text, graphs=graphs, prefixes=False)
+    return _findings(check, res, {v.value for v in res.variables})
+
+
+def run_batch(store: Store, graphs: Sequence[ox.NamedNode], plan: Plan, checks: Sequence[Check],
+              closure: Callable[[str], set[str]], scope: ScopeTargets | None = None) -> list[Finding]:
+    """Several checks in one query: each check's SELECT as a subquery in a UNION, its solutions
+    told apart by ``?__check``. A batch the server cannot run is run again check by check."""
+    texts = [(i, t) for i, c in enumerate(checks) if (t := _check_text(plan, c, closure, scope)) is not None]
+    if len(texts) < 2:
+        return [f for i, _ in texts for f in run_check(store, graphs, plan, checks[i], closure, scope)]
+    union = " UNION ".join(f"{{ {{ {t} }} BIND({i} AS ?__check) }}" for i, t in texts)
+    try:
+        res = store.query(f"{plan.prologue}SELECT * WHERE {{ {union} }}", graphs=graphs, prefixes=False)
+    except StoreQueryFailed:
+        return [f for i, _ in texts for f in run_check(store, graphs, plan, checks[i], closure, scope)]
+    names = {v.value for v in res.variables}
+    by_check: dict[int, list] = {}
+    for sol in res:
+        by_check.setdefault(int(sol["__check"].value), []).append(sol)
+    return [f for i, sols in sorted(by_check.items()) for f in _findings(checks[i], sols, names)]
 
 
 def run_plan(store: Store, plan: Plan, graphs: Sequence[ox.NamedNode] | None = None,
@@ -193,8 +231,12 @@ def run_plan(store: Store, plan: Plan, graphs: Sequence[ox.NamedNode] | None = N
                 findings += part
     else:
         targets = ScopeTargets(store, graphs, scope, closure) if scope is not None else None
-        for c in plan.checks:
-            findings += run_check(store, graphs, plan, c, closure, targets)
+        if store.backend.capabilities.local_engine:
+            for c in plan.checks:
+                findings += run_check(store, graphs, plan, c, closure, targets)
+        else:  # a server: fewer round trips
+            for k in range(0, len(plan.checks), BATCH_CHECKS):
+                findings += run_batch(store, graphs, plan, plan.checks[k:k + BATCH_CHECKS], closure, targets)
     return sorted(set(findings), key=Finding.sort_key)
 
 
@@ -223,4 +265,4 @@ def scorecard(store: Store, plan: Plan, findings: Iterable[Finding],
     return out
 
 
-__all__ = ["run_plan", "run_check", "scorecard", "subclass_edges", "closure_fn", "MAX_SCOPE", "GOV", "SH"]
+__all__ = ["run_plan", "run_check", "run_batch", "BATCH_CHECKS", "scorecard", "subclass_edges", "closure_fn", "MAX_SCOPE", "GOV", "SH"]

@@ -196,6 +196,38 @@ MaxQueryCostEstimationTime = 400
             self._log = None
 
 
+class RdflibEndpointServer:
+    """A real ``rdflib-endpoint serve`` (PyPI rdflib-endpoint, in its own venv: tests/rdflib_endpoint/env.py)
+    on a free loopback port, holding an in-memory rdflib Dataset; query and update both at ``/``,
+    no Graph Store Protocol (so the store URL has no ``store=``)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def store_url(self) -> str:
+        return f"sparql+http://127.0.0.1:{self.port}/?update=/"
+
+    def start(self, seconds: float = 60) -> "RdflibEndpointServer":
+        import subprocess
+        from rdflib_endpoint.env import rdflib_endpoint_exe
+        self.proc = subprocess.Popen([str(rdflib_endpoint_exe()), "serve", "--host", "127.0.0.1", "--port",
+                                      str(self.port), "--enable-update"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        wait_for_http(f"{self.url}/?query=ASK%7B%7D", seconds=seconds, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
 class LiveServer:
     """A govgraph app served by waitress on a free loopback port, in a thread of this process."""
 
