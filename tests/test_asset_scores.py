@@ -71,3 +71,16 @@ def test_dashboard_shows_the_assets_meeting_each_principle(module_sample_store):
     # a principle short of 100% draws a red remainder, the green part rounded down
     short = next(s for s in asset_scores(module_sample_store).values() if s.failing)
     assert f'<span class="w-{int(short.share * 100)}"></span>' in html
+
+
+def test_scorecard_report_has_the_asset_share_for_today_only(module_sample_store):
+    import datetime as dt
+    from govgraph.reports import build_report
+    scores = asset_scores(module_sample_store)
+    main = build_report(module_sample_store, "scorecard", dt.date.today()).tables[0]
+    for row in main.rows:
+        s = scores[row[0]]
+        assert (float(row[main.columns.index("Assets meeting it")]), row[main.columns.index("Assets checked")],
+                row[main.columns.index("Assets meeting")]) == (s.share, s.assets, s.meeting)
+    earlier = build_report(module_sample_store, "scorecard", dt.date.today() - dt.timedelta(days=30)).tables[0]
+    assert {r[earlier.columns.index("Assets checked")] for r in earlier.rows} == {"—"}
