@@ -1,7 +1,7 @@
 """The new pages on a generated estate of 10,000 datasets beside the sample, in a real Chromium:
 each opens without overflowing the window sideways, the systems map opens fitted to its panel,
 every page with a drawing weighs under 300 KB, and a full-page screenshot of each is kept in
-tests/artifacts/10k-*.png (issue 19: look at them)."""
+tests/artifacts/10k-*.png, with the first screen of each (issue 19: look at them)."""
 from __future__ import annotations
 
 import urllib.request
@@ -75,3 +75,4 @@ def test_page_on_10k_estate(page: Page, server_10k, artifacts, name):
         assert v["x"] <= 0 and v["y"] <= 0 and v["x"] + v["w"] >= v["W"] and v["y"] + v["h"] >= v["H"], v
         expect(page.locator(".graph-cue")).to_be_hidden()
     page.screenshot(path=str(artifacts / f"10k-{name}.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"10k-{name}-first-screen.png"))  # what opens, at a size one can look at
