@@ -33,6 +33,12 @@ PAGES = {
 }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """As a UK reader sees it (date fields read dd/mm/yyyy)."""
+    return {**browser_context_args, "locale": "en-GB"}
+
+
 @pytest.fixture(scope="module")
 def server_10k(tmp_path_factory):
     from govgraph.data.generate import generate
