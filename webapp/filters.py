@@ -1,7 +1,9 @@
 """Jinja filters and globals for presentation only: links to assets, percentages, dates, tags."""
 from __future__ import annotations
 
+
 import datetime as dt
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,10 +20,12 @@ def asset_url(iri: str | None, now: bool = False) -> str:
     return url_for("assets.asset", iri=iri, asof=asof) if asof else url_for("assets.asset", iri=iri)
 
 
-def pct(v: float | None, digits: int = 0) -> str:
-    """0.934 -> '93%' (or an en dash when unknown)."""
+def pct(v: float | None, digits: int = 0, down: bool = False) -> str:
+    """0.934 -> '93%' (or an en dash when unknown); ``down``: rounded down, so a share short of 1 never reads 100%."""
     if v is None:
         return "–"
+    if down:
+        v = math.floor(v * 10 ** (digits + 2)) / 10 ** (digits + 2)
     return f"{v * 100:.{digits}f}%"
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from govgraph import access, catalog, live
-from govgraph.shapes import baseline, history, kept
+from govgraph.shapes import asset_scores, baseline, history, kept
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, ValidationReport
 from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
@@ -56,6 +56,15 @@ class ScoreRow:
     history: list[tuple[str, float]]  # (check date, share), oldest first, current included
     violations: int = 0  # things with at least one violation of the principle
     warnings: int = 0  # things with warnings of the principle but no violation
+    assets: int | None = None  # assets the principle checks (None: not counted, see shapes.asset_scores)
+    assets_meeting: int = 0  # of those, the assets meeting it
+
+    @property
+    def asset_share(self) -> float | None:
+        """Share of the assets it checks meeting the principle (None when assets were not counted)."""
+        if self.assets is None:
+            return None
+        return self.assets_meeting / self.assets if self.assets else 1.0
 
     @property
     def change(self) -> float | None:
@@ -229,12 +238,18 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
     for f in rep.findings:
         if f.severity in ("Violation", "Warning"):
             bad[f.principle][f.severity].add(f.focus)
+    try:
+        by_asset = asset_scores.asset_scores(access.origin(store)) or {}
+    except Exception:
+        log.exception("could not count the assets meeting each principle")
+        by_asset = {}
     rows = []
     for p, s in sorted(rep.scorecard.items()):
         hist = sorted(earlier.get(p, [])) + [(rep.check_date.isoformat(), s.share)]
         v, w = bad[p]["Violation"], bad[p]["Warning"]
+        a = by_asset.get(p)
         rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist,
-                             len(v), len(w - v)))
+                             len(v), len(w - v), a.assets if a else None, a.meeting if a else 0))
     return rows
 
 

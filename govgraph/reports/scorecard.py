@@ -12,7 +12,9 @@ from collections import defaultdict
 
 from govgraph.dates import check_date
 from govgraph.reports.model import Cell, Chart, Percent, Report, Series, Table
+from govgraph.shapes.asset_scores import asset_scores
 from govgraph.shapes.baseline import summaries
+from govgraph.shapes.validate import parse_date
 from govgraph.store import Store
 
 NOW = "Now"
@@ -46,12 +48,16 @@ def build(store: Store, on: dt.date) -> Report:
     principles = sorted({p for c in columns.values() for p in c if p})
     earlier = [c for c in order if c != NOW]
 
+    # assets meeting each principle: counted from the store's kept validation, which is for today
+    assets = (asset_scores(store) or {}) if on == parse_date(None) else {}
     main: list[list[Cell]] = []
     for p in principles:
         share, checked, ok = columns[NOW].get(p, (None, 0, 0))
         prev_col = next((c for c in reversed(earlier) if p in columns[c]), None)
         prev = columns[prev_col][p][0] if prev_col else None
-        main.append([p, PRINCIPLE_NAMES.get(p, ""), Percent(share) if share is not None else "not checked",
+        a = assets.get(p)
+        main.append([p, PRINCIPLE_NAMES.get(p, ""), Percent(a.share) if a else "—", a.assets if a else "—",
+                     a.meeting if a else "—", Percent(share) if share is not None else "not checked",
                      checked, ok, Percent(prev) if prev is not None else "—", prev_col or "—", _trend(share, prev)])
 
     history = [[p, PRINCIPLE_NAMES.get(p, "")] + [_pct(columns[c].get(p)) for c in order] for p in principles]
@@ -70,9 +76,11 @@ def build(store: Store, on: dt.date) -> Report:
     overall = _overall(columns[NOW])
     summary = [("Validations kept before this date", str(len(earlier))),
                ("Overall conformance now", str(Percent(overall)) if overall is not None else "—"),
-               ("Principles improving", str(sum(1 for r in main if str(r[7]).startswith("▲")))),
-               ("Principles worse", str(sum(1 for r in main if str(r[7]).startswith("▼"))))]
-    notes = ["Conformance: the share of the items a principle's shapes check that have no violation or warning.",
+               ("Principles improving", str(sum(1 for r in main if str(r[-1]).startswith("▲")))),
+               ("Principles worse", str(sum(1 for r in main if str(r[-1]).startswith("▼"))))]
+    notes = ["Assets meeting it: the share of the datasets, reports, returns and systems a principle checks with no "
+             "violation or warning of it, on themselves or their fields (counted for today's date only).",
+             "Conformance: the share of the items a principle's shapes check that have no violation or warning.",
              f"'Now' validates the estate as it stands for {on.isoformat()} (not saved); earlier columns are the "
              "scorecards kept by `govgraph validate --save` on those dates.",
              "Quarterly view: the last validation in each quarter."]
@@ -80,7 +88,8 @@ def build(store: Store, on: dt.date) -> Report:
         notes.append("No earlier validation is kept yet, so there is no trend: run `govgraph validate --save` "
                      "each quarter to build the history.")
     tables = [
-        Table("Principles", ["Principle", "Name", "Conformance now", "Items checked", "Conforming",
+        Table("Principles", ["Principle", "Name", "Assets meeting it", "Assets checked", "Assets meeting",
+                             "Conformance now", "Items checked", "Conforming",
                              "Previous", "Previous date", "Trend"], main),
         Table("By validation date", ["Principle", "Name"] + [labels[i] for i in range(len(order))], history),
         Table("Quarterly view", ["Principle", "Name"] + q_names, quarterly),

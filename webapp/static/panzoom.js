@@ -1,7 +1,8 @@
 /* Pan and zoom for the server-drawn graphs. Without JavaScript the graph simply scrolls.
    Drag to pan, wheel or +/- to zoom, arrow keys to pan when the graph has focus, "Fit" to see it all.
    The graph opens fitted to its panel (or, when that would be too small to read, at the smallest
-   readable size around the asset in focus); Tab moves from node to node and the view follows. */
+   readable size around the asset in focus; a drawing with no focus, data-panzoom="fit", always opens
+   fitted); Tab moves from node to node and the view follows. */
 (function () {
   "use strict";
 
@@ -13,6 +14,7 @@
     var W = parseFloat(svg.getAttribute("width")) || 800;
     var H = parseFloat(svg.getAttribute("height")) || 400;
     var READABLE = 0.4;  // smallest scale at which labels stay legible
+    var overview = vp.getAttribute("data-panzoom") === "fit";  // no focus: open on the whole drawing
     // a panel as tall as the graph fitted to the panel's width (within limits): no empty band, no cut-off
     var fitted = Math.max(Math.min(1, vp.clientWidth / W), READABLE);
     var boxH = Math.round(Math.min(Math.max(H * fitted + 2, 220), window.innerHeight * 0.75));
@@ -56,7 +58,7 @@
     function start() {
       // whole graph if it stays readable, else the smallest readable size around the asset in focus
       fit();
-      if (scale() >= READABLE) { return; }
+      if (overview || scale() >= READABLE) { return; }
       var focus = svg.querySelector(".n.focus rect");
       var cx = W / 2, cy = H / 2;
       if (focus) {
