@@ -603,8 +603,13 @@ def _apply(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
         return None
     load_fields(lg)  # the copy shares the networkx graph: its field layer is added once, before
     out = dataclasses.replace(lg, revision=store.revision)
-    out.__dict__.update((k, v) for k, v in lg.__dict__.items() if k.startswith("_"))  # made from the same graph
+    # only the caches made from the graph itself: others (sharing, feeds, systems map) also read facts
+    # the graph does not hold (lawful bases, service areas ...) and are made again for the new revision
+    out.__dict__.update((k, v) for k, v in lg.__dict__.items() if k in _GRAPH_CACHES)
     return out
+
+
+_GRAPH_CACHES = frozenset({"_containers", "_held_sorted", "_impact_index"})
 
 
 #: The lineage graph as a view kept on the store (``govgraph.live``): a change that touches what it is
