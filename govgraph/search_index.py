@@ -18,7 +18,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from govgraph import live
+from govgraph import discovered, live
 from govgraph.catalog import KINDS, base_title, kind_of, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.store import Store
@@ -152,7 +152,8 @@ class SearchIndex:
 
 _FACT_NAMES = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
                str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
-               str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
+               str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code",
+               str(GOV.guessedSystem): "guessed"}
 #: Name properties, in the order they name a resource (the others are its further names); codes last.
 _NAME_PROPS = ("rdfs:label", "dcterms:title", "foaf:name", "skos:prefLabel", "skos:notation")
 
@@ -200,10 +201,15 @@ def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, lis
         return None
     lab = labels_.get(iri) or local_name(iri)
     desc = descs.get(iri, "")
+    if kind == discovered.KIND:  # seen in lineage only: said so, and found by it
+        desc = f"{discovered.NOTE} {desc}".strip()
     extra, fac = [], [("kind", kind)]
     personal = False
     for name, v in facts.get(iri, ()):
-        if name == "theme":
+        if name == "guessed":  # a discovered dataset's guessed system is its system facet; a catalogued one has its own
+            if kind == discovered.KIND:
+                fac.append(("system", v))
+        elif name == "theme":
             extra += [labels_.get(v, v), *alts.get(v, ())]
         elif name == "personal":
             personal = True
