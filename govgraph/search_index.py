@@ -18,7 +18,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from govgraph import discovered, live
+from govgraph import discovered, kept_state, live
 from govgraph.catalog import KINDS, base_title, kind_of, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.store import Store
@@ -94,6 +94,12 @@ class Deletes:
         self.lock = threading.Lock()
         self.table: dict[str, list[str]] | None = None
         self.words: set[str] = set()
+
+    def __getstate__(self) -> dict:
+        return {}  # kept on disk without its table: made again when first needed (govgraph.kept_state)
+
+    def __setstate__(self, _state: dict) -> None:
+        self.__init__()
 
     def get(self, vocabulary: list[str]) -> dict[str, list[str]]:
         with self.lock:
@@ -378,7 +384,7 @@ class _Changing:
 
 
 #: The search index as a live view (``govgraph.live``).
-SEARCH_VIEW = live.LiveView("search", build, apply)
+SEARCH_VIEW = live.LiveView("search", build, apply, key=kept_state.code_key("search", str(discovered.KIND)))
 
 
 def index(store: Store) -> SearchIndex:

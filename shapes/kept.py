@@ -12,12 +12,14 @@ hierarchy (targets move then), or the day changed (checks read the check date).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
-from govgraph import live
+from govgraph import kept_state, live
 from govgraph.ontology.ns import PREFIXES, RDFS
 from govgraph.shapes import engine
 from govgraph.shapes.compiler import Plan, target_pattern
@@ -178,8 +180,16 @@ def _apply(kept: KeptReport, store: Store, change: live.Change) -> KeptReport | 
     return KeptReport(ValidationReport(findings, today, card, part.engine), by_focus, nodes, failing)
 
 
+def rules_digest() -> str:
+    """A digest of the shape files (a report kept on disk is for the rules it was made with)."""
+    h = hashlib.sha256()
+    for f in sorted(Path(engine.__file__).parent.rglob("*.ttl")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 #: The kept validation report as a live view (``govgraph.live``).
-VALIDATION_VIEW = live.LiveView("validation", _build, _apply)
+VALIDATION_VIEW = live.LiveView("validation", _build, _apply, key=kept_state.code_key("validation", rules_digest()))
 
 
 def kept_report(store: Store) -> KeptReport:
