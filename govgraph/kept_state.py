@@ -16,6 +16,7 @@ Files are written to a temporary name and renamed, readable by the owner only.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import logging
@@ -111,9 +112,9 @@ class DiskKeeper:
         return revision, state
 
     def save_later(self, store: Store, name: str, key: str, revision: int, state: Any, built: bool,
-                   lock: threading.Lock) -> None:
+                   lock: threading.Lock | None) -> None:
         """Write ``state`` in the background (after a build; after an application at most every SAVE_EVERY s).
-        ``lock`` is the view's: held while pickling, as an application may change parts of the last state."""
+        ``lock``, if given, is the view's: held while pickling (its applications change parts of the last state)."""
         now = time.monotonic()
         with self.lock:
             if name in self.saving or (not built and now - self.saved_at.get(name, 0.0) < SAVE_EVERY):
@@ -124,11 +125,11 @@ class DiskKeeper:
         threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock), daemon=True,
                          name=f"govgraph-keep-{name}").start()
 
-    def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock) -> None:
+    def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock | None) -> None:
         try:
             buf = io.BytesIO()
             pickle.dump((FORMAT, name, key, revision, print_), buf, protocol=pickle.HIGHEST_PROTOCOL)
-            with lock:
+            with lock or contextlib.nullcontext():
                 pickle.dump(state, buf, protocol=pickle.HIGHEST_PROTOCOL)
             self.folder.mkdir(mode=0o700, exist_ok=True)
             tmp = self.folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"

@@ -117,6 +117,9 @@ class LiveView(Generic[S]):
     #: what the state depends on besides the store (code, rules); set: kept on disk beside an embedded
     #: store and read after a restart (``govgraph.kept_state``)
     key: Callable[[], str] | None = None
+    #: whether ``apply`` changes parts of the state it was given (then a state is written to disk under
+    #: the view's lock, holding back the next application meanwhile); otherwise written without it
+    changes_in_place: bool = False
 
 
 @dataclass
@@ -183,7 +186,8 @@ class Memo:
                 stats.applied += 1
             self.kept[view.name] = _Kept(rev, state)
             if self.disk is not None and view.key is not None:
-                self.disk.save_later(store, view.name, view.key(), rev, state, built, self._lock_for(view.name))
+                self.disk.save_later(store, view.name, view.key(), rev, state, built,
+                                     self._lock_for(view.name) if view.changes_in_place else None)
             return state
 
     def forget(self, name: str | None = None) -> None:

@@ -189,7 +189,8 @@ def rules_digest() -> str:
 
 
 #: The kept validation report as a live view (``govgraph.live``).
-VALIDATION_VIEW = live.LiveView("validation", _build, _apply, key=kept_state.code_key("validation", rules_digest()))
+VALIDATION_VIEW = live.LiveView("validation", _build, _apply, key=kept_state.code_key("validation", rules_digest()),
+                                changes_in_place=True)
 
 
 def kept_report(store: Store) -> KeptReport:
