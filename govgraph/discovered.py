@@ -44,7 +44,8 @@ def guess_systems(store: Store, namespaces: Iterable[str]) -> dict[str, str]:
                            f"gov:DocumentStore)) FILTER(isIRI(?s)) }} ORDER BY ?s LIMIT 1")
         hit = [r["s"].value for r in rows]
         if not hit:
-            rows = store.query(f"SELECT ?sys (COUNT(DISTINCT ?d) AS ?n) WHERE {{ ?d <{_ALIAS}> ?a ; <{_HELD_IN}> ?sys . "
+            rows = store.query(f"SELECT ?sys (COUNT(DISTINCT ?d) AS ?n) WHERE {{ "
+                               f"?d <{_ALIAS}> ?a ; <{_HELD_IN}> ?sys . "
                                f"FILTER(STRSTARTS(STR(?a), {_literal(ns + '/')}) && isIRI(?sys)) }} "
                                f"GROUP BY ?sys ORDER BY DESC(?n) ?sys LIMIT 1")
             hit = [r["sys"].value for r in rows]

@@ -31,7 +31,8 @@ def _post_run(srv, token: str) -> str:
     ev = event(run_id=rid, outputs=[{"namespace": "mssql://mosaic", "name": "dbo.referral_notes",
                                      "facets": {"documentation": {
                                          "_producer": "https://example.org/p",
-                                         "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/DocumentationDatasetFacet.json",
+                                         "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/"
+                                                       "DocumentationDatasetFacet.json",
                                          "description": "Notes written by the referral triage job."}}},
                                     {"namespace": "s3://scratch", "name": "exports/notes.csv"}])
     status, body = post_lineage(srv.url, json.dumps(ev).encode(), token)

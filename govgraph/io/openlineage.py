@@ -331,7 +331,8 @@ def _apply(store: Store, items: list[_Item]) -> None:
     """
     datasets = resolve_datasets(store, (p for it in items for p in _datasets_of(it.event)))
     # datasets the catalogue does not describe: their system guessed from their namespace (govgraph.discovered)
-    guesses = discovered.guess_triples(store, {d: ns for (ns, _), d in datasets.items() if d.startswith(OL_DATASET_PREFIX)})
+    minted = {d: ns for (ns, _), d in datasets.items() if d.startswith(OL_DATASET_PREFIX)}
+    guesses = discovered.guess_triples(store, minted)
     with ExitStack() as stack:
         patches: dict[str, Any] = {}
         for it in items:

@@ -106,7 +106,8 @@ def run(args, tmp: Path) -> None:
             elif label.startswith("restart (kept"):
                 body = f'<{dataset}> <http://www.w3.org/2004/02/skos/core#altLabel> "Restart bench synonym" .\n'
                 req = urllib.request.Request(f"{base}/api/v1/sources/restart-bench", data=body.encode(), method="PUT",
-                                             headers={"Content-Type": "text/turtle", "Authorization": "Bearer " + token})
+                                             headers={"Content-Type": "text/turtle",
+                                                      "Authorization": "Bearer " + token})
                 with urllib.request.urlopen(req, timeout=600) as r:
                     r.read()
                 get(base + "/search?q=restart")  # applied in that server
