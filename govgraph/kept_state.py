@@ -10,8 +10,9 @@ page of a large store does not wait for a whole build.
 
 A file is never used unless it names this store, this view, this key and a revision this store
 has with the same change record (the record's IRI and time: a store recreated with as many commits
-is another store); a file that does not match, is corrupt, or names a class outside govgraph and
-a few standard modules (the unpickler allows nothing else) is ignored and the view built afresh.
+is another store); a file that does not match, is corrupt, or names anything but a few standard
+types and the classes the views register (``keep_classes``: the unpickler makes nothing else, so
+no function is ever called) is ignored and the view built afresh.
 Files are written to a temporary name and renamed, readable by the owner only.
 """
 from __future__ import annotations
@@ -39,16 +40,22 @@ FOLDER = "govgraph-derived"
 #: Least seconds between two saves of an applied (not built) state of one view.
 SAVE_EVERY = 30.0
 
-#: What the unpickler may make: govgraph's own classes and these (module, name) pairs.
+#: What the unpickler may make, as (module, name): these standard types and the classes of kept states
+#: (each view's module names its own with ``keep_classes``). Nothing else, no function, no dotted name.
 _ALLOWED = {("builtins", n) for n in ("set", "frozenset", "dict", "list", "tuple", "str", "int", "float",
-                                       "bool", "bytes", "NoneType")} | \
+                                       "bool", "bytes")} | \
            {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
             ("collections", "defaultdict"), ("collections", "OrderedDict")}
 
 
+def keep_classes(*classes: type) -> None:
+    """Allow the unpickler to make ``classes`` (plain data classes whose making has no effect)."""
+    _ALLOWED.update((c.__module__, c.__qualname__) for c in classes)
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if module == "govgraph" or module.startswith("govgraph.") or (module, name) in _ALLOWED:
+        if (module, name) in _ALLOWED and "." not in name:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not a kept-state class")
 
@@ -164,4 +171,5 @@ def code_key(*parts: str) -> Callable[[], str]:
     return lambda: "|".join((__version__, *parts))
 
 
-__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "code_key", "fingerprint", "folder_of", "keeper_for"]
+__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "code_key", "fingerprint", "folder_of", "keep_classes",
+           "keeper_for"]

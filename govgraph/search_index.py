@@ -383,6 +383,7 @@ class _Changing:
                            self.facet_postings, self.all_counts, self.idx.deletes)
 
 
+kept_state.keep_classes(SearchIndex, SearchEntry, Part, Deletes)
 #: The search index as a live view (``govgraph.live``).
 SEARCH_VIEW = live.LiveView("search", build, apply, key=kept_state.code_key("search", str(discovered.KIND)))
 

@@ -24,7 +24,7 @@ from govgraph.ontology.ns import PREFIXES, RDFS
 from govgraph.shapes import engine
 from govgraph.shapes.compiler import Plan, target_pattern
 from govgraph.shapes.loader import ShapeSet
-from govgraph.shapes.model import SEVERITIES, Finding, PrincipleScore, ValidationReport, term_text
+from govgraph.shapes.model import SEVERITIES, BaselineChange, Finding, Gap, PrincipleScore, ValidationReport, term_text
 from govgraph.shapes.validate import parse_date, plan_for, run, shapes_for
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
@@ -188,6 +188,7 @@ def rules_digest() -> str:
     return h.hexdigest()[:16]
 
 
+kept_state.keep_classes(KeptReport, ValidationReport, Finding, PrincipleScore, BaselineChange, Gap)
 #: The kept validation report as a live view (``govgraph.live``).
 VALIDATION_VIEW = live.LiveView("validation", _build, _apply, key=kept_state.code_key("validation", rules_digest()),
                                 changes_in_place=True)

@@ -73,7 +73,15 @@ def test_a_state_kept_at_an_earlier_revision_is_brought_up_to_date(folder):
     assert all(s.loaded == 1 and s.applied == 1 and s.built == 0 for s in made.values()), made
 
 
-@pytest.mark.parametrize("spoil", ["corrupt", "truncated", "later", "foreign", "malicious"])
+def _call(module: str, name: str, arg: str) -> bytes:
+    """A pickle calling ``module``.``name``(arg) (protocol 4: STACK_GLOBAL, then REDUCE)."""
+    def text(s: str) -> bytes:
+        b = s.encode()
+        return b"\x8c" + bytes([len(b)]) + b
+    return b"\x80\x04" + text(module) + text(name) + b"\x93" + text(arg) + b"\x85R."
+
+
+@pytest.mark.parametrize("spoil", ["corrupt", "truncated", "later", "foreign", "function", "dotted"])
 def test_a_file_that_does_not_match_is_ignored(folder, tmp_path, spoil):
     kept = folder / kept_state.FOLDER / "search.pickle"
     if spoil == "corrupt":
@@ -91,13 +99,19 @@ def test_a_file_that_does_not_match_is_ignored(folder, tmp_path, spoil):
             load_files(st, [ESTATE], force=True)
             _warm(st)
         shutil.copy(other / kept_state.FOLDER / "search.pickle", kept)
-    else:  # a state naming a class outside govgraph is never made (nothing runs)
+    else:  # a state calling a function, directly or through a registered module's imports: nothing runs
+        marker = tmp_path / "ran"
+        call = _call("os", "system", f"touch {marker}") if spoil == "function" else \
+            _call("govgraph.kept_state", "os.system", f"touch {marker}")
         with open(kept, "rb") as f:
             head = pickle.load(f)
         with open(kept, "wb") as f:
-            pickle.dump(head, f), f.write(pickle.dumps(shutil.rmtree))
+            pickle.dump(head, f), f.write(call)
+        assert pickle.loads(call) == 0 and marker.exists()  # the pickle does run with an ordinary unpickler
+        marker.unlink()
     with open_store(f"oxigraph:{folder}") as st:
         made = _made(st)
+    assert not (tmp_path / "ran").exists()
     assert made["search"].loaded == 0 and made["search"].built == 1, made
     assert made["validation"].loaded == 1 and made["validation"].built == 0, made
 
