@@ -28,7 +28,7 @@ KIND_LABELS = {"dataset": "Dataset", "report": "Report", "return": "Statutory re
                "community": "Community of practice", "person": "Person", "standard": "Standard",
                "purpose": "Processing purpose", "dpia": "DPIA", "ethics": "Ethics assessment",
                "quality-target": "Quality target", "measurement": "Quality measurement",
-               "activity": "Pipeline run", "term": "Glossary term", "glossary": "Glossary", "thing": "Thing"}
+               "activity": "Pipeline run", "discovered": "Discovered dataset", "term": "Glossary term", "glossary": "Glossary", "thing": "Thing"}
 _KIND_TYPES: dict[str, list[URIRef]] = {}
 for _t, _k in KINDS:
     _KIND_TYPES.setdefault(_k, []).append(_t)

@@ -63,6 +63,9 @@ TYPE_KINDS: tuple[TypeKind, ...] = (
     TypeKind(SKOS.ConceptScheme, "glossary", None),
     TypeKind(ORG.FormalOrganization, None, ORGANISATION),
     TypeKind(ORG.Organization, "partner", ORGANISATION),
+    # last: a dataset seen in lineage (an OpenLineage run) that the catalogue does not describe yet
+    # (govgraph.discovered); described later, it takes the kind of its catalogue type above
+    TypeKind(PROV.Entity, "discovered", None),
 )
 
 #: (type, catalogue kind), most specific first.

@@ -26,6 +26,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 
 import pyoxigraph as ox
 
+from govgraph import kept_state
 from govgraph.store import ChangeRecord, Store, diff_graph, source_graph_iri
 
 S = TypeVar("S")
@@ -113,6 +114,12 @@ class LiveView(Generic[S]):
     build: Callable[[Store], S]
     apply: Callable[[S, Store, Change], S | None] | None = None
     threshold: int = DEFAULT_THRESHOLD
+    #: what the state depends on besides the store (code, rules); set: kept on disk beside an embedded
+    #: store and read after a restart (``govgraph.kept_state``)
+    key: Callable[[], str] | None = None
+    #: whether ``apply`` changes parts of the state it was given (then a state is written to disk under
+    #: the view's lock, holding back the next application meanwhile); otherwise written without it
+    changes_in_place: bool = False
 
 
 @dataclass
@@ -126,6 +133,7 @@ class Stats:
     """How each view's states were made (for tests and the benchmark)."""
     built: int = 0
     applied: int = 0
+    loaded: int = 0  # read from disk (govgraph.kept_state)
 
 
 @dataclass
@@ -135,6 +143,7 @@ class Memo:
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     stats: dict[str, Stats] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    disk: kept_state.DiskKeeper | None = None
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self.lock:
@@ -156,17 +165,29 @@ class Memo:
             if k is not None and k.revision == rev:
                 return k.state
             stats = self.stats.setdefault(view.name, Stats())
+            if k is None and self.disk is not None and view.key is not None:
+                got = self.disk.load(store, view.name, view.key())  # kept before a restart
+                if got is not None:
+                    k = _Kept(*got)
+                    stats.loaded += 1
+                    if k.revision == rev:
+                        self.kept[view.name] = k
+                        return k.state
             state = None
             if k is not None and k.revision < rev and view.apply is not None:
                 change = changes(store, k.revision, rev, view.threshold)
                 if change is not None:
                     state = view.apply(k.state, store, change)
-            if state is None:
+            built = state is None
+            if built:
                 state = view.build(store)
                 stats.built += 1
             else:
                 stats.applied += 1
             self.kept[view.name] = _Kept(rev, state)
+            if self.disk is not None and view.key is not None:
+                self.disk.save_later(store, view.name, view.key(), rev, state, built,
+                                     self._lock_for(view.name) if view.changes_in_place else None)
             return state
 
     def forget(self, name: str | None = None) -> None:
@@ -188,7 +209,7 @@ def memo(store: Store) -> Memo:
         with _memo_lock:
             m = store.memo
             if m is None:
-                m = store.memo = Memo()
+                m = store.memo = Memo(disk=kept_state.keeper_for(store))
     return m
 
 

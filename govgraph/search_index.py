@@ -18,7 +18,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from govgraph import live
+from govgraph import discovered, kept_state, live
 from govgraph.catalog import KINDS, base_title, kind_of, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.store import Store
@@ -95,6 +95,12 @@ class Deletes:
         self.table: dict[str, list[str]] | None = None
         self.words: set[str] = set()
 
+    def __getstate__(self) -> dict:
+        return {}  # kept on disk without its table: made again when first needed (govgraph.kept_state)
+
+    def __setstate__(self, _state: dict) -> None:
+        self.__init__()
+
     def get(self, vocabulary: list[str]) -> dict[str, list[str]]:
         with self.lock:
             if self.table is None:
@@ -152,7 +158,8 @@ class SearchIndex:
 
 _FACT_NAMES = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
                str(GOV.classification): "classification", str(DPV.hasPersonalData): "personal",
-               str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code"}
+               str(DCAT.theme): "theme", str(GOV.definedBy): "theme", str(SKOS.notation): "code",
+               str(GOV.guessedSystem): "guessed"}
 #: Name properties, in the order they name a resource (the others are its further names); codes last.
 _NAME_PROPS = ("rdfs:label", "dcterms:title", "foaf:name", "skos:prefLabel", "skos:notation")
 
@@ -200,10 +207,15 @@ def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, lis
         return None
     lab = labels_.get(iri) or local_name(iri)
     desc = descs.get(iri, "")
+    if kind == discovered.KIND:  # seen in lineage only: said so, and found by it
+        desc = f"{discovered.NOTE} {desc}".strip()
     extra, fac = [], [("kind", kind)]
     personal = False
     for name, v in facts.get(iri, ()):
-        if name == "theme":
+        if name == "guessed":  # a discovered dataset's guessed system is its system facet; a catalogued one has its own
+            if kind == discovered.KIND:
+                fac.append(("system", v))
+        elif name == "theme":
             extra += [labels_.get(v, v), *alts.get(v, ())]
         elif name == "personal":
             personal = True
@@ -371,8 +383,9 @@ class _Changing:
                            self.facet_postings, self.all_counts, self.idx.deletes)
 
 
+kept_state.keep_classes(SearchIndex, SearchEntry, Part, Deletes)
 #: The search index as a live view (``govgraph.live``).
-SEARCH_VIEW = live.LiveView("search", build, apply)
+SEARCH_VIEW = live.LiveView("search", build, apply, key=kept_state.code_key("search", str(discovered.KIND)))
 
 
 def index(store: Store) -> SearchIndex:

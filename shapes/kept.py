@@ -12,17 +12,19 @@ hierarchy (targets move then), or the day changed (checks read the check date).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
-from govgraph import live
+from govgraph import kept_state, live
 from govgraph.ontology.ns import PREFIXES, RDFS
 from govgraph.shapes import engine
 from govgraph.shapes.compiler import Plan, target_pattern
 from govgraph.shapes.loader import ShapeSet
-from govgraph.shapes.model import SEVERITIES, Finding, PrincipleScore, ValidationReport, term_text
+from govgraph.shapes.model import SEVERITIES, BaselineChange, Finding, Gap, PrincipleScore, ValidationReport, term_text
 from govgraph.shapes.validate import parse_date, plan_for, run, shapes_for
 from govgraph.store import Store
 from govgraph.terms import to_rdflib
@@ -178,8 +180,18 @@ def _apply(kept: KeptReport, store: Store, change: live.Change) -> KeptReport | 
     return KeptReport(ValidationReport(findings, today, card, part.engine), by_focus, nodes, failing)
 
 
+def rules_digest() -> str:
+    """A digest of the shape files (a report kept on disk is for the rules it was made with)."""
+    h = hashlib.sha256()
+    for f in sorted(Path(engine.__file__).parent.rglob("*.ttl")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+kept_state.keep_classes(KeptReport, ValidationReport, Finding, PrincipleScore, BaselineChange, Gap)
 #: The kept validation report as a live view (``govgraph.live``).
-VALIDATION_VIEW = live.LiveView("validation", _build, _apply)
+VALIDATION_VIEW = live.LiveView("validation", _build, _apply, key=kept_state.code_key("validation", rules_digest()),
+                                changes_in_place=True)
 
 
 def kept_report(store: Store) -> KeptReport:

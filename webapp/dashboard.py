@@ -11,7 +11,7 @@ from govgraph.webapp.context import read_store
 bp = Blueprint("dashboard", __name__)
 
 #: The order of the "what the directory holds" tiles: data first, then who and how.
-TILE_ORDER = ["dataset", "report", "return", "system", "database", "flow", "agreement", "partner", "person",
+TILE_ORDER = ["dataset", "report", "return", "discovered", "system", "database", "flow", "agreement", "partner", "person",
               "team", "standard", "term", "field", "purpose", "dpia", "ethics", "community", "council"]
 
 

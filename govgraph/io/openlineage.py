@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import pyoxigraph as ox
 
+from govgraph import discovered
 from govgraph.dates import instant
 from govgraph.errors import BadInput, GovGraphError
 from govgraph.io.characters import check_json
@@ -87,6 +88,9 @@ def _lit(text: Any, datatype: str | None = None) -> ox.Literal:
 
 _XSD_DT = "http://www.w3.org/2001/XMLSchema#dateTime"
 _GOV_INGESTWARNING = _n(str(GOV.ingestWarning))
+_GOV_GUESSEDSYSTEM = _n(str(GOV.guessedSystem))
+_RDF_TYPE = _n("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_PROV_ENTITY = _n(str(PROV.Entity))
 
 
 # ----------------------------------------------------------------------------- run state
@@ -326,6 +330,9 @@ def _apply(store: Store, items: list[_Item]) -> None:
     Raises (answering nothing) if the round is refused: a single event's error is its answer.
     """
     datasets = resolve_datasets(store, (p for it in items for p in _datasets_of(it.event)))
+    # datasets the catalogue does not describe: their system guessed from their namespace (govgraph.discovered)
+    minted = {d: ns for (ns, _), d in datasets.items() if d.startswith(OL_DATASET_PREFIX)}
+    guesses = discovered.guess_triples(store, minted)
     with ExitStack() as stack:
         patches: dict[str, Any] = {}
         for it in items:
@@ -352,6 +359,9 @@ def _apply(store: Store, items: list[_Item]) -> None:
             for s_, p_ in restated(it.event, datasets):
                 owned |= current(s_, p_)
             new.update(event_triples(it.event, datasets))
+            for d in {t.subject for t in new if t.predicate == _RDF_TYPE and t.object == _PROV_ENTITY}:
+                owned |= current(d, _GOV_GUESSEDSYSTEM)  # a guess made again replaces the last
+                new.update(t for t in guesses if t.subject == d)
             if it.run is not None:
                 new.update(ox.Triple(it.run, _GOV_INGESTWARNING, _lit(w)) for w in it.warnings)
                 _merge_state(new, it.run, it.event, it.when)

@@ -1,0 +1,175 @@
+"""Derived state kept on disk beside an embedded store, per revision, so a restart need not rebuild it.
+
+A live view (``govgraph.live``) that names a ``key`` (what its state depends on besides the store:
+the code's version, the rules' files) is written, after it is built and at most every
+``SAVE_EVERY`` seconds after it is applied, to ``<store folder>/govgraph-derived/<view>.pickle``
+by a background thread. After a restart the memo reads it before building: a state whose store
+fingerprint, key and revision match is used as it is; one kept at an earlier revision of the same
+store is brought up to date by applying the changes since (as any kept state is), so the first
+page of a large store does not wait for a whole build.
+
+A file is never used unless it names this store, this view, this key and a revision this store
+has with the same change record (the record's IRI and time: a store recreated with as many commits
+is another store); a file that does not match, is corrupt, or names anything but a few standard
+types and the classes the views register (``keep_classes``: the unpickler makes nothing else, so
+no function is ever called) is ignored and the view built afresh.
+Files are written to a temporary name and renamed, readable by the owner only.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import logging
+import os
+import pickle
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from govgraph import __version__
+from govgraph.store import Store
+
+log = logging.getLogger(__name__)
+
+#: The layout of a kept file (changed when what is pickled changes shape).
+FORMAT = 1
+#: The folder, inside the store's own folder, holding kept states.
+FOLDER = "govgraph-derived"
+#: Least seconds between two saves of an applied (not built) state of one view.
+SAVE_EVERY = 30.0
+
+#: What the unpickler may make, as (module, name): these standard types and the classes of kept states
+#: (each view's module names its own with ``keep_classes``). Nothing else, no function, no dotted name.
+_ALLOWED = {("builtins", n) for n in ("set", "frozenset", "dict", "list", "tuple", "str", "int", "float",
+                                       "bool", "bytes")} | \
+           {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
+            ("collections", "defaultdict"), ("collections", "OrderedDict")}
+
+
+def keep_classes(*classes: type) -> None:
+    """Allow the unpickler to make ``classes`` (plain data classes whose making has no effect)."""
+    _ALLOWED.update((c.__module__, c.__qualname__) for c in classes)
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED and "." not in name:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a kept-state class")
+
+
+def folder_of(store: Store) -> Path | None:
+    """Where ``store`` keeps derived state: inside its folder, for an embedded store on disk (None otherwise)."""
+    b = store.backend
+    path = getattr(b, "path", None)
+    if not b.capabilities.on_disk or b.capabilities.shared or path is None:
+        return None
+    return Path(path) / FOLDER
+
+
+def fingerprint(store: Store, revision: int) -> tuple[str, str] | None:
+    """What names ``revision`` of ``store``: the IRI and time of its change record (None: no record)."""
+    for r in reversed(store.history()):
+        if r.revision == revision:
+            return r.iri, r.at.isoformat()
+        if r.revision < revision:
+            break
+    return None
+
+
+class DiskKeeper:
+    """Reads and writes the kept states of one store's views."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.saving: set[str] = set()
+        self.saved_at: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def _file(self, name: str) -> Path:
+        return self.folder / f"{name}.pickle"
+
+    def load(self, store: Store, name: str, key: str) -> tuple[int, Any] | None:
+        """The kept (revision, state) of view ``name`` if it is this store's, at a revision it has, with ``key``."""
+        path = self._file(name)
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling makes millions of objects: cyclic collections in between tripled the time
+        try:
+            with open(path, "rb") as f:
+                head = _Unpickler(f).load()
+                if not (isinstance(head, tuple) and len(head) == 5 and head[:3] == (FORMAT, name, key)):
+                    return None
+                revision, print_ = head[3], head[4]
+                if not isinstance(revision, int) or revision > store.revision \
+                        or print_ != fingerprint(store, revision):
+                    return None
+                state = _Unpickler(f).load()
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # corrupt, truncated or foreign: built afresh
+            log.warning("ignoring kept state %s: %s", path, e)
+            return None
+        finally:
+            if collecting:
+                gc.freeze()  # long-lived: kept out of later collections (which would walk them all again)
+                gc.enable()
+        self.saved_at[name] = time.monotonic()
+        return revision, state
+
+    def save_later(self, store: Store, name: str, key: str, revision: int, state: Any, built: bool,
+                   lock: threading.Lock | None) -> None:
+        """Write ``state`` in the background (after a build; after an application at most every SAVE_EVERY s).
+        ``lock``, if given, is the view's: held while pickling (its applications change parts of the last state)."""
+        now = time.monotonic()
+        with self.lock:
+            if name in self.saving or (not built and now - self.saved_at.get(name, 0.0) < SAVE_EVERY):
+                return
+            self.saving.add(name)
+            self.saved_at[name] = now
+        print_ = fingerprint(store, revision)
+        threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock), daemon=True,
+                         name=f"govgraph-keep-{name}").start()
+
+    def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock | None) -> None:
+        try:
+            buf = io.BytesIO()
+            pickle.dump((FORMAT, name, key, revision, print_), buf, protocol=pickle.HIGHEST_PROTOCOL)
+            with lock or contextlib.nullcontext():
+                pickle.dump(state, buf, protocol=pickle.HIGHEST_PROTOCOL)
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            tmp = self.folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(buf.getbuffer())
+            os.replace(tmp, self._file(name))
+        except Exception as e:  # a state not kept is built again after a restart: never an error for a page
+            log.warning("could not keep the %s view: %s", name, e)
+        finally:
+            with self.lock:
+                self.saving.discard(name)
+
+    def idle(self, seconds: float = 30.0) -> bool:
+        """Wait (bounded) until no save is in flight; whether none is."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            with self.lock:
+                if not self.saving:
+                    return True
+            time.sleep(0.01)
+        return False
+
+
+def keeper_for(store: Store) -> DiskKeeper | None:
+    folder = folder_of(store)
+    return None if folder is None else DiskKeeper(folder)
+
+
+def code_key(*parts: str) -> Callable[[], str]:
+    """A view key: govgraph's version and ``parts`` (say, a digest of the rules a view applies)."""
+    return lambda: "|".join((__version__, *parts))
+
+
+__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "code_key", "fingerprint", "folder_of", "keep_classes",
+           "keeper_for"]

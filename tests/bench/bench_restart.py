@@ -1,0 +1,136 @@
+"""Restarts: the first pages of a real `govgraph serve` after a restart, with derived state kept on disk.
+
+A generated estate is loaded into an embedded store; then three servers in turn over the same store:
+1. cold: nothing kept; each page built once (the search index and the validation report are then
+   written beside the store, ``govgraph.kept_state``);
+2. restart: the kept files are read (same revision);
+3. restart after one write made by the second server (its state is applied, not saved again within
+   30 s): the kept files are read and the write's change applied.
+For each server: seconds from start to the first answer (``/search?q=a``, which needs the search
+index), then the first request of each page, and the first ``/api/v1/validation`` (the kept report).
+Loopback only; every wait is bounded.
+
+    python tests/bench/bench_restart.py [--datasets 10000]
+
+Target (issue 18): restart to first page under 5 s at 100k.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from support import free_port  # noqa: E402
+
+from govgraph import kept_state  # noqa: E402
+from govgraph.auth import TokenFile  # noqa: E402
+from govgraph.data.generate import generate  # noqa: E402
+from govgraph.io.load import load_files  # noqa: E402
+from govgraph.store import open_store  # noqa: E402
+
+
+def get(url: str) -> tuple[float, int]:
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=900) as r:
+            r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        status = e.code
+    return time.perf_counter() - t, status
+
+
+def serve(url: str, tokens: Path) -> tuple[subprocess.Popen, str, float]:
+    """A server started; its base URL and seconds from start until it answered a search."""
+    port = free_port()
+    exe = shutil.which("govgraph", path=str(Path(sys.executable).parent)) or "govgraph"
+    t = time.perf_counter()
+    proc = subprocess.Popen([exe, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, GOVGRAPH_STORE=url, GOVGRAPH_TOKENS=str(tokens)))
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(9000):  # 900 s at most
+        try:
+            with urllib.request.urlopen(base + "/search?q=a", timeout=900) as r:
+                r.read()
+                return proc, base, time.perf_counter() - t
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("the server did not answer")
+
+
+def kept_files_written(folder: Path, after: float, seconds: float = 600) -> bool:
+    end = time.monotonic() + seconds
+    files = [folder / kept_state.FOLDER / f"{v}.pickle" for v in ("search", "validation")]
+    while time.monotonic() < end:
+        if all(f.exists() and f.stat().st_mtime >= after for f in files):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def run(args, tmp: Path) -> None:
+    estate = tmp / "estate.nt"
+    generate(estate, datasets=args.datasets, seed=1)
+    folder = tmp / "store"
+    url = f"oxigraph:{folder}"
+    store = open_store(url)
+    load_files(store, [estate], source="estate", validate=False)
+    triples = store.triple_count()
+    dataset = str(store.select("SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d LIMIT 1")[0]["d"])
+    store.close()
+    (tmp / "tokens").write_text("")
+    token = TokenFile(tmp / "tokens").add("bench", "editor")
+    q = urllib.parse.quote
+    pages = {"search": "/search?q=referrals", "dashboard": "/", "asset page": f"/asset?iri={q(dataset, safe='')}",
+             "validation (API)": "/api/v1/validation?severity=Violation"}
+    rows = []
+    for label in ("cold (nothing kept)", "restart (kept, same revision)", "restart after one write (kept + applied)"):
+        started = time.time()
+        proc, base, first = serve(url, tmp / "tokens")
+        try:
+            times = {name: get(base + path)[0] for name, path in pages.items()}
+            if label.startswith("cold"):
+                ok = kept_files_written(folder, started)
+                assert ok, "the kept files were not written"
+            elif label.startswith("restart (kept"):
+                body = f'<{dataset}> <http://www.w3.org/2004/02/skos/core#altLabel> "Restart bench synonym" .\n'
+                req = urllib.request.Request(f"{base}/api/v1/sources/restart-bench", data=body.encode(), method="PUT",
+                                             headers={"Content-Type": "text/turtle",
+                                                      "Authorization": "Bearer " + token})
+                with urllib.request.urlopen(req, timeout=600) as r:
+                    r.read()
+                get(base + "/search?q=restart")  # applied in that server
+        finally:
+            proc.terminate()
+            proc.wait(timeout=120)
+        rows.append((label, first, times))
+    sizes = {p.name: p.stat().st_size for p in (folder / kept_state.FOLDER).iterdir()}
+    print(f"{args.datasets:,} datasets, {triples:,} triples; kept files: "
+          + ", ".join(f"{n} {s / 1e6:.1f} MB" for n, s in sorted(sizes.items())))
+    print("| server | start to first search s | " + " | ".join(f"first {n} s" for n in pages) + " |")
+    print("|---|---|" + "---|" * len(pages))
+    for label, first, times in rows:
+        print(f"| {label} | {first:.2f} | " + " | ".join(f"{times[n]:.2f}" for n in pages) + " |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", type=int, default=10_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-restart-") as tmp:
+        run(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
