@@ -70,6 +70,17 @@ def test_redacted_copies_follow_writes_and_never_keep_a_hidden_asset(any_store):
     assert live.memo(followed).stats["search"].applied >= 1  # the copy's search index applied the change
     assert check(store, ANALYSTS) is not None
 
+    # a field described in one source, placed under a hidden asset by another: the redaction differs
+    # (the field now only describes a hidden asset) though the hidden set does not: a new copy
+    field = BASE + "field/gritting-extract-secret-column"
+    write_source(store, "field-label", [t(field, "http://www.w3.org/2000/01/rdf-schema#label",
+                                          ox.Literal("Secret column"))], who="test", force=True, may_remove=True)
+    assert mentions(check(store, access.ANONYMOUS), field)
+    write_source(store, "field-of", [t(field, GOV + "fieldOf", sorted(hidden)[0])],
+                 who="test", force=True, may_remove=True)
+    assert not mentions(check(store, access.ANONYMOUS), field)
+    followed = check(store, access.ANONYMOUS)
+
     # classifying a visible dataset: that copy is not kept (a new one hides it) ...
     write_source(store, "classify", [t(visible, GOV + "classification", GOV + "OfficialSensitive"),
                                      t(visible, GOV + "accessGroup", ox.Literal("Analysts"))],
