@@ -420,6 +420,11 @@ def load_fields(lg: LineageGraph) -> None:
                     a["transformation"] = transform[f]
                 rows.append((f, a))
         g.add_nodes_from(rows)
+        if core:  # a graph patched from this one (``_patched``) may share these nodes' adjacency dicts
+            copied: set[tuple[str, str]] = set()
+            for u, v, _, _ in edges:
+                if u in core or v in core:
+                    _own(g, u, v, copied)
         _add_edges(g, edges)
         for f, ds in field_of.items():
             lg.fields_of.setdefault(ds, []).append(f)
@@ -496,7 +501,8 @@ def _apply(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
     change only adds new things (pipeline runs, and the datasets they first mention: what an
     OpenLineage event writes); built afresh otherwise (None)."""
     if not any(_reads(q) for q in change.quads):
-        load_fields(lg)  # the copy shares the networkx graph: its field layer is added once, before
+        if not lg.fields_loaded:  # its own adjacency dicts, so either may add the field layer later
+            return _patched(lg, store.revision, {}, {}, [], same_edges=True)
         out = dataclasses.replace(lg, revision=store.revision)
         out.__dict__.update((k, v) for k, v in lg.__dict__.items() if k.startswith("_"))  # made from the same graph
         return out
@@ -517,20 +523,17 @@ def _read_subject(store: Any, iri: str) -> list[tuple[str, str, Any]]:
 def _add_new(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
     """The graph with what ``change`` added, if it only adds things the graph never described: runs
     (``prov:Activity`` with a label, ``used``, ``generated``, an end time) between nodes it has or
-    new nodes with a title at most, and new datasets, reports and returns with a title at most.
-
-    Each new subject's triples are read whole from the store as it is now; anything else (a removal,
-    a subject the graph already knows, a fact that places a node, a flow ...) returns None: built afresh.
-    """
+    new nodes with a title at most, and new datasets, reports and returns with a title at most. Each
+    new subject's triples are read whole from the store now; anything else (a removal, a known subject,
+    a fact that places a node, a flow ...) returns None: built afresh."""
     subjects = {q.subject for q in change.added if _reads(q)}
     if any(_reads(q) for q in change.removed) or any(not isinstance(s, ox.NamedNode) for s in subjects):
         return None
-    load_fields(lg)  # the new graph shares node attributes: the field layer is added once, before
     g, labels = lg.g, lg.labels
     known = lambda iri: iri in g or iri in lg.info or iri in labels or iri in lg.held  # noqa: E731
     new_nodes: dict[str, dict[str, Any]] = {}
     new_labels: dict[str, str] = {}
-    runs: list[tuple[str, list[tuple[str, str, Any]]]] = []
+    runs: list[tuple[str, list[tuple[str, str, Any]]]] = []  # (activity, its triples)
     for subj in sorted(s.value for s in subjects):
         if known(subj):
             return None
@@ -579,10 +582,26 @@ def _add_new(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
     return _patched(lg, store.revision, new_nodes, new_labels, edges)
 
 
+def _own(g: nx.MultiDiGraph, u: str, v: str, copied: set[tuple[str, str]]) -> None:
+    """Give ``g`` its own copies of the dicts an edge u -> v is written into (once each: ``copied``)."""
+    succ, pred = g._succ, g._pred  # noqa: SLF001
+    if ("s", u) not in copied and u in succ:
+        succ[u] = dict(succ[u])
+        copied.add(("s", u))
+    if ("p", v) not in copied and v in pred:
+        pred[v] = dict(pred[v])
+        copied.add(("p", v))
+    keyed = succ[u].get(v) if u in succ else None
+    if keyed is not None and (u, v) not in copied:
+        succ[u][v] = pred[v][u] = dict(keyed)
+        copied.add((u, v))
+
+
 def _patched(lg: LineageGraph, revision: int, nodes: dict[str, dict[str, Any]], labels: dict[str, str],
-             edges: list[tuple[str, str, str, dict[str, Any]]]) -> LineageGraph:
+             edges: list[tuple[str, str, str, dict[str, Any]]], same_edges: bool = False) -> LineageGraph:
     """A new graph: ``lg`` with new nodes, labels and edges; ``lg`` itself is left as it was (the dicts
-    the new edges go into are copied, the rest shared)."""
+    the new edges go into are copied, the rest shared; ``load_fields`` copies before it writes too).
+    ``same_edges``: nothing changes but the revision (impact's index is kept)."""
     old = lg.g
     g = nx.MultiDiGraph()
     g.graph = old.graph
@@ -593,23 +612,17 @@ def _patched(lg: LineageGraph, revision: int, nodes: dict[str, dict[str, Any]], 
         g._node[n] = a  # noqa: SLF001
         g._succ[n], g._pred[n] = {}, {}  # noqa: SLF001
     copied: set[tuple[str, str]] = set()
-    succ, pred = g._succ, g._pred  # noqa: SLF001
     for u, v, k, a in edges:
-        if ("s", u) not in copied:
-            succ[u] = dict(succ[u])
-            copied.add(("s", u))
-        if ("p", v) not in copied:
-            pred[v] = dict(pred[v])
-            copied.add(("p", v))
-        if (u, v) not in copied:
-            keyed = dict(succ[u].get(v, {}))
-            succ[u][v] = pred[v][u] = keyed
-            copied.add((u, v))
-        succ[u][v].setdefault(k, a)
-    out = LineageGraph(g=g, revision=revision, info=lg.info, held=lg.held, fields_of=lg.fields_of,
+        _own(g, u, v, copied)
+        keyed = g._succ[u].get(v)  # noqa: SLF001
+        if keyed is None:
+            keyed = g._succ[u][v] = g._pred[v][u] = {}  # noqa: SLF001
+        keyed.setdefault(k, a)
+    out = LineageGraph(g=g, revision=revision, info=lg.info, held=lg.held,
+                       fields_of=lg.fields_of if lg.fields_loaded else {},
                        labels={**lg.labels, **labels}, store=lg.store, fields_loaded=lg.fields_loaded)
-    for k in ("_containers", "_held_sorted"):  # no new system, partner or organisation; nothing newly held
-        if k in lg.__dict__:
+    for k in ("_containers", "_held_sorted") + (("_impact_index",) if same_edges else ()):
+        if k in lg.__dict__:  # no new system, partner or organisation; nothing newly held
             out.__dict__[k] = lg.__dict__[k]
     out.impact_index  # noqa: B018 - as ``build`` does
     return out

@@ -256,3 +256,25 @@ def test_an_openlineage_event_is_applied_to_the_lineage_graph(estate):
     ingest_event(estate, ol_event("load_a", ["dbo.referrals"], [out], 7))
     ingest_event(estate, ol_event("load_a", ["dbo.referrals"], ["dbo.fact_referral"], 7))
     check_views(estate)
+
+
+def test_changes_applied_before_the_field_layer_is_loaded(estate):
+    """Neither the graph held before a change nor the one after it needs the field layer first, and
+    adding it to one of them leaves the other as it was."""
+    live.memo(estate).forget(lineage_graph.VIEW.name)
+    before = lineage_graph.get_graph(estate)
+    assert not before.fields_loaded
+    old_edges = sorted((u, v, k) for u, v, k in before.g.edges(keys=True))
+    out = "dbo.unloaded_" + uuid.uuid4().hex[:8]
+    ingest_event(estate, ol_event("load_b", ["dbo.referrals"], [out], 2000 + uuid.uuid4().int % 10**9))
+    patched = lineage_graph.get_graph(estate)
+    write_source(estate, "synonyms", [ox.Triple(n(DATASETS[3]), n(SKOS + "altLabel"), lit("Unloaded synonym"))],
+                 who="test", force=True, may_remove=True)
+    kept_graph = lineage_graph.get_graph(estate)
+    assert kept_graph is not patched and not patched.fields_loaded and not kept_graph.fields_loaded
+    assert live.memo(estate).stats["lineage"].applied >= 2
+    assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))  # loads its field layer
+    assert not before.fields_loaded and sorted((u, v, k) for u, v, k in before.g.edges(keys=True)) == old_edges
+    load_fields(before)
+    assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))
+    check_views(estate)
