@@ -511,7 +511,6 @@ def _apply(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
 
 _RUN_READS = {_RDF_TYPE, str(RDFS.label), str(PROV.used), str(PROV.generated), str(PROV.endedAtTime)}
 _DATA_TYPES = {t: k for t, k in _TYPE_KIND if k in DATA_KINDS}
-_LABEL_FIRST = (str(DCTERMS.title), str(FOAF.name), str(SKOS.prefLabel))
 
 
 def _read_subject(store: Any, iri: str) -> list[tuple[str, str, Any]]:
@@ -543,7 +542,9 @@ def _add_new(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
         texts = {p: {o.value for _, pp, o in rows if pp == p} for p in preds}
         if types == {str(PROV.Activity)} and preds <= _RUN_READS:
             if len(texts.get(str(PROV.endedAtTime), ())) > 1 or len(texts.get(str(RDFS.label), ())) > 1 or any(
-                    p == str(RDFS.label) and not isinstance(o, ox.Literal) for _, p, o in rows):
+                    (p == str(RDFS.label) and not isinstance(o, ox.Literal))
+                    or (p in _RUN_READS - {_RDF_TYPE, str(RDFS.label), str(PROV.endedAtTime)}
+                        and not isinstance(o, ox.NamedNode)) for _, p, o in rows):
                 return None  # which one the build keeps depends on the order of its answers
             runs.append((subj, rows))
             if texts.get(str(RDFS.label)):
