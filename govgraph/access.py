@@ -6,7 +6,8 @@ restricted asset with no access group is visible to admins only (fails closed). 
 node so classified (JSON-LD without ``@id``) is restricted the same way.
 
 Hiding works on the data, not on each page: ``redacted_view`` returns an in-memory copy of
-the estate (one per store revision and redaction, cached) built by ``govgraph.redaction``:
+the estate (one per store revision and redaction, cached; after a commit that leaves the redaction
+as it was, the copy follows it: only the sources written are redacted again) built by ``govgraph.redaction``:
 hidden assets and the records that only describe them are gone, references to them point at
 opaque placeholders (lineage keeps its shape), and visible records whose IRI would spell a
 hidden name (flows from or to a hidden asset, records linked to one whose IRI contains its
@@ -31,7 +32,7 @@ from govgraph import live
 from govgraph.derived import KeptCopies
 from govgraph.ontology.ns import GOV
 from govgraph.redaction import (DEPENDENT_PREDICATES, FLOW_ENDS, PLACEHOLDER_TITLE, RESTRICTED_CLASSIFICATIONS,
-                                Redaction, is_placeholder, is_renamed, redact)
+                                Redaction, follow, is_placeholder, is_renamed, redact)
 from govgraph.store import Store
 
 @dataclass(frozen=True)
@@ -256,7 +257,16 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
         kept = _views.get(store)
         if kept is None:
             kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
-    return kept.get((store.revision,) + key, lambda: redact(store, redaction_for(store, viewer, extra_hidden)))
+
+    def build() -> Store:
+        r = redaction_for(store, viewer, extra_hidden)
+        # the copy made for the same hidden set at an earlier revision follows the change when
+        # the redaction is the same (else, e.g. after a classification changed, it is made afresh)
+        earlier = kept.take(lambda k: k[1:] == key)
+        followed = follow(earlier, store, r) if earlier is not None else None
+        return followed if followed is not None else redact(store, r)
+
+    return kept.get((store.revision,) + key, build)
 
 
 def origin(store: Store) -> Store:

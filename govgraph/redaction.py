@@ -229,5 +229,42 @@ def redact(store: Store, r: Redaction) -> Store:
     return out
 
 
+def redacted_revision(copy: Store) -> int | None:
+    """The revision of the original a redacted copy is exact for (None if ``copy`` is not one)."""
+    d = copy.derivation
+    return d.key[2] if d is not None and d.key[:1] == ("redacted",) else None
+
+
+def follow(copy: Store, store: Store, r: Redaction) -> Store | None:
+    """Bring a redacted copy of ``store`` up to its current revision, if it was made with ``r`` (the
+    redaction of the current revision, so nothing newly hidden is kept) and every commit since is
+    recorded: the sources those commits wrote are redacted again (a redaction works one source graph
+    at a time) and written into the copy, whose own derived views then apply them as changes.
+
+    Returns the copy (changed in place: readers holding it see each source switch at its commit,
+    under the same redaction), or None when it has to be made afresh (``redact``)."""
+    since, d = redacted_revision(copy), copy.derivation
+    until = store.revision
+    if since is None or d.redaction != r or d.origin is not store or since > until:
+        return None
+    records = [rec for rec in store.history() if since < rec.revision <= until]
+    if len(records) != until - since:
+        return None  # a commit without a record: not known what it wrote
+    for name in sorted({rec.source for rec in records}):
+        if not store.has_source(name):
+            if copy.has_source(name):
+                copy.remove_source(name, who="redacted view")
+            continue
+        src = store.source(name)
+        graph = ox.NamedNode(src.graph)
+        with copy.begin(name, replace=copy.has_source(name), who="redacted view", loaded_from=src.loaded_from) as txn:
+            g = txn.graph
+            copy.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
+            txn.commit(note="redacted view")
+    copy.derivation = Derivation(key=d.key[:2] + (until,) + d.key[3:], origin=store, redaction=r)
+    return copy
+
+
 __all__ = ["DEPENDENT_PREDICATES", "FLOW_ENDS", "PLACEHOLDER_TITLE", "RENAMED_FLOW_TITLE", "RENAMED_TITLE",
-           "RESTRICTED_CLASSIFICATIONS", "Redaction", "is_placeholder", "is_renamed", "redact"]
+           "RESTRICTED_CLASSIFICATIONS", "Redaction", "follow", "is_placeholder", "is_renamed", "redact",
+           "redacted_revision"]

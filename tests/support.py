@@ -65,9 +65,16 @@ class OxigraphServer:
         import subprocess
         exe = shutil.which("oxigraph")
         assert exe, "the oxigraph server (pip package 'oxigraph', a test extra) is not installed"
-        self.proc = subprocess.Popen([exe, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}",
-                                      *self.extra_args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for_http(f"{self.url}/query?query=ASK%7B%7D", seconds=seconds, proc=self.proc)
+        # its messages go to a file beside its folder: a pipe nobody reads would stall the server once full
+        self.log = Path(self.location).with_name(Path(self.location).name + "-oxigraph.log")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([exe, "serve", "--location", str(self.location), "--bind",
+                                          f"127.0.0.1:{self.port}", *self.extra_args],
+                                         stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            wait_for_http(f"{self.url}/query?query=ASK%7B%7D", seconds=seconds, proc=self.proc)
+        except RuntimeError as e:
+            raise RuntimeError(f"{e} {self.log.read_text(errors='replace')[-2000:]}") from None
         return self
 
     def stop(self) -> None:

@@ -154,11 +154,26 @@ def validation_state(k: kept.KeptReport) -> tuple:
             {f: sorted(v, key=lambda x: x.sort_key() + (x.message,)) for f, v in k.by_focus.items()})
 
 
+def impact_state(lg) -> tuple:
+    """The impact index by IRI (node ids may differ): successors, codes, homes, owners, ranks."""
+    ix = lg.impact_index
+    iri = ix.nodes
+    assert ix.ids == {n: i for i, n in enumerate(iri)}
+    per_node = {iri[i]: (sorted(iri[t] for t in ix.targets[ix.offsets[i]:ix.offsets[i + 1]]), ix.container[i],
+                         ix.code[i], iri[ix.home[i] - 1] if ix.home[i] else None,
+                         ix.owners[ix.owner[i] - 1] if ix.owner[i] else None, ix.several.get(i))
+                for i in range(len(iri))}
+    return (per_node, ix.ranks, ix.rank_iris, ix.rank_labels, ix.rank_homes, ix.rank_home_labels)
+
+
 def lineage_state(lg) -> tuple:
     load_fields(lg)
     edges = {(u, v, k): a for u, v, k, a in lg.g.edges(keys=True, data=True)}
+    assert all(set(lg.g._succ[u]) == {v for _, v in lg.g.out_edges(u)} for u in lg.g)  # noqa: SLF001
+    assert {(v, u) for u in lg.g for v in lg.g._pred[u]} == {(u, v) for u, v, _ in edges}  # noqa: SLF001
     return (dict(lg.g.nodes(data=True)), edges, lg.info, {k: sorted(v) for k, v in lg.held.items()},
-            {k: sorted(v) for k, v in lg.fields_of.items()}, lg.labels, lg.revision)
+            {k: sorted(v) for k, v in lg.fields_of.items()}, lg.labels, lg.revision, lg.containers,
+            {h: lg.held_sorted(h) for h in lg.held}, impact_state(lg))
 
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
@@ -191,6 +206,7 @@ def test_several_commits_are_applied_as_one_change(estate):
     check_views(estate)
     stats = live.memo(estate).stats
     before = {v: stats[v].applied for v in ("search", "validation", "lineage")}
+    lineage_made = stats["lineage"].applied + stats["lineage"].built
     write_source(estate, "s0", [ox.Triple(n(DATASETS[0]), n(RDF + "type"), n(DCAT + "Dataset")),
                                 ox.Triple(n(DATASETS[0]), n(DCT + "title"), lit("Gritting routes"))],
                  who="test", force=True, may_remove=True)
@@ -200,10 +216,12 @@ def test_several_commits_are_applied_as_one_change(estate):
     found = search.search(estate, "gritting")[1]
     assert (DATASETS[0], "Gritting routes") in [(i.iri, i.label) for i in found]
     kept.kept_report(estate)
-    lineage_graph.get_graph(estate)  # the writes change titles and types: built afresh
-    # two commits, one application (neither view built afresh)
-    assert {v: stats[v].applied for v in ("search", "validation", "lineage")} == \
-        {"search": before["search"] + 1, "validation": before["validation"] + 1, "lineage": before["lineage"]}
+    lineage_graph.get_graph(estate)  # new datasets: patched; changed titles and types: built afresh
+    # two commits, one application (neither view built afresh), one new lineage graph
+    assert {v: stats[v].applied for v in ("search", "validation")} == \
+        {"search": before["search"] + 1, "validation": before["validation"] + 1}
+    assert stats["lineage"].applied + stats["lineage"].built == lineage_made + 1
+    before["lineage"] = stats["lineage"].applied
     # a synonym is not read by the lineage graph: kept, not built again
     write_source(estate, "synonyms", [ox.Triple(n(DATASETS[2]), n(SKOS + "altLabel"), lit("Grit bins"))],
                  who="test", force=True, may_remove=True)
@@ -218,3 +236,48 @@ def test_a_change_over_the_threshold_is_rebuilt(estate):
     assert ch is not None and len(ch) > 0
     assert live.changes(estate, estate.revision - 1, estate.revision, len(ch) - 1) is None
     assert live.changes(estate, -5, estate.revision, 10_000) is None  # revisions with no record: rebuilt
+
+
+def test_an_openlineage_event_is_applied_to_the_lineage_graph(estate):
+    """A run between known datasets (and a table first seen) patches the graph: no build, the graph
+    held before is left as it was, and the result equals a fresh build."""
+    before = lineage_graph.get_graph(estate)
+    stats = live.memo(estate).stats["lineage"]
+    built, applied = stats.built, stats.applied
+    old_edges = sorted((u, v, k) for u, v, k in before.g.edges(keys=True))
+    old_nodes, old_labels = dict(before.g.nodes(data=True)), dict(before.labels)
+    out = "dbo.applied_" + uuid.uuid4().hex[:8]
+    ingest_event(estate, ol_event("load_a", ["dbo.referrals"], [out], 1000 + uuid.uuid4().int % 10**9))
+    after = lineage_graph.get_graph(estate)
+    assert (stats.built, stats.applied) == (built, applied + 1)
+    assert sorted((u, v, k) for u, v, k in before.g.edges(keys=True)) == old_edges
+    assert dict(before.g.nodes(data=True)) == old_nodes and before.labels == old_labels
+    runs = [(u, v, a) for u, v, a in after.g.edges(data=True) if a.get("kind") == "run" and v.endswith(out)]
+    assert len(runs) == 1 and after.label(runs[0][1]) == out
+    check_views(estate)
+    # the same run again (a later event of it) is not new: built afresh, still exact
+    ingest_event(estate, ol_event("load_a", ["dbo.referrals"], [out], 7))
+    ingest_event(estate, ol_event("load_a", ["dbo.referrals"], ["dbo.fact_referral"], 7))
+    check_views(estate)
+
+
+def test_changes_applied_before_the_field_layer_is_loaded(estate):
+    """Neither the graph held before a change nor the one after it needs the field layer first, and
+    adding it to one of them leaves the other as it was."""
+    live.memo(estate).forget(lineage_graph.VIEW.name)
+    before = lineage_graph.get_graph(estate)
+    assert not before.fields_loaded
+    old_edges = sorted((u, v, k) for u, v, k in before.g.edges(keys=True))
+    out = "dbo.unloaded_" + uuid.uuid4().hex[:8]
+    ingest_event(estate, ol_event("load_b", ["dbo.referrals"], [out], 2000 + uuid.uuid4().int % 10**9))
+    patched = lineage_graph.get_graph(estate)
+    write_source(estate, "synonyms", [ox.Triple(n(DATASETS[3]), n(SKOS + "altLabel"), lit("Unloaded synonym"))],
+                 who="test", force=True, may_remove=True)
+    kept_graph = lineage_graph.get_graph(estate)
+    assert kept_graph is not patched and not patched.fields_loaded and not kept_graph.fields_loaded
+    assert live.memo(estate).stats["lineage"].applied >= 2
+    assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))  # loads its field layer
+    assert not before.fields_loaded and sorted((u, v, k) for u, v, k in before.g.edges(keys=True)) == old_edges
+    load_fields(before)
+    assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))
+    check_views(estate)

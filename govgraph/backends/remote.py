@@ -10,9 +10,11 @@ when a ``store`` path is given, else as ``INSERT DATA`` batches.
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import queue
 import re
+import select
 import threading
 import urllib.parse
 from typing import Any, Callable, Iterable, Iterator
@@ -50,6 +52,22 @@ _PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 #: The header Virtuoso sets on an answer it cut short at its ResultSetMaxRows.
 _MAXROWS_HEADER = "X-SPARQL-MaxRows"
+#: The answer Oxigraph server writes, unasked, on a keep-alive connection left idle past its socket
+#: timeout (``--timeout-s``, else 60 s) before closing it: its read of the next request failed.
+_IDLE_TIMEOUT_ANSWER = b"Resource temporarily unavailable (os error 11)"
+log = logging.getLogger(__name__)
+
+
+def _stale(conn: http.client.HTTPConnection) -> bool:
+    """Whether an idle kept-alive connection has been closed or answered unasked by the server
+    (readable before any request: a request sent on it would read that answer, or nothing)."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def query_form(text: str) -> str | None:
@@ -158,12 +176,21 @@ class RemoteBackend:
         for attempt in (1, 2):
             conn = self._conn()
             conn.timeout = limit
-            if conn.sock is not None:
+            if _stale(conn):
+                conn.close()  # the server closed it while idle: a new connection (http.client opens it)
+            reused = conn.sock is not None
+            if reused:
                 conn.sock.settimeout(limit)
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
+                if resp.status == 500 and data.strip() == _IDLE_TIMEOUT_ANSWER and reused and attempt == 1:
+                    # the server timed the idle connection out as the request went: it never read it
+                    log.warning("the SPARQL server at %s closed an idle connection as a request was sent "
+                                "(%s): sending it again on a new connection", self.display, data.decode())
+                    conn.close()
+                    continue
                 return resp.status, resp.getheader("Content-Type", "").split(";")[0].strip(), data, resp.headers
             except TimeoutError:
                 # the server is still working on it: retrying would only double the wait (and an

@@ -1,0 +1,122 @@
+"""The impact index of a lineage graph: what impact needs of each node, as flat arrays over integer ids."""
+from __future__ import annotations
+
+import gc
+from array import array
+from collections import deque
+from dataclasses import dataclass
+from itertools import accumulate, chain, count, repeat
+from operator import add
+from typing import Any
+
+from govgraph.kinds import DATASET, FIELD, REPORT, RETURN
+
+
+@dataclass
+class ImpactIndex:
+    """What impact needs of each node, as flat arrays over integer node ids (made once per graph).
+
+    A warehouse's impact reaches tens of thousands of nodes; on a shared machine each random
+    look-up in a big dict (or touch of a string to hash it) costs a cache miss, so impact
+    walks ids (adjacency as one array of successor ids, ``targets[offsets[i]:offsets[i + 1]]``,
+    in the graph's edge order), marks them in a bytearray, and reads each fact from an array.
+    Data nodes (datasets, reports, returns) get a rank in (label, IRI) order and an int
+    ``code`` (kind index * ``kind_stride`` + rank + 1): impact sorts ``code + depth * ranks``
+    ints, which gives (kind, depth, label, IRI) order without tuples or strings.
+
+    Field nodes are left out (the field layer, 350,000 nodes on a big estate, is walked by
+    field queries, not impact) unless some non-field node has a field successor. Labels are
+    read when the index is made, so ``load_fields`` drops it if a field is also a core node.
+    """
+    nodes: list[str]                      # id -> IRI
+    ids: dict[str, int]                   # IRI -> id
+    offsets: array                        # id -> where its successors start in ``targets`` (and end: id + 1)
+    targets: array                        # successor ids, node after node, in the graph's edge order
+    container: bytearray                  # id -> 1 for systems, partners, organisations
+    code: array                           # id -> data code (0: not a dataset, report or return)
+    home: array                           # id -> 1 + id of the system a data node is held in (0: none)
+    owner: array                          # id -> 1 + index in ``owners`` of its one owner (0: none, or several)
+    owners: list[str]                     # owner index -> IRI
+    several: dict[int, tuple[str, ...]]   # id -> owners, for nodes with more than one
+    ranks: int                            # more than the number of ranked nodes
+    rank_iris: list[str]                  # rank -> IRI
+    rank_labels: list[str]                # rank -> label
+    rank_homes: list[str | None]          # rank -> held_in
+    rank_home_labels: list[str | None]    # rank -> the label of held_in
+
+    KINDS = (DATASET, REPORT, RETURN)
+    DEPTHS = 1 << 32  # more than any hop depth
+
+    @property
+    def kind_stride(self) -> int:
+        """The code distance between two kinds."""
+        return self.DEPTHS * self.ranks
+
+    @classmethod
+    def of(cls, lg: Any) -> "ImpactIndex":
+        """The index of a lineage graph: C-level passes over its nodes and edges, one sort of labels.
+
+        The cyclic garbage collector is paused meanwhile: a full collection walks every object
+        of a 100,000-node graph, and the many new lists would trigger several.
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._of(lg)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _of(cls, lg: Any) -> "ImpactIndex":
+        g = lg.g
+        node_attrs, succ = g._node, g._succ  # noqa: SLF001
+        get = dict.get
+        for nodes in ([n for n, a in node_attrs.items() if a.get("kind") != FIELD], list(node_attrs)):
+            ids = dict(zip(nodes, count()))
+            adj = list(map(succ.__getitem__, nodes))
+            flat = list(map(ids.get, chain.from_iterable(adj)))
+            attrs = list(map(node_attrs.__getitem__, nodes))
+            helds = list(map(get, attrs, repeat("held_in")))
+            if None not in flat and all(map(ids.__contains__, filter(None, helds))):
+                break  # else a field is reached from (or holds) a core node: index every node
+        n_nodes = len(nodes)
+        offsets = array("q", accumulate(map(len, adj), initial=0))
+        kinds = list(map(get, attrs, repeat("kind")))
+        # data nodes ranked by (label, IRI)
+        kind_ix = {k: i for i, k in enumerate(cls.KINDS)}
+        data = [i for i, k in enumerate(kinds) if k in kind_ix]
+        data_iris = list(map(nodes.__getitem__, data))
+        labels = lg.labels
+        labs = [lab or lg.label(n) for lab, n in zip(map(labels.get, data_iris), data_iris)]
+        if "\0" in "".join(labs):
+            order = sorted(range(len(data)), key=lambda j: (labs[j], data_iris[j]))
+        else:  # no label holds NUL, so one string per node sorts as (label, IRI), faster than tuples
+            order = sorted(range(len(data)), key=list(map(add, map(add, labs, repeat("\0")), data_iris)).__getitem__)
+        ranks = len(data) + 1
+        strides = [k * cls.DEPTHS * ranks for k in range(len(cls.KINDS))]
+        ranked = list(map(data.__getitem__, order))  # rank - 1 -> node id
+        code = array("q", bytes(8 * n_nodes))
+        deque(map(code.__setitem__, ranked, map(add, map(strides.__getitem__, map(kind_ix.__getitem__, map(
+            kinds.__getitem__, ranked))), count(1))), 0)
+        home = array("q", bytes(8 * n_nodes))
+        deque(map(home.__setitem__, data, [ids[h] + 1 if h else 0 for h in map(helds.__getitem__, data)]), 0)
+        owner_vals = list(map(get, attrs, repeat("owner")))
+        several = {i: tuple(o) for i, o in enumerate(owner_vals) if isinstance(o, (list, tuple))}
+        for i in several:
+            owner_vals[i] = None
+        owner_ix = dict.fromkeys(owner_vals)
+        owner_ix.pop(None, None)
+        owners = list(owner_ix)
+        owner_ix = dict(zip(owners, count(1)))
+        owner = array("q", map(owner_ix.get, owner_vals, repeat(0)))
+        rank_homes = list(map(helds.__getitem__, ranked))
+        home_labels = {h: lg.label(h) for h in set(rank_homes) if h is not None}
+        return cls(nodes=nodes, ids=ids, offsets=offsets, targets=array("q", flat),
+                   container=bytearray(map(lg.containers.__contains__, nodes)), code=code, home=home, owner=owner,
+                   owners=owners, several=several, ranks=ranks, rank_iris=list(map(nodes.__getitem__, ranked)),
+                   rank_labels=list(map(labs.__getitem__, order)), rank_homes=rank_homes,
+                   rank_home_labels=list(map(home_labels.get, rank_homes)))
+
+
+__all__ = ["ImpactIndex"]
