@@ -118,3 +118,19 @@ def test_no_test_module_imports_from_another_test_module():
                 if last.startswith("test_") or last == "conftest":
                     found.append(f"{path.relative_to(ROOT)} imports {n}")
     assert found == []
+
+
+def test_every_package_is_installed():
+    """Each folder with an ``__init__.py`` under the package roots is listed in setup.cfg's packages
+    (a missing one installs editable but not from a wheel: tests/test_install.py finds it in minutes)."""
+    import configparser
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    listed = set(cfg["options"]["packages"].split())
+    roots = {"govgraph": "govgraph"} | dict(line.split(" = ") for line in cfg["options"]["package_dir"].split("\n") if line)
+    found = set()
+    for name, folder in roots.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((name,) + rel))
+    assert found <= listed, f"packages missing from setup.cfg: {sorted(found - listed)}"
