@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from govgraph.catalog import Ref, term_label
 from govgraph.kinds import catalog_kind
-from govgraph.lineage.graph import FLOW, get_graph
+from govgraph.lineage.graph import FLOW
+from govgraph.lineage.live_graph import get_graph
 from govgraph.store import Store
 
 

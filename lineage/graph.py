@@ -1,22 +1,21 @@
 """The lineage graph: flows, derivations, pipeline runs and field derivations as a networkx graph.
 
-Built from the store with a handful of bulk SPARQL SELECTs (run natively in Oxigraph)
-and cached per store revision, so every query after an import sees the new data.
+Built from the store with a handful of bulk SPARQL SELECTs (run natively in Oxigraph); kept on the
+store and changed by each commit in ``live_graph`` (``get_graph``), so every query after an import
+sees the new data.
 Node ids are IRI strings; edges point the way data moves (upstream -> downstream).
 """
 from __future__ import annotations
 
 import datetime as dt
 import threading
-import weakref
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import networkx as nx
 import pyoxigraph as ox
 
-from govgraph import agreements, live, search
+from govgraph import agreements, search
 from govgraph.errors import UnknownAsset
 from govgraph.lineage.impact_index import ImpactIndex  # noqa: F401 - re-exported
 from govgraph.kinds import (AGREEMENT, DATASET, FIELD, LINEAGE_KINDS, ORGANISATION, OTHER, PARTNER,  # noqa: F401
@@ -226,7 +225,7 @@ def _subjects_new(cls: str, done: list[str]) -> str:
 
 
 def build(store: Any) -> LineageGraph:
-    """Build the lineage graph of a store's current revision (use ``get_graph`` for the cache)."""
+    """Build the lineage graph of a store's current revision (``live_graph.get_graph`` keeps it live)."""
     revision = store.revision
     kinds: dict[str, str] = {}
     labels: dict[str, str] = {}
@@ -389,6 +388,9 @@ def _mark_boundary(g: nx.MultiDiGraph, kinds: dict[str, str]) -> None:
             a["external"] = True
 
 
+_field_lock = threading.Lock()
+
+
 def load_fields(lg: LineageGraph) -> None:
     """Add the field layer (fields, their datasets, derivations, transformations) to ``lg``, once."""
     if lg.fields_loaded:
@@ -480,109 +482,6 @@ def _short(iri: str) -> str:
     return tail.rsplit("#", 1)[-1] or iri
 
 
-# ----------------------------------------------------------------------------- caching
-
-#: What the graph is read from: a change with none of these predicates and classes leaves it as it is.
-_READ = {str(p) for p in (DCTERMS.title, FOAF.name, SKOS.prefLabel, RDFS.label, GOV.heldIn, GOV.anonymisation,
-                          GOV.systemOfRecord, GOV.owner, DPV.hasPersonalData, GOV.source, GOV.target, GOV.carries,
-                          GOV.mechanism, GOV.frequency, GOV.coveredBy, PROV.wasDerivedFrom, PROV.used, PROV.generated,
-                          PROV.endedAtTime, GOV.fieldOf, GOV.transformation, GOV.derivedFromField)} | set(_OTHER_FACTS)
-_READ_TYPES = {t for t, _ in _TYPE_KIND} | set(_RDFS_LABELLED)
-
-
-def _reads(q: Any) -> bool:
-    """Whether the graph is read from this changed quad's triple."""
-    p = q.predicate.value
-    return p in _READ or (p == _RDF_TYPE and q.object.value in _READ_TYPES)
-
-
-def _apply(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
-    """The graph after ``change``: kept if the change touches nothing it is read from; patched if it only adds
-    new things (runs and the datasets they first mention: an OpenLineage event); else None (built afresh)."""
-    if not any(_reads(q) for q in change.quads):
-        if not lg.fields_loaded:  # its own adjacency dicts, so either may add the field layer later
-            return _patched(lg, store.revision, {}, {}, [], same_edges=True)
-        out = dataclasses.replace(lg, revision=store.revision)
-        out.__dict__.update((k, v) for k, v in lg.__dict__.items() if k in _GRAPH_CACHES)
-        return out
-    return _add_new(lg, store, change)
-
-
-_GRAPH_CACHES = ("_containers", "_held_sorted", "_impact_index")  # made from the graph alone (not sharing ...)
-_RUN_READS = {_RDF_TYPE, str(RDFS.label), str(PROV.used), str(PROV.generated), str(PROV.endedAtTime)}
-_DATA_TYPES = {t: k for t, k in _TYPE_KIND if k in DATA_KINDS}
-
-
-def _read_subject(store: Any, iri: str) -> list[tuple[str, str, Any]]:
-    """(graph, predicate, object) of every live triple about ``iri``."""
-    q = "SELECT ?g ?p ?o WHERE { GRAPH ?g { <%s> ?p ?o } }" % iri
-    return [(g.value, p.value, o) for g, p, o in _query(store, q)]
-
-
-def _add_new(lg: LineageGraph, store: Any, change: Any) -> LineageGraph | None:
-    """The graph with what ``change`` added, if it only adds things the graph never described: runs
-    (``prov:Activity`` with a label, ``used``, ``generated``, an end time) between nodes it has or
-    new nodes with a title at most, and new datasets, reports and returns with a title at most. Each
-    new subject's triples are read whole from the store now; anything else (a removal, a known subject,
-    a fact that places a node, a flow ...) returns None: built afresh."""
-    subjects = {q.subject for q in change.added if _reads(q)}
-    if any(_reads(q) for q in change.removed) or any(not isinstance(s, ox.NamedNode) for s in subjects):
-        return None
-    g, labels = lg.g, lg.labels
-    known = lambda iri: iri in g or iri in lg.info or iri in labels or iri in lg.held  # noqa: E731
-    new_nodes: dict[str, dict[str, Any]] = {}
-    new_labels: dict[str, str] = {}
-    runs: list[tuple[str, list[tuple[str, str, Any]]]] = []  # (activity, its triples)
-    for subj in sorted(s.value for s in subjects):
-        if known(subj):
-            return None
-        rows = [r for r in _read_subject(store, subj) if r[1] in _READ or r[1] == _RDF_TYPE]
-        types = {o.value for _, p, o in rows if p == _RDF_TYPE} & _READ_TYPES
-        preds = {p for _, p, _ in rows}
-        texts = {p: {o.value for _, pp, o in rows if pp == p} for p in preds}
-        if types == {str(PROV.Activity)} and preds <= _RUN_READS:
-            if len(texts.get(str(PROV.endedAtTime), ())) > 1 or len(texts.get(str(RDFS.label), ())) > 1 or any(
-                    (p == str(RDFS.label) and not isinstance(o, ox.Literal))
-                    or (p in _RUN_READS - {_RDF_TYPE, str(RDFS.label), str(PROV.endedAtTime)}
-                        and not isinstance(o, ox.NamedNode)) for _, p, o in rows):
-                return None  # which one the build keeps depends on the order of its answers
-            runs.append((subj, rows))
-            if texts.get(str(RDFS.label)):
-                new_labels[subj] = next(iter(texts[str(RDFS.label)]))
-        elif types <= set(_DATA_TYPES) and preds <= {_RDF_TYPE, str(DCTERMS.title), str(RDFS.label)}:
-            if len(texts.get(str(DCTERMS.title), ())) > 1:
-                return None
-            if texts.get(str(DCTERMS.title)):
-                new_labels[subj] = next(iter(texts[str(DCTERMS.title)]))
-            if types:  # a dataset, report or return: a node even with no edges (most specific class first)
-                kind = next(k for t, k in _TYPE_KIND if t in types)
-                new_nodes[subj] = _node_attrs(subj, kind, {}, new_labels, {})
-        else:
-            return None
-    edges: list[tuple[str, str, str, dict[str, Any]]] = []
-    for a, rows in runs:
-        ended = next((o.value for _, p, o in rows if p == str(PROV.endedAtTime)), None)
-        for graph in sorted({gr for gr, p, o in rows if p == _RDF_TYPE and o.value == str(PROV.Activity)}):
-            used = [_val(o) for gr, p, o in rows if gr == graph and p == str(PROV.used)]
-            made = [_val(o) for gr, p, o in rows if gr == graph and p == str(PROV.generated)]
-            for u in used:
-                for o in made:
-                    if u != o:
-                        edges.append((u, o, a, {"kind": RUN, "activity": a, "label": new_labels.get(a, ""),
-                                                "ended": ended, "graph": graph}))
-    changed = {s.value for s in subjects}
-    for u, v, _, _ in edges:
-        for end in (u, v):
-            if end in g or end in new_nodes:
-                continue
-            if end.startswith("_:") or known(end):
-                return None
-            if end not in changed and any(p in _READ or p == _RDF_TYPE for _, p, _ in _read_subject(store, end)):
-                return None  # described by an earlier commit: what it is needs the whole build
-            new_nodes[end] = _node_attrs(end, OTHER, {}, new_labels, {})  # a bare end of a run
-    return _patched(lg, store.revision, new_nodes, new_labels, edges)
-
-
 def _own(g: nx.MultiDiGraph, u: str, v: str, copied: set[tuple[str, str]]) -> None:
     """Give ``g`` its own copies of the dicts an edge u -> v is written into (once each: ``copied``)."""
     succ, pred = g._succ, g._pred  # noqa: SLF001
@@ -596,55 +495,3 @@ def _own(g: nx.MultiDiGraph, u: str, v: str, copied: set[tuple[str, str]]) -> No
     if keyed is not None and (u, v) not in copied:
         succ[u][v] = pred[v][u] = dict(keyed)
         copied.add((u, v))
-
-
-def _patched(lg: LineageGraph, revision: int, nodes: dict[str, dict[str, Any]], labels: dict[str, str],
-             edges: list[tuple[str, str, str, dict[str, Any]]], same_edges: bool = False) -> LineageGraph:
-    """A new graph: ``lg`` with new nodes, labels and edges; ``lg`` itself is left as it was (the dicts
-    the new edges go into are copied, the rest shared; ``load_fields`` copies before it writes too).
-    ``same_edges``: nothing changes but the revision (impact's index is kept)."""
-    old = lg.g
-    g = nx.MultiDiGraph()
-    g.graph = old.graph
-    g._node = dict(old._node)  # noqa: SLF001
-    g._succ = g._adj = dict(old._succ)  # noqa: SLF001
-    g._pred = dict(old._pred)  # noqa: SLF001
-    for n, a in nodes.items():
-        g._node[n] = a  # noqa: SLF001
-        g._succ[n], g._pred[n] = {}, {}  # noqa: SLF001
-    copied: set[tuple[str, str]] = set()
-    for u, v, k, a in edges:
-        _own(g, u, v, copied)
-        keyed = g._succ[u].get(v)  # noqa: SLF001
-        if keyed is None:
-            keyed = g._succ[u][v] = g._pred[v][u] = {}  # noqa: SLF001
-        keyed.setdefault(k, a)
-    out = LineageGraph(g=g, revision=revision, info=lg.info, held=lg.held,
-                       fields_of=lg.fields_of if lg.fields_loaded else {},
-                       labels={**lg.labels, **labels}, store=lg.store, fields_loaded=lg.fields_loaded)
-    for k in _GRAPH_CACHES if same_edges else _GRAPH_CACHES[:2]:
-        if k in lg.__dict__:  # no new system, partner or organisation; nothing newly held
-            out.__dict__[k] = lg.__dict__[k]
-    out.impact_index  # noqa: B018 - as ``build`` does
-    return out
-
-
-#: The lineage graph as a view kept on the store (``govgraph.live``): a change that touches nothing it is
-#: read from keeps it; one that only adds runs and the datasets they first mention patches it; any
-#: other builds it afresh (10k datasets: 1.6 s).
-VIEW = live.LiveView("lineage", build, _apply)
-_stores: "weakref.WeakSet[Any]" = weakref.WeakSet()
-_field_lock = threading.Lock()
-
-
-def get_graph(store: Any) -> LineageGraph:
-    """The lineage graph of ``store`` at its current revision (kept on the store: ``govgraph.live``),
-    so any commit (import, replace, removal) is seen by the next call: no stale answers."""
-    _stores.add(store)
-    return live.view(store, VIEW)
-
-
-def clear_cache() -> None:
-    """Forget every kept graph (tests, or after writing to a store behind its back)."""
-    for store in list(_stores):
-        live.memo(store).forget(VIEW.name)

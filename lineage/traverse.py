@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from govgraph.errors import BadInput
-from govgraph.lineage.graph import CONTAINER_KINDS, FLOW, HOLDS, LineageGraph, get_graph
+from govgraph.lineage.graph import CONTAINER_KINDS, FLOW, HOLDS, LineageGraph
+from govgraph.lineage.live_graph import get_graph
 from govgraph.lineage.results import EdgeInfo, NodeInfo
 
 MAX_DEPTH = 50

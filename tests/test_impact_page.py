@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from govgraph import lineage
 from govgraph.cli import main
-from govgraph.lineage.graph import get_graph
+from govgraph.lineage.live_graph import get_graph
 from govgraph.webapp import create_app
 
 ID = "https://data.county.example.gov.uk/id/"

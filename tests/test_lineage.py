@@ -13,7 +13,8 @@ import pytest
 
 from govgraph.errors import BadInput, UnknownAsset
 from govgraph.lineage import export, text
-from govgraph.lineage.graph import build, get_graph, load_fields
+from govgraph.lineage.graph import build, load_fields
+from govgraph.lineage.live_graph import get_graph
 from govgraph.lineage import (cycles, downstream, field_trace, impact, lineage, orphans, ownership, paths,
                                       sensitivity, trace_dataset_fields, upstream)
 from govgraph.store import Store, open_store

@@ -22,7 +22,7 @@ from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
-from govgraph.lineage import graph as lineage_graph
+from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
 from govgraph.shapes import kept
 from govgraph.store import commit_patches

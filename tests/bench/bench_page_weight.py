@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=20)
     args = ap.parse_args(argv)
 
-    from govgraph.lineage.graph import get_graph
+    from govgraph.lineage.live_graph import get_graph
     from govgraph.lineage.systems_map import systems_map
     from govgraph.webapp import create_app
 

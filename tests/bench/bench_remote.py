@@ -29,7 +29,7 @@ from support import OxigraphServer, VirtuosoServer  # noqa: E402
 
 from govgraph.data.generate import generate  # noqa: E402
 from govgraph.io.load import load_files  # noqa: E402
-from govgraph.lineage import graph as lineage_graph  # noqa: E402
+from govgraph.lineage import live_graph as lineage_graph  # noqa: E402
 from govgraph.lineage.queries import lineage  # noqa: E402
 from govgraph.store import open_store  # noqa: E402
 from govgraph.webapp import create_app  # noqa: E402

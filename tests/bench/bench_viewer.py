@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=30)
     args = ap.parse_args(argv)
 
-    from govgraph.lineage.graph import get_graph
+    from govgraph.lineage.live_graph import get_graph
     from govgraph.webapp import create_app
 
     store_dir = args.store or Path(f"/tmp/govgraph-bench-viewer-{args.datasets}")
