@@ -17,7 +17,7 @@ from govgraph import agreements as agreement_rules
 from govgraph import vocabulary
 from govgraph.errors import UnknownAsset
 from govgraph.kinds import CATALOG_KINDS, kind_of  # noqa: F401 - kind_of: the catalogue's API
-from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PROV, SKOS
+from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PREFIXES, PROV, SKOS
 from govgraph.store import Store
 
 #: rdf:type -> kind name, most specific first (the first match wins): the table is govgraph.kinds.
@@ -389,7 +389,6 @@ def counts_by_kind(store: Store) -> dict[str, int]:
 def turtle(store: Store, iri: str) -> str:
     """The triples about one resource (as subject), as Turtle."""
     g = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef(iri)})
-    from govgraph.ontology.ns import PREFIXES
     for p, ns in PREFIXES.items():
         g.bind(p, ns)
     return g.serialize(format="turtle")

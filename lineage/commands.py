@@ -5,11 +5,17 @@ Defined here, next to the engine, and attached to the CLI group by ``register`` 
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+from govgraph.history import store_asof
+from govgraph.io.cells import CellWriter
+from govgraph.lineage import export, fields, queries, sharing, text
+from govgraph.lineage.graph import FIELD
 
 
 def register(main: click.Group, store_option: Callable, handle_errors: Callable,
@@ -32,8 +38,6 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
 
         IRI may also be an asset's exact name, e.g. "SALT return".
         """
-        from govgraph.lineage import export, fields, queries, text
-        from govgraph.lineage.graph import FIELD
         with open_store(store_url) as live:
             store = _past(live, asof)
             lg = queries.graph_of(store)
@@ -67,7 +71,6 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @handle_errors
     def impact_cmd(iri, fmt, output, asof, store_url):
         """What changing or removing a system or dataset affects: datasets, reports, returns, partners, owners."""
-        from govgraph.lineage import export, queries, text
         with open_store(store_url) as live:
             res = queries.impact(_past(live, asof), iri)
             if fmt == "json":
@@ -89,9 +92,6 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     def sharing_cmd(check_date, gaps_only, fmt, output, asof, store_url):
         """Personal data leaving the council: every boundary crossing with its agreement, lawful basis and
         Article 9 condition, gaps first."""
-        import io
-        from govgraph.io.cells import CellWriter
-        from govgraph.lineage import sharing, text
         with open_store(store_url) as live:
             res = sharing.sharing(_past(live, asof), check_date=check_date)
             if gaps_only:
@@ -116,7 +116,6 @@ def register(main: click.Group, store_option: Callable, handle_errors: Callable,
     @handle_errors
     def path_cmd(a, b, max_hops, limit, fmt, output, asof, store_url):
         """Every path data takes between two assets (either way round)."""
-        from govgraph.lineage import export, queries, text
         with open_store(store_url) as live:
             res = queries.paths(_past(live, asof), a, b, max_hops=max_hops, limit=limit)
             if fmt == "json":
@@ -144,7 +143,6 @@ def _past(store: Any, asof: str | None) -> Any:
     """The store itself, or an in-memory copy of the estate as it was at ``asof`` (rebuilt from the history)."""
     if not asof:
         return store
-    from govgraph.history import store_asof
     return store_asof(store, asof)
 
 

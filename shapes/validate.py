@@ -16,8 +16,10 @@ import pyoxigraph as ox
 
 from govgraph.dates import check_date
 from govgraph.errors import BadInput
+from govgraph.io.formats import detect_format
 from govgraph.shapes import engine, reference
 from govgraph.shapes.compiler import Plan, compile_shapes
+from govgraph.shapes.history import save_report
 from govgraph.shapes.loader import ShapeSet, load_shapes
 from govgraph.shapes.model import Finding, ValidationReport
 from govgraph.store import Store
@@ -79,7 +81,6 @@ def validate_store(store: Store, *, profile: str | None = None, shape_files: Seq
     shapes = shapes_for(profile, shape_files, check_date)
     report = run(store, shapes, engine_name=engine_name)
     if save:
-        from govgraph.shapes.history import save_report
         save_report(store, report)
     return report
 
@@ -88,7 +89,6 @@ def validate_files(paths: Sequence[str | Path], *, profile: str | None = None,
                    shape_files: Sequence[str | Path] | None = None, check_date: dt.date | str | None = None,
                    engine_name: str = "auto") -> ValidationReport:
     """Validate RDF files on their own (for example a proposed system against ``--profile new-system``)."""
-    from govgraph.io.formats import detect_format
     shapes = shapes_for(profile, shape_files, check_date)
     store = Store.open("memory:")
     with store.begin("validate") as txn:

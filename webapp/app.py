@@ -16,6 +16,7 @@ from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, N
 from govgraph.store import Store, open_store
 from govgraph.webapp import api, base_url, filters, findings, openlineage, security
 from govgraph.webapp.assets import bp as assets_bp
+from govgraph.webapp.context import read_store
 from govgraph.webapp.dashboard import bp as dashboard_bp
 from govgraph.webapp.graphs import bp as graphs_bp
 from govgraph.webapp.impact import bp as impact_bp
@@ -120,7 +121,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     def not_found(iri: str, suggestions: list[str]):
         """The 404 page: what was asked for, close matches, and a search box."""
-        from govgraph.webapp.context import read_store
         try:
             st = read_store()  # suggestions come from what this reader may see
         except GovGraphError:

@@ -32,7 +32,9 @@ import secrets
 from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from govgraph import access
 from govgraph.webapp import svg
+from govgraph.webapp.auth import token_file
 
 DEFAULT_MAX_CONTENT_LENGTH = 50 * 1024 * 1024
 CSRF_COOKIE = "govgraph_csrf"
@@ -150,7 +152,6 @@ def _check_csrf():
 def _check_read():
     if not current_app.config.get("READ_TOKEN_REQUIRED") or request.path.startswith("/static/"):
         return None
-    from govgraph.webapp.auth import token_file
     tokens = token_file()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     who = tokens.check(token.strip()) if tokens is not None and scheme.lower() == "bearer" and token.strip() else None
@@ -170,8 +171,6 @@ def _resolve_viewer():
     """Set ``g.viewer`` from the bearer token when restricted assets are hidden (None: go on)."""
     if not current_app.config.get("HIDE_SENSITIVE") or request.path.startswith("/static/"):
         return None
-    from govgraph import access
-    from govgraph.webapp.auth import token_file
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         g.viewer = access.ANONYMOUS

@@ -6,7 +6,9 @@ import sys
 
 import click
 
+from govgraph import catalog, search
 from govgraph.commands.support import handle_errors, open_store_url, store_option, table
+from govgraph.history import asset_history, store_asof
 from govgraph.io.results import parse_outcome, write_results
 from govgraph.query_service import QueryLimits, QueryService, raise_for
 from govgraph.store import Store
@@ -48,7 +50,6 @@ def _asof(store: Store, asof: str | None) -> Store:
     """The store itself, or an in-memory copy of the estate as it was at ``asof``."""
     if not asof:
         return store
-    from govgraph.history import store_asof
     return store_asof(store, asof)
 
 
@@ -63,7 +64,6 @@ def info(iri, fmt, asof, store_url):
 
     IRI may also be an asset's exact name, e.g. "SALT return".
     """
-    from govgraph import catalog, search
     with open_store_url(store_url) as live:
         store = _asof(live, asof)
         a = catalog.get_asset(store, search.resolve(store, iri))
@@ -140,8 +140,6 @@ def history(iri, source, fmt, store_url):
     With IRI (or an asset's exact name), lists the triples about it each change added (+)
     and removed (-).
     """
-    from govgraph import catalog, search
-    from govgraph.history import asset_history
     with open_store_url(store_url) as store:
         if iri is None:
             recs = store.history(source)

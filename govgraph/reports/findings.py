@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from govgraph.shapes.history import report_dates, report_graph_iri
+from govgraph.shapes.validate import validate_store
 from govgraph.store import Store
 
 _SH = "http://www.w3.org/ns/shacl#"
@@ -30,13 +32,11 @@ class OpenFindings:
 
 def kept_dates(store: Store, on: dt.date) -> list[dt.date]:
     """Check dates of kept validation reports on or before ``on``, oldest first."""
-    from govgraph.shapes.history import report_dates
     return [d for d in report_dates(store) if d <= on]
 
 
 def open_findings(store: Store, on: dt.date) -> OpenFindings:
     """Violations and warnings per focus node as of ``on`` (kept report, else a fresh unsaved run)."""
-    from govgraph.shapes.history import report_graph_iri
     out = OpenFindings()
     dates = kept_dates(store, on)
     if dates:
@@ -50,7 +50,6 @@ def open_findings(store: Store, on: dt.date) -> OpenFindings:
                 target[r["focus"].value] += int(r["n"].value)
         out.source = f"validation report kept for {dates[-1].isoformat()}"
         return out
-    from govgraph.shapes.validate import validate_store
     report = validate_store(store, check_date=on)
     for f in report.findings:
         if f.severity == "Violation":

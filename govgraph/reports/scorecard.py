@@ -14,7 +14,9 @@ from govgraph.dates import check_date
 from govgraph.reports.model import Cell, Chart, Percent, Report, Series, Table
 from govgraph.shapes.asset_scores import asset_scores
 from govgraph.shapes.baseline import summaries
-from govgraph.shapes.validate import parse_date
+from govgraph.shapes.history import scorecard_history
+from govgraph.shapes.model import PRINCIPLE_NAMES
+from govgraph.shapes.validate import parse_date, validate_store
 from govgraph.store import Store
 
 NOW = "Now"
@@ -27,8 +29,6 @@ def quarter(d: dt.date) -> str:
 
 def read(store: Store, on: dt.date) -> tuple[dict[str, dict[int, tuple[float, int, int]]], list[str]]:
     """Scores by column (ISO date of each kept report before ``on``, then 'Now') -> principle -> (share, checked, conforming)."""
-    from govgraph.shapes.history import scorecard_history
-    from govgraph.shapes.validate import validate_store
     columns: dict[str, dict[int, tuple[float, int, int]]] = defaultdict(dict)
     for e in scorecard_history(store):
         if e.check_date < on:
@@ -42,7 +42,6 @@ def read(store: Store, on: dt.date) -> tuple[dict[str, dict[int, tuple[float, in
 
 def build(store: Store, on: dt.date) -> Report:
     """The scorecard report for date ``on``, with history, quarterly view and a chart."""
-    from govgraph.shapes.model import PRINCIPLE_NAMES
     columns, order = read(store, on)
     dates = {c: (on if c == NOW else check_date(c)) for c in order}
     principles = sorted({p for c in columns.values() for p in c if p})

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from govgraph.data.generate import REFERENCE_DATE, generate
+from govgraph.data.generate import generate
+from govgraph.data.reference import REFERENCE_DATE
 from govgraph.errors import ValidationFailed
 from govgraph.io.load import load_files
 from govgraph.shapes import baseline

@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from govgraph.data.generate import BASE, generate
+from govgraph.data.generate import generate
+from govgraph.data.reference import BASE
 from govgraph.lineage.graph import DATA_KINDS, ImpactIndex, build, load_fields
 from govgraph.lineage.queries import impact, lineage
 from govgraph.store import open_store

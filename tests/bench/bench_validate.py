@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from govgraph.data.generate import REFERENCE_DATE, generate
+from govgraph.data.generate import generate
+from govgraph.data.reference import REFERENCE_DATE
 from govgraph.io.load import load_files
 from govgraph.shapes.change import ChangeView, change_scope, staged
 from govgraph.shapes.validate import plan_for, reference_store, run, shapes_for
