@@ -1,50 +1,24 @@
-"""The catalogue: typed read access to assets, shared by the web app, the CLI and reports.
+"""The catalogue: the asset read model, typed read access to assets shared by the web app, the CLI and reports.
 
-Every function takes a ``Store`` and answers with plain dataclasses (labels already
-resolved), so callers never write SPARQL for everyday questions.
+Every function takes a ``Store`` and answers with plain dataclasses (labels already resolved,
+through ``govgraph.labels``), so callers never write SPARQL for everyday questions: one asset
+with everything known about it (``get_asset``), its quality, lists of assets by filter, counts by
+kind and the Turtle about one resource.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
 
 import rdflib
 from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS
 
-from govgraph import agreements as agreement_rules
 from govgraph import vocabulary
 from govgraph.errors import UnknownAsset
-from govgraph.kinds import CATALOG_KINDS, kind_of  # noqa: F401 - kind_of: the catalogue's API
-from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, FOAF, GOV, ORG, PREFIXES, PROV, SKOS
+from govgraph.kinds import kind_of
+from govgraph.labels import KIND_LABELS, KIND_TYPES, KINDS, LABEL_PROPS, Ref, labels, local_name, ontology, term_label
+from govgraph.ontology.ns import DCAT, DCTERMS, DPV, DQV, GOV, PREFIXES, SKOS
 from govgraph.store import Store
-
-#: rdf:type -> kind name, most specific first (the first match wins): the table is govgraph.kinds.
-KINDS: list[tuple[URIRef, str]] = CATALOG_KINDS
-KIND_LABELS = {"dataset": "Dataset", "report": "Report", "return": "Statutory return", "system": "System",
-               "database": "Database", "field": "Field", "flow": "Data flow", "agreement": "Sharing agreement",
-               "council": "Council", "partner": "Partner", "team": "Team / service area",
-               "community": "Community of practice", "person": "Person", "standard": "Standard",
-               "purpose": "Processing purpose", "dpia": "DPIA", "ethics": "Ethics assessment",
-               "quality-target": "Quality target", "measurement": "Quality measurement",
-               "activity": "Pipeline run", "discovered": "Discovered dataset", "term": "Glossary term", "glossary": "Glossary", "thing": "Thing"}
-_KIND_TYPES: dict[str, list[URIRef]] = {}
-for _t, _k in KINDS:
-    _KIND_TYPES.setdefault(_k, []).append(_t)
-
-LABEL_PROPS = "rdfs:label|dcterms:title|foaf:name|skos:prefLabel"
-#: The kinds people mostly mean when they name something.
-MAIN_KINDS = {"dataset", "report", "return", "system", "database", "person", "team", "partner", "agreement",
-              "standard", "term", "council", "community"}
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A link to another resource: its IRI, a readable label and its kind."""
-    iri: str
-    label: str
-    kind: str = "thing"
 
 
 @dataclass(frozen=True)
@@ -123,120 +97,10 @@ class AssetSummary:
         return asdict(self)
 
 
-# ----------------------------------------------------------------------------- ontology labels
-
-#: The govgraph vocabulary (labels and comments for every gov: term), parsed once.
-ontology = vocabulary.ontology
-
-
-#: Labels for common W3C terms, where the ontology does not describe them.
-_W3C_LABELS = {
-    str(DCTERMS.title): ("title", "The name of the resource."),
-    str(DCTERMS.description): ("description", "What the resource is, in plain language."),
-    str(DCTERMS.conformsTo): ("conforms to standard", "A standard the resource follows."),
-    str(DCTERMS.accrualPeriodicity): ("update frequency", "How often the dataset is updated."),
-    str(DCTERMS.publisher): ("publisher", "The organisation that publishes the resource."),
-    str(DCTERMS.license): ("licence", "The licence under which the resource may be reused."),
-    str(DCAT.theme): ("glossary term", "A glossary concept the dataset is about."),
-    str(DCAT.keyword): ("keyword", "A keyword describing the resource."),
-    str(DCAT.distribution): ("distribution", "A downloadable form of the dataset."),
-    str(RDF.type): ("type", "What kind of thing this is."),
-    str(RDFS.label): ("name", "The name of the resource."),
-    str(RDFS.comment): ("comment", "A note about the resource."),
-    str(FOAF.name): ("name", "The person's name."),
-    str(FOAF.member): ("member", "A member of the group."),
-    str(FOAF.homepage): ("web page", "Where to read more."),
-    str(ORG.memberOf): ("member of", "The team or service area the person belongs to."),
-    str(ORG.unitOf): ("part of", "The organisation or service area this unit belongs to."),
-    str(SKOS.prefLabel): ("name", "The preferred name of the concept."),
-    str(SKOS.definition): ("definition", "What the term means."),
-    str(SKOS.inScheme): ("in glossary", "The glossary or code list the term belongs to."),
-    str(SKOS.broader): ("broader term", "A more general term."),
-    str(SKOS.notation): ("code", "A short code for the concept."),
-    str(PROV.wasDerivedFrom): ("derived from", "A dataset this one is computed or copied from."),
-    str(PROV.used): ("used", "A dataset the run read."),
-    str(PROV.generated): ("generated", "A dataset the run wrote."),
-    str(PROV.generatedAtTime): ("measured at", "When the value was produced."),
-    str(DPV.hasPersonalData): ("personal data", "The categories of personal data held."),
-    str(DPV.hasLegalBasis): ("lawful basis", "The UK GDPR lawful basis (Article 6) or condition (Article 9)."),
-    str(DPV.hasPurpose): ("purpose", "Why the data is processed."),
-    str(DPV.hasDataSubject): ("data subjects", "Whose personal data it is."),
-    str(DQV.computedOn): ("measured on", "The dataset the measurement is about."),
-    str(DQV.isMeasurementOf): ("metric", "The quality metric measured."),
-    str(DQV.value): ("value", "The measured value."),
-    str(DQV.inDimension): ("quality dimension", "The data quality dimension."),
-}
-
-
-def term_label(iri: str) -> tuple[str, str]:
-    """A plain-language (label, comment) for a vocabulary term."""
-    if iri in _W3C_LABELS:
-        return _W3C_LABELS[iri]
-    g = ontology()
-    u = URIRef(iri)
-    lab = g.value(u, RDFS.label)
-    com = g.value(u, RDFS.comment)
-    if lab is not None:
-        return str(lab), str(com or "")
-    return local_name(iri), ""
-
-
-def local_name(iri: str) -> str:
-    for sep in ("#", "/", ":"):
-        if sep in iri.rstrip(sep):
-            return iri.rstrip(sep).rsplit(sep, 1)[-1]
-    return iri
-
-
-def _gdpr_label(iri: str) -> str | None:
-    text = vocabulary.basis_label(iri)
-    return text if text != iri else None
-
-
-# ----------------------------------------------------------------------------- lookups
-
-def labels(store: Store, iris: Iterable[str]) -> dict[str, Ref]:
-    """Labels and kinds for many IRIs in one query (IRIs with no label get their local name)."""
-    iris = sorted({i for i in iris if i})
-    out: dict[str, Ref] = {}
-    for chunk_start in range(0, len(iris), 500):
-        chunk = iris[chunk_start:chunk_start + 500]
-        values = " ".join(f"<{i}>" for i in chunk)
-        rows = store.select(f"""SELECT ?s (SAMPLE(?l) AS ?label) (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?types)
-            WHERE {{ VALUES ?s {{ {values} }} OPTIONAL {{ ?s {LABEL_PROPS} ?l }} OPTIONAL {{ ?s a ?t }} }} GROUP BY ?s""")
-        for r in rows:
-            s = str(r["s"])
-            types = str(r.get("types", "")).split()
-            out[s] = Ref(s, str(r["label"]) if "label" in r else _fallback_label(s), kind_of(types))
-    for i in iris:
-        out.setdefault(i, Ref(i, _fallback_label(i), "thing"))
-    return out
-
-
-def _fallback_label(iri: str) -> str:
-    lab = _gdpr_label(iri)
-    if lab:
-        return lab
-    known = term_label(iri)
-    return known[0]
-
-
-def label(store: Store, iri: str) -> str:
-    """A readable label for one IRI."""
-    return labels(store, [iri])[iri].label
-
-
 def exists(store: Store, iri: str) -> bool:
     """Whether the store says anything about ``iri`` (as subject)."""
     return store.ask("ASK { ?s ?p ?o }", bindings={"s": URIRef(iri)})
 
-
-def base_title(label: str) -> str:
-    """A label without a closing parenthesis, case-folded: "SALT return (Short …)" -> "salt return"."""
-    return re.sub(r"\s*\([^()]*\)\s*$", "", label.strip()).casefold()
-
-
-# ----------------------------------------------------------------------------- assets
 
 _ROLE_FIELDS = {str(GOV.owner): "owners", str(GOV.steward): "stewards", str(GOV.custodian): "custodians",
                 str(GOV.serviceArea): "service_areas", str(GOV.heldIn): "systems",
@@ -337,9 +201,9 @@ def list_assets(store: Store, *, kind: str | None = None, owner: str | None = No
     where = ["?s a ?type ."]
     bindings: dict = {}
     if kind:
-        types = _KIND_TYPES.get(kind)
+        types = KIND_TYPES.get(kind)
         if not types:
-            raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(sorted(_KIND_TYPES))}")
+            raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(sorted(KIND_TYPES))}")
         where.append("VALUES ?type { " + " ".join(f"<{t}>" for t in types) + " }")
     else:
         where.append("VALUES ?type { " + " ".join(f"<{t}>" for t, _ in KINDS if _ != "measurement") + " }")
@@ -392,117 +256,3 @@ def turtle(store: Store, iri: str) -> str:
     for p, ns in PREFIXES.items():
         g.bind(p, ns)
     return g.serialize(format="turtle")
-
-
-# ============================================================================= web viewer support
-# Added for issue 6 (the Flask viewer): the status of sharing agreements on a date and what people
-# answer for. (The search index is govgraph/search.py.)
-
-import datetime as _dt
-
-
-# ----------------------------------------------------------------------------- agreements
-
-@dataclass
-class AgreementStatus:
-    """A sharing agreement's dates and where it stands on a date."""
-    agreement: Ref
-    parties: list[Ref]
-    valid_from: str | None
-    valid_until: str | None
-    review_date: str | None
-    status: str  # expired | not yet in force | review overdue | review due | in force
-    flows: int = 0
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.status != "in force"
-
-
-def agreement_statuses(store: Store, on: _dt.date | None = None, *, due_within_days: int = 90) -> list[AgreementStatus]:
-    """Every sharing agreement with its status on ``on`` (default today), most urgent first.
-
-    Expired: past validUntil. Review overdue: reviewDate passed. Review due: reviewDate
-    within ``due_within_days``.
-    """
-    on = on or _dt.date.today()
-    rows = store.select("""SELECT ?a (SAMPLE(?vf) AS ?from) (SAMPLE(?vu) AS ?until) (SAMPLE(?rd) AS ?review)
-        (GROUP_CONCAT(DISTINCT STR(?p); separator=" ") AS ?parties) (COUNT(DISTINCT ?f) AS ?flows) WHERE {
-        ?a a gov:SharingAgreement .
-        OPTIONAL { ?a gov:validFrom ?vf } OPTIONAL { ?a gov:validUntil ?vu } OPTIONAL { ?a gov:reviewDate ?rd }
-        OPTIONAL { ?a gov:party ?p } OPTIONAL { ?f gov:coveredBy ?a } } GROUP BY ?a""")
-    parties = {p for r in rows for p in str(r.get("parties", "")).split()}
-    refs = labels(store, [str(r["a"]) for r in rows] + list(parties))
-    out = []
-    for r in rows:
-        vf, vu, rd = (str(r[k])[:10] if k in r else None for k in ("from", "until", "review"))
-        out.append(AgreementStatus(refs[str(r["a"])], [refs[p] for p in str(r.get("parties", "")).split()],
-                                   vf, vu, rd, _agreement_status(on, vf, vu, rd, due_within_days),
-                                   int(r["flows"]) if "flows" in r else 0))
-    order = {st: i for i, st in enumerate(agreement_rules.STATUSES)}
-    out.sort(key=lambda a: (order[a.status], a.review_date or a.valid_until or "", a.agreement.label.lower()))
-    return out
-
-
-def agreement_status(on: _dt.date, valid_from: _dt.date | None, valid_until: _dt.date | None,
-                     review: _dt.date | None, due_within_days: int = 90) -> str:
-    """A sharing agreement's status on ``on`` (the rule is ``govgraph.agreements.status``)."""
-    return agreement_rules.status(on, valid_from, valid_until, review, due_within_days)
-
-
-def _agreement_status(on: _dt.date, vf: str | None, vu: str | None, rd: str | None, within: int) -> str:
-    return agreement_rules.status(on, vf, vu, rd, within)
-
-
-# ----------------------------------------------------------------------------- responsibilities
-
-#: Property IRI -> the role it gives (the holder answers for the asset in that role).
-ROLE_PROPERTIES = _ROLE_NAMES = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
-               str(GOV.serviceArea): "service area"}
-
-
-#: The roles a person answers for, in the order a person page lists them, with their headings.
-ROLE_HEADINGS = {"owner": "Information Asset Owner", "steward": "Steward (quality lead)",
-                 "custodian": "Custodian (technical)", "service area": "Service area"}
-
-
-@dataclass
-class Responsibilities:
-    """What a person or team answers for: (holder, role, asset) triples, a team's members, and who has left."""
-    holder: Ref
-    members: list[Ref]
-    roles: list[tuple[Ref, str, Ref]]
-    left_on: dict[str, str] = field(default_factory=dict)  # holder IRI -> gov:leftOn date (YYYY-MM-DD)
-
-    def by_role(self) -> dict[str, list[tuple[Ref, Ref]]]:
-        """Role -> [(holder, asset)], in ROLE_HEADINGS order, roles with nothing left out."""
-        out: dict[str, list[tuple[Ref, Ref]]] = {r: [] for r in ROLE_HEADINGS}
-        for holder, role, a in self.roles:
-            out[role].append((holder, a))
-        return {r: rows for r, rows in out.items() if rows}
-
-    def assets(self) -> list[Ref]:
-        """Each asset answered for once, by name."""
-        return sorted({a.iri: a for _, _, a in self.roles}.values(), key=lambda r: (r.label.lower(), r.iri))
-
-    def left(self, on: str | None = None) -> list[Ref]:
-        """The holders who had left by ``on`` (YYYY-MM-DD, default today): the person, or a team's members."""
-        on = on or _dt.date.today().isoformat()
-        refs = {self.holder.iri: self.holder, **{m.iri: m for m in self.members}}
-        return [refs[i] for i, d in sorted(self.left_on.items()) if d <= on and i in refs]
-
-
-def responsibilities(store: Store, iri: str) -> Responsibilities:
-    """Assets a person owns, stewards or holds custody of; for a team, its members' and its service area's."""
-    me = URIRef(iri)
-    members = [str(r["p"]) for r in store.select("SELECT DISTINCT ?p WHERE { ?p org:memberOf ?u }", bindings={"u": me})]
-    holders = [iri] + members
-    values = " ".join(f"<{h}>" for h in holders)
-    rows = store.select(f"""SELECT DISTINCT ?h ?role ?a WHERE {{ VALUES ?h {{ {values} }}
-        VALUES ?role {{ gov:owner gov:steward gov:custodian gov:serviceArea }} ?a ?role ?h FILTER(isIRI(?a)) }}""")
-    left = store.select(f"SELECT ?h (MIN(STR(?d)) AS ?on) WHERE {{ VALUES ?h {{ {values} }} ?h gov:leftOn ?d }} GROUP BY ?h")
-    refs = labels(store, holders + [str(r["a"]) for r in rows])
-    roles = sorted(((refs[str(r["h"])], _ROLE_NAMES[str(r["role"])], refs[str(r["a"])]) for r in rows),
-                   key=lambda t: (t[0].iri != iri, t[0].label.lower(), t[1], t[2].label.lower()))
-    return Responsibilities(refs[iri], sorted((refs[m] for m in members), key=lambda r: r.label.lower()), roles,
-                            {str(r["h"]): str(r["on"])[:10] for r in left if "on" in r})

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 import rdflib
 
-from govgraph.catalog import (KIND_LABELS, LABEL_PROPS, MAIN_KINDS, AssetSummary, base_title, exists, labels,
-                              local_name, term_label)
+from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
+
+from govgraph.catalog import AssetSummary, exists
+from govgraph.errors import UnknownAsset
 from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
                                     SearchEntry, SearchIndex, deletions, index, query_words, tokens)
-from govgraph.errors import UnknownAsset
 from govgraph.store import Store
 
 #: Search ranks data assets and systems before the things that describe them.

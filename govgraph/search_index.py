@@ -19,7 +19,8 @@ import threading
 from dataclasses import dataclass, field
 
 from govgraph import discovered, kept_state, live
-from govgraph.catalog import KINDS, base_title, kind_of, local_name
+from govgraph.kinds import kind_of
+from govgraph.labels import KINDS, base_title, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.store import Store
 

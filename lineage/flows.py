@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govgraph.catalog import Ref, term_label
 from govgraph.kinds import catalog_kind
+from govgraph.labels import Ref, term_label
 from govgraph.lineage.graph import FLOW
 from govgraph.lineage.live_graph import get_graph
 from govgraph.store import Store

@@ -12,7 +12,8 @@ import shutil
 
 import pytest
 
-from govgraph import agreements, catalog
+from govgraph import agreements
+from govgraph.agreement_statuses import agreement_status, agreement_statuses
 from govgraph.lineage.graph import build
 from govgraph.shapes.loader import PREFIXES_FILE, SHAPES_DIR
 from govgraph.shapes.validate import run, shapes_for
@@ -54,7 +55,7 @@ def test_in_force(vf, vu, on, expected):
 ])
 def test_status(vf, vu, review, status):
     assert agreements.status(D(2026, 6, 1), vf, vu, review) == status
-    assert catalog.agreement_status(D(2026, 6, 1), vf, vu, review) == status
+    assert agreement_status(D(2026, 6, 1), vf, vu, review) == status
 
 
 # ----------------------------------------------------------------------------- the three users agree
@@ -133,7 +134,7 @@ def _agree(store, flows: dict[str, str], days: list[dt.date], engine: str) -> tu
     shape_files = [PREFIXES_FILE, SHAPES_DIR / "p03_sharing.ttl"]
     seen_in, seen_out = set(), set()
     for on in days:
-        by_catalog = {a.agreement.iri: a.status in agreements.IN_FORCE for a in catalog.agreement_statuses(store, on)}
+        by_catalog = {a.agreement.iri: a.status in agreements.IN_FORCE for a in agreement_statuses(store, on)}
         by_lineage = {a: lg.agreement_in_force(a, on) for a in flows.values()}
         report = run(store, shapes_for(files=shape_files, check_date=on), engine_name=engine, with_scorecard=False)
         failing = {f.focus for f in report.findings if f.shape.endswith("CrossBoundaryAgreementInForce")}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from govgraph import catalog
 from govgraph.io.sparql_update import apply_update
+from govgraph.labels import labels
 from govgraph.shapes import kept
-from govgraph.store_graphs import source_graph_iri
 from govgraph.shapes.asset_scores import ASSET_KINDS, asset_scores
+from govgraph.store_graphs import source_graph_iri
 from govgraph.webapp import create_app
 
 GOV = "https://w3id.org/govgraph#"
@@ -19,7 +19,7 @@ def failing_assets_from_findings(store) -> dict[int, set[str]]:
     """The reference: every Violation or Warning, on an asset or on a field of one, by principle."""
     rep = kept.kept_report(store).report
     bad = [f for f in rep.findings if f.severity in ("Violation", "Warning") and not f.focus.startswith("_:")]
-    kinds = catalog.labels(store, {f.focus for f in bad})
+    kinds = labels(store, {f.focus for f in bad})
     owner = {r["f"].value: r["d"].value for r in store.query(
         f"SELECT ?f ?d WHERE {{ ?f <{GOV}fieldOf> ?d }}", prefixes=False)}
     out: dict[int, set[str]] = {}

@@ -8,6 +8,7 @@ import pytest
 from govgraph import catalog, search
 from govgraph.errors import UnknownAsset
 from govgraph.io.load import load_files
+from govgraph.labels import term_label
 
 FIX = Path(__file__).parent / "fixtures" / "io"
 BASE = "https://data.county.example.gov.uk/id/"
@@ -79,8 +80,8 @@ def test_turtle_of_one_asset(store):
 
 
 def test_term_labels_come_from_the_ontology():
-    assert catalog.term_label("https://w3id.org/govgraph#steward")[0] == "data steward"
-    assert "accountable" in catalog.term_label("https://w3id.org/govgraph#owner")[1]
+    assert term_label("https://w3id.org/govgraph#steward")[0] == "data steward"
+    assert "accountable" in term_label("https://w3id.org/govgraph#owner")[1]
 
 
 def test_resolve_by_the_start_of_one_name(store):

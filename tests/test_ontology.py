@@ -7,7 +7,7 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from govgraph.catalog import ontology
+from govgraph.labels import ontology
 from govgraph.ontology.ns import GOV
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from govgraph import catalog
 from govgraph.cli import main
+from govgraph.responsibilities import responsibilities
 from govgraph.webapp import create_app
 
 ID = "https://data.county.example.gov.uk/id/"
@@ -31,16 +31,16 @@ def owned_in_data(store, iri: str, prop: str = "owner") -> set[str]:
 
 
 def test_responsibilities_by_role_and_leavers(store):
-    helen = catalog.responsibilities(store, HELEN)
+    helen = responsibilities(store, HELEN)
     groups = helen.by_role()
     assert set(groups) == {"owner"}
     assert {a.iri for _, a in groups["owner"]} == owned_in_data(store, HELEN) and len(groups["owner"]) > 30
     assert helen.left_on == {} and helen.left() == []
-    gillian = catalog.responsibilities(store, GILLIAN)
+    gillian = responsibilities(store, GILLIAN)
     assert gillian.left_on == {GILLIAN: "2025-08-31"}
     assert [p.iri for p in gillian.left("2025-09-01")] == [GILLIAN]
     assert gillian.left("2025-08-30") == []  # not gone yet on that date
-    team = catalog.responsibilities(store, SEND)
+    team = responsibilities(store, SEND)
     assert {"owner", "service area"} <= set(team.by_role())
     assert all(h.iri != SEND for h, _ in team.by_role()["owner"])  # the members' assets, through them
 

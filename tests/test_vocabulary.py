@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from govgraph import catalog, vocabulary
+from govgraph import vocabulary
 from govgraph.io.iar import format_lawful_basis, parse_lawful_basis
+from govgraph.labels import term_label
 from govgraph.ontology.ns import EU_GDPR, GOV
 from govgraph.reports.common import term_text
 from govgraph.shapes.model import PRINCIPLE_NAMES
@@ -37,7 +38,7 @@ def test_every_article_6_basis_and_article_9_condition_is_labelled_and_round_tri
         text = format_lawful_basis(str(EU_GDPR[p]))
         assert text == f"UK GDPR Art {p[1]}({p[3]})({p[5]})"
         assert parse_lawful_basis(text) == EU_GDPR[p]
-        assert catalog.term_label(str(EU_GDPR[p]))[0] == text
+        assert term_label(str(EU_GDPR[p]))[0] == text
 
 
 @pytest.mark.parametrize("name, point", [("consent", "A6-1-a"), ("Public Task", "A6-1-e"),

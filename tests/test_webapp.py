@@ -12,6 +12,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from govgraph import catalog, search
+from govgraph.agreement_statuses import agreement_statuses
+from govgraph.labels import KIND_LABELS
 from govgraph.lineage.flows import system_flows
 from govgraph.ontology.ns import GOV
 from govgraph.webapp import create_app
@@ -123,7 +125,7 @@ def test_every_kind_has_an_asset_page(client, store):
         _, items = catalog.list_assets(store, kind=kind, limit=1)
         html = page(client, asset_url(items[0].iri))
         assert "RDF (Turtle)" in html and "<details>" in html
-        assert catalog.KIND_LABELS[kind] in html
+        assert KIND_LABELS[kind] in html
 
 
 def test_salt_return_page(client, store):
@@ -311,7 +313,7 @@ def test_large_stores_validate_in_the_background(sample_store, monkeypatch):
 
 
 def test_integrations_flag_an_expired_agreement(client, store):
-    expired = [a for a in catalog.agreement_statuses(store) if a.status == "expired" and a.flows]
+    expired = [a for a in agreement_statuses(store) if a.status == "expired" and a.flows]
     assert expired, "the sample has an expired agreement that flows still name"
     html = "".join(page(client, f"/integrations?page={n}") for n in range(1, 6))  # the table is paged
     row = next(r for r in html.split("<tr>") if expired[0].agreement.label in r)

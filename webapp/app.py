@@ -13,6 +13,7 @@ from flask import Flask, render_template, request
 from govgraph import __version__, catalog, search
 from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
                              UnknownAsset)
+from govgraph.labels import labels
 from govgraph.store import Store, open_store
 from govgraph.webapp import api, base_url, filters, findings, openlineage, security
 from govgraph.webapp.assets import bp as assets_bp
@@ -25,8 +26,8 @@ from govgraph.webapp.registers import bp as registers_bp
 from govgraph.webapp.reports import bp as reports_bp
 from govgraph.webapp.search import bp as search_bp
 from govgraph.webapp.sharing import bp as sharing_bp
-from govgraph.webapp.systems import bp as systems_bp
 from govgraph.webapp.sparql import bp as sparql_bp
+from govgraph.webapp.systems import bp as systems_bp
 from govgraph.webapp.validation import bp as validation_bp
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 suggestions = search.suggest(st, iri)
             except GovGraphError:
                 suggestions = []
-        refs = catalog.labels(st, suggestions) if suggestions else {}
+        refs = labels(st, suggestions) if suggestions else {}
         return render_template("not_found.html", iri=iri, suggestions=[refs[s] for s in suggestions if s in refs],
                                query=_search_words(iri)), 404
 

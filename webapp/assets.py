@@ -6,7 +6,10 @@ from flask import Blueprint, Response, g, render_template, request
 from rdflib import URIRef
 
 from govgraph import access, catalog, history
+from govgraph.agreement_statuses import agreement_statuses
 from govgraph.errors import NotRecordedThen, UnknownAsset
+from govgraph.labels import labels, term_label
+from govgraph.responsibilities import ROLE_HEADINGS, ROLE_PROPERTIES, responsibilities
 from govgraph.webapp import findings, graphs
 from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, redaction, store, viewer
 
@@ -28,17 +31,17 @@ def asset():
     try:
         a = catalog.get_asset(st, iri)
     except UnknownAsset:
-        label, comment = catalog.term_label(iri)
+        label, comment = term_label(iri)
         if not comment:
             raise
         return render_template("term.html", iri=iri, label=label, comment=comment)
     lineage = graphs.lineage_view(st, a.iri, a.kind) if a.kind in LINEAGE_KINDS else None
-    status = next((s for s in catalog.agreement_statuses(st) if s.agreement.iri == a.iri), None) \
+    status = next((s for s in agreement_statuses(st) if s.agreement.iri == a.iri), None) \
         if a.kind == "agreement" else None
-    resp = catalog.responsibilities(st, a.iri) if a.kind in ("person", "team") else None
+    resp = responsibilities(st, a.iri) if a.kind in ("person", "team") else None
     return render_template("asset.html", asset=a, turtle=catalog.turtle(st, a.iri), agreement=status,
-                           responsibilities=resp, role_headings=catalog.ROLE_HEADINGS,
-                           role_properties=catalog.ROLE_PROPERTIES,
+                           responsibilities=resp, role_headings=ROLE_HEADINGS,
+                           role_properties=ROLE_PROPERTIES,
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
@@ -49,7 +52,7 @@ def asset():
 def _changes(st, changes: list) -> dict:
     """The history of an asset, with the names of the things its changes point at (not bare IRIs)."""
     iris = {o for c in changes for _, _, o in (*c.added, *c.removed) if isinstance(o, URIRef)}
-    refs = catalog.labels(st, map(str, iris)) if iris else {}
+    refs = labels(st, map(str, iris)) if iris else {}
     return {"changes": changes, "change_labels": {o: refs[str(o)] for o in iris if str(o) in refs}}  # keyed by the term
 
 

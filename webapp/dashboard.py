@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from govgraph import access, catalog, search
+from govgraph import access, search
+from govgraph.agreement_statuses import agreement_statuses
 from govgraph.webapp import findings
 from govgraph.webapp.context import read_store
 
@@ -18,7 +19,7 @@ TILE_ORDER = ["dataset", "report", "return", "discovered", "system", "database",
 @bp.get("/")
 def home():
     st = read_store()
-    agreements = [a for a in catalog.agreement_statuses(st) if a.needs_attention]
+    agreements = [a for a in agreement_statuses(st) if a.needs_attention]
     changes = list(reversed(access.origin(st).history()))[:8]  # source-level records only
     counts = search.asset_counts(st)
     ordered = {k: counts[k] for k in sorted(counts, key=lambda k: (TILE_ORDER.index(k) if k in TILE_ORDER else 99, k))}

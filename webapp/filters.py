@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, url_for
 
-from govgraph import catalog, dates
+from govgraph import dates
+from govgraph.labels import KIND_LABELS, term_label
 
 
 def asset_url(iri: str | None, now: bool = False) -> str:
@@ -49,7 +50,7 @@ def term(iri: str | None) -> str:
     """A vocabulary term's plain label (mechanisms, frequencies, classifications ...)."""
     if not iri:
         return "–"
-    lab = catalog.term_label(iri)[0]
+    lab = term_label(iri)[0]
     if lab.isupper() and "/frequency/" in iri:  # EU frequency codes: DAILY -> daily
         return lab.replace("_", " ").lower()
     return lab
@@ -57,7 +58,7 @@ def term(iri: str | None) -> str:
 
 def kind_label(kind: str) -> str:
     """'return' -> 'Statutory return'."""
-    return catalog.KIND_LABELS.get(kind, kind.replace("-", " ").capitalize())
+    return KIND_LABELS.get(kind, kind.replace("-", " ").capitalize())
 
 
 _PLURALS = {"Person": "People", "Community of practice": "Communities of practice",

@@ -13,10 +13,11 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
-from govgraph import access, catalog, live
+from govgraph import access, live
+from govgraph.errors import StoreUnavailable
+from govgraph.labels import labels, Ref, term_label
 from govgraph.shapes import asset_scores, baseline, history, kept
 from govgraph.shapes.model import PRINCIPLE_NAMES, SEVERITIES, Finding, ValidationReport
-from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ _lock = threading.Lock()
 class FindingRow:
     """A finding with its focus asset's label and kind and the property in plain language."""
     finding: Finding
-    focus: catalog.Ref
+    focus: Ref
     path_label: str
 
     @property
@@ -255,11 +256,11 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
 
 def _rows(store: Store, fs: list[Finding]) -> list[FindingRow]:
     iris = {f.focus for f in fs if not f.focus.startswith("_:")}
-    refs = catalog.labels(store, iris) if iris else {}
+    refs = labels(store, iris) if iris else {}
     out = []
     for f in fs:
-        ref = refs.get(f.focus) or catalog.Ref(f.focus, f.focus, "thing")
-        out.append(FindingRow(f, ref, catalog.term_label(f.path)[0] if f.path and not f.path.startswith(("(", "[", "^")) else (f.path or "")))
+        ref = refs.get(f.focus) or Ref(f.focus, f.focus, "thing")
+        out.append(FindingRow(f, ref, term_label(f.path)[0] if f.path and not f.path.startswith(("(", "[", "^")) else (f.path or "")))
     return out
 
 

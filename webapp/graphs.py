@@ -8,8 +8,10 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from markupsafe import Markup
 
 from govgraph import catalog, lineage
+from govgraph.labels import label, labels, Ref
 from govgraph.lineage import grouping
 from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
+from govgraph.responsibilities import responsibilities
 from govgraph.store import Store
 from govgraph.webapp import findings, svg
 from govgraph.webapp.context import int_arg, iri_arg, view_store
@@ -36,8 +38,8 @@ class EdgeRow:
     how: str
     mechanism: str
     frequency: str
-    agreement: catalog.Ref | None
-    carries: list[catalog.Ref]
+    agreement: Ref | None
+    carries: list[Ref]
     crosses_boundary: bool
     carries_more: int = 0
 
@@ -134,10 +136,10 @@ def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
         sub = responsibility_subgraph(st, iri)
     else:
         sub = lineage.ownership(st, iri).subgraph()
-    label = catalog.label(st, iri)
+    title = label(st, iri)
     expanded = expand_args()
     drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
-    view = _view(st, sub, iri, f"Ownership of {label}",
+    view = _view(st, sub, iri, f"Ownership of {title}",
                  url_for("graphs.ownership_svg", iri=iri, expand=expanded or None, asof=_asof_text()), drawn=drawn)
     if groups:
         view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
@@ -146,7 +148,7 @@ def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
 
 def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
     """A person's or team's responsibilities as a drawable graph (person/team -> role -> asset)."""
-    r = catalog.responsibilities(st, iri)
+    r = responsibilities(st, iri)
     nodes: dict[str, NodeInfo] = {iri: NodeInfo(iri, r.holder.label, "unit" if r.holder.kind == "team" else "person")}
     edges: list[EdgeInfo] = []
     for member in r.members:
@@ -173,7 +175,7 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
                          findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
     nodes = {n.iri: n for n in sub.nodes}
     extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
-    refs = catalog.labels(st, extra) if extra else {}
+    refs = labels(st, extra) if extra else {}
     rows = []
     for e in svg.dedupe_edges(sub.edges):
         if e.source in nodes and e.target in nodes:
@@ -228,7 +230,7 @@ def ownership():
     a = catalog.get_asset(st, iri_arg())
     view = ownership_view(st, a.iri, a.kind)
     detail = lineage.ownership(st, a.iri) if a.kind not in ("person", "team") else None
-    resp = catalog.responsibilities(st, a.iri) if a.kind in ("person", "team") else None
+    resp = responsibilities(st, a.iri) if a.kind in ("person", "team") else None
     return render_template("ownership.html", asset=a, graph=view, detail=detail, resp=resp, asof=asof)
 
 

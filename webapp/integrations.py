@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from govgraph import catalog
-from govgraph.lineage.flows import system_flows
+from govgraph.agreement_statuses import agreement_statuses
+from govgraph.lineage.flows import FlowRow, system_flows
 from govgraph.webapp.context import int_arg
 from govgraph.webapp.context import read_store as store
 
@@ -24,11 +25,11 @@ def integrations():
     every = system_flows(st) if system else flows
     systems = sorted({r for f in every for r in (f.source_system, f.target_system)}, key=lambda r: r.label.lower())
     ends = sorted({r for f in flows for r in (f.source_system, f.target_system)}, key=lambda r: r.label.lower())
-    matrix: dict[tuple[str, str], list[catalog.FlowRow]] = {}
+    matrix: dict[tuple[str, str], list[FlowRow]] = {}
     for f in flows:
         matrix.setdefault((f.source_system.iri, f.target_system.iri), []).append(f)
     focus = next((s for s in systems if s.iri == system), None) if system else None
-    status = {a.agreement.iri: a.status for a in catalog.agreement_statuses(st)}
+    status = {a.agreement.iri: a.status for a in agreement_statuses(st)}
     pairs = list(matrix.values())  # flows grouped by (sending system, receiving system), in list order
     pages = max(1, -(-len(pairs) // PAIRS_PER_PAGE))
     page = int_arg("page", 1, 1, pages)

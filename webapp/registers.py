@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from govgraph import catalog
+from govgraph.agreement_statuses import agreement_statuses
 from govgraph.webapp.context import read_store as store
 
 bp = Blueprint("registers", __name__)
@@ -27,4 +28,4 @@ def standards():
 
 @bp.get("/agreements")
 def agreements():
-    return render_template("agreements.html", rows=catalog.agreement_statuses(store()))
+    return render_template("agreements.html", rows=agreement_statuses(store()))

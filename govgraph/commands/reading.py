@@ -10,7 +10,9 @@ from govgraph import catalog, search
 from govgraph.commands.support import handle_errors, open_store_url, store_option, table
 from govgraph.history import asset_history, store_asof
 from govgraph.io.results import parse_outcome, write_results
+from govgraph.labels import term_label
 from govgraph.query_service import QueryLimits, QueryService, raise_for
+from govgraph.responsibilities import ROLE_HEADINGS, responsibilities
 from govgraph.store import Store
 
 #: The largest answer ``govgraph query`` takes from its worker (the web's limit is SPARQL_MAX_BYTES).
@@ -67,7 +69,7 @@ def info(iri, fmt, asof, store_url):
     with open_store_url(store_url) as live:
         store = _asof(live, asof)
         a = catalog.get_asset(store, search.resolve(store, iri))
-        resp = catalog.responsibilities(store, a.iri) if a.kind in ("person", "team") else None
+        resp = responsibilities(store, a.iri) if a.kind in ("person", "team") else None
         if fmt == "json":
             d = a.to_dict()
             if resp is not None:
@@ -84,7 +86,7 @@ def info(iri, fmt, asof, store_url):
             click.echo(f"\n{a.description}")
         click.echo("")
         if resp is not None:
-            _print_responsibilities(a, resp, catalog.ROLE_HEADINGS)
+            _print_responsibilities(a, resp, ROLE_HEADINGS)
         for title, refs in (("Owner", a.owners), ("Steward", a.stewards), ("Custodian", a.custodians),
                             ("Service area", a.service_areas), ("Held in", a.systems),
                             ("Standards", a.standards), ("Agreements", a.agreements), ("Glossary", a.terms)):
@@ -167,7 +169,7 @@ def history(iri, source, fmt, store_url):
             click.echo(f"rev {r.revision}  {r.at:%Y-%m-%d %H:%M:%S}  {r.action} {r.source}  by {r.who}")
             for sign, triples in (("+", c.added), ("-", c.removed)):
                 for _, p, o in triples:
-                    click.echo(f"    {sign} {catalog.term_label(str(p))[0]}: {o}")
+                    click.echo(f"    {sign} {term_label(str(p))[0]}: {o}")
 
 
 def _record_dict(r) -> dict:

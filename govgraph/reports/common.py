@@ -5,12 +5,12 @@ import datetime as dt
 import re
 from typing import Iterable
 
-from govgraph import catalog
 from govgraph.dates import check_date, day_of
+from govgraph.labels import labels, term_label
 from govgraph.ontology.ns import EU_GDPR
 from govgraph.reports.model import Link
-from govgraph.vocabulary import CLASSIFICATION_NAMES, basis_label
 from govgraph.store import Store
+from govgraph.vocabulary import CLASSIFICATION_NAMES, basis_label
 
 #: Separator for GROUP_CONCAT of free text (a control character no label contains).
 SEP = "\u001f"
@@ -48,7 +48,7 @@ def term_text(iri: str) -> str:
     for cls, name in CLASSIFICATION_NAMES.items():
         if iri == str(cls):
             return name
-    lab, _ = catalog.term_label(iri)
+    lab, _ = term_label(iri)
     return humanise(lab) if lab and " " not in lab and not lab.isupper() else lab
 
 
@@ -59,7 +59,7 @@ def is_art9(iri: str) -> bool:
 
 def label_links(store: Store, iris: Iterable[str]) -> dict[str, Link]:
     """Links (label + IRI) for many resources, with one query per 500 IRIs."""
-    refs = catalog.labels(store, list(iris))
+    refs = labels(store, list(iris))
     return {i: Link(r.label, i) for i, r in refs.items()}
 
 

@@ -9,7 +9,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from govgraph import catalog
+from govgraph.kinds import kind_of
+from govgraph.labels import KIND_LABELS, term_label
 from govgraph.reports.common import date_of, few, label_links, sorted_links, split
 from govgraph.reports.findings import OpenFindings, open_findings
 from govgraph.reports.model import Cell, Gap, Link, Report, Table
@@ -63,7 +64,7 @@ def read_assets(store: Store) -> list[Asset]:
     """Every dataset, system and agreement with its owners, stewards, service areas and systems (one query)."""
     out = []
     for r in store.select(_ASSETS):
-        kind = catalog.kind_of(split(r.get("types")))
+        kind = kind_of(split(r.get("types")))
         out.append(Asset(str(r["a"]), kind, split(r.get("owners")), split(r.get("stewards")),
                          split(r.get("areas")), split(r.get("systems")), str(r.get("form", ""))))
     return out
@@ -145,8 +146,8 @@ def _asset_rows(items: list[Asset], findings: OpenFindings, found: dict[str, Lin
     rows = []
     for a in sorted(items, key=lambda a: (found[a.iri].text.lower(), a.iri)):
         v, w = findings.of([a.iri])
-        rows.append([found[a.iri], catalog.KIND_LABELS.get(a.kind, a.kind), sorted_links(found, a.owners) or Gap(),
+        rows.append([found[a.iri], KIND_LABELS.get(a.kind, a.kind), sorted_links(found, a.owners) or Gap(),
                      sorted_links(found, a.areas) or Gap(),
                      sorted_links(found, a.systems) or (Gap() if a.is_dataset else ""),
-                     catalog.term_label(a.form)[0] if a.form else "", v, w])
+                     term_label(a.form)[0] if a.form else "", v, w])
     return rows

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rdflib import URIRef
 
-from govgraph import catalog
+from govgraph.labels import ontology
 from govgraph.ontology.ns import DQV
 from govgraph.reports.common import date_of, few, label_links, sorted_links, split, term_text
 from govgraph.reports.model import Cell, Gap, Link, Report, Table
@@ -114,7 +114,7 @@ def build(store: Store, on: dt.date) -> Report:
 
 def dimension_of(metric: str) -> str:
     """The quality dimension a metric measures (from the ontology), as words."""
-    dim = catalog.ontology().value(URIRef(metric), DQV.inDimension)
+    dim = ontology().value(URIRef(metric), DQV.inDimension)
     return term_text(str(dim)).capitalize() if dim is not None else term_text(metric)
 
 

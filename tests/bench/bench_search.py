@@ -61,7 +61,7 @@ def open_estate(path: Path, datasets: int, seed: int):
 
 def difflib_suggest(store, text: str, limit: int = 5) -> list[str]:
     """The reference: the previous catalog.suggest (difflib over every label and IRI tail)."""
-    from govgraph.catalog import LABEL_PROPS, local_name
+    from govgraph.labels import LABEL_PROPS, local_name
     key = local_name(text).replace("-", " ").lower()
     rows = store.select(f"SELECT DISTINCT ?s ?l WHERE {{ ?s {LABEL_PROPS} ?l }} LIMIT 200000")
     by_name: dict[str, str] = {}
