@@ -32,13 +32,13 @@ if [ ! -f tests/browser/.axe/node_modules/axe-core/axe.min.js ]; then
 fi
 
 echo "== installing CKAN and ckanext-dcat in their own venv (the DCAT harvest test runs their parser)"
-python3 tests/ckan_harvest/env.py
+python3 tests/cached_venv.py ckan_harvest.env
 
 echo "== installing dbt-core and dbt-duckdb in their own venv (the dbt harvest test builds a real project)"
-python3 tests/dbt/env.py
+python3 tests/cached_venv.py dbt.env
 
 echo "== installing rdflib-endpoint in its own venv (a SPARQL server the remote backend must refuse)"
-python3 tests/rdflib_endpoint/env.py
+python3 tests/cached_venv.py rdflib_endpoint.env
 
 echo "== running the tests"
 python3 -m pytest -q "$@"

@@ -3,40 +3,26 @@
 govgraph reads dbt's artefacts (manifest.json, catalog.json) and never imports dbt, so dbt lives
 in a venv of its own: dbt-core and dbt-duckdb below 1.11 (1.11 and later fetch a binary from
 outside the package registries at install time). The venv is made once per version pair in a
-cache folder (``GOVGRAPH_TEST_CACHE``, default ``~/.cache/govgraph-tests``) and reused while its
-stamp file says it is complete; ``python tests/dbt/env.py`` makes it ahead of a test run
-(scripts/test.sh does). pip takes about a minute.
+cache folder (``tests/cached_venv.py``); ``python tests/cached_venv.py dbt.env`` makes it ahead of a
+test run (scripts/test.sh does). pip takes about a minute.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from cached_venv import CachedVenv
 
 DBT = ("dbt-core>=1.8,<1.11", "dbt-duckdb>=1.8,<1.11")
 PROJECT = Path(__file__).resolve().parent.parent / "fixtures" / "dbt_council"
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("GOVGRAPH_TEST_CACHE") or str(Path.home() / ".cache" / "govgraph-tests")
-    return Path(root) / "dbt-1.10"
+VENV = CachedVenv("dbt-1.10", DBT, ("dbt", "--version"))
 
 
 def dbt_executable() -> Path:
     """The ``dbt`` command of a venv holding dbt-core and dbt-duckdb (made if missing or incomplete)."""
-    base = cache_dir()
-    python, dbt, stamp = base / "venv" / "bin" / "python", base / "venv" / "bin" / "dbt", base / "complete"
-    if stamp.exists() and dbt.exists():
-        return dbt
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    _run([sys.executable, "-m", "venv", str(base / "venv")])
-    _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *DBT])
-    _run([str(dbt), "--version"])
-    stamp.write_text(" ".join(DBT) + "\n")
-    return dbt
+    return VENV.ready() / "dbt"
 
 
 def build_project(workdir: Path, project: Path = PROJECT) -> Path:
@@ -64,13 +50,3 @@ def run_dbt(project_dir: Path, *args: str) -> None:
                           timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-
-
-def _run(args: list[str]) -> None:
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-
-
-if __name__ == "__main__":
-    print(dbt_executable())
