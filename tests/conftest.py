@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -22,11 +23,10 @@ SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture
-def memory_store() -> Store:
+def memory_store(request) -> Store:
     """An empty in-memory Oxigraph store."""
-    s = open_store("memory:")
-    yield s
-    s.close()
+    with _store("memory", None, request) as s:
+        yield s
 
 
 @pytest.fixture
@@ -63,13 +63,17 @@ def sample_server_path(sample_store_path, tmp_path_factory) -> Path:
     return d / "server"
 
 
-def _open(backend: str, base: Path, request, *, sample: bool = False,
+def _open(backend: str, base: Path | None, request, *, sample: bool = False,
           own_server: bool = False) -> tuple[Store, "OxigraphServer | VirtuosoServer | None"]:
     """The one store factory: a store on ``backend`` in folder ``base``, and the server it started (if any).
 
     ``sample``: a private writable copy of the sample estate (else empty). Remote backends: a server of
     its own for a sample or with ``own_server`` (``oxigraph serve`` with its own query time limit, as
-    docs/deployment.md advises), else the run's shared server, emptied."""
+    docs/deployment.md advises), else the run's shared server, emptied. ``memory``: an empty in-memory store
+    (``base`` unused)."""
+    if backend == "memory":
+        assert not sample, "the sample is copied on disk: use embedded"
+        return open_store("memory:"), None
     if backend == "embedded":
         path = base / ("sample-store" if sample else "store")
         if sample:
@@ -111,7 +115,7 @@ def open_sample():
 
 
 @contextlib.contextmanager
-def _store(backend: str, base: Path, request, **kind) -> Iterator[Store]:
+def _store(backend: str, base: Path | None, request, **kind) -> Iterator[Store]:
     """``_open`` as a block: the store is closed and its server stopped on leaving."""
     s, server = _open(backend, base, request, **kind)
     try:
@@ -120,6 +124,13 @@ def _store(backend: str, base: Path, request, **kind) -> Iterator[Store]:
         s.close()
         if server:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def store_factory(request):
+    """The one store factory, for fixtures of any scope: ``with store_factory(backend, folder, sample=True) as s:``
+    (backend "memory", "embedded", "remote" or "virtuoso"; closed and its server stopped on leaving the block)."""
+    return functools.partial(_store, request=request)
 
 
 def _url(backend: str, base: Path, request, **kind) -> Iterator[str]:

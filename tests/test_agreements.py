@@ -8,7 +8,6 @@ missing, date-time values and an unreadable date, on days around each agreement'
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
@@ -17,7 +16,6 @@ from govgraph.agreement_statuses import agreement_status, agreement_statuses
 from govgraph.lineage.graph import build
 from govgraph.shapes.loader import PREFIXES_FILE, SHAPES_DIR
 from govgraph.shapes.validate import run, shapes_for
-from govgraph.store import open_store
 
 D = dt.date
 EX = "https://example.org/agreements/"
@@ -94,21 +92,16 @@ def _add_cases(store) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def estate(sample_store_path, tmp_path_factory):
+def estate(store_factory, tmp_path_factory):
     """A copy of the sample estate with the edge cases added."""
-    path = tmp_path_factory.mktemp("agreements") / "store"
-    shutil.copytree(sample_store_path, path)
-    store = open_store(f"oxigraph:{path}")
-    yield store, _add_cases(store)
-    store.close()
+    with store_factory("embedded", tmp_path_factory.mktemp("agreements"), sample=True) as store:
+        yield store, _add_cases(store)
 
 
 @pytest.fixture
-def small_estate():
+def small_estate(memory_store):
     """The edge cases on their own (for the reference engine, which is slow on the whole sample)."""
-    store = open_store("memory:")
-    yield store, _add_cases(store)
-    store.close()
+    return memory_store, _add_cases(memory_store)
 
 
 #: Days on both sides of ends in the sample (2025-03-31, 2029-12-31, 2030-03-31) and the edge cases

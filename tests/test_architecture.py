@@ -173,3 +173,16 @@ def test_the_in_function_import_check_finds_one(tmp_path):
     sample.write_text("import os\nfrom govgraph import store\n\ndef f():\n    import json\n"
                       "    from govgraph.shapes.history import report_dates\n    from . import sibling\n    return 1\n")
     assert govgraph_imports_inside_functions(sample) == ["6: govgraph.shapes.history", "7: .sibling"]
+
+
+def test_test_modules_take_sample_copies_from_the_store_factory():
+    """A copy of the sample estate is made by conftest's one factory (``store_factory``, ``sample_store`` ...),
+    not by a test module copying the sample's store folder itself. (The browser tests serve the sample through
+    ``support.serve_sample``.)"""
+    found = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    any(a.arg == "sample_store_path" for a in node.args.args):
+                found.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert found == []

@@ -18,7 +18,6 @@ from govgraph.io.write import source_triples, write_source
 from govgraph.reports.scorecard import build as build_scorecard
 from govgraph.shapes import baseline
 from govgraph.shapes.model import gap_key
-from govgraph.store import open_store
 from support import tokened_app
 
 ID = "https://data.county.example.gov.uk/id/"
@@ -29,10 +28,8 @@ DEFECTS = (f'<{ID}dataset/tracker> a <http://www.w3.org/ns/dcat#Dataset> ;'
 
 
 @pytest.fixture
-def store(tmp_path):
-    st = open_store(f"oxigraph:{tmp_path / 'store'}")
-    yield st
-    st.close()
+def store(disk_store):
+    return disk_store
 
 
 def _sample() -> list[Path]:

@@ -68,8 +68,8 @@ class Checker:
 
 
 @pytest.fixture
-def app(tmp_path):
-    st = open_store(f"oxigraph:{tmp_path / 'store'}")
+def app(tmp_path, disk_store):
+    st = disk_store
     load_files(st, [ESTATE], force=True, who="setup")
     tokens = tmp_path / "tokens"
     tokens.write_text("# name role hash\n")
@@ -78,7 +78,6 @@ def app(tmp_path):
     app.tokens = {r: tf.add(f"t-{r}", r) for r in ("reader", "editor", "admin")}
     yield app
     sparql.shutdown(app)
-    st.close()
 
 
 def auth(app, role):

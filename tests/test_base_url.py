@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from govgraph.cli import main
 from govgraph.errors import BadInput
-from govgraph.store import open_store
 from govgraph.webapp import create_app
 from govgraph.webapp.base_url import base_url_for, parse_base_url
 
@@ -20,13 +19,11 @@ TTL = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dcterms: <http://
 
 
 @pytest.fixture
-def store():
-    s = open_store("memory:")
-    with s.begin("roads.ttl") as txn:
+def store(memory_store):
+    with memory_store.begin("roads.ttl") as txn:
         txn.load(data=TTL, fmt="turtle")
         txn.commit(forced=True)
-    yield s
-    s.close()
+    return memory_store
 
 
 def _urls(app) -> list[tuple[str, dict]]:

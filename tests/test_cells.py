@@ -90,25 +90,25 @@ def _hostile_sample(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def hostile_store(tmp_path_factory):
+def hostile_store(store_factory, tmp_path_factory):
+    """The hostile sample in an embedded store: its URL (closed: the CLI tests open it themselves) and folder."""
     folder = tmp_path_factory.mktemp("hostile")
     files = _hostile_sample(folder)
-    store = open_store(f"oxigraph:{folder / 'store'}")
-    load_files(store, [f for f in files if f.suffix == ".ttl"], source="sample/estate", replace=True, force=True)
-    # the store's names were made hostile, so the register's plain names are near-misses of them: new names
-    load_files(store, [files[-1]], source="sample/iar.csv", replace=True, force=True,
-               register=RegisterOptions(new_names=True))
-    # data recorded before the loaders refused NUL and bidi controls: straight into the store
-    rows = store.select("SELECT ?d ?t WHERE { ?d a gov:InformationAsset ; dcterms:title ?t } ORDER BY ?d LIMIT 40")
-    assert len(rows) == 40
-    with store.begin("legacy/nul", who="test") as txn:
-        txn.add([(r["d"], DCTERMS.title, Literal(f"x\x00=1+1\u202e\r=evil() {n}"))
-                 for n, r in enumerate(rows)])
-        txn.add([(r["d"], DCTERMS.description, Literal(f"\x00=NUL first {n}\r@x"))
-                 for n, r in enumerate(rows[:5])])
-        txn.commit(forced=True)
-    store.close()
-    return f"oxigraph:{folder / 'store'}", folder
+    with store_factory("embedded", folder) as store:
+        load_files(store, [f for f in files if f.suffix == ".ttl"], source="sample/estate", replace=True, force=True)
+        # the store's names were made hostile, so the register's plain names are near-misses of them: new names
+        load_files(store, [files[-1]], source="sample/iar.csv", replace=True, force=True,
+                   register=RegisterOptions(new_names=True))
+        # data recorded before the loaders refused NUL and bidi controls: straight into the store
+        rows = store.select("SELECT ?d ?t WHERE { ?d a gov:InformationAsset ; dcterms:title ?t } ORDER BY ?d LIMIT 40")
+        assert len(rows) == 40
+        with store.begin("legacy/nul", who="test") as txn:
+            txn.add([(r["d"], DCTERMS.title, Literal(f"x\x00=1+1\u202e\r=evil() {n}"))
+                     for n, r in enumerate(rows)])
+            txn.add([(r["d"], DCTERMS.description, Literal(f"\x00=NUL first {n}\r@x"))
+                     for n, r in enumerate(rows[:5])])
+            txn.commit(forced=True)
+    return store.url, folder
 
 
 @pytest.fixture

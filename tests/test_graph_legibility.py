@@ -3,7 +3,6 @@ with a count, edge labels sit in the gaps between layers clear of nodes and of e
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -12,17 +11,13 @@ from govgraph.lineage.grouping import THRESHOLD, collapse_fanouts, group_key, is
 from govgraph.lineage.labels import place_edge_labels
 from govgraph.lineage.layout import layered_layout
 from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
-from govgraph.store import open_store
 from govgraph.webapp import create_app, svg
 
 
 @pytest.fixture(scope="module")
-def store(sample_store_path, tmp_path_factory):
-    path = tmp_path_factory.mktemp("legibility") / "store"
-    shutil.copytree(sample_store_path, path)
-    st = open_store(f"oxigraph:{path}")
-    yield st
-    st.close()
+def store(store_factory, tmp_path_factory):
+    with store_factory("embedded", tmp_path_factory.mktemp("legibility"), sample=True) as st:
+        yield st
 
 
 @pytest.fixture(scope="module")

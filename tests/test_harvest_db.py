@@ -49,13 +49,12 @@ def nhs_numbers(n: int) -> list[str]:
 
 
 @pytest.fixture
-def store_url(tmp_path):
+def store_url(store_factory, tmp_path):
     """An embedded store holding the casework system (closed: for the command line)."""
-    url = f"oxigraph:{tmp_path / 'store'}"
     (tmp_path / "estate.ttl").write_text(ESTATE)
-    with open_store(url) as s:
+    with store_factory("embedded", tmp_path) as s:
         load_files(s, [tmp_path / "estate.ttl"], source="estate")
-    return url
+    return s.url
 
 
 @pytest.fixture

@@ -98,11 +98,10 @@ def drive(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(disk_store, tmp_path):
     (tmp_path / "estate.ttl").write_text(ESTATE)
-    with open_store(f"oxigraph:{tmp_path / 'store'}") as s:
-        load_files(s, [tmp_path / "estate.ttl"], source="estate")
-        yield s
+    load_files(disk_store, [tmp_path / "estate.ttl"], source="estate")
+    return disk_store
 
 
 def test_spreadsheets_read_skipped_listed_values_never_kept(drive):

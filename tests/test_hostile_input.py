@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from govgraph.errors import GovGraphError
 from govgraph.io.load import load_files
-from govgraph.store import open_store
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE rdf:RDF [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>
@@ -52,13 +51,11 @@ def quads(store):
 
 
 @pytest.fixture
-def seeded(tmp_path):
-    s = open_store(f"oxigraph:{tmp_path / 'store'}")
+def seeded(disk_store, tmp_path):
     f = tmp_path / "good.ttl"
     f.write_bytes(b"@prefix ex: <http://ex/> . ex:a ex:p ex:b .")
-    load_files(s, [f], validate=False)
-    yield s
-    s.close()
+    load_files(disk_store, [f], validate=False)
+    return disk_store
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -23,7 +23,6 @@ from govgraph.dates import register_date as parse_date
 from govgraph.io.register_values import RegisterRefused, yes_no
 from govgraph.vocabulary import classification
 from govgraph.ontology.ns import GOV
-from govgraph.store import open_store
 
 BASE = "https://data.county.example.gov.uk/id/"
 HEADER = ["Ref", "ASSET NAME", "Description", "IAO", "Data steward", "Directorate", "System", "Personal Data?",
@@ -102,13 +101,12 @@ def _shift(table: dict[int, tuple]) -> dict[tuple, tuple]:
 
 
 @pytest.fixture
-def council():
+def council(memory_store):
     """A store holding the sample council's people, units, systems and partners (not its assets)."""
-    s = open_store("memory:")
     d = sample_dir()
-    load_files(s, [d / "organisation.ttl", d / "systems.ttl", d / "partners.ttl"], source="council", validate=False)
-    yield s
-    s.close()
+    load_files(memory_store, [d / "organisation.ttl", d / "systems.ttl", d / "partners.ttl"], source="council",
+               validate=False)
+    return memory_store
 
 
 def quads(store):

@@ -3,13 +3,11 @@ viewer's drawings of the sample estate: no overlaps, crossings within 10% of Gra
 from __future__ import annotations
 
 import random
-import shutil
 import time
 
 import pytest
 
 from govgraph.lineage.layout import layered_layout
-from govgraph.store import open_store
 from layout_quality import dot, drawn_graphs, measure, ours
 
 
@@ -116,15 +114,10 @@ def test_empty_and_single():
 # ----------------------------------------------------------------------------- the viewer's drawings vs Graphviz dot
 
 @pytest.fixture(scope="module")
-def sample_drawings(sample_store_path, tmp_path_factory):
+def sample_drawings(store_factory, tmp_path_factory):
     """The 50 lineage graphs of the sample estate as the viewer draws them (see tests/layout_quality.py)."""
-    path = tmp_path_factory.mktemp("layout") / "store"
-    shutil.copytree(sample_store_path, path)
-    st = open_store(f"oxigraph:{path}")
-    try:
+    with store_factory("embedded", tmp_path_factory.mktemp("layout"), sample=True) as st:
         yield drawn_graphs(st, 50)
-    finally:
-        st.close()
 
 
 def test_sample_drawings_have_no_overlaps(sample_drawings):

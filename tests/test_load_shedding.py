@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import os
 import selectors
-import shutil
 import socket
 import statistics
 import subprocess
@@ -27,7 +26,6 @@ from govgraph.data.generate import generate
 from govgraph.errors import Busy, TimeLimitExceeded
 from govgraph.io.load import load_files
 from govgraph.limits import Deadline, Gate
-from govgraph.store import open_store
 from govgraph.webapp import create_app
 from govgraph.webapp import server as web_server
 from support import LiveServer, free_port, wait_for_http
@@ -110,18 +108,17 @@ def test_gate_waiter_gives_up_after_its_wait():
 # ----------------------------------------------------------------------------- as-of builds
 
 @pytest.fixture(scope="module")
-def estate_with_history(tmp_path_factory):
+def estate_with_history(store_factory, tmp_path_factory):
     """A memory store with a generated estate (140k triples) changed once after its load."""
     d = tmp_path_factory.mktemp("asof-estate")
     generate(d / "estate.nt", datasets=3000, seed=1)
-    store = open_store("memory:")
-    load_files(store, [d / "estate.nt"], source="estate", validate=False)
-    loaded = store.history()[-1]
-    with store.patch("estate") as p:
-        p.add([ox.Triple(ox.NamedNode("https://load.example/a"), TITLE, ox.Literal("changed"))])
-        p.commit()
-    yield store, loaded
-    store.close()
+    with store_factory("memory", None) as store:
+        load_files(store, [d / "estate.nt"], source="estate", validate=False)
+        loaded = store.history()[-1]
+        with store.patch("estate") as p:
+            p.add([ox.Triple(ox.NamedNode("https://load.example/a"), TITLE, ox.Literal("changed"))])
+            p.commit()
+        yield store, loaded
 
 
 def test_asof_build_stops_at_its_time_limit(estate_with_history):
@@ -153,55 +150,51 @@ def test_estate_asof_time_limit_keeps_nothing_and_frees_the_gate(estate_with_his
 
 # ----------------------------------------------------------------------------- SPARQL workers
 
-def test_queries_past_the_free_workers_get_503_quickly(sample_store_path, tmp_path):
-    shutil.copytree(sample_store_path, tmp_path / "store")
-    store = open_store(f"oxigraph:{tmp_path / 'store'}")
-    app = create_app({"STORE": store, "SPARQL_WORKERS": 2, "SPARQL_QUEUE_WAIT": 0.5, "SPARQL_TIMEOUT": 3})
-    srv = LiveServer(app, threads=10)
-    try:
-        assert _get(srv.port, _sparql_path("ASK {}"))[0] == 200  # the pool is started
-        results: list[tuple[int, dict, float]] = []
-        lock = threading.Lock()
+def test_queries_past_the_free_workers_get_503_quickly(store_factory, tmp_path):
+    with store_factory("embedded", tmp_path, sample=True) as store:
+        app = create_app({"STORE": store, "SPARQL_WORKERS": 2, "SPARQL_QUEUE_WAIT": 0.5, "SPARQL_TIMEOUT": 3})
+        srv = LiveServer(app, threads=10)
+        try:
+            assert _get(srv.port, _sparql_path("ASK {}"))[0] == 200  # the pool is started
+            results: list[tuple[int, dict, float]] = []
+            lock = threading.Lock()
 
-        def ask():
-            status, headers, _, took = _get(srv.port, _sparql_path(CROSS_JOIN))
-            with lock:
-                results.append((status, headers, took))
+            def ask():
+                status, headers, _, took = _get(srv.port, _sparql_path(CROSS_JOIN))
+                with lock:
+                    results.append((status, headers, took))
 
-        threads = [threading.Thread(target=ask) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        statuses = sorted(s for s, _, _ in results)
-        assert statuses == [422] * 2 + [503] * 6, statuses  # two ran into the time limit, the rest were turned away
-        busy = [(h, took) for s, h, took in results if s == 503]
-        assert all(h.get("Retry-After") for h, _ in busy)
-        # turned away at once, or after the short wait: never for the queries' 3 s
-        assert max(took for _, took in busy) < 2.0, busy
-        assert app.extensions["govgraph.query_service"].started_pool.stats.refused == 6
-    finally:
-        srv.stop()
-        store.close()
+            threads = [threading.Thread(target=ask) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            statuses = sorted(s for s, _, _ in results)
+            assert statuses == [422] * 2 + [503] * 6, statuses  # two ran into the time limit, the rest were turned away
+            busy = [(h, took) for s, h, took in results if s == 503]
+            assert all(h.get("Retry-After") for h, _ in busy)
+            # turned away at once, or after the short wait: never for the queries' 3 s
+            assert max(took for _, took in busy) < 2.0, busy
+            assert app.extensions["govgraph.query_service"].started_pool.stats.refused == 6
+        finally:
+            srv.stop()
 
 
 # ----------------------------------------------------------------------------- header deadline
 
 @pytest.fixture
-def guarded(sample_store_path, tmp_path):
+def guarded(store_factory, tmp_path):
     """The viewer behind the header-deadline server: 2 s for headers, at most 30 connections."""
-    shutil.copytree(sample_store_path, tmp_path / "store")
-    store = open_store(f"oxigraph:{tmp_path / 'store'}")
-    app = create_app({"STORE": store})
-    srv = web_server.create_server(app, header_timeout=2, host="127.0.0.1", port=0, threads=4,
-                                   connection_limit=30, channel_timeout=30, cleanup_interval=1)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield srv
-    srv.close()
-    srv.task_dispatcher.shutdown()
-    thread.join(5)
-    store.close()
+    with store_factory("embedded", tmp_path, sample=True) as store:
+        app = create_app({"STORE": store})
+        srv = web_server.create_server(app, header_timeout=2, host="127.0.0.1", port=0, threads=4,
+                                       connection_limit=30, channel_timeout=30, cleanup_interval=1)
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        yield srv
+        srv.close()
+        srv.task_dispatcher.shutdown()
+        thread.join(5)
 
 
 def _closed_within(sock: socket.socket, seconds: float, trickle: float) -> float | None:
@@ -377,22 +370,19 @@ def _trickle(seconds: float, connections: int, port: int, every: float) -> list[
 
 
 @pytest.fixture
-def served_with_history(sample_store_path, tmp_path):
+def served_with_history(store_factory, tmp_path):
     """``govgraph serve`` over the sample estate with 8 more changes (8 past moments); (port, moments, an asset)."""
-    path = tmp_path / "store"
-    shutil.copytree(sample_store_path, path)
-    store = open_store(f"oxigraph:{path}")
-    moments = []
-    for i in range(8):
-        with store.patch("load-test") as p:
-            p.add([ox.Triple(ox.NamedNode(f"https://load.example/thing/{i}"), TITLE, ox.Literal(f"thing {i}"))])
-            moments.append(p.commit().at.isoformat())
-    asset = next(iter(store.query("SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } LIMIT 1")))[0].value
-    store.close()
+    with store_factory("embedded", tmp_path, sample=True) as store:
+        moments = []
+        for i in range(8):
+            with store.patch("load-test") as p:
+                p.add([ox.Triple(ox.NamedNode(f"https://load.example/thing/{i}"), TITLE, ox.Literal(f"thing {i}"))])
+                moments.append(p.commit().at.isoformat())
+        asset = next(iter(store.query("SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } LIMIT 1")))[0].value
     port = free_port()
     # its log goes to a file: a pipe nobody reads would fill up and stop the server
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "govgraph.cli", "serve", "--store", f"oxigraph:{path}",
+    proc = subprocess.Popen([sys.executable, "-m", "govgraph.cli", "serve", "--store", store.url,
                              "--host", "127.0.0.1", "--port", str(port), "--query-timeout", "4",
                              "--queue-wait", "1", "--header-timeout", "3", "--asof-time-limit", "10"],
                             stdout=subprocess.DEVNULL, stderr=log, env={**os.environ})

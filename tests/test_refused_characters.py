@@ -99,18 +99,17 @@ def test_ordinary_text_still_loads(tmp_path):
 # ----------------------------------------------------------------------------- web paths
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    st_ = open_store("memory:")
-    tokens = tmp_path_factory.mktemp("tokens") / "tokens"
-    tokens.write_text("# name role hash\n")
-    tf = TokenFile(tokens)
-    app = create_app({"STORE": st_, "TOKEN_FILE": str(tokens)})
-    app.tokens = {r: tf.add(f"t-{r}", r) for r in ("editor", "admin")}
-    r = app.test_client().put("/api/v1/sources/terms", data=f'<{BASE}term/ok> a <{SKOS}Concept> ; <{SKOS}prefLabel> "ok" .',
-                              content_type="text/turtle", headers={"Authorization": "Bearer " + app.tokens["editor"]})
-    assert r.status_code == 201
-    yield app
-    st_.close()
+def app(store_factory, tmp_path_factory):
+    with store_factory("memory", None) as st_:
+        tokens = tmp_path_factory.mktemp("tokens") / "tokens"
+        tokens.write_text("# name role hash\n")
+        tf = TokenFile(tokens)
+        app = create_app({"STORE": st_, "TOKEN_FILE": str(tokens)})
+        app.tokens = {r: tf.add(f"t-{r}", r) for r in ("editor", "admin")}
+        r = app.test_client().put("/api/v1/sources/terms", data=f'<{BASE}term/ok> a <{SKOS}Concept> ; <{SKOS}prefLabel> "ok" .',
+                                  content_type="text/turtle", headers={"Authorization": "Bearer " + app.tokens["editor"]})
+        assert r.status_code == 201
+        yield app
 
 
 def _send(app, method: str, url: str, body, ctype: str, role: str = "admin"):

@@ -27,11 +27,8 @@ def test_what_counts_as_a_removal(had, dropped, removal):
 
 
 @pytest.fixture
-def app(tmp_path):
-    st = open_store("memory:")
-    app = tokened_app(st, tmp_path)
-    yield app
-    st.close()
+def app(memory_store, tmp_path):
+    return tokened_app(memory_store, tmp_path)
 
 
 def _put(app, body: str, role: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from govgraph.auth import TokenFile
-from govgraph.store import open_store
 from govgraph.webapp import create_app
 from govgraph.webapp import security
 from support import free_port
@@ -26,17 +24,9 @@ PAGES = ["/", "/search?q=SALT", "/sparql", "/validation", "/integrations", "/rep
 
 
 @pytest.fixture(scope="module")
-def store_path(sample_store_path, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("security") / "store"
-    shutil.copytree(sample_store_path, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def store(store_path):
-    s = open_store(f"oxigraph:{store_path}")
-    yield s
-    s.close()
+def store(store_factory, tmp_path_factory):
+    with store_factory("embedded", tmp_path_factory.mktemp("security"), sample=True) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -134,12 +124,12 @@ def test_oversized_bodies_get_413_json_for_api_and_sparql_html_elsewhere(store):
 # ----------------------------------------------------------------------------- real server: size, slow clients
 
 @pytest.fixture(scope="module")
-def served(store_path, tmp_path_factory):
+def served(store_factory, tmp_path_factory):
     """``govgraph serve`` in a subprocess on loopback with a 2 s timeout and a 1 MB body limit."""
-    path = tmp_path_factory.mktemp("served") / "store"
-    shutil.copytree(store_path, path)
+    with store_factory("embedded", tmp_path_factory.mktemp("served"), sample=True) as s:
+        url = s.url  # closed on leaving the block: the server opens it
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "govgraph.cli", "serve", "--store", f"oxigraph:{path}",
+    proc = subprocess.Popen([sys.executable, "-m", "govgraph.cli", "serve", "--store", url,
                              "--host", "127.0.0.1", "--port", str(port), "--timeout", "2", "--max-body", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
     deadline = time.monotonic() + 60

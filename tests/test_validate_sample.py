@@ -42,9 +42,10 @@ def sample_store(module_store):
 
 
 @pytest.fixture(scope="module")
-def memory_sample():
+def memory_sample(store_factory):
     """The sample's Turtle in memory, for the (slow, backend-independent) pyshacl comparison."""
-    return _load(Store.open("memory:"))
+    with store_factory("memory", None) as s:
+        yield _load(s)
 
 
 def test_defects_table_is_read():
