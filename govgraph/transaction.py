@@ -2,6 +2,7 @@
 make it visible in one atomic update that also records the change (``Store.begin``)."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from govgraph import commit_lock, name_claims
 from govgraph.audit import ChangeRecord, revision_update
 from govgraph.commit_lock import HeldLock
 from govgraph.errors import BadInput, ConflictError, StoreError
+from govgraph.facts import MERGE_IN_UPDATE, rebuild
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.name_claims import NameBusy, NameClaim, claim_new_source, load_claims
 from govgraph.store_graphs import (FORMATS, QUAD_FORMATS, STAGING_MAX_AGE, already_loaded, count, diff_graph,
@@ -184,11 +186,17 @@ class Transaction:
             # staging graph rewrote the whole source: 64 s to replace 300,000 triples on a server)
             ops.append(f"DELETE {{ GRAPH <{g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }}")
             ops.append(f"ADD SILENT <{add_g}> TO <{g}>")
+            # the merge (govgraph.facts): what the change added, less what no live source still states
+            ops += [st.merge.add_graph(add_g), st.merge.withdraw_graph(rem_g, st.graphs())]
         elif self.graph != self.target:
             # DROP first: whatever an interrupted older writer left in the unregistered graph goes
             # (only when another writer held the name while this one began: see name_claims)
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
             ops += [NameClaim.withdraw(self.target, c) for c in stale_claims]
+        bulk_merge = not self.replacing and new_n >= MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
+        if not self.replacing:
+            # a large new source is merged by the bulk loader just before this update (see govgraph.facts)
+            ops.append(st.merge.kept() if bulk_merge else st.merge.add_graph(g))
         ops += registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [revision_update(rec)] + (
             extra(rec) if extra is not None else [])
         if self.claim is not None:
@@ -197,11 +205,17 @@ class Transaction:
             lock.check_lease()
             if self.claim is not None:
                 self.claim.stop()  # the commit withdraws it
+            if bulk_merge:
+                st.backend.update(st.merge.incomplete())
+                st.backend.copy_graph(self.graph, st.merge.term)
             st.backend.update(";\n".join(ops + lock.ops()))
             lock.released()
             st.committed(rec.revision, self.target, True)
         except BaseException:
             st.forget()
+            if bulk_merge:  # the merge may hold triples of this source, which did not commit
+                with contextlib.suppress(Exception):
+                    rebuild(st.backend, st.merge, st.graphs())
             raise
         finally:
             self.done = True

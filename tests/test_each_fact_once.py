@@ -1,0 +1,79 @@
+"""Each fact once: a triple stated by several sources is one triple of the default graph (the RDF
+merge), on pages, in `info` and over /sparql; GRAPH queries still see each source's own statements.
+On the sample, its Turtle and its IAR CSV state the same facts about the same assets."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pyoxigraph as ox
+
+from govgraph.webapp import create_app
+
+PAYROLL = "https://data.county.example.gov.uk/id/dataset/sap-payroll"
+COUNT = "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?d) AS ?m) WHERE { ?d a dcat:Dataset }"
+PER_SOURCE = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?d a dcat:Dataset } }"
+
+
+def _n(rows, var="n") -> int:
+    return int(rows[0][var])
+
+
+def test_the_default_graph_is_the_merge_and_graph_sees_each_source(sample_store):
+    row = sample_store.select(COUNT)[0]
+    assert int(row["n"]) == int(row["m"])  # 197 datasets, once each (was 247)
+    assert _n(sample_store.select(PER_SOURCE)) > int(row["m"])  # both sources still state their own
+    assert len(sample_store.select(f"SELECT ?o WHERE {{ <{PAYROLL}> gov:owner ?o }}")) == 1
+    assert len(sample_store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ <{PAYROLL}> gov:owner ?o }} }}")) == 2
+
+
+def test_sparql_endpoint_counts_each_dataset_once(sample_store):
+    app = create_app({"STORE": sample_store})
+    q = "PREFIX dcat: <http://www.w3.org/ns/dcat#> " + COUNT
+    r = app.test_client().get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.data
+    b = r.get_json()["results"]["bindings"][0]
+    assert b["n"]["value"] == b["m"]["value"]
+    # an asset page names its owner once
+    page = app.test_client().get("/asset", query_string={"iri": PAYROLL}).get_data(as_text=True)
+    owner = page.split("Information Asset Owner</dt>", 1)[1].split("</dd>", 1)[0]
+    assert owner.count("Karen Dobson") == 1, owner
+
+
+def test_info_shows_each_fact_once(sample_store_url):
+    out = subprocess.run(["govgraph", "info", "SAP HR - Payroll results", "--store", sample_store_url],
+                         capture_output=True, text=True, env={**os.environ, "GOVGRAPH_USER": "t"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = {ln.split(":", 1)[0].strip(): ln.split(":", 1)[1] for ln in out.stdout.splitlines() if ":" in ln}
+    assert lines["Information Asset Owner"].strip() == "Karen Dobson"
+    basis = [x.strip() for x in lines["lawful basis"].split(";")]
+    assert basis == ["UK GDPR Art 6(1)(b)", "UK GDPR Art 6(1)(c)"], basis  # each once (both sources state both)
+
+
+def test_a_fact_leaves_the_merge_only_when_no_source_states_it(any_store):
+    s, p = ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/p")
+    both, only_one = ox.Triple(s, p, ox.Literal("both")), ox.Triple(s, p, ox.Literal("one"))
+    nt = f"{both.subject} {both.predicate} {both.object} .\n{only_one.subject} {only_one.predicate} {only_one.object} .\n"
+    for name, data in (("x", nt), ("y", f"{both.subject} {both.predicate} {both.object} .\n")):
+        with any_store.begin(name) as txn:
+            txn.load(data=data.encode(), fmt="ntriples")
+            txn.commit()
+
+    def merged() -> list[str]:
+        return sorted(str(r["o"]) for r in any_store.select("SELECT ?o WHERE { <http://ex/a> <http://ex/p> ?o }"))
+    assert merged() == ["both", "one"]
+    with any_store.patch("x") as pt:  # a patch removing a fact another source states keeps it
+        pt.remove([both])
+        pt.commit()
+    assert merged() == ["both", "one"]
+    with any_store.begin("y", replace=True) as txn:  # a replacement dropping the last statement of it
+        txn.load(data=b"<http://ex/a> <http://ex/p> \"new\" .", fmt="ntriples")
+        txn.commit()
+    assert merged() == ["new", "one"]
+    with any_store.patch("y") as pt:
+        pt.add([only_one])
+        pt.commit()
+    any_store.remove_source("x")  # "one" is still stated by y
+    assert merged() == ["new", "one"]
+    any_store.remove_source("y")
+    assert merged() == []
