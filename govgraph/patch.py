@@ -217,6 +217,7 @@ def _commit_patches(st: Any, patches: list[Patch], lock: HeldLock, forced: bool,
         ops, records, in_place = prepare(False)
         ops = moves + ops
     ops += extra([r for r in records if r][-1]) if extra is not None and any(records) else []
+    ops += [st.merge.kept()] if any(records) else []  # every commit says the merge is complete
     if ops:
         lock.check_lease()
         try:

@@ -100,7 +100,6 @@ class Store:
         with self._write_lock:
             self._b.clear()
             self.forget()
-            self._keep_merge()
 
     def close(self) -> None:
         """Flush to disk and release the store."""
@@ -212,13 +211,14 @@ class Store:
     def _keep_merge(self) -> None:
         """Build the merge (``govgraph.facts``) if the registry does not say it is complete: a new
         store, one written before it was kept, or one whose bulk write of it was interrupted."""
-        if is_kept(self._b, self.merge):
-            return
+        if is_kept(self._b, self.merge) or not self._registered_graphs():
+            return  # (a store without sources: its first commit says so)
         with self._write_lock, self.commit_lock() as lock:
             self.forget()
             if not is_kept(self._b, self.merge):
                 rebuild(self._b, self.merge, self.graphs(), lock.ops())
                 lock.released()
+            self.forget()
 
     @property
     def merged_graph_name(self) -> str:

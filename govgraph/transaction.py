@@ -15,7 +15,7 @@ from govgraph import commit_lock, name_claims
 from govgraph.audit import ChangeRecord, revision_update
 from govgraph.commit_lock import HeldLock
 from govgraph.errors import BadInput, ConflictError, StoreError
-from govgraph.facts import MERGE_IN_UPDATE, rebuild
+from govgraph import facts
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.name_claims import NameBusy, NameClaim, claim_new_source, load_claims
 from govgraph.store_graphs import (FORMATS, QUAD_FORMATS, STAGING_MAX_AGE, already_loaded, count, diff_graph,
@@ -193,10 +193,10 @@ class Transaction:
             # (only when another writer held the name while this one began: see name_claims)
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
             ops += [NameClaim.withdraw(self.target, c) for c in stale_claims]
-        bulk_merge = not self.replacing and new_n >= MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
-        if not self.replacing:
-            # a large new source is merged by the bulk loader just before this update (see govgraph.facts)
-            ops.append(st.merge.kept() if bulk_merge else st.merge.add_graph(g))
+        bulk_merge = not self.replacing and new_n >= facts.MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
+        if not self.replacing and not bulk_merge:  # a large one: by the bulk loader just before this update
+            ops.append(st.merge.add_graph(g))
+        ops.append(st.merge.kept())  # every commit says so (a new store's first, a bulk write's)
         ops += registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [revision_update(rec)] + (
             extra(rec) if extra is not None else [])
         if self.claim is not None:
@@ -215,7 +215,7 @@ class Transaction:
             st.forget()
             if bulk_merge:  # the merge may hold triples of this source, which did not commit
                 with contextlib.suppress(Exception):
-                    rebuild(st.backend, st.merge, st.graphs())
+                    facts.rebuild(st.backend, st.merge, st.graphs())
             raise
         finally:
             self.done = True
