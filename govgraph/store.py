@@ -9,8 +9,12 @@ Backends are chosen by a URL-like setting (see ``open_store``):
 
 Every import is loaded into a graph that readers cannot see yet; it becomes visible
 only when its entry is written to the registry graph in one atomic update. Readers
-always query with the registered source graphs as the default graph, so a half-loaded
-or rejected import is never seen, and leftovers of a crash are swept on open.
+query the RDF merge of the registered source graphs (``facts``: each triple once, changed
+in the same update) as their default graph, and the registered graphs by name, so a
+half-loaded or rejected import is never seen, and leftovers of a crash are swept on open.
+(One exception, for speed: the merge of a new source of ``facts.MERGE_IN_UPDATE`` triples or
+more is written by the bulk loader, and a removed one's withdrawn in batches, in the seconds
+just before its commit, after validation; readers may see it that much early.)
 
 This module holds the store's reads and registry; writes live beside it: ``transaction``
 (whole sources), ``patch`` (small changes), ``removal``, ``commit_lock`` and ``name_claims``
