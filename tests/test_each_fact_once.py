@@ -97,11 +97,18 @@ def _load(store, name: str, nt: str, *, replace: bool = False) -> None:
 A = '<http://ex/a> <http://ex/p> "{}" .\n'
 
 
-def test_large_sources_are_merged_in_bulk_and_withdrawn_in_batches(any_store, monkeypatch):
+def test_large_sources_are_merged_in_bulk_and_withdrawn_in_batches(any_store, monkeypatch, tmp_path):
     # the embedded store merges a source of MERGE_IN_UPDATE triples or more by the bulk loader before
-    # its commit, and withdraws a removed one's in batches; here every source counts as large
+    # its commit (its file parsed again, or with blank nodes its graph copied), and withdraws a removed
+    # one's in batches; here every source counts as large
     monkeypatch.setattr(facts, "MERGE_IN_UPDATE", 1)
     _load(any_store, "x", A.format("both") + A.format("one") + '_:b <http://ex/p> "blank" .\n')
+    (tmp_path / "y.nt").write_text(A.format("both") + '<http://ex/c> <http://ex/p> "c" .\n')
+    with any_store.begin("y") as txn:
+        txn.load(tmp_path / "y.nt", fmt="ntriples")
+        txn.commit()
+    assert _n(any_store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s <http://ex/p> ?o }")) == 4
+    any_store.remove_source("y")
     _load(any_store, "y", A.format("both"))
     assert _objects(any_store) == ["both", "one"]
     assert _n(any_store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s <http://ex/p> ?o }")) == 3
