@@ -21,6 +21,7 @@ a store that is rebuilt on open (``rebuild``).
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 import pyoxigraph as ox
@@ -97,6 +98,26 @@ class Merge:
 
     def clear(self) -> str:
         return "CLEAR SILENT DEFAULT" if self._g is None else f"DROP SILENT GRAPH <{self._g}>"
+
+
+#: What may name a blank node in N-Triples or Turtle text (``_:x``, ``[ ]``, a collection ``( )``),
+#: and what can hold those characters without naming one (strings, IRIs, comments).
+_BLANK_SYNTAX = re.compile(rb"_:|\[|\(")
+_NOT_SYNTAX = re.compile(b"|".join([
+    rb'"""(?:[^"\\]|\\.|"(?!""))*"""', rb"'''(?:[^'\\]|\\.|'(?!''))*'''",  # long strings
+    rb'"(?:[^"\\\n]|\\.)*"', rb"'(?:[^'\\\n]|\\.)*'",  # strings
+    rb"<[^>\s]*>", rb"#[^\n]*"]))  # IRIs, comments
+
+
+def may_name_blank_nodes(text: bytes, fmt: str) -> bool:
+    """Whether RDF ``text`` in ``fmt`` may have blank nodes (False only when it surely has none: for
+    N-Triples and Turtle, no blank node syntax outside strings, IRIs and comments). Each parse of a
+    text names its blank nodes afresh, so only text without them can be parsed again into the merge."""
+    if fmt not in ("ntriples", "turtle"):
+        return True
+    if not _BLANK_SYNTAX.search(text):
+        return False
+    return bool(_BLANK_SYNTAX.search(_NOT_SYNTAX.sub(b" ", text)))
 
 
 def is_kept(backend, merge: Merge) -> bool:

@@ -160,3 +160,12 @@ def test_as_of_views_show_each_fact_once(sample_store):
     past, _ = estate_asof(sample_store, dt.datetime.now(dt.timezone.utc))
     row = past.select(COUNT)[0]
     assert int(row["n"]) == int(row["m"])
+
+
+def test_only_text_surely_without_blank_nodes_is_parsed_again_into_the_merge():
+    for text, may in [(b'<a> <b> "x (y) [z] _:q" .', False), (b'<a> <b> _:q .', True), (b'<a> <b> [ <c> 1 ] .', True),
+                      (b'<a> <b> ( 1 2 ) .', True), (b'<a(> <b> """ ( \n [ """ . # ( [', False),
+                      (b"<a> <b> 'it''s' .", False), (b'<a> <b> "esc \\" ( " .', False),
+                      (b'<a> <b> "x" .\n<c> <d> [] .', True)]:
+        assert facts.may_name_blank_nodes(text, "turtle") is may, text
+    assert facts.may_name_blank_nodes(b'<a> <b> "c" .', "rdfxml")  # other formats: not known, so copied
