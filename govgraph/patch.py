@@ -89,8 +89,10 @@ class Patch:
         self.store.release_revision()
         return [f"MOVE SILENT <{self._relocated_from.value}> TO <{fresh.value}>"]
 
-    def _prepare(self, revision: int, forced: bool, note: str) -> tuple[list[str], ChangeRecord] | None:
-        """The update operations and change record of this patch as revision ``revision`` (None: no change)."""
+    def _prepare(self, revision: int, forced: bool, note: str,
+                 live: list[ox.NamedNode]) -> tuple[list[str], ChangeRecord] | None:
+        """The update operations and change record of this patch as revision ``revision`` (None: no change).
+        ``live``: the source graphs after the commit (a removed triple stays in the merge while one states it)."""
         if self.done:
             raise RuntimeError("patch already finished")
         st, g, staged = self.store, self.target.value, self.graph.value
@@ -117,19 +119,21 @@ class Patch:
         if in_place:
             assert known is not None and staged == add_g
             body = triples_text(known)
-            ops += [f"INSERT DATA {{ GRAPH <{g}> {{ {body} }} }}"] if known else []
+            ops += [f"INSERT DATA {{ GRAPH <{g}> {{ {body} }} }}", st.merge.add_triples(known)] if known else []
         elif known is not None:
             ops.append(f"DROP SILENT GRAPH <{staged}>")
             if known:
                 body = triples_text(known)
                 ops.append(f"INSERT DATA {{ GRAPH <{add_g}> {{ {body} }} GRAPH <{g}> {{ {body} }} }}")
+                ops.append(st.merge.add_triples(known))
         else:
             ops += [f"INSERT {{ GRAPH <{add_g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> {{ ?s ?p ?o }}"
                     f" FILTER NOT EXISTS {{ GRAPH <{g}> {{ ?s ?p ?o }} }} }}",
-                    f"ADD <{staged}> TO <{g}>", f"DROP SILENT GRAPH <{staged}>"]
+                    f"ADD <{staged}> TO <{g}>", st.merge.add_graph(staged), f"DROP SILENT GRAPH <{staged}>"]
         if removed:
             body = triples_text(removed)
-            ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}"]
+            ops += [f"DELETE DATA {{ GRAPH <{g}> {{ {body} }} }}", f"INSERT DATA {{ GRAPH <{rem_g}> {{ {body} }} }}",
+                    st.merge.withdraw_triples(removed, live)]
         ops += registry_update(g, self.name, size, self.loaded_from, rec.at) + [revision_update(rec)]
         return ops, rec
 
@@ -189,9 +193,10 @@ def _commit_patches(st: Any, patches: list[Patch], lock: HeldLock, forced: bool,
         records: list[ChangeRecord | None] = []
         in_place: list[Patch] = []
         revision = st.revision
+        live = sorted(set(st.graphs()) | {p.target for p in patches}, key=lambda g: g.value)
         for p in patches:
             reserved = p._reserved
-            prepared = p._prepare(revision + 1, forced, note)
+            prepared = p._prepare(revision + 1, forced, note, live)
             if prepared is None:
                 if record_assigned:
                     p._assigned = None
@@ -212,6 +217,7 @@ def _commit_patches(st: Any, patches: list[Patch], lock: HeldLock, forced: bool,
         ops, records, in_place = prepare(False)
         ops = moves + ops
     ops += extra([r for r in records if r][-1]) if extra is not None and any(records) else []
+    ops += [st.merge.kept()] if any(records) else []  # every commit says the merge is complete
     if ops:
         lock.check_lease()
         try:

@@ -85,7 +85,8 @@ class QueryService:
     @staticmethod
     def dataset(store: Store, default: list[str], named: list[str], info: Inspection,
                 where: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The dataset: protocol graphs, else the query's FROM clauses, else every live source.
+        """The dataset: protocol graphs, else the query's FROM clauses, else every live source (the
+        default graph their RDF merge, each triple once; each source a named graph).
 
         Only live source graphs can be named: govgraph's registry, audit and staging graphs are
         never readable. ``where`` tells a person where the graphs are listed (for the message).
@@ -96,13 +97,16 @@ class QueryService:
         elif info.from_graphs or info.from_named:
             chosen_default, chosen_named = list(info.from_graphs), list(info.from_named)
         else:
-            chosen_default, chosen_named = live, live
+            chosen_default, chosen_named = [], live
         unknown = [g for g in chosen_default + chosen_named if g not in set(live)]
         if unknown:
             raise QueryRefused(f"unknown graph {unknown[0]!r}: the graphs of this endpoint are the loaded "
                                f"sources{where}")
         if "GRAPH" not in info.words:
             chosen_named = []  # no GRAPH clause: named graphs are never consulted, and an empty set is cheaper
+        if not (default or named or info.from_graphs or info.from_named):
+            # the default graph is the RDF merge of the live sources (each triple once: govgraph.facts)
+            chosen_default = [store.merged_graph_name]
         return tuple(chosen_default), tuple(chosen_named)
 
     def job(self, text: str, info: Inspection, dataset: tuple[tuple[str, ...], tuple[str, ...]],

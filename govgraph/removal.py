@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from govgraph.audit import ChangeRecord, read_history, revision_update
 from govgraph.errors import ConflictError, StoreError
+from govgraph import facts
 from govgraph.name_claims import NameClaim
 from govgraph.ontology.ns import GOV
 from govgraph.store_graphs import AUDIT_GRAPH, KEPT_IN, META_GRAPH, count, diff_graph, staging_graph
@@ -31,11 +32,22 @@ def remove_local(st: Any, name: str, who: str) -> ChangeRecord:
     info = st.source(name)
     g = ox.NamedNode(info.graph)
     rec = dataclasses.replace(st.new_record(info.name, "remove", who, 0, info.triples, False, ""), kept=g.value)
+    others = [x for x in st.graphs() if x != g]
+    # the merge (govgraph.facts): the source's triples no other source states leave it; a large
+    # source's in batches just before the update (one update withdrawing 1M triples takes gigabytes)
+    bulk = info.triples >= facts.MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
     try:
+        if bulk:
+            st.backend.update(st.merge.incomplete())
+            st.backend.unmerge_graph(g, others)
         st.backend.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
-                          + revision_update(rec))
+                          + revision_update(rec) + ";"
+                          + ("" if bulk else st.merge.withdraw_graph(g.value, others) + ";") + st.merge.kept())
     except BaseException:
         st.forget()
+        if bulk:  # the merge lacks triples of a source that stays
+            with contextlib.suppress(Exception):
+                facts.rebuild(st.backend, st.merge, st.graphs())
         raise
     st.committed(rec.revision, g, False)
     return rec
@@ -88,8 +100,9 @@ def remove_shared(st: Any, name: str, who: str) -> ChangeRecord:
             rec = dataclasses.replace(st.new_record(info.name, "remove", who, 0, info.triples, False, ""),
                                       kept=kept.value)
             claim, claim_op = NameClaim.make(g)
+            others = [x for x in st.graphs() if x != g]
             ops = [f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }}",
-                   revision_update(rec), claim_op]
+                   revision_update(rec), st.merge.withdraw_graph(g.value, others), st.merge.kept(), claim_op]
             lock.check_lease()
             b.update(";\n".join(ops + lock.ops()))
             lock.released()

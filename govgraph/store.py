@@ -9,8 +9,12 @@ Backends are chosen by a URL-like setting (see ``open_store``):
 
 Every import is loaded into a graph that readers cannot see yet; it becomes visible
 only when its entry is written to the registry graph in one atomic update. Readers
-always query with the registered source graphs as the default graph, so a half-loaded
-or rejected import is never seen, and leftovers of a crash are swept on open.
+query the RDF merge of the registered source graphs (``facts``: each triple once, changed
+in the same update) as their default graph, and the registered graphs by name, so a
+half-loaded or rejected import is never seen, and leftovers of a crash are swept on open.
+(One exception, for speed: the merge of a new source of ``facts.MERGE_IN_UPDATE`` triples or
+more is written by the bulk loader, and a removed one's withdrawn in batches, in the seconds
+just before its commit, after validation; readers may see it that much early.)
 
 This module holds the store's reads and registry; writes live beside it: ``transaction``
 (whole sources), ``patch`` (small changes), ``removal``, ``commit_lock`` and ``name_claims``
@@ -34,6 +38,7 @@ from govgraph.backends import Backend, open_backend
 from govgraph.commit_lock import COMMIT_LEASE, LOCK_GRAPH, HeldLock, NullCommitLock, SharedCommitLock
 from govgraph.derived import Derivation
 from govgraph.errors import BadInput, UnknownSource
+from govgraph.facts import FACTS_GRAPH, Merge, is_kept, rebuild
 from govgraph.name_claims import sweep_unclaimed
 from govgraph.ontology.ns import GOV, PREFIXES, sparql_prologue
 from govgraph.patch import Patch, commit_patches
@@ -82,7 +87,10 @@ class Store:
         #: set on derived in-memory estates (as-of views, redacted copies): what they are a copy of
         self.derivation: Derivation | None = None
         self.memo: Any = None  # derived views kept for this store, following each commit (govgraph.live)
+        #: where the RDF merge of the live sources is kept (``govgraph.facts``): the default graph of reads
+        self.merge = Merge(None if backend.capabilities.own_default_graph else FACTS_GRAPH)
         self._sweep_staging()
+        self._keep_merge()
 
     # -- opening -----------------------------------------------------------------
     @classmethod
@@ -204,6 +212,24 @@ class Store:
             elif v.startswith(DIFF_PREFIX) and int(v[len(DIFF_PREFIX):].split(":")[0]) > self.revision:
                 self._b.drop_graph(g)  # written by a change that never committed
 
+    def _keep_merge(self) -> None:
+        """Build the merge (``govgraph.facts``) if the registry does not say it is complete: a new
+        store, one written before it was kept, or one whose bulk write of it was interrupted."""
+        if is_kept(self._b, self.merge) or not self._registered_graphs():
+            return  # (a store without sources: its first commit says so)
+        with self._write_lock, self.commit_lock() as lock:
+            self.forget()
+            if not is_kept(self._b, self.merge):
+                rebuild(self._b, self.merge, self.graphs(), lock.ops())
+                lock.released()
+            self.forget()
+
+    @property
+    def merged_graph_name(self) -> str:
+        """The default graph of a read over every live source, as a query job names it: the graph
+        keeping their RDF merge, each triple once ("": the backend's own default graph)."""
+        return "" if self.merge.graph is None else self.merge.graph.value
+
     def _registered_graphs(self) -> list[ox.NamedNode]:
         return [q.subject for q in self._b.quads(None, RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
                 if isinstance(q.subject, ox.NamedNode)]
@@ -275,13 +301,15 @@ class Store:
               prefixes: bool = True) -> Any:
         """Run SPARQL natively in Oxigraph over the live sources (or ``graphs``).
 
-        The default graph is the union of the chosen source graphs; GRAPH clauses see
-        the same graphs by name. Returns pyoxigraph's result (solutions, triples or bool).
+        The default graph is the RDF merge of the live sources, each triple once (``govgraph.facts``),
+        or the union of the chosen ``graphs``; GRAPH clauses see the source graphs by name.
+        Returns pyoxigraph's result (solutions, triples or bool).
         """
-        g = list(graphs) if graphs is not None else self.graphs()
+        named = list(graphs) if graphs is not None else self.graphs()
+        default = named if graphs is not None else [self.merge.term]
         text = (sparql_prologue() + sparql) if prefixes else sparql
         try:
-            return self._b.query(text, g, g)
+            return self._b.query(text, default, named)
         except SyntaxError as e:
             raise BadInput(f"SPARQL syntax error: {e}") from None
 

@@ -2,6 +2,8 @@
 make it visible in one atomic update that also records the change (``Store.begin``)."""
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from govgraph import commit_lock, name_claims
 from govgraph.audit import ChangeRecord, revision_update
 from govgraph.commit_lock import HeldLock
 from govgraph.errors import BadInput, ConflictError, StoreError
+from govgraph import facts
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.name_claims import NameBusy, NameClaim, claim_new_source, load_claims
 from govgraph.store_graphs import (FORMATS, QUAD_FORMATS, STAGING_MAX_AGE, already_loaded, count, diff_graph,
@@ -23,6 +26,26 @@ from govgraph.terms import to_ox
 #: A commit adding at least this many triples compacts the embedded store afterwards: queries
 #: on a freshly bulk-loaded estate were 20-30% slower than on a compacted one (docs/benchmarks.md).
 COMPACT_AFTER_TRIPLES = 100_000
+
+
+def _stamp(src: dict) -> tuple | None:
+    """A loaded file's size and modification time (None: bytes, which cannot change)."""
+    if "path" not in src:
+        return None
+    try:
+        st = os.stat(src["path"])
+    except OSError:
+        return ("gone",)
+    return st.st_size, st.st_mtime_ns
+
+
+def _text(src: dict) -> bytes:
+    """A load's input as bytes (read again from its file)."""
+    if "path" in src:
+        with open(src["path"], "rb") as f:
+            return f.read()
+    data = src["input"]
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 class Transaction:
@@ -45,6 +68,9 @@ class Transaction:
         self.started = time.time()
         self.done = False
         self._count: int | None = None  # triples held, known until the next load or add
+        #: the loads to parse again into the merge (govgraph.facts) at commit, with the file's size and
+        #: time then; None: not all can be
+        self._replay: list[tuple[dict, str, str | None, tuple | None]] | None = []
         self.claim: NameClaim | None = None
         store.write_lock.acquire()
         try:
@@ -74,6 +100,10 @@ class Transaction:
         if fmt == "rdfxml":
             guard_xml_entities(head_of(path, data, stream), label)
         self._count = None
+        if stream is not None or fmt in QUAD_FORMATS:  # read once / blank nodes renamed per quad
+            self._replay = None
+        elif self._replay is not None:
+            self._replay.append((src, fmt, base_iri, _stamp(src)))
         try:
             self.store.backend.load(self.graph, src, FORMATS[fmt], quads=fmt in QUAD_FORMATS, base_iri=base_iri,
                                     guard=self._guard)
@@ -89,6 +119,7 @@ class Transaction:
         """Add rdflib triples to this transaction; returns triples now held."""
         g = self.graph
         self._count = None
+        self._replay = None
         self.store.backend.extend((ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples),
                                   guard=self._guard)
         return self.count()
@@ -184,11 +215,17 @@ class Transaction:
             # staging graph rewrote the whole source: 64 s to replace 300,000 triples on a server)
             ops.append(f"DELETE {{ GRAPH <{g}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{rem_g}> {{ ?s ?p ?o }} }}")
             ops.append(f"ADD SILENT <{add_g}> TO <{g}>")
+            # the merge (govgraph.facts): what the change added, less what no live source still states
+            ops += [st.merge.add_graph(add_g), st.merge.withdraw_graph(rem_g, st.graphs())]
         elif self.graph != self.target:
             # DROP first: whatever an interrupted older writer left in the unregistered graph goes
             # (only when another writer held the name while this one began: see name_claims)
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
             ops += [NameClaim.withdraw(self.target, c) for c in stale_claims]
+        bulk_merge = not self.replacing and new_n >= facts.MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
+        if not self.replacing and not bulk_merge:  # a large one: by the bulk loader just before this update
+            ops.append(st.merge.add_graph(g))
+        ops.append(st.merge.kept())  # every commit says so (a new store's first, a bulk write's)
         ops += registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [revision_update(rec)] + (
             extra(rec) if extra is not None else [])
         if self.claim is not None:
@@ -197,11 +234,17 @@ class Transaction:
             lock.check_lease()
             if self.claim is not None:
                 self.claim.stop()  # the commit withdraws it
+            if bulk_merge:
+                st.backend.update(st.merge.incomplete())
+                self._merge_in_bulk()
             st.backend.update(";\n".join(ops + lock.ops()))
             lock.released()
             st.committed(rec.revision, self.target, True)
         except BaseException:
             st.forget()
+            if bulk_merge:  # the merge may hold triples of this source, which did not commit
+                with contextlib.suppress(Exception):
+                    facts.rebuild(st.backend, st.merge, st.graphs())
             raise
         finally:
             self.done = True
@@ -216,6 +259,18 @@ class Transaction:
         if added >= COMPACT_AFTER_TRIPLES and st.backend.capabilities.on_disk:
             st.backend.compact()  # outside the write lock: readers and writers go on meanwhile
         return rec
+
+    def _merge_in_bulk(self) -> None:
+        """Add this new source's triples to the merge (embedded store) by the bulk loader: its files
+        parsed again when they hold no blank node (each parse names them afresh), else its graph
+        copied (the copy passes every triple through Python: over twice as slow)."""
+        b, merge = self.store.backend, self.store.merge
+        if self._replay and all(_stamp(src) == stamp and not facts.may_name_blank_nodes(_text(src), fmt)
+                                for src, fmt, _, stamp in self._replay):
+            for src, fmt, base_iri, _ in self._replay:
+                b.load(merge.term, src, FORMATS[fmt], quads=False, base_iri=base_iri)
+        else:
+            b.copy_graph(self.graph, merge.term)
 
     def rollback(self) -> None:
         """Discard everything this transaction loaded; the store is as it was."""

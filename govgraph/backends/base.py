@@ -19,6 +19,9 @@ class Capabilities:
     on_disk: bool
     #: other processes may write the same quads (a SPARQL server): caches are checked against it
     shared: bool
+    #: the backend's default graph is a graph of its own (not a union of the named graphs), which
+    #: the store keeps the RDF merge of its sources in (``govgraph.facts``); else a named graph
+    own_default_graph: bool = False
 
     @property
     def can_snapshot(self) -> bool:
@@ -89,6 +92,11 @@ class Backend(Protocol):
 
     def scratch_parent(self) -> str:
         """The folder beside the database where snapshots and copies are made."""
+
+    # with capabilities.own_default_graph only:
+    def unmerge_graph(self, src: ox.NamedNode, live: list[ox.NamedNode]) -> None:
+        """Remove from the default graph the triples of ``src`` that no graph of ``live`` states, in
+        batches, each its own transaction."""
 
     # with capabilities.local_engine only:
     def all_quads(self) -> Iterator[ox.Quad]:

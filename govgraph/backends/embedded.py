@@ -26,7 +26,8 @@ class EmbeddedBackend:
     def __init__(self, url: str, path: Path | None):
         self.url = url
         self.path = path
-        self.capabilities = Capabilities(local_engine=True, on_disk=path is not None, shared=False)
+        self.capabilities = Capabilities(local_engine=True, on_disk=path is not None, shared=False,
+                                         own_default_graph=True)
         if path is None:
             self.ox = ox.Store()
             return
@@ -88,7 +89,7 @@ class EmbeddedBackend:
     def drop_graph(self, g: ox.NamedNode) -> None:
         self.empty_graph(g)
 
-    def copy_graph(self, src: ox.NamedNode, dst: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
+    def copy_graph(self, src: ox.NamedNode, dst: ox.NamedNode | ox.DefaultGraph, *, guard: Callable[[], None] | None = None) -> None:
         quads = self.ox.quads_for_pattern(None, None, None, src)  # reads one snapshot throughout
         while True:
             if guard is not None:
@@ -97,6 +98,20 @@ class EmbeddedBackend:
             if not batch:
                 return
             self.ox.bulk_extend(batch)
+
+    def unmerge_graph(self, src: ox.NamedNode, live: list[ox.NamedNode]) -> None:
+        """One index lookup per triple of ``src`` (which graphs state it), flushed every EMPTY_BATCH."""
+        keep, default = set(live), ox.DefaultGraph()
+        quads = self.ox.quads_for_pattern(None, None, None, src)
+        while True:
+            batch = list(islice(quads, EMPTY_BATCH))
+            if not batch:
+                return
+            for q in batch:
+                if not any(r.graph_name in keep for r in self.ox.quads_for_pattern(q.subject, q.predicate, q.object)):
+                    self.ox.remove(ox.Quad(q.subject, q.predicate, q.object, default))
+            if self.path is not None:
+                self.ox.flush()
 
     def empty_graph(self, g: ox.NamedNode, *, guard: Callable[[], None] | None = None) -> None:
         """One small transaction per quad, flushed every EMPTY_BATCH: ``remove_graph`` is one

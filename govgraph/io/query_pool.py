@@ -159,14 +159,19 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
         return QueryOutcome(400, error=f"the query could not be evaluated: {e}")
 
 
-def _graph_nodes(names: tuple[str, ...], cache: dict | None) -> list[ox.NamedNode]:
+def _graph_node(name: str) -> ox.NamedNode | ox.DefaultGraph:
+    """A graph of a job's dataset: "" is the store's own default graph (``Store.merged_graph_name``)."""
+    return ox.NamedNode(name) if name else ox.DefaultGraph()
+
+
+def _graph_nodes(names: tuple[str, ...], cache: dict | None) -> list[ox.NamedNode | ox.DefaultGraph]:
     if cache is None:
-        return [ox.NamedNode(g) for g in names]
+        return [_graph_node(g) for g in names]
     nodes = cache.get(names)
     if nodes is None:
         if len(cache) > 64:
             cache.clear()
-        nodes = cache[names] = [ox.NamedNode(g) for g in names]
+        nodes = cache[names] = [_graph_node(g) for g in names]
     return nodes
 
 
