@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govgraph import access, live, search
+from govgraph import access, discovered, live, search
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
@@ -56,13 +56,19 @@ words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
 def statements(draw) -> ox.Triple:
     """One triple about a dataset or a glossary term from the small pools."""
     what = draw(st.sampled_from(["type", "title", "alt", "desc", "owner", "theme", "held", "derived", "term",
-                                 "termalt", "personal", "classified", "group", "field", "fieldtype"]))
+                                 "termalt", "personal", "classified", "group", "field", "fieldtype", "flow", "alias"]))
     d = n(draw(st.sampled_from(DATASETS)))
     t = n(draw(st.sampled_from(TERMS)))
     if what == "type":
         return ox.Triple(d, n(RDF + "type"), n(DCAT + "Dataset"))
     if what == "field":  # a field of a dataset (a failing field fails its dataset's asset score)
         return ox.Triple(n(draw(st.sampled_from(FIELDS))), n(GOV + "fieldOf"), d)
+    if what == "flow":  # a flow from or to a dataset (renamed when the dataset is hidden)
+        return ox.Triple(n(f"{BASE}flow/{draw(st.sampled_from(['a', 'b']))}"),
+                         n(GOV + draw(st.sampled_from(["source", "target"]))), d)
+    if what == "alias":  # an alias under an OpenLineage namespace (a discovered dataset's system is guessed from it)
+        return ox.Triple(d, n(GOV + "alias"), lit(draw(st.sampled_from(["mssql://mosaic/dbo.", "mssql://dwh/mart."]))
+                                                  + draw(st.sampled_from(["a", "b"]))))
     if what == "fieldtype":
         return ox.Triple(n(draw(st.sampled_from(FIELDS))), n(RDF + "type"), n(GOV + "Field"))
     if what == "title":
@@ -183,7 +189,9 @@ def lineage_state(lg) -> tuple:
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
          (lineage_graph.VIEW, lineage_state), (access.RESTRICTED_VIEW, lambda r: (r.named, r.blank_groups)),
-         (asset_scores.ASSET_SCORES_VIEW, lambda c: c.scores)]
+         (asset_scores.ASSET_SCORES_VIEW, lambda c: c.scores),
+         (access.LINKS_VIEW, lambda x: (x.dependents, x.flows, x.described, x.ends)),
+         (discovered.NAMESPACES_VIEW, lambda x: (x.systems, x.of))]
 
 
 def check_views(store) -> None:
