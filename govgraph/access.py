@@ -356,7 +356,12 @@ def _copy(store: Store, viewer: Viewer, extra_hidden: Iterable[str], key: tuple,
         # it stays under its earlier key meanwhile, for reads answered from what is kept
         earlier = kept.find(lambda k: k[1:] == key)
         followed = follow(earlier, store, r) if earlier is not None else None
-        return followed if followed is not None else redact(store, r)
+        if followed is not None:
+            return followed
+        copy = redact(store, r)
+        # the copy's own views (its search index ...) follow its commits as the original's do
+        live.memo(copy).follow = live.memo(store).follow
+        return copy
 
     return kept.get((store.revision,) + key, build)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from govgraph import live, search_index
+from govgraph import access, live, search_index
 from govgraph.io.load import load_files
 from govgraph.io.write import write_source
 from govgraph.shapes import asset_scores, kept
@@ -30,8 +30,8 @@ def served(any_store):
     live.memo(any_store).pending.set()
 
 
-def synonym(store, word: str) -> None:
-    write_source(store, "synonyms", [ox.Triple(ox.NamedNode(DATASET), ox.NamedNode(ALT), ox.Literal(word))],
+def synonym(store, word: str, dataset: str = DATASET) -> None:
+    write_source(store, "synonyms", [ox.Triple(ox.NamedNode(dataset), ox.NamedNode(ALT), ox.Literal(word))],
                  who="test", force=True, may_remove=True)
 
 
@@ -88,3 +88,26 @@ def test_without_live_follow_the_next_read_sees_the_write(any_store):
     synonym(any_store, "Sundew counts")
     assert DATASET.encode() in client.get("/api/v1/search?q=sundew").data
     assert not live.memo(any_store).follow
+
+
+def test_redacted_copies_follow_a_commit_without_a_request(any_store):
+    """With --hide-sensitive, the copy of a reader seen lately is brought up to date by the follower
+    (followed, not made afresh), so the reader's next page does not wait for it."""
+    load_files(any_store, [ESTATE], force=True)
+    app = create_app({"STORE": any_store, "LIVE_FOLLOW": True, "HIDE_SENSITIVE": True})
+    client = app.test_client()
+    try:
+        assert client.get("/search?q=referrals").status_code == 200  # anonymous: the redacted copy
+        first = access.redacted_view(any_store, access.ANONYMOUS)
+        assert first is not any_store
+        hidden = access.hidden_from(any_store, access.ANONYMOUS)
+        visible = sorted(r["d"].value for r in any_store.query("SELECT ?d WHERE { ?d a dcat:Dataset }")
+                         if r["d"].value not in hidden)[0]
+        synonym(any_store, "Butterwort tallies", visible)
+        key = (any_store.revision,) + access._hidden_key(any_store, access.ANONYMOUS, ())  # noqa: SLF001
+        assert until(lambda: access._views[any_store].peek(key) is not None)  # noqa: SLF001
+        assert access._views[any_store].peek(key) is first  # the same copy, followed
+        assert visible.encode() in client.get("/api/v1/search?q=butterwort").data
+    finally:
+        live.memo(any_store).follow = False
+        live.memo(any_store).pending.set()
