@@ -70,7 +70,8 @@ def _prefixes(alias: str) -> set[str]:
 def _read_namespaces(store: Store, subjects: list[str] | None) -> dict[str, set[tuple[str, str]]]:
     values = "" if subjects is None else "VALUES ?d { %s } " % " ".join(f"<{d}>" for d in subjects)
     out: dict[str, set[tuple[str, str]]] = {}
-    for r in store.query(f"SELECT ?d ?a ?sys WHERE {{ {values}?d <{_ALIAS}> ?a ; <{_HELD_IN}> ?sys FILTER(isIRI(?sys)) }}"):
+    q = f"SELECT ?d ?a ?sys WHERE {{ {values}?d <{_ALIAS}> ?a ; <{_HELD_IN}> ?sys FILTER(isIRI(?sys)) }}"
+    for r in store.query(q):
         d = r["d"].value if isinstance(r["d"], ox.NamedNode) else "_:" + r["d"].value
         out.setdefault(d, set()).update((ns, r["sys"].value) for ns in _prefixes(r["a"].value))
     return out

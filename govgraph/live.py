@@ -312,4 +312,5 @@ def view(store: Store, v: LiveView[S]) -> S:
     return memo(store).get(store, v)
 
 
-__all__ = ["Change", "LiveView", "Memo", "Stats", "changes", "memo", "answering_from_kept", "reading_kept", "view", "DEFAULT_THRESHOLD"]
+__all__ = ["Change", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept", "view",
+           "DEFAULT_THRESHOLD"]
