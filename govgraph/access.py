@@ -380,7 +380,7 @@ def _follow_readers(readers: dict, store: Store, change: live.Change) -> dict:
 #: The readers whose redacted copies are kept (hidden set and blank clearance -> a viewer and its extra hidden
 #: assets), a view kept on the store so that its follower brings their copies up to date after each commit.
 READERS_VIEW = live.LiveView("redacted-copies", lambda store: {}, _follow_readers, threshold=10**9,
-                             changes_in_place=True)
+                             changes_in_place=True, follow_first=True)
 
 
 def origin(store: Store) -> Store:

@@ -133,6 +133,8 @@ class LiveView(Generic[S]):
     #: whether ``apply`` changes parts of the state it was given (then a state is written to disk under
     #: the view's lock, holding back the next application meanwhile); otherwise written without it
     changes_in_place: bool = False
+    #: brought up to date first by the follower (what readers wait for most: the redacted copies)
+    follow_first: bool = False
 
 
 @dataclass
@@ -234,7 +236,7 @@ class Memo:
 
     def follow_once(self, store: Store) -> None:
         """Bring every kept view up to date (what the follower does after each commit)."""
-        for k in list(self.kept.values()):
+        for k in sorted(self.kept.values(), key=lambda k: not (k.view is not None and k.view.follow_first)):
             if k.view is not None:
                 try:
                     self.get(store, k.view)
