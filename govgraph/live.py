@@ -38,6 +38,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 import pyoxigraph as ox
 
 from govgraph import kept_state
+from govgraph.audit import read_history
 from govgraph.store import ChangeRecord, Store, diff_graph, source_graph_iri
 
 S = TypeVar("S")
@@ -103,7 +104,8 @@ def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
     than ``limit`` quads."""
     if until <= since:
         return Change((), frozenset(), frozenset())
-    records = {r.revision: r for r in store.history() if since < r.revision <= until}
+    # the records of these commits only: the whole history grows with every commit (a stream of events)
+    records = {r.revision: r for r in read_history(store.backend, since, until) if since < r.revision <= until}
     if len(records) != until - since:
         return None  # a commit without a record: nothing to apply it from
     added: set[ox.Quad] = set()
