@@ -108,7 +108,7 @@ def _apply(r: Restricted, store: Store, change: live.Change) -> Restricted | Non
 
 
 #: The restricted assets as a view kept on the store (``govgraph.live``).
-RESTRICTED_VIEW = live.LiveView("restricted", _build, _apply)
+RESTRICTED_VIEW = live.LiveView("restricted", _build, _apply, exact=True)  # a new classification hides at once
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ class LiveView(Generic[S]):
     changes_in_place: bool = False
     #: brought up to date first by the follower (what readers wait for most: the redacted copies)
     follow_first: bool = False
+    #: never answered from an earlier revision (what decides who may see what: a classification hides at once)
+    exact: bool = False
 
 
 @dataclass
@@ -183,8 +185,8 @@ class Memo:
         if k is not None and k.revision == rev:
             return k.state
         lock = self._lock_for(view.name)
-        if k is not None and getattr(_local, "kept_ok", False) and not getattr(_local, "computing", 0) \
-                and self.follow and (self.pending.is_set() or lock.locked()):
+        if k is not None and not view.exact and getattr(_local, "kept_ok", False) \
+                and not getattr(_local, "computing", 0) and self.follow and (self.pending.is_set() or lock.locked()):
             return k.state  # the follower is bringing it up to date: answered from what is kept
         with lock:
             _local.computing = getattr(_local, "computing", 0) + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +20,7 @@ from govgraph.webapp import create_app
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
 DATASET = "https://data.county.example.gov.uk/id/dataset/referrals"
 ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
+GOV = "https://w3id.org/govgraph#"
 
 
 @pytest.fixture()
@@ -113,3 +115,30 @@ def test_redacted_copies_follow_a_commit_without_a_request(any_store):
     finally:
         live.memo(any_store).follow = False
         live.memo(any_store).pending.set()
+
+
+def test_a_classification_hides_at_once_while_the_follower_is_busy(any_store):
+    """Reads answered from what is kept never show an asset classified since: who may see what is exact
+    (the restricted view is never answered from an earlier revision), so its copy is made afresh."""
+    load_files(any_store, [ESTATE], force=True)
+    client = create_app({"STORE": any_store, "LIVE_FOLLOW": True, "HIDE_SENSITIVE": True}).test_client()
+    hidden = access.hidden_from(any_store, access.ANONYMOUS)
+    visible = sorted(r["d"].value for r in any_store.query("SELECT ?d WHERE { ?d a dcat:Dataset }")
+                     if r["d"].value not in hidden)[0]
+    page = "/asset?iri=" + urllib.parse.quote(visible, safe="")
+    assert client.get(page).status_code == 200
+    memo = live.memo(any_store)
+    try:
+        with memo._lock_for(access.READERS_VIEW.name):  # noqa: SLF001 - the follower is kept busy meanwhile
+            write_source(any_store, "classify", [
+                ox.Triple(ox.NamedNode(visible), ox.NamedNode(GOV + "classification"), ox.NamedNode(GOV + "Secret"))],
+                who="test", force=True, may_remove=True)
+            assert memo.pending.is_set()
+            got: list = []
+            reader = threading.Thread(target=lambda: got.append(client.get(page)))
+            reader.start()
+            reader.join(60)
+            assert not reader.is_alive() and got[0].status_code == 404
+    finally:
+        memo.follow = False
+        memo.pending.set()
