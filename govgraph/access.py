@@ -108,7 +108,84 @@ def _apply(r: Restricted, store: Store, change: live.Change) -> Restricted | Non
 
 
 #: The restricted assets as a view kept on the store (``govgraph.live``).
-RESTRICTED_VIEW = live.LiveView("restricted", _build, _apply)
+RESTRICTED_VIEW = live.LiveView("restricted", _build, _apply, exact=True)  # a new classification hides at once
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a redaction is worked out from besides the restricted assets, kept live: for each IRI, the
+    named records that only describe it (``DEPENDENT_PREDICATES``: its fields, measurements, targets)
+    and the named flows from or to it (``FLOW_ENDS``); and, per named subject, what it points at so."""
+    dependents: dict[str, frozenset[str]]
+    flows: dict[str, frozenset[str]]
+    described: dict[str, frozenset[str]]  # d -> the IRIs it describes
+    ends: dict[str, frozenset[str]]  # flow -> its ends
+
+
+_LINKED = frozenset(DEPENDENT_PREDICATES) | frozenset(FLOW_ENDS)
+
+
+def _read_links(store: Store, subjects: list[str] | None) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    described: dict[str, set[str]] = {}
+    ends: dict[str, set[str]] = {}
+    values = "" if subjects is None else "VALUES ?d { %s } " % " ".join(f"<{d}>" for d in subjects)
+    preds = " ".join(f"<{p}>" for p in sorted(_LINKED))
+    for r in store.query(f"SELECT ?d ?p ?h WHERE {{ {values}VALUES ?p {{ {preds} }} ?d ?p ?h FILTER(isIRI(?d)) }}"):
+        p, h = r["p"].value, r["h"]
+        if p in FLOW_ENDS:
+            ends.setdefault(r["d"].value, set()).add(h.value)
+        elif isinstance(h, ox.NamedNode):
+            described.setdefault(r["d"].value, set()).add(h.value)
+    return described, ends
+
+
+def _inverse(by_subject: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for d, hs in by_subject.items():
+        for h in hs:
+            out.setdefault(h, set()).add(d)
+    return {h: frozenset(ds) for h, ds in out.items()}
+
+
+def _build_links(store: Store) -> Links:
+    described, ends = _read_links(store, None)
+    described_ = {d: frozenset(hs) for d, hs in described.items()}
+    ends_ = {f: frozenset(hs) for f, hs in ends.items()}
+    return Links(_inverse(described_), _inverse(ends_), described_, ends_)
+
+
+def _repoint(by_subject: dict, inverse: dict, subject: str, now: frozenset[str]) -> None:
+    for h in by_subject.get(subject, frozenset()) - now:
+        left = inverse[h] - {subject}
+        if left:
+            inverse[h] = left
+        else:
+            del inverse[h]
+    for h in now - by_subject.get(subject, frozenset()):
+        inverse[h] = inverse.get(h, frozenset()) | {subject}
+    if now:
+        by_subject[subject] = now
+    else:
+        by_subject.pop(subject, None)
+
+
+def _apply_links(links: Links, store: Store, change: live.Change) -> Links | None:
+    """Kept as it is unless the change touches a describing predicate or a flow's end; then those named
+    subjects are read again (copies of the maps, with their entries swapped)."""
+    dirty = sorted({q.subject.value for q in change.quads
+                    if q.predicate.value in _LINKED and isinstance(q.subject, ox.NamedNode)})
+    if not dirty:
+        return links
+    described, ends = _read_links(store, dirty)
+    out = Links(dict(links.dependents), dict(links.flows), dict(links.described), dict(links.ends))
+    for d in dirty:
+        _repoint(out.described, out.dependents, d, frozenset(described.get(d, ())))
+        _repoint(out.ends, out.flows, d, frozenset(ends.get(d, ())))
+    return out
+
+
+#: The links a redaction is worked out from, as a view kept on the store (``govgraph.live``).
+LINKS_VIEW = live.LiveView("redaction-links", _build_links, _apply_links)
 
 
 def _restricted(store: Store) -> Restricted:
@@ -170,9 +247,8 @@ def _renamed(store: Store, hidden: frozenset[str], covered: frozenset[str], blan
     out = set(blank_flows) - covered
     if not hidden:
         return frozenset(out)
-    ends = "|".join(f"<{p}>" for p in FLOW_ENDS)
-    out |= {row["r"].value for row in store.query(f"SELECT ?r ?h WHERE {{ ?r {ends} ?h FILTER(isIRI(?r)) }}")
-            if row["h"].value in hidden} - covered
+    flows = live.view(store, LINKS_VIEW).flows
+    out |= {r for h in hidden for r in flows.get(h, ())} - covered
     names = {h: n for h in hidden if (n := _local_words(h)).count("-") >= 3}
     if not names:
         return frozenset(out)
@@ -222,11 +298,9 @@ def redaction_for(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
     blank_deps, blank_flows = _blank_records(store, viewer) if clearance is not None else (set(), set())
     dependents: set[str] = set(blank_deps)
     frontier = set(hidden) | dependents
-    preds = " ".join(f"<{p}>" for p in DEPENDENT_PREDICATES)
-    pairs = [(r["d"], r["h"].value) for r in
-             store.query(f"SELECT ?d ?h WHERE {{ VALUES ?p {{ {preds} }} ?d ?p ?h FILTER(isIRI(?h)) }}")]
+    describing = live.view(store, LINKS_VIEW).dependents
     while frontier:  # fields of hidden datasets, measurements on those fields, ...
-        new = {d.value for d, h in pairs if h in frontier and isinstance(d, ox.NamedNode)} - dependents - hidden
+        new = {d for h in frontier for d in describing.get(h, ())} - dependents - hidden
         dependents |= new
         frontier = new
     covered = hidden | frozenset(dependents)
@@ -248,7 +322,9 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
 
     Copies are keyed by the store revision, the set of hidden named assets and the groups that
     open restricted blank-node assets, so viewers with different groups but the same hidden set
-    share one copy.
+    share one copy. The readers' copies are brought up to date after each commit by the store's
+    follower when it follows (``READERS_VIEW``); meanwhile a read may be answered from the copy kept
+    for the revision before (``live.answering_from_kept``).
     """
     hidden, clearance = key = _hidden_key(store, viewer, extra_hidden)
     if not hidden and clearance is None:
@@ -257,16 +333,54 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
         kept = _views.get(store)
         if kept is None:
             kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
+    hit = kept.peek((store.revision,) + key)
+    if hit is not None:
+        return hit
+    readers = live.memo(store).peek(READERS_VIEW.name)
+    if readers is None or key not in readers[1]:
+        live.view(store, READERS_VIEW)[key] = (viewer, tuple(extra_hidden))
+        while len(live.view(store, READERS_VIEW)) > VIEWS_KEPT:
+            live.view(store, READERS_VIEW).pop(next(iter(live.view(store, READERS_VIEW))))
+    if live.answering_from_kept(store):
+        earlier = kept.find(lambda k: k[1:] == key)
+        if earlier is not None:
+            return earlier
+    return _copy(store, viewer, extra_hidden, key, kept)
 
+
+def _copy(store: Store, viewer: Viewer, extra_hidden: Iterable[str], key: tuple, kept: KeptCopies) -> Store:
     def build() -> Store:
         r = redaction_for(store, viewer, extra_hidden)
         # the copy made for the same hidden set at an earlier revision follows the change when
-        # the redaction is the same (else, e.g. after a classification changed, it is made afresh)
-        earlier = kept.take(lambda k: k[1:] == key)
+        # the redaction is the same (else, e.g. after a classification changed, it is made afresh);
+        # it stays under its earlier key meanwhile, for reads answered from what is kept
+        earlier = kept.find(lambda k: k[1:] == key)
         followed = follow(earlier, store, r) if earlier is not None else None
-        return followed if followed is not None else redact(store, r)
+        if followed is not None:
+            return followed
+        copy = redact(store, r)
+        # the copy's own views (its search index ...) follow its commits as the original's do
+        live.memo(copy).follow = live.memo(store).follow
+        return copy
 
     return kept.get((store.revision,) + key, build)
+
+
+def _follow_readers(readers: dict, store: Store, change: live.Change) -> dict:
+    """Bring the copy of each reader seen lately up to date (the follower does this after each commit)."""
+    with _views_lock:
+        kept = _views.get(store)
+    if kept is not None:
+        for key, (viewer, extra) in list(readers.items()):
+            if _hidden_key(store, viewer, extra) == key:
+                _copy(store, viewer, extra, key, kept)
+    return readers
+
+
+#: The readers whose redacted copies are kept (hidden set and blank clearance -> a viewer and its extra hidden
+#: assets), a view kept on the store so that its follower brings their copies up to date after each commit.
+READERS_VIEW = live.LiveView("redacted-copies", lambda store: {}, _follow_readers, threshold=10**9,
+                             changes_in_place=True, follow_first=True)
 
 
 def origin(store: Store) -> Store:
@@ -305,5 +419,5 @@ def visible_changes(changes: list, r: Redaction | None) -> list:
 
 __all__ = ["ANONYMOUS", "PLACEHOLDER_TITLE", "Redaction", "Viewer", "blank_clearance", "hidden_from", "is_placeholder",
            "is_renamed", "may_see", "origin", "redact", "redacted_view", "redaction_for", "redaction_of",
-           "restricted_assets", "spells",
+           "restricted_assets", "spells", "LINKS_VIEW",
            "visible_changes", "visible_finding", "visible_triple"]

@@ -72,13 +72,14 @@ def revision_update(rec: ChangeRecord) -> str:
     )
 
 
-def read_history(backend: Any) -> list[ChangeRecord]:
-    """Every change record in the audit graph, oldest first."""
+def read_history(backend: Any, after: int | None = None, until: int | None = None) -> list[ChangeRecord]:
+    """Every change record in the audit graph, oldest first (only revisions ``after`` < r <= ``until`` if given)."""
+    within = "" if after is None or until is None else f"FILTER(?rev > {int(after)} && ?rev <= {int(until)})"
     rows = backend.query(
         sparql_prologue() + """SELECT ?c ?rev ?src ?act ?who ?at ?add ?rem ?forced ?note ?kept WHERE {
           ?c a gov:ChangeRecord ; gov:revision ?rev ; gov:sourceName ?src ; rdfs:label ?act ;
              prov:wasAssociatedWith ?who ; prov:endedAtTime ?at ; gov:triplesAdded ?add ;
-             gov:triplesRemoved ?rem ; gov:forced ?forced . OPTIONAL { ?c dcterms:description ?note }
+             gov:triplesRemoved ?rem ; gov:forced ?forced . """ + within + """ OPTIONAL { ?c dcterms:description ?note }
           OPTIONAL { ?c <""" + KEPT_IN.value + """> ?kept }
         } ORDER BY ?rev""", [AUDIT_GRAPH], None)
     return [ChangeRecord(iri=r["c"].value, revision=int(r["rev"].value), source=r["src"].value,

@@ -86,6 +86,14 @@ class KeptCopies(Generic[V]):
                     return self._items.pop(key)
             return None
 
+    def find(self, match: Callable[[Hashable], bool]) -> V | None:
+        """The most recently asked value whose key ``match``es, left in place (None if none does)."""
+        with self._lock:
+            for key in reversed(self._items):
+                if match(key):
+                    return self._items[key]
+            return None
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -11,14 +11,18 @@ ordinary dataset, its lineage untouched (the runs point at the same node).
 Its system is guessed here from its OpenLineage namespace, and written with the run as
 ``gov:guessedSystem`` (never ``gov:heldIn``: a guess is not a catalogue fact): a system whose
 ``gov:alias`` is the namespace, else the system holding most of the catalogue datasets aliased
-under that namespace (``namespace/...``), the first in IRI order on a tie.
+under that namespace (``namespace/...``), the first in IRI order on a tie. Those counts are a live
+view (``govgraph.live``: each commit's change re-reads the datasets whose aliases or systems it
+touches), not a scan of every alias per event (at 10k datasets, 280 ms of each event's ~300 ms).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 import pyoxigraph as ox
 
+from govgraph import live
 from govgraph.ontology.ns import GOV
 from govgraph.store import Store
 
@@ -44,14 +48,83 @@ def guess_systems(store: Store, namespaces: Iterable[str]) -> dict[str, str]:
                            f"gov:DocumentStore)) FILTER(isIRI(?s)) }} ORDER BY ?s LIMIT 1")
         hit = [r["s"].value for r in rows]
         if not hit:
-            rows = store.query(f"SELECT ?sys (COUNT(DISTINCT ?d) AS ?n) WHERE {{ "
-                               f"?d <{_ALIAS}> ?a ; <{_HELD_IN}> ?sys . "
-                               f"FILTER(STRSTARTS(STR(?a), {_literal(ns + '/')}) && isIRI(?sys)) }} "
-                               f"GROUP BY ?sys ORDER BY DESC(?n) ?sys LIMIT 1")
-            hit = [r["sys"].value for r in rows]
+            counts = live.view(store, NAMESPACES_VIEW).systems.get(ns)
+            hit = [min(counts, key=lambda sys: (-counts[sys], sys))] if counts else []
         if hit:
             out[ns] = hit[0]
     return out
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """For each alias prefix ending before a "/" (a namespace), the systems holding catalogue datasets
+    aliased under it, with how many; and per dataset, the (namespace, system) pairs it counts in."""
+    systems: dict[str, dict[str, int]]
+    of: dict[str, frozenset[tuple[str, str]]]
+
+
+def _prefixes(alias: str) -> set[str]:
+    return {alias[:i] for i, c in enumerate(alias) if c == "/"}
+
+
+def _read_namespaces(store: Store, subjects: list[str] | None) -> dict[str, set[tuple[str, str]]]:
+    values = "" if subjects is None else "VALUES ?d { %s } " % " ".join(f"<{d}>" for d in subjects)
+    out: dict[str, set[tuple[str, str]]] = {}
+    q = f"SELECT ?d ?a ?sys WHERE {{ {values}?d <{_ALIAS}> ?a ; <{_HELD_IN}> ?sys FILTER(isIRI(?sys)) }}"
+    for r in store.query(q):
+        d = r["d"].value if isinstance(r["d"], ox.NamedNode) else "_:" + r["d"].value
+        out.setdefault(d, set()).update((ns, r["sys"].value) for ns in _prefixes(r["a"].value))
+    return out
+
+
+def _count(pairs: dict[str, frozenset[tuple[str, str]]]) -> dict[str, dict[str, int]]:
+    systems: dict[str, dict[str, int]] = {}
+    for ps in pairs.values():
+        for ns, sys in ps:
+            c = systems.setdefault(ns, {})
+            c[sys] = c.get(sys, 0) + 1
+    return systems
+
+
+def _build(store: Store) -> Namespaces:
+    of = {d: frozenset(ps) for d, ps in _read_namespaces(store, None).items()}
+    return Namespaces(_count(of), of)
+
+
+def _apply(nss: Namespaces, store: Store, change: live.Change) -> Namespaces | None:
+    touched = [q for q in change.quads if q.predicate.value in (_ALIAS, _HELD_IN)]
+    if not touched:
+        return nss
+    if any(not isinstance(q.subject, ox.NamedNode) for q in touched):
+        return None  # blank datasets are counted by their label within one answer only: counted afresh
+    dirty = sorted({q.subject.value for q in touched})
+    now = _read_namespaces(store, dirty)
+    systems, of = dict(nss.systems), dict(nss.of)
+    copied: set[str] = set()
+    for d in dirty:
+        new = frozenset(now.get(d, ()))
+        old = of.get(d, frozenset())
+        for pairs, step in ((old - new, -1), (new - old, 1)):
+            for ns, sys in pairs:
+                if ns not in copied:
+                    copied.add(ns)
+                    systems[ns] = dict(systems.get(ns, {}))
+                c = systems[ns]
+                c[sys] = c.get(sys, 0) + step
+                if not c[sys]:
+                    del c[sys]
+                if not c:
+                    del systems[ns]
+                    copied.discard(ns)
+        if new:
+            of[d] = new
+        else:
+            of.pop(d, None)
+    return Namespaces(systems, of)
+
+
+#: The namespaces' systems as a view kept on the store (``govgraph.live``).
+NAMESPACES_VIEW = live.LiveView("namespaces", _build, _apply)
 
 
 def guess_triples(store: Store, minted: dict[str, str]) -> set[ox.Triple]:
@@ -62,4 +135,4 @@ def guess_triples(store: Store, minted: dict[str, str]) -> set[ox.Triple]:
             for d, ns in minted.items() if ns.rstrip("/") in guesses}
 
 
-__all__ = ["KIND", "NOTE", "guess_systems", "guess_triples"]
+__all__ = ["KIND", "NAMESPACES_VIEW", "NOTE", "guess_systems", "guess_triples"]

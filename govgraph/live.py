@@ -17,19 +17,33 @@ afresh instead, as it is when ``apply`` declines (returns None).
 
 States are never changed in place: ``apply`` returns a new state (sharing what did not
 change), so a reader holding the previous one keeps a consistent answer.
+
+A served app sets ``Memo.follow``: after each commit a background thread (the follower) brings
+every kept view up to date, several commits as one change when they come faster than it applies
+them; and a request reading within ``reading_kept()`` (the pages and the JSON reads) is answered
+from the state kept for the revision before while the follower is applying a later one, instead
+of waiting for it (the write is visible once the follower is done: well within a second at 10k
+datasets, ``tests/bench/bench_live.py``). Views asked for inside a view's ``build`` or ``apply``
+are always exact for the current revision.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
 import pyoxigraph as ox
 
 from govgraph import kept_state
+from govgraph.audit import read_history
 from govgraph.store import ChangeRecord, Store, diff_graph, source_graph_iri
 
 S = TypeVar("S")
+log = logging.getLogger(__name__)
+_local = threading.local()  # kept_ok: this thread may read a kept state; computing: inside a build or apply
 
 #: Most changed triples applied to a view before building it afresh instead. Measured at 10k
 #: datasets (480k triples) on a shared 2-core machine: applying a one-dataset write costs the
@@ -90,7 +104,8 @@ def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
     than ``limit`` quads."""
     if until <= since:
         return Change((), frozenset(), frozenset())
-    records = {r.revision: r for r in store.history() if since < r.revision <= until}
+    # the records of these commits only: the whole history grows with every commit (a stream of events)
+    records = {r.revision: r for r in read_history(store.backend, since, until) if since < r.revision <= until}
     if len(records) != until - since:
         return None  # a commit without a record: nothing to apply it from
     added: set[ox.Quad] = set()
@@ -120,12 +135,17 @@ class LiveView(Generic[S]):
     #: whether ``apply`` changes parts of the state it was given (then a state is written to disk under
     #: the view's lock, holding back the next application meanwhile); otherwise written without it
     changes_in_place: bool = False
+    #: brought up to date first by the follower (what readers wait for most: the redacted copies)
+    follow_first: bool = False
+    #: never answered from an earlier revision (what decides who may see what: a classification hides at once)
+    exact: bool = False
 
 
 @dataclass
 class _Kept:
     revision: int
     state: Any
+    view: Any = None  # the LiveView (for the follower)
 
 
 @dataclass
@@ -144,6 +164,11 @@ class Memo:
     stats: dict[str, Stats] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     disk: kept_state.DiskKeeper | None = None
+    #: bring the kept views up to date after each commit in a background thread (set by a served app)
+    follow: bool = False
+    #: a commit not yet applied by the follower (reads within ``reading_kept`` answer from what is kept)
+    pending: threading.Event = field(default_factory=threading.Event)
+    _follower: threading.Thread | None = None
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self.lock:
@@ -159,36 +184,68 @@ class Memo:
         k = self.kept.get(view.name)
         if k is not None and k.revision == rev:
             return k.state
-        with self._lock_for(view.name):
-            k = self.kept.get(view.name)
-            rev = store.revision
-            if k is not None and k.revision == rev:
-                return k.state
-            stats = self.stats.setdefault(view.name, Stats())
-            if k is None and self.disk is not None and view.key is not None:
-                got = self.disk.load(store, view.name, view.key())  # kept before a restart
-                if got is not None:
-                    k = _Kept(*got)
-                    stats.loaded += 1
-                    if k.revision == rev:
-                        self.kept[view.name] = k
-                        return k.state
-            state = None
-            if k is not None and k.revision < rev and view.apply is not None:
-                change = changes(store, k.revision, rev, view.threshold)
-                if change is not None:
-                    state = view.apply(k.state, store, change)
-            built = state is None
-            if built:
-                state = view.build(store)
-                stats.built += 1
-            else:
-                stats.applied += 1
-            self.kept[view.name] = _Kept(rev, state)
-            if self.disk is not None and view.key is not None:
-                self.disk.save_later(store, view.name, view.key(), rev, state, built,
-                                     self._lock_for(view.name) if view.changes_in_place else None)
-            return state
+        lock = self._lock_for(view.name)
+        if k is not None and not view.exact and getattr(_local, "kept_ok", False) \
+                and not getattr(_local, "computing", 0) and self.follow and (self.pending.is_set() or lock.locked()):
+            return k.state  # the follower is bringing it up to date: answered from what is kept
+        with lock:
+            _local.computing = getattr(_local, "computing", 0) + 1
+            try:
+                return self._bring_up_to_date(store, view)
+            finally:
+                _local.computing -= 1
+
+    def _bring_up_to_date(self, store: Store, view: LiveView[S]) -> S:
+        k = self.kept.get(view.name)
+        rev = store.revision
+        if k is not None and k.revision == rev:
+            return k.state
+        stats = self.stats.setdefault(view.name, Stats())
+        if k is None and self.disk is not None and view.key is not None:
+            got = self.disk.load(store, view.name, view.key())  # kept before a restart
+            if got is not None:
+                k = _Kept(*got)
+                stats.loaded += 1
+                if k.revision == rev:
+                    k.view = view
+                    self.kept[view.name] = k
+                    return k.state
+        state = None
+        if k is not None and k.revision < rev and view.apply is not None:
+            change = changes(store, k.revision, rev, view.threshold)
+            if change is not None:
+                state = view.apply(k.state, store, change)
+        built = state is None
+        if built:
+            state = view.build(store)
+            stats.built += 1
+        else:
+            stats.applied += 1
+        self.kept[view.name] = _Kept(rev, state, view)
+        if self.disk is not None and view.key is not None:
+            self.disk.save_later(store, view.name, view.key(), rev, state, built,
+                                 self._lock_for(view.name) if view.changes_in_place else None)
+        return state
+
+    def committed(self, store: Store) -> None:
+        """A commit was made to ``store`` by this process: the follower (if following) applies it."""
+        if not self.follow:
+            return
+        self.pending.set()
+        with self.lock:
+            if self._follower is None or not self._follower.is_alive():
+                self._follower = threading.Thread(target=_follow, args=(weakref.ref(store), self), daemon=True,
+                                                  name="govgraph-live-follower")
+                self._follower.start()
+
+    def follow_once(self, store: Store) -> None:
+        """Bring every kept view up to date (what the follower does after each commit)."""
+        for k in sorted(self.kept.values(), key=lambda k: not (k.view is not None and k.view.follow_first)):
+            if k.view is not None:
+                try:
+                    self.get(store, k.view)
+                except Exception:  # noqa: BLE001 - a request asking for the view meets the error itself
+                    log.exception("could not bring the %s view up to date", k.view.name)
 
     def forget(self, name: str | None = None) -> None:
         """Drop one kept view (or all): the next request builds it afresh."""
@@ -200,6 +257,49 @@ class Memo:
 
 
 _memo_lock = threading.Lock()
+#: Seconds the follower waits for a commit before it checks whether its store is still open.
+FOLLOWER_IDLE = 30.0
+
+
+def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
+    """The follower: after each commit, every kept view brought up to date (commits made meanwhile are
+    applied together in the next round); stops when its store is gone or no longer followed."""
+    while m.follow:
+        if not m.pending.wait(FOLLOWER_IDLE):
+            if store_ref() is None:
+                return
+            continue
+        store = store_ref()
+        if store is None:
+            return
+        rev = store.revision
+        m.follow_once(store)
+        if store.revision == rev:  # else another round: commits came in meanwhile
+            m.pending.clear()
+            if store.revision != rev:
+                m.pending.set()
+        del store
+
+
+def answering_from_kept(store: Store) -> bool:
+    """Whether this thread may be answered from what is kept for ``store`` rather than wait: it reads within
+    ``reading_kept``, outside any view's build or apply, and the follower has a commit of ``store`` to apply.
+    (For derived state kept outside the memo, such as the redacted copies of ``govgraph.access``.)"""
+    m = store.memo
+    return bool(m is not None and m.follow and m.pending.is_set() and getattr(_local, "kept_ok", False)
+                and not getattr(_local, "computing", 0))
+
+
+@contextlib.contextmanager
+def reading_kept():
+    """Within this, a view the follower is bringing up to date is answered from the state kept for an
+    earlier revision instead of waiting (pages and reads; never inside a view's own build or apply)."""
+    before = getattr(_local, "kept_ok", False)
+    _local.kept_ok = True
+    try:
+        yield
+    finally:
+        _local.kept_ok = before
 
 
 def memo(store: Store) -> Memo:
@@ -218,4 +318,5 @@ def view(store: Store, v: LiveView[S]) -> S:
     return memo(store).get(store, v)
 
 
-__all__ = ["Change", "LiveView", "Memo", "Stats", "changes", "memo", "view", "DEFAULT_THRESHOLD"]
+__all__ = ["Change", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept", "view",
+           "DEFAULT_THRESHOLD"]

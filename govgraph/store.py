@@ -460,6 +460,8 @@ class Store:
             self._cached_at = revision
         else:
             self._graphs = None
+        if self.memo is not None:
+            self.memo.committed(self)  # its derived views follow the commit (govgraph.live)
 
     def source_size(self, graph: ox.NamedNode) -> int:
         """The registered triple count of one source graph (0 if it is not registered).

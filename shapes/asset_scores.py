@@ -9,17 +9,19 @@ Findings on things that are no asset's part (terms, agreements, flows, people) a
 share: the scorecard lists them beside it.
 
 Counted from the kept validation report (``shapes.kept``: its focus nodes and failing nodes per
-principle) and the search index (each resource's kind), once per kept report.
+principle) and the search index (each resource's kind), as a live view (``govgraph.live``): a
+commit's change recounts only the nodes whose findings or kind it can alter (the validation
+scope of the change, ``shapes.kept.change_scope``), not every focus node of the estate (at 10k
+datasets, 263,000 look-ups: 1.4-1.9 s on the first dashboard or validation page after each write).
 """
 from __future__ import annotations
 
-import threading
-import weakref
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
-from govgraph import search_index
+from govgraph import live, search_index
 from govgraph.ontology.ns import GOV
-from govgraph.shapes.kept import KeptReport, kept_report
+from govgraph.shapes.kept import KeptReport, change_scope, kept_report
 from govgraph.store import Store
 
 #: The catalogue kinds counted as assets.
@@ -45,28 +47,43 @@ class AssetScore:
         return self.meeting / self.assets if self.assets else 1.0
 
 
-_lock = threading.Lock()
-_held: "weakref.WeakKeyDictionary[Store, tuple[KeptReport, dict[int, AssetScore]]]" = weakref.WeakKeyDictionary()
+@dataclass
+class _Principle:
+    """What one principle's share is counted from: its focus nodes that are assets, its failing nodes
+    that are assets, and its failing fields with their dataset (an asset failing through a field)."""
+    assets: set[str] = field(default_factory=set)
+    failing: set[str] = field(default_factory=set)
+    fields: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, int] = field(default_factory=dict)  # dataset -> how many of its fields fail
+
+    def score(self, p: int) -> AssetScore:
+        failing = self.failing | self.owners.keys()
+        checked = len(self.assets) + len(failing - self.assets)
+        return AssetScore(p, checked, checked - len(failing))
+
+    def put_field(self, f: str, owner: str | None) -> None:
+        old = self.fields.pop(f, None)
+        if old is not None:
+            self.owners[old] -= 1
+            if not self.owners[old]:
+                del self.owners[old]
+        if owner is not None:
+            self.fields[f] = owner
+            self.owners[owner] = self.owners.get(owner, 0) + 1
 
 
-def asset_scores(store: Store) -> dict[int, AssetScore] | None:
-    """Per principle, the assets it checks and those meeting it, for the store's kept validation report
-    (None when the report has no focus-node counts: validated by the reference engine)."""
-    k = kept_report(store)
-    if not k.nodes:
-        return None
-    with _lock:
-        held = _held.get(store)
-        if held is not None and held[0] is k:
-            return held[1]
-    scores = count(store, k)
-    with _lock:
-        _held[store] = (k, scores)
-    return scores
+@dataclass
+class Counted:
+    """The asset scores of one revision (None: the report has no focus-node counts), the check date
+    of the report they were counted from, and per principle what they are counted from (changed in
+    place by the next application, under the memo's lock: readers only read ``scores``)."""
+    scores: dict[int, AssetScore] | None
+    check_date: dt.date | None = None
+    principles: dict[int, _Principle] = field(default_factory=dict)
 
 
-def count(store: Store, k: KeptReport) -> dict[int, AssetScore]:
-    """The asset scores of kept report ``k`` of ``store``."""
+def _count_nodes(store: Store, k: KeptReport, c: Counted, nodes) -> None:
+    """Bring ``c``'s sets up to date for ``nodes`` (every node: ``nodes`` is None) from report ``k``."""
     idx = search_index.index(store)
 
     def kind(iri: str) -> str | None:
@@ -75,14 +92,68 @@ def count(store: Store, k: KeptReport) -> dict[int, AssetScore]:
         return e.kind if e is not None else None
 
     # only failing fields are read for their dataset (few): the others change no count
-    owner = _field_owners(store, {n for ns in k.failing.values() for n in ns if kind(n) == "field"})
-    out: dict[int, AssetScore] = {}
-    for p, nodes in sorted(k.nodes.items()):
-        bad = k.failing.get(p, set())
-        failing = {n for n in bad if kind(n) in ASSET_KINDS} | {owner[n] for n in bad if n in owner}
-        assets = {n for n in nodes if kind(n) in ASSET_KINDS} | failing
-        out[p] = AssetScore(p, len(assets), len(assets) - len(failing))
-    return out
+    failing_fields = {n for ns in k.failing.values() for n in (ns if nodes is None else ns & nodes)
+                      if kind(n) == "field"}
+    owner = _field_owners(store, failing_fields)
+    for p in sorted(set(k.nodes) | set(c.principles)):
+        pr = c.principles.setdefault(p, _Principle())
+        focus, bad = k.nodes.get(p, set()), k.failing.get(p, set())
+        if nodes is None:
+            pr.assets = {n for n in focus if kind(n) in ASSET_KINDS}
+            pr.failing = {n for n in bad if kind(n) in ASSET_KINDS}
+            for f in sorted(bad & failing_fields):
+                pr.put_field(f, owner.get(f))
+            continue
+        for n in nodes:
+            is_asset = kind(n) in ASSET_KINDS
+            for s, on in ((pr.assets, is_asset and n in focus), (pr.failing, is_asset and n in bad)):
+                if on:
+                    s.add(n)
+                else:
+                    s.discard(n)
+            if n in pr.fields or n in failing_fields:
+                pr.put_field(n, owner.get(n) if n in bad and n in failing_fields else None)
+    c.scores = {p: pr.score(p) for p, pr in sorted(c.principles.items()) if p in k.nodes}
+
+
+def _build(store: Store) -> Counted:
+    k = kept_report(store)
+    if not k.nodes:
+        return Counted(None)
+    c = Counted(None, k.report.check_date)
+    _count_nodes(store, k, c, None)
+    return c
+
+
+def _apply(c: Counted, store: Store, change: live.Change) -> Counted | None:
+    """Recount the nodes the change can alter: its validation scope (its subjects among them, whose kind
+    or dataset may have changed); None (counted afresh) when the report was made anew (another check
+    date) or the scope is not bounded."""
+    k = kept_report(store)
+    if c.scores is None or not k.nodes or k.report.check_date != c.check_date:
+        return None
+    scope = change_scope(store, change)
+    if scope is None:
+        return None
+    _count_nodes(store, k, c, set(scope) | change.subjects)
+    return c
+
+
+#: The asset scores as a live view (``govgraph.live``).
+ASSET_SCORES_VIEW = live.LiveView("asset-scores", _build, _apply, changes_in_place=True)
+
+
+def asset_scores(store: Store) -> dict[int, AssetScore] | None:
+    """Per principle, the assets it checks and those meeting it, for the store's kept validation report
+    (None when the report has no focus-node counts: validated by the reference engine)."""
+    return live.view(store, ASSET_SCORES_VIEW).scores
+
+
+def count(store: Store, k: KeptReport) -> dict[int, AssetScore]:
+    """The asset scores of kept report ``k`` of ``store``, counted afresh."""
+    c = Counted(None, k.report.check_date)
+    _count_nodes(store, k, c, None)
+    return c.scores
 
 
 def _field_owners(store: Store, fields: set[str]) -> dict[str, str]:
@@ -97,4 +168,4 @@ def _field_owners(store: Store, fields: set[str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["ASSET_KINDS", "AssetScore", "asset_scores", "count"]
+__all__ = ["ASSET_KINDS", "ASSET_SCORES_VIEW", "AssetScore", "asset_scores", "count"]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govgraph import access, live, search
+from govgraph import access, discovered, live, search
 from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
@@ -24,7 +24,7 @@ from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
-from govgraph.shapes import kept
+from govgraph.shapes import asset_scores, kept
 from govgraph.store import commit_patches
 
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
@@ -36,6 +36,7 @@ DATASETS = [f"{BASE}dataset/{n}" for n in ("d0", "d1", "d2", "referrals", "road-
 TERMS = [f"{BASE}term/{n}" for n in ("roads", "t1")]
 PEOPLE = [f"{BASE}person/{n}" for n in ("ann", "sam", "nobody")]
 SYSTEMS = [f"{BASE}system/{n}" for n in ("mosaic", "dwh")]
+FIELDS = [f"{BASE}field/{n}" for n in ("f0", "f1")]
 WORDS = ["Road", "defects", "Care", "carers", "Mosaic", "SSDA903", "referrals", "budget"]
 SOURCES = ["s0", "s1", "s2"]
 
@@ -55,11 +56,21 @@ words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
 def statements(draw) -> ox.Triple:
     """One triple about a dataset or a glossary term from the small pools."""
     what = draw(st.sampled_from(["type", "title", "alt", "desc", "owner", "theme", "held", "derived", "term",
-                                 "termalt", "personal", "classified", "group"]))
+                                 "termalt", "personal", "classified", "group", "field", "fieldtype", "flow", "alias"]))
     d = n(draw(st.sampled_from(DATASETS)))
     t = n(draw(st.sampled_from(TERMS)))
     if what == "type":
         return ox.Triple(d, n(RDF + "type"), n(DCAT + "Dataset"))
+    if what == "field":  # a field of a dataset (a failing field fails its dataset's asset score)
+        return ox.Triple(n(draw(st.sampled_from(FIELDS))), n(GOV + "fieldOf"), d)
+    if what == "flow":  # a flow from or to a dataset (renamed when the dataset is hidden)
+        return ox.Triple(n(f"{BASE}flow/{draw(st.sampled_from(['a', 'b']))}"),
+                         n(GOV + draw(st.sampled_from(["source", "target"]))), d)
+    if what == "alias":  # an alias under an OpenLineage namespace (a discovered dataset's system is guessed from it)
+        return ox.Triple(d, n(GOV + "alias"), lit(draw(st.sampled_from(["mssql://mosaic/dbo.", "mssql://dwh/mart."]))
+                                                  + draw(st.sampled_from(["a", "b"]))))
+    if what == "fieldtype":
+        return ox.Triple(n(draw(st.sampled_from(FIELDS))), n(RDF + "type"), n(GOV + "Field"))
     if what == "title":
         return ox.Triple(d, n(DCT + "title"), lit(draw(words)))
     if what == "alt":
@@ -177,7 +188,10 @@ def lineage_state(lg) -> tuple:
 
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
-         (lineage_graph.VIEW, lineage_state), (access.RESTRICTED_VIEW, lambda r: (r.named, r.blank_groups))]
+         (lineage_graph.VIEW, lineage_state), (access.RESTRICTED_VIEW, lambda r: (r.named, r.blank_groups)),
+         (asset_scores.ASSET_SCORES_VIEW, lambda c: c.scores),
+         (access.LINKS_VIEW, lambda x: (x.dependents, x.flows, x.described, x.ends)),
+         (discovered.NAMESPACES_VIEW, lambda x: (x.systems, x.of))]
 
 
 def check_views(store) -> None:
@@ -213,6 +227,8 @@ def test_several_commits_are_applied_as_one_change(estate):
     write_source(estate, "s1", [ox.Triple(n(DATASETS[1]), n(RDF + "type"), n(DCAT + "Dataset")),
                                 ox.Triple(n(DATASETS[1]), n(DCT + "title"), lit("Winter salt"))],
                  who="test", force=True, may_remove=True)
+    asset_scores.asset_scores(estate)
+    assert live.memo(estate).stats["asset-scores"].applied >= 1  # recounted for the change's scope only
     found = search.search(estate, "gritting")[1]
     assert (DATASETS[0], "Gritting routes") in [(i.iri, i.label) for i in found]
     kept.kept_report(estate)

@@ -15,7 +15,7 @@ from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, N
                              UnknownAsset)
 from govgraph.labels import labels
 from govgraph.store import Store, open_store
-from govgraph.webapp import api, base_url, filters, findings, openlineage, security
+from govgraph.webapp import api, base_url, filters, findings, live_reads, openlineage, security
 from govgraph.webapp.assets import bp as assets_bp
 from govgraph.webapp.context import read_store
 from govgraph.webapp.dashboard import bp as dashboard_bp
@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     filters.register(app)
     security.register(app)  # secure headers, MAX_CONTENT_LENGTH, CSRF, optional read protection
     base_url.install(app)  # absolute URLs from config BASE_URL, never from the Host header
+    live_reads.install(app, store)  # LIVE_FOLLOW: derived views follow commits; reads do not wait for them
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
                reports_bp, impact_bp, sharing_bp, systems_bp):

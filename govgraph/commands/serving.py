@@ -65,7 +65,8 @@ def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 3
     from govgraph.webapp import create_app, server
     from govgraph.webapp.base_url import base_url_for
     app = create_app({"STORE": store, "MAX_CONTENT_LENGTH": max_body, "READ_TOKEN_REQUIRED": read_token_required,
-                      "HIDE_SENSITIVE": hide_sensitive, "BASE_URL": base_url_for(host, port), **(config or {})})
+                      "HIDE_SENSITIVE": hide_sensitive, "BASE_URL": base_url_for(host, port), "LIVE_FOLLOW": True,
+                      **(config or {})})
     from govgraph.io.query_pool import cpu_default
     need = server.threads_needed(int(app.config.get("SPARQL_WORKERS") or cpu_default()))
     if threads < need:

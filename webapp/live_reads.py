@@ -1,0 +1,38 @@
+"""Reads that do not wait for a write to be applied (``LIVE_FOLLOW``, set by ``govgraph serve``).
+
+The store's derived views follow each commit in a background thread (``govgraph.live``:
+``Memo.follow``), and a GET or HEAD request is answered from the views kept for the revision
+before while that thread is applying a later one (``live.reading_kept``), so the first page
+after a write does not wait for it; the write shows once the follower is done. Writes, and
+every read when ``LIVE_FOLLOW`` is off (the default for an app made in tests), see each commit
+at once.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Flask
+
+from govgraph import live
+from govgraph.store import Store
+
+_READS = ("GET", "HEAD")
+
+
+class _ReadingKept:
+    def __init__(self, app: Callable):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable):
+        if environ.get("REQUEST_METHOD") not in _READS:
+            return self.app(environ, start_response)
+        with live.reading_kept():  # a body produced after this returns reads exactly: never staler
+            return self.app(environ, start_response)
+
+
+def install(app: Flask, store: Store) -> None:
+    """Follow commits in the background and answer reads from kept views meanwhile, if ``LIVE_FOLLOW`` is set."""
+    if not app.config.get("LIVE_FOLLOW"):
+        return
+    live.memo(store).follow = True
+    app.wsgi_app = _ReadingKept(app.wsgi_app)  # type: ignore[method-assign]
