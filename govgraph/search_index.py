@@ -218,24 +218,26 @@ def _read(store: Store, subjects: list[str] | None) -> tuple:
     """What the entries of ``subjects`` (None: every resource) are made of, in an order independent of how
     the store returns rows (so an entry read alone equals the same entry read with all the others)."""
     q, vs = store.query, _values(subjects)
+    one: dict[str, str] = {}  # each IRI one string object, shared by every table (kept on disk once)
+    iri = lambda v: one.setdefault(v, v)  # noqa: E731
     types: dict[str, set[str]] = {}
     wanted = " ".join(f"<{t}>" for t, k in KINDS if k not in UNSEARCHED)
     for r in q(f"SELECT ?s ?t WHERE {{ {vs}VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
-        types.setdefault(r["s"].value, set()).add(r["t"].value)
+        types.setdefault(iri(r["s"].value), set()).add(r["t"].value)
     named: dict[str, set[tuple[int, str]]] = {}
     for i, p in enumerate(_NAME_PROPS):
         for r in q(f"SELECT ?s ?l WHERE {{ {vs}?s {p} ?l }}"):
-            named.setdefault(r["s"].value, set()).add((i, r["l"].value))
+            named.setdefault(iri(r["s"].value), set()).add((i, r["l"].value))
     alts: dict[str, set[str]] = {}
     for r in q(f"SELECT ?s ?l WHERE {{ {vs}?s skos:altLabel|skos:hiddenLabel ?l }}"):
-        alts.setdefault(r["s"].value, set()).add(r["l"].value)
+        alts.setdefault(iri(r["s"].value), set()).add(r["l"].value)
     descs: dict[str, str] = {}
     for r in q(f"SELECT ?s ?d WHERE {{ {vs}?s dcterms:description|skos:definition ?d }}"):
-        s, d = r["s"].value, r["d"].value
+        s, d = iri(r["s"].value), r["d"].value
         descs[s] = min(descs.get(s, d), d)
     facts: dict[str, set[tuple[str, str]]] = {}
     for r in q("SELECT ?s ?p ?o WHERE { %sVALUES ?p { %s } ?s ?p ?o }" % (vs, " ".join(f"<{p}>" for p in _FACT_NAMES))):
-        facts.setdefault(r["s"].value, set()).add((_FACT_NAMES[r["p"].value], r["o"].value))
+        facts.setdefault(iri(r["s"].value), set()).add((_FACT_NAMES[r["p"].value], iri(r["o"].value)))
     labels_: dict[str, str] = {}
     others: dict[str, list[str]] = {}  # further names and codes of a resource
     for s, names in named.items():
@@ -247,7 +249,8 @@ def _read(store: Store, subjects: list[str] | None) -> tuple:
 
 
 def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, list[str]], alts: dict[str, list[str]],
-          descs: dict[str, str], facts: dict[str, list[tuple[str, str]]]) -> Part | None:
+          descs: dict[str, str], facts: dict[str, list[tuple[str, str]]], shared: dict | None = None) -> Part | None:
+    """The part of ``iri``; ``shared`` (one per build) makes equal facet lists one object (kept on disk once)."""
     kind = kind_of(ts)
     if kind in UNSEARCHED:
         return None
@@ -270,21 +273,31 @@ def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, lis
     if kind in ("dataset", "report", "return"):
         fac.append(("personal", "yes" if personal else "no"))
     syn = tuple(dict.fromkeys([*others.get(iri, ()), *alts.get(iri, ())]))
-    e = SearchEntry(iri, lab, kind, desc, tuple(dict.fromkeys(fac)), syn)
+    facets = tuple(dict.fromkeys(fac))
+    if shared is not None:
+        facets = shared.setdefault(facets, facets)
+    e = SearchEntry(iri, lab, kind, desc, facets, syn)
     seen: set[str] = set()
     words = []
     for text in (e.label, " ".join(e.synonyms), " ".join([desc, *extra]), local_name(e.iri)):
         new = tuple(sorted(set(tokens(text)) - seen))
         seen.update(new)
         words.append(new)
-    return Part(e, _pack(words), norm(lab), norm(base_title(lab)), frozenset(norm(a) for a in alts.get(iri, ())))
+    name, base = norm(lab), norm(base_title(lab))
+    return Part(e, _pack(words), name, name if base == name else base,
+                frozenset(norm(a) for a in alts[iri]) if iri in alts else _NONE)
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def build(store: Store) -> SearchIndex:
     """The index of every searchable resource of the store (ids in label order)."""
     revision = store.revision
     types, labels_, others, alts, descs, facts = _read(store, None)
-    parts = [p for p in (_part(i, ts, labels_, others, alts, descs, facts) for i, ts in types.items()) if p is not None]
+    shared: dict = {}
+    parts = [p for p in (_part(i, ts, labels_, others, alts, descs, facts, shared) for i, ts in types.items())
+             if p is not None]
     parts.sort(key=lambda p: p.key)
     postings: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
     facet_postings: dict[tuple[str, str], list[int]] = {}
