@@ -10,7 +10,7 @@ For each server: seconds from start to the first answer (``/search?q=a``, which 
 index), then the first request of each page, and the first ``/api/v1/validation`` (the kept report).
 Loopback only; every wait is bounded.
 
-    python tests/bench/bench_restart.py [--datasets 10000]
+    python tests/bench/bench_restart.py [--datasets 10000] [--dir DIR]
 
 Target (issue 18): restart to first page under 5 s at 100k.
 """
@@ -81,11 +81,14 @@ def kept_files_written(folder: Path, after: float, seconds: float = 600) -> bool
 
 def run(args, tmp: Path) -> None:
     estate = tmp / "estate.nt"
-    generate(estate, datasets=args.datasets, seed=1)
     folder = tmp / "store"
     url = f"oxigraph:{folder}"
+    reused = folder.exists()  # --dir: a store loaded by an earlier run (its kept files, if any, are used)
+    if not reused:
+        generate(estate, datasets=args.datasets, seed=1)
     store = open_store(url)
-    load_files(store, [estate], source="estate", validate=False)
+    if not reused:
+        load_files(store, [estate], source="estate", validate=False)
     triples = store.triple_count()
     dataset = str(store.select("SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d LIMIT 1")[0]["d"])
     store.close()
@@ -101,7 +104,7 @@ def run(args, tmp: Path) -> None:
         try:
             times = {name: get(base + path)[0] for name, path in pages.items()}
             if label.startswith("cold"):
-                ok = kept_files_written(folder, started)
+                ok = kept_files_written(folder, 0 if reused else started)
                 assert ok, "the kept files were not written"
             elif label.startswith("restart (kept"):
                 body = f'<{dataset}> <http://www.w3.org/2004/02/skos/core#altLabel> "Restart bench synonym" .\n'
@@ -127,7 +130,13 @@ def run(args, tmp: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=int, default=10_000)
+    ap.add_argument("--dir", type=Path, help="keep the estate and store here and reuse them in later runs "
+                                             "(the first server is then cold only if nothing was kept)")
     args = ap.parse_args()
+    if args.dir:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        run(args, args.dir)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-restart-") as tmp:
         run(args, Path(tmp))
 
