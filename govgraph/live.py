@@ -120,6 +120,12 @@ class LiveView(Generic[S]):
     #: whether ``apply`` changes parts of the state it was given (then a state is written to disk under
     #: the view's lock, holding back the next application meanwhile); otherwise written without it
     changes_in_place: bool = False
+    #: how a state is kept on disk, if not as it is: ``dump(state)`` makes plain data (dicts, lists, strings ...)
+    #: and ``undump(data, store)`` the state again (``govgraph.kept_state``)
+    dump: Callable[[S], Any] | None = None
+    undump: Callable[[Any, Store], S] | None = None
+    #: held while a state is written to disk, if its readers change parts of it in place under a lock of their own
+    save_lock: threading.Lock | None = None
 
 
 @dataclass
@@ -166,7 +172,7 @@ class Memo:
                 return k.state
             stats = self.stats.setdefault(view.name, Stats())
             if k is None and self.disk is not None and view.key is not None:
-                got = self.disk.load(store, view.name, view.key())  # kept before a restart
+                got = self.disk.load(store, view.name, view.key(), view.undump)  # kept before a restart
                 if got is not None:
                     k = _Kept(*got)
                     stats.loaded += 1
@@ -187,7 +193,8 @@ class Memo:
             self.kept[view.name] = _Kept(rev, state)
             if self.disk is not None and view.key is not None:
                 self.disk.save_later(store, view.name, view.key(), rev, state, built,
-                                     self._lock_for(view.name) if view.changes_in_place else None)
+                                     view.save_lock or (self._lock_for(view.name) if view.changes_in_place else None),
+                                     view.dump)
             return state
 
     def forget(self, name: str | None = None) -> None:
