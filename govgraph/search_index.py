@@ -35,7 +35,7 @@ SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "syst
 #: the last segment of the IRI ("mosaic-asc-clients").
 TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
 #: The layout of the index as kept on disk (in the view's key: a file of another layout is built afresh).
-LAYOUT = "2"
+LAYOUT = "3"
 #: Words of a query looked at (the rest are ignored: a query is a few words, not a document).
 MAX_WORDS = 16
 
@@ -172,8 +172,8 @@ class SearchIndex:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["order"], state["rank"] = _ints(self.order), _ints(self.rank)
-        state["postings"] = tuple({w: _ints(ids) for w, ids in p.items()} for p in self.postings)
-        state["facet_postings"] = {fv: _ints(ids) for fv, ids in self.facet_postings.items()}
+        state["postings"] = tuple(_table(p) for p in self.postings)
+        state["facet_postings"] = _table(self.facet_postings)
         state["byteorder"] = sys.byteorder
         return state
 
@@ -181,8 +181,11 @@ class SearchIndex:
         if state.pop("byteorder", None) != sys.byteorder:
             raise ValueError("kept on a machine of another byte order")
         state["order"], state["rank"] = _array(state["order"]), _array(state["rank"])
-        state["postings"] = tuple({w: _array(b) for w, b in p.items()} for p in state["postings"])
-        state["facet_postings"] = {fv: _array(b) for fv, b in state["facet_postings"].items()}
+        postings = state["postings"]
+        if not (isinstance(postings, tuple) and len(postings) == 4):
+            raise ValueError("kept postings of another shape")
+        state["postings"] = tuple(_untable(p) for p in postings)
+        state["facet_postings"] = _untable(state["facet_postings"])
         self.__dict__.update(state)
 
     @property
@@ -192,6 +195,26 @@ class SearchIndex:
 
 def _ints(ids) -> bytes:
     return array.array("i", ids).tobytes()
+
+
+def _table(lists: dict) -> tuple[list, bytes, bytes]:
+    """A table of id lists as (its keys, every list end to end, where each ends): three objects, not one a key."""
+    ends, ids = array.array("i"), array.array("i")
+    for lst in lists.values():
+        ids.extend(lst)
+        ends.append(len(ids))
+    return list(lists), ids.tobytes(), ends.tobytes()
+
+
+def _untable(table: tuple) -> dict:
+    """``_table``'s table again, each list an ``array`` slice (made in C, no call per list)."""
+    keys, ids, ends = table
+    ids, ends = _array(ids), _array(ends)
+    if not isinstance(keys, list) or len(keys) != len(ends) or (ends and ends[-1] != len(ids)):
+        raise ValueError("a kept table of another shape")
+    starts = array.array("i", [0])
+    starts.extend(ends[:-1])
+    return {k: ids[a:b] for k, a, b in zip(keys, starts, ends)}
 
 
 def _array(data: bytes) -> array.array:
