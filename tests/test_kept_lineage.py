@@ -12,7 +12,7 @@ from govgraph import kept_state, live
 from govgraph.io.load import load_files
 from govgraph.lineage import live_graph
 from govgraph.store import open_store
-from test_live import ESTATE, do, lineage_state  # the estate whose names the steps below touch
+from test_live import ESTATE, do, impact_state, lineage_state  # the estate whose names the steps below touch
 
 VIEW = live_graph.VIEW
 
@@ -36,7 +36,10 @@ def test_a_restart_reads_the_kept_graph(folder):
         assert lg.store is st and lg.g.number_of_edges() > 0
         g = lg.g
         assert all(g._pred[v][u] is g._succ[u][v] for u, v in g.edges())  # noqa: SLF001 - one dict per edge pair
-        assert lineage_state(lg) == lineage_state(VIEW.build(st))
+        assert "_impact_index" in lg.__dict__  # kept with it, not made again
+        fresh = VIEW.build(st)
+        assert impact_state(lg) == impact_state(fresh)
+        assert lineage_state(lg) == lineage_state(fresh)
 
 
 @pytest.mark.parametrize("step", [("event", "load_a", ["dbo.referrals"], ["dbo.new"], 1),  # patched
