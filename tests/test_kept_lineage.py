@@ -61,7 +61,7 @@ def test_changes_since_are_applied_to_the_kept_graph(folder, step):
         assert lineage_state(lg) == lineage_state(VIEW.build(st))
 
 
-@pytest.mark.parametrize("spoil", ["layout", "shape", "none"])
+@pytest.mark.parametrize("spoil", ["layout", "shape", "impact", "none"])
 def test_a_file_of_another_shape_is_built_afresh(folder, spoil):
     kept = folder / kept_state.FOLDER / "lineage.pickle"
     with open(kept, "rb") as f:
@@ -70,6 +70,9 @@ def test_a_file_of_another_shape_is_built_afresh(folder, spoil):
         data = ("0",) + data[1:]
     elif spoil == "shape":  # the node table and the adjacency disagree
         data = data[:3] + ({"https://example.org/x": {}},) + data[4:]
+    elif spoil == "impact":  # the impact index shorter than the graph's nodes
+        assert data[11] is not None
+        data = data[:11] + ({**data[11], "code": data[11]["code"][:-8]},)
     with open(kept, "wb") as f:
         pickle.dump(head, f), pickle.dump(data, f)
     with open_store(f"oxigraph:{folder}") as st:
