@@ -379,10 +379,7 @@ class QueryPool:
         self._keep = snapshots.keep if snapshots else keep_seconds
         self.copies: CopySnapshots | None = None
         self._ctx = mp.get_context("spawn")
-        # most recently used first: queries one after another go to the same worker, whose caches (the
-        # snapshot's open files, RocksDB's blocks) are warm; taken in turn, each query met a worker whose
-        # cache the others' queries had not warmed (describe-one at 100k: 2-22 ms instead of 1.3 ms)
-        self._idle: "queue.LifoQueue[_Worker]" = queue.LifoQueue()
+        self._idle: "queue.Queue[_Worker]" = queue.Queue()
         self.stats = PoolStats()
         self._closed = False
         for _ in range(size):
