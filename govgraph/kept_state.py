@@ -13,7 +13,9 @@ has with the same change record (the record's IRI and time: a store recreated wi
 is another store); a file that does not match, is corrupt, or names anything but a few standard
 types and the classes the views register (``keep_classes``: the unpickler makes nothing else, so
 no function is ever called) is ignored and the view built afresh.
-Files are written to a temporary name and renamed, readable by the owner only.
+Files are written to a temporary name and renamed, readable by the owner only. A view may keep its
+state as plain data instead (``LiveView.dump`` / ``undump``: the lineage graph), made into objects by
+its own code after checking their shape; the search index keeps its id lists as machine integers.
 """
 from __future__ import annotations
 

@@ -3,7 +3,9 @@
 A change that touches nothing the graph is read from keeps it (a new revision number, the same
 adjacency); one that only adds runs and the datasets they first mention (an OpenLineage event)
 patches a copy; any other builds it afresh (``graph.build``; 10k datasets: 1.6 s). The view is
-kept on the store by ``govgraph.live``.
+kept on the store by ``govgraph.live``, and on disk beside an embedded store (``govgraph.kept_state``)
+as plain data (``_dump``: networkx's adjacency dicts and the impact index's arrays), so a restart
+reads it instead of building it (100k datasets: 68 MB, about 1 s of CPU against 16 s or more).
 """
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ import networkx as nx
 import pyoxigraph as ox
 
 from govgraph import kept_state, live
-from govgraph.lineage.impact_index import ImpactIndex
 from govgraph.lineage.graph import (_OTHER_FACTS, _RDF_TYPE, _RDFS_LABELLED, _TYPE_KIND, DATA_KINDS, OTHER, RUN,
                                     LineageGraph, _field_lock, _node_attrs, _own, _query, _val, build)
+from govgraph.lineage.impact_index import ImpactIndex
 from govgraph.ontology.ns import DCTERMS, DPV, FOAF, GOV, PROV, RDFS, SKOS
 
 #: What the graph is read from: a change with none of these predicates and classes leaves it as it is.
