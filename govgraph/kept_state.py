@@ -13,7 +13,9 @@ has with the same change record (the record's IRI and time: a store recreated wi
 is another store); a file that does not match, is corrupt, or names anything but a few standard
 types and the classes the views register (``keep_classes``: the unpickler makes nothing else, so
 no function is ever called) is ignored and the view built afresh.
-Files are written to a temporary name and renamed, readable by the owner only.
+Files are written to a temporary name and renamed, readable by the owner only. A view may keep its
+state as plain data instead (``LiveView.dump`` / ``undump``: the lineage graph), made into objects by
+its own code after checking their shape; the search index keeps its id lists as machine integers.
 """
 from __future__ import annotations
 
@@ -91,8 +93,10 @@ class DiskKeeper:
     def _file(self, name: str) -> Path:
         return self.folder / f"{name}.pickle"
 
-    def load(self, store: Store, name: str, key: str) -> tuple[int, Any] | None:
-        """The kept (revision, state) of view ``name`` if it is this store's, at a revision it has, with ``key``."""
+    def load(self, store: Store, name: str, key: str, undump: Callable[[Any, Store], Any] | None = None
+             ) -> tuple[int, Any] | None:
+        """The kept (revision, state) of view ``name`` if it is this store's, at a revision it has, with ``key``
+        (``undump(data, store)``, if given, makes the state from what was kept: ``LiveView.dump``)."""
         path = self._file(name)
         collecting = gc.isenabled()
         gc.disable()  # unpickling makes millions of objects: cyclic collections in between tripled the time
@@ -106,6 +110,8 @@ class DiskKeeper:
                         or print_ != fingerprint(store, revision):
                     return None
                 state = _Unpickler(f).load()
+                if undump is not None:
+                    state = undump(state, store)
         except FileNotFoundError:
             return None
         except Exception as e:  # corrupt, truncated or foreign: built afresh
@@ -119,9 +125,10 @@ class DiskKeeper:
         return revision, state
 
     def save_later(self, store: Store, name: str, key: str, revision: int, state: Any, built: bool,
-                   lock: threading.Lock | None) -> None:
+                   lock: threading.Lock | None, dump: Callable[[Any], Any] | None = None) -> None:
         """Write ``state`` in the background (after a build; after an application at most every SAVE_EVERY s).
-        ``lock``, if given, is the view's: held while pickling (its applications change parts of the last state)."""
+        ``lock``, if given, is held while pickling (what changes parts of the state in place holds it);
+        ``dump``, if given, makes what is written from the state (plain data: ``LiveView.dump``)."""
         now = time.monotonic()
         with self.lock:
             if name in self.saving or (not built and now - self.saved_at.get(name, 0.0) < SAVE_EVERY):
@@ -129,15 +136,16 @@ class DiskKeeper:
             self.saving.add(name)
             self.saved_at[name] = now
         print_ = fingerprint(store, revision)
-        threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock), daemon=True,
+        threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock, dump), daemon=True,
                          name=f"govgraph-keep-{name}").start()
 
-    def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock | None) -> None:
+    def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock | None,
+              dump: Callable[[Any], Any] | None) -> None:
         try:
             buf = io.BytesIO()
             pickle.dump((FORMAT, name, key, revision, print_), buf, protocol=pickle.HIGHEST_PROTOCOL)
             with lock or contextlib.nullcontext():
-                pickle.dump(state, buf, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(state if dump is None else dump(state), buf, protocol=pickle.HIGHEST_PROTOCOL)
             self.folder.mkdir(mode=0o700, exist_ok=True)
             tmp = self.folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -139,6 +139,12 @@ class LiveView(Generic[S]):
     follow_first: bool = False
     #: never answered from an earlier revision (what decides who may see what: a classification hides at once)
     exact: bool = False
+    #: how a state is kept on disk, if not as it is: ``dump(state)`` makes plain data (dicts, lists, strings ...)
+    #: and ``undump(data, store)`` the state again (``govgraph.kept_state``)
+    dump: Callable[[S], Any] | None = None
+    undump: Callable[[Any, Store], S] | None = None
+    #: held while a state is written to disk, if its readers change parts of it in place under a lock of their own
+    save_lock: threading.Lock | None = None
 
 
 @dataclass
@@ -202,7 +208,7 @@ class Memo:
             return k.state
         stats = self.stats.setdefault(view.name, Stats())
         if k is None and self.disk is not None and view.key is not None:
-            got = self.disk.load(store, view.name, view.key())  # kept before a restart
+            got = self.disk.load(store, view.name, view.key(), view.undump)  # kept before a restart
             if got is not None:
                 k = _Kept(*got)
                 stats.loaded += 1
@@ -224,7 +230,8 @@ class Memo:
         self.kept[view.name] = _Kept(rev, state, view)
         if self.disk is not None and view.key is not None:
             self.disk.save_later(store, view.name, view.key(), rev, state, built,
-                                 self._lock_for(view.name) if view.changes_in_place else None)
+                                 view.save_lock or (self._lock_for(view.name) if view.changes_in_place else None),
+                                 view.dump)
         return state
 
     def committed(self, store: Store) -> None:

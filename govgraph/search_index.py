@@ -16,7 +16,10 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+import array
+import sys
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from govgraph import discovered, kept_state, live
 from govgraph.kinds import kind_of
@@ -32,6 +35,8 @@ SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "syst
 #: Where a word was found, best first: the name, a synonym, the rest (description, glossary terms, codes),
 #: the last segment of the IRI ("mosaic-asc-clients").
 TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
+#: The layout of the index as kept on disk (in the view's key: a file of another layout is built afresh).
+LAYOUT = "3"
 #: Words of a query looked at (the rest are ignored: a query is a few words, not a document).
 MAX_WORDS = 16
 
@@ -59,31 +64,42 @@ def norm(text: str) -> str:
     return " ".join(query_words(text))
 
 
-@dataclass(frozen=True)
-class SearchEntry:
-    """One searchable resource with the values its facets need."""
+class SearchEntry(NamedTuple):
+    """One searchable resource with the values its facets need (a tuple: millions are read back quickly
+    from the kept state after a restart, ``govgraph.kept_state``)."""
     iri: str
     label: str
     kind: str
     description: str
-    haystack: str  # lower-cased label, synonyms, description, glossary terms and codes
     facets: tuple[tuple[str, str], ...]  # (facet name, value) pairs
     synonyms: tuple[str, ...] = ()  # its other names and codes, and its glossary synonyms (skos:altLabel)
 
 
-@dataclass(frozen=True)
-class Part:
+#: Between the fields of ``Part.packed`` (no index word holds it, nor a space).
+_FIELD = "\x1e"
+
+
+class Part(NamedTuple):
     """An entry with what the index keeps of it: its words per field (TITLE ... ADDRESS, each word in
-    its best field only), its name and name without a closing parenthesis, and its normalised synonyms."""
+    its best field only; kept packed in one string, one object instead of dozens per entry), its name
+    and name without a closing parenthesis, and its normalised synonyms."""
     entry: SearchEntry
-    words: tuple[tuple[str, ...], ...]
+    packed: str
     name: str
     base: str
     alts: frozenset[str]
 
     @property
+    def words(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(f.split(" ")) if f else () for f in self.packed.split(_FIELD))
+
+    @property
     def key(self) -> tuple[str, str]:
         return (self.entry.label.lower(), self.entry.iri)
+
+
+def _pack(words: list[tuple[str, ...]]) -> str:
+    return _FIELD.join(" ".join(w) for w in words)
 
 
 class Deletes:
@@ -152,9 +168,62 @@ class SearchIndex:
     all_counts: dict[str, dict[str, int]]    # facet counts of everything
     deletes: Deletes = field(default_factory=Deletes)
 
+    # kept on disk (``govgraph.kept_state``) with its id lists as machine integers: one bytes object per
+    # list instead of one object per id, read back as ``array`` (a list's interface) in a fraction of the time
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["order"], state["rank"] = _ints(self.order), _ints(self.rank)
+        state["postings"] = tuple(_table(p) for p in self.postings)
+        state["facet_postings"] = _table(self.facet_postings)
+        state["byteorder"] = sys.byteorder
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state.pop("byteorder", None) != sys.byteorder:
+            raise ValueError("kept on a machine of another byte order")
+        state["order"], state["rank"] = _array(state["order"]), _array(state["rank"])
+        postings = state["postings"]
+        if not (isinstance(postings, tuple) and len(postings) == 4):
+            raise ValueError("kept postings of another shape")
+        state["postings"] = tuple(_untable(p) for p in postings)
+        state["facet_postings"] = _untable(state["facet_postings"])
+        self.__dict__.update(state)
+
     @property
     def kind_counts(self) -> dict[str, int]:
         return dict(sorted(self.all_counts["kind"].items()))
+
+
+def _ints(ids) -> bytes:
+    return array.array("i", ids).tobytes()
+
+
+def _table(lists: dict) -> tuple[list, bytes, bytes]:
+    """A table of id lists as (its keys, every list end to end, where each ends): three objects, not one a key."""
+    ends, ids = array.array("i"), array.array("i")
+    for lst in lists.values():
+        ids.extend(lst)
+        ends.append(len(ids))
+    return list(lists), ids.tobytes(), ends.tobytes()
+
+
+def _untable(table: tuple) -> dict:
+    """``_table``'s table again, each list an ``array`` slice (made in C, no call per list)."""
+    keys, ids, ends = table
+    ids, ends = _array(ids), _array(ends)
+    if not isinstance(keys, list) or len(keys) != len(ends) or (ends and ends[-1] != len(ids)):
+        raise ValueError("a kept table of another shape")
+    starts = array.array("i", [0])
+    starts.extend(ends[:-1])
+    return {k: ids[a:b] for k, a, b in zip(keys, starts, ends)}
+
+
+def _array(data: bytes) -> array.array:
+    if not isinstance(data, bytes):
+        raise ValueError("a kept id list is not bytes")
+    a = array.array("i")
+    a.frombytes(data)
+    return a
 
 
 _FACT_NAMES = {str(GOV.owner): "owner", str(GOV.serviceArea): "area", str(GOV.heldIn): "system",
@@ -173,24 +242,26 @@ def _read(store: Store, subjects: list[str] | None) -> tuple:
     """What the entries of ``subjects`` (None: every resource) are made of, in an order independent of how
     the store returns rows (so an entry read alone equals the same entry read with all the others)."""
     q, vs = store.query, _values(subjects)
+    one: dict[str, str] = {}  # each IRI one string object, shared by every table (kept on disk once)
+    iri = lambda v: one.setdefault(v, v)  # noqa: E731
     types: dict[str, set[str]] = {}
     wanted = " ".join(f"<{t}>" for t, k in KINDS if k not in UNSEARCHED)
     for r in q(f"SELECT ?s ?t WHERE {{ {vs}VALUES ?t {{ {wanted} }} ?s a ?t FILTER(isIRI(?s)) }}"):
-        types.setdefault(r["s"].value, set()).add(r["t"].value)
+        types.setdefault(iri(r["s"].value), set()).add(r["t"].value)
     named: dict[str, set[tuple[int, str]]] = {}
     for i, p in enumerate(_NAME_PROPS):
         for r in q(f"SELECT ?s ?l WHERE {{ {vs}?s {p} ?l }}"):
-            named.setdefault(r["s"].value, set()).add((i, r["l"].value))
+            named.setdefault(iri(r["s"].value), set()).add((i, r["l"].value))
     alts: dict[str, set[str]] = {}
     for r in q(f"SELECT ?s ?l WHERE {{ {vs}?s skos:altLabel|skos:hiddenLabel ?l }}"):
-        alts.setdefault(r["s"].value, set()).add(r["l"].value)
+        alts.setdefault(iri(r["s"].value), set()).add(r["l"].value)
     descs: dict[str, str] = {}
     for r in q(f"SELECT ?s ?d WHERE {{ {vs}?s dcterms:description|skos:definition ?d }}"):
-        s, d = r["s"].value, r["d"].value
+        s, d = iri(r["s"].value), r["d"].value
         descs[s] = min(descs.get(s, d), d)
     facts: dict[str, set[tuple[str, str]]] = {}
     for r in q("SELECT ?s ?p ?o WHERE { %sVALUES ?p { %s } ?s ?p ?o }" % (vs, " ".join(f"<{p}>" for p in _FACT_NAMES))):
-        facts.setdefault(r["s"].value, set()).add((_FACT_NAMES[r["p"].value], r["o"].value))
+        facts.setdefault(iri(r["s"].value), set()).add((_FACT_NAMES[r["p"].value], iri(r["o"].value)))
     labels_: dict[str, str] = {}
     others: dict[str, list[str]] = {}  # further names and codes of a resource
     for s, names in named.items():
@@ -202,7 +273,8 @@ def _read(store: Store, subjects: list[str] | None) -> tuple:
 
 
 def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, list[str]], alts: dict[str, list[str]],
-          descs: dict[str, str], facts: dict[str, list[tuple[str, str]]]) -> Part | None:
+          descs: dict[str, str], facts: dict[str, list[tuple[str, str]]], shared: dict | None = None) -> Part | None:
+    """The part of ``iri``; ``shared`` (one per build) makes equal facet lists one object (kept on disk once)."""
     kind = kind_of(ts)
     if kind in UNSEARCHED:
         return None
@@ -225,22 +297,31 @@ def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, lis
     if kind in ("dataset", "report", "return"):
         fac.append(("personal", "yes" if personal else "no"))
     syn = tuple(dict.fromkeys([*others.get(iri, ()), *alts.get(iri, ())]))
-    haystack = " ".join([lab, *syn, desc, *extra]).lower()
-    e = SearchEntry(iri, lab, kind, desc, haystack, tuple(dict.fromkeys(fac)), syn)
+    facets = tuple(dict.fromkeys(fac))
+    if shared is not None:
+        facets = shared.setdefault(facets, facets)
+    e = SearchEntry(iri, lab, kind, desc, facets, syn)
     seen: set[str] = set()
     words = []
     for text in (e.label, " ".join(e.synonyms), " ".join([desc, *extra]), local_name(e.iri)):
         new = tuple(sorted(set(tokens(text)) - seen))
         seen.update(new)
         words.append(new)
-    return Part(e, tuple(words), norm(lab), norm(base_title(lab)), frozenset(norm(a) for a in alts.get(iri, ())))
+    name, base = norm(lab), norm(base_title(lab))
+    return Part(e, _pack(words), name, name if base == name else base,
+                frozenset(norm(a) for a in alts[iri]) if iri in alts else _NONE)
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def build(store: Store) -> SearchIndex:
     """The index of every searchable resource of the store (ids in label order)."""
     revision = store.revision
     types, labels_, others, alts, descs, facts = _read(store, None)
-    parts = [p for p in (_part(i, ts, labels_, others, alts, descs, facts) for i, ts in types.items()) if p is not None]
+    shared: dict = {}
+    parts = [p for p in (_part(i, ts, labels_, others, alts, descs, facts, shared) for i, ts in types.items())
+             if p is not None]
     parts.sort(key=lambda p: p.key)
     postings: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
     facet_postings: dict[tuple[str, str], list[int]] = {}
@@ -386,7 +467,7 @@ class _Changing:
 
 kept_state.keep_classes(SearchIndex, SearchEntry, Part, Deletes)
 #: The search index as a live view (``govgraph.live``).
-SEARCH_VIEW = live.LiveView("search", build, apply, key=kept_state.code_key("search", str(discovered.KIND)))
+SEARCH_VIEW = live.LiveView("search", build, apply, key=kept_state.code_key("search", str(discovered.KIND), LAYOUT))
 
 
 def index(store: Store) -> SearchIndex:
