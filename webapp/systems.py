@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import replace
+from xml.sax.saxutils import escape
 
 from flask import Blueprint, render_template, request
 from markupsafe import Markup
 
+from govgraph.lineage.area_grid import area_grid
 from govgraph.lineage.layout import EdgeRoute, Layout, NodeBox
 from govgraph.lineage.results import Subgraph
 from govgraph.lineage.systems_map import SystemsMap, systems_map
@@ -29,6 +31,8 @@ _DRAWN: "weakref.WeakKeyDictionary[SystemsMap, tuple[str, int, int, int]]" = wea
 MAX_DRAWN, LINKS_PER_PAGE = 100, 100
 GAP, PAD, TOP = 18, 28, 44  # between outside nodes; inside the boundary box; above it (its caption)
 COLUMN = svg.NODE_W + 90  # an outside column and the space between it and the boundary
+#: From this many council systems on the map, they are drawn in a grid of service-area panels, not in layers.
+GRID_FROM = 25
 
 
 @bp.get("/systems")
@@ -46,6 +50,7 @@ def systems():
     labels = {n.iri: n for n in m.nodes}
     return render_template("systems.html", m=m, svg=Markup(drawing), width=width, height=height, labels=labels,
                            area=area or "", ndrawn=ndrawn, page=page, pages=pages,
+                           grid=len(m.busiest(MAX_DRAWN).inside()) >= GRID_FROM,
                            links=m.links[(page - 1) * LINKS_PER_PAGE:page * LINKS_PER_PAGE])
 
 
@@ -55,7 +60,13 @@ def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
     inside = {n.iri for n in m.inside()}
     inner = Subgraph([n for n in sub.nodes if n.iri in inside],
                      [e for e in sub.edges if e.source in inside and e.target in inside], [])
-    lay = svg.layout(inner) if inner.nodes else Layout({}, [], 0.0, 0.0, 0, 0)
+    panels = []
+    if len(inner.nodes) >= GRID_FROM:
+        pairs = [(e.source, e.target) for e in inner.edges]
+        lay, panels = area_grid([n.iri for n in inner.nodes], m.area_of, pairs, node_w=svg.NODE_W,
+                                node_h=svg.NODE_H)
+    else:
+        lay = svg.layout(inner) if inner.nodes else Layout({}, [], 0.0, 0.0, 0, 0)
     senders = {n.iri for n in m.outside()}
     for l in m.links:
         if l.target in senders:
@@ -102,5 +113,10 @@ def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
                 f'rx="12" fill="#f8f8f8" stroke="#1d70b8" stroke-width="3" stroke-dasharray="10 5"/>'
                 f'<text x="{int(bx) + 4}" y="{int(by) - 8}" font-family="Helvetica,Arial,sans-serif" font-size="14" '
                 f'font-weight="700" fill="#0b0c0c">The council\'s boundary: its own systems</text></g>')
+    boundary += "".join(
+        f'<g class="area"><rect x="{int(p.x + dx)}" y="{int(p.y + dy)}" width="{int(p.w)}" height="{int(p.h)}" rx="6" '
+        f'fill="#fff" stroke="#b1b4b6"/><text x="{int(p.x + dx) + 10}" y="{int(p.y + dy) + 18}" '
+        f'font-family="Helvetica,Arial,sans-serif" font-size="13" font-weight="700" fill="#0b0c0c">'
+        f'{escape(p.label)} ({p.count})</text></g>' for p in panels)
     body = interactive(drawing.svg).replace("</defs>", "</defs>" + boundary, 1)
     return body, drawing.width, drawing.height
