@@ -1,0 +1,79 @@
+"""Misses are cheap (issue 18 item 6): "did you mean" for a missing or hidden IRI such as .../dataset/d123,
+whose "d" starts a tenth of the index, checks the few entries the other words left against their own words
+instead of reading every posting, with the same matches and scores as reading them all."""
+from __future__ import annotations
+
+import random
+import re
+from urllib.parse import quote
+
+import pytest
+
+from govgraph import access, search
+from govgraph.data.generate import generate
+from govgraph.io.load import load_files
+from govgraph.search import _cost, _index, _matches, _RESTRICT, _word_hits, _word_hits_among, query_words
+from govgraph.store import open_store
+from govgraph.webapp import create_app
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("misses")
+    generate(d / "estate.ttl", datasets=1500, seed=6, defect_rate=0.05)
+    st = open_store(f"oxigraph:{d / 'store'}")
+    load_files(st, [d / "estate.ttl"], source="generated", validate=False)
+    yield st
+    st.close()
+
+
+def _every_posting(idx, words, shortest=search.FUZZY_1):
+    """The matches as found by reading every posting of every word (what _matches did before)."""
+    out = None
+    for w in set(words):
+        hits = _word_hits(idx, w, shortest)
+        out = {i: (s >> 3, s & 7) for i, s in hits.items()} if out is None else \
+            {i: (max(f, hits[i] >> 3), t + (hits[i] & 7)) for i, (f, t) in out.items() if i in hits}
+    return out or {}
+
+
+def _queries(idx) -> list[str]:
+    rng = random.Random(7)
+    names = [e.label for e in rng.sample(idx.entries, 40)]
+    typos = [n[:3] + n[4:] for n in names[:10]]  # a letter dropped
+    return names + typos + ["d123", "dataset d1", "r12", "adult care d7", "mosiac", "ssda 903", "s", "d 1 2",
+                            "summary mart", "care plans 12", "analysis mart #76"]
+
+
+def test_the_same_matches_as_reading_every_posting(store):
+    idx = _index(store)
+    restricted = 0
+    for q in _queries(idx):
+        words = query_words(q)
+        for shortest in (search.FUZZY_1, 4):
+            assert _matches(idx, words, shortest) == _every_posting(idx, words, shortest), q
+        restricted += any(_cost(idx, w) > _RESTRICT * 50 for w in words)
+    assert restricted >= 5  # the queries include words that take the cheap path
+
+
+def test_an_entrys_own_words_score_as_its_postings(store):
+    idx = _index(store)
+    rng = random.Random(3)
+    among = dict.fromkeys(rng.sample([i for i, p in enumerate(idx.parts) if p is not None], 300))
+    for w in ["d", "d1", "r", "care", "adlut", "analysys", "mart", "12", "x"]:
+        for shortest in (search.FUZZY_1, 4):
+            full = {i: s for i, s in _word_hits(idx, w, shortest).items() if i in among}
+            assert _word_hits_among(idx, w, among, shortest) == full, w
+
+
+def test_a_hidden_assets_404_suggests_visible_names(store):
+    client = create_app({"STORE": store, "HIDE_SENSITIVE": True}).test_client()
+    hidden = sorted(access.hidden_from(store, access.ANONYMOUS))
+    assert hidden
+    iri = next(h for h in hidden if re.search(r"/dataset/d\d{3}$", h))
+    r = client.get(f"/asset?iri={quote(iri, safe='')}")
+    assert r.status_code == 404
+    body = r.get_data(as_text=True)
+    assert "Did you mean" in body or "did you mean" in body.lower()
+    shown = re.findall(r'href="/asset\?iri=([^"]+)"', body)
+    assert shown and not set(shown) & set(hidden)  # suggestions only from what the reader may see
