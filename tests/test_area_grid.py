@@ -84,6 +84,10 @@ def test_the_systems_page_draws_the_grid_on_a_large_estate(client):
     assert len(areas) >= 10 and sum(int(n) for _, n in areas) == inside
     w, h = (int(x) for x in re.search(r'class="lineage-svg" width="(\d+)" height="(\d+)"', page).groups())
     assert w > h, (w, h)  # wider than tall: it fits a screen
+    boxes = [(int(x), int(y)) for x, y in re.findall(r'<rect class="b" x="(\d+)" y="(\d+)"', page)]
+    assert len(boxes) >= inside
+    assert all(0 <= x and x + svg.NODE_W <= w and 0 <= y and y + svg.NODE_H <= h for x, y in boxes)
+    assert len(set(boxes)) == len(boxes)  # partners wrapped into columns beside the grid, none on another
     assert "drawn in a panel for each service area" in page
 
 

@@ -7,6 +7,7 @@ same nodes and links follows the drawing.
 """
 from __future__ import annotations
 
+import math
 import weakref
 from dataclasses import replace
 from xml.sax.saxutils import escape
@@ -71,28 +72,33 @@ def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
     for l in m.links:
         if l.target in senders:
             senders.discard(l.target)  # receives something: drawn on the right
-    dx = (COLUMN if senders else 0) + PAD
-    dy = TOP + PAD
-    boxes = {k: replace(b, x=b.x + dx, y=b.y + dy) for k, b in lay.nodes.items()}
     # outside nodes in the order of the council systems they exchange data with (fewer crossings)
     near: dict[str, list[float]] = {}
     for l in m.links:
         for a, b in ((l.source, l.target), (l.target, l.source)):
-            if a not in inside and b in boxes:
-                near.setdefault(a, []).append(boxes[b].cy)
+            if a not in inside and b in lay.nodes:
+                near.setdefault(a, []).append(lay.nodes[b].cy)
     def bary(n: str) -> tuple[float, str]:
         ys = near.get(n) or [1e9]
         return sum(ys) / len(ys), labels[n]
     labels = {n.iri: n.label.casefold() for n in m.nodes}
     left = sorted((n.iri for n in m.outside() if n.iri in senders), key=bary)
     right = sorted((n.iri for n in m.outside() if n.iri not in senders), key=bary)
-    routes = [replace(r, points=tuple((x + dx, y + dy) for x, y in r.points)) for r in lay.edges]
     box_w, box_h = max(lay.width, svg.NODE_W + 40) + 2 * PAD - 40, max(lay.height, svg.NODE_H) + 2 * PAD - 40
+    # beside the grid, partners wrap into columns no taller than the boundary (a map, not a list)
+    step = svg.NODE_H + GAP
+    per_col = max(1, int((box_h + GAP) // step)) if panels else max(len(left), len(right), 1)
+    ncol = {0: math.ceil(len(left) / per_col), 1: math.ceil(len(right) / per_col)}
+    dx = ncol[0] * COLUMN + PAD
+    dy = TOP + PAD
+    boxes = {k: replace(b, x=b.x + dx, y=b.y + dy) for k, b in lay.nodes.items()}
+    routes = [replace(r, points=tuple((x + dx, y + dy) for x, y in r.points)) for r in lay.edges]
     bx, by = dx - PAD + 20, TOP + 20
-    column_x = {0: 20.0, 1: bx + box_w + COLUMN - svg.NODE_W}
     for col, ids in ((0, left), (1, right)):
         for i, n in enumerate(ids):
-            boxes[n] = NodeBox(n, column_x[col], TOP + 20 + i * (svg.NODE_H + GAP), svg.NODE_W, svg.NODE_H, col, i)
+            c, row = divmod(i, per_col)  # column 0 next to the boundary
+            x = bx - COLUMN - c * COLUMN if col == 0 else bx + box_w + COLUMN - svg.NODE_W + c * COLUMN
+            boxes[n] = NodeBox(n, x, TOP + 20 + row * step, svg.NODE_W, svg.NODE_H, col, i)
     for k, l in enumerate(m.links):
         if l.source in inside and l.target in inside:
             continue
@@ -104,9 +110,9 @@ def draw(m: SystemsMap, title: str) -> tuple[str, int, int]:
         else:  # one column: out of the right side and back in
             pts = ((s.x + s.w, s.cy), (s.x + s.w + 30, (s.cy + t.cy) / 2), (t.x + t.w, t.cy))
         routes.append(EdgeRoute(l.source, l.target, pts, index=len(routes)))
-    rows = max(len(left), len(right))
-    width = int(column_x[1] + svg.NODE_W + 20) if right else int(bx + box_w + 20)
-    height = int(max(by + box_h, TOP + 20 + rows * (svg.NODE_H + GAP)) + 20)
+    rows = min(per_col, max(len(left), len(right)))
+    width = int(bx + box_w + ncol[1] * COLUMN + 20)
+    height = int(max(by + box_h, TOP + 20 + rows * step) + 20)
     full = Layout(boxes, routes, float(width), float(height), lay.crossings, lay.layers + 2)
     drawing = svg.render(sub, full, href=asset_url, title=title, term=term)
     boundary = (f'<g class="boundary"><rect x="{int(bx)}" y="{int(by)}" width="{int(box_w)}" height="{int(box_h)}" '
