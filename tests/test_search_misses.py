@@ -27,11 +27,11 @@ def store(tmp_path_factory):
     st.close()
 
 
-def _every_posting(idx, words, shortest=search.FUZZY_1):
+def _every_posting(idx, words, shortest=search.FUZZY_1, whole=False):
     """The matches as found by reading every posting of every word (what _matches did before)."""
     out = None
     for w in set(words):
-        hits = _word_hits(idx, w, shortest)
+        hits = _word_hits(idx, w, shortest, whole)
         out = {i: (s >> 3, s & 7) for i, s in hits.items()} if out is None else \
             {i: (max(f, hits[i] >> 3), t + (hits[i] & 7)) for i, (f, t) in out.items() if i in hits}
     return out or {}
@@ -51,7 +51,8 @@ def test_the_same_matches_as_reading_every_posting(store):
     for q in _queries(idx):
         words = query_words(q)
         for shortest in (search.FUZZY_1, 4):
-            assert _matches(idx, words, shortest) == _every_posting(idx, words, shortest), q
+            for whole in (False, True):
+                assert _matches(idx, words, shortest, whole) == _every_posting(idx, words, shortest, whole), q
         restricted += any(_cost(idx, w) > _RESTRICT * 50 for w in words)
     assert restricted >= 5  # the queries include words that take the cheap path
 
@@ -62,8 +63,9 @@ def test_an_entrys_own_words_score_as_its_postings(store):
     among = dict.fromkeys(rng.sample([i for i, p in enumerate(idx.parts) if p is not None], 300))
     for w in ["d", "d1", "r", "care", "adlut", "analysys", "mart", "12", "x"]:
         for shortest in (search.FUZZY_1, 4):
-            full = {i: s for i, s in _word_hits(idx, w, shortest).items() if i in among}
-            assert _word_hits_among(idx, w, among, shortest) == full, w
+            for whole in (False, True):
+                full = {i: s for i, s in _word_hits(idx, w, shortest, whole).items() if i in among}
+                assert _word_hits_among(idx, w, among, shortest, whole) == full, w
 
 
 def test_a_hidden_assets_404_suggests_visible_names(store):
@@ -77,3 +79,12 @@ def test_a_hidden_assets_404_suggests_visible_names(store):
     assert "Did you mean" in body or "did you mean" in body.lower()
     shown = re.findall(r'href="/asset\?iri=([^"]+)"', body)
     assert shown and not set(shown) & set(hidden)  # suggestions only from what the reader may see
+
+
+def test_a_missing_iris_numbers_are_whole(store):
+    idx = _index(store)
+    one = {i for i in _matches(idx, ["d", "12"], whole=True)}
+    assert one and all("12" in idx.parts[i].words[search.ADDRESS] or any("12" in w for w in idx.parts[i].words)
+                       for i in one)
+    assert len(_matches(idx, ["d", "12"])) > len(one)  # as a search word, 12 also starts 120, 1203 ...
+    assert search.suggest(store, "https://synthetic.example.gov.uk/id/dataset/d12")[0].endswith("/d12")
