@@ -188,11 +188,16 @@ def _word_hits_among(idx: SearchIndex, word: str, among: dict[int, object], shor
         part = idx.parts[i]
         if part is None:
             continue
+        best = 99
         for where, toks in enumerate(part.words):
+            if where * 8 >= best:  # fields in order, best first: a later one cannot do better
+                break
             for tok in toks:
                 typos = 0 if (tok == word if whole else tok.startswith(word)) else fuzzy.get(tok)
-                if typos is not None and hits.get(i, 99) > where * 8 + typos:
-                    hits[i] = where * 8 + typos
+                if typos is not None and where * 8 + typos < best:
+                    best = where * 8 + typos
+        if best < 99:
+            hits[i] = best
     return hits
 
 

@@ -68,17 +68,23 @@ def test_an_entrys_own_words_score_as_its_postings(store):
                 assert _word_hits_among(idx, w, among, shortest, whole) == full, w
 
 
-def test_a_hidden_assets_404_suggests_visible_names(store):
+def test_a_hidden_assets_404_suggests_only_visible_names(store):
     client = create_app({"STORE": store, "HIDE_SENSITIVE": True}).test_client()
     hidden = sorted(access.hidden_from(store, access.ANONYMOUS))
-    assert hidden
-    iri = next(h for h in hidden if re.search(r"/dataset/d\d{3}$", h))
-    r = client.get(f"/asset?iri={quote(iri, safe='')}")
-    assert r.status_code == 404
-    body = r.get_data(as_text=True)
-    assert "Did you mean" in body or "did you mean" in body.lower()
-    shown = re.findall(r'href="/asset\?iri=([^"]+)"', body)
-    assert shown and not set(shown) & set(hidden)  # suggestions only from what the reader may see
+    named = [h for h in hidden if re.search(r"/dataset/d\d{1,3}$", h)]
+    assert named
+    for iri in named[:5]:
+        r = client.get(f"/asset?iri={quote(iri, safe='')}")
+        assert r.status_code == 404
+        body = r.get_data(as_text=True)
+        assert not set(re.findall(r'href="/asset\?iri=([^"]+)"', body)) & set(hidden)  # nothing the reader may not see
+        assert "urn:govgraph:" not in body  # nor a redacted copy's opaque names (their hashes are not words)
+    # a visible asset's name with a typo is suggested
+    visible = next(e for e in search.search_index(store) if e.kind == "system" and e.iri not in hidden
+                   and len(e.label) > 6 and e.label.isalpha())
+    typo = visible.iri.rsplit("/", 1)[0] + "/" + visible.label[:2] + visible.label[3:]
+    body = client.get(f"/asset?iri={quote(typo, safe='')}").get_data(as_text=True)
+    assert "Did you mean" in body and f'href="/asset?iri={visible.iri}"' in body
 
 
 def test_a_missing_iris_numbers_are_whole(store):
