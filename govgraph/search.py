@@ -96,18 +96,33 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit + 1)
 
 
-def _candidates(idx: SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[str, int]:
+def _candidates(idx: SearchIndex, word: str, shortest: int = FUZZY_1, whole: bool = False) -> dict[str, int]:
     """Indexed words the query word may mean, with the typos each costs: those it starts (0), and close ones
-    (for words of ``shortest`` letters or more)."""
-    lo = bisect.bisect_left(idx.tokens, word)
-    hi = bisect.bisect_left(idx.tokens, word + "\uffff")
+    (for words of ``shortest`` letters or more). ``whole``: a number matches that number only."""
+    lo, hi = _prefix_range(idx, word, whole)
     out = {tok: 0 for tok in idx.tokens[lo:hi]}
+    for tok, d in _fuzzy(idx, word, shortest).items():
+        out.setdefault(tok, d)
+    return out
+
+
+def _prefix_range(idx: SearchIndex, word: str, whole: bool = False) -> tuple[int, int]:
+    """Where the indexed words starting with ``word`` are in ``idx.tokens`` (``whole``: a number, only itself)."""
+    lo = bisect.bisect_left(idx.tokens, word)
+    if whole and word.isdigit():
+        return lo, lo + (lo < len(idx.tokens) and idx.tokens[lo] == word)
+    return lo, bisect.bisect_left(idx.tokens, word + "\uffff")
+
+
+def _fuzzy(idx: SearchIndex, word: str, shortest: int) -> dict[str, int]:
+    """Indexed words within one or two typos of ``word`` that it does not start (none for short words)."""
+    out: dict[str, int] = {}
     if shortest <= len(word) <= FUZZY_MAX and word.isalpha():
         limit = 1 if len(word) < FUZZY_2 else 2
         deletes = _deletes(idx)
         for k in deletions(word, limit):
             for tok in deletes.get(k, ()):
-                if tok not in out:
+                if tok not in out and not tok.startswith(word):
                     d = edit_distance(word, tok, limit)
                     if d <= limit:
                         out[tok] = d
@@ -116,10 +131,10 @@ def _candidates(idx: SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[st
 
 # ----------------------------------------------------------------------------- matching and ranking
 
-def _word_hits(idx: SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[int, int]:
+def _word_hits(idx: SearchIndex, word: str, shortest: int = FUZZY_1, whole: bool = False) -> dict[int, int]:
     """Entry position -> where the word is found and with how many typos, as ``field * 8 + typos`` (best kept)."""
     hits: dict[int, int] = {}
-    for tok, typos in _candidates(idx, word, shortest).items():
+    for tok, typos in _candidates(idx, word, shortest, whole).items():
         for where in (TITLE, SYNONYM, BODY, ADDRESS):
             score = where * 8 + typos
             for i in idx.postings[where].get(tok, ()):
@@ -128,18 +143,63 @@ def _word_hits(idx: SearchIndex, word: str, shortest: int = FUZZY_1) -> dict[int
     return hits
 
 
-def _matches(idx: SearchIndex, words: list[str], shortest: int = FUZZY_1) -> dict[int, tuple[int, int]]:
-    """Entries matching every word: position -> (worst field of any word, total typos)."""
+def _matches(idx: SearchIndex, words: list[str], shortest: int = FUZZY_1,
+             whole: bool = False) -> dict[int, tuple[int, int]]:
+    """Entries matching every word: position -> (worst field of any word, total typos); ``whole``: numbers
+    match only themselves, not the numbers they start (for a whole name, such as a missing IRI's).
+
+    The cheapest word is looked up first; a later word whose postings outnumber the entries still in the
+    running is checked against those entries' own words instead (a missing IRI's "d" of "d123" starts a
+    tenth of the index: the 404's "did you mean" reads a few entries, not every posting)."""
     out: dict[int, tuple[int, int]] | None = None
-    for w in sorted(set(words), key=len, reverse=True):  # long words are the rarest: intersect them first
-        hits = _word_hits(idx, w, shortest)
+    for w in sorted(set(words), key=lambda w: (_cost(idx, w, whole), -len(w), w)):
         if out is None:
+            hits = _word_hits(idx, w, shortest, whole)
             out = {i: (s >> 3, s & 7) for i, s in hits.items()}
         else:
+            hits = _word_hits_among(idx, w, out, shortest, whole) if len(out) * _RESTRICT < _cost(idx, w, whole) \
+                else _word_hits(idx, w, shortest, whole)
             out = {i: (max(f, hits[i] >> 3), t + (hits[i] & 7)) for i, (f, t) in out.items() if i in hits}
         if not out:
             break
     return out or {}
+
+
+#: An entry's words cost about this many postings to check (see ``_matches``).
+_RESTRICT = 24
+#: Words starting more indexed words than this are counted as costing one posting a word (no exact count).
+_COUNT_UP_TO = 64
+
+
+def _cost(idx: SearchIndex, word: str, whole: bool = False) -> int:
+    """About how many postings looking ``word`` up reads (its prefix words' postings; fuzzy ones not counted)."""
+    lo, hi = _prefix_range(idx, word, whole)
+    if hi - lo > _COUNT_UP_TO:
+        return (hi - lo) * 8
+    return sum(len(p.get(tok, ())) for tok in idx.tokens[lo:hi] for p in idx.postings)
+
+
+def _word_hits_among(idx: SearchIndex, word: str, among: dict[int, object], shortest: int = FUZZY_1,
+                     whole: bool = False) -> dict[int, int]:
+    """``_word_hits`` for the entries ``among`` only, from each entry's own words (the same scores)."""
+    fuzzy = _fuzzy(idx, word, shortest)
+    whole = whole and word.isdigit()
+    hits: dict[int, int] = {}
+    for i in among:
+        part = idx.parts[i]
+        if part is None:
+            continue
+        best = 99
+        for where, toks in enumerate(part.words):
+            if where * 8 >= best:  # fields in order, best first: a later one cannot do better
+                break
+            for tok in toks:
+                typos = 0 if (tok == word if whole else tok.startswith(word)) else fuzzy.get(tok)
+                if typos is not None and where * 8 + typos < best:
+                    best = where * 8 + typos
+        if best < 99:
+            hits[i] = best
+    return hits
 
 
 def _rank_key(idx: SearchIndex, phrase: str):
@@ -222,7 +282,8 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
     if not words:
         return []
     idx = _index(store)
-    found = _matches(idx, words) or _matches(idx, words, 4)  # nothing: let 4-letter words carry a typo too
+    # a missing IRI's numbers are whole ("d12" is not "d1203"); nothing found: let 4-letter words carry a typo too
+    found = _matches(idx, words, whole=True) or _matches(idx, words, 4, whole=True)
     ranked = heapq.nsmallest(limit, found.items(), key=_rank_key(idx, " ".join(words)))
     return [idx.entry[i].iri for i, _ in ranked]
 

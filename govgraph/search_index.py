@@ -25,6 +25,7 @@ from govgraph import discovered, kept_state, live
 from govgraph.kinds import kind_of
 from govgraph.labels import KINDS, base_title, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
+from govgraph.redaction import PLACEHOLDER_PREFIX, RENAMED_PREFIX
 from govgraph.store import Store
 
 #: Kinds left out of search (too fine-grained to be useful as results).
@@ -37,6 +38,8 @@ SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "syst
 TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
 #: The layout of the index as kept on disk (in the view's key: a file of another layout is built afresh).
 LAYOUT = "3"
+#: IRIs whose local name is a hash, not words (see ``_part``).
+OPAQUE = (PLACEHOLDER_PREFIX, RENAMED_PREFIX)
 #: Words of a query looked at (the rest are ignored: a query is a few words, not a document).
 MAX_WORDS = 16
 
@@ -303,7 +306,9 @@ def _part(iri: str, ts: set[str], labels_: dict[str, str], others: dict[str, lis
     e = SearchEntry(iri, lab, kind, desc, facets, syn)
     seen: set[str] = set()
     words = []
-    for text in (e.label, " ".join(e.synonyms), " ".join([desc, *extra]), local_name(e.iri)):
+    # a redacted copy's opaque names (urn:govgraph:restricted:<hash>) hold no words: hex runs such as "0", "d"
+    address = "" if iri.startswith(OPAQUE) else local_name(e.iri)
+    for text in (e.label, " ".join(e.synonyms), " ".join([desc, *extra]), address):
         new = tuple(sorted(set(tokens(text)) - seen))
         seen.update(new)
         words.append(new)
@@ -467,7 +472,8 @@ class _Changing:
 
 kept_state.keep_classes(SearchIndex, SearchEntry, Part, Deletes)
 #: The search index as a live view (``govgraph.live``).
-SEARCH_VIEW = live.LiveView("search", build, apply, key=kept_state.code_key("search", str(discovered.KIND), LAYOUT))
+SEARCH_VIEW = live.LiveView("search", build, apply,
+                            key=kept_state.code_key("search", str(discovered.KIND), LAYOUT, "opaque names unindexed"))
 
 
 def index(store: Store) -> SearchIndex:

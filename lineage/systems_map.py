@@ -47,6 +47,7 @@ class SystemsMap:
     links: list[Link]
     service_area: str | None = None
     service_areas: list[tuple[str, str]] = field(default_factory=list)  # every (IRI, label) to filter by
+    area_of: dict[str, str] = field(default_factory=dict)  # a council system's IRI -> its service area's label
 
     def inside(self) -> list[NodeInfo]:
         """The council's own systems on the map."""
@@ -67,7 +68,7 @@ class SystemsMap:
         keep = set(sorted(flows, key=lambda i: (-flows[i], i))[:n])
         return SystemsMap([x for x in self.nodes if x.iri in keep],
                           [l for l in self.links if l.source in keep and l.target in keep],
-                          self.service_area, self.service_areas)
+                          self.service_area, self.service_areas, self.area_of)
 
     def subgraph(self, mechanism_label: Any = lambda m: m) -> Subgraph:
         """The map as a drawable subgraph: one edge per link, labelled with its mechanisms and counts."""
@@ -126,7 +127,9 @@ def _systems_map(lg: LineageGraph, service_area: str | None) -> SystemsMap:
     nodes = sorted((node_info(lg, n) for n in ends), key=lambda n: (n.external, n.label.casefold(), n.iri))
     chosen.sort(key=lambda l: (lg.label(l.source).casefold(), lg.label(l.target).casefold()))
     used = sorted({u for n, us in areas.items() if lg.kind(n) == SYSTEM for u in us}, key=lambda u: lg.label(u).casefold())
-    return SystemsMap(nodes, chosen, service_area, [(u, lg.label(u)) for u in used])
+    area_of = {n.iri: min((lg.label(u) for u in areas[n.iri]), key=str.casefold)
+               for n in nodes if not n.external and areas.get(n.iri)}
+    return SystemsMap(nodes, chosen, service_area, [(u, lg.label(u)) for u in used], area_of)
 
 
 def service_areas(lg: LineageGraph) -> dict[str, set[str]]:

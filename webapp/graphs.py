@@ -26,6 +26,10 @@ MAX_NODES = 300
 MAX_EXPANDED = 200
 #: Datasets listed per link in the table (a bulk flow can carry thousands).
 CARRIES_SHOWN = 5
+#: Rows of each table shown under a drawing; a longer table is on its own page (page weight: issue 19).
+INLINE_ROWS = 25
+#: Rows of each table on one page of a graph's own table page.
+TABLE_ROWS = 100
 DIRECTIONS = {"both": "Upstream and downstream", "up": "Upstream only (where it comes from)",
               "down": "Downstream only (where it goes)"}
 
@@ -60,6 +64,13 @@ class GraphView:
     direction: str | None = None
     notices: list[str] = field(default_factory=list)
     expand_all: str | None = None  # a link drawing every group in full, when some are collapsed
+    table: str | None = None  # the page listing every node and edge (the drawing's table, paged)
+    inline_rows: int = INLINE_ROWS
+
+    @property
+    def table_pages(self) -> int:
+        """Pages of the graph's own table page."""
+        return max(1, -(-max(len(self.rows), len(self.nodes)) // TABLE_ROWS))
 
 
 def lineage_args(system: bool = False) -> tuple[int, str]:
@@ -69,8 +80,8 @@ def lineage_args(system: bool = False) -> tuple[int, str]:
     return int_arg("depth", default, 1, MAX_DEPTH), direction if direction in DIRECTIONS else "both"
 
 
-def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
-    """The lineage graph of an asset at the depth and direction the request asks for."""
+def lineage_view(st: Store, iri: str, kind: str = "dataset", *, draw: bool = True) -> GraphView:
+    """The lineage graph of an asset at the depth and direction the request asks for (``draw``: with its SVG)."""
     depth, direction = lineage_args(system=kind in ("system", "database"))
     res = lineage.lineage(st, iri, direction, depth)
     root = res.node(res.root)
@@ -89,7 +100,8 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset") -> GraphView:
         sub = nearest(sub, MAX_NODES)
     view = _view(st, sub, iri, title,
                  url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, expand=expanded or None,
-                         asof=_asof_text()), drawn=drawn)
+                         asof=_asof_text()), drawn=drawn, draw=draw)
+    view.table = url_for("graphs.lineage_table", iri=iri, depth=depth, direction=direction, asof=_asof_text())
     if groups:
         notices.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} of more than {grouping.THRESHOLD} "
                        f"similar assets {'are' if len(groups) != 1 else 'is'} drawn as one box; select a group to "
@@ -130,7 +142,7 @@ def nearest(sub: Subgraph, limit: int) -> Subgraph:
     return Subgraph(keep, [e for e in sub.edges if e.source in ids and e.target in ids], sub.focus)
 
 
-def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
+def ownership_view(st: Store, iri: str, kind: str, *, draw: bool = True) -> GraphView:
     """Who owns, stewards and holds what: for a data asset or system, or for a person or team."""
     if kind in ("person", "team"):
         sub = responsibility_subgraph(st, iri)
@@ -139,8 +151,16 @@ def ownership_view(st: Store, iri: str, kind: str) -> GraphView:
     title = label(st, iri)
     expanded = expand_args()
     drawn, groups = grouping.collapse_fanouts(sub, expanded=expanded)
+    notices = []
+    if len(drawn.nodes) > MAX_NODES:
+        notices.append(f"{len(drawn.nodes):,} boxes would be drawn; the {MAX_NODES} nearest are, and the table lists "
+                       f"every one.")
+        drawn = nearest(drawn, MAX_NODES)
     view = _view(st, sub, iri, f"Ownership of {title}",
-                 url_for("graphs.ownership_svg", iri=iri, expand=expanded or None, asof=_asof_text()), drawn=drawn)
+                 url_for("graphs.ownership_svg", iri=iri, expand=expanded or None, asof=_asof_text()), drawn=drawn,
+                 draw=draw)
+    view.table = url_for("graphs.ownership_table", iri=iri, asof=_asof_text())
+    view.notices = notices
     if groups:
         view.expand_all = _with_expanded(expanded + [grp.key for grp in groups])
     return view
@@ -164,15 +184,17 @@ def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
 
 
 def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False,
-          drawn: Subgraph | None = None) -> GraphView:
-    """``sub`` is listed in the table; ``drawn`` (its fans collapsed, by default ``sub``) is drawn."""
-    # past estates ("as of") are not validated: a badge there would cost a full validation of the copy
-    severity = findings.worst_by_focus(st) if g.get("asof") is None else {}
-    drawn = drawn or sub
-    lay = svg.layout(drawn, term)
-    drawing = svg.render(drawn, lay, href=_href(expand_args()), title=title, term=term,
-                         standalone=standalone,
-                         findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
+          drawn: Subgraph | None = None, draw: bool = True) -> GraphView:
+    """``sub`` is listed in the table; ``drawn`` (its fans collapsed, by default ``sub``) is drawn (unless not ``draw``)."""
+    drawing = svg.Drawing("", 0, 0)
+    if draw:
+        # past estates ("as of") are not validated: a badge there would cost a full validation of the copy
+        severity = findings.worst_by_focus(st) if g.get("asof") is None else {}
+        drawn = drawn or sub
+        lay = svg.layout(drawn, term)
+        drawing = svg.render(drawn, lay, href=_href(expand_args()), title=title, term=term,
+                             standalone=standalone,
+                             findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
     nodes = {n.iri: n for n in sub.nodes}
     extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
     refs = labels(st, extra) if extra else {}
@@ -224,6 +246,15 @@ def lineage_svg():
     return _svg_response(lineage_view(st, a.iri, a.kind), "lineage")
 
 
+@bp.get("/lineage/table")
+def lineage_table():
+    st, asof = view_store()
+    a = catalog.get_asset(st, iri_arg())
+    view = lineage_view(st, a.iri, a.kind, draw=False)
+    drawing = url_for("graphs.lineage_page", iri=a.iri, depth=view.depth, direction=view.direction, asof=_asof_text())
+    return _table_page(view, a, "Lineage", drawing + "#lineage", asof)
+
+
 @bp.get("/ownership")
 def ownership():
     st, asof = view_store()
@@ -231,7 +262,28 @@ def ownership():
     view = ownership_view(st, a.iri, a.kind)
     detail = lineage.ownership(st, a.iri) if a.kind not in ("person", "team") else None
     resp = responsibilities(st, a.iri) if a.kind in ("person", "team") else None
-    return render_template("ownership.html", asset=a, graph=view, detail=detail, resp=resp, asof=asof)
+    pages = max(1, -(-len(resp.roles) // TABLE_ROWS)) if resp else 1
+    page = int_arg("page", 1, 1, pages)
+    roles = resp.roles[(page - 1) * TABLE_ROWS:page * TABLE_ROWS] if resp else []
+    return render_template("ownership.html", asset=a, graph=view, detail=detail, resp=resp, roles=roles, page=page,
+                           pages=pages, per_page=TABLE_ROWS, asof=asof)
+
+
+@bp.get("/ownership/table")
+def ownership_table():
+    st, asof = view_store()
+    a = catalog.get_asset(st, iri_arg())
+    view = ownership_view(st, a.iri, a.kind, draw=False)
+    return _table_page(view, a, "Ownership", url_for("graphs.ownership", iri=a.iri, asof=_asof_text()) + "#graph", asof)
+
+
+def _table_page(view: GraphView, a: catalog.Asset, what: str, drawing: str, asof):
+    """Every node and edge of a drawing as tables, a page at a time (the drawing links here)."""
+    page = int_arg("page", 1, 1, view.table_pages)
+    lo, hi = (page - 1) * TABLE_ROWS, page * TABLE_ROWS
+    return render_template("graph_table.html", asset=a, graph=view, what=what, drawing=drawing, page=page,
+                           pages=view.table_pages, rows=view.rows[lo:hi], nodes=view.nodes[lo:hi], per_page=TABLE_ROWS,
+                           asof=asof)
 
 
 @bp.get("/ownership.svg")

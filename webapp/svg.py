@@ -41,16 +41,16 @@ _STYLE = """
 .n text{font:13px Helvetica,Arial,sans-serif;fill:#0b0c0c}
 .n text.k{font-size:10px;font-weight:700;letter-spacing:.04em;fill:#383f43}
 .n text.s{font-size:11px;fill:#383f43}
-.n.focus text.l{font-weight:700}
+.n.focus text:not([class]){font-weight:700}
 .n:hover rect.b,.n:focus rect.b{stroke-width:3;stroke:#1d70b8}
-.bg rect{stroke:none}.bg text{font:bold 10px Helvetica,Arial,sans-serif;fill:#fff}
+.bg rect{stroke:none}.bg text{font:bold 10px Helvetica,Arial,sans-serif;fill:#fff;text-anchor:middle}
 .pd rect{fill:#b6410a}.sc rect{fill:#942514}.vf rect{fill:#d4351c}.vw rect{fill:#594d00}.fo rect{fill:#0b0c0c}
-.e{fill:none;stroke:#505a5f;stroke-width:1.5}
-.e.x{stroke:#4c2c92;stroke-width:2;stroke-dasharray:7 4}
+.e{fill:none;stroke:#505a5f;stroke-width:1.5;marker-end:url(#ah)}
+.e.x{stroke:#4c2c92;stroke-width:2;stroke-dasharray:7 4;marker-end:url(#ax)}
 .e.d{stroke:#8a9196}
 .e.o{stroke:#b58840}
 .e.m{stroke-width:3}
-.el{font:11px Helvetica,Arial,sans-serif;fill:#0b0c0c;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
+.el{font:11px Helvetica,Arial,sans-serif;text-anchor:middle;fill:#0b0c0c;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
 """
 
 
@@ -175,15 +175,14 @@ def _edge(b: Bundle, points: tuple[tuple[float, float], ...], box: LabelBox | No
                                               "e o" if e.kind in ("owner", "steward", "custodian", "member") else "e")
     if b.count > 1:
         cls += " m"
-    marker = "ax" if e.crosses_boundary else "ah"
     tip = _edge_tip(e, term) + (" (crosses the council boundary)" if e.crosses_boundary else "")
     if b.count > 1:
         tip = f"{b.count} links: {tip}"
     if b.text and box is not None:
         # in the gap between two columns, where the layout left room for it: never over a box or another label
-        labels.append(f'<text class="el" x="{int(box.x + box.w / 2)}" y="{int(box.y + box.h - 3)}" '
-                      f'text-anchor="middle">{escape(_short(b.text, LABEL_CHARS))}</text>')
-    return f'<path class="{cls}" d="{"".join(d)}" marker-end="url(#{marker})"><title>{escape(tip)}</title></path>'
+        labels.append(f'<text class="el" x="{int(box.x + box.w / 2)}" y="{int(box.y + box.h - 3)}">'
+                      f'{escape(_short(b.text, LABEL_CHARS))}</text>')
+    return f'<path class="{cls}" d="{"".join(d)}"><title>{escape(tip)}</title></path>'
 
 
 def _edge_tip(e: EdgeInfo, term: Callable) -> str:
@@ -239,7 +238,7 @@ def _node(n: NodeInfo, p: tuple[int, int], link: str, is_focus: bool, finding: s
         w = 8 + 7 * len(text)
         bx -= w
         badges.append(f'<g class="bg {bcls}"><rect x="{bx}" y="{y + 4}" width="{w}" height="14" rx="2"/>'
-                      f'<text x="{bx + w // 2}" y="{y + 15}" text-anchor="middle">{escape(text)}</text></g>')
+                      f'<text x="{bx + w // 2}" y="{y + 15}">{escape(text)}</text></g>')
         bx -= 3
     kind_line = kind_text + (" · OUTSIDE" if n.external and n.kind not in ("partner", "organisation") else "")
     focus_mark = "▶ " if is_focus else ""
@@ -247,10 +246,10 @@ def _node(n: NodeInfo, p: tuple[int, int], link: str, is_focus: bool, finding: s
     if is_group(n.iri):
         sub_line = "Select to show each one"
     max_kind = max(6, (bx - x - 8) // 7)
-    return (f'<a class="{classes}" href={quoteattr(link)} tabindex="0"><title>{escape(tip)}</title>'
+    return (f'<a class="{classes}" href={quoteattr(link)}><title>{escape(tip)}</title>'
             f'<rect class="b" x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="3"/>'
             f'<text class="k" x="{x + 8}" y="{y + 15}">{escape(_short(kind_line, max_kind))}</text>'
-            + "".join(f'<text class="l" x="{x + 8}" y="{y + 32 + 16 * i}">{escape(line)}</text>'
+            + "".join(f'<text x="{x + 8}" y="{y + 32 + 16 * i}">{escape(line)}</text>'
                       for i, line in enumerate(_wrap(focus_mark + n.label, LABEL_CHARS)))
             + (f'<text class="s" x="{x + 8}" y="{y + 65}">{escape(_short(sub_line, LABEL_CHARS + 4))}</text>' if sub_line else "")
             + "".join(badges) + "</a>")

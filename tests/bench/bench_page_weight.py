@@ -3,7 +3,9 @@
 Through the real WSGI app (Flask's test client), the HTML of: the systems map (every service
 area too), the lineage page of the busiest systems at one to three steps, the asset page with its
 inline lineage for random datasets and the busiest systems, the ownership graph of the people
-owning most, and the impact page; plus the stylesheet and script every drawing page loads. Prints
+owning most, and the impact page; plus the stylesheet and script every drawing page loads. The
+tables of a drawing's nodes and edges (its own page, paged) and the drawings with every group
+drawn in full are measured too. Prints
 each family's largest page with the shared static files added (what a first visit downloads:
 uncompressed, as govgraph's server sends it; and gzipped, as a proxy compressing responses would).
 
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import html
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -65,7 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         "asset page with inline lineage": [f"/asset?iri={q(i)}" for i in datasets + systems],
         "ownership graph, people owning most": [f"/ownership?iri={q(o)}" for o in owners],
         "impact, busiest systems": [f"/impact?iri={q(s)}" for s in systems],
+        "a graph's table page (busiest, page 1)": [f"/lineage/table?iri={q(s)}&depth=3" for s in systems]
+        + [f"/ownership/table?iri={q(o)}" for o in owners],
     }
+    # the same drawings with every group drawn in full (the link "Show every group in full")
+    every = [html.unescape(m) for u in families["lineage, busiest systems, 1-3 steps"] + families[
+        "ownership graph, people owning most"] for m in re.findall(r'<a href="([^"]+)">Show every group in full',
+                                                                    client.get(u).get_data(as_text=True))]
+    families["the same with every group drawn in full"] = every
     failed = False
     print(f"static files every drawing page loads: {static / 1024:,.0f} KB ({static_gz / 1024:,.0f} KB gzipped)")
     for name, urls in families.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import random
 import statistics
 import sys
 import tempfile
@@ -124,17 +125,27 @@ def main(argv: list[str] | None = None) -> int:
               f"(difflib reference {ms(statistics.median(old))} ms)")
 
         hidden_app = create_app({"STORE": store, "HIDE_SENSITIVE": True}).test_client()
-        hidden = sorted(access.hidden_from(store, access.ANONYMOUS))[:10]
-        pages = []
-        if hidden:
+        every_hidden = access.hidden_from(store, access.ANONYMOUS)
+        # the first few by IRI and a seeded sample (generated names such as .../dataset/d123 are the costly
+        # kind: their "d" starts a tenth of the index); a visible dataset's page is the reference, same run
+        hidden = sorted(every_hidden)[:5] + random.Random(6).sample(sorted(every_hidden), min(5, len(every_hidden)))
+        visible = next((e.iri for e in search.search_index(store) if e.kind == "dataset" and e.iri not in every_hidden), None)
+        pages, refs = [], []
+        if hidden and visible:
             hidden_app.get(f"/asset?iri={quote(hidden[0], safe='')}")  # the reader's redacted copy and its index
+            hidden_app.get(f"/asset?iri={quote(visible, safe='')}")
             for _ in range(args.rounds):
                 for iri in hidden:
                     dt, r = timed(hidden_app.get, f"/asset?iri={quote(iri, safe='')}")
                     assert r.status_code == 404, (iri, r.status_code)
                     pages.append(dt)
+                    dt, r = timed(hidden_app.get, f"/asset?iri={quote(visible, safe='')}")
+                    assert r.status_code == 200, (visible, r.status_code)
+                    refs.append(dt)
             print(f"hidden asset's 404 (with suggestions), {len(pages)} requests: median {ms(statistics.median(pages))} ms, "
-                  f"p95 {ms(pct(pages, 0.95))} ms (target median {TARGETS['hidden_404_median_ms']} ms)")
+                  f"p95 {ms(pct(pages, 0.95))} ms (target median {TARGETS['hidden_404_median_ms']} ms); reference, a "
+                  f"visible dataset's page in the same run: median {ms(statistics.median(refs))} ms; "
+                  f"load {open('/proc/loadavg').read().split()[0]}")
         store.close()
     ok = statistics.median(web) * 1000 < TARGETS["typo_search_median_ms"] and not empty and \
         (not pages or statistics.median(pages) * 1000 < TARGETS["hidden_404_median_ms"])
