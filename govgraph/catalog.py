@@ -243,18 +243,33 @@ _ROLE_FIELDS = {str(GOV.owner): "owners", str(GOV.steward): "stewards", str(GOV.
                 str(DCTERMS.conformsTo): "standards", str(DCAT.theme): "terms", str(GOV.definedBy): "terms"}
 
 
+#: What the asset page reads about one resource, in one query (one round trip to a remote store): its
+#: own triples (?p ?o), the resources linking to it (?x ?p), the agreements covering it (?a) and its
+#: fields' identifier standards (?std), each branch telling its rows apart by the variables it binds.
+_ASSET_ROWS = """SELECT ?p ?o ?x ?a ?std WHERE {
+    { ?s ?p ?o }
+    UNION { SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000 }
+    UNION { SELECT DISTINCT ?a WHERE {
+        { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
+        UNION { ?s gov:coveredBy ?a } } }
+    UNION { SELECT DISTINCT ?std WHERE { ?f gov:fieldOf ?s ; gov:identifierScheme ?std } } }"""
+
+
 def get_asset(store: Store, iri: str) -> Asset:
     """Everything about one resource; UnknownAsset (with suggestions) if the store has nothing."""
+    return asset_and_triples(store, iri)[0]
+
+
+def asset_and_triples(store: Store, iri: str) -> tuple[Asset, list[tuple[URIRef, rdflib.term.Node, rdflib.term.Node]]]:
+    """``get_asset`` and the resource's own triples (what ``turtle`` shows), from the same reads."""
     s = URIRef(iri)
-    out_rows = store.select("SELECT ?p ?o WHERE { ?s ?p ?o }", bindings={"s": s})
+    rows = store.select(_ASSET_ROWS, bindings={"s": s})
+    out_rows = [r for r in rows if "o" in r]
     if not out_rows:
         raise UnknownAsset(iri)  # suggestions: search.suggest
-    in_rows = store.select("SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000", bindings={"s": s})
-    agreements = store.select("""SELECT DISTINCT ?a WHERE {
-        { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
-        UNION { ?s gov:coveredBy ?a } }""", bindings={"s": s})
-    field_standards = store.select("SELECT DISTINCT ?std WHERE { ?f gov:fieldOf ?s ; gov:identifierScheme ?std }",
-                                   bindings={"s": s})
+    in_rows = [r for r in rows if "x" in r]
+    agreements = [r for r in rows if "a" in r]
+    field_standards = [r for r in rows if "std" in r]
     objs = [str(r["o"]) for r in out_rows if isinstance(r["o"], URIRef)]
     objs += [str(r["x"]) for r in in_rows] + [str(r["a"]) for r in agreements] + [str(r["std"]) for r in field_standards]
     refs = labels(store, objs + [iri])
@@ -296,7 +311,7 @@ def get_asset(store: Store, iri: str) -> Asset:
     asset.incoming = [Property(p, *term_label(p), vals) for p, vals in sorted(incoming.items(), key=lambda kv: term_label(kv[0])[0])]
     if asset.kind in ("dataset", "report", "return"):
         asset.quality = quality(store, iri)
-    return asset
+    return asset, [(s, r["p"], r["o"]) for r in out_rows]
 
 
 def quality(store: Store, iri: str) -> list[QualityRow]:
@@ -388,7 +403,14 @@ def counts_by_kind(store: Store) -> dict[str, int]:
 
 def turtle(store: Store, iri: str) -> str:
     """The triples about one resource (as subject), as Turtle."""
-    g = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef(iri)})
+    return turtle_of(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef(iri)}))
+
+
+def turtle_of(triples: Iterable[tuple]) -> str:
+    """Triples (an rdflib Graph, or ``asset_and_triples``'s) as Turtle with the vocabulary's prefixes."""
+    g = rdflib.Graph()
+    for t in triples:
+        g.add(t)
     from govgraph.ontology.ns import PREFIXES
     for p, ns in PREFIXES.items():
         g.bind(p, ns)

@@ -26,7 +26,7 @@ def asset():
     if asof:
         return _asset_asof(store(), iri, asof)
     try:
-        a = catalog.get_asset(st, iri)
+        a, triples = catalog.asset_and_triples(st, iri)
     except UnknownAsset:
         label, comment = catalog.term_label(iri)
         if not comment:
@@ -36,20 +36,29 @@ def asset():
     status = next((s for s in catalog.agreement_statuses(st) if s.agreement.iri == a.iri), None) \
         if a.kind == "agreement" else None
     resp = catalog.responsibilities(st, a.iri) if a.kind in ("person", "team") else None
-    return render_template("asset.html", asset=a, turtle=catalog.turtle(st, a.iri), agreement=status,
+    return render_template("asset.html", asset=a, turtle=catalog.turtle_of(triples), agreement=status,
                            responsibilities=resp, role_headings=catalog.ROLE_HEADINGS,
                            role_properties=catalog.ROLE_PROPERTIES,
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
                            **_changes(st, access.visible_changes(history.asset_history(store(), a.iri),
-                                                                 access.redaction_of(st))))
+                                                                 access.redaction_of(st)), _refs(a)))
 
 
-def _changes(st, changes: list) -> dict:
-    """The history of an asset, with the names of the things its changes point at (not bare IRIs)."""
+def _refs(a: catalog.Asset) -> dict[str, catalog.Ref]:
+    """The names ``get_asset`` already read for what the asset links to (by IRI)."""
+    vals = [v for p in (*a.properties, *a.incoming) for v in p.values]
+    return {r.iri: r for r in (*(v.ref for v in vals if v.ref is not None), *a.types, *a.agreements, *a.standards)}
+
+
+def _changes(st, changes: list, known: dict[str, catalog.Ref] | None = None) -> dict:
+    """The history of an asset, with the names of the things its changes point at (not bare IRIs).
+    ``known``: names already read from ``st`` (only the others are asked for)."""
     iris = {o for c in changes for _, _, o in (*c.added, *c.removed) if isinstance(o, URIRef)}
-    refs = catalog.labels(st, map(str, iris)) if iris else {}
+    known = known or {}
+    missing = [str(o) for o in iris if str(o) not in known]
+    refs = {**known, **(catalog.labels(st, missing) if missing else {})}
     return {"changes": changes, "change_labels": {o: refs[str(o)] for o in iris if str(o) in refs}}  # keyed by the term
 
 
