@@ -209,7 +209,11 @@ def _pairs(store: Any, predicate: Any, graph: Any = None) -> Iterable[tuple[str,
 
 def _by_value(store: Any, predicate: Any, graph: Any = None, most: int = 2000) -> Iterable[tuple[str, str]]:
     """Like ``_pairs`` for predicates with few distinct objects: one SELECT per object value,
-    so only subjects are decoded (decoding terms is what costs, not matching them)."""
+    so only subjects are decoded (decoding terms is what costs, not matching them). On a remote
+    store a round trip costs more than decoding: one SELECT of the pairs."""
+    if getattr(store, "remote", False):
+        yield from _pairs(store, predicate, graph)
+        return
     values = [o for (o,) in _query(store, _Q_DISTINCT % predicate, graph)]
     if len(values) > most or any(type(o).__name__ == "BlankNode" for o in values):
         yield from _pairs(store, predicate, graph)
