@@ -257,7 +257,8 @@ _ASSET_ROWS = """SELECT ?p ?o ?x ?a ?std ?m ?target ?at WHERE {
     UNION %s }"""
 #: A dataset's quality targets and latest measurements, per metric (?m): one grouped sub-select per
 #: side (MAX over a UNION's unbound values is an error in Oxigraph).
-_QUALITY_PARTS = """{ SELECT ?m (MAX(?tv) AS ?target) WHERE { ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv } GROUP BY ?m }
+_QUALITY_PARTS = """{ SELECT ?m (MAX(?tv) AS ?target) WHERE {
+              ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv } GROUP BY ?m }
     UNION { SELECT ?m (MAX(?when) AS ?at) WHERE {
               ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?when } GROUP BY ?m }"""
 _ASSET_ROWS = _ASSET_ROWS % _QUALITY_PARTS

@@ -8,6 +8,7 @@ holding the same estate; the round trips of an asset page are counted on the rea
 """
 from __future__ import annotations
 
+import os
 import urllib.parse
 
 import pyoxigraph as ox
@@ -16,13 +17,14 @@ import rdflib
 from rdflib import URIRef
 from rdflib.compare import isomorphic
 
-from conftest import BACKENDS
 from govgraph import catalog
 from govgraph.lineage import graph as lineage_graph
 from govgraph.store import META_GRAPH
 from govgraph.webapp import create_app
 
-REMOTE_BACKENDS = [b for b in BACKENDS if b != "embedded"]
+#: the remote backends of the matrix (GOVGRAPH_TEST_BACKENDS, as conftest.py reads it)
+REMOTE_BACKENDS = [b for b in (os.environ.get("GOVGRAPH_TEST_BACKENDS") or "embedded,remote").split(",")
+                   if b != "embedded"]
 
 
 def _assets(st) -> list[str]:
