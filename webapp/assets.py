@@ -94,5 +94,5 @@ def _asset_asof(st, iri: str, asof: str):
 @bp.get("/asset.ttl")
 def asset_turtle():
     st = read_store()
-    a = catalog.get_asset(st, iri_arg())
-    return Response(catalog.turtle(st, a.iri), mimetype="text/turtle")
+    _, triples = catalog.asset_and_triples(st, iri_arg())
+    return Response(catalog.turtle_of(triples), mimetype="text/turtle")
