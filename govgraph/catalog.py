@@ -8,6 +8,7 @@ kind and the Turtle about one resource.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Iterable
 
 import rdflib
 from rdflib import URIRef
@@ -107,18 +108,42 @@ _ROLE_FIELDS = {str(GOV.owner): "owners", str(GOV.steward): "stewards", str(GOV.
                 str(DCTERMS.conformsTo): "standards", str(DCAT.theme): "terms", str(GOV.definedBy): "terms"}
 
 
+#: What the asset page reads about one resource, in one query (one round trip to a remote store): its
+#: own triples (?p ?o), the resources linking to it (?x ?p), the agreements covering it (?a) and its
+#: fields' identifier standards (?std) and, for a dataset, its quality (?m ?target ?at), each branch
+#: telling its rows apart by the variables it binds.
+_ASSET_ROWS = """SELECT ?p ?o ?x ?a ?std ?m ?target ?at WHERE {
+    { ?s ?p ?o }
+    UNION { SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000 }
+    UNION { SELECT DISTINCT ?a WHERE {
+        { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
+        UNION { ?s gov:coveredBy ?a } } }
+    UNION { SELECT DISTINCT ?std WHERE { ?f gov:fieldOf ?s ; gov:identifierScheme ?std } }
+    UNION %s }"""
+#: A dataset's quality targets and latest measurements, per metric (?m): one grouped sub-select per
+#: side (MAX over a UNION's unbound values is an error in Oxigraph).
+_QUALITY_PARTS = """{ SELECT ?m (MAX(?tv) AS ?target) WHERE {
+              ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv } GROUP BY ?m }
+    UNION { SELECT ?m (MAX(?when) AS ?at) WHERE {
+              ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?when } GROUP BY ?m }"""
+_ASSET_ROWS = _ASSET_ROWS % _QUALITY_PARTS
+
+
 def get_asset(store: Store, iri: str) -> Asset:
     """Everything about one resource; UnknownAsset (with suggestions) if the store has nothing."""
+    return asset_and_triples(store, iri)[0]
+
+
+def asset_and_triples(store: Store, iri: str) -> tuple[Asset, list[tuple[URIRef, rdflib.term.Node, rdflib.term.Node]]]:
+    """``get_asset`` and the resource's own triples (what ``turtle`` shows), from the same reads."""
     s = URIRef(iri)
-    out_rows = store.select("SELECT ?p ?o WHERE { ?s ?p ?o }", bindings={"s": s})
+    rows = store.select(_ASSET_ROWS, bindings={"s": s})
+    out_rows = [r for r in rows if "o" in r]
     if not out_rows:
         raise UnknownAsset(iri)  # suggestions: search.suggest
-    in_rows = store.select("SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000", bindings={"s": s})
-    agreements = store.select("""SELECT DISTINCT ?a WHERE {
-        { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
-        UNION { ?s gov:coveredBy ?a } }""", bindings={"s": s})
-    field_standards = store.select("SELECT DISTINCT ?std WHERE { ?f gov:fieldOf ?s ; gov:identifierScheme ?std }",
-                                   bindings={"s": s})
+    in_rows = [r for r in rows if "x" in r]
+    agreements = [r for r in rows if "a" in r]
+    field_standards = [r for r in rows if "std" in r]
     objs = [str(r["o"]) for r in out_rows if isinstance(r["o"], URIRef)]
     objs += [str(r["x"]) for r in in_rows] + [str(r["a"]) for r in agreements] + [str(r["std"]) for r in field_standards]
     refs = labels(store, objs + [iri])
@@ -159,31 +184,31 @@ def get_asset(store: Store, iri: str) -> Asset:
         incoming.setdefault(str(r["p"]), []).append(Value(ref.label, ref=ref))
     asset.incoming = [Property(p, *term_label(p), vals) for p, vals in sorted(incoming.items(), key=lambda kv: term_label(kv[0])[0])]
     if asset.kind in ("dataset", "report", "return"):
-        asset.quality = quality(store, iri)
-    return asset
+        asset.quality = quality(store, iri, [r for r in rows if "m" in r])
+    return asset, [(s, r["p"], r["o"]) for r in out_rows]
 
 
-def quality(store: Store, iri: str) -> list[QualityRow]:
-    """A dataset's quality metrics: each target with the latest measurement against it."""
-    # one grouped sub-select per side: MAX over a UNION's unbound values is an error in Oxigraph
-    parts = store.select("""SELECT ?m ?target ?at WHERE {
-        { SELECT ?m (MAX(?tv) AS ?target) WHERE { ?t gov:targetFor ?s ; gov:metric ?m ; gov:targetValue ?tv } GROUP BY ?m }
-        UNION { SELECT ?m (MAX(?when) AS ?at) WHERE {
-                  ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?when } GROUP BY ?m }
-      }""", bindings={"s": URIRef(iri)})
+def quality(store: Store, iri: str, parts: list[dict] | None = None) -> list[QualityRow]:
+    """A dataset's quality metrics: each target with the latest measurement against it (``parts``:
+    the rows of ``_QUALITY_PARTS`` for it, if already read)."""
+    if parts is None:
+        parts = store.select(f"SELECT ?m ?target ?at WHERE {{ {_QUALITY_PARTS} }}", bindings={"s": URIRef(iri)})
     merged: dict[str, dict] = {}
     for r in parts:
         merged.setdefault(str(r["m"]), {}).update(r)
     rows = list(merged.values())
+    latest = [r for r in rows if "at" in r]
+    values: dict[tuple[str, str], float] = {}
+    if latest:  # each metric's latest measured value, all in one query
+        pairs = " ".join(f"({r['m'].n3()} {r['at'].n3()})" for r in latest)
+        for v in store.select(f"""SELECT ?m ?at ?v WHERE {{ VALUES (?m ?at) {{ {pairs} }}
+                ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ; prov:generatedAtTime ?at ; dqv:value ?v }}""",
+                              bindings={"s": URIRef(iri)}):
+            values.setdefault((str(v["m"]), str(v["at"])), float(v["v"]))
     out = []
     for r in rows:
         m = str(r["m"])
-        value = None
-        if "at" in r:
-            v = store.select("""SELECT ?v WHERE { ?x dqv:computedOn ?s ; dqv:isMeasurementOf ?m ;
-                                prov:generatedAtTime ?at ; dqv:value ?v } LIMIT 1""",
-                             bindings={"s": URIRef(iri), "m": URIRef(m), "at": r["at"]})
-            value = float(v[0]["v"]) if v else None
+        value = values.get((m, str(r["at"]))) if "at" in r else None
         lab, _ = term_label(m)
         dim = str(r["dim"]) if "dim" in r else ""
         if not dim:
@@ -252,7 +277,14 @@ def counts_by_kind(store: Store) -> dict[str, int]:
 
 def turtle(store: Store, iri: str) -> str:
     """The triples about one resource (as subject), as Turtle."""
-    g = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef(iri)})
+    return turtle_of(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef(iri)}))
+
+
+def turtle_of(triples: Iterable[tuple]) -> str:
+    """Triples (an rdflib Graph, or ``asset_and_triples``'s) as Turtle with the vocabulary's prefixes."""
+    g = rdflib.Graph()
+    for t in triples:
+        g.add(t)
     for p, ns in PREFIXES.items():
         g.bind(p, ns)
     return g.serialize(format="turtle")

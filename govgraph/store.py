@@ -268,8 +268,14 @@ class Store:
     def sources(self) -> list[SourceInfo]:
         """Every loaded source with its triple count and load time."""
         out = []
-        for g in self.graphs():
-            meta = {q.predicate.value: q.object for q in self._b.quads(g, None, None, META_GRAPH)}
+        graphs = self.graphs()
+        metas: dict[str, dict[str, Any]] = {g.value: {} for g in graphs}
+        for i in range(0, len(graphs), 500):  # 500 sources' records a query (a few thousand rows: under row caps)
+            for r in self._b.query(f"SELECT ?g ?p ?o WHERE {{ GRAPH <{META_GRAPH.value}> {{ VALUES ?g {{ "
+                                   f"{' '.join(map(str, graphs[i:i + 500]))} }} ?g ?p ?o }} }}", None, None):
+                metas[r["g"].value][r["p"].value] = r["o"]
+        for g in graphs:
+            meta = metas[g.value]
             at = meta.get(str(GOV["loadedAt"])) or meta.get(DCT + "modified")
             out.append(SourceInfo(
                 name=meta[str(GOV.sourceName)].value if str(GOV.sourceName) in meta else g.value,

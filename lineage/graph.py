@@ -207,10 +207,10 @@ def _pairs(store: Any, predicate: Any, graph: Any = None) -> Iterable[tuple[str,
 
 
 def _by_value(store: Any, predicate: Any, graph: Any = None, most: int = 2000) -> Iterable[tuple[str, str]]:
-    """Like ``_pairs`` for predicates with few distinct objects: one SELECT per object value,
-    so only subjects are decoded (decoding terms is what costs, not matching them)."""
-    values = [o for (o,) in _query(store, _Q_DISTINCT % predicate, graph)]
-    if len(values) > most or any(type(o).__name__ == "BlankNode" for o in values):
+    """Like ``_pairs`` for predicates with few distinct objects: one SELECT per object value, so only
+    subjects are decoded (decoding terms costs more than matching them; on a remote store, less than a round trip)."""
+    values = [] if getattr(store, "remote", False) else [o for (o,) in _query(store, _Q_DISTINCT % predicate, graph)]
+    if getattr(store, "remote", False) or len(values) > most or any(type(o).__name__ == "BlankNode" for o in values):
         yield from _pairs(store, predicate, graph)
         return
     for o in values:

@@ -8,7 +8,7 @@ from rdflib import URIRef
 from govgraph import access, catalog, history
 from govgraph.agreement_statuses import agreement_statuses
 from govgraph.errors import NotRecordedThen, UnknownAsset
-from govgraph.labels import labels, term_label
+from govgraph.labels import Ref, labels, term_label
 from govgraph.responsibilities import ROLE_HEADINGS, ROLE_PROPERTIES, responsibilities
 from govgraph.webapp import findings, graphs
 from govgraph.webapp.context import hidden_now, hiding, iri_arg, read_store, redaction, store, viewer
@@ -29,7 +29,7 @@ def asset():
     if asof:
         return _asset_asof(store(), iri, asof)
     try:
-        a = catalog.get_asset(st, iri)
+        a, triples = catalog.asset_and_triples(st, iri)
     except UnknownAsset:
         label, comment = term_label(iri)
         if not comment:
@@ -39,20 +39,29 @@ def asset():
     status = next((s for s in agreement_statuses(st) if s.agreement.iri == a.iri), None) \
         if a.kind == "agreement" else None
     resp = responsibilities(st, a.iri) if a.kind in ("person", "team") else None
-    return render_template("asset.html", asset=a, turtle=catalog.turtle(st, a.iri), agreement=status,
+    return render_template("asset.html", asset=a, turtle=catalog.turtle_of(triples), agreement=status,
                            responsibilities=resp, role_headings=ROLE_HEADINGS,
                            role_properties=ROLE_PROPERTIES,
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
                            **_changes(st, access.visible_changes(history.asset_history(store(), a.iri),
-                                                                 access.redaction_of(st))))
+                                                                 access.redaction_of(st)), _refs(a)))
 
 
-def _changes(st, changes: list) -> dict:
-    """The history of an asset, with the names of the things its changes point at (not bare IRIs)."""
+def _refs(a: catalog.Asset) -> dict[str, Ref]:
+    """The names ``get_asset`` already read for what the asset links to (by IRI)."""
+    vals = [v for p in (*a.properties, *a.incoming) for v in p.values]
+    return {r.iri: r for r in (*(v.ref for v in vals if v.ref is not None), *a.types, *a.agreements, *a.standards)}
+
+
+def _changes(st, changes: list, known: dict[str, Ref] | None = None) -> dict:
+    """The history of an asset, with the names of the things its changes point at (not bare IRIs).
+    ``known``: names already read from ``st`` (only the others are asked for)."""
     iris = {o for c in changes for _, _, o in (*c.added, *c.removed) if isinstance(o, URIRef)}
-    refs = labels(st, map(str, iris)) if iris else {}
+    known = known or {}
+    missing = [str(o) for o in iris if str(o) not in known]
+    refs = {**known, **(labels(st, missing) if missing else {})}
     return {"changes": changes, "change_labels": {o: refs[str(o)] for o in iris if str(o) in refs}}  # keyed by the term
 
 
@@ -88,5 +97,5 @@ def _asset_asof(st, iri: str, asof: str):
 @bp.get("/asset.ttl")
 def asset_turtle():
     st = read_store()
-    a = catalog.get_asset(st, iri_arg())
-    return Response(catalog.turtle(st, a.iri), mimetype="text/turtle")
+    _, triples = catalog.asset_and_triples(st, iri_arg())
+    return Response(catalog.turtle_of(triples), mimetype="text/turtle")

@@ -130,6 +130,8 @@ class RemoteBackend:
         self._server_seen = False
         #: whether the server was seen to honour the protocol's dataset (None: not yet known, the store is empty)
         self.dataset_honoured: bool | None = None
+        #: HTTP requests sent so far (round trips to the server, from every thread; for benchmarks and tests)
+        self.requests = 0
         try:
             self.query("ASK { }", None, None)
         except StoreUnavailable as e:
@@ -182,6 +184,7 @@ class RemoteBackend:
             if reused:
                 conn.sock.settimeout(limit)
             try:
+                self.requests += 1
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()

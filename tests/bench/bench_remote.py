@@ -4,8 +4,8 @@ For each estate size, the same operations on both backends, in the same run:
 load (the unvalidated load path; the remote one with the store URL docs/deployment.md gives for
 Oxigraph server, and once more with plain transactional uploads), validation of one change (a validated replace of a
 one-dataset source), lineage (graph build, then upstream+downstream to depth 5 of random
-datasets) and the asset page (Flask test client). Reports medians and remote/embedded
-ratios (target: each under 3x).
+datasets) and the asset page (Flask test client). Reports medians, remote/embedded
+ratios (target: each under 3x) and the remote store's round trips (HTTP requests) per operation.
 
     python tests/bench/bench_remote.py [--sizes 10000 100000] [--samples 50] [--server virtuoso]
 
@@ -45,29 +45,45 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - t0, out
 
 
-def measure(store, estate: Path, tmp: Path, samples: int, rng: random.Random) -> dict[str, float]:
+def trips(store) -> int:
+    """HTTP requests the store's backend has sent so far (0 for the embedded store)."""
+    return getattr(store.backend, "requests", 0)
+
+
+def measure(store, estate: Path, tmp: Path, samples: int, rng: random.Random,
+            rounds: dict[str, float] | None = None) -> dict[str, float]:
+    """Medians per operation; ``rounds`` is given the median round trips of each (remote store)."""
     res: dict[str, float] = {}
+    rounds = {} if rounds is None else rounds
     res["load s"], _ = timed(load_files, store, [estate], source="estate", validate=False)
     datasets = [str(r["d"]) for r in store.select("SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d")]
     picks = rng.sample(datasets, min(samples, len(datasets)))
-    times = []
+    times, sent = [], []
     for i, iri in enumerate(picks[:10]):
         f = tmp / f"change{i}.ttl"
         f.write_text(CHANGE.format(iri=iri, n=i))
+        before = trips(store)
         t, _ = timed(load_files, store, [f], source="change", replace=True)
         times.append(t)
+        sent.append(trips(store) - before)
     res["validated change ms"] = 1000 * statistics.median(times)
+    rounds["validated change ms"] = statistics.median(sent)
     lineage_graph.clear_cache()
+    before = trips(store)
     res["lineage build s"], _ = timed(lineage_graph.get_graph, store)
+    rounds["lineage build s"] = trips(store) - before
     times = [timed(lineage, store, iri, "both", 5)[0] for iri in picks]
     res["lineage up+down d5 ms"] = 1000 * statistics.median(times)
     client = create_app({"STORE": store, "TESTING": True}).test_client()
-    times = []
+    times, sent = [], []
     for iri in picks:
+        before = trips(store)
         t, r = timed(client.get, "/asset?iri=" + urllib.parse.quote(iri, safe=""))
         assert r.status_code == 200, r.status_code
         times.append(t)
+        sent.append(trips(store) - before)
     res["asset page ms"] = 1000 * statistics.median(times)
+    rounds["asset page ms"] = statistics.median(sent)
     from govgraph.webapp import findings
     while findings.pending(store):  # past 1M triples the viewer validates in the background:
         time.sleep(0.2)             # let it finish before the caller closes the store under it
@@ -94,7 +110,8 @@ def main() -> None:
                       else OxigraphServer(tmp / "server")).start()
             try:
                 rem = open_store(server.store_url)
-                r = measure(rem, estate, tmp, args.samples, random.Random(n))
+                sent: dict[str, float] = {}
+                r = measure(rem, estate, tmp, args.samples, random.Random(n), sent)
                 rem.close()
             finally:
                 server.stop()
@@ -111,12 +128,12 @@ def main() -> None:
                 finally:
                     server.stop()
             for k in e:
-                rows.append((n, k, e[k], r[k], r[k] / e[k]))
-                print(f"{n:>7,} {k:<24} embedded {e[k]:10.2f}  remote {r[k]:10.2f}  ratio {r[k] / e[k]:.2f}",
-                      file=sys.stderr)
-    print("| datasets | measure | embedded | remote | remote/embedded |\n|---|---|---|---|---|")
-    for n, k, e, r, ratio in rows:
-        print(f"| {n:,} | {k} | {e:.2f} | {r:.2f} | {ratio:.2f} |")
+                rows.append((n, k, e[k], r[k], r[k] / e[k], sent.get(k)))
+                print(f"{n:>7,} {k:<24} embedded {e[k]:10.2f}  remote {r[k]:10.2f}  ratio {r[k] / e[k]:.2f}"
+                      + (f"  round trips {sent[k]:g}" if k in sent else ""), file=sys.stderr)
+    print("| datasets | measure | embedded | remote | remote/embedded | round trips |\n|---|---|---|---|---|---|")
+    for n, k, e, r, ratio, rt in rows:
+        print(f"| {n:,} | {k} | {e:.2f} | {r:.2f} | {ratio:.2f} | {'' if rt is None else f'{rt:g}'} |")
 
 
 if __name__ == "__main__":
