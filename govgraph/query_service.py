@@ -106,7 +106,7 @@ class QueryService:
             chosen_named = []  # no GRAPH clause: named graphs are never consulted, and an empty set is cheaper
         if not (default or named or info.from_graphs or info.from_named):
             # the default graph is the RDF merge of the live sources (each triple once: govgraph.facts)
-            chosen_default = [store.merged_graph_name]
+            chosen_default = list(store.default_graph_names())
         return tuple(chosen_default), tuple(chosen_named)
 
     def job(self, text: str, info: Inspection, dataset: tuple[tuple[str, ...], tuple[str, ...]],

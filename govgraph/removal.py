@@ -37,19 +37,20 @@ def remove_local(st: Any, name: str, who: str) -> ChangeRecord:
     # source's in batches just before the update (one update withdrawing 1M triples takes gigabytes)
     bulk = info.triples >= facts.MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
     try:
-        if bulk:
-            st.backend.update(st.merge.incomplete())
-            st.backend.unmerge_graph(g, others)
-        st.backend.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
-                          + revision_update(rec) + ";"
-                          + ("" if bulk else st.merge.withdraw_graph(g.value, others) + ";") + st.merge.kept())
+        with st.merge_changing() if bulk else contextlib.nullcontext():
+            if bulk:
+                st.backend.update(st.merge.incomplete())
+                st.backend.unmerge_graph(g, others)
+            st.backend.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
+                              + revision_update(rec) + ";"
+                              + ("" if bulk else st.merge.withdraw_graph(g.value, others) + ";") + st.merge.kept())
+            st.committed(rec.revision, g, False)
     except BaseException:
         st.forget()
         if bulk:  # the merge lacks triples of a source that stays
-            with contextlib.suppress(Exception):
+            with st.merge_changing(), contextlib.suppress(Exception):
                 facts.rebuild(st.backend, st.merge, st.graphs())
         raise
-    st.committed(rec.revision, g, False)
     return rec
 
 

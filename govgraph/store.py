@@ -12,9 +12,9 @@ only when its entry is written to the registry graph in one atomic update. Reade
 query the RDF merge of the registered source graphs (``facts``: each triple once, changed
 in the same update) as their default graph, and the registered graphs by name, so a
 half-loaded or rejected import is never seen, and leftovers of a crash are swept on open.
-(One exception, for speed: the merge of a new source of ``facts.MERGE_IN_UPDATE`` triples or
-more is written by the bulk loader, and a removed one's withdrawn in batches, in the seconds
-just before its commit, after validation; readers may see it that much early.)
+(For speed, the merge of a new source of ``facts.MERGE_IN_UPDATE`` triples or more is written
+by the bulk loader, and a removed one's withdrawn in batches, in the seconds just before its
+commit; meanwhile reads use the registered source graphs instead: ``merge_changing``.)
 
 This module holds the store's reads and registry; writes live beside it: ``transaction``
 (whole sources), ``patch`` (small changes), ``removal``, ``commit_lock`` and ``name_claims``
@@ -89,6 +89,9 @@ class Store:
         self.memo: Any = None  # derived views kept for this store, following each commit (govgraph.live)
         #: where the RDF merge of the live sources is kept (``govgraph.facts``): the default graph of reads
         self.merge = Merge(None if backend.capabilities.own_default_graph else FACTS_GRAPH)
+        #: set while a large write changes the merge ahead of its commit (``merge_changing``): reads then
+        #: take the registered source graphs as their default graph, so nothing is seen before its commit
+        self._merge_changing = threading.Event()
         self._sweep_staging()
         self._keep_merge()
 
@@ -224,11 +227,25 @@ class Store:
                 lock.released()
             self.forget()
 
-    @property
-    def merged_graph_name(self) -> str:
+    @contextlib.contextmanager
+    def merge_changing(self) -> Iterator[None]:
+        """Held by a writer changing the merge before its commit (a large new source's triples by
+        the bulk loader, a large removal's withdrawn in batches): meanwhile reads over every live
+        source use the registered source graphs (a triple stated twice counts twice, as before the
+        merge was kept), never a merge that is ahead of the registry."""
+        self._merge_changing.set()
+        try:
+            yield
+        finally:
+            self._merge_changing.clear()
+
+    def default_graph_names(self) -> tuple[str, ...]:
         """The default graph of a read over every live source, as a query job names it: the graph
-        keeping their RDF merge, each triple once ("": the backend's own default graph)."""
-        return "" if self.merge.graph is None else self.merge.graph.value
+        keeping their RDF merge, each triple once ("": the backend's own default graph); while a
+        writer changes the merge ahead of its commit, the registered source graphs."""
+        if self._merge_changing.is_set():
+            return tuple(g.value for g in self.graphs())
+        return ("" if self.merge.graph is None else self.merge.graph.value,)
 
     def _registered_graphs(self) -> list[ox.NamedNode]:
         return [q.subject for q in self._b.quads(None, RDF_TYPE, ox.NamedNode(str(GOV.Source)), META_GRAPH)
@@ -312,7 +329,7 @@ class Store:
         Returns pyoxigraph's result (solutions, triples or bool).
         """
         named = list(graphs) if graphs is not None else self.graphs()
-        default = named if graphs is not None else [self.merge.term]
+        default = named if graphs is not None or self._merge_changing.is_set() else [self.merge.term]
         text = (sparql_prologue() + sparql) if prefixes else sparql
         try:
             return self._b.query(text, default, named)

@@ -234,16 +234,17 @@ class Transaction:
             lock.check_lease()
             if self.claim is not None:
                 self.claim.stop()  # the commit withdraws it
-            if bulk_merge:
-                st.backend.update(st.merge.incomplete())
-                self._merge_in_bulk()
-            st.backend.update(";\n".join(ops + lock.ops()))
-            lock.released()
-            st.committed(rec.revision, self.target, True)
+            with st.merge_changing() if bulk_merge else contextlib.nullcontext():
+                if bulk_merge:
+                    st.backend.update(st.merge.incomplete())
+                    self._merge_in_bulk()
+                st.backend.update(";\n".join(ops + lock.ops()))
+                lock.released()
+                st.committed(rec.revision, self.target, True)
         except BaseException:
             st.forget()
             if bulk_merge:  # the merge may hold triples of this source, which did not commit
-                with contextlib.suppress(Exception):
+                with st.merge_changing(), contextlib.suppress(Exception):
                     facts.rebuild(st.backend, st.merge, st.graphs())
             raise
         finally:

@@ -3,7 +3,6 @@ a map of 60 systems was a single column thousands of pixels tall)."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -91,12 +90,8 @@ def test_the_systems_page_draws_the_grid_on_a_large_estate(client):
     assert "drawn in a panel for each service area" in page
 
 
-def test_a_small_map_keeps_its_layers(sample_store_path, tmp_path):
-    shutil.copytree(sample_store_path, tmp_path / "s")
-    st = open_store(f"oxigraph:{tmp_path / 's'}")
-    try:
+def test_a_small_map_keeps_its_layers(store_factory, tmp_path):
+    with store_factory("embedded", tmp_path, sample=True) as st:
         page = create_app({"STORE": st, "TESTING": True}).test_client().get("/systems").get_data(as_text=True)
-    finally:
-        st.close()
     assert int(re.search(r"(\d+) council systems", page).group(1)) < GRID_FROM
     assert '<g class="area">' not in page and "drawn in a panel for each service area" not in page

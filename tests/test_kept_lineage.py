@@ -12,7 +12,7 @@ from govgraph import kept_state, live
 from govgraph.io.load import load_files
 from govgraph.lineage import live_graph
 from govgraph.store import open_store
-from test_live import ESTATE, do, impact_state, lineage_state  # the estate whose names the steps below touch
+from live_steps import ESTATE, do, impact_state, lineage_state  # the estate whose names the steps below touch
 
 VIEW = live_graph.VIEW
 

@@ -9,7 +9,6 @@ datasets that carry them, lineage between generated and estate datasets).
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -17,17 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govgraph import access, discovered, live, search
-from govgraph.errors import BadInput, NeedsAdmin
 from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
-from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
 from govgraph.shapes import asset_scores, kept
-from govgraph.store import commit_patches
+from live_steps import ESTATE, do, lineage_state, n, ol_event
 
-ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
 BASE = "https://data.county.example.gov.uk/id/"
 GOV, DCAT, DCT = "https://w3id.org/govgraph#", "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
 SKOS, PROV, RDF = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/prov#", \
@@ -39,10 +35,6 @@ SYSTEMS = [f"{BASE}system/{n}" for n in ("mosaic", "dwh")]
 FIELDS = [f"{BASE}field/{n}" for n in ("f0", "f1")]
 WORDS = ["Road", "defects", "Care", "carers", "Mosaic", "SSDA903", "referrals", "budget"]
 SOURCES = ["s0", "s1", "s2"]
-
-
-def n(iri: str) -> ox.NamedNode:
-    return ox.NamedNode(iri)
 
 
 def lit(text: str) -> ox.Literal:
@@ -99,15 +91,6 @@ def statements(draw) -> ox.Triple:
 triples = st.lists(statements(), min_size=1, max_size=8)
 
 
-def ol_event(job: str, inputs: list[str], outputs: list[str], run: int) -> dict:
-    return {"eventType": "COMPLETE", "eventTime": "2026-10-01T02:00:00Z",
-            "run": {"runId": str(uuid.UUID(int=run))}, "job": {"namespace": "ssis", "name": job},
-            "inputs": [{"namespace": "mssql://mosaic", "name": i} for i in inputs],
-            "outputs": [{"namespace": "mssql://dwh", "name": o} for o in outputs],
-            "producer": "https://example.org/ssis-openlineage",
-            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}
-
-
 tables = st.lists(st.sampled_from(["dbo.referrals", "dbo.fact_referral", "dbo.road_defects", "dbo.new"]),
                   min_size=1, max_size=2, unique=True)
 steps = st.one_of(
@@ -117,34 +100,6 @@ steps = st.one_of(
     st.tuples(st.just("update"), st.sampled_from(SOURCES), words),
     st.tuples(st.just("event"), st.sampled_from(["load_a", "load_b"]), tables, tables, st.integers(1, 4)),
 )
-
-
-def do(store, step) -> None:
-    """Run one write; writes the store refuses (nothing to change, would empty a source) change nothing."""
-    kind, name = step[0], step[1]
-    try:
-        if kind == "write":
-            write_source(store, name, step[2], who="test", force=True, may_remove=True)
-        elif kind == "remove":
-            if store.has_source(name):
-                store.remove_source(name, who="test")
-        elif kind == "patch":
-            p = store.patch(name, who="test")
-            p.add(step[2][1:])
-            if store.has_source(name):
-                have = [ox.Triple(q.subject, q.predicate, q.object)
-                        for q in store.quads(None, None, None, n(store.source(name).graph))]
-                p.remove(have[:step[3]])
-            commit_patches([p], forced=True)
-        elif kind == "update":
-            if store.has_source(name):
-                apply_update(store, name, f'DELETE {{ ?s dcterms:title ?t }} INSERT {{ ?s dcterms:title "{step[2]}" }} '
-                                          f'WHERE {{ ?s dcterms:title ?t FILTER(STRENDS(STR(?s), "d1")) }}',
-                             who="test", force=True, may_remove=True)
-        else:
-            ingest_event(store, ol_event(name, step[2], step[3], step[4]))
-    except (BadInput, NeedsAdmin):
-        pass
 
 
 def search_state(idx) -> tuple:
@@ -163,28 +118,6 @@ def validation_state(k: kept.KeptReport) -> tuple:
     rep = k.report
     return (sorted(rep.findings, key=lambda f: f.sort_key() + (f.message,)), rep.scorecard, rep.check_date,
             {f: sorted(v, key=lambda x: x.sort_key() + (x.message,)) for f, v in k.by_focus.items()})
-
-
-def impact_state(lg) -> tuple:
-    """The impact index by IRI (node ids may differ): successors, codes, homes, owners, ranks."""
-    ix = lg.impact_index
-    iri = ix.nodes
-    assert ix.ids == {n: i for i, n in enumerate(iri)}
-    per_node = {iri[i]: (sorted(iri[t] for t in ix.targets[ix.offsets[i]:ix.offsets[i + 1]]), ix.container[i],
-                         ix.code[i], iri[ix.home[i] - 1] if ix.home[i] else None,
-                         ix.owners[ix.owner[i] - 1] if ix.owner[i] else None, ix.several.get(i))
-                for i in range(len(iri))}
-    return (per_node, ix.ranks, ix.rank_iris, ix.rank_labels, ix.rank_homes, ix.rank_home_labels)
-
-
-def lineage_state(lg) -> tuple:
-    load_fields(lg)
-    edges = {(u, v, k): a for u, v, k, a in lg.g.edges(keys=True, data=True)}
-    assert all(set(lg.g._succ[u]) == {v for _, v in lg.g.out_edges(u)} for u in lg.g)  # noqa: SLF001
-    assert {(v, u) for u in lg.g for v in lg.g._pred[u]} == {(u, v) for u, v, _ in edges}  # noqa: SLF001
-    return (dict(lg.g.nodes(data=True)), edges, lg.info, {k: sorted(v) for k, v in lg.held.items()},
-            {k: sorted(v) for k, v in lg.fields_of.items()}, lg.labels, lg.revision, lg.containers,
-            {h: lg.held_sorted(h) for h in lg.held}, impact_state(lg))
 
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),

@@ -160,7 +160,7 @@ def execute(store: ox.Store, job: QueryJob, deadline: float | None = None,
 
 
 def _graph_node(name: str) -> ox.NamedNode | ox.DefaultGraph:
-    """A graph of a job's dataset: "" is the store's own default graph (``Store.merged_graph_name``)."""
+    """A graph of a job's dataset: "" is the store's own default graph (``Store.default_graph_names``)."""
     return ox.NamedNode(name) if name else ox.DefaultGraph()
 
 
