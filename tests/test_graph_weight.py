@@ -14,7 +14,8 @@ import pytest
 from govgraph import catalog
 from govgraph.data.generate import generate
 from govgraph.io.load import load_files
-from govgraph.lineage.graph import get_graph
+from govgraph.lineage.live_graph import get_graph
+from govgraph.responsibilities import responsibilities
 from govgraph.store import open_store
 from govgraph.webapp import create_app
 from govgraph.webapp.graphs import INLINE_ROWS, MAX_NODES, TABLE_ROWS
@@ -96,7 +97,7 @@ def test_a_small_graph_keeps_its_whole_table_in_the_page(estate):
 
 def test_a_persons_responsibilities_are_paged(estate):
     st, client, _, owners = estate
-    roles = catalog.responsibilities(st, owners[0]).roles
+    roles = responsibilities(st, owners[0]).roles
     assert len(roles) > TABLE_ROWS
     pages = _walk(client, f"/ownership?iri={quote(owners[0], safe='')}")
     assert len(pages) == -(-len(roles) // TABLE_ROWS)

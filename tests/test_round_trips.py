@@ -19,6 +19,7 @@ from rdflib.compare import isomorphic
 
 from govgraph import catalog
 from govgraph.lineage import graph as lineage_graph
+from govgraph.lineage import live_graph
 from govgraph.store import META_GRAPH
 from govgraph.webapp import create_app
 
@@ -119,7 +120,7 @@ def test_the_lineage_graph_on_a_remote_store_is_the_embedded_one(open_sample, ba
     emb, _ = open_sample("embedded", tmp_path / "e", request)
     rem, server = open_sample(backend, tmp_path / "r", request)
     try:
-        lineage_graph.clear_cache()
+        live_graph.clear_cache()
         a, b = lineage_graph.build(emb), lineage_graph.build(rem)
         assert a.g.number_of_nodes() > 100 and a.g.number_of_edges() > 100
         assert _shape(a) == _shape(b)
