@@ -16,7 +16,7 @@ from govgraph.lineage.graph import DATA_KINDS, build
 from govgraph.lineage.results import Subgraph
 from govgraph.webapp import svg
 from govgraph.webapp.filters import term
-from govgraph.webapp.graphs import DEFAULT_DEPTH, MAX_NODES, SYSTEM_DEPTH, nearest
+from govgraph.webapp.graphs import DEFAULT_DEPTH, MAX_DRAWN, SYSTEM_DEPTH, nearest
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 Curve = list[tuple[float, float]]
@@ -53,7 +53,7 @@ def drawn_graphs(store, count: int = 50, *, kinds: frozenset[str] = DATA_KINDS |
                  collapse: bool = True) -> list[tuple[str, Subgraph]]:
     """``count`` lineage graphs as the viewer draws them (default depth, both ways, fans collapsed),
     for data assets and systems (``kinds``) with at least two links, picked in a seeded random order;
-    ``collapse=False``: as drawn with every group expanded (the worst case: up to MAX_NODES boxes)."""
+    ``collapse=False``: as drawn with every group expanded (the worst case: up to MAX_DRAWN boxes)."""
     lg = build(store)
     candidates = sorted(n for n, a in lg.g.nodes(data=True)
                         if a.get("kind") in kinds and lg.g.degree(n) >= 2)
@@ -63,8 +63,8 @@ def drawn_graphs(store, count: int = 50, *, kinds: frozenset[str] = DATA_KINDS |
         kind = lg.g.nodes[iri].get("kind")
         res = lineage.lineage(lg, iri, "both", SYSTEM_DEPTH if kind == "system" else DEFAULT_DEPTH)
         sub = grouping.collapse_fanouts(res.subgraph())[0] if collapse else res.subgraph()
-        if len(sub.nodes) > MAX_NODES:
-            sub = nearest(sub, MAX_NODES)
+        if len(sub.nodes) > MAX_DRAWN:
+            sub = nearest(sub, MAX_DRAWN)
         if len(svg.bundle_edges(sub.edges)) >= 2:
             out.append((iri, sub))
         if len(out) == count:

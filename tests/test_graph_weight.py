@@ -1,6 +1,6 @@
 """Page weight of drawings (issue 19: under 300 KB): the table of a drawing's nodes and edges shows its
 first rows under the drawing and lives whole on a paged page of its own; a person's responsibilities are
-paged; a drawing never has more than MAX_NODES boxes. On a generated estate whose busiest graphs have
+paged; a drawing never has more than MAX_DRAWN boxes. On a generated estate whose busiest graphs have
 hundreds of nodes and edges."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from govgraph.lineage.live_graph import get_graph
 from govgraph.responsibilities import responsibilities
 from govgraph.store import open_store
 from govgraph.webapp import create_app
-from govgraph.webapp.graphs import INLINE_ROWS, MAX_NODES, TABLE_ROWS
+from govgraph.webapp.graphs import INLINE_ROWS, MAX_DRAWN, TABLE_ROWS
 
 TARGET = 300 * 1024
 STATIC = ["/static/style.css", "/static/panzoom.js"]
@@ -107,13 +107,13 @@ def test_a_persons_responsibilities_are_paged(estate):
     assert Counter(role for role, _ in shown) == Counter(role for _, role, _ in roles)
 
 
-def test_an_ownership_drawing_has_at_most_max_nodes_boxes(estate):
+def test_an_ownership_drawing_has_at_most_max_drawn_boxes(estate):
     _, client, _, owners = estate
     page = _get(client, f"/ownership?iri={quote(owners[0], safe='')}")
     every = html.unescape(re.search(r'<a href="([^"]+)">Show every group in full', page).group(1))
     full = _get(client, every)
     boxes = len(re.findall(r'<a class="n ', full))
-    assert boxes == MAX_NODES and f"the {MAX_NODES} nearest are" in full
+    assert boxes == MAX_DRAWN and f"the {MAX_DRAWN} nearest are" in full
 
 
 def test_every_drawing_page_is_under_300_kb(estate):

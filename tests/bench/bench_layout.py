@@ -24,6 +24,7 @@ from pathlib import Path
 from govgraph.data.estate import load_sample
 from govgraph.data.generate import generate
 from govgraph.store import open_store
+from govgraph.webapp.graphs import MAX_DRAWN
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/layout_quality.py
 from layout_quality import dot, drawn_graphs, measure, ours  # noqa: E402
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             tx.commit()
         nt.unlink()
     run(f"generated estate ({args.datasets:,} datasets)", store, args.graphs)
-    run(f"generated estate, systems with every group expanded (worst case, up to 300 boxes)", store,
+    run(f"generated estate, systems with every group expanded (worst case, up to {MAX_DRAWN} boxes)", store,
         args.systems, kinds=frozenset({"system"}), collapse=False)
     store.close()
     return 0
