@@ -1,5 +1,6 @@
-"""Writes of every kind, and the states of the lineage views compared after them (tests/test_live.py's
-random steps; tests/test_kept_lineage.py replays some after a restart)."""
+"""Writes of every kind, and the states of the derived views compared after them (tests/test_live.py's
+random steps; tests/test_kept_lineage.py replays some after a restart; tests/test_live_processes.py compares
+views after another process's commits)."""
 from __future__ import annotations
 
 import uuid
@@ -12,6 +13,7 @@ from govgraph.io.openlineage import ingest_event
 from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.lineage.graph import load_fields
+from govgraph.shapes import kept
 from govgraph.store import commit_patches
 
 #: the small estate the random steps write to
@@ -79,3 +81,21 @@ def lineage_state(lg) -> tuple:
     return (dict(lg.g.nodes(data=True)), edges, lg.info, {k: sorted(v) for k, v in lg.held.items()},
             {k: sorted(v) for k, v in lg.fields_of.items()}, lg.labels, lg.revision, lg.containers,
             {h: lg.held_sorted(h) for h in lg.held}, impact_state(lg))
+
+
+def search_state(idx) -> tuple:
+    """The index's contents, by IRI (ids differ between a built index and an applied one)."""
+    assert [idx.rank[k] for k in idx.order] == list(range(len(idx.order)))  # ranks are places in the order
+    assert idx.entries == [idx.entry[k] for k in idx.order] and sorted(idx.keys) == idx.keys
+    assert sorted(idx.ids.values()) == sorted(idx.order)
+    iri = {k: e.iri for k, e in enumerate(idx.entry) if e is not None}
+    by_iri = {e.iri: (idx.names[k], idx.bases[k], idx.synonyms[k]) for k, e in enumerate(idx.entry) if e is not None}
+    return (idx.entries, idx.labels, idx.kind_counts, idx.tokens, idx.all_counts, by_iri,
+            [{t: sorted(iri[k] for k in ks) for t, ks in p.items()} for p in idx.postings],
+            {fv: sorted(iri[k] for k in ks) for fv, ks in idx.facet_postings.items()})
+
+
+def validation_state(k: kept.KeptReport) -> tuple:
+    rep = k.report
+    return (sorted(rep.findings, key=lambda f: f.sort_key() + (f.message,)), rep.scorecard, rep.check_date,
+            {f: sorted(v, key=lambda x: x.sort_key() + (x.message,)) for f, v in k.by_focus.items()})

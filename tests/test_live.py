@@ -22,7 +22,7 @@ from govgraph.io.write import write_source
 from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
 from govgraph.shapes import asset_scores, kept
-from live_steps import ESTATE, do, lineage_state, n, ol_event
+from live_steps import ESTATE, do, lineage_state, n, ol_event, search_state, validation_state
 
 BASE = "https://data.county.example.gov.uk/id/"
 GOV, DCAT, DCT = "https://w3id.org/govgraph#", "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
@@ -100,24 +100,6 @@ steps = st.one_of(
     st.tuples(st.just("update"), st.sampled_from(SOURCES), words),
     st.tuples(st.just("event"), st.sampled_from(["load_a", "load_b"]), tables, tables, st.integers(1, 4)),
 )
-
-
-def search_state(idx) -> tuple:
-    """The index's contents, by IRI (ids differ between a built index and an applied one)."""
-    assert [idx.rank[k] for k in idx.order] == list(range(len(idx.order)))  # ranks are places in the order
-    assert idx.entries == [idx.entry[k] for k in idx.order] and sorted(idx.keys) == idx.keys
-    assert sorted(idx.ids.values()) == sorted(idx.order)
-    iri = {k: e.iri for k, e in enumerate(idx.entry) if e is not None}
-    by_iri = {e.iri: (idx.names[k], idx.bases[k], idx.synonyms[k]) for k, e in enumerate(idx.entry) if e is not None}
-    return (idx.entries, idx.labels, idx.kind_counts, idx.tokens, idx.all_counts, by_iri,
-            [{t: sorted(iri[k] for k in ks) for t, ks in p.items()} for p in idx.postings],
-            {fv: sorted(iri[k] for k in ks) for fv, ks in idx.facet_postings.items()})
-
-
-def validation_state(k: kept.KeptReport) -> tuple:
-    rep = k.report
-    return (sorted(rep.findings, key=lambda f: f.sort_key() + (f.message,)), rep.scorecard, rep.check_date,
-            {f: sorted(v, key=lambda x: x.sort_key() + (x.message,)) for f, v in k.by_focus.items()})
 
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
