@@ -10,6 +10,8 @@ from typing import Iterator
 
 import pytest
 
+from govgraph.data.generate import generate
+from govgraph.io.load import load_files
 from govgraph.store import Store, open_store
 from support import INTERFACES_ESTATE, OxigraphServer, VirtuosoServer, free_port, make_server  # noqa: E402,F401
 
@@ -63,22 +65,28 @@ def sample_server_path(sample_store_path, tmp_path_factory) -> Path:
     return d / "server"
 
 
-def _open(backend: str, base: Path | None, request, *, sample: bool = False,
-          own_server: bool = False) -> tuple[Store, "OxigraphServer | VirtuosoServer | None"]:
+def _open(backend: str, base: Path | None, request, *, sample: bool = False, own_server: bool = False,
+          generated: int = 0) -> tuple[Store, "OxigraphServer | VirtuosoServer | None"]:
     """The one store factory: a store on ``backend`` in folder ``base``, and the server it started (if any).
 
-    ``sample``: a private writable copy of the sample estate (else empty). Remote backends: a server of
-    its own for a sample or with ``own_server`` (``oxigraph serve`` with its own query time limit, as
-    docs/deployment.md advises), else the run's shared server, emptied. ``memory``: an empty in-memory store
-    (``base`` unused)."""
+    ``sample``: a private writable copy of the sample estate (else empty). ``generated``: an embedded store
+    holding a generated estate of that many datasets (seed 6, 5% defects; one source, "generated", loaded
+    unvalidated). Remote backends: a server of its own for a sample or with ``own_server`` (``oxigraph serve``
+    with its own query time limit, as docs/deployment.md advises), else the run's shared server, emptied.
+    ``memory``: an empty in-memory store (``base`` unused)."""
     if backend == "memory":
         assert not sample, "the sample is copied on disk: use embedded"
         return open_store("memory:"), None
+    assert not generated or (backend == "embedded" and not sample), "a generated estate: embedded, alone"
     if backend == "embedded":
         path = base / ("sample-store" if sample else "store")
         if sample:
             shutil.copytree(request.getfixturevalue("sample_store_path"), path)
-        return open_store(f"oxigraph:{path}"), None
+        st = open_store(f"oxigraph:{path}")
+        if generated:
+            generate(base / "estate.ttl", datasets=generated, seed=6, defect_rate=0.05)
+            load_files(st, [base / "estate.ttl"], source="generated", validate=False)
+        return st, None
     if not (sample or own_server):
         s = open_store(request.getfixturevalue("virtuoso_server" if backend == "virtuoso" else "oxigraph_server")
                        .store_url)

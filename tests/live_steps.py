@@ -14,7 +14,9 @@ from govgraph.io.sparql_update import apply_update
 from govgraph.io.write import write_source
 from govgraph.lineage.graph import load_fields
 from govgraph.shapes import kept
-from govgraph.store import commit_patches
+from govgraph import kept_state, live
+from govgraph.io.load import load_files
+from govgraph.store import commit_patches, open_store
 
 #: the small estate the random steps write to
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
@@ -99,3 +101,14 @@ def validation_state(k: kept.KeptReport) -> tuple:
     rep = k.report
     return (sorted(rep.findings, key=lambda f: f.sort_key() + (f.message,)), rep.scorecard, rep.check_date,
             {f: sorted(v, key=lambda x: x.sort_key() + (x.message,)) for f, v in k.by_focus.items()})
+
+
+def kept_folder(tmp_path: Path, view) -> Path:
+    """An embedded store holding ESTATE whose ``view`` is built and kept on disk (then closed: a restart)."""
+    path = tmp_path / "store"
+    with open_store(f"oxigraph:{path}") as st:
+        load_files(st, [ESTATE], force=True)
+        live.view(st, view)
+        assert live.memo(st).disk.idle()
+    assert (path / kept_state.FOLDER).is_dir()
+    return path

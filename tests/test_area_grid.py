@@ -7,7 +7,6 @@ import re
 import pytest
 
 from govgraph.lineage.area_grid import NO_AREA, area_grid
-from govgraph.store import open_store
 from govgraph.webapp import create_app, svg
 from govgraph.webapp.systems import GRID_FROM
 
@@ -64,15 +63,9 @@ def test_systems_without_an_area_get_a_panel_of_their_own():
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    from govgraph.data.generate import generate
-    from govgraph.io.load import load_files
-    d = tmp_path_factory.mktemp("grid")
-    generate(d / "estate.ttl", datasets=6000, seed=6, defect_rate=0.05)
-    st = open_store(f"oxigraph:{d / 'store'}")
-    load_files(st, [d / "estate.ttl"], source="generated", validate=False)
-    yield create_app({"STORE": st, "TESTING": True}).test_client()
-    st.close()
+def client(store_factory, tmp_path_factory):
+    with store_factory("embedded", tmp_path_factory.mktemp("grid"), generated=6000) as st:
+        yield create_app({"STORE": st, "TESTING": True}).test_client()
 
 
 def test_the_systems_page_draws_the_grid_on_a_large_estate(client):

@@ -12,11 +12,8 @@ from urllib.parse import quote
 import pytest
 
 from govgraph import catalog
-from govgraph.data.generate import generate
-from govgraph.io.load import load_files
 from govgraph.lineage.live_graph import get_graph
 from govgraph.responsibilities import responsibilities
-from govgraph.store import open_store
 from govgraph.webapp import create_app
 from govgraph.webapp.graphs import INLINE_ROWS, MAX_DRAWN, TABLE_ROWS
 
@@ -25,18 +22,14 @@ STATIC = ["/static/style.css", "/static/panzoom.js"]
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory):
-    d = tmp_path_factory.mktemp("weight")
-    generate(d / "estate.ttl", datasets=5000, seed=6, defect_rate=0.05)
-    st = open_store(f"oxigraph:{d / 'store'}")
-    load_files(st, [d / "estate.ttl"], source="generated", validate=False)
-    lg = get_graph(st)
-    nodes = lg.g.nodes(data=True)
-    systems = sorted((n for n, a in nodes if a.get("kind") == "system" and not a.get("external")),
-                     key=lambda s: -lg.g.degree(s))[:3]
-    owners = [o for o, _ in Counter(a.get("owner") for _, a in nodes if a.get("owner")).most_common(2)]
-    yield st, create_app({"STORE": st, "TESTING": True}).test_client(), systems, owners
-    st.close()
+def estate(store_factory, tmp_path_factory):
+    with store_factory("embedded", tmp_path_factory.mktemp("weight"), generated=5000) as st:
+        lg = get_graph(st)
+        nodes = lg.g.nodes(data=True)
+        systems = sorted((n for n, a in nodes if a.get("kind") == "system" and not a.get("external")),
+                         key=lambda s: -lg.g.degree(s))[:3]
+        owners = [o for o, _ in Counter(a.get("owner") for _, a in nodes if a.get("owner")).most_common(2)]
+        yield st, create_app({"STORE": st, "TESTING": True}).test_client(), systems, owners
 
 
 def _get(client, url: str) -> str:

@@ -9,21 +9,16 @@ import pyoxigraph as ox
 import pytest
 
 from govgraph import kept_state, live
-from govgraph.io.load import load_files
 from govgraph.lineage import live_graph
 from govgraph.store import open_store
-from live_steps import ESTATE, do, impact_state, lineage_state  # the estate whose names the steps below touch
+from live_steps import do, impact_state, kept_folder, lineage_state  # steps on the estate kept_folder loads
 
 VIEW = live_graph.VIEW
 
 
 @pytest.fixture
 def folder(tmp_path):
-    path = tmp_path / "store"
-    with open_store(f"oxigraph:{path}") as st:
-        load_files(st, [ESTATE], force=True)
-        live.view(st, VIEW)
-        assert live.memo(st).disk.idle()
+    path = kept_folder(tmp_path, VIEW)
     assert (path / kept_state.FOLDER / "lineage.pickle").exists()
     return path
 

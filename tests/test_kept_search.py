@@ -11,11 +11,11 @@ import pyoxigraph as ox
 import pytest
 
 from govgraph import kept_state, live, search
-from govgraph.io.load import load_files
 from govgraph.io.write import write_source
 from govgraph.search_index import SEARCH_VIEW, SearchIndex, build
 from govgraph.store import open_store
-from support import BASE, ESTATE
+from live_steps import kept_folder
+from support import BASE
 
 QUERIES = ["referrals", "social care", "ssda903", "chidlren", "adult", "payroll system", ""]
 
@@ -36,11 +36,7 @@ def _fields(idx) -> tuple:
 
 @pytest.fixture
 def folder(tmp_path):
-    path = tmp_path / "store"
-    with open_store(f"oxigraph:{path}") as st:
-        load_files(st, [ESTATE], force=True)
-        live.view(st, SEARCH_VIEW)
-        assert live.memo(st).disk.idle()
+    path = kept_folder(tmp_path, SEARCH_VIEW)
     return path
 
 

@@ -10,21 +10,14 @@ from urllib.parse import quote
 import pytest
 
 from govgraph import access, search
-from govgraph.data.generate import generate
-from govgraph.io.load import load_files
 from govgraph.search import _cost, _index, _matches, _RESTRICT, _word_hits, _word_hits_among, query_words
-from govgraph.store import open_store
 from govgraph.webapp import create_app
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    d = tmp_path_factory.mktemp("misses")
-    generate(d / "estate.ttl", datasets=1500, seed=6, defect_rate=0.05)
-    st = open_store(f"oxigraph:{d / 'store'}")
-    load_files(st, [d / "estate.ttl"], source="generated", validate=False)
-    yield st
-    st.close()
+def store(store_factory, tmp_path_factory):
+    with store_factory("embedded", tmp_path_factory.mktemp("misses"), generated=1500) as st:
+        yield st
 
 
 def _every_posting(idx, words, shortest=search.FUZZY_1, whole=False):
