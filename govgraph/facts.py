@@ -63,6 +63,12 @@ class Merge:
         self._g = graph.value if graph is not None else None
         self.where: ox.NamedNode | ox.Literal = graph if graph is not None else ox.Literal("default")
 
+    def in_bulk(self, triples: int) -> bool:
+        """Whether a change of a source of ``triples`` triples (a new one's, a removed one's) goes to the
+        merge ahead of its commit, by the bulk loader or in batches (``MERGE_IN_UPDATE``): only where the
+        merge is the backend's own default graph (the embedded store)."""
+        return self.graph is None and triples >= MERGE_IN_UPDATE
+
     @property
     def term(self) -> ox.NamedNode | ox.DefaultGraph:
         """The graph as a term (for ``Backend.query`` and quad patterns)."""

@@ -21,7 +21,6 @@ import pyoxigraph as ox
 
 from govgraph.audit import ChangeRecord, read_history, revision_update
 from govgraph.errors import ConflictError, StoreError
-from govgraph import facts
 from govgraph.name_claims import NameClaim
 from govgraph.ontology.ns import GOV
 from govgraph.store_graphs import AUDIT_GRAPH, KEPT_IN, META_GRAPH, count, diff_graph, staging_graph
@@ -35,11 +34,10 @@ def remove_local(st: Any, name: str, who: str) -> ChangeRecord:
     others = [x for x in st.graphs() if x != g]
     # the merge (govgraph.facts): the source's triples no other source states leave it; a large
     # source's in batches just before the update (one update withdrawing 1M triples takes gigabytes)
-    bulk = info.triples >= facts.MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
+    bulk = st.merge.in_bulk(info.triples)
     try:
-        with st.merge_changing() if bulk else contextlib.nullcontext():
+        with st.merge_ahead(bulk):  # if the removal fails, the merge gets the source's triples back
             if bulk:
-                st.backend.update(st.merge.incomplete())
                 st.backend.unmerge_graph(g, others)
             st.backend.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{g.value}> ?p ?o }} }};"
                               + revision_update(rec) + ";"
@@ -47,9 +45,6 @@ def remove_local(st: Any, name: str, who: str) -> ChangeRecord:
             st.committed(rec.revision, g, False)
     except BaseException:
         st.forget()
-        if bulk:  # the merge lacks triples of a source that stays
-            with st.merge_changing(), contextlib.suppress(Exception):
-                facts.rebuild(st.backend, st.merge, st.graphs())
         raise
     return rec
 

@@ -239,6 +239,25 @@ class Store:
         finally:
             self._merge_changing.clear()
 
+    @contextlib.contextmanager
+    def merge_ahead(self, bulk: bool) -> Iterator[None]:
+        """Around a commit whose merge is changed ahead of its update when ``bulk`` (``Merge.in_bulk``):
+        meanwhile the registry says the merge is incomplete (a crash leaves it to be rebuilt on open)
+        and reads use the source graphs (``merge_changing``); if the commit fails, the merge is built
+        afresh from the sources that stay. Caller holds the write and commit locks."""
+        if not bulk:
+            yield
+            return
+        with self.merge_changing():
+            self._b.update(self.merge.incomplete())
+            try:
+                yield
+            except BaseException:
+                self.forget()
+                with contextlib.suppress(Exception):
+                    rebuild(self._b, self.merge, self.graphs())
+                raise
+
     def default_graph_names(self) -> tuple[str, ...]:
         """The default graph of a read over every live source, as a query job names it: the graph
         keeping their RDF merge, each triple once ("": the backend's own default graph); while a

@@ -2,7 +2,6 @@
 make it visible in one atomic update that also records the change (``Store.begin``)."""
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -222,7 +221,7 @@ class Transaction:
             # (only when another writer held the name while this one began: see name_claims)
             ops += [f"DROP SILENT GRAPH <{g}>", f"ADD SILENT <{self.graph.value}> TO <{g}>"]
             ops += [NameClaim.withdraw(self.target, c) for c in stale_claims]
-        bulk_merge = not self.replacing and new_n >= facts.MERGE_IN_UPDATE and st.backend.capabilities.own_default_graph
+        bulk_merge = not self.replacing and st.merge.in_bulk(new_n)
         if not self.replacing and not bulk_merge:  # a large one: by the bulk loader just before this update
             ops.append(st.merge.add_graph(g))
         ops.append(st.merge.kept())  # every commit says so (a new store's first, a bulk write's)
@@ -234,18 +233,14 @@ class Transaction:
             lock.check_lease()
             if self.claim is not None:
                 self.claim.stop()  # the commit withdraws it
-            with st.merge_changing() if bulk_merge else contextlib.nullcontext():
+            with st.merge_ahead(bulk_merge):  # if the commit fails, the merge drops this source's triples again
                 if bulk_merge:
-                    st.backend.update(st.merge.incomplete())
                     self._merge_in_bulk()
                 st.backend.update(";\n".join(ops + lock.ops()))
                 lock.released()
                 st.committed(rec.revision, self.target, True)
         except BaseException:
             st.forget()
-            if bulk_merge:  # the merge may hold triples of this source, which did not commit
-                with st.merge_changing(), contextlib.suppress(Exception):
-                    facts.rebuild(st.backend, st.merge, st.graphs())
             raise
         finally:
             self.done = True
