@@ -339,11 +339,12 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
     hit = kept.peek((store.revision,) + key)
     if hit is not None:
         return hit
-    readers = live.memo(store).peek(READERS_VIEW.name)
-    if readers is None or key not in readers[1]:
-        live.view(store, READERS_VIEW)[key] = (viewer, tuple(extra_hidden))
-        while len(live.view(store, READERS_VIEW)) > VIEWS_KEPT:
-            live.view(store, READERS_VIEW).pop(next(iter(live.view(store, READERS_VIEW))))
+    seen = live.memo(store).peek(READERS_VIEW.name)
+    if seen is None or key not in seen[1]:
+        readers = live.view(store, READERS_VIEW)
+        readers[key] = (viewer, tuple(extra_hidden))
+        while len(readers) > VIEWS_KEPT:
+            readers.pop(next(iter(readers)))
     if live.answering_from_kept(store):
         earlier = kept.find(lambda k: k[1:] == key)
         if earlier is not None:

@@ -78,14 +78,6 @@ class KeptCopies(Generic[V]):
                     self._items.popitem(last=False)
             return value
 
-    def take(self, match: Callable[[Hashable], bool]) -> V | None:
-        """Remove and return the most recently asked value whose key ``match``es (None if none does)."""
-        with self._lock:
-            for key in reversed(self._items):
-                if match(key):
-                    return self._items.pop(key)
-            return None
-
     def find(self, match: Callable[[Hashable], bool]) -> V | None:
         """The most recently asked value whose key ``match``es, left in place (None if none does)."""
         with self._lock:

@@ -105,7 +105,7 @@ def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
     if until <= since:
         return Change((), frozenset(), frozenset())
     # the records of these commits only: the whole history grows with every commit (a stream of events)
-    records = {r.revision: r for r in read_history(store.backend, since, until) if since < r.revision <= until}
+    records = {r.revision: r for r in read_history(store.backend, since, until)}
     if len(records) != until - since:
         return None  # a commit without a record: nothing to apply it from
     added: set[ox.Quad] = set()
@@ -191,8 +191,8 @@ class Memo:
         if k is not None and k.revision == rev:
             return k.state
         lock = self._lock_for(view.name)
-        if k is not None and not view.exact and getattr(_local, "kept_ok", False) \
-                and not getattr(_local, "computing", 0) and self.follow and (self.pending.is_set() or lock.locked()):
+        if k is not None and not view.exact and self.follow and _kept_ok_here() \
+                and (self.pending.is_set() or lock.locked()):
             return k.state  # the follower is bringing it up to date: answered from what is kept
         with lock:
             _local.computing = getattr(_local, "computing", 0) + 1
@@ -293,8 +293,12 @@ def answering_from_kept(store: Store) -> bool:
     ``reading_kept``, outside any view's build or apply, and the follower has a commit of ``store`` to apply.
     (For derived state kept outside the memo, such as the redacted copies of ``govgraph.access``.)"""
     m = store.memo
-    return bool(m is not None and m.follow and m.pending.is_set() and getattr(_local, "kept_ok", False)
-                and not getattr(_local, "computing", 0))
+    return bool(m is not None and m.follow and m.pending.is_set() and _kept_ok_here())
+
+
+def _kept_ok_here() -> bool:
+    """This thread reads within ``reading_kept``, outside any view's build or apply."""
+    return getattr(_local, "kept_ok", False) and not getattr(_local, "computing", 0)
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
+from govgraph.audit import read_history
 from govgraph.derived import Derivation
 from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF, RDFS, XSD
 from govgraph.store import Store, open_store
@@ -247,7 +248,7 @@ def follow(copy: Store, store: Store, r: Redaction) -> Store | None:
     until = store.revision
     if since is None or d.redaction != r or d.origin is not store or since > until:
         return None
-    records = [rec for rec in store.history() if since < rec.revision <= until]
+    records = read_history(store.backend, since, until) if until > since else []  # these commits' only
     if len(records) != until - since:
         return None  # a commit without a record: not known what it wrote
     for name in sorted({rec.source for rec in records}):
