@@ -23,10 +23,9 @@ from dataclasses import dataclass
 
 import rdflib
 
-from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
-
 from govgraph.catalog import AssetSummary, exists
 from govgraph.errors import UnknownAsset
+from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
 from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
                                     SearchEntry, SearchIndex, deletions, index, query_words, tokens)
 from govgraph.store import Store
@@ -152,12 +151,13 @@ def _matches(idx: SearchIndex, words: list[str], shortest: int = FUZZY_1,
     running is checked against those entries' own words instead (a missing IRI's "d" of "d123" starts a
     tenth of the index: the 404's "did you mean" reads a few entries, not every posting)."""
     out: dict[int, tuple[int, int]] | None = None
-    for w in sorted(set(words), key=lambda w: (_cost(idx, w, whole), -len(w), w)):
+    cost = {w: _cost(idx, w, whole) for w in set(words)}
+    for w in sorted(cost, key=lambda w: (cost[w], -len(w), w)):
         if out is None:
             hits = _word_hits(idx, w, shortest, whole)
             out = {i: (s >> 3, s & 7) for i, s in hits.items()}
         else:
-            hits = _word_hits_among(idx, w, out, shortest, whole) if len(out) * _RESTRICT < _cost(idx, w, whole) \
+            hits = _word_hits_among(idx, w, out, shortest, whole) if len(out) * _RESTRICT < cost[w] \
                 else _word_hits(idx, w, shortest, whole)
             out = {i: (max(f, hits[i] >> 3), t + (hits[i] & 7)) for i, (f, t) in out.items() if i in hits}
         if not out:
