@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from govgraph import __version__
+from govgraph.audit import read_history
 from govgraph.store import Store
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,9 @@ def folder_of(store: Store) -> Path | None:
 
 def fingerprint(store: Store, revision: int) -> tuple[str, str] | None:
     """What names ``revision`` of ``store``: the IRI and time of its change record (None: no record)."""
-    for r in reversed(store.history()):
+    for r in read_history(store.backend, revision - 1, revision):  # that record only, not the whole history
         if r.revision == revision:
             return r.iri, r.at.isoformat()
-        if r.revision < revision:
-            break
     return None
 
 

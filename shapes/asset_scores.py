@@ -116,13 +116,16 @@ def _count_nodes(store: Store, k: KeptReport, c: Counted, nodes) -> None:
     c.scores = {p: pr.score(p) for p, pr in sorted(c.principles.items()) if p in k.nodes}
 
 
-def _build(store: Store) -> Counted:
-    k = kept_report(store)
-    if not k.nodes:
-        return Counted(None)
+def _counted(store: Store, k: KeptReport) -> Counted:
+    """Every node of report ``k`` counted afresh."""
     c = Counted(None, k.report.check_date)
     _count_nodes(store, k, c, None)
     return c
+
+
+def _build(store: Store) -> Counted:
+    k = kept_report(store)
+    return _counted(store, k) if k.nodes else Counted(None)
 
 
 def _apply(c: Counted, store: Store, change: live.Change) -> Counted | None:
@@ -151,9 +154,7 @@ def asset_scores(store: Store) -> dict[int, AssetScore] | None:
 
 def count(store: Store, k: KeptReport) -> dict[int, AssetScore]:
     """The asset scores of kept report ``k`` of ``store``, counted afresh."""
-    c = Counted(None, k.report.check_date)
-    _count_nodes(store, k, c, None)
-    return c.scores
+    return _counted(store, k).scores
 
 
 def _field_owners(store: Store, fields: set[str]) -> dict[str, str]:
