@@ -47,6 +47,31 @@ class ImpactIndex:
     KINDS = (DATASET, REPORT, RETURN)
     DEPTHS = 1 << 32  # more than any hop depth
 
+    _ARRAYS = ("offsets", "targets", "code", "home", "owner")  # integer arrays (typecode q)
+    _PLAIN = ("owners", "several", "ranks", "rank_iris", "rank_labels", "rank_homes", "rank_home_labels")
+
+    def plain(self) -> dict[str, Any]:
+        """The index as plain data (lists, dicts, bytes) to keep on disk (``lineage.live_graph``)."""
+        return {"nodes": self.nodes, "container": bytes(self.container),
+                **{k: getattr(self, k).tobytes() for k in self._ARRAYS}, **{k: getattr(self, k) for k in self._PLAIN}}
+
+    @classmethod
+    def from_plain(cls, kept: dict[str, Any], graph_nodes: dict) -> "ImpactIndex":
+        """The index again from ``plain``'s data (untrusted: its lengths are checked against each other and
+        its nodes against ``graph_nodes``; ValueError if they do not agree)."""
+        arrays = {}
+        for k in cls._ARRAYS:
+            a = arrays[k] = array("q")
+            a.frombytes(kept[k])
+        nodes = kept["nodes"]
+        n = len(nodes)
+        if not (isinstance(nodes, list) and isinstance(kept["container"], bytes) and len(kept["container"]) == n
+                and len(arrays["offsets"]) == n + 1 and all(len(arrays[k]) == n for k in ("code", "home", "owner"))
+                and arrays["offsets"][-1] == len(arrays["targets"]) and all(i in graph_nodes for i in nodes)):
+            raise ValueError("a kept impact index of the wrong shape")
+        return cls(nodes=nodes, ids=dict(zip(nodes, count())), container=bytearray(kept["container"]),
+                   **arrays, **{k: kept[k] for k in cls._PLAIN})
+
     @property
     def kind_stride(self) -> int:
         """The code distance between two kinds."""

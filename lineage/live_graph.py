@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from array import array
-from itertools import count
 from typing import Any
 
 import networkx as nx
@@ -160,8 +158,6 @@ def _patched(lg: LineageGraph, revision: int, nodes: dict[str, dict[str, Any]], 
 
 #: The layout of the graph as kept on disk (in the view's key: a file of another layout is built afresh).
 LAYOUT = "2"
-_IX_ARRAYS = ("offsets", "targets", "code", "home", "owner")  # the impact index's integer arrays (typecode q)
-_IX_PLAIN = ("owners", "several", "ranks", "rank_iris", "rank_labels", "rank_homes", "rank_home_labels")
 
 
 def _dump(lg: LineageGraph) -> tuple:
@@ -170,9 +166,7 @@ def _dump(lg: LineageGraph) -> tuple:
     them. Called under ``_field_lock`` (the field layer is added in place)."""
     g = lg.g
     ix = lg.__dict__.get("_impact_index")  # kept too: made from the whole graph (about 1 s at 100k)
-    kept_ix = None if ix is None else {"nodes": ix.nodes, "container": bytes(ix.container),
-                                       **{k: getattr(ix, k).tobytes() for k in _IX_ARRAYS},
-                                       **{k: getattr(ix, k) for k in _IX_PLAIN}}
+    kept_ix = None if ix is None else ix.plain()
     return (LAYOUT, lg.revision, g.graph, g._node, g._succ, g._pred, lg.info, lg.held,  # noqa: SLF001
             lg.fields_of, lg.labels, lg.fields_loaded, kept_ix)
 
@@ -192,24 +186,8 @@ def _undump(data: Any, store: Any) -> LineageGraph:
     lg = LineageGraph(g=g, revision=revision, info=info, held=held, fields_of=fields_of, labels=labels,
                       store=store, fields_loaded=fields_loaded)
     if kept_ix is not None:
-        lg.__dict__["_impact_index"] = _impact_index(kept_ix, node)
+        lg.__dict__["_impact_index"] = ImpactIndex.from_plain(kept_ix, node)
     return lg
-
-
-def _impact_index(kept: dict, node: dict) -> ImpactIndex:
-    """The impact index again from ``_dump``'s data, its lengths checked against the graph's nodes."""
-    arrays = {}
-    for k in _IX_ARRAYS:
-        a = arrays[k] = array("q")
-        a.frombytes(kept[k])
-    nodes = kept["nodes"]
-    n = len(nodes)
-    if not (isinstance(nodes, list) and isinstance(kept["container"], bytes) and len(kept["container"]) == n
-            and len(arrays["offsets"]) == n + 1 and all(len(arrays[k]) == n for k in ("code", "home", "owner"))
-            and arrays["offsets"][-1] == len(arrays["targets"]) and all(i in node for i in nodes)):
-        raise ValueError("a kept impact index of the wrong shape")
-    return ImpactIndex(nodes=nodes, ids=dict(zip(nodes, count())), container=bytearray(kept["container"]),
-                       **arrays, **{k: kept[k] for k in _IX_PLAIN})
 
 
 #: The lineage graph as a view kept on the store (``govgraph.live``): a change that touches nothing it is
