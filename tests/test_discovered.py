@@ -115,3 +115,85 @@ def test_cataloguing_a_discovered_dataset_keeps_its_lineage(live, tmp_path):
     assert views.view(st, SEARCH_VIEW).entries == fresh_search.entries
     assert sorted(views.view(st, VALIDATION_VIEW).report.findings, key=lambda f: f.sort_key()) == \
         sorted(fresh_report.report.findings, key=lambda f: f.sort_key())
+
+
+def test_cataloguing_under_another_iri_moves_the_lineage_by_alias(live, tmp_path):
+    """The catalogue describes the discovered dataset under the council's own IRI with its alias: the runs and
+    its lineage move onto that dataset, and the discovered node is gone from search and findings."""
+    srv, editor, _ = live
+    st = srv.app.extensions["govgraph.store"]
+    rid = _post_run(srv, editor)
+    rid2 = str(uuid.uuid4())  # a second run reads it
+    ev = event(run_id=rid2, inputs=[{"namespace": "mssql://mosaic", "name": "dbo.referral_notes"}],
+               outputs=[{"namespace": "s3://scratch", "name": "exports/summary.csv"}])
+    status, body = post_lineage(srv.url, json.dumps(ev).encode(), editor)
+    assert status == 201, body
+    upstream_before = _api(srv, "lineage/upstream", iri=NEW)
+    downstream_before = _api(srv, "lineage/downstream", iri=NEW)
+    assert "exports%2Fsummary.csv" in json.dumps(downstream_before)
+
+    own = BASE + "dataset/referral-notes"
+    ttl = tmp_path / "notes.ttl"
+    ttl.write_text(f"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix gov: <https://w3id.org/govgraph#> .
+<{own}> a dcat:Dataset ; dcterms:title "Referral notes" ; dcterms:description "Triage notes on referrals." ;
+  gov:owner <{BASE}person/ann> ; gov:steward <{BASE}person/sam> ; gov:heldIn <{MOSAIC}> ;
+  gov:classification gov:Official ; gov:alias "mssql://mosaic/dbo.referral_notes" .
+""")
+    (res,) = load_files(st, [ttl], force=True)
+    (moved,) = res.catalogued
+    assert (moved.discovered, moved.dataset) == (NEW, own) and len(moved.sources) == 1
+    assert moved.sources[0].startswith("openlineage/")
+
+    # nothing points at the discovered node any more; the runs and the column point at the catalogue's dataset
+    assert not st.ask(f"ASK {{ {{ <{NEW}> ?p ?o }} UNION {{ ?s ?p <{NEW}> }} }}")
+    assert st.ask(f"ASK {{ <{run_iri(rid)}> prov:generated <{own}> . <{run_iri(rid2)}> prov:used <{own}> }}")
+    assert not st.ask(f"ASK {{ <{own}> a prov:Entity }}") and not st.ask(f"ASK {{ <{own}> gov:guessedSystem ?s }}")
+
+    def renamed(answer: dict) -> tuple:
+        return _walk(json.loads(json.dumps(answer).replace(NEW, own)))
+    assert _walk(_api(srv, "lineage/upstream", iri=own)) == renamed(upstream_before)
+    assert _walk(_api(srv, "lineage/downstream", iri=own)) == renamed(downstream_before)
+    hits = {i["iri"]: i for i in _api(srv, "search", q="referral notes")["items"]}
+    assert NEW not in hits and hits[own]["kind"] == "dataset"
+    assert not _findings(srv, NEW) and not _findings(srv, own) and _findings(srv, ELSEWHERE)
+    rec = st.history()[-1]
+    assert rec.source.startswith("openlineage/") and "catalogued" in rec.note and own in rec.note
+
+    # a later run naming the dataset resolves to the catalogue's IRI; loading again moves nothing
+    rid3 = _post_run(srv, editor)
+    assert st.ask(f"ASK {{ <{run_iri(rid3)}> prov:generated <{own}> }}")
+    assert not st.ask(f"ASK {{ ?s ?p <{NEW}> }}")
+    ttl.write_text(ttl.read_text().replace("Triage notes on referrals.", "Triage notes."))
+    (again,) = load_files(st, [ttl], force=True, replace=True)
+    assert again.catalogued == []
+
+    # every maintained view equals a fresh build
+    fresh_search, fresh_report = SEARCH_VIEW.build(st), VALIDATION_VIEW.build(st)
+    assert views.view(st, SEARCH_VIEW).entries == fresh_search.entries
+    assert sorted(views.view(st, VALIDATION_VIEW).report.findings, key=lambda f: f.sort_key()) == \
+        sorted(fresh_report.report.findings, key=lambda f: f.sort_key())
+
+
+def test_an_upload_cataloguing_a_discovered_dataset_says_so(live):
+    """Through the write API: the answer names what was catalogued; the run now generates the upload's dataset."""
+    import urllib.request
+    srv, editor, _ = live
+    st = srv.app.extensions["govgraph.store"]
+    rid = _post_run(srv, editor)
+    own = BASE + "dataset/referral-notes"
+    ttl = f"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix gov: <https://w3id.org/govgraph#> .
+<{own}> a dcat:Dataset ; dcterms:title "Referral notes" ; gov:owner <{BASE}person/ann> ;
+  gov:steward <{BASE}person/sam> ; gov:heldIn <{MOSAIC}> ; gov:classification gov:Official ;
+  gov:alias "mssql://mosaic/dbo.referral_notes" .
+"""
+    req = urllib.request.Request(srv.url + "/api/v1/sources/curated?as_is=true", data=ttl.encode(), method="PUT",
+                                 headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {editor}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert r.status == 201
+        body = json.loads(r.read())
+    (moved,) = body["catalogued"]
+    assert moved["discovered"] == NEW and moved["dataset"] == own and moved["sources"][0].startswith("openlineage/")
+    assert st.ask(f"ASK {{ <{run_iri(rid)}> prov:generated <{own}> }}")
+    assert not st.ask(f"ASK {{ ?s ?p <{NEW}> }}")

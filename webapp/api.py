@@ -15,7 +15,8 @@ from govgraph.errors import BadInput
 from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.formats import BY_MEDIA_TYPE, QUAD_FORMATS
 from govgraph.io.sparql_update import apply_update
-from govgraph.io.write import parse_triples, write_source
+from govgraph.io.catalogued import write_catalogue
+from govgraph.io.write import parse_triples
 from govgraph.lineage import queries
 from govgraph.lineage.sharing import sharing as sharing_of
 from govgraph.shapes import baseline
@@ -186,7 +187,7 @@ def put_source(name: str):
         raise BadInput("the request body is empty")
     triples = parse_triples(data, fmt)
     as_is = _flag("as_is")
-    res = write_source(store(), name, triples, who=principal().name, loaded_from="API upload" + (" (as is)" if as_is else ""),
+    res = write_catalogue(store(), name, triples, who=principal().name, loaded_from="API upload" + (" (as is)" if as_is else ""),
                        may_remove=principal().can("admin"), as_is=as_is)
     return jsonify(res.to_dict()), (201 if res.changed else 200)
 

@@ -64,6 +64,8 @@ def load(files, source, replace, fmt, base, sheet, new_names, quiet, store_url, 
             for w in r.read_warnings:
                 click.echo(f"  warning: {w}")
             _print_warnings(r)
+            for a in r.catalogued:
+                click.echo("  " + a.line())
             if r.report is not None and r.report.baseline:
                 click.echo(change_text(r.report.baseline))
 

@@ -31,6 +31,8 @@ def _harvest_progress(label: str, quiet: bool = False):
 
 def _echo_harvest(result, verbose: bool = True) -> None:
     click.echo(result.line())
+    for a in result.write.catalogued:
+        click.echo("  " + a.line())
     if verbose:
         for kind, notes in (("skipped", result.skipped), ("warning", result.warnings)):
             for n in notes:

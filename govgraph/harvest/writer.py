@@ -1,6 +1,6 @@
 """A Harvest as the triples of one named source, written through the validated whole-source path.
 
-The source is replaced as a unit (``govgraph.io.write.write_source``): a run that finds what
+The source is replaced as a unit (``govgraph.io.catalogued.write_catalogue``): a run that finds what
 the last one found writes nothing (no new revision); otherwise the change record carries, as its
 note, what changed in words (``changes.summary``), shown by ``govgraph history --source NAME``.
 Only harvested facts are in the source: owners, classifications and descriptions that people
@@ -26,7 +26,8 @@ from govgraph.harvest.changes import first_harvest, summary
 from govgraph.harvest.model import DatasetKey, Harvest
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX, alias_of, field_iri
-from govgraph.io.write import WriteResult, source_triples, write_source
+from govgraph.io.catalogued import write_catalogue
+from govgraph.io.write import WriteResult, source_triples
 from govgraph.ontology.ns import DCAT, DCTERMS, DQV, FOAF, GOV, PROV, RDF, RDFS
 from govgraph.store import Store, source_graph_iri
 
@@ -327,7 +328,7 @@ def write_harvest(store: Store, h: Harvest, *, source: str | None = None, who: s
         words = summary({t for t in old if t.predicate != _DIGEST}, new) if old else \
             ("first harvest: " + found_words(kinds, _counts(h)[2]) if kinds else first_harvest(*_counts(h)))
         # a harvest may drop most of its source (tables dropped in the database): it is replaced as found
-        res = write_source(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, as_is=True,
+        res = write_catalogue(store, name, new | {stamp}, who=who, loaded_from=h.origin, current=old, as_is=True,
                            may_remove=True, note=words)
     tables, views, columns = _counts(h)
     return HarvestResult(source=name, write=res, summary=words, tables=tables, views=views, columns=columns,

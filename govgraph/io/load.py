@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from govgraph.errors import BadInput
+from govgraph.io.catalogued import Adopted, adopt
 from govgraph.io.characters import check_graph, may_spell
 from govgraph.io.formats import detect_format
 from govgraph.io.iar import DEFAULT_BASE
 from govgraph.io.iar_import import read_register
 from govgraph.shapes.change import ChangeView, baseline_ops, staged, validate_change
 from govgraph.store import ChangeRecord, Store, Transaction
+from govgraph.store_graphs import whoami
 
 #: progress(done_bytes, total_bytes, label) -- called while a file is read.
 Progress = Callable[[int, int, str], None]
@@ -37,6 +39,8 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)
     #: what reading the files noted (an IAR's columns not loaded, new names created); also in ``warnings``
     read_warnings: list[str] = field(default_factory=list)
+    #: discovered datasets this load catalogued (their lineage moved onto its datasets: ``govgraph.io.catalogued``)
+    catalogued: list[Adopted] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,20 @@ def load_files(store: Store, paths: Sequence[str | Path], *, source: str | None 
     ``validate`` (the default) each source is checked against the principle shapes with
     the data it references; a violation raises ValidationFailed unless ``force``, or ``as_is``:
     then the violations are committed as the source's baseline (``govgraph.shapes.baseline``).
+    Discovered datasets the loaded sources catalogue under their own IRIs are then moved onto them
+    (``govgraph.io.catalogued``), recorded on the last result.
     """
+    results = _load_files(store, paths, source=source, replace=replace, fmt=fmt, base=base, who=who, force=force,
+                          progress=progress, validate=validate, check_date=check_date, register=register,
+                          as_is=as_is)
+    if results:
+        results[-1].catalogued = adopt(store, who=who or whoami())
+    return results
+
+
+def _load_files(store: Store, paths: Sequence[str | Path], *, source: str | None, replace: bool, fmt: str | None,
+                base: str, who: str | None, force: bool, progress: Progress | None, validate: bool,
+                check_date: str | None, register: RegisterOptions | None, as_is: bool) -> list[LoadResult]:
     if not paths:
         raise BadInput("no files given")
     groups: list[tuple[str, list[Path]]]

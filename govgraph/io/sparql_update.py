@@ -17,7 +17,8 @@ from govgraph.errors import BadInput, Busy, QueryTimeLimit
 from govgraph.io import sparql_guard
 from govgraph.io.sparql_text import inspect
 from govgraph.io.update_run import UpdateOutcome, from_ntriples, scratch_update, to_ntriples
-from govgraph.io.write import WriteResult, source_triples, write_source
+from govgraph.io.catalogued import write_catalogue
+from govgraph.io.write import WriteResult, source_triples
 from govgraph.ontology.ns import PREFIXES
 from govgraph.store import Store
 
@@ -66,7 +67,7 @@ def apply_update(store: Store, source: str, text: str, *, who: str, force: bool 
     result = from_ntriples(out.body)
     if not result:
         raise BadInput(f"the update would leave source {source!r} empty: remove the source instead")
-    return write_source(store, source, result, who=who, loaded_from="SPARQL Update", current=current, force=force,
+    return write_catalogue(store, source, result, who=who, loaded_from="SPARQL Update", current=current, force=force,
                         may_remove=may_remove)
 
 

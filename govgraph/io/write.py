@@ -9,7 +9,7 @@ nothing (so repeating a request changes nothing, not even the history).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import pyoxigraph as ox
@@ -30,6 +30,8 @@ class WriteResult:
     triples: int
     record: ChangeRecord | None
     report: object | None = None
+    #: discovered datasets the write catalogued (``govgraph.io.catalogued.Adopted``)
+    catalogued: list = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -46,6 +48,9 @@ class WriteResult:
             if rep.baseline:
                 out["baseline"] = {"added": [g.to_dict() for g in rep.baseline.added],
                                    "fixed": [g.to_dict() for g in rep.baseline.dropped]}
+        if self.catalogued:
+            out["catalogued"] = [{"discovered": a.discovered, "dataset": a.dataset, "sources": list(a.sources)}
+                                 for a in self.catalogued]
         return out
 
 
