@@ -35,18 +35,35 @@ def wait_for_http(url: str, *, seconds: float = 30, proc=None) -> bytes:
             time.sleep(0.05)
 
 
-class OxigraphServer:
-    """A real `oxigraph serve` process on a loopback port, started and stopped by the tests."""
+class ServerProcess:
+    """A server process of the tests' own on a free loopback port: its URL, and stopping or killing it."""
 
-    def __init__(self, location: Path, extra_args: tuple[str, ...] = ()):
-        self.location = location
-        self.extra_args = tuple(extra_args)
+    def __init__(self) -> None:
         self.port = free_port()
         self.proc = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+
+class OxigraphServer(ServerProcess):
+    """A real `oxigraph serve` process on a loopback port, started and stopped by the tests."""
+
+    def __init__(self, location: Path, extra_args: tuple[str, ...] = ()):
+        super().__init__()
+        self.location = location
+        self.extra_args = tuple(extra_args)
 
     @property
     def store_url(self) -> str:
@@ -76,16 +93,6 @@ class OxigraphServer:
         except RuntimeError as e:
             raise RuntimeError(f"{e} {self.log.read_text(errors='replace')[-2000:]}") from None
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
 
 
 class VirtuosoServer:
@@ -203,18 +210,10 @@ MaxQueryCostEstimationTime = 400
             self._log = None
 
 
-class RdflibEndpointServer:
+class RdflibEndpointServer(ServerProcess):
     """A real ``rdflib-endpoint serve`` (PyPI rdflib-endpoint, in its own venv: tests/rdflib_endpoint/env.py)
     on a free loopback port, holding an in-memory rdflib Dataset; query and update both at ``/``,
     no Graph Store Protocol (so the store URL has no ``store=``)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.proc = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def store_url(self) -> str:
@@ -228,11 +227,6 @@ class RdflibEndpointServer:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         wait_for_http(f"{self.url}/?query=ASK%7B%7D", seconds=seconds, proc=self.proc)
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
 
 
 class LiveServer:
