@@ -41,9 +41,9 @@ FACTS_KEPT = ox.NamedNode(str(GG["factsKept"]))
 MERGE_IN_UPDATE = 20_000
 
 
-def _in(graph: str | None, body: str) -> str:
+def _in(graph: ox.NamedNode | None, body: str) -> str:
     """``body`` (triples or a pattern) inside ``graph``; None: the default graph."""
-    return body if graph is None else f"GRAPH <{graph}> {{ {body} }}"
+    return body if graph is None else f"GRAPH {graph} {{ {body} }}"
 
 
 def _not_stated(graphs: Iterable[ox.NamedNode]) -> str:
@@ -60,7 +60,6 @@ class Merge:
 
     def __init__(self, graph: ox.NamedNode | None):
         self.graph = graph
-        self._g = graph.value if graph is not None else None
         self.where: ox.NamedNode | ox.Literal = graph if graph is not None else ox.Literal("default")
 
     def in_bulk(self, triples: int) -> bool:
@@ -76,21 +75,21 @@ class Merge:
 
     def add_graph(self, graph: str) -> str:
         """Adding every triple of ``graph`` (a source, or a change's added difference)."""
-        return f"ADD SILENT <{graph}> TO {'DEFAULT' if self._g is None else f'<{self._g}>'}"
+        return f"ADD SILENT <{graph}> TO {'DEFAULT' if self.graph is None else self.graph}"
 
     def add_triples(self, triples: Iterable[ox.Triple]) -> str:
-        return f"INSERT DATA {{ {_in(self._g, triples_text(triples))} }}"
+        return f"INSERT DATA {{ {_in(self.graph, triples_text(triples))} }}"
 
     def withdraw_graph(self, graph: str, live: Iterable[ox.NamedNode]) -> str:
         """Removing the triples of ``graph`` (a removed source, or a change's removed difference)
         that no graph of ``live`` (the live sources after the change) still states."""
-        return (f"DELETE {{ {_in(self._g, '?s ?p ?o')} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }}"
+        return (f"DELETE {{ {_in(self.graph, '?s ?p ?o')} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }}"
                 f"{_not_stated(live)} }}")
 
     def withdraw_triples(self, triples: list[ox.Triple], live: Iterable[ox.NamedNode]) -> str:
         """As ``withdraw_graph`` for a few triples (a patch's removals; no blank nodes, as in DELETE DATA)."""
         rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in triples)
-        return (f"DELETE {{ {_in(self._g, '?s ?p ?o')} }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }}"
+        return (f"DELETE {{ {_in(self.graph, '?s ?p ?o')} }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }}"
                 f"{_not_stated(live)} }}")
 
     def kept(self) -> str:
@@ -103,7 +102,7 @@ class Merge:
         return f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{STORE_NODE.value}> <{FACTS_KEPT.value}> ?w }} }}"
 
     def clear(self) -> str:
-        return "CLEAR SILENT DEFAULT" if self._g is None else f"DROP SILENT GRAPH <{self._g}>"
+        return "CLEAR SILENT DEFAULT" if self.graph is None else f"DROP SILENT GRAPH {self.graph}"
 
 
 #: What may name a blank node in N-Triples or Turtle text (``_:x``, ``[ ]``, a collection ``( )``),

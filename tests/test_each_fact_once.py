@@ -178,7 +178,8 @@ def test_reads_never_see_the_merge_ahead_of_the_registry(sample_store):
     ask = f"ASK {{ <{early.value}> a dcat:Dataset }}"
     app = create_app({"STORE": sample_store}).test_client()
     q = {"query": "PREFIX dcat: <http://www.w3.org/ns/dcat#> " + ask}
-    in_merge = f"INSERT DATA {{ {facts._in(sample_store.merge._g, f'<{early.value}> a <http://www.w3.org/ns/dcat#Dataset>')} }}"
+    in_merge = sample_store.merge.add_triples([ox.Triple(early, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                                          ox.NamedNode("http://www.w3.org/ns/dcat#Dataset"))])
     with sample_store.merge_changing():
         sample_store.backend.update(in_merge)  # what a bulk merge writes ahead of its commit
         assert not bool(sample_store.query(ask))
