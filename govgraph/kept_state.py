@@ -199,6 +199,14 @@ class DiskKeeper:
             with self.lock:
                 self.saving.discard(name)
 
+    def keep_summary(self, store: Store, name: str, key: str, revision: int, summary: Any) -> None:
+        """Write the summary of a state read from disk without one (kept by an earlier version)."""
+        try:
+            self._write(name, SUMMARY, (FORMAT, name, key, revision, fingerprint(store, revision)),
+                        pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError as e:
+            log.warning("could not keep the %s summary: %s", name, e)
+
     def _write(self, name: str, part: str, head: tuple, data: bytes) -> None:
         """Write a kept file: its header, then ``data``; to a temporary name, renamed; readable by the owner only."""
         self.folder.mkdir(mode=0o700, exist_ok=True)

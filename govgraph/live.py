@@ -230,6 +230,9 @@ class Memo:
                 if k.revision == rev:
                     k.view = view
                     self.kept[view.name] = k
+                    if view.summary is not None and view.summary_ok is not None \
+                            and self.disk.load_summary(store, view.name, view.key()) is None:
+                        self.disk.keep_summary(store, view.name, view.key(), rev, view.summary(k.state))
                     return k.state
         state = None
         if k is not None and k.revision < rev and view.apply is not None:
