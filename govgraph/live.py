@@ -339,9 +339,13 @@ def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
 
 #: Seconds the prefetch waits for no read to be in flight before reading the next view anyway.
 PREFETCH_WAIT = 30.0
+#: Seconds after a restart before the prefetch reads anything: the first page asked for (often right away)
+#: reads what it needs alone, not beside views read for later pages.
+PREFETCH_DELAY = 1.0
 
 
 def _prefetch(store_ref: "weakref.ref[Store]", m: Memo, views: list[LiveView]) -> None:
+    time.sleep(PREFETCH_DELAY)
     store = store_ref()
     try:
         if store is None or m.disk is None:
