@@ -44,6 +44,8 @@ FOLDER = "govgraph-derived"
 SUMMARY = ".summary"
 #: Least seconds between two saves of an applied (not built) state of one view.
 SAVE_EVERY = 30.0
+#: Least seconds between two saves of the summary of an applied state not itself saved (``LiveView.summary``).
+SUMMARY_EVERY = 1.0
 
 #: What the unpickler may make, as (module, name): these standard types and the classes of kept states
 #: (each view's module names its own with ``keep_classes``). Nothing else, no function, no dotted name.
@@ -89,6 +91,7 @@ class DiskKeeper:
         self.folder = folder
         self.saving: set[str] = set()
         self.saved_at: dict[str, float] = {}
+        self.summary_at: dict[str, float] = {}
         self.lock = threading.Lock()
 
     def _file(self, name: str, part: str = "") -> Path:
@@ -176,9 +179,17 @@ class DiskKeeper:
         now = time.monotonic()
         with self.lock:
             if name in self.saving or (not built and now - self.saved_at.get(name, 0.0) < SAVE_EVERY):
-                return
-            self.saving.add(name)
-            self.saved_at[name] = now
+                small = summary is not None and now - self.summary_at.get(name, 0.0) >= SUMMARY_EVERY
+                if small:
+                    self.summary_at[name] = now
+            else:
+                small = None
+                self.saving.add(name)
+                self.saved_at[name] = now
+        if small is not None:  # the state is not written now: its summary is (small, made here, under the view's lock)
+            if small:
+                self.keep_summary(store, name, key, revision, summary(state))
+            return
         print_ = fingerprint(store, revision)
         threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock, dump, summary), daemon=True,
                          name=f"govgraph-keep-{name}").start()
@@ -200,11 +211,11 @@ class DiskKeeper:
                 self.saving.discard(name)
 
     def keep_summary(self, store: Store, name: str, key: str, revision: int, summary: Any) -> None:
-        """Write the summary of a state read from disk without one (kept by an earlier version)."""
+        """Write the summary of a state (one read from disk without it, or applied and not itself written)."""
         try:
             self._write(name, SUMMARY, (FORMAT, name, key, revision, fingerprint(store, revision)),
                         pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError as e:
+        except Exception as e:  # noqa: BLE001 - a summary not kept only means the state is read after a restart
             log.warning("could not keep the %s summary: %s", name, e)
 
     def _write(self, name: str, part: str, head: tuple, data: bytes) -> None:
