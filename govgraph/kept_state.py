@@ -16,12 +16,19 @@ no function is ever called) is ignored and the view built afresh.
 Files are written to a temporary name and renamed, readable by the owner only. A view may keep its
 state as plain data instead (``LiveView.dump`` / ``undump``: the lineage graph), made into objects by
 its own code after checking their shape; the search index keeps its id lists as machine integers.
+
+A view may also keep a summary (``LiveView.summary``: the search index's kind counts, the asset scores)
+in ``<view>.summary.pickle``, written after its state, and at once (at most every ``SUMMARY_EVERY`` s)
+after an application whose state is not itself written: after a restart a page that needs only that
+(the dashboard) reads it instead of the state, when it names this store at its current revision and
+has the summary's shape (``summary_ok``); otherwise the state is read. ``kept_revision`` reads a file's
+header only (a page may then wait for a state kept for the current revision rather than say it is
+being made).
 """
 from __future__ import annotations
 
 import contextlib
 import gc
-import io
 import logging
 import os
 import pickle
@@ -249,5 +256,6 @@ def code_key(*parts: str) -> Callable[[], str]:
     return lambda: "|".join((__version__, *parts))
 
 
-__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "SUMMARY", "code_key", "fingerprint", "folder_of", "keep_classes",
+__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "SUMMARY", "SUMMARY_EVERY", "code_key", "fingerprint",
+           "folder_of", "keep_classes",
            "keeper_for"]

@@ -25,6 +25,11 @@ from the state kept for the revision before while the follower is applying a lat
 of waiting for it (the write is visible once the follower is done: well within a second at 10k
 datasets, ``tests/bench/bench_live.py``). Views asked for inside a view's ``build`` or ``apply``
 are always exact for the current revision.
+
+After a restart (views kept on disk: ``govgraph.kept_state``) a served app reads every kept view in a
+background thread (``Memo.prefetch``: smallest first, each when no read is in flight), and a page that
+needs only a view's summary (``Memo.summary``) is answered from the summary kept for the current revision
+before the view itself is read.
 """
 from __future__ import annotations
 
@@ -423,5 +428,6 @@ def view(store: Store, v: LiveView[S]) -> S:
     return memo(store).get(store, v)
 
 
-__all__ = ["Change", "KEPT_VIEWS", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept", "view",
+__all__ = ["Change", "KEPT_VIEWS", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept",
+           "view",
            "DEFAULT_THRESHOLD"]

@@ -131,7 +131,8 @@ def test_a_state_read_without_a_summary_writes_one(folder, later_prefetch):
     _kept(folder, "search.summary").unlink()
     with open_store(f"oxigraph:{folder}") as st:
         live.view(st, SEARCH_VIEW)
-        assert live.memo(st).disk.load_summary(st, "search", SEARCH_VIEW.key()) == live.view(st, SEARCH_VIEW).kind_counts
+        kept = live.memo(st).disk.load_summary(st, "search", SEARCH_VIEW.key())
+        assert kept == live.view(st, SEARCH_VIEW).kind_counts
 
 
 def test_a_report_kept_for_this_revision_is_read_by_the_page(folder, monkeypatch):
@@ -145,7 +146,7 @@ def test_a_report_kept_for_this_revision_is_read_by_the_page(folder, monkeypatch
     with open_store(f"oxigraph:{folder}") as st:  # kept for an earlier revision: run in the background, as before
         assert not live.memo(st).kept_on_disk(st, VALIDATION_VIEW)
         page = create_app({"STORE": st}).test_client().get("/validation").get_data(as_text=True)
-        assert "Validation of the current data is running" in page
+        assert "tag-violation" not in page  # answered without the report (it may be done by the time the page says so)
         deadline = time.monotonic() + 120
         while findings.pending(st) and time.monotonic() < deadline:
             time.sleep(0.1)
