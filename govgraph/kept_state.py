@@ -16,12 +16,19 @@ no function is ever called) is ignored and the view built afresh.
 Files are written to a temporary name and renamed, readable by the owner only. A view may keep its
 state as plain data instead (``LiveView.dump`` / ``undump``: the lineage graph), made into objects by
 its own code after checking their shape; the search index keeps its id lists as machine integers.
+
+A view may also keep a summary (``LiveView.summary``: the search index's kind counts, the asset scores)
+in ``<view>.summary.pickle``, written after its state, and at once (at most every ``SUMMARY_EVERY`` s)
+after an application whose state is not itself written: after a restart a page that needs only that
+(the dashboard) reads it instead of the state, when it names this store at its current revision and
+has the summary's shape (``summary_ok``); otherwise the state is read. ``kept_revision`` reads a file's
+header only (a page may then wait for a state kept for the current revision rather than say it is
+being made).
 """
 from __future__ import annotations
 
 import contextlib
 import gc
-import io
 import logging
 import os
 import pickle
@@ -40,8 +47,12 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 #: The folder, inside the store's own folder, holding kept states.
 FOLDER = "govgraph-derived"
+#: The name part of a view's kept summary (``<view>.summary.pickle``, ``LiveView.summary``).
+SUMMARY = ".summary"
 #: Least seconds between two saves of an applied (not built) state of one view.
 SAVE_EVERY = 30.0
+#: Least seconds between two saves of the summary of an applied state not itself saved (``LiveView.summary``).
+SUMMARY_EVERY = 1.0
 
 #: What the unpickler may make, as (module, name): these standard types and the classes of kept states
 #: (each view's module names its own with ``keep_classes``). Nothing else, no function, no dotted name.
@@ -87,10 +98,56 @@ class DiskKeeper:
         self.folder = folder
         self.saving: set[str] = set()
         self.saved_at: dict[str, float] = {}
+        self.summary_at: dict[str, float] = {}
         self.lock = threading.Lock()
 
-    def _file(self, name: str) -> Path:
-        return self.folder / f"{name}.pickle"
+    def _file(self, name: str, part: str = "") -> Path:
+        return self.folder / f"{name}{part}.pickle"
+
+    def _head(self, f, store: Store, name: str, key: str) -> int | None:
+        """The revision a kept file's header names, if the file is this store's (its change record at that
+        revision), of view ``name`` with ``key``, at a revision the store has; else None."""
+        head = _Unpickler(f).load()
+        if not (isinstance(head, tuple) and len(head) == 5 and head[:3] == (FORMAT, name, key)):
+            return None
+        revision, print_ = head[3], head[4]
+        if not isinstance(revision, int) or isinstance(revision, bool) or revision > store.revision \
+                or print_ != fingerprint(store, revision):
+            return None
+        return revision
+
+    def size(self, name: str) -> int | None:
+        """The size of the file keeping view ``name`` (None: none)."""
+        try:
+            return self._file(name).stat().st_size
+        except OSError:
+            return None
+
+    def kept_revision(self, store: Store, name: str, key: str) -> int | None:
+        """The revision of the state kept for view ``name`` (its header only is read: no state is made), or None
+        if there is none that ``load`` would take."""
+        try:
+            with open(self._file(name), "rb") as f:
+                return self._head(f, store, name, key)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # corrupt or foreign: load would ignore it too
+            log.warning("ignoring kept state %s: %s", self._file(name), e)
+            return None
+
+    def load_summary(self, store: Store, name: str, key: str) -> Any:
+        """The summary kept for view ``name`` (``LiveView.summary``) if it is for the store's current revision;
+        else None. Checked as ``load`` checks a state; the caller checks the summary's own shape."""
+        try:
+            with open(self._file(name, SUMMARY), "rb") as f:
+                if self._head(f, store, name, key) != store.revision:
+                    return None
+                return _Unpickler(f).load()
+        except FileNotFoundError:
+            return None
+        except Exception as e:
+            log.warning("ignoring kept summary %s: %s", self._file(name, SUMMARY), e)
+            return None
 
     def load(self, store: Store, name: str, key: str, undump: Callable[[Any, Store], Any] | None = None
              ) -> tuple[int, Any] | None:
@@ -101,12 +158,8 @@ class DiskKeeper:
         gc.disable()  # unpickling makes millions of objects: cyclic collections in between tripled the time
         try:
             with open(path, "rb") as f:
-                head = _Unpickler(f).load()
-                if not (isinstance(head, tuple) and len(head) == 5 and head[:3] == (FORMAT, name, key)):
-                    return None
-                revision, print_ = head[3], head[4]
-                if not isinstance(revision, int) or revision > store.revision \
-                        or print_ != fingerprint(store, revision):
+                revision = self._head(f, store, name, key)
+                if revision is None:
                     return None
                 state = _Unpickler(f).load()
                 if undump is not None:
@@ -124,38 +177,63 @@ class DiskKeeper:
         return revision, state
 
     def save_later(self, store: Store, name: str, key: str, revision: int, state: Any, built: bool,
-                   lock: threading.Lock | None, dump: Callable[[Any], Any] | None = None) -> None:
+                   lock: threading.Lock | None, dump: Callable[[Any], Any] | None = None,
+                   summary: Callable[[Any], Any] | None = None) -> None:
         """Write ``state`` in the background (after a build; after an application at most every SAVE_EVERY s).
         ``lock``, if given, is held while pickling (what changes parts of the state in place holds it);
-        ``dump``, if given, makes what is written from the state (plain data: ``LiveView.dump``)."""
+        ``dump``, if given, makes what is written from the state (plain data: ``LiveView.dump``); ``summary``, if
+        given, what is written beside it for pages that need only that (``LiveView.summary``)."""
         now = time.monotonic()
         with self.lock:
             if name in self.saving or (not built and now - self.saved_at.get(name, 0.0) < SAVE_EVERY):
-                return
-            self.saving.add(name)
-            self.saved_at[name] = now
+                small = summary is not None and now - self.summary_at.get(name, 0.0) >= SUMMARY_EVERY
+                if small:
+                    self.summary_at[name] = now
+            else:
+                small = None
+                self.saving.add(name)
+                self.saved_at[name] = now
+        if small is not None:  # the state is not written now: its summary is (small, made here, under the view's lock)
+            if small:
+                self.keep_summary(store, name, key, revision, summary(state))
+            return
         print_ = fingerprint(store, revision)
-        threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock, dump), daemon=True,
+        threading.Thread(target=self._save, args=(name, key, revision, print_, state, lock, dump, summary), daemon=True,
                          name=f"govgraph-keep-{name}").start()
 
     def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock | None,
-              dump: Callable[[Any], Any] | None) -> None:
+              dump: Callable[[Any], Any] | None, summary: Callable[[Any], Any] | None = None) -> None:
         try:
-            buf = io.BytesIO()
-            pickle.dump((FORMAT, name, key, revision, print_), buf, protocol=pickle.HIGHEST_PROTOCOL)
+            head = (FORMAT, name, key, revision, print_)
             with lock or contextlib.nullcontext():
-                pickle.dump(state if dump is None else dump(state), buf, protocol=pickle.HIGHEST_PROTOCOL)
-            self.folder.mkdir(mode=0o700, exist_ok=True)
-            tmp = self.folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(buf.getbuffer())
-            os.replace(tmp, self._file(name))
+                data = pickle.dumps(state if dump is None else dump(state), protocol=pickle.HIGHEST_PROTOCOL)
+                small = None if summary is None else pickle.dumps(summary(state), protocol=pickle.HIGHEST_PROTOCOL)
+            self._write(name, "", head, data)
+            if small is not None:  # after the state: a summary never names a revision whose state is not kept
+                self._write(name, SUMMARY, head, small)
         except Exception as e:  # a state not kept is built again after a restart: never an error for a page
             log.warning("could not keep the %s view: %s", name, e)
         finally:
             with self.lock:
                 self.saving.discard(name)
+
+    def keep_summary(self, store: Store, name: str, key: str, revision: int, summary: Any) -> None:
+        """Write the summary of a state (one read from disk without it, or applied and not itself written)."""
+        try:
+            self._write(name, SUMMARY, (FORMAT, name, key, revision, fingerprint(store, revision)),
+                        pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
+        except Exception as e:  # noqa: BLE001 - a summary not kept only means the state is read after a restart
+            log.warning("could not keep the %s summary: %s", name, e)
+
+    def _write(self, name: str, part: str, head: tuple, data: bytes) -> None:
+        """Write a kept file: its header, then ``data``; to a temporary name, renamed; readable by the owner only."""
+        self.folder.mkdir(mode=0o700, exist_ok=True)
+        tmp = self.folder / f".{name}{part}.{os.getpid()}.{threading.get_ident()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
+            f.write(data)
+        os.replace(tmp, self._file(name, part))
 
     def idle(self, seconds: float = 30.0) -> bool:
         """Wait (bounded) until no save is in flight; whether none is."""
@@ -178,5 +256,6 @@ def code_key(*parts: str) -> Callable[[], str]:
     return lambda: "|".join((__version__, *parts))
 
 
-__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "code_key", "fingerprint", "folder_of", "keep_classes",
+__all__ = ["DiskKeeper", "FOLDER", "FORMAT", "SAVE_EVERY", "SUMMARY", "SUMMARY_EVERY", "code_key", "fingerprint",
+           "folder_of", "keep_classes",
            "keeper_for"]

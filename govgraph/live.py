@@ -25,12 +25,18 @@ from the state kept for the revision before while the follower is applying a lat
 of waiting for it (the write is visible once the follower is done: well within a second at 10k
 datasets, ``tests/bench/bench_live.py``). Views asked for inside a view's ``build`` or ``apply``
 are always exact for the current revision.
+
+After a restart (views kept on disk: ``govgraph.kept_state``) a served app reads every kept view in a
+background thread (``Memo.prefetch``: smallest first, each when no read is in flight), and a page that
+needs only a view's summary (``Memo.summary``) is answered from the summary kept for the current revision
+before the view itself is read.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, TypeVar
@@ -145,6 +151,19 @@ class LiveView(Generic[S]):
     undump: Callable[[Any, Store], S] | None = None
     #: held while a state is written to disk, if its readers change parts of it in place under a lock of their own
     save_lock: threading.Lock | None = None
+    #: what some pages need of a state, as small plain data (``summary(state)``; the search index: its kind
+    #: counts), kept on disk beside it, so after a restart they answer before the state is read
+    #: (``Memo.summary``); ``summary_ok(data)`` says whether data read back has the summary's shape
+    summary: Callable[[S], Any] | None = None
+    summary_ok: Callable[[Any], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.key is not None:
+            KEPT_VIEWS[self.name] = self
+
+
+#: The views kept on disk (those with a ``key``), by name: what ``Memo.prefetch`` may read after a restart.
+KEPT_VIEWS: dict[str, LiveView] = {}
 
 
 @dataclass
@@ -175,6 +194,7 @@ class Memo:
     #: a commit not yet applied by the follower (reads within ``reading_kept`` answer from what is kept)
     pending: threading.Event = field(default_factory=threading.Event)
     _follower: threading.Thread | None = None
+    _prefetching: set[str] = field(default_factory=set)
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self.lock:
@@ -215,6 +235,9 @@ class Memo:
                 if k.revision == rev:
                     k.view = view
                     self.kept[view.name] = k
+                    if view.summary is not None and view.summary_ok is not None \
+                            and self.disk.load_summary(store, view.name, view.key()) is None:
+                        self.disk.keep_summary(store, view.name, view.key(), rev, view.summary(k.state))
                     return k.state
         state = None
         if k is not None and k.revision < rev and view.apply is not None:
@@ -231,8 +254,39 @@ class Memo:
         if self.disk is not None and view.key is not None:
             self.disk.save_later(store, view.name, view.key(), rev, state, built,
                                  view.save_lock or (self._lock_for(view.name) if view.changes_in_place else None),
-                                 view.dump)
+                                 view.dump, view.summary)
         return state
+
+    def kept_on_disk(self, store: Store, view: LiveView) -> bool:
+        """Whether a state of ``view`` is kept on disk for the store's current revision (read, not built, when
+        first asked for: a page may wait for it rather than say it is being made)."""
+        return self.disk is not None and view.key is not None \
+            and self.disk.kept_revision(store, view.name, view.key()) == store.revision
+
+    def summary(self, store: Store, view: LiveView[S]) -> Any:
+        """``view.summary`` of the view's state at the current revision; after a restart, before the state is read,
+        the summary kept on disk for this revision (the state is then read in the background: ``prefetch``)."""
+        if view.name not in self.kept and self.disk is not None and view.key is not None \
+                and view.summary_ok is not None:
+            data = self.disk.load_summary(store, view.name, view.key())
+            if data is not None and view.summary_ok(data):
+                self.prefetch(store, [view])
+                return data
+        return view.summary(self.get(store, view))
+
+    def prefetch(self, store: Store, views: Iterable[LiveView] | None = None) -> None:
+        """Read the kept states of ``views`` (None: every view kept on disk for this store) in a background thread,
+        smallest file first, each when no read is in flight (a page asking for one meanwhile waits for it, or
+        reads it itself), so pages after a restart find them read."""
+        if self.disk is None:
+            return
+        with self.lock:
+            todo = [v for v in (KEPT_VIEWS.values() if views is None else views)
+                    if v.key is not None and v.name not in self.kept and v.name not in self._prefetching]
+            self._prefetching.update(v.name for v in todo)
+        if todo:
+            threading.Thread(target=_prefetch, args=(weakref.ref(store), self, todo), daemon=True,
+                             name="govgraph-live-prefetch").start()
 
     def committed(self, store: Store) -> None:
         """A commit was made to ``store`` by this process: the follower (if following) applies it."""
@@ -288,6 +342,47 @@ def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
         del store
 
 
+#: Seconds the prefetch waits for no read to be in flight before reading the next view anyway.
+PREFETCH_WAIT = 30.0
+#: Seconds after a restart before the prefetch reads anything: the first page asked for (often right away)
+#: reads what it needs alone, not beside views read for later pages.
+PREFETCH_DELAY = 1.0
+
+
+def _prefetch(store_ref: "weakref.ref[Store]", m: Memo, views: list[LiveView]) -> None:
+    time.sleep(PREFETCH_DELAY)
+    store = store_ref()
+    try:
+        if store is None or m.disk is None:
+            return
+        sizes = {v.name: m.disk.size(v.name) for v in views}
+        for v in sorted((v for v in views if sizes[v.name] is not None), key=lambda v: sizes[v.name]):
+            _idle(PREFETCH_WAIT)
+            try:
+                m.get(store, v)
+            except Exception:  # noqa: BLE001 - a request asking for the view meets the error itself
+                log.exception("could not read the kept %s view", v.name)
+    finally:
+        with m.lock:
+            m._prefetching.difference_update(v.name for v in views)
+
+
+_reads = [0]  # reads in flight within ``reading_kept`` (pages and JSON reads of a served app)
+_reads_lock = threading.Lock()
+
+
+def _idle(seconds: float) -> bool:
+    """Wait (bounded) until no read has been in flight for a moment; whether none is."""
+    end = time.monotonic() + seconds
+    quiet = 0
+    while time.monotonic() < end:
+        quiet = quiet + 1 if not _reads[0] else 0
+        if quiet >= 3:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def answering_from_kept(store: Store) -> bool:
     """Whether this thread may be answered from what is kept for ``store`` rather than wait: it reads within
     ``reading_kept``, outside any view's build or apply, and the follower has a commit of ``store`` to apply.
@@ -307,10 +402,14 @@ def reading_kept():
     earlier revision instead of waiting (pages and reads; never inside a view's own build or apply)."""
     before = getattr(_local, "kept_ok", False)
     _local.kept_ok = True
+    with _reads_lock:
+        _reads[0] += 1
     try:
         yield
     finally:
         _local.kept_ok = before
+        with _reads_lock:
+            _reads[0] -= 1
 
 
 def memo(store: Store) -> Memo:
@@ -329,5 +428,6 @@ def view(store: Store, v: LiveView[S]) -> S:
     return memo(store).get(store, v)
 
 
-__all__ = ["Change", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept", "view",
+__all__ = ["Change", "KEPT_VIEWS", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept",
+           "view",
            "DEFAULT_THRESHOLD"]

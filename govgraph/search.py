@@ -27,7 +27,7 @@ from govgraph.catalog import AssetSummary, exists
 from govgraph.errors import UnknownAsset
 from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
 from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
-                                    SearchEntry, SearchIndex, deletions, index, query_words, tokens)
+                                    SearchEntry, SearchIndex, deletions, index, kind_counts, query_words, tokens)
 from govgraph.store import Store
 
 #: Search ranks data assets and systems before the things that describe them.
@@ -63,8 +63,9 @@ def search_index(store: Store) -> list[SearchEntry]:
 
 
 def asset_counts(store: Store) -> dict[str, int]:
-    """How many searchable resources of each kind the store holds (from the search index)."""
-    return _index(store).kind_counts
+    """How many searchable resources of each kind the store holds (from the search index, or the counts kept
+    beside it while it is read after a restart)."""
+    return kind_counts(store)
 
 
 _index = index

@@ -473,7 +473,13 @@ class _Changing:
 kept_state.keep_classes(SearchIndex, SearchEntry, Part, Deletes)
 #: The search index as a live view (``govgraph.live``).
 SEARCH_VIEW = live.LiveView("search", build, apply,
-                            key=kept_state.code_key("search", str(discovered.KIND), LAYOUT, "opaque names unindexed"))
+                            key=kept_state.code_key("search", str(discovered.KIND), LAYOUT, "opaque names unindexed"),
+                            summary=lambda idx: idx.kind_counts, summary_ok=lambda counts: _is_counts(counts))
+
+
+def _is_counts(counts) -> bool:
+    """Whether kept kind counts (the view's summary, read back after a restart) are a dict of names to counts."""
+    return isinstance(counts, dict) and all(type(k) is str and type(v) is int and v >= 0 for k, v in counts.items())
 
 
 def index(store: Store) -> SearchIndex:
@@ -481,5 +487,11 @@ def index(store: Store) -> SearchIndex:
     return live.view(store, SEARCH_VIEW)
 
 
+def kind_counts(store: Store) -> dict[str, int]:
+    """How many searchable resources of each kind ``store`` holds (after a restart, read from the kept
+    summary before the index itself: ``live.Memo.summary``)."""
+    return live.memo(store).summary(store, SEARCH_VIEW)
+
+
 __all__ = ["SearchEntry", "SearchIndex", "SEARCH_FACETS", "SEARCH_VIEW", "TITLE", "SYNONYM", "BODY", "ADDRESS",
-           "MAX_WORDS", "UNSEARCHED", "index", "norm", "query_words", "tokens"]
+           "MAX_WORDS", "UNSEARCHED", "index", "kind_counts", "norm", "query_words", "tokens"]

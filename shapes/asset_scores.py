@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from govgraph import live, search_index
+from govgraph import kept_state, live, search_index
 from govgraph.ontology.ns import GOV
-from govgraph.shapes.kept import KeptReport, change_scope, kept_report
+from govgraph.shapes.kept import KeptReport, change_scope, kept_report, rules_digest
 from govgraph.store import Store
 
 #: The catalogue kinds counted as assets.
@@ -142,14 +142,25 @@ def _apply(c: Counted, store: Store, change: live.Change) -> Counted | None:
     return c
 
 
-#: The asset scores as a live view (``govgraph.live``).
-ASSET_SCORES_VIEW = live.LiveView("asset-scores", _build, _apply, changes_in_place=True)
+def _is_scores(scores) -> bool:
+    """Whether kept scores (the view's summary, read back after a restart) are None or principle -> AssetScore."""
+    return scores is None or isinstance(scores, dict) and all(
+        type(p) is int and type(a) is AssetScore and a.principle == p and type(a.assets) is int
+        and type(a.meeting) is int and 0 <= a.meeting <= a.assets for p, a in scores.items())
+
+
+kept_state.keep_classes(Counted, _Principle, AssetScore)
+#: The asset scores as a live view (``govgraph.live``), kept on disk beside an embedded store with its scores
+#: as a summary: after a restart the scorecard shows them before the sets they are counted from are read.
+ASSET_SCORES_VIEW = live.LiveView("asset-scores", _build, _apply, changes_in_place=True,
+                                  key=kept_state.code_key("asset-scores", rules_digest()),
+                                  summary=lambda c: c.scores, summary_ok=_is_scores)
 
 
 def asset_scores(store: Store) -> dict[int, AssetScore] | None:
     """Per principle, the assets it checks and those meeting it, for the store's kept validation report
     (None when the report has no focus-node counts: validated by the reference engine)."""
-    return live.view(store, ASSET_SCORES_VIEW).scores
+    return live.memo(store).summary(store, ASSET_SCORES_VIEW)
 
 
 def count(store: Store, k: KeptReport) -> dict[int, AssetScore]:

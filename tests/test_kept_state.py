@@ -52,7 +52,7 @@ def folder(tmp_path):
 
 def test_a_restart_reads_the_kept_state(folder):
     files = sorted(p.name for p in (folder / kept_state.FOLDER).iterdir())
-    assert files == ["search.pickle", "validation.pickle"]
+    assert files == ["search.pickle", "search.summary.pickle", "validation.pickle"]
     assert oct((folder / kept_state.FOLDER / "search.pickle").stat().st_mode & 0o777) == "0o600"
     with open_store(f"oxigraph:{folder}") as st:
         made = _made(st)

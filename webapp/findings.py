@@ -112,8 +112,10 @@ def _entry(store: Store) -> tuple[int, ValidationReport | None, dict]:
         if _running.get(store) == rev:
             return _EMPTY
         # nothing kept yet on a large store: the first validation runs in the background (later
-        # revisions apply their change to the kept report, see shapes.kept)
-        background = held is None and store.triple_count() > SYNC_LIMIT
+        # revisions apply their change to the kept report, see shapes.kept); a report kept on disk for this
+        # revision is read instead (a second at 100k datasets: pages show it rather than "running")
+        background = held is None and store.triple_count() > SYNC_LIMIT \
+            and not memo.kept_on_disk(store, kept.VALIDATION_VIEW)
         if background:
             _running[store] = rev
     if background:

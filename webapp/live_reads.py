@@ -35,4 +35,5 @@ def install(app: Flask, store: Store) -> None:
     if not app.config.get("LIVE_FOLLOW"):
         return
     live.memo(store).follow = True
+    live.memo(store).prefetch(store)  # after a restart: the views kept on disk read while no page is asked for
     app.wsgi_app = _ReadingKept(app.wsgi_app)  # type: ignore[method-assign]

@@ -10,7 +10,11 @@ For each server: seconds from start to the first answer (``/search?q=a``, which 
 index), then the first request of each page, and the first ``/api/v1/validation`` (the kept report).
 Loopback only; every wait is bounded.
 
-    python tests/bench/bench_restart.py [--datasets 10000] [--dir DIR]
+    python tests/bench/bench_restart.py [--datasets 10000] [--dir DIR] [--per-page N]
+
+With ``--per-page N``: then, N times, a fresh server for each page (dashboard, search, asset page, lineage page,
+validation page) asked for it at once: wall and CPU seconds from start to its first answer, beside the time a
+process takes to import the web app (the reference of the same run: the machine is shared).
 
 Target (issue 18): restart to first page under 5 s at 100k.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,6 +81,57 @@ def serve(url: str, tokens: Path) -> tuple[subprocess.Popen, str, float, float]:
     raise SystemExit("the server did not answer")
 
 
+def first_answer(url: str, tokens: Path, path: str) -> tuple[float, float, bool]:
+    """A fresh server asked for ``path`` at once (its connection retried until it listens): seconds from start to
+    the answer, the server's CPU seconds until then, and whether the page said validation is still running."""
+    port = free_port()
+    exe = shutil.which("govgraph", path=str(Path(sys.executable).parent)) or "govgraph"
+    t = time.perf_counter()
+    proc = subprocess.Popen([exe, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, GOVGRAPH_STORE=url, GOVGRAPH_TOKENS=str(tokens)))
+    try:
+        for _ in range(30000):  # 600 s at most
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=600) as r:
+                    body = r.read()
+                return time.perf_counter() - t, cpu_seconds(proc.pid), b"is running" in body
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.02)
+        raise SystemExit("the server did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+
+
+def import_reference() -> tuple[float, float]:
+    """Wall and CPU seconds of a process that only imports the web app: the reference for the same run."""
+    t, before = time.perf_counter(), os.times()
+    subprocess.run([sys.executable, "-c", "import govgraph.webapp.app"], check=True)
+    after = os.times()
+    return time.perf_counter() - t, after.children_user - before.children_user + after.children_system \
+        - before.children_system
+
+
+def per_page(url: str, tokens: Path, pages: dict[str, str], repeats: int) -> list[str]:
+    """Restart to the first answer of each page, each from a fresh server (medians of ``repeats``)."""
+    got: dict[str, list[tuple[float, float, bool]]] = {n: [] for n in pages}
+    refs = []
+    for _ in range(repeats):
+        refs.append(import_reference())
+        for name, path in pages.items():
+            got[name].append(first_answer(url, tokens, path))
+    ref_cpu = statistics.median(r[1] for r in refs)
+    lines = [f"\nrestart to first answer, a fresh server per page, same revision as kept (medians of {repeats}); "
+             f"load average {os.getloadavg()[0]:.1f}; reference (import govgraph.webapp.app): wall "
+             f"{statistics.median(r[0] for r in refs):.2f} s, CPU {ref_cpu:.2f} s",
+             "| page | wall s | CPU s | CPU / reference | said validation is running |", "|---|---|---|---|---|"]
+    for name, xs in got.items():
+        cpu = statistics.median(x[1] for x in xs)
+        lines.append(f"| {name} | {statistics.median(x[0] for x in xs):.2f} | {cpu:.2f} | {cpu / ref_cpu:.1f} | "
+                     f"{sum(x[2] for x in xs)}/{len(xs)} |")
+    return lines
+
+
 def kept_files_written(folder: Path, after: float, seconds: float = 600,
                        views: tuple[str, ...] = ("search", "validation", "lineage")) -> bool:
     end = time.monotonic() + seconds
@@ -106,6 +162,7 @@ def run(args, tmp: Path) -> None:
     pages = {"search": "/search?q=referrals", "dashboard": "/", "asset page": f"/asset?iri={q(dataset, safe='')}",
              "validation (API)": "/api/v1/validation?severity=Violation"}
     rows = []
+    per_page_lines: list[str] = []
     for label in ("cold (nothing kept)" if not reused else "first (files kept by earlier runs)", "restart (kept, same revision)", "restart after one write (kept + applied)"):
         started = time.time()
         proc, base, first, cpu = serve(url, tmp / "tokens")
@@ -114,6 +171,8 @@ def run(args, tmp: Path) -> None:
             if label.startswith(("cold", "first")):
                 ok = kept_files_written(folder, 0 if reused else started)
                 assert ok, "the kept files were not written"
+                get(base + "/")  # the validation report is made: the scorecard counts the asset scores (kept too)
+                assert kept_files_written(folder, 0 if reused else started, 600, ("asset-scores",))
                 if reused:  # a view built by this server (say, of a new layout) is written before it stops
                     kept_files_written(folder, started, 120, ("lineage",))
             elif label.startswith("restart (kept"):
@@ -128,6 +187,10 @@ def run(args, tmp: Path) -> None:
             proc.terminate()
             proc.wait(timeout=120)
         rows.append((label, first, cpu, times))
+        if args.per_page and label.startswith(("cold", "first")):  # before the write: the kept files are current
+            per_page_lines = per_page(url, tmp / "tokens", {
+                "search": pages["search"], "dashboard": "/", "asset page": pages["asset page"],
+                "lineage page": f"/lineage?iri={q(dataset, safe='')}", "validation page": "/validation"}, args.per_page)
     sizes = {p.name: p.stat().st_size for p in (folder / kept_state.FOLDER).iterdir()}
     print(f"{args.datasets:,} datasets, {triples:,} triples; kept files: "
           + ", ".join(f"{n} {s / 1e6:.1f} MB" for n, s in sorted(sizes.items())))
@@ -136,11 +199,14 @@ def run(args, tmp: Path) -> None:
     print("|---|---|---|" + "---|" * len(pages))
     for label, first, cpu, times in rows:
         print(f"| {label} | {first:.2f} | {cpu:.2f} | " + " | ".join(f"{times[n]:.2f}" for n in pages) + " |")
+    print("\n".join(per_page_lines))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=int, default=10_000)
+    ap.add_argument("--per-page", type=int, default=0, metavar="N",
+                    help="then restart a fresh server for each page's first answer, N times (medians)")
     ap.add_argument("--dir", type=Path, help="keep the estate and store here and reuse them in later runs "
                                              "(the first server is then cold only if nothing was kept)")
     args = ap.parse_args()
