@@ -248,8 +248,14 @@ class LiveServer:
     def stop(self) -> None:
         """Stop serving, and stop the app's SPARQL worker processes."""
         from govgraph.webapp import sparql
-        self.server.close()
+        from waitress import wasyncore
+        # closed in the serving thread itself: closing its sockets from here raced its select() (EBADF)
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
         self.thread.join(timeout=5)
+        self.server.task_dispatcher.shutdown()
+        if self.thread.is_alive():
+            self.server.close()
+            self.thread.join(timeout=5)
         sparql.shutdown(self.app)
 
 
