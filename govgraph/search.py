@@ -17,8 +17,8 @@ assets and systems before what describes them; then names starting with the quer
 """
 from __future__ import annotations
 
-import bisect
 import heapq
+import itertools
 from dataclasses import dataclass
 
 import rdflib
@@ -107,10 +107,10 @@ def _candidates(idx: SearchIndex, word: str, shortest: int = FUZZY_1, whole: boo
 
 def _prefix_range(idx: SearchIndex, word: str, whole: bool = False) -> tuple[int, int]:
     """Where the indexed words starting with ``word`` are in ``idx.tokens`` (``whole``: a number, only itself)."""
-    lo = bisect.bisect_left(idx.tokens, word)
+    lo = idx.tokens.bisect_left(word)
     if whole and word.isdigit():
         return lo, lo + (lo < len(idx.tokens) and idx.tokens[lo] == word)
-    return lo, bisect.bisect_left(idx.tokens, word + "\uffff")
+    return lo, idx.tokens.bisect_left(word + "\uffff")
 
 
 def _fuzzy(idx: SearchIndex, word: str, shortest: int) -> dict[str, int]:
@@ -204,13 +204,16 @@ def _word_hits_among(idx: SearchIndex, word: str, among: dict[int, object], shor
 
 def _rank_key(idx: SearchIndex, phrase: str):
     n = phrase.count(" ")  # a name of as many words, each matched (with typos, or as its start), is the whole name
+    parts = idx.parts
+
     def key(item: tuple[int, tuple[int, int]]):
         i, (where, typos) = item
-        e = idx.entry[i]
-        exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] \
-            else 2 if where == TITLE and typos and idx.names[i].count(" ") == n else 3
-        return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
-                e.label.lower(), idx.rank[i])
+        p = parts[i]
+        e = p.entry
+        exact = 0 if phrase in (p.name, p.base) else 1 if phrase in p.alts \
+            else 2 if where == TITLE and typos and p.name.count(" ") == n else 3
+        return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not p.name.startswith(phrase),
+                e.label.lower(), e.iri)  # (the last two: the label order)
     return key
 
 
@@ -236,12 +239,13 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         page = hits[offset:offset + limit]
     else:
         total = len(found)
+        parts = idx.parts
         if words:
             ranked = heapq.nsmallest(offset + limit, found.items(), key=_rank_key(idx, " ".join(words)))
-            page = [idx.entry[i] for i, _ in ranked[offset:]]
+            page = [parts[i].entry for i, _ in ranked[offset:]]
         else:
-            page = [idx.entry[i] for i in sorted(found, key=idx.rank.__getitem__)[offset:offset + limit]]
-        hits = [idx.entry[i] for i in found]
+            page = _in_order(idx, found, offset, limit)
+        hits = [parts[i].entry for i in found]
     if found is None:
         counts = idx.all_counts
     else:
@@ -257,6 +261,16 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         facets[name] = vals
     items = [AssetSummary(e.iri, e.label, e.kind, e.description) for e in page]
     return SearchPage(total, items, facets, filters, offset, limit)
+
+
+def _in_order(idx: SearchIndex, found: dict[int, object], offset: int, limit: int) -> list[SearchEntry]:
+    """One page of the entries ``found``, in label order: the order read until the page is full when they
+    are many (a few in every so many entries), else they are sorted."""
+    parts = idx.parts
+    if len(found) * 32 >= len(idx.order):
+        picked = itertools.islice((k for _, _, k in idx.order if k in found), offset, offset + limit)
+        return [parts[k].entry for k in picked]
+    return [parts[k].entry for k in sorted(found, key=lambda k: parts[k].key)[offset:offset + limit]]
 
 
 def search(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[AssetSummary]]:
@@ -285,7 +299,7 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
     # a missing IRI's numbers are whole ("d12" is not "d1203"); nothing found: let 4-letter words carry a typo too
     found = _matches(idx, words, whole=True) or _matches(idx, words, 4, whole=True)
     ranked = heapq.nsmallest(limit, found.items(), key=_rank_key(idx, " ".join(words)))
-    return [idx.entry[i].iri for i, _ in ranked]
+    return [idx.parts[i].entry.iri for i, _ in ranked]
 
 
 def resolve(store: Store, text: str) -> str:
