@@ -29,6 +29,18 @@ _SHIFT, _MASK = 9, 511
 assert 1 << _SHIFT == CHUNK
 
 
+class Work:
+    """Items copied by edits, counted (what an edit costs besides its own changes: tests check it follows the
+    change, not the size; a rough count, not locked)."""
+    copied = 0
+
+    @classmethod
+    def copy(cls, items: Iterable[Any]) -> list:
+        out = list(items)
+        cls.copied += len(out)
+        return out
+
+
 class _Owned:
     """The chunks an edit has copied (by identity: kept referenced, so no other list takes their id)."""
     __slots__ = ("lists",)
@@ -76,14 +88,14 @@ class Vec:
 
     def edit(self) -> "Vec":
         v = Vec.__new__(Vec)
-        v.chunks, v.n, v._own = list(self.chunks), self.n, _Owned()
+        v.chunks, v.n, v._own = Work.copy(self.chunks), self.n, _Owned()
         return v
 
     def _chunk(self, c: int) -> list:
         own = _editing(self._own)
         ch = self.chunks[c]
         if ch not in own:
-            ch = self.chunks[c] = own.own(list(ch))
+            ch = self.chunks[c] = own.own(Work.copy(ch))
         return ch
 
     def __setitem__(self, i: int, value: Any) -> None:
@@ -108,7 +120,7 @@ class Sorted(Sequence):
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
         """``items`` already sorted, each once."""
-        items = list(items)
+        items = Work.copy(items)
         self.chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
         self.firsts = [c[0] for c in self.chunks]
         self._own: _Owned | None = None
@@ -164,7 +176,8 @@ class Sorted(Sequence):
 
     def edit(self) -> "Sorted":
         s = Sorted.__new__(Sorted)
-        s.chunks, s.firsts, s.starts, s.n, s._own = list(self.chunks), list(self.firsts), self.starts, self.n, _Owned()
+        s.chunks, s.firsts, s.starts, s.n, s._own = Work.copy(self.chunks), Work.copy(self.firsts), self.starts, self.n, \
+            _Owned()
         return s
 
     def _chunk(self, x: Any) -> tuple[int, list]:
@@ -172,7 +185,7 @@ class Sorted(Sequence):
         c = max(bisect_right(self.firsts, x) - 1, 0)
         ch = self.chunks[c]
         if ch not in own:
-            ch = self.chunks[c] = own.own(list(ch))
+            ch = self.chunks[c] = own.own(Work.copy(ch))
         return c, ch
 
     def insert(self, x: Any) -> None:
@@ -279,6 +292,7 @@ class Map:
     def edit(self) -> "Map":
         m = Map.__new__(Map)
         m.base, m.over, m.n = self.base, dict(self.over), self.n
+        Work.copied += len(m.over)
         return m
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -306,7 +320,8 @@ class Map:
         """Read only from now on; the overlay merged into a new base if it has grown past ``merge_at``."""
         if len(self.over) > merge_at(len(self.base)):
             self.base, self.over = self.plain(), {}
+            Work.copied += len(self.base)
         return self
 
 
-__all__ = ["CHUNK", "Map", "Sorted", "Vec", "merge_at"]
+__all__ = ["CHUNK", "Map", "Sorted", "Vec", "Work", "merge_at"]

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from govgraph import discovered, kept_state, live
+from govgraph import discovered, kept_state, live, persistent
 from govgraph.kinds import kind_of
-from govgraph.persistent import CHUNK, Map, Sorted, Vec
 from govgraph.labels import KINDS, base_title, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
+from govgraph.persistent import Map, Sorted, Vec, Work
 from govgraph.redaction import PLACEHOLDER_PREFIX, RENAMED_PREFIX
 from govgraph.store import Store
 
@@ -447,7 +447,8 @@ class _Changing:
             table = self.facet_postings if where == "facet" else self.postings[where]
             had = table.get(key, ())
             # a long list is made chunked (once), then copied per chunk changed
-            lst = (had if isinstance(had, Sorted) else Sorted(had)).edit() if len(had) > 2 * CHUNK else list(had)
+            lst = (had if isinstance(had, Sorted) else Sorted(had)).edit() if len(had) > 2 * persistent.CHUNK \
+                else Work.copy(had)
             self.lists[(where, key)] = lst
         return lst
 
@@ -455,7 +456,7 @@ class _Changing:
         name, value = fv
         if name not in self.counted:
             self.counted.add(name)
-            self.all_counts[name] = dict(self.all_counts[name])
+            self.all_counts[name] = dict(Work.copy(self.all_counts[name].items()))
         c = self.all_counts[name]
         c[value] = c.get(value, 0) + by
         if not c[value]:
