@@ -27,8 +27,9 @@ from govgraph.catalog import AssetSummary, exists
 from govgraph.errors import UnknownAsset
 from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
 from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
-                                    SearchEntry, SearchIndex, deletions, index, query_words, tokens)
+                                    SearchEntry, SearchIndex, index, query_words, tokens)
 from govgraph.store import Store
+from govgraph.typo_index import deletions
 
 #: Search ranks data assets and systems before the things that describe them.
 _SEARCH_RANK = {"dataset": 0, "report": 0, "return": 0, "system": 0, "database": 0, "partner": 1, "agreement": 1,
