@@ -83,6 +83,11 @@ class Vec:
     def __iter__(self) -> Iterator[Any]:
         return chain.from_iterable(self.chunks)
 
+    def take(self, ids: Iterable[int]) -> list:
+        """The items at positions ``ids`` (one call for many: read as fast as from a list)."""
+        chunks, shift, mask = self.chunks, _SHIFT, _MASK
+        return [chunks[i >> shift][i & mask] for i in ids]
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (Vec, list)) and list(self) == list(other)
 

@@ -27,7 +27,7 @@ from govgraph.catalog import AssetSummary, exists
 from govgraph.errors import UnknownAsset
 from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
 from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
-                                    SearchEntry, SearchIndex, index, query_words, tokens)
+                                    Part, SearchEntry, SearchIndex, index, query_words, tokens)
 from govgraph.store import Store
 from govgraph.typo_index import deletions
 
@@ -203,13 +203,19 @@ def _word_hits_among(idx: SearchIndex, word: str, among: dict[int, object], shor
     return hits
 
 
-def _rank_key(idx: SearchIndex, phrase: str):
-    n = phrase.count(" ")  # a name of as many words, each matched (with typos, or as its start), is the whole name
-    parts = idx.parts
+def _ranked(idx: SearchIndex, found: dict[int, tuple[int, int]], phrase: str, n: int,
+            got: list[Part] | None = None) -> list[SearchEntry]:
+    """The best ``n`` entries ``found`` (``got``: their parts, if read already), best first."""
+    ranked = heapq.nsmallest(n, zip(found.values(), idx.parts.take(found) if got is None else got),
+                             key=_rank_key(phrase))
+    return [p.entry for _, p in ranked]
 
-    def key(item: tuple[int, tuple[int, int]]):
-        i, (where, typos) = item
-        p = parts[i]
+
+def _rank_key(phrase: str):
+    n = phrase.count(" ")  # a name of as many words, each matched (with typos, or as its start), is the whole name
+
+    def key(item: tuple[tuple[int, int], Part]):
+        (where, typos), p = item
         e = p.entry
         exact = 0 if phrase in (p.name, p.base) else 1 if phrase in p.alts \
             else 2 if where == TITLE and typos and p.name.count(" ") == n else 3
@@ -240,13 +246,12 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         page = hits[offset:offset + limit]
     else:
         total = len(found)
-        parts = idx.parts
+        got = idx.parts.take(found)
         if words:
-            ranked = heapq.nsmallest(offset + limit, found.items(), key=_rank_key(idx, " ".join(words)))
-            page = [parts[i].entry for i, _ in ranked[offset:]]
+            page = _ranked(idx, found, " ".join(words), offset + limit, got)[offset:]
         else:
             page = _in_order(idx, found, offset, limit)
-        hits = [parts[i].entry for i in found]
+        hits = [p.entry for p in got]
     if found is None:
         counts = idx.all_counts
     else:
@@ -299,8 +304,7 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
     idx = _index(store)
     # a missing IRI's numbers are whole ("d12" is not "d1203"); nothing found: let 4-letter words carry a typo too
     found = _matches(idx, words, whole=True) or _matches(idx, words, 4, whole=True)
-    ranked = heapq.nsmallest(limit, found.items(), key=_rank_key(idx, " ".join(words)))
-    return [idx.parts[i].entry.iri for i, _ in ranked]
+    return [e.iri for e in _ranked(idx, found, " ".join(words), limit)]
 
 
 def resolve(store: Store, text: str) -> str:
