@@ -28,9 +28,9 @@ from govgraph.kinds import kind_of
 from govgraph.labels import KINDS, base_title, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
 from govgraph.persistent import Map, Sorted, Vec, Work
-from govgraph.typo_index import Deletes
 from govgraph.redaction import PLACEHOLDER_PREFIX, RENAMED_PREFIX
 from govgraph.store import Store
+from govgraph.typo_index import Deletes
 
 #: Kinds left out of search (too fine-grained to be useful as results).
 UNSEARCHED = {"measurement", "quality-target"}
