@@ -132,7 +132,7 @@ class Sorted(Sequence):
         self._count()
 
     def _count(self) -> None:
-        self.starts = list(accumulate((len(c) for c in self.chunks), initial=0))
+        self.starts = list(accumulate(map(len, self.chunks), initial=0))
         self.n = self.starts[-1]
 
     def __len__(self) -> int:

@@ -374,9 +374,13 @@ def apply(idx: SearchIndex, store: Store, change: live.Change) -> SearchIndex | 
         if iri in labels_:
             out.labels[iri] = labels_[iri]
     for iri, k in old.items():
-        out.remove(iri, k)
+        if iri not in new:
+            out.remove(iri, k)
     for iri, p in new.items():
-        out.add(p, old.get(iri))
+        if iri in old:
+            out.change(old[iri], p)
+        else:
+            out.add(p)
     return out.done(store.revision)
 
 
@@ -416,51 +420,55 @@ class _Changing:
         if not c[value]:
             del c[value]
 
+    def _edit(self, where, key, k: int, add: bool) -> None:
+        lst = self._ids(where, key)
+        if isinstance(lst, Sorted):
+            lst.insert(k) if add else lst.remove(k)
+        elif add:
+            bisect.insort(lst, k)
+        else:
+            del lst[bisect.bisect_left(lst, k)]
+
+    def _words(self, k: int, words, add: bool) -> None:
+        for where, toks in enumerate(words):
+            for tok in toks:
+                self._edit(where, tok, k, add)
+                self.words.add(tok)
+
+    def _facets(self, k: int, facets, add: bool) -> None:
+        for fv in facets:
+            self._edit("facet", fv, k, add)
+            self._count(fv, 1 if add else -1)
+
     def remove(self, iri: str, k: int) -> None:
         p = self.parts[k]
         del self.ids[iri]
         self.parts[k] = None
         self.order.remove((*p.key, k))
-        for where, words in enumerate(p.words):
-            for tok in words:
-                lst = self._ids(where, tok)
-                if isinstance(lst, Sorted):
-                    lst.remove(k)
-                else:
-                    del lst[bisect.bisect_left(lst, k)]
-                self.words.add(tok)
-        for fv in p.entry.facets:
-            lst = self._ids("facet", fv)
-            if isinstance(lst, Sorted):
-                lst.remove(k)
-            else:
-                del lst[bisect.bisect_left(lst, k)]
-            self._count(fv, -1)
+        self._words(k, p.words, False)
+        self._facets(k, p.entry.facets, False)
 
-    def add(self, p: Part, k: int | None = None) -> None:
-        """Add ``p`` under id ``k`` (its id before it changed), or a new id."""
-        if k is None:
-            k = len(self.parts)
-            self.parts.append(p)
-        else:
-            self.parts[k] = p
+    def add(self, p: Part) -> None:
+        k = len(self.parts)
+        self.parts.append(p)
         self.ids[p.entry.iri] = k
         self.order.insert((*p.key, k))
-        for where, words in enumerate(p.words):
-            for tok in words:
-                lst = self._ids(where, tok)
-                if isinstance(lst, Sorted):
-                    lst.insert(k)
-                else:
-                    bisect.insort(lst, k)
-                self.words.add(tok)
-        for fv in p.entry.facets:
-            lst = self._ids("facet", fv)
-            if isinstance(lst, Sorted):
-                lst.insert(k)
-            else:
-                bisect.insort(lst, k)
-            self._count(fv, 1)
+        self._words(k, p.words, True)
+        self._facets(k, p.entry.facets, True)
+
+    def change(self, k: int, p: Part) -> None:
+        """Entry ``k`` changed to ``p``: only the words and facets that differ are edited (a new synonym
+        touches its own words' lists, not those of every word of the entry)."""
+        was = self.parts[k]
+        self.parts[k] = p
+        if was.key != p.key:
+            self.order.remove((*was.key, k))
+            self.order.insert((*p.key, k))
+        old, new = [set(w) for w in was.words], [set(w) for w in p.words]
+        self._words(k, [sorted(o - n) for o, n in zip(old, new)], False)
+        self._words(k, [sorted(n - o) for o, n in zip(old, new)], True)
+        self._facets(k, [fv for fv in was.entry.facets if fv not in p.entry.facets], False)
+        self._facets(k, [fv for fv in p.entry.facets if fv not in was.entry.facets], True)
 
     def done(self, revision: int) -> SearchIndex:
         for (where, key), lst in self.lists.items():
