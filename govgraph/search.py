@@ -250,7 +250,7 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         if words:
             page = _ranked(idx, found, " ".join(words), offset + limit, got)[offset:]
         else:
-            page = _in_order(idx, found, offset, limit)
+            page = _in_order(idx, found, got, offset, limit)
         hits = [p.entry for p in got]
     if found is None:
         counts = idx.all_counts
@@ -269,14 +269,14 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
     return SearchPage(total, items, facets, filters, offset, limit)
 
 
-def _in_order(idx: SearchIndex, found: dict[int, object], offset: int, limit: int) -> list[SearchEntry]:
-    """One page of the entries ``found``, in label order: the order read until the page is full when they
-    are many (a few in every so many entries), else they are sorted."""
-    parts = idx.parts
+def _in_order(idx: SearchIndex, found: dict[int, object], got: list[Part], offset: int,
+              limit: int) -> list[SearchEntry]:
+    """One page of the entries ``found`` (``got``: their parts), in label order: the order read until the page
+    is full when they are many (a few in every so many entries), else the first ones picked from them."""
     if len(found) * 32 >= len(idx.order):
         picked = itertools.islice((k for _, _, k in idx.order if k in found), offset, offset + limit)
-        return [parts[k].entry for k in picked]
-    return [parts[k].entry for k in sorted(found, key=lambda k: parts[k].key)[offset:offset + limit]]
+        return [p.entry for p in idx.parts.take(picked)]
+    return [p.entry for p in heapq.nsmallest(offset + limit, got, key=lambda p: p.key)[offset:]]
 
 
 def search(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[AssetSummary]]:

@@ -51,7 +51,21 @@ def copied_per_write(tmp_path, datasets: int) -> tuple[int, dict[str, float]]:
             work["event" if n % 2 else "source"].append(Work.copied - before)
     assert stats.built == 1 and stats.applied == 10  # applied, never built again
     assert any(i.iri == dataset.value for i in search.search(store, "grit bins 8")[1])
+    browse_in_label_order(store)
     return len(idx.order), {k: statistics.median(v) for k, v in work.items()}
+
+
+def browse_in_label_order(store) -> None:
+    """Pages of a facet without words list its entries in label order, whether the facet holds many entries
+    (the order is read) or few (they are picked): as the whole index's entries in order, filtered."""
+    entries = list(search.search_index(store))
+    owner = next(v for e in entries for n, v in e.facets if n == "owner")
+    for fv in [("kind", "dataset"), ("owner", owner), ("personal", "yes")]:
+        held = [e for e in entries if fv in e.facets]
+        for offset in (0, 7, len(held) - 3):
+            page = search.faceted_search(store, "", filters=dict([fv]), limit=5, offset=max(offset, 0))
+            assert page.total == len(held)
+            assert [i.iri for i in page.items] == [e.iri for e in held[max(offset, 0):max(offset, 0) + 5]], fv
 
 
 def test_a_write_copies_far_less_than_the_estate(tmp_path, monkeypatch):
