@@ -17,8 +17,8 @@ assets and systems before what describes them; then names starting with the quer
 """
 from __future__ import annotations
 
-import bisect
 import heapq
+import itertools
 from dataclasses import dataclass
 
 import rdflib
@@ -27,8 +27,9 @@ from govgraph.catalog import AssetSummary, exists
 from govgraph.errors import UnknownAsset
 from govgraph.labels import KIND_LABELS, LABEL_PROPS, MAIN_KINDS, base_title, labels, local_name, term_label
 from govgraph.search_index import (ADDRESS, BODY, MAX_WORDS, SEARCH_FACETS, SEARCH_VIEW, SYNONYM, TITLE,  # noqa: F401
-                                    SearchEntry, SearchIndex, deletions, index, kind_counts, query_words, tokens)
+                                    Part, SearchEntry, SearchIndex, index, kind_counts, query_words, tokens)
 from govgraph.store import Store
+from govgraph.typo_index import deletions
 
 #: Search ranks data assets and systems before the things that describe them.
 _SEARCH_RANK = {"dataset": 0, "report": 0, "return": 0, "system": 0, "database": 0, "partner": 1, "agreement": 1,
@@ -108,10 +109,10 @@ def _candidates(idx: SearchIndex, word: str, shortest: int = FUZZY_1, whole: boo
 
 def _prefix_range(idx: SearchIndex, word: str, whole: bool = False) -> tuple[int, int]:
     """Where the indexed words starting with ``word`` are in ``idx.tokens`` (``whole``: a number, only itself)."""
-    lo = bisect.bisect_left(idx.tokens, word)
+    lo = idx.tokens.bisect_left(word)
     if whole and word.isdigit():
         return lo, lo + (lo < len(idx.tokens) and idx.tokens[lo] == word)
-    return lo, bisect.bisect_left(idx.tokens, word + "\uffff")
+    return lo, idx.tokens.bisect_left(word + "\uffff")
 
 
 def _fuzzy(idx: SearchIndex, word: str, shortest: int) -> dict[str, int]:
@@ -203,15 +204,24 @@ def _word_hits_among(idx: SearchIndex, word: str, among: dict[int, object], shor
     return hits
 
 
-def _rank_key(idx: SearchIndex, phrase: str):
+def _ranked(idx: SearchIndex, found: dict[int, tuple[int, int]], phrase: str, n: int,
+            got: list[Part] | None = None) -> list[SearchEntry]:
+    """The best ``n`` entries ``found`` (``got``: their parts, if read already), best first."""
+    ranked = heapq.nsmallest(n, zip(found.values(), idx.parts.take(found) if got is None else got),
+                             key=_rank_key(phrase))
+    return [p.entry for _, p in ranked]
+
+
+def _rank_key(phrase: str):
     n = phrase.count(" ")  # a name of as many words, each matched (with typos, or as its start), is the whole name
-    def key(item: tuple[int, tuple[int, int]]):
-        i, (where, typos) = item
-        e = idx.entry[i]
-        exact = 0 if phrase in (idx.names[i], idx.bases[i]) else 1 if phrase in idx.synonyms[i] \
-            else 2 if where == TITLE and typos and idx.names[i].count(" ") == n else 3
-        return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not idx.names[i].startswith(phrase),
-                e.label.lower(), idx.rank[i])
+
+    def key(item: tuple[tuple[int, int], Part]):
+        (where, typos), p = item
+        e = p.entry
+        exact = 0 if phrase in (p.name, p.base) else 1 if phrase in p.alts \
+            else 2 if where == TITLE and typos and p.name.count(" ") == n else 3
+        return (exact, where, typos, _SEARCH_RANK.get(e.kind, 2), not p.name.startswith(phrase),
+                e.label.lower(), e.iri)  # (the last two: the label order)
     return key
 
 
@@ -237,12 +247,12 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         page = hits[offset:offset + limit]
     else:
         total = len(found)
+        got = idx.parts.take(found)
         if words:
-            ranked = heapq.nsmallest(offset + limit, found.items(), key=_rank_key(idx, " ".join(words)))
-            page = [idx.entry[i] for i, _ in ranked[offset:]]
+            page = _ranked(idx, found, " ".join(words), offset + limit, got)[offset:]
         else:
-            page = [idx.entry[i] for i in sorted(found, key=idx.rank.__getitem__)[offset:offset + limit]]
-        hits = [idx.entry[i] for i in found]
+            page = _in_order(idx, found, got, offset, limit)
+        hits = [p.entry for p in got]
     if found is None:
         counts = idx.all_counts
     else:
@@ -258,6 +268,16 @@ def faceted_search(store: Store, text: str = "", *, filters: dict[str, str] | No
         facets[name] = vals
     items = [AssetSummary(e.iri, e.label, e.kind, e.description) for e in page]
     return SearchPage(total, items, facets, filters, offset, limit)
+
+
+def _in_order(idx: SearchIndex, found: dict[int, object], got: list[Part], offset: int,
+              limit: int) -> list[SearchEntry]:
+    """One page of the entries ``found`` (``got``: their parts), in label order: the order read until the page
+    is full when they are many (a few in every so many entries), else the first ones picked from them."""
+    if len(found) * 32 >= len(idx.order):
+        picked = itertools.islice((k for _, _, k in idx.order if k in found), offset, offset + limit)
+        return [p.entry for p in idx.parts.take(picked)]
+    return [p.entry for p in heapq.nsmallest(offset + limit, got, key=lambda p: p.key)[offset:]]
 
 
 def search(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[AssetSummary]]:
@@ -285,8 +305,7 @@ def suggest(store: Store, text: str, limit: int = 5) -> list[str]:
     idx = _index(store)
     # a missing IRI's numbers are whole ("d12" is not "d1203"); nothing found: let 4-letter words carry a typo too
     found = _matches(idx, words, whole=True) or _matches(idx, words, 4, whole=True)
-    ranked = heapq.nsmallest(limit, found.items(), key=_rank_key(idx, " ".join(words)))
-    return [idx.entry[i].iri for i, _ in ranked]
+    return [e.iri for e in _ranked(idx, found, " ".join(words), limit)]
 
 
 def resolve(store: Store, text: str) -> str:

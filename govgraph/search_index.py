@@ -5,28 +5,32 @@ the entries of the resources it touches (its subjects, and the resources they ar
 terms of: an entry carries its terms' names) and swaps them in, so a write costs in proportion
 to what it changed, not to the estate (at 10k datasets, 50,000 entries: a rebuild took seconds).
 
-Entries have stable ids: posting lists and facet postings hold ids, ``rank`` gives an id's place
-in label order, ``entries`` lists the entries in that order. A changed entry gets a new id and
-its old one is left empty; when empty ids outnumber the entries the index is built afresh.
-States are not changed once made: an application copies what it changes (the few posting
-lists of the touched words, the id lists) and shares the rest with the state before.
+Entries have stable ids: posting lists and facet postings hold ids (ascending), ``order`` lists
+(label, IRI, id) in label order. A changed entry keeps its id; a removed one leaves its id empty
+(when empty ids outnumber the entries the index is built afresh). States are not changed once made:
+every table is persistent (``govgraph.persistent``: chunked lists, sorted lists, dicts with an
+overlay), so an application copies only the chunks it touches (the posting lists of the touched
+words, a chunk of the order and of the vocabulary) and shares the rest with the state before: its
+cost follows the change, not the estate (tests/test_search_apply.py counts it).
 """
 from __future__ import annotations
 
+import array
 import bisect
 import re
-import threading
-import array
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from govgraph import discovered, kept_state, live
+from govgraph import discovered, kept_state, live, persistent
 from govgraph.kinds import kind_of
 from govgraph.labels import KINDS, base_title, local_name
 from govgraph.ontology.ns import DCAT, DPV, GOV, SKOS
+from govgraph.persistent import Map, Sorted, Vec, Work
 from govgraph.redaction import PLACEHOLDER_PREFIX, RENAMED_PREFIX
 from govgraph.store import Store
+from govgraph.typo_index import Deletes
 
 #: Kinds left out of search (too fine-grained to be useful as results).
 UNSEARCHED = {"measurement", "quality-target"}
@@ -37,7 +41,7 @@ SEARCH_FACETS = {"kind": "Type", "owner": "Owner", "area": "Service area", "syst
 #: the last segment of the IRI ("mosaic-asc-clients").
 TITLE, SYNONYM, BODY, ADDRESS = 0, 1, 2, 3
 #: The layout of the index as kept on disk (in the view's key: a file of another layout is built afresh).
-LAYOUT = "3"
+LAYOUT = "4"
 #: IRIs whose local name is a hash, not words (see ``_part``).
 OPAQUE = (PLACEHOLDER_PREFIX, RENAMED_PREFIX)
 #: Words of a query looked at (the rest are ignored: a query is a few words, not a document).
@@ -105,91 +109,89 @@ def _pack(words: list[tuple[str, ...]]) -> str:
     return _FIELD.join(" ".join(w) for w in words)
 
 
-class Deletes:
-    """The typo index: every indexed word of letters (3 or more) under itself and each way of deleting up
-    to 2 of its letters. Shared by the states of one index and only ever grown: a word no longer
-    indexed stays in it and finds no posting (``search._candidates`` checks every candidate)."""
+class _Entries(Sequence):
+    """The entries in label order (a view of ``SearchIndex.order``: slices and positions as a list's)."""
+    __slots__ = ("idx",)
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.table: dict[str, list[str]] | None = None
-        self.words: set[str] = set()
+    def __init__(self, idx: "SearchIndex") -> None:
+        self.idx = idx
 
-    def __getstate__(self) -> dict:
-        return {}  # kept on disk without its table: made again when first needed (govgraph.kept_state)
+    def __len__(self) -> int:
+        return len(self.idx.order)
 
-    def __setstate__(self, _state: dict) -> None:
-        self.__init__()
+    def __getitem__(self, i):
+        parts = self.idx.parts
+        if isinstance(i, slice):
+            return [parts[k].entry for _, _, k in self.idx.order[i]]
+        return parts[self.idx.order[i][2]].entry
 
-    def get(self, vocabulary: list[str]) -> dict[str, list[str]]:
-        with self.lock:
-            if self.table is None:
-                self.table = {}
-                self._add(vocabulary)
-            return self.table
+    def __iter__(self):
+        parts = self.idx.parts
+        return (parts[k].entry for _, _, k in self.idx.order)
 
-    def grow(self, words) -> None:
-        """Add new words (once the table is made; before that they come with it)."""
-        with self.lock:
-            if self.table is not None:
-                self._add(words)
-
-    def _add(self, words) -> None:
-        d = self.table
-        for tok in words:
-            if len(tok) >= 3 and tok.isalpha() and tok not in self.words:
-                self.words.add(tok)
-                for k in deletions(tok, 2):
-                    d.setdefault(k, []).append(tok)
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (_Entries, list)) and list(self) == list(other)
 
 
-def deletions(word: str, depth: int) -> set[str]:
-    out, layer = {word}, {word}
-    for _ in range(depth):
-        layer = {w[:i] + w[i + 1:] for w in layer for i in range(len(w))}
-        out |= layer
-    return out
+class _ById:
+    """id -> entry (None: an id left empty)."""
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Vec) -> None:
+        self.parts = parts
+
+    def __getitem__(self, k: int) -> SearchEntry | None:
+        p = self.parts[k]
+        return None if p is None else p.entry
 
 
 @dataclass
 class SearchIndex:
+    """The index of one revision. Its tables are persistent (``govgraph.persistent``): a change makes a
+    new index sharing all but the chunks it touched, so an application costs what the change does."""
     revision: int
-    labels: dict[str, str]                   # IRI -> its name, for every named resource
-    ids: dict[str, int]                      # IRI -> id of its entry
-    parts: list[Part | None]                 # id -> its entry's parts (None: replaced or gone)
-    entry: list[SearchEntry | None]          # id -> entry
-    names: list[str | None]                  # id -> name, normalised
-    bases: list[str | None]                  # id -> name without a closing parenthesis, normalised
-    synonyms: list[frozenset[str] | None]    # id -> glossary synonyms, normalised
-    order: list[int]                         # ids in (label, IRI) order
-    keys: list[tuple[str, str]]              # their (label, IRI) keys, in that order
-    rank: list[int]                          # id -> place in ``order`` (-1: none)
-    entries: list[SearchEntry]               # the entries in that order
-    tokens: list[str]                        # every indexed word, sorted, for prefix look-up
-    postings: tuple[dict[str, list[int]], ...]  # per field (TITLE ... ADDRESS): word -> ids
-    facet_postings: dict[tuple[str, str], list[int]]
+    labels: Map                              # IRI -> its name, for every named resource
+    ids: Map                                 # IRI -> id of its entry
+    parts: Vec                               # id -> its entry's parts (None: an id left empty)
+    order: Sorted                            # (label casefolded, IRI, id) of every entry, in that order
+    tokens: Sorted                           # every indexed word, sorted, for prefix look-up
+    postings: tuple[Map, ...]                # per field (TITLE ... ADDRESS): word -> ids, ascending
+    facet_postings: Map                      # (facet, value) -> ids, ascending
     all_counts: dict[str, dict[str, int]]    # facet counts of everything
     deletes: Deletes = field(default_factory=Deletes)
 
-    # kept on disk (``govgraph.kept_state``) with its id lists as machine integers: one bytes object per
-    # list instead of one object per id, read back as ``array`` (a list's interface) in a fraction of the time
+    @property
+    def entries(self) -> _Entries:
+        """The entries in (label, IRI) order."""
+        return _Entries(self)
+
+    @property
+    def entry(self) -> _ById:
+        """id -> entry."""
+        return _ById(self.parts)
+
+    # kept on disk (``govgraph.kept_state``) as plain lists and dicts, its id lists as machine integers: one
+    # bytes object per table instead of one object per id, read back as ``array`` slices (a list's interface)
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["order"], state["rank"] = _ints(self.order), _ints(self.rank)
-        state["postings"] = tuple(_table(p) for p in self.postings)
-        state["facet_postings"] = _table(self.facet_postings)
-        state["byteorder"] = sys.byteorder
-        return state
+        return {"revision": self.revision, "labels": self.labels.plain(), "ids": self.ids.plain(),
+                "parts": list(self.parts), "order": list(self.order), "tokens": list(self.tokens),
+                "postings": tuple(_table(p) for p in self.postings), "facet_postings": _table(self.facet_postings),
+                "all_counts": self.all_counts, "deletes": self.deletes, "byteorder": sys.byteorder}
 
     def __setstate__(self, state: dict) -> None:
         if state.pop("byteorder", None) != sys.byteorder:
             raise ValueError("kept on a machine of another byte order")
-        state["order"], state["rank"] = _array(state["order"]), _array(state["rank"])
         postings = state["postings"]
         if not (isinstance(postings, tuple) and len(postings) == 4):
             raise ValueError("kept postings of another shape")
-        state["postings"] = tuple(_untable(p) for p in postings)
-        state["facet_postings"] = _untable(state["facet_postings"])
+        for name, kind in (("labels", dict), ("ids", dict), ("parts", list), ("order", list), ("tokens", list)):
+            if not isinstance(state[name], kind):
+                raise ValueError(f"a kept {name} of another shape")
+        state["labels"], state["ids"] = Map(state["labels"]), Map(state["ids"])
+        state["parts"], state["order"], state["tokens"] = Vec(state["parts"]), Sorted(state["order"]), \
+            Sorted(state["tokens"])
+        state["postings"] = tuple(Map(_untable(p)) for p in postings)
+        state["facet_postings"] = Map(_untable(state["facet_postings"]))
         self.__dict__.update(state)
 
     @property
@@ -197,17 +199,14 @@ class SearchIndex:
         return dict(sorted(self.all_counts["kind"].items()))
 
 
-def _ints(ids) -> bytes:
-    return array.array("i", ids).tobytes()
-
-
-def _table(lists: dict) -> tuple[list, bytes, bytes]:
+def _table(lists: Map) -> tuple[list, bytes, bytes]:
     """A table of id lists as (its keys, every list end to end, where each ends): three objects, not one a key."""
-    ends, ids = array.array("i"), array.array("i")
-    for lst in lists.values():
+    keys, ends, ids = [], array.array("i"), array.array("i")
+    for key, lst in lists.items():
+        keys.append(key)
         ids.extend(lst)
         ends.append(len(ids))
-    return list(lists), ids.tobytes(), ends.tobytes()
+    return keys, ids.tobytes(), ends.tobytes()
 
 
 def _untable(table: tuple) -> dict:
@@ -340,12 +339,9 @@ def build(store: Store) -> SearchIndex:
             facet_postings.setdefault(fv, []).append(i)
             c = all_counts[fv[0]]
             c[fv[1]] = c.get(fv[1], 0) + 1
-    n = len(parts)
-    entries = [p.entry for p in parts]
-    return SearchIndex(revision, labels_, {p.entry.iri: i for i, p in enumerate(parts)}, list(parts), list(entries),
-                       [p.name for p in parts], [p.base for p in parts], [p.alts for p in parts], list(range(n)),
-                       [p.key for p in parts], list(range(n)), entries, sorted(set().union(*postings)), postings,
-                       facet_postings, all_counts)
+    return SearchIndex(revision, Map(labels_), Map({p.entry.iri: i for i, p in enumerate(parts)}), Vec(parts),
+                       Sorted([(*p.key, i) for i, p in enumerate(parts)]), Sorted(sorted(set().union(*postings))),
+                       tuple(Map(p) for p in postings), Map(facet_postings), all_counts)
 
 
 def apply(idx: SearchIndex, store: Store, change: live.Change) -> SearchIndex | None:
@@ -354,9 +350,10 @@ def apply(idx: SearchIndex, store: Store, change: live.Change) -> SearchIndex | 
     if change.blank_subjects:
         return None  # blank nodes' names are kept under their labels only: built afresh
     dirty = sorted(change.subjects)
+    # (a UNION, not VALUES ?p: the store answers each pattern from its index, not by a scan)
     themed = {r["s"].value for r in store.query(
-        "SELECT DISTINCT ?s WHERE { %sVALUES ?p { <%s> <%s> } ?s ?p ?v }" % (_values(dirty, "v"), DCAT.theme,
-                                                                           GOV.definedBy))} if dirty else set()
+        "SELECT DISTINCT ?s WHERE { %s{ ?s <%s> ?v } UNION { ?s <%s> ?v } }" % (_values(dirty, "v"), DCAT.theme,
+                                                                                GOV.definedBy))} if dirty else set()
     redo = sorted(set(dirty) | themed)
     types, labels_, others, alts, descs, facts = _read(store, redo) if redo else ({}, {}, {}, {}, {}, {})
     terms = sorted({v for fs in facts.values() for n, v in fs if n == "theme"} - set(redo))
@@ -369,7 +366,7 @@ def apply(idx: SearchIndex, store: Store, change: live.Change) -> SearchIndex | 
     for i in [i for i, k in old.items() if i in new and idx.parts[k] == new[i]]:
         del old[i], new[i]
     empty = len(idx.parts) - len(idx.ids)
-    if empty + len(old) > len(idx.ids) + 1000:
+    if empty + sum(i not in new for i in old) > len(idx.ids) + 1000:
         return None  # more empty ids than entries: built afresh, compact
     out = _Changing(idx)
     for iri in dirty:
@@ -377,97 +374,124 @@ def apply(idx: SearchIndex, store: Store, change: live.Change) -> SearchIndex | 
         if iri in labels_:
             out.labels[iri] = labels_[iri]
     for iri, k in old.items():
-        out.remove(iri, k)
+        if iri not in new:
+            out.remove(iri, k)
     for iri, p in new.items():
-        out.add(p)
+        if iri in old:
+            out.change(old[iri], p)
+        else:
+            out.add(p)
     return out.done(store.revision)
 
 
 class _Changing:
-    """A new index state being made from an old one: copies what it changes, shares the rest."""
+    """A new index state being made from an old one: edits copies of its persistent tables (which copy only
+    the chunks they touch), so the old state is left as it was for its readers."""
 
     def __init__(self, idx: SearchIndex):
         self.idx = idx
-        self.labels = dict(idx.labels)
-        self.ids = dict(idx.ids)
-        self.parts, self.entry, self.names = list(idx.parts), list(idx.entry), list(idx.names)
-        self.bases, self.synonyms, self.rank = list(idx.bases), list(idx.synonyms), list(idx.rank)
-        self.order, self.keys, self.entries = list(idx.order), list(idx.keys), list(idx.entries)
-        self.postings = tuple(dict(p) for p in idx.postings)
-        self.facet_postings = dict(idx.facet_postings)
-        self.all_counts = {f: dict(c) for f, c in idx.all_counts.items()}
-        self.copied: set[tuple] = set()  # posting lists copied already
+        self.labels, self.ids, self.parts, self.order = idx.labels.edit(), idx.ids.edit(), idx.parts.edit(), \
+            idx.order.edit()
+        self.postings = tuple(p.edit() for p in idx.postings)
+        self.facet_postings = idx.facet_postings.edit()
+        self.all_counts = dict(idx.all_counts)  # a facet's counts copied when first changed
+        self.counted: set[str] = set()
+        self.lists: dict[tuple, list | Sorted] = {}  # (field or "facet", key) -> its id list, being changed
         self.words: set[str] = set()  # words whose postings changed
-        self.first = len(self.order)  # first place in the order that moved
 
-    def _list(self, table: dict, key, where) -> list[int]:
-        lst = table.get(key)
-        if lst is None or (where, key) not in self.copied:
-            self.copied.add((where, key))
-            lst = table[key] = list(lst or ())
+    def _ids(self, where, key) -> list | Sorted:
+        lst = self.lists.get((where, key))
+        if lst is None:
+            table = self.facet_postings if where == "facet" else self.postings[where]
+            had = table.get(key, ())
+            # a long list is made chunked (once), then copied per chunk changed
+            lst = (had if isinstance(had, Sorted) else Sorted(had)).edit() if len(had) > 2 * persistent.CHUNK \
+                else Work.copy(had)
+            self.lists[(where, key)] = lst
         return lst
+
+    def _count(self, fv: tuple[str, str], by: int) -> None:
+        name, value = fv
+        if name not in self.counted:
+            self.counted.add(name)
+            self.all_counts[name] = dict(Work.copy(self.all_counts[name].items()))
+        c = self.all_counts[name]
+        c[value] = c.get(value, 0) + by
+        if not c[value]:
+            del c[value]
+
+    def _edit(self, where, key, k: int, add: bool) -> None:
+        lst = self._ids(where, key)
+        if isinstance(lst, Sorted):
+            lst.insert(k) if add else lst.remove(k)
+        elif add:
+            bisect.insort(lst, k)
+        else:
+            del lst[bisect.bisect_left(lst, k)]
+
+    def _words(self, k: int, words, add: bool) -> None:
+        for where, toks in enumerate(words):
+            for tok in toks:
+                self._edit(where, tok, k, add)
+                self.words.add(tok)
+
+    def _facets(self, k: int, facets, add: bool) -> None:
+        for fv in facets:
+            self._edit("facet", fv, k, add)
+            self._count(fv, 1 if add else -1)
 
     def remove(self, iri: str, k: int) -> None:
         p = self.parts[k]
         del self.ids[iri]
-        self.parts[k] = self.entry[k] = self.names[k] = self.bases[k] = self.synonyms[k] = None
-        pos = bisect.bisect_left(self.keys, p.key)  # (ranks past ``first`` are stale until ``done``)
-        del self.order[pos], self.keys[pos], self.entries[pos]
-        self.rank[k] = -1
-        self.first = min(self.first, pos)
-        for where, words in enumerate(p.words):
-            for tok in words:
-                lst = self._list(self.postings[where], tok, where)
-                lst.remove(k)
-                if not lst:
-                    del self.postings[where][tok]
-                self.words.add(tok)
-        for fv in p.entry.facets:
-            lst = self._list(self.facet_postings, fv, "facet")
-            lst.remove(k)
-            if not lst:
-                del self.facet_postings[fv]
-            c = self.all_counts[fv[0]]
-            c[fv[1]] -= 1
-            if not c[fv[1]]:
-                del c[fv[1]]
+        self.parts[k] = None
+        self.order.remove((*p.key, k))
+        self._words(k, p.words, False)
+        self._facets(k, p.entry.facets, False)
 
     def add(self, p: Part) -> None:
         k = len(self.parts)
+        self.parts.append(p)
         self.ids[p.entry.iri] = k
-        self.parts.append(p), self.entry.append(p.entry), self.names.append(p.name)
-        self.bases.append(p.base), self.synonyms.append(p.alts), self.rank.append(-1)
-        pos = bisect.bisect_left(self.keys, p.key)
-        self.order.insert(pos, k), self.keys.insert(pos, p.key), self.entries.insert(pos, p.entry)
-        self.first = min(self.first, pos)
-        for where, words in enumerate(p.words):
-            for tok in words:
-                self._list(self.postings[where], tok, where).append(k)
-                self.words.add(tok)
-        for fv in p.entry.facets:
-            self._list(self.facet_postings, fv, "facet").append(k)
-            c = self.all_counts[fv[0]]
-            c[fv[1]] = c.get(fv[1], 0) + 1
+        self.order.insert((*p.key, k))
+        self._words(k, p.words, True)
+        self._facets(k, p.entry.facets, True)
+
+    def change(self, k: int, p: Part) -> None:
+        """Entry ``k`` changed to ``p``: only the words and facets that differ are edited (a new synonym
+        touches its own words' lists, not those of every word of the entry)."""
+        was = self.parts[k]
+        self.parts[k] = p
+        if was.key != p.key:
+            self.order.remove((*was.key, k))
+            self.order.insert((*p.key, k))
+        old, new = [set(w) for w in was.words], [set(w) for w in p.words]
+        self._words(k, [sorted(o - n) for o, n in zip(old, new)], False)
+        self._words(k, [sorted(n - o) for o, n in zip(old, new)], True)
+        self._facets(k, [fv for fv in was.entry.facets if fv not in p.entry.facets], False)
+        self._facets(k, [fv for fv in p.entry.facets if fv not in was.entry.facets], True)
 
     def done(self, revision: int) -> SearchIndex:
-        order, rank = self.order, self.rank
-        for pos in range(self.first, len(order)):
-            rank[order[pos]] = pos
+        for (where, key), lst in self.lists.items():
+            table = self.facet_postings if where == "facet" else self.postings[where]
+            if not len(lst):
+                table.pop(key, None)
+            else:
+                table[key] = lst.done() if isinstance(lst, Sorted) else lst
         vocab = self.idx.tokens
         if self.words:
-            vocab = list(vocab)
+            vocab = vocab.edit()
             for tok in sorted(self.words):
                 indexed = any(tok in p for p in self.postings)
-                at = bisect.bisect_left(vocab, tok)
-                listed = at < len(vocab) and vocab[at] == tok
+                listed = tok in vocab
                 if indexed and not listed:
-                    vocab.insert(at, tok)
+                    vocab.insert(tok)
                 elif listed and not indexed:
-                    del vocab[at]
+                    vocab.remove(tok)
+            vocab.done()
             self.idx.deletes.grow(self.words)
-        return SearchIndex(revision, self.labels, self.ids, self.parts, self.entry, self.names, self.bases,
-                           self.synonyms, order, self.keys, rank, self.entries, vocab, self.postings,
-                           self.facet_postings, self.all_counts, self.idx.deletes)
+        return SearchIndex(revision, self.labels.done(), self.ids.done(), self.parts.done(), self.order.done(), vocab,
+                           tuple(p.done() for p in self.postings), self.facet_postings.done(), self.all_counts,
+                           self.idx.deletes)
 
 
 kept_state.keep_classes(SearchIndex, SearchEntry, Part, Deletes)

@@ -87,12 +87,15 @@ def lineage_state(lg) -> tuple:
 
 def search_state(idx) -> tuple:
     """The index's contents, by IRI (ids differ between a built index and an applied one)."""
-    assert [idx.rank[k] for k in idx.order] == list(range(len(idx.order)))  # ranks are places in the order
-    assert idx.entries == [idx.entry[k] for k in idx.order] and sorted(idx.keys) == idx.keys
-    assert sorted(idx.ids.values()) == sorted(idx.order)
-    iri = {k: e.iri for k, e in enumerate(idx.entry) if e is not None}
-    by_iri = {e.iri: (idx.names[k], idx.bases[k], idx.synonyms[k]) for k, e in enumerate(idx.entry) if e is not None}
-    return (idx.entries, idx.labels, idx.kind_counts, idx.tokens, idx.all_counts, by_iri,
+    order = list(idx.order)
+    assert order == sorted(order) and [(*idx.parts[k].key, k) for _, _, k in order] == order  # the label order
+    assert sorted(idx.ids.values()) == sorted(k for _, _, k in order)
+    assert all(idx.parts[k].entry.iri == i for i, k in idx.ids.items())
+    iri = {k: p.entry.iri for k, p in enumerate(idx.parts) if p is not None}
+    by_iri = {p.entry.iri: p for p in idx.parts if p is not None}
+    for p in (*idx.postings, idx.facet_postings):  # id lists ascending (an id is found by bisection)
+        assert all(list(ks) == sorted(set(ks)) for ks in p.values())
+    return (list(idx.entries), dict(idx.labels.items()), idx.kind_counts, list(idx.tokens), idx.all_counts, by_iri,
             [{t: sorted(iri[k] for k in ks) for t, ks in p.items()} for p in idx.postings],
             {fv: sorted(iri[k] for k in ks) for fv, ks in idx.facet_postings.items()})
 

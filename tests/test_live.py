@@ -109,10 +109,31 @@ VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_s
          (discovered.NAMESPACES_VIEW, lambda x: (x.systems, x.of))]
 
 
+#: searches asked of the applied index and of a fresh build (words, typos, codes, an IRI's segment; facets)
+QUERIES = ["road", "Road defects", "care", "carers", "mosiac", "SSDA903", "ssda 903", "refferals", "budget", "d1", ""]
+FILTERS = [{}, {"kind": "dataset"}, {"personal": "no"}, {"owner": PEOPLE[0]}, {"system": SYSTEMS[0]}]
+
+
+def search_answers(store) -> list:
+    """What search answers: pages (items, order, totals, facet counts) and "did you mean" suggestions."""
+    out = [search.faceted_search(store, q, filters=f, limit=3, offset=o) for q in QUERIES for f in FILTERS
+           for o in (0, 2)]
+    return out + [search.suggest(store, q) for q in ("mosiac", "refferal", f"{BASE}dataset/d9", "roads", "car")]
+
+
 def check_views(store) -> None:
     for v, state in VIEWS:
         kept_state = live.view(store, v)
-        assert state(kept_state) == state(v.build(store)), f"view {v.name} differs from a fresh build"
+        fresh = v.build(store)
+        assert state(kept_state) == state(fresh), f"view {v.name} differs from a fresh build"
+        if v is search.SEARCH_VIEW:  # and answers every search as the fresh build does
+            m = live.memo(store)
+            applied = search_answers(store)
+            m.kept[v.name] = live._Kept(store.revision, fresh, v)  # noqa: SLF001 - the same questions to the build
+            try:
+                assert search_answers(store) == applied, "search answers differ from a fresh build's"
+            finally:
+                m.kept[v.name] = live._Kept(store.revision, kept_state, v)  # noqa: SLF001
 
 
 @pytest.fixture(scope="module")
