@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pyoxigraph as ox
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,10 +15,9 @@ from govgraph.io.load import load_files
 from govgraph.io.write import write_source
 from govgraph.shapes import kept
 from govgraph.shapes.validate import parse_date, plan_for
+from govgraph.webapp import findings
 from live_steps import ESTATE, do, n, validation_state
 from test_live import steps
-
-import pytest
 
 BASE = "https://data.county.example.gov.uk/id/"
 RDF, DCAT, DCT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
@@ -86,3 +86,13 @@ def test_only_the_shapes_a_change_can_alter_run_again(estate):
     # the dataset removed: its findings go
     estate.remove_source("kept-" + tag, who="test")
     assert d.value not in same_as_fresh(estate).by_focus
+
+
+def test_a_drawing_reads_the_severity_of_its_boxes_only(estate):
+    """``findings.worst_by_focus`` for some IRIs: the most serious Violation or Warning of each, as the
+    kept report has it (what the lineage drawing marks), and nothing for the others."""
+    k = kept.kept_report(estate)
+    marked = {i: fs[0].severity for i, fs in k.by_focus.items() if fs[0].severity in ("Violation", "Warning")}
+    assert marked
+    some = sorted(marked)[:3] + [f"{BASE}dataset/not-there", sorted(k.by_focus)[0]]
+    assert findings.worst_by_focus(estate, some) == {i: marked[i] for i in some if i in marked}
