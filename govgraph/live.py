@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, TypeVar
@@ -245,9 +246,13 @@ class Memo:
                                                   name="govgraph-live-follower")
                 self._follower.start()
 
-    def follow_once(self, store: Store) -> None:
-        """Bring every kept view up to date (what the follower does after each commit)."""
+    def follow_once(self, store: Store, grace: float = 0.0) -> None:
+        """Bring every kept view up to date (what the follower does after each commit; ``grace``: seconds it
+        may wait in all, between views, for reads in flight to finish first, see ``READER_GRACE``)."""
+        until = time.monotonic() + grace
         for k in sorted(self.kept.values(), key=lambda k: not (k.view is not None and k.view.follow_first)):
+            while _readers and time.monotonic() < until:
+                time.sleep(0.002)
             if k.view is not None:
                 try:
                     self.get(store, k.view)
@@ -266,6 +271,12 @@ class Memo:
 _memo_lock = threading.Lock()
 #: Seconds the follower waits for a commit before it checks whether its store is still open.
 FOLLOWER_IDLE = 30.0
+#: Seconds the follower may wait, per round, for reads in flight (within ``reading_kept``) to finish before it
+#: brings the next view up to date: they are answered from kept views meanwhile, but the follower's Python work
+#: shares the interpreter lock with them, so a page read right after a write took twice its time.
+READER_GRACE = 0.2
+_readers = 0  # reads in flight within ``reading_kept`` (any store)
+_readers_lock = threading.Lock()
 
 
 def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
@@ -280,7 +291,7 @@ def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
         if store is None:
             return
         rev = store.revision
-        m.follow_once(store)
+        m.follow_once(store, READER_GRACE)
         if store.revision == rev:  # else another round: commits came in meanwhile
             m.pending.clear()
             if store.revision != rev:
@@ -305,12 +316,19 @@ def _kept_ok_here() -> bool:
 def reading_kept():
     """Within this, a view the follower is bringing up to date is answered from the state kept for an
     earlier revision instead of waiting (pages and reads; never inside a view's own build or apply)."""
+    global _readers
     before = getattr(_local, "kept_ok", False)
     _local.kept_ok = True
+    if not before:
+        with _readers_lock:
+            _readers += 1
     try:
         yield
     finally:
         _local.kept_ok = before
+        if not before:
+            with _readers_lock:
+                _readers -= 1
 
 
 def memo(store: Store) -> Memo:
