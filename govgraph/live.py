@@ -161,6 +161,7 @@ class Stats:
     built: int = 0
     applied: int = 0
     loaded: int = 0  # read from disk (govgraph.kept_state)
+    seconds: float = 0.0  # how long the last application (or build) took: the follower does the quicker views first
 
 
 @dataclass
@@ -218,6 +219,7 @@ class Memo:
                     self.kept[view.name] = k
                     return k.state
         state = None
+        started = time.monotonic()
         if k is not None and k.revision < rev and view.apply is not None:
             change = changes(store, k.revision, rev, view.threshold)
             if change is not None:
@@ -228,6 +230,7 @@ class Memo:
             stats.built += 1
         else:
             stats.applied += 1
+        stats.seconds = time.monotonic() - started
         self.kept[view.name] = _Kept(rev, state, view)
         if self.disk is not None and view.key is not None:
             self.disk.save_later(store, view.name, view.key(), rev, state, built,
@@ -250,7 +253,11 @@ class Memo:
         """Bring every kept view up to date (what the follower does after each commit; ``grace``: seconds it
         may wait in all, between views, for reads in flight to finish first, see ``READER_GRACE``)."""
         until = time.monotonic() + grace
-        for k in sorted(self.kept.values(), key=lambda k: not (k.view is not None and k.view.follow_first)):
+        # those readers wait for first, then the quickest (as they took last time): a view that takes long to
+        # apply (the search index) does not hold back the others' freshness, and the grace is checked more often
+        cost = {n: s.seconds for n, s in self.stats.items()}
+        for k in sorted(self.kept.values(), key=lambda k: (not (k.view is not None and k.view.follow_first),
+                                                           cost.get(k.view.name if k.view else "", 0.0))):
             while _readers and time.monotonic() < until:
                 time.sleep(0.002)
             if k.view is not None:

@@ -46,3 +46,28 @@ def test_a_long_read_holds_the_follower_back_no_longer_than_the_grace(served, mo
         t = time.monotonic()
         assert until(lambda: memo.peek(kept.VALIDATION_VIEW.name)[0] == store.revision, 10)
         assert time.monotonic() - t >= 0.25  # it waited for the read first
+
+
+def test_the_follower_brings_the_quicker_views_up_to_date_first(served):
+    """Views a test defines (their own state: the revision and when they were applied), one slow to apply and
+    kept first: once their costs are known, the follower applies the quick one first."""
+    store, _ = served
+    memo = live.memo(store)
+    order: list[str] = []
+
+    def view(name: str, pause: float) -> live.LiveView:
+        def apply(state, st, change):
+            time.sleep(pause)
+            order.append(name)
+            return st.revision
+        return live.LiveView(name, lambda st: st.revision, apply)
+
+    slow, quick = view("test-slow", 0.3), view("test-quick", 0.0)
+    live.view(store, slow), live.view(store, quick)  # kept in this order
+    synonym(store, "Order probe one")
+    assert until(lambda: memo.peek("test-quick")[0] == memo.peek("test-slow")[0] == store.revision)
+    assert memo.stats["test-slow"].seconds >= 0.3 > memo.stats["test-quick"].seconds
+    order.clear()
+    synonym(store, "Order probe two")
+    assert until(lambda: memo.peek("test-quick")[0] == memo.peek("test-slow")[0] == store.revision)
+    assert order == ["test-quick", "test-slow"]
