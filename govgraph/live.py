@@ -179,6 +179,7 @@ class Stats:
     built: int = 0
     applied: int = 0
     loaded: int = 0  # read from disk (govgraph.kept_state)
+    seconds: float = 0.0  # how long the last application (or build) took: the follower does the quicker views first
 
 
 @dataclass
@@ -240,6 +241,7 @@ class Memo:
                         self.disk.keep_summary(store, view.name, view.key(), rev, view.summary(k.state))
                     return k.state
         state = None
+        started = time.monotonic()
         if k is not None and k.revision < rev and view.apply is not None:
             change = changes(store, k.revision, rev, view.threshold)
             if change is not None:
@@ -250,6 +252,7 @@ class Memo:
             stats.built += 1
         else:
             stats.applied += 1
+        stats.seconds = time.monotonic() - started
         self.kept[view.name] = _Kept(rev, state, view)
         if self.disk is not None and view.key is not None:
             self.disk.save_later(store, view.name, view.key(), rev, state, built,
@@ -299,9 +302,17 @@ class Memo:
                                                   name="govgraph-live-follower")
                 self._follower.start()
 
-    def follow_once(self, store: Store) -> None:
-        """Bring every kept view up to date (what the follower does after each commit)."""
-        for k in sorted(self.kept.values(), key=lambda k: not (k.view is not None and k.view.follow_first)):
+    def follow_once(self, store: Store, grace: float = 0.0) -> None:
+        """Bring every kept view up to date (what the follower does after each commit; ``grace``: seconds it
+        may wait in all, between views, for reads in flight to finish first, see ``READER_GRACE``)."""
+        until = time.monotonic() + grace
+        # those readers wait for first, then the quickest (as they took last time): a view that takes long to
+        # apply (the search index) does not hold back the others' freshness, and the grace is checked more often
+        cost = {n: s.seconds for n, s in self.stats.items()}
+        for k in sorted(self.kept.values(), key=lambda k: (not (k.view is not None and k.view.follow_first),
+                                                           cost.get(k.view.name if k.view else "", 0.0))):
+            while _readers and time.monotonic() < until:
+                time.sleep(0.002)
             if k.view is not None:
                 try:
                     self.get(store, k.view)
@@ -320,6 +331,12 @@ class Memo:
 _memo_lock = threading.Lock()
 #: Seconds the follower waits for a commit before it checks whether its store is still open.
 FOLLOWER_IDLE = 30.0
+#: Seconds the follower may wait, per round, for reads in flight (within ``reading_kept``) to finish before it
+#: brings the next view up to date: they are answered from kept views meanwhile, but the follower's Python work
+#: shares the interpreter lock with them, so a page read right after a write took twice its time.
+READER_GRACE = 0.2
+_readers = 0  # reads in flight within ``reading_kept`` (any store)
+_readers_lock = threading.Lock()
 
 
 def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
@@ -334,7 +351,7 @@ def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
         if store is None:
             return
         rev = store.revision
-        m.follow_once(store)
+        m.follow_once(store, READER_GRACE)
         if store.revision == rev:  # else another round: commits came in meanwhile
             m.pending.clear()
             if store.revision != rev:
@@ -367,16 +384,12 @@ def _prefetch(store_ref: "weakref.ref[Store]", m: Memo, views: list[LiveView]) -
             m._prefetching.difference_update(v.name for v in views)
 
 
-_reads = [0]  # reads in flight within ``reading_kept`` (pages and JSON reads of a served app)
-_reads_lock = threading.Lock()
-
-
 def _idle(seconds: float) -> bool:
     """Wait (bounded) until no read has been in flight for a moment; whether none is."""
     end = time.monotonic() + seconds
     quiet = 0
     while time.monotonic() < end:
-        quiet = quiet + 1 if not _reads[0] else 0
+        quiet = quiet + 1 if not _readers else 0
         if quiet >= 3:
             return True
         time.sleep(0.05)
@@ -400,16 +413,19 @@ def _kept_ok_here() -> bool:
 def reading_kept():
     """Within this, a view the follower is bringing up to date is answered from the state kept for an
     earlier revision instead of waiting (pages and reads; never inside a view's own build or apply)."""
+    global _readers
     before = getattr(_local, "kept_ok", False)
     _local.kept_ok = True
-    with _reads_lock:
-        _reads[0] += 1
+    if not before:
+        with _readers_lock:
+            _readers += 1
     try:
         yield
     finally:
         _local.kept_ok = before
-        with _reads_lock:
-            _reads[0] -= 1
+        if not before:
+            with _readers_lock:
+                _readers -= 1
 
 
 def memo(store: Store) -> Memo:

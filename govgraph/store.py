@@ -522,13 +522,24 @@ class Store:
     def history(self, source: str | None = None) -> list[ChangeRecord]:
         """Change records from the audit graph, oldest first (optionally for one source).
 
-        Read once per store revision (every write adds a record and a revision)."""
+        Read once per store revision (every write adds a record and a revision): only the records
+        after those read before when they run from revision 1 without a gap (a commit made as a
+        reserved revision may come after a later one) and no new load can have moved a removal's
+        kept triples (``removal.reclaim`` rewrites that record); else all again."""
         rev = self.revision
         cached = self._history_cache
         if cached is None or cached[0] != rev:
-            cached = (rev, read_history(self._b))
+            cached = (rev, self._history_to(rev, cached))
             self._history_cache = cached
         return [r for r in cached[1] if source is None or r.source == source]
+
+    def _history_to(self, rev: int, cached: tuple[int, list[ChangeRecord]] | None) -> list[ChangeRecord]:
+        if cached is not None and cached[1] and cached[0] < rev and len(cached[1]) == cached[0] == cached[1][-1].revision:
+            new = read_history(self._b, cached[0], rev)
+            loads = {source_graph_iri(r.source) for r in new if r.action == "load"}
+            if len(new) == rev - cached[0] and not (loads and any(r.kept in loads for r in cached[1])):
+                return cached[1] + new
+        return read_history(self._b)
 
 
 def open_store(url: str | None = None) -> Store:

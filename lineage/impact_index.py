@@ -1,8 +1,10 @@
 """The impact index of a lineage graph: what impact needs of each node, as flat arrays over integer ids."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 from array import array
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass
 from itertools import accumulate, chain, count, repeat
@@ -142,6 +144,106 @@ class ImpactIndex:
                    owners=owners, several=several, ranks=ranks, rank_iris=list(map(nodes.__getitem__, ranked)),
                    rank_labels=list(map(labs.__getitem__, order)), rank_homes=rank_homes,
                    rank_home_labels=list(map(home_labels.get, rank_homes)))
+
+    def patched(self, lg: Any, new_nodes: list[str], sources: set[str]) -> "ImpactIndex | None":
+        """The index of ``lg``, a graph patched from the one this index was made of by appending
+        ``new_nodes`` (in the order they were added to ``lg.g``) and adding edges from ``sources``
+        (nothing else changed: no node's facts, no label of a node already there), exactly as
+        ``of(lg)`` would make it, in time that follows the change: copies of the arrays (C-level),
+        the successors of ``sources`` re-read, the new data nodes ranked by bisection, and the
+        data codes recounted (their stride depends on how many are ranked). None where the patch
+        would change which nodes are indexed (a new edge to, or a new node held in, a node left
+        out): then ``of`` is what to call.
+        """
+        g = lg.g
+        node_attrs, succ = g._node, g._succ  # noqa: SLF001
+        old_ids, n0 = self.ids, len(self.nodes)
+        if any(n in old_ids for n in new_nodes):
+            return None
+        nodes = self.nodes + list(new_nodes)
+        ids = dict(old_ids)
+        ids.update(zip(new_nodes, count(n0)))
+        new_attrs = [node_attrs[n] for n in new_nodes]
+        if not all(h in ids for h in filter(None, (a.get("held_in") for a in new_attrs))):
+            return None
+        # successors: the sources' re-read (a networkx successor dict only grows by appending), new nodes' appended
+        adj = {}
+        for u in sources:
+            i = old_ids.get(u)
+            if i is not None:  # else new (below) or a field the index leaves out
+                adj[i] = [ids.get(v) for v in succ[u]]
+        new_adj = [[ids.get(v) for v in succ[n]] for n in new_nodes]
+        if any(None in a for a in adj.values()) or any(None in a for a in new_adj):
+            return None
+        offsets, targets = self.offsets, self.targets
+        # targets: slices of the old array around the changed nodes' successors; offsets: each node after a
+        # changed one shifted by how much the changed ones before it grew
+        t, off = array("q"), array("q")
+        prev = start = shift = 0
+        for i in sorted(adj):
+            a, b = offsets[i], offsets[i + 1]
+            t.extend(targets[prev:a])
+            t.extend(adj[i])
+            prev = b
+            seg = offsets[start:i + 1]
+            off.extend(map(add, seg, repeat(shift)) if shift else seg)
+            shift += len(adj[i]) - (b - a)
+            start = i + 1
+        t.extend(targets[prev:])
+        seg = offsets[start:]
+        off.extend(map(add, seg, repeat(shift)) if shift else seg)
+        for a in new_adj:
+            t.extend(a)
+            off.append(off[-1] + len(a))
+        get = dict.get
+        kinds_new = list(map(get, new_attrs, repeat("kind")))
+        kind_ix = {k: i for i, k in enumerate(self.KINDS)}
+        home = array("q", self.home)
+        home.extend(ids[a["held_in"]] + 1 if k in kind_ix and a.get("held_in") else 0
+                    for a, k in zip(new_attrs, kinds_new))
+        # owners: a new one goes last (its first node is new, so last in node order)
+        owner = array("q", self.owner)
+        owners, several = self.owners, self.several
+        new_owner = [a.get("owner") for a in new_attrs]
+        if any(o is not None for o in new_owner):
+            owners, several = list(owners), dict(several)
+            owner_ix = dict(zip(owners, count(1)))
+            for i, o in enumerate(new_owner, n0):
+                if isinstance(o, (list, tuple)):
+                    several[i], o = tuple(o), None
+                if o is not None and o not in owner_ix:
+                    owners.append(o)
+                    owner_ix[o] = len(owners)
+                owner.append(owner_ix[o] if o is not None else 0)
+        else:
+            owner.extend(repeat(0, len(new_nodes)))
+        container = bytearray(self.container)
+        container.extend(map(lg.containers.__contains__, new_nodes))
+        data = [n for n, k in zip(new_nodes, kinds_new) if k in kind_ix]
+        if not data:
+            code = array("q", self.code)
+            code.extend(repeat(0, len(new_nodes)))
+            return dataclasses.replace(self, nodes=nodes, ids=ids, offsets=off, targets=t, container=container,
+                                       code=code, home=home, owner=owner, owners=owners, several=several)
+        # new data nodes placed in the (label, IRI) order; every code recounted (the stride grows with the ranks)
+        rank_iris, rank_labels = list(self.rank_iris), list(self.rank_labels)
+        rank_homes, rank_home_labels = list(self.rank_homes), list(self.rank_home_labels)
+        for n in data:
+            lab, h = lg.labels.get(n) or lg.label(n), node_attrs[n].get("held_in")
+            at = bisect_left(range(len(rank_iris)), (lab, n), key=lambda j: (rank_labels[j], rank_iris[j]))
+            rank_iris.insert(at, n)
+            rank_labels.insert(at, lab)
+            rank_homes.insert(at, h)
+            rank_home_labels.insert(at, None if h is None else lg.label(h))
+        ranks = self.ranks + len(data)
+        strides = [k * self.DEPTHS * ranks for k in range(len(self.KINDS))]
+        code = array("q", bytes(8 * len(nodes)))
+        deque(map(code.__setitem__, map(ids.__getitem__, rank_iris), map(add, map(strides.__getitem__, map(
+            kind_ix.__getitem__, map(get, map(node_attrs.__getitem__, rank_iris), repeat("kind")))), count(1))), 0)
+        return dataclasses.replace(self, nodes=nodes, ids=ids, offsets=off, targets=t, container=container,
+                                   code=code, home=home, owner=owner, owners=owners, several=several, ranks=ranks,
+                                   rank_iris=rank_iris, rank_labels=rank_labels, rank_homes=rank_homes,
+                                   rank_home_labels=rank_home_labels)
 
 
 __all__ = ["ImpactIndex"]

@@ -152,6 +152,10 @@ def _patched(lg: LineageGraph, revision: int, nodes: dict[str, dict[str, Any]], 
     for k in _GRAPH_CACHES if same_edges else _GRAPH_CACHES[:2]:
         if k in lg.__dict__:  # no new system, partner or organisation; nothing newly held
             out.__dict__[k] = lg.__dict__[k]
+    ix = None if same_edges else lg.__dict__.get("_impact_index")
+    ix = ix and ix.patched(out, list(nodes), {u for u, _, _, _ in edges})  # the change only, not the whole graph
+    if ix is not None:
+        out.__dict__["_impact_index"] = ix
     out.impact_index  # noqa: B018 - as ``build`` does
     return out
 

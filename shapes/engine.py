@@ -124,16 +124,24 @@ class ScopeTargets:
             if isinstance(r["t"], ox.NamedNode):
                 self.types.setdefault(r["this"].value, set()).add(r["t"].value)
         self._pred: dict[tuple[str, str], set[str]] = {}
+        self._nodes: dict[tuple[tuple[str, str], ...], list[str]] = {}
 
     def _by_predicate(self, kind: str, p: str) -> set[str]:
         if (kind, p) not in self._pred:
             pattern = f"?this <{p}> ?__o" if kind == "subjectsOf" else f"?__s <{p}> ?this"
-            q = f"SELECT DISTINCT ?this WHERE {{ {_scope_values(self.scope)} {pattern} }}"
+            # whether each scope node has one such triple (not every one: a system is the object of thousands)
+            q = f"SELECT ?this WHERE {{ {_scope_values(self.scope)} FILTER EXISTS {{ {pattern} }} }}"
             self._pred[(kind, p)] = {r["this"].value for r in self.store.query(q, graphs=self.graphs, prefixes=False)}
         return self._pred[(kind, p)]
 
     def nodes(self, targets: tuple[tuple[str, str], ...]) -> list[str]:
-        """The scope nodes any of ``targets`` selects."""
+        """The scope nodes any of ``targets`` selects (once per targets: many checks share theirs)."""
+        hit = self._nodes.get(targets)
+        if hit is None:
+            hit = self._nodes[targets] = self._select(targets)
+        return hit
+
+    def _select(self, targets: tuple[tuple[str, str], ...]) -> list[str]:
         out: set[str] = set()
         for kind, iri in targets:
             if kind == "class":

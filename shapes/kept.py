@@ -11,6 +11,7 @@ hierarchy (targets move then), or the day changed (checks read the check date).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import defaultdict
@@ -82,9 +83,15 @@ def _targets(store: Store, plan: Plan, scope: list[str] | None = None) -> dict[t
             "SELECT ?this WHERE " + target_pattern((t,), closure), prefixes=False)) for t in wanted}
     values = "VALUES ?this { %s } " % " ".join(f"<{n}>" for n in scope)
     facts: dict[str, set[tuple[str, str]]] = {n: set() for n in scope}
+    # the wanted predicates only, each asked whether it has a triple (a system is the object of thousands)
+    preds = {k: " ".join(sorted(f"<{iri}>" for kk, iri in wanted if kk == k)) for k in ("subjectsOf", "objectsOf")}
     for kind, q in (("class", f"SELECT DISTINCT ?this ?x WHERE {{ {values}?this a ?x }}"),
-                    ("subjectsOf", f"SELECT DISTINCT ?this ?x WHERE {{ {values}?this ?x ?o }}"),
-                    ("objectsOf", f"SELECT DISTINCT ?this ?x WHERE {{ {values}?s ?x ?this }}")):
+                    ("subjectsOf", f"SELECT ?this ?x WHERE {{ {values}VALUES ?x {{ {preds['subjectsOf']} }} "
+                                   f"FILTER EXISTS {{ ?this ?x ?o }} }}"),
+                    ("objectsOf", f"SELECT ?this ?x WHERE {{ {values}VALUES ?x {{ {preds['objectsOf']} }} "
+                                  f"FILTER EXISTS {{ ?s ?x ?this }} }}")):
+        if kind != "class" and not preds[kind]:
+            continue
         for r in store.query(q, prefixes=False):
             facts[r["this"].value].add((kind, r["x"].value))
     out = {}
@@ -159,25 +166,55 @@ def _apply(kept: KeptReport, store: Store, change: live.Change) -> KeptReport | 
         return None
     shapes = _shapes(today)
     plan = plan_for(shapes)
-    part = run(store, shapes, scope=scope, with_scorecard=False)
-    if part.engine != "fast":
+    if plan.unsupported:
         return None
-    now = _principle_nodes(plan, _targets(store, plan, scope)) if scope else {}
-    # every query has answered: from here on nothing fails, so the kept sets change in place
     inside = set(scope)
-    findings = [f for f in kept.report.findings if f.focus not in inside] + list(part.findings)
+    rerun = _affected_shapes(store, plan, change)
+    checks = [c for c in plan.checks if c.shape in rerun]
+    # the scope's findings: those of the checks the change can alter, run again; the others' as they were
+    part = engine.run_plan(store, dataclasses.replace(plan, checks=checks), None, scope) if checks else []
+    part += [f for n in scope for f in kept.by_focus.get(n, ()) if f.shape not in rerun]
+    # the scope's place in each principle's targets, read again only if the change can move targets
+    now = _principle_nodes(plan, _targets(store, plan, scope)) if scope and _moves_targets(plan, change) else None
+    # every query has answered: from here on nothing fails, so the kept sets change in place
+    findings = [f for f in kept.report.findings if f.focus not in inside] + part
     nodes, failing = kept.nodes, kept.failing
-    for p, ns in nodes.items():
-        ns -= inside
-        ns |= now.get(p, set())
+    if now is not None:
+        for p, ns in nodes.items():
+            ns -= inside
+            ns |= now.get(p, set())
     for fs in failing.values():
         fs -= inside
-    for p, fs in _failing(list(part.findings)).items():
+    for p, fs in _failing(part).items():
         failing.setdefault(p, set()).update(fs)
     by_focus = {k: v for k, v in kept.by_focus.items() if k not in inside}
-    by_focus.update(_by_focus(list(part.findings)))
+    by_focus.update(_by_focus(part))
     card = _scorecard(nodes, failing) if kept.report.scorecard else {}
-    return KeptReport(ValidationReport(findings, today, card, part.engine), by_focus, nodes, failing)
+    return KeptReport(ValidationReport(findings, today, card, "fast"), by_focus, nodes, failing)
+
+
+def _moves_targets(plan: Plan, change: live.Change) -> bool:
+    """Whether ``change`` can change which nodes a principle targets: it gives or takes a type (class
+    targets), or adds or removes a triple of a subjectsOf/objectsOf target's predicate."""
+    preds = {q.predicate.value for q in change.quads}
+    return _RDF_TYPE in preds or any(k in ("subjectsOf", "objectsOf") and iri in preds
+                                     for ts in plan.principle_targets.values() for k, iri in ts)
+
+
+def _affected_shapes(store: Store, plan: Plan, change: live.Change) -> set[str]:
+    """The shapes having a check whose findings ``change`` can alter (as the write path tells them for a
+    patch, ``shapes.change``): a check reading a predicate the change adds or removes (``Check.reads``;
+    None: any), or whose targets it moves (the predicate of a subjectsOf/objectsOf target; a class whose
+    subclass closure holds a type the change gives or takes). Any other check gives the same findings
+    on every node before and after the change (``change_scope`` has already declined a subclass change).
+    By shape, not by check: a finding names its shape, not its check."""
+    preds = {q.predicate.value for q in change.quads}
+    types = {q.object.value for q in change.quads if q.predicate.value == _RDF_TYPE and isinstance(q.object, ox.NamedNode)}
+    closure = engine.closure_fn(engine.subclass_edges(store, store.graphs())) if types else None
+    return {c.shape for c in plan.checks
+            if c.reads is None or c.reads & preds
+            or any(k not in ("class", "node") and iri in preds for k, iri in c.targets)
+            or (closure is not None and any(k == "class" and closure(iri) & types for k, iri in c.targets))}
 
 
 def rules_digest() -> str:

@@ -8,6 +8,8 @@ datasets that carry them, lineage between generated and estate datasets).
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import uuid
 
 import pyoxigraph as ox
@@ -21,6 +23,7 @@ from govgraph.io.openlineage import ingest_event
 from govgraph.io.write import write_source
 from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
+from govgraph.lineage.impact_index import ImpactIndex
 from govgraph.shapes import asset_scores, kept
 from live_steps import ESTATE, do, lineage_state, n, ol_event, search_state, validation_state
 
@@ -121,7 +124,15 @@ def search_answers(store) -> list:
     return out + [search.suggest(store, q) for q in ("mosiac", "refferal", f"{BASE}dataset/d9", "roads", "car")]
 
 
+def same_index(a: ImpactIndex, b: ImpactIndex) -> bool:
+    """Two impact indexes equal field by field (node ids, arrays, ranks: not only by IRI)."""
+    return all(getattr(a, f.name) == getattr(b, f.name) for f in dataclasses.fields(ImpactIndex))
+
+
 def check_views(store) -> None:
+    lg = live.view(store, lineage_graph.VIEW)
+    kept_ix = lg.__dict__.get("_impact_index")  # patched with the change, if it was one that adds runs or datasets
+    assert kept_ix is None or same_index(kept_ix, ImpactIndex.of(lg)), "impact index differs from a fresh one"
     for v, state in VIEWS:
         kept_state = live.view(store, v)
         fresh = v.build(store)
@@ -232,4 +243,34 @@ def test_changes_applied_before_the_field_layer_is_loaded(estate):
     assert not before.fields_loaded and sorted((u, v, k) for u, v, k in before.g.edges(keys=True)) == old_edges
     load_fields(before)
     assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))
+    check_views(estate)
+
+
+def test_the_impact_index_is_patched_with_new_runs_and_datasets(estate):
+    """A change that adds runs and new datasets patches the impact index (new nodes last, the new data
+    nodes ranked among the others, every code recounted) into exactly what a fresh one is, field by
+    field; the index held before is left as it was."""
+    live.memo(estate).forget(lineage_graph.VIEW.name)
+    before = lineage_graph.get_graph(estate)
+    old = before.impact_index
+    old_copy = dataclasses.replace(old, **{f.name: copy.copy(getattr(old, f.name)) for f in dataclasses.fields(old)})
+    stats = live.memo(estate).stats["lineage"]
+    built, applied = stats.built, stats.applied
+    tag = uuid.uuid4().hex[:8]
+    new = [f"{BASE}dataset/new-{tag}-{i}" for i in range(3)]
+    write_source(estate, "new-" + tag, [t for i, d in enumerate(new) for t in (
+        ox.Triple(n(d), n(RDF + "type"), n(DCAT + "Dataset")),
+        ox.Triple(n(d), n(DCT + "title"), lit(["Aardvark counts", "Road defects", "zz last"][i])))],
+                 who="test", force=True, may_remove=True)
+    ingest_event(estate, ol_event("load_a", ["dbo.referrals"], ["dbo.patched_" + tag], 3000 + uuid.uuid4().int % 10**9))
+    after = lineage_graph.get_graph(estate)
+    ix = after.impact_index
+    assert (stats.built, stats.applied) == (built, applied + 1)  # both commits applied as one patch
+    assert ix.ranks == old.ranks + 3 and set(new) <= set(ix.rank_iris) and ix.nodes[:len(old.nodes)] == old.nodes
+    assert same_index(ix, ImpactIndex.of(after))
+    assert same_index(old, old_copy) and same_index(old, ImpactIndex.of(before))  # the old graph's, untouched
+    # the patch itself, from the graph before to the graph after (what ``_patched`` asks for)
+    added = [x for x in after.g if x not in before.g]
+    sources = {u for u, v in after.g.edges() if not before.g.has_edge(u, v)}
+    assert same_index(old.patched(after, added, sources), ImpactIndex.of(after))
     check_views(estate)

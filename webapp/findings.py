@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable
 
 from govgraph import access, live
 from govgraph.errors import StoreUnavailable
@@ -165,14 +166,19 @@ def for_asset(store: Store, iri: str) -> list[FindingRow] | None:
     return _rows(store, [f for f in by_focus.get(iri, []) if access.visible_finding(r, f.focus, f.value)])
 
 
-def worst_by_focus(store: Store) -> dict[str, str]:
-    """For every asset with a Violation or Warning, the most serious severity."""
+def worst_by_focus(store: Store, iris: Iterable[str]) -> dict[str, str]:
+    """For each of ``iris`` with a Violation or Warning, the most serious severity (looked up for those
+    only: a drawing's few boxes, not every asset with a finding)."""
     rev, rep, by_focus = _entry(access.origin(store))
     r = access.redaction_of(store)
-    if r is not None:
-        by_focus = {i: [f for f in fs if access.visible_finding(r, f.focus, f.value)]
-                    for i, fs in by_focus.items() if not r.covers(i)}
-    return {iri: fs[0].severity for iri, fs in by_focus.items() if fs and fs[0].severity in ("Violation", "Warning")}
+    out = {}
+    for iri in iris:
+        fs = by_focus.get(iri)
+        if fs and r is not None:
+            fs = [] if r.covers(iri) else [f for f in fs if access.visible_finding(r, f.focus, f.value)]
+        if fs and fs[0].severity in ("Violation", "Warning"):
+            out[iri] = fs[0].severity
+    return out
 
 
 def worst(store: Store, limit: int = 10) -> list[FindingRow] | None:

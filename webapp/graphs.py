@@ -192,12 +192,12 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
     drawing = svg.Drawing("", 0, 0)
     if draw:
         # past estates ("as of") are not validated: a badge there would cost a full validation of the copy
-        severity = findings.worst_by_focus(st) if g.get("asof") is None else {}
         drawn = drawn or sub
+        severity = findings.worst_by_focus(st, [n.iri for n in drawn.nodes]) if g.get("asof") is None else {}
         lay = svg.layout(drawn, term)
         drawing = svg.render(drawn, lay, href=_href(expand_args()), title=title, term=term,
                              standalone=standalone,
-                             findings={n.iri: severity[n.iri] for n in drawn.nodes if n.iri in severity})
+                             findings=severity)
     nodes = {n.iri: n for n in sub.nodes}
     extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
     refs = labels(st, extra) if extra else {}

@@ -7,7 +7,7 @@ kind after a commit (what issue 18 measured at 3-12 s at 10k). Then freshness: h
 after the write's 201 it is visible in search, on the lineage page and among the findings.
 Also a hidden asset's 404 ("did you mean") when warm. Loopback only; every loop is bounded.
 
-    python tests/bench/bench_live.py [--datasets 10000] [--rounds 8] [--hide-sensitive] [--stream SECONDS]
+    python tests/bench/bench_live.py [--datasets 10000] [--rounds 8] [--hide-sensitive] [--stream SECONDS] [--store DIR]
 
 ``--hide-sensitive`` serves with restricted assets hidden: the pages are read anonymously, from
 the redacted copy of the estate (the generated estate classifies some datasets OFFICIAL-SENSITIVE).
@@ -97,6 +97,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--store", metavar="DIR", help="copy this embedded store (holding an estate, e.g. "
+                    "/tmp/govgraph-bench/estate-100000-d0.nt loaded) instead of generating one")
     ap.add_argument("--warm", type=int, default=10)
     ap.add_argument("--hide-sensitive", action="store_true", help="serve with --hide-sensitive (anonymous reads)")
     ap.add_argument("--group-reader", action="store_true",
@@ -113,11 +115,15 @@ def main() -> None:
 
 
 def run(args, tmp: Path) -> None:
-    estate = tmp / "estate.nt"
-    generate(estate, datasets=args.datasets, seed=1)
     url = f"oxigraph:{tmp / 'store'}"
-    store = open_store(url)
-    load_files(store, [estate], source="estate", validate=False)
+    if args.store:  # an embedded store already holding an estate: copied, so the run leaves it as it was
+        shutil.copytree(args.store, tmp / "store")
+        store = open_store(url)
+    else:
+        estate = tmp / "estate.nt"
+        generate(estate, datasets=args.datasets, seed=1)
+        store = open_store(url)
+        load_files(store, [estate], source="estate", validate=False)
     triples = store.triple_count()
     visible = ("FILTER NOT EXISTS { ?d gov:classification ?c FILTER(?c IN (gov:OfficialSensitive, gov:Secret, "
                "gov:TopSecret)) }") if args.hide_sensitive else ""  # a page an anonymous reader may see
@@ -186,6 +192,7 @@ def run(args, tmp: Path) -> None:
         proc.wait(timeout=60)
     mode = ((" (--hide-sensitive, read by a reader with one access group)" if args.group_reader else
              " (--hide-sensitive, anonymous reads)") if args.hide_sensitive else "")
+    print(f"load average {open('/proc/loadavg').read().split()[:3]}")
     print(f"{args.datasets:,} datasets, {triples:,} triples{mode}; server up and every page built once in {first:.1f} s; "
           f"{len(writes)} writes (201 median {stats(writes)[0]:.0f} ms)")
     print("| page | warm median ms | warm p95 ms | first after a write median ms | p95 ms | p95 / warm p95 |")

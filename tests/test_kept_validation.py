@@ -1,0 +1,98 @@
+"""The kept validation report applies a change by re-running only the shapes the change can alter
+(``shapes.kept._affected_shapes``) and keeping the other findings of its scope: after every write it
+equals a fresh validation, on both backends."""
+from __future__ import annotations
+
+import uuid
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from govgraph import live
+from govgraph.io.load import load_files
+from govgraph.io.write import write_source
+from govgraph.shapes import kept
+from govgraph.shapes.validate import parse_date, plan_for
+from govgraph.webapp import findings
+from live_steps import ESTATE, do, n, validation_state
+from test_live import steps
+
+BASE = "https://data.county.example.gov.uk/id/"
+RDF, DCAT, DCT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
+SKOS, GOV = "http://www.w3.org/2004/02/skos/core#", "https://w3id.org/govgraph#"
+
+
+@pytest.fixture(scope="module")
+def estate(module_store):
+    load_files(module_store, [ESTATE], force=True)
+    return module_store
+
+
+def same_as_fresh(store) -> kept.KeptReport:
+    k = kept.kept_report(store)
+    assert validation_state(k) == validation_state(kept.VALIDATION_VIEW.build(store))
+    return k
+
+
+def last_change(store) -> live.Change:
+    ch = live.changes(store, store.revision - 1, store.revision, 10_000)
+    assert ch is not None and len(ch) > 0
+    return ch
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(st.lists(steps, min_size=1, max_size=6))
+def test_the_kept_report_follows_writes_exactly(estate, sequence):
+    same_as_fresh(estate)
+    for step in sequence:
+        do(estate, step)
+        same_as_fresh(estate)
+
+
+def test_only_the_shapes_a_change_can_alter_run_again(estate):
+    same_as_fresh(estate)
+    stats = live.memo(estate).stats["validation"]
+    plan = plan_for(kept._shapes(parse_date(None)))
+    tag = uuid.uuid4().hex[:8]
+    d = n(f"{BASE}dataset/kept-{tag}")
+    # a new dataset with a type only: its dataset shapes run (and find what it lacks)
+    write_source(estate, "kept-" + tag, [ox.Triple(d, n(RDF + "type"), n(DCAT + "Dataset"))],
+                 who="test", force=True, may_remove=True)
+    assert kept._affected_shapes(estate, plan, last_change(estate))  # the class's shapes
+    applied = stats.applied
+    lacking = {f.message for f in same_as_fresh(estate).by_focus[d.value]}
+    assert stats.applied == applied + 1 and lacking
+    # a title: only the shapes reading dct:title (or any predicate) run; the dataset's other findings are kept
+    write_source(estate, "kept-" + tag, [ox.Triple(d, n(RDF + "type"), n(DCAT + "Dataset")),
+                                         ox.Triple(d, n(DCT + "title"), ox.Literal("Kept report probe"))],
+                 who="test", force=True, may_remove=True)
+    rerun = kept._affected_shapes(estate, plan, last_change(estate))
+    assert rerun == {c.shape for c in plan.checks if c.reads is None or DCT + "title" in c.reads
+                     or any(k in ("subjectsOf", "objectsOf") and iri == DCT + "title" for k, iri in c.targets)}
+    assert len(rerun) < len({c.shape for c in plan.checks})
+    after = same_as_fresh(estate).by_focus[d.value]
+    assert stats.applied == applied + 2
+    assert any(f.shape not in rerun for f in after)  # kept from before, and still exact
+    # a synonym no check reads: nothing runs again, the report is still a fresh one's
+    write_source(estate, "kept-syn-" + tag, [ox.Triple(d, n(SKOS + "altLabel"), ox.Literal("Probe synonym"))],
+                 who="test", force=True, may_remove=True)
+    ch = last_change(estate)
+    assert kept._affected_shapes(estate, plan, ch) == {c.shape for c in plan.checks if c.reads is None}
+    assert not kept._moves_targets(plan, ch)
+    same_as_fresh(estate)
+    # the dataset removed: its findings go
+    estate.remove_source("kept-" + tag, who="test")
+    assert d.value not in same_as_fresh(estate).by_focus
+
+
+def test_a_drawing_reads_the_severity_of_its_boxes_only(estate):
+    """``findings.worst_by_focus`` for some IRIs: the most serious Violation or Warning of each, as the
+    kept report has it (what the lineage drawing marks), and nothing for the others."""
+    k = kept.kept_report(estate)
+    marked = {i: fs[0].severity for i, fs in k.by_focus.items() if fs[0].severity in ("Violation", "Warning")}
+    assert marked
+    some = sorted(marked)[:3] + [f"{BASE}dataset/not-there", sorted(k.by_focus)[0]]
+    assert findings.worst_by_focus(estate, some) == {i: marked[i] for i in some if i in marked}
