@@ -3,6 +3,7 @@ random steps; tests/test_kept_lineage.py replays some after a restart; tests/tes
 views after another process's commits)."""
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,27 @@ from govgraph.store import commit_patches, open_store
 
 #: the small estate the random steps write to
 ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
+
+
+#: a dataset of that estate, and the property a synonym is written with
+DATASET = "https://data.county.example.gov.uk/id/dataset/referrals"
+ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
+
+
+def synonym(store, word: str, dataset: str = DATASET) -> None:
+    """A one-triple write: ``word`` as a synonym of ``dataset`` in the source "synonyms"."""
+    write_source(store, "synonyms", [ox.Triple(ox.NamedNode(dataset), ox.NamedNode(ALT), ox.Literal(word))],
+                 who="test", force=True, may_remove=True)
+
+
+def until(check, seconds: float = 20.0) -> bool:
+    """Whether ``check()`` came true within ``seconds`` (asked every 20 ms)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def n(iri: str) -> ox.NamedNode:

@@ -11,7 +11,7 @@ from govgraph import live
 from govgraph.io.load import load_files
 from govgraph.shapes import kept
 from govgraph.webapp import create_app
-from test_live_follow import ESTATE, synonym, until
+from live_steps import ESTATE, synonym, until
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from govgraph.shapes import kept
 from govgraph.shapes.validate import parse_date, plan_for
 from govgraph.webapp import findings
 from live_steps import ESTATE, do, n, validation_state
-from test_live import steps
+from live_strategies import steps
 
 BASE = "https://data.county.example.gov.uk/id/"
 RDF, DCAT, DCT = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"

@@ -4,9 +4,7 @@ once the follower is done. Real store, real app, no request needed for the views
 from __future__ import annotations
 
 import threading
-import time
 import urllib.parse
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -16,10 +14,8 @@ from govgraph.io.load import load_files
 from govgraph.io.write import write_source
 from govgraph.shapes import asset_scores, kept
 from govgraph.webapp import create_app
+from live_steps import DATASET, ESTATE, synonym, until
 
-ESTATE = Path(__file__).parent / "fixtures" / "interfaces" / "estate.ttl"
-DATASET = "https://data.county.example.gov.uk/id/dataset/referrals"
-ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 GOV = "https://w3id.org/govgraph#"
 
 
@@ -30,20 +26,6 @@ def served(any_store):
     yield any_store, app.test_client()
     live.memo(any_store).follow = False  # the follower stops at its next wake-up
     live.memo(any_store).pending.set()
-
-
-def synonym(store, word: str, dataset: str = DATASET) -> None:
-    write_source(store, "synonyms", [ox.Triple(ox.NamedNode(dataset), ox.NamedNode(ALT), ox.Literal(word))],
-                 who="test", force=True, may_remove=True)
-
-
-def until(check, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_views_follow_a_commit_without_a_request(served):
