@@ -347,14 +347,14 @@ class RemoteBackend:
             yield ox.Quad(s if s is not None else sol["s"], p if p is not None else sol["p"],
                           o if o is not None else sol["o"], g if g is not None else sol["g"])
 
-    def _select_all(self, projection: str, where: str) -> Iterator[Any]:
-        """Every solution of ``SELECT projection WHERE { where }``; an answer the server caps is
+    def _select_all(self, projection: str, where: str, modifiers: str = "") -> Iterator[Any]:
+        """Every solution of ``SELECT projection WHERE { where } modifiers``; an answer the server caps is
         read again in pages of the cap's size.
 
         The pages are not sorted (Virtuoso sorts at most 10,000 rows, offset included, so
         ``ORDER BY`` pages end there): the distinct solutions gathered must then number what
         the server counts for the same query, else the answer is refused, never used short."""
-        text = f"SELECT {projection} WHERE {{ {where} }}"
+        text = f"SELECT {projection} WHERE {{ {where} }}{modifiers}"
         try:
             yield from self.query(text, None, None)
             return
@@ -382,10 +382,12 @@ class RemoteBackend:
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """The named graphs holding triples. ``GRAPH ?g { }`` is the cheap way to ask, but Virtuoso
-        answers it with one empty solution, so such an answer is checked with a pattern every server matches."""
+        answers it with one empty solution, so such an answer is asked again with a pattern every server
+        matches, grouped: Virtuoso 7.2 answers the grouped form from its graph index (0.1 s over 1M quads)
+        where ``SELECT DISTINCT ?g`` scans every quad (over 60 s)."""
         res = [sol["g"] for sol in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)]
         if not any(g is not None for g in res):  # Virtuoso: one solution with ?g unbound
-            res = [sol["g"] for sol in self._select_all("DISTINCT ?g", "GRAPH ?g { ?s ?p ?o }")]
+            res = [sol["g"] for sol in self._select_all("?g", "GRAPH ?g { ?s ?p ?o }", " GROUP BY ?g")]
         return [g for g in res if isinstance(g, ox.NamedNode)]
 
     def drop_graph(self, g: ox.NamedNode) -> None:
