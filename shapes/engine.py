@@ -151,6 +151,9 @@ class ScopeTargets:
 #: check alone costs a round trip, which a server's latency makes the larger part of a scoped
 #: validation (94 queries for a one-asset change on Virtuoso). The embedded store runs them one by one.
 BATCH_CHECKS = 24
+#: Whether a scoped run on a server reads the checks' neighbourhood and runs them here (``_run_fetched``);
+#: False: the server evaluates every check (batched), as the tests compare.
+FETCH_SCOPE = True
 
 
 def _check_text(plan: Plan, check: Check, closure: Callable[[str], set[str]],
@@ -233,7 +236,7 @@ def run_plan(store: Store, plan: Plan, graphs: Sequence[ox.NamedNode] | None = N
     else:
         remote = not store.backend.capabilities.local_engine
         # a server: the checks' neighbourhood fetched and validated here, else fewer round trips
-        here = _run_fetched(store, graphs, plan, scope, closure) if remote and scope is not None else None
+        here = _run_fetched(store, graphs, plan, scope, closure) if remote and FETCH_SCOPE and scope is not None else None
         if here is not None:
             return sorted(set(here), key=Finding.sort_key)
         targets = ScopeTargets(store, graphs, scope, closure) if scope is not None else None
@@ -314,4 +317,4 @@ def scorecard(store: Store, plan: Plan, findings: Iterable[Finding],
     return out
 
 
-__all__ = ["run_plan", "run_check", "run_batch", "BATCH_CHECKS", "scorecard", "subclass_edges", "closure_fn", "MAX_SCOPE", "GOV", "SH"]
+__all__ = ["run_plan", "run_check", "run_batch", "BATCH_CHECKS", "FETCH_SCOPE", "scorecard", "subclass_edges", "closure_fn", "MAX_SCOPE", "GOV", "SH"]

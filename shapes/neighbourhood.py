@@ -264,7 +264,7 @@ class _Reader:
                 wanted.setdefault((direction, n), set()).add(pred)
         whole = {n for (d, n), preds in wanted.items() if d == "out" and len(preds) >= WHOLE_AT}
         pairs = {d: sorted(f"({_nt(n)} <{p}>)" for (dd, n), preds in wanted.items()
-                           if dd == d and n not in whole for p in preds) for d in ("out", "in")}
+                           if dd == d and not (d == "out" and n in whole) for p in preds) for d in ("out", "in")}
         parts = []
         if whole:
             parts.append(f"{{ VALUES ?s {{ {' '.join(sorted(_nt(n) for n in whole))} }} ?s ?p ?o }}")
