@@ -56,12 +56,17 @@ class NotLocal(Exception):
 
 def reach(check: Check, prologue: str) -> frozenset[Path] | None:
     """The walks from ``?this`` along which ``check``, run for some focus nodes, reads every triple
-    it can match; None when it may read triples no walk reaches."""
-    return _reach_text(prologue, check.body)
+    it can match; None when it may read triples no walk reaches. A property check's walks are the
+    compiler's (its path, then the value's rdf:type for sh:class); a SPARQL check's are found in its text."""
+    if check.walks is not None:
+        return check.walks
+    return reach_text(prologue, check.body)
 
 
 @lru_cache(maxsize=1024)
-def _reach_text(prologue: str, body: str) -> frozenset[Path] | None:
+def reach_text(prologue: str, body: str) -> frozenset[Path] | None:
+    """``reach`` of a compiled check's body (its ``{T}`` and ``{S}`` the focus nodes), found in
+    rdflib's algebra of it; None when it may read beyond its walks or rdflib cannot read it."""
     scoped = f"VALUES ?this {{ <{_FOCUS}> }}"
     text = _CLOSURE.sub("<urn:govgraph:class>", body).replace("{T}", scoped).replace("{S}", scoped)
     try:

@@ -49,6 +49,11 @@ def _counted(store, monkeypatch) -> list[str]:
 def test_every_shipped_check_is_read_from_its_walks():
     plan = plan_for(shapes_for())
     assert [c.shape for c in plan.checks if neighbourhood.reach(c, plan.prologue) is None] == []
+    # the walks the compiler wrote for its property checks are those found in their text
+    written = [c for c in plan.checks if c.walks is not None]
+    assert len(written) > 100
+    for c in written:
+        assert c.walks == neighbourhood.reach_text(plan.prologue, c.body), (c.shape, c.component)
 
 
 def test_the_findings_here_are_the_embedded_stores(remote, embedded, monkeypatch):
@@ -71,6 +76,21 @@ def test_the_findings_here_are_the_embedded_stores(remote, embedded, monkeypatch
 
 def _check(body: str) -> Check:
     return Check("urn:shape", "Violation", 0, "", None, (("class", "urn:C"),), body, "SPARQL")
+
+
+def test_a_path_check_walks_back(tmp_path):
+    """An inverse path (``sh:path [ sh:inversePath p ]``) walks back into the focus node."""
+    from govgraph.shapes.compiler import compile_shapes
+    import rdflib
+    g = rdflib.Graph().parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:property [ sh:path [ sh:inversePath <urn:p> ] ; sh:minCount 1 ; sh:class <urn:D> ] .""",
+                             format="turtle")
+    plan = compile_shapes(g)
+    assert plan.checks and not plan.unsupported
+    for c in plan.checks:
+        assert c.walks == neighbourhood.reach_text(plan.prologue, c.body)
+        assert (("urn:p", "in", False),) in c.walks
 
 
 @pytest.mark.parametrize("body", [
