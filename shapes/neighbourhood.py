@@ -95,9 +95,9 @@ class _Walker:
         name = node.name
         if name in ("SelectQuery", "Project", "Distinct", "Reduced", "Slice", "OrderBy", "ToMultiSet",
                     "Group", "AggregateJoin", "SubSelect"):
-            if name != "Project" or not env:
+            if name != "Project":
                 return self.part(node.p, env)
-            # a subquery is evaluated on its own (the outer bindings unseen), then joined
+            # a (sub)query is evaluated on its own (the outer bindings unseen), then joined by its projection
             inner = self.part(node.p, {})
             return {**{v: w for v, w in inner.items() if v in set(node.PV)}, **env}
         if name == "BGP":

@@ -102,6 +102,8 @@ def test_a_path_check_walks_back(tmp_path):
     "SELECT $this WHERE { {T} OPTIONAL { $this <urn:p> ?x } FILTER NOT EXISTS { ?x <urn:q> ?y } }",
     "SELECT $this WHERE { {T} MINUS { $this <urn:p> ?y } }",
     "SELECT $this WHERE { {T} { SELECT ?x WHERE { ?x <urn:p> ?y } } $this <urn:q> ?x }",  # a subquery sees no outer binding
+    # ... nor is its own variable seen outside
+    "SELECT $this WHERE { { SELECT $this WHERE { {S} $this <urn:p> ?x } } {T} ?x <urn:q> ?y }",
 ])
 def test_reads_beyond_the_walks_are_left_to_the_server(body):
     assert neighbourhood.reach(_check(body), "") is None
