@@ -268,15 +268,19 @@ class _Reader:
                     continue  # nothing goes out of a literal; already read
                 wanted.setdefault((direction, n), set()).add(pred)
         whole = {n for (d, n), preds in wanted.items() if d == "out" and len(preds) >= WHOLE_AT}
-        pairs = {d: sorted(f"({_nt(n)} <{p}>)" for (dd, n), preds in wanted.items()
-                           if dd == d and not (d == "out" and n in whole) for p in preds) for d in ("out", "in")}
+        # each predicate in a pattern of its own, never a VALUES-bound one: a freshly loaded Virtuoso 7.2
+        # took 55 s over ``VALUES (?o ?p) { ... } ?s ?p ?o`` (10,000 datasets), a scan of every quad
+        by_pred: dict[tuple[str, str], set[str]] = {}
+        for (d, n), preds in wanted.items():
+            if not (d == "out" and n in whole):
+                for p in preds:
+                    by_pred.setdefault((d, p), set()).add(_nt(n))
         parts = []
         if whole:
             parts.append(f"{{ VALUES ?s {{ {' '.join(sorted(_nt(n) for n in whole))} }} ?s ?p ?o }}")
-        if pairs["out"]:
-            parts.append(f"{{ VALUES (?s ?p) {{ {' '.join(pairs['out'])} }} ?s ?p ?o }}")
-        if pairs["in"]:
-            parts.append(f"{{ VALUES (?o ?p) {{ {' '.join(pairs['in'])} }} ?s ?p ?o }}")
+        for (d, p), nodes in sorted(by_pred.items()):
+            end = "?s" if d == "out" else "?o"
+            parts.append(f"{{ VALUES {end} {{ {' '.join(sorted(nodes))} }} ?s <{p}> ?o BIND(<{p}> AS ?p) }}")
         if not parts:
             return
         for r in self.query(f"SELECT ?s ?p ?o WHERE {{ {' UNION '.join(parts)} }}"):
