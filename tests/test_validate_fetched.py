@@ -7,9 +7,10 @@ are left to the server."""
 from __future__ import annotations
 
 import pytest
+import rdflib
 
 from govgraph.shapes import engine, neighbourhood
-from govgraph.shapes.compiler import Check
+from govgraph.shapes.compiler import Check, compile_shapes
 from govgraph.shapes.validate import plan_for, shapes_for
 
 
@@ -78,10 +79,8 @@ def _check(body: str) -> Check:
     return Check("urn:shape", "Violation", 0, "", None, (("class", "urn:C"),), body, "SPARQL")
 
 
-def test_a_path_check_walks_back(tmp_path):
+def test_a_path_check_walks_back():
     """An inverse path (``sh:path [ sh:inversePath p ]``) walks back into the focus node."""
-    from govgraph.shapes.compiler import compile_shapes
-    import rdflib
     g = rdflib.Graph().parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
         <urn:S> a sh:NodeShape ; sh:targetClass <urn:C> ;
             sh:property [ sh:path [ sh:inversePath <urn:p> ] ; sh:minCount 1 ; sh:class <urn:D> ] .""",
