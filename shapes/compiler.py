@@ -69,6 +69,9 @@ class Check:
     #: the predicate IRIs the query reads (targets aside), recorded when compiled; None: any predicate
     #: (a variable or negated one, or a text rdflib cannot parse). A change adding or removing none of them cannot alter its findings.
     reads: frozenset[str] | None = None
+    #: the walks from ?this along which the query reads every triple it can match (``shapes.neighbourhood``),
+    #: as the compiler wrote them for a property check; None: found from the text when needed
+    walks: frozenset | None = None
 
     def query(self, target_pattern: str) -> str:
         return self.body.replace("{T}", target_pattern)
@@ -153,11 +156,13 @@ def _property_checks(g: rdflib.Graph, ps, targets, principle: int) -> list[Check
     sev, msg, shape = _severity(g, ps), _message(g, ps, ps), str(ps)
     path_iri = path[1:-1] if path.startswith("<") else path
     reads = frozenset({path.lstrip("^")[1:-1]})
+    step = (path.lstrip("^")[1:-1], "in" if path.startswith("^") else "out", False)
 
     def mk(body: str, comp: str, dtype: str | None = None) -> Check:
         # a sh:class check also reads rdf:type (the value's class, closed over subclasses)
+        walks = frozenset({(step,), (step, (str(RDF.type), "out", False))} if comp == "Class" else {(step,)})
         return Check(shape, sev, principle, msg, path_iri, tuple(targets), body, comp, dtype,
-                     reads | {str(RDF.type)} if comp == "Class" else reads)
+                     reads | {str(RDF.type)} if comp == "Class" else reads, walks)
     out: list[Check] = []
     v = g.value(ps, SH.minCount)
     if v is not None and int(v) > 0:

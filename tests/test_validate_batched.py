@@ -1,4 +1,5 @@
-"""Scoped validation on a remote store sends its checks in batches (a UNION of subqueries per
+"""Scoped validation evaluated by a remote store (``engine.FETCH_SCOPE`` off: tests/test_validate_fetched.py
+covers the default, the checks run here on the scope's neighbourhood) sends its checks in batches (a UNION of subqueries per
 BATCH_CHECKS checks) instead of one query each: the same findings as check by check, in far
 fewer round trips, on `oxigraph serve` and on Virtuoso 7."""
 from __future__ import annotations
@@ -12,7 +13,9 @@ from govgraph.shapes.validate import plan_for, shapes_for
 @pytest.fixture(scope="module", params=["remote", "virtuoso"])
 def remote_sample(request, open_sample, tmp_path_factory):
     s, server = open_sample(request.param, tmp_path_factory.mktemp("batched-" + request.param), request)
-    yield s
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "FETCH_SCOPE", False)
+        yield s
     s.close()
     server.stop()
 

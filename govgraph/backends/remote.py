@@ -16,6 +16,7 @@ import queue
 import re
 import select
 import threading
+import time
 import urllib.parse
 from typing import Any, Callable, Iterable, Iterator
 
@@ -55,6 +56,10 @@ _MAXROWS_HEADER = "X-SPARQL-MaxRows"
 #: The answer Oxigraph server writes, unasked, on a keep-alive connection left idle past its socket
 #: timeout (``--timeout-s``, else 60 s) before closing it: its read of the next request failed.
 _IDLE_TIMEOUT_ANSWER = b"Resource temporarily unavailable (os error 11)"
+#: Virtuoso's answer to a write it rolled back because it deadlocked with another (SQL state 40001):
+#: nothing of it was applied, so it is sent again, up to DEADLOCK_RETRIES times.
+_DEADLOCKED = b"SR172: Transaction deadlocked"
+DEADLOCK_RETRIES = 3
 log = logging.getLogger(__name__)
 
 
@@ -291,8 +296,18 @@ class RemoteBackend:
         elif bool(self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", None, None)):
             self.dataset_honoured = True
 
+    def _write(self, url: str, body: bytes, content_type: str) -> tuple[int, bytes]:
+        """POST a write; one the server rolled back as deadlocked is sent again (a few times)."""
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            status, _, data, _ = self._request("POST", url, body, content_type)
+            if not (status == 500 and _DEADLOCKED in data) or attempt == DEADLOCK_RETRIES:
+                return status, data
+            log.warning("the SPARQL server at %s rolled back a write as deadlocked: sending it again", self.display)
+            time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def update(self, text: str) -> None:
-        status, _, data, _ = self._request("POST", self.update_url, text.encode("utf-8"), "application/sparql-update")
+        status, data = self._write(self.update_url, text.encode("utf-8"), "application/sparql-update")
         self._check(status, data, "an update")
         if self.dataset_honoured is None:  # the store now holds something: the probe can tell
             self._probe_dataset()
@@ -329,7 +344,7 @@ class RemoteBackend:
         if self.store_url:
             url = self.store_url + ("&" if "?" in self.store_url else "?") + \
                 urllib.parse.urlencode({"graph": graph})
-            status, _, data, _ = self._request("POST", url, body, "application/n-triples")
+            status, data = self._write(url, body, "application/n-triples")
             self._check(status, data, "a Graph Store Protocol upload")
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
@@ -347,14 +362,14 @@ class RemoteBackend:
             yield ox.Quad(s if s is not None else sol["s"], p if p is not None else sol["p"],
                           o if o is not None else sol["o"], g if g is not None else sol["g"])
 
-    def _select_all(self, projection: str, where: str) -> Iterator[Any]:
-        """Every solution of ``SELECT projection WHERE { where }``; an answer the server caps is
+    def _select_all(self, projection: str, where: str, modifiers: str = "") -> Iterator[Any]:
+        """Every solution of ``SELECT projection WHERE { where } modifiers``; an answer the server caps is
         read again in pages of the cap's size.
 
         The pages are not sorted (Virtuoso sorts at most 10,000 rows, offset included, so
         ``ORDER BY`` pages end there): the distinct solutions gathered must then number what
         the server counts for the same query, else the answer is refused, never used short."""
-        text = f"SELECT {projection} WHERE {{ {where} }}"
+        text = f"SELECT {projection} WHERE {{ {where} }}{modifiers}"
         try:
             yield from self.query(text, None, None)
             return
@@ -382,10 +397,12 @@ class RemoteBackend:
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """The named graphs holding triples. ``GRAPH ?g { }`` is the cheap way to ask, but Virtuoso
-        answers it with one empty solution, so such an answer is checked with a pattern every server matches."""
+        answers it with one empty solution, so such an answer is asked again with a pattern every server
+        matches, grouped: Virtuoso 7.2 answers the grouped form from its graph index (0.1 s over 1M quads)
+        where ``SELECT DISTINCT ?g`` scans every quad (over 60 s)."""
         res = [sol["g"] for sol in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, None)]
         if not any(g is not None for g in res):  # Virtuoso: one solution with ?g unbound
-            res = [sol["g"] for sol in self._select_all("DISTINCT ?g", "GRAPH ?g { ?s ?p ?o }")]
+            res = [sol["g"] for sol in self._select_all("?g", "GRAPH ?g { ?s ?p ?o }", " GROUP BY ?g")]
         return [g for g in res if isinstance(g, ox.NamedNode)]
 
     def drop_graph(self, g: ox.NamedNode) -> None:

@@ -5,7 +5,10 @@ load (the unvalidated load path; the remote one with the store URL docs/deployme
 Oxigraph server, and once more with plain transactional uploads), validation of one change (a validated replace of a
 one-dataset source), lineage (graph build, then upstream+downstream to depth 5 of random
 datasets) and the asset page (Flask test client). Reports medians, remote/embedded
-ratios (target: each under 3x) and the remote store's round trips (HTTP requests) per operation.
+ratios (target: each under 3x) and the remote store's round trips (HTTP requests) per operation. The
+validated change is measured twice on the remote store, interleaved: as it runs (a scoped validation's
+checks run here on the triples they can read, ``shapes/neighbourhood.py``) and with every check evaluated
+by the server (``engine.FETCH_SCOPE`` off; its embedded reference is the same).
 
     python tests/bench/bench_remote.py [--sizes 10000 100000] [--samples 50] [--server virtuoso]
 
@@ -31,6 +34,7 @@ from govgraph.data.generate import generate  # noqa: E402
 from govgraph.io.load import load_files  # noqa: E402
 from govgraph.lineage import live_graph as lineage_graph  # noqa: E402
 from govgraph.lineage.queries import lineage  # noqa: E402
+from govgraph.shapes import engine  # noqa: E402
 from govgraph.store import open_store  # noqa: E402
 from govgraph.webapp import create_app  # noqa: E402
 
@@ -58,7 +62,7 @@ def measure(store, estate: Path, tmp: Path, samples: int, rng: random.Random,
     res["load s"], _ = timed(load_files, store, [estate], source="estate", validate=False)
     datasets = [str(r["d"]) for r in store.select("SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d")]
     picks = rng.sample(datasets, min(samples, len(datasets)))
-    times, sent = [], []
+    times, sent, there, sent_there = [], [], [], []
     for i, iri in enumerate(picks[:10]):
         f = tmp / f"change{i}.ttl"
         f.write_text(CHANGE.format(iri=iri, n=i))
@@ -66,8 +70,21 @@ def measure(store, estate: Path, tmp: Path, samples: int, rng: random.Random,
         t, _ = timed(load_files, store, [f], source="change", replace=True)
         times.append(t)
         sent.append(trips(store) - before)
+        if store.remote:  # interleaved: the same kind of change with every check evaluated by the server
+            f.write_text(CHANGE.format(iri=iri, n=f"{i}b"))
+            engine.FETCH_SCOPE = False
+            try:
+                before = trips(store)
+                t, _ = timed(load_files, store, [f], source="change", replace=True)
+            finally:
+                engine.FETCH_SCOPE = True
+            there.append(t)
+            sent_there.append(trips(store) - before)
     res["validated change ms"] = 1000 * statistics.median(times)
     rounds["validated change ms"] = statistics.median(sent)
+    res["validated change ms, checks on the server"] = 1000 * statistics.median(there or times)
+    if there:
+        rounds["validated change ms, checks on the server"] = statistics.median(sent_there)
     lineage_graph.clear_cache()
     before = trips(store)
     res["lineage build s"], _ = timed(lineage_graph.get_graph, store)
