@@ -522,11 +522,14 @@ class Store:
     def history(self, source: str | None = None) -> list[ChangeRecord]:
         """Change records from the audit graph, oldest first (optionally for one source).
 
-        Read once per store revision (every write adds a record and a revision)."""
+        Read once per store revision (every write adds a record and a revision): the records of the
+        revisions since the last read are appended (all read afresh if any is missing)."""
         rev = self.revision
         cached = self._history_cache
         if cached is None or cached[0] != rev:
-            cached = (rev, read_history(self._b))
+            newer = read_history(self._b, cached[0], rev) if cached is not None and cached[0] < rev else []
+            cached = (rev, cached[1] + newer if cached is not None and len(newer) == rev - cached[0]
+                      else read_history(self._b))
             self._history_cache = cached
         return [r for r in cached[1] if source is None or r.source == source]
 
