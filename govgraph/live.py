@@ -175,6 +175,22 @@ class Memo:
     #: a commit not yet applied by the follower (reads within ``reading_kept`` answer from what is kept)
     pending: threading.Event = field(default_factory=threading.Event)
     _follower: threading.Thread | None = None
+    #: the last change read: (since, until, the limit it was read with, the change or None), shared by the views
+    #: brought up to date together (a round of the follower reads each commit's quads once, not once per view)
+    _change: tuple[int, int, int, Change | None] | None = None
+
+    def change(self, store: Store, since: int, until: int, limit: int) -> Change | None:
+        """``changes(store, since, until, limit)``, read once for the views that ask for the same revisions."""
+        hit = self._change
+        if hit is not None and hit[:2] == (since, until):
+            asked, got = hit[2], hit[3]
+            if got is not None:
+                return got if len(got) <= limit else None
+            if asked >= limit:
+                return None  # more than a larger limit, or not all known
+        got = changes(store, since, until, limit)
+        self._change = (since, until, limit, got)
+        return got
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self.lock:
@@ -218,7 +234,7 @@ class Memo:
                     return k.state
         state = None
         if k is not None and k.revision < rev and view.apply is not None:
-            change = changes(store, k.revision, rev, view.threshold)
+            change = self.change(store, k.revision, rev, view.threshold)
             if change is not None:
                 state = view.apply(k.state, store, change)
         built = state is None

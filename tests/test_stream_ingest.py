@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from govgraph import audit
+from govgraph import audit, live
 from govgraph.audit import read_history
 from govgraph.io.openlineage import ingest_event
 from govgraph.store import source_graph_iri
@@ -68,3 +68,38 @@ def test_a_stream_of_events_keeps_its_history_exact(disk_store):
         assert disk_store.history()[-1].revision == disk_store.revision
     assert disk_store.history() == read_history(disk_store.backend)
     assert disk_store.source_size(ox.NamedNode(source_graph_iri("openlineage/airflow"))) > 20
+
+
+def _labels(store) -> frozenset:
+    return frozenset((q.subject.value, q.object.value) for g in store.graphs() for q in store.quads(None, LABEL, None, g))
+
+
+def test_views_brought_up_to_date_together_read_the_change_once(memory_store):
+    seen: dict[str, list] = {"wide": [], "narrow": []}
+
+    def applier(name):
+        def apply(state, store, change):
+            seen[name].append(change)
+            return _labels(store)
+        return apply
+    wide = live.LiveView("test-wide", _labels, applier("wide"), threshold=100)
+    narrow = live.LiveView("test-narrow", _labels, applier("narrow"), threshold=2)
+    _patch(memory_store, "a", 0)
+    for v in (narrow, wide):
+        live.view(memory_store, v)
+    _patch(memory_store, "a", 1)
+    assert live.view(memory_store, wide) == live.view(memory_store, narrow) == _labels(memory_store)
+    assert len(seen["wide"]) == len(seen["narrow"]) == 1 and seen["wide"][0] is seen["narrow"][0]
+    assert len(seen["wide"][0]) == 1 and seen["wide"][0].revisions == (memory_store.revision,)
+    # three commits: more than the narrow view takes (it is built afresh), within the wide one's limit
+    for i in range(2, 5):
+        _patch(memory_store, "a", i)
+    stats = live.memo(memory_store).stats
+    assert live.view(memory_store, narrow) == _labels(memory_store) and stats["test-narrow"].built == 2
+    assert live.view(memory_store, wide) == _labels(memory_store) and stats["test-wide"].applied == 2
+    assert len(seen["wide"][-1]) == 3 and len(seen["narrow"]) == 1
+    # and the other way round: the wide view reads first, the narrow one is told the change is too large
+    for i in range(5, 8):
+        _patch(memory_store, "a", i)
+    assert live.view(memory_store, wide) == _labels(memory_store) and stats["test-wide"].applied == 3
+    assert live.view(memory_store, narrow) == _labels(memory_store) and stats["test-narrow"].built == 3
