@@ -91,15 +91,35 @@ def test_views_brought_up_to_date_together_read_the_change_once(memory_store):
     assert live.view(memory_store, wide) == live.view(memory_store, narrow) == _labels(memory_store)
     assert len(seen["wide"]) == len(seen["narrow"]) == 1 and seen["wide"][0] is seen["narrow"][0]
     assert len(seen["wide"][0]) == 1 and seen["wide"][0].revisions == (memory_store.revision,)
-    # three commits: more than the narrow view takes (it is built afresh), within the wide one's limit
-    for i in range(2, 5):
-        _patch(memory_store, "a", i)
+
+
+def test_a_view_behind_by_more_than_its_threshold_applies_the_commits_in_runs(memory_store, monkeypatch):
+    applied: list = []
+
+    def apply(state, store, change):
+        applied.append(change.revisions)
+        return _labels(store)
+    view = live.LiveView("test-runs", _labels, apply, threshold=2)
     stats = live.memo(memory_store).stats
-    assert live.view(memory_store, narrow) == _labels(memory_store) and stats["test-narrow"].built == 2
-    assert live.view(memory_store, wide) == _labels(memory_store) and stats["test-wide"].applied == 2
-    assert len(seen["wide"][-1]) == 3 and len(seen["narrow"]) == 1
-    # and the other way round: the wide view reads first, the narrow one is told the change is too large
-    for i in range(5, 8):
+    _patch(memory_store, "a", 0)
+    live.view(memory_store, view)
+    start = memory_store.revision
+    for i in range(1, 6):  # five commits of one triple: three runs of at most two
         _patch(memory_store, "a", i)
-    assert live.view(memory_store, wide) == _labels(memory_store) and stats["test-wide"].applied == 3
-    assert live.view(memory_store, narrow) == _labels(memory_store) and stats["test-narrow"].built == 3
+    assert live.steps(memory_store, start, start + 5, 2) == [start + 2, start + 4, start + 5]
+    assert live.view(memory_store, view) == _labels(memory_store)
+    assert applied == [(start + 1, start + 2), (start + 3, start + 4), (start + 5,)]
+    assert stats["test-runs"].built == 1 and stats["test-runs"].applied == 1
+    # a commit larger than the threshold on its own: built afresh
+    with memory_store.patch("a", who="test") as p:
+        p.add([ox.Triple(ox.NamedNode(f"https://example.org/big/{i}"), LABEL, ox.Literal("big")) for i in range(3)])
+        p.commit()
+    assert live.steps(memory_store, memory_store.revision - 1, memory_store.revision, 2) is None
+    assert live.view(memory_store, view) == _labels(memory_store) and stats["test-runs"].built == 2
+    # more runs than MAX_STEPS: built afresh
+    monkeypatch.setattr(live, "MAX_STEPS", 2)
+    for i in range(10, 15):
+        _patch(memory_store, "a", i)
+    assert live.steps(memory_store, memory_store.revision - 5, memory_store.revision, 2) is None
+    assert live.view(memory_store, view) == _labels(memory_store) and stats["test-runs"].built == 3
+    assert len(applied) == 3
