@@ -6,10 +6,14 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from govgraph import audit, live
+from govgraph import audit, discovered, live, search
 from govgraph.audit import read_history
+from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
+from govgraph.lineage import live_graph as lineage_graph
+from govgraph.shapes import asset_scores, kept
 from govgraph.store import source_graph_iri
+from live_steps import ESTATE, lineage_state, ol_event, search_state, validation_state
 
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
@@ -123,3 +127,32 @@ def test_a_view_behind_by_more_than_its_threshold_applies_the_commits_in_runs(me
     assert live.steps(memory_store, memory_store.revision - 5, memory_store.revision, 2) is None
     assert live.view(memory_store, view) == _labels(memory_store) and stats["test-runs"].built == 3
     assert len(applied) == 3
+
+
+def test_the_views_applied_in_runs_equal_fresh_builds(memory_store, monkeypatch):
+    """Real views (search, validation, lineage, asset scores, namespaces) behind by more than their threshold
+    catch up in runs of commits, and end equal to a fresh build."""
+    load_files(memory_store, [ESTATE], force=True)
+    views = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
+             (lineage_graph.VIEW, lineage_state), (asset_scores.ASSET_SCORES_VIEW, lambda c: c.scores),
+             (discovered.NAMESPACES_VIEW, lambda x: (x.systems, x.of))]
+    tables = ["dbo.referrals", "dbo.fact_referral", "dbo.road_defects", "dbo.new"]
+    ingest_event(memory_store, ol_event("load_x", tables[:1], tables[1:2], 49), who="test")  # the source's load
+    for v, _ in views:
+        live.view(memory_store, v)
+    stats = live.memo(memory_store).stats
+    built = {v.name: stats[v.name].built for v, _ in views}
+    since = memory_store.revision
+    for i in range(8):
+        ingest_event(memory_store, ol_event(f"load_{i % 3}", [tables[i % 4]], [tables[(i + 1) % 4], f"dbo.t{i}"], 50 + i),
+                     who="test")
+    _patch(memory_store, "extra", 1)
+    sizes = [r.added + r.removed for r in read_history(memory_store.backend, since, memory_store.revision)]
+    limit = max(sizes)
+    for v, _ in views:
+        monkeypatch.setattr(v, "threshold", limit)
+    cuts = live.steps(memory_store, since, memory_store.revision, limit)
+    assert cuts is not None and len(cuts) > 2  # several runs, each within the threshold
+    for v, state in views:
+        assert state(live.view(memory_store, v)) == state(v.build(memory_store)), v.name
+        assert stats[v.name].built == built[v.name], f"{v.name} was built afresh"
