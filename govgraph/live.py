@@ -223,8 +223,8 @@ class Memo:
         return got
 
     def _applied(self, store: Store, view: "LiveView[S]", state: S, since: int, until: int) -> S | None:
-        """``state`` (exact at ``since``) brought to ``until`` by applying the change, or if it holds more than
-        the view's threshold, the runs of commits that do not (``steps``); None: to be built afresh."""
+        """``state`` (exact at ``since``) brought to ``until`` by applying the change or, if it holds more than
+        the view's threshold, one run of commits within it after another (``steps``); None: to be built afresh."""
         change = self.change(store, since, until, view.threshold)
         if change is not None:
             return view.apply(state, store, change)
