@@ -11,9 +11,11 @@ Asking for a view at a later revision reads the changes of the commits in betwee
 ``Change``: their added and removed quads together) and applies them; a view's ``apply``
 re-reads from the store, as it is now, whatever the change touched (for instance the
 subjects of the changed triples), so several commits can be applied as one. When the
-changes are larger than the view's ``threshold`` or not all known (the audit graph was
-written behind this process's back, or a record names no kept triples), the view is built
-afresh instead, as it is when ``apply`` declines (returns None).
+changes are larger than the view's ``threshold``, they are applied in runs of commits within it
+(``steps``: at most ``MAX_STEPS``), so a view that fell behind catches up instead of being built
+again and again; when a single commit is larger, or the changes are not all known (the audit
+graph was written behind this process's back, or a record names no kept triples), the view is
+built afresh instead, as it is when ``apply`` declines (returns None).
 
 States are never changed in place: ``apply`` returns a new state (sharing what did not
 change), so a reader holding the previous one keeps a consistent answer.
@@ -58,6 +60,11 @@ _local = threading.local()  # kept_ok: this thread may read a kept state; comput
 #: rebuilds). 5,000 triples is a cautious bound not yet calibrated per triple
 #: (tests/bench/bench_live.py is where to measure it).
 DEFAULT_THRESHOLD = 5_000
+#: Most runs of commits, each within a view's threshold, applied one after another to bring it up to date
+#: before building it afresh instead. A follower that fell behind (a stream of events while a view was
+#: being built) would otherwise meet a change over the threshold, build again, and fall further behind
+#: each time: at 20 events a second, rounds of 17 s, then 97 s (tests/bench/bench_live.py --stream).
+MAX_STEPS = 16
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,27 @@ def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
                     if len(added) + len(removed) > limit:
                         return None
     return Change(tuple(sorted(records)), frozenset(added), frozenset(removed))
+
+
+def steps(store: Store, since: int, until: int, limit: int) -> list[int] | None:
+    """Revisions cutting the commits from ``since`` to ``until`` into runs of at most ``limit`` changed
+    triples each (as their change records count them), the last one ``until``; None if a commit alone
+    holds more, a record is missing, or it takes more than MAX_STEPS runs."""
+    records = read_history(store.backend, since, until)
+    if len(records) != until - since:
+        return None
+    cuts: list[int] = []
+    size = 0
+    for r in records:
+        n = r.added + r.removed
+        if n > limit:
+            return None
+        if size + n > limit:
+            cuts.append(r.revision - 1)
+            size = 0
+        size += n
+    cuts.append(until)
+    return cuts if len(cuts) <= MAX_STEPS else None
 
 
 @dataclass
@@ -196,6 +224,41 @@ class Memo:
     pending: threading.Event = field(default_factory=threading.Event)
     _follower: threading.Thread | None = None
     _prefetching: set[str] = field(default_factory=set)
+    #: the changes last read: (since, until) -> (the limit it was read with, the change or None), shared by the
+    #: views brought up to date together (a round of the follower reads each commit's quads once, not once per view)
+    _changes: dict[tuple[int, int], tuple[int, Change | None]] = field(default_factory=dict)
+
+    def change(self, store: Store, since: int, until: int, limit: int) -> Change | None:
+        """``changes(store, since, until, limit)``, read once for the views that ask for the same revisions."""
+        hit = self._changes.get((since, until))
+        if hit is not None:
+            asked, got = hit
+            if got is not None:
+                return got if len(got) <= limit else None
+            if asked >= limit:
+                return None  # more than a larger limit, or not all known
+        got = changes(store, since, until, limit)
+        if len(self._changes) >= 2 * MAX_STEPS:
+            self._changes.clear()
+        self._changes[(since, until)] = (limit, got)
+        return got
+
+    def _applied(self, store: Store, view: "LiveView[S]", state: S, since: int, until: int) -> S | None:
+        """``state`` (exact at ``since``) brought to ``until`` by applying the change or, if it holds more than
+        the view's threshold, one run of commits within it after another (``steps``); None: to be built afresh."""
+        change = self.change(store, since, until, view.threshold)
+        if change is not None:
+            return view.apply(state, store, change)
+        cuts = steps(store, since, until, view.threshold)
+        if cuts is None or len(cuts) == 1:
+            return None
+        for cut in cuts:
+            change = self.change(store, since, cut, view.threshold)
+            got = None if change is None else view.apply(state, store, change)
+            if got is None:
+                return None
+            state, since = got, cut
+        return state
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self.lock:
@@ -243,9 +306,7 @@ class Memo:
         state = None
         started = time.monotonic()
         if k is not None and k.revision < rev and view.apply is not None:
-            change = changes(store, k.revision, rev, view.threshold)
-            if change is not None:
-                state = view.apply(k.state, store, change)
+            state = self._applied(store, view, k.state, k.revision, rev)
         built = state is None
         if built:
             state = view.build(store)
@@ -444,6 +505,5 @@ def view(store: Store, v: LiveView[S]) -> S:
     return memo(store).get(store, v)
 
 
-__all__ = ["Change", "KEPT_VIEWS", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo", "reading_kept",
-           "view",
-           "DEFAULT_THRESHOLD"]
+__all__ = ["Change", "KEPT_VIEWS", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo",
+           "reading_kept", "steps", "view", "DEFAULT_THRESHOLD", "MAX_STEPS"]
