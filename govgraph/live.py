@@ -53,12 +53,12 @@ S = TypeVar("S")
 log = logging.getLogger(__name__)
 _local = threading.local()  # kept_ok: this thread may read a kept state; computing: inside a build or apply
 
-#: Most changed triples applied to a view before building it afresh instead. Measured at 10k
-#: datasets (480k triples) on a shared 2-core machine: applying a one-dataset write costs the
-#: search index 19 ms and the validation report 38 ms against builds of 7-14 s and 12-18 s; the
-#: validation scope is capped anyway (``shapes.engine.MAX_SCOPE``, 2,000 nodes: past it the view
-#: rebuilds). 5,000 triples is a cautious bound not yet calibrated per triple
-#: (tests/bench/bench_live.py is where to measure it).
+#: Most changed triples applied to a view at once before building it afresh instead (a backlog larger
+#: than this is applied as runs of commits within it: ``steps``). Measured at 10k datasets (480k triples)
+#: on a shared 2-core machine: applying a one-dataset write costs the search index 4-8 ms (2-9 ms at
+#: 100k) and the validation report 1.5-20 ms against builds of 7-14 s and 12-18 s; the validation scope
+#: is capped anyway (``shapes.engine.MAX_SCOPE``, 2,000 nodes: past it the view rebuilds). 5,000
+#: triples is a cautious bound not yet calibrated per triple (tests/bench/bench_live.py measures it).
 DEFAULT_THRESHOLD = 5_000
 #: Most runs of commits, each within a view's threshold, applied one after another to bring it up to date
 #: before building it afresh instead. A follower that fell behind (a stream of events while a view was
