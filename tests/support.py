@@ -438,3 +438,15 @@ def event(etype="COMPLETE", run_id=None, time="2026-10-01T02:00:00Z", **extra) -
     }
     ev.update(extra)
     return ev
+
+
+def counted_queries(store, monkeypatch) -> list[str]:
+    """The query texts ``store``'s backend is sent from now on (for counting round trips)."""
+    sent: list[str] = []
+    query = store.backend.query
+
+    def counting(text, *args, **kwargs):
+        sent.append(text)
+        return query(text, *args, **kwargs)
+    monkeypatch.setattr(store.backend, "query", counting)
+    return sent

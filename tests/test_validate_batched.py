@@ -8,6 +8,7 @@ import pytest
 
 from govgraph.shapes import engine
 from govgraph.shapes.validate import plan_for, shapes_for
+from support import counted_queries
 
 
 @pytest.fixture(scope="module", params=["remote", "virtuoso"])
@@ -20,23 +21,12 @@ def remote_sample(request, open_sample, tmp_path_factory):
     server.stop()
 
 
-def _counted(store, monkeypatch) -> list[str]:
-    sent: list[str] = []
-    query = store.backend.query
-
-    def counting(text, *args, **kwargs):
-        sent.append(text)
-        return query(text, *args, **kwargs)
-    monkeypatch.setattr(store.backend, "query", counting)
-    return sent
-
-
 def test_batched_checks_give_the_findings_of_single_checks(remote_sample, monkeypatch):
     s = remote_sample
     plan = plan_for(shapes_for())
     scope = sorted({str(r["d"]) for r in s.select("SELECT ?d WHERE { ?d a ?c } ORDER BY ?d LIMIT 60")})
     assert len(scope) > 20
-    sent = _counted(s, monkeypatch)
+    sent = counted_queries(s, monkeypatch)
     batched = engine.run_plan(s, plan, scope=scope)
     batched_trips = len(sent)
     sent.clear()

@@ -12,6 +12,7 @@ import rdflib
 from govgraph.shapes import engine, neighbourhood
 from govgraph.shapes.compiler import Check, compile_shapes
 from govgraph.shapes.validate import plan_for, shapes_for
+from support import counted_queries
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +37,6 @@ def _scopes(store) -> list[list[str]]:
     return [nodes[i:i + 5] for i in range(0, len(nodes), 5)] + [nodes[:60]]
 
 
-def _counted(store, monkeypatch) -> list[str]:
-    sent: list[str] = []
-    query = store.backend.query
-
-    def counting(text, *args, **kwargs):
-        sent.append(text)
-        return query(text, *args, **kwargs)
-    monkeypatch.setattr(store.backend, "query", counting)
-    return sent
-
-
 def test_every_shipped_check_is_read_from_its_walks():
     plan = plan_for(shapes_for())
     assert [c.shape for c in plan.checks if neighbourhood.reach(c, plan.prologue) is None] == []
@@ -62,7 +52,7 @@ def test_the_findings_here_are_the_embedded_stores(remote, embedded, monkeypatch
     plan = plan_for(shapes_for())
     found = 0
     for scope in _scopes(embedded):
-        sent = _counted(s, monkeypatch)
+        sent = counted_queries(s, monkeypatch)
         here = engine.run_plan(s, plan, scope=scope)
         assert len(sent) <= 8, (scope, len(sent))  # the closure's query (once), then the walks' depths
         monkeypatch.undo()
@@ -127,7 +117,7 @@ def test_checks_the_walks_cannot_bound_run_on_the_server(remote, embedded, monke
     real = neighbourhood.reach
     local = {c.shape for c in plan.checks[::2]}
     monkeypatch.setattr(neighbourhood, "reach", lambda c, p: real(c, p) if c.shape in local else None)
-    sent = _counted(s, monkeypatch)
+    sent = counted_queries(s, monkeypatch)
     mixed = engine.run_plan(s, plan, scope=scope)
     assert any("?__check" in q for q in sent)  # the server evaluated the others, batched
     monkeypatch.undo()
@@ -142,7 +132,7 @@ def test_a_neighbourhood_too_large_is_validated_on_the_server(remote, embedded, 
     plan = plan_for(shapes_for())
     scope = _scopes(embedded)[-1]
     monkeypatch.setattr(neighbourhood, "MAX_TRIPLES", 10)
-    sent = _counted(s, monkeypatch)
+    sent = counted_queries(s, monkeypatch)
     findings = engine.run_plan(s, plan, scope=scope)
     assert any("?__check" in q for q in sent)  # the server evaluated the checks
     monkeypatch.undo()
