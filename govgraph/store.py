@@ -84,6 +84,7 @@ class Store:
         self._graphs: list[ox.NamedNode] | None = None
         self._revision: int | None = None
         self._history_cache: tuple[int, list[ChangeRecord]] | None = None
+        self._sources_cache: tuple[int, list[SourceInfo]] | None = None
         #: set on derived in-memory estates (as-of views, redacted copies): what they are a copy of
         self.derivation: Derivation | None = None
         self.memo: Any = None  # derived views kept for this store, following each commit (govgraph.live)
@@ -302,7 +303,17 @@ class Store:
         return max(vals, default=0)
 
     def sources(self) -> list[SourceInfo]:
-        """Every loaded source with its triple count and load time."""
+        """Every loaded source with its triple count and load time (read once per store revision: the
+        registry changes only in a commit, which makes a new one)."""
+        rev = self.revision
+        cached = self._sources_cache
+        if cached is not None and cached[0] == rev:
+            return list(cached[1])
+        out = self._read_sources()
+        self._sources_cache = (rev, out)
+        return list(out)
+
+    def _read_sources(self) -> list[SourceInfo]:
         out = []
         graphs = self.graphs()
         metas: dict[str, dict[str, Any]] = {g.value: {} for g in graphs}
@@ -476,6 +487,7 @@ class Store:
         self._graphs = None
         self._revision = None
         self._history_cache = None
+        self._sources_cache = None
         self._sizes.clear()
 
     def forget_history(self) -> None:
