@@ -303,6 +303,10 @@ def test_large_stores_validate_in_the_background(sample_store, monkeypatch):
     from govgraph.webapp import findings
     monkeypatch.setattr(findings, "SYNC_LIMIT", 0)  # treat the sample as a large estate
     client = create_app({"STORE": sample_store}).test_client()
+    # the JSON API does not wait for it either: 503 with a time to try again (it starts the validation)
+    api = client.get("/api/v1/validation?focus=" + quote("https://data.county.example.gov.uk/id/dataset/referrals", safe=""))
+    assert api.status_code == 503 and api.headers["Retry-After"] == "10", api.data
+    assert "first validation is still running" in api.get_json()["error"]
     first = client.get("/validation")
     assert first.status_code == 200 and b"Validation of the current data is running" in first.data
     deadline = time.monotonic() + 120
@@ -310,6 +314,7 @@ def test_large_stores_validate_in_the_background(sample_store, monkeypatch):
         time.sleep(0.2)
     done = client.get("/validation").get_data(as_text=True)
     assert "is running" not in done and "tag-violation" in done
+    assert client.get("/api/v1/validation").get_json()["findings"]
 
 
 def test_integrations_flag_an_expired_agreement(client, store):

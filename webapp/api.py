@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from govgraph import access, catalog
 from govgraph import search as search_index
-from govgraph.errors import BadInput
+from govgraph.errors import BadInput, Busy
 from govgraph.io.dcat import dcat_catalog, jsonld_context
 from govgraph.io.formats import BY_MEDIA_TYPE, QUAD_FORMATS
 from govgraph.io.sparql_update import apply_update
@@ -23,6 +23,7 @@ from govgraph.shapes import baseline
 from govgraph.shapes.validate import validate_store
 from govgraph.shapes import kept
 from govgraph.webapp.auth import principal, requires
+from govgraph.webapp import findings
 from govgraph.webapp.context import read_store, store
 from govgraph.webapp.json_errors import error, register_errors
 from govgraph.webapp.openapi import document
@@ -141,19 +142,26 @@ def path():
 def validation():
     """Findings of the principle shapes on the current store (optionally about one focus node)."""
     st, day = read_store(), request.args.get("date")
-    # today's report is the store's kept one (brought up to date by each commit); another day's is run now
-    report = validate_store(access.origin(st), check_date=day) if day else kept.kept_report(access.origin(st)).report
-    r = access.redaction_of(st)  # a redacted reader gets the original's findings minus those about hidden things
-    if r is not None:
-        report = type(report)([f for f in report.findings if access.visible_finding(r, f.focus, f.value)],
-                              report.check_date, report.scorecard, report.engine)
+    if day:  # another day's report is run now
+        report = validate_store(access.origin(st), check_date=day)
+        r = access.redaction_of(st)  # a redacted reader gets the original's findings minus those about hidden things
+        if r is not None:
+            report = type(report)([f for f in report.findings if access.visible_finding(r, f.focus, f.value)],
+                                  report.check_date, report.scorecard, report.engine)
+    else:  # today's is the store's kept one, brought up to date by each commit (redacted for this reader)
+        report = findings.report(st)
+        if report is None and findings.pending(st):  # a large store's first validation, in the background
+            raise Busy("the store's first validation is still running (a few minutes for a large estate); "
+                       "its findings are answered once it is done", retry_after=10)
+        if report is None:  # it failed: its error is the answer
+            report = kept.kept_report(access.origin(st)).report
     focus = request.args.get("focus")
     if focus:
         report = report.for_focus([focus])
     severity = request.args.get("severity")
-    findings = [f.to_dict() for f in report.findings if not severity or f.severity == severity]
+    rows = [f.to_dict() for f in report.findings if not severity or f.severity == severity]
     return jsonify({"conforms": report.conforms, "check_date": report.check_date.isoformat(),
-                    "counts": report.counts, "findings": findings})
+                    "counts": report.counts, "findings": rows})
 
 
 # ----------------------------------------------------------------------------- sources (read and write)
