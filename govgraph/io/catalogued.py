@@ -29,18 +29,16 @@ import pyoxigraph as ox
 
 from govgraph.io.openlineage_mapping import OL_DATASET_PREFIX
 from govgraph.io.write import WriteResult, source_triples, write_source
-from govgraph.ontology.ns import GOV, PROV
+from govgraph.ontology.ns import DCTERMS, GOV, PROV, RDF
 from govgraph.shapes.change import ChangeView, InexactView, baseline_ops, validate_change
 from govgraph.store import Store, commit_patches
 
 #: The sources govgraph writes for OpenLineage (``openlineage_mapping.source_name``).
 SOURCE_PREFIX = "openlineage/"
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_DCT = "http://purl.org/dc/terms/"
 #: What a discovered node says of itself, dropped once the catalogue describes the dataset.
-_OWN = {(_RDF_TYPE, str(PROV.Entity)), (_DCT + "title", None), (str(GOV.alias), None),
-        (_DCT + "description", None), (str(GOV.guessedSystem), None)}
+_OWN = {(str(RDF.type), str(PROV.Entity)), (str(DCTERMS.title), None), (str(GOV.alias), None),
+        (str(DCTERMS.description), None), (str(GOV.guessedSystem), None)}
 
 
 @dataclass(frozen=True)
@@ -81,12 +79,12 @@ def candidates(store: Store) -> dict[str, str]:
     return out
 
 
-def _own(q: ox.Quad, discovered: set[str]) -> bool:
-    """Whether ``q`` is a discovered node's description of itself."""
-    if q.subject.value not in discovered:
+def _own(t: ox.Triple, discovered: set[str]) -> bool:
+    """Whether ``t`` is a discovered node's description of itself."""
+    if t.subject.value not in discovered:
         return False
-    p = q.predicate.value
-    return (p, q.object.value) in _OWN or (p, None) in _OWN
+    p = t.predicate.value
+    return (p, t.object.value) in _OWN or (p, None) in _OWN
 
 
 def _rename(t: ox.Triple, renames: dict[ox.NamedNode, ox.NamedNode]) -> ox.Triple:
@@ -102,25 +100,21 @@ def adopt(store: Store, *, who: str) -> list[Adopted]:
     infos = {s.graph: s.name for s in store.sources() if s.name.startswith(SOURCE_PREFIX)}
     live = {ox.NamedNode(g) for g in infos}
     renames = {ox.NamedNode(m): ox.NamedNode(d) for m, d in found.items()}
-    removed: dict[str, set[ox.Triple]] = {}
+    removed: dict[str, set[ox.Triple]] = {}  # source -> its triples naming a discovered dataset
+    named_in: dict[str, set[str]] = {}  # discovered dataset -> the sources naming it
     for node in renames:
         for q in [*store.quads(node, None, None, None), *store.quads(None, None, node, None)]:
             if q.graph_name in live:
-                removed.setdefault(infos[q.graph_name.value], set()).add(ox.Triple(q.subject, q.predicate, q.object))
+                name = infos[q.graph_name.value]
+                removed.setdefault(name, set()).add(ox.Triple(q.subject, q.predicate, q.object))
+                named_in.setdefault(node.value, set()).add(name)
     if not removed:
         return []
     discovered = set(found)
     added = {name: {_rename(t, renames) for t in ts if not _own(t, discovered)} for name, ts in removed.items()}
     note = "catalogued: " + ", ".join(f"{m} is {d}" for m, d in sorted(found.items()))
     _commit(store, removed, added, who, note)
-    by_dataset: dict[str, set[str]] = {}
-    for name, ts in removed.items():
-        for t in ts:
-            for n in (t.subject, t.object):
-                if isinstance(n, ox.NamedNode) and n.value in found:
-                    by_dataset.setdefault(n.value, set()).add(name)
-    return [Adopted(m, found[m], tuple(sorted(by_dataset[m]))) for m in sorted(found)
-            if m in by_dataset]
+    return [Adopted(m, found[m], tuple(sorted(named_in[m]))) for m in sorted(found) if m in named_in]
 
 
 def _commit(store: Store, removed: dict[str, set[ox.Triple]], added: dict[str, set[ox.Triple]], who: str,
