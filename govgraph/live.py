@@ -65,6 +65,9 @@ DEFAULT_THRESHOLD = 5_000
 #: being built) would otherwise meet a change over the threshold, build again, and fall further behind
 #: each time: at 20 events a second, rounds of 17 s, then 97 s (tests/bench/bench_live.py --stream).
 MAX_STEPS = 16
+#: Seconds past which building a view afresh instead of applying a change is logged as a warning (what an
+#: operator should know: a write that cost a rebuild).
+SLOW_REBUILD = 1.0
 
 
 @dataclass(frozen=True)
@@ -243,22 +246,24 @@ class Memo:
         self._changes[(since, until)] = (limit, got)
         return got
 
-    def _applied(self, store: Store, view: "LiveView[S]", state: S, since: int, until: int) -> S | None:
+    def _applied(self, store: Store, view: "LiveView[S]", state: S, since: int, until: int) -> tuple[S | None, str]:
         """``state`` (exact at ``since``) brought to ``until`` by applying the change or, if it holds more than
-        the view's threshold, one run of commits within it after another (``steps``); None: to be built afresh."""
+        the view's threshold, one run of commits within it after another (``steps``); None: to be built afresh
+        (with why, in words)."""
         change = self.change(store, since, until, view.threshold)
         if change is not None:
-            return view.apply(state, store, change)
+            got = view.apply(state, store, change)
+            return (got, "") if got is not None else (None, f"its apply declined a change of {len(change)} triples")
         cuts = steps(store, since, until, view.threshold)
         if cuts is None or len(cuts) == 1:
-            return None
+            return None, "the change is over its threshold or not all known"
         for cut in cuts:
             change = self.change(store, since, cut, view.threshold)
             got = None if change is None else view.apply(state, store, change)
             if got is None:
-                return None
+                return None, "a run of commits could not be applied"
             state, since = got, cut
-        return state
+        return state, ""
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self.lock:
@@ -303,10 +308,10 @@ class Memo:
                             and self.disk.load_summary(store, view.name, view.key()) is None:
                         self.disk.keep_summary(store, view.name, view.key(), rev, view.summary(k.state))
                     return k.state
-        state = None
+        state, why = None, "no apply"
         started = time.monotonic()
         if k is not None and k.revision < rev and view.apply is not None:
-            state = self._applied(store, view, k.state, k.revision, rev)
+            state, why = self._applied(store, view, k.state, k.revision, rev)
         built = state is None
         if built:
             state = view.build(store)
@@ -314,6 +319,9 @@ class Memo:
         else:
             stats.applied += 1
         stats.seconds = time.monotonic() - started
+        if built and k is not None and stats.seconds > SLOW_REBUILD:
+            log.warning("the %s view was built afresh for revision %d (kept for %d; %s) in %.1f s", view.name, rev,
+                        k.revision, why, stats.seconds)
         self.kept[view.name] = _Kept(rev, state, view)
         if self.disk is not None and view.key is not None:
             self.disk.save_later(store, view.name, view.key(), rev, state, built,

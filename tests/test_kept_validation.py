@@ -96,3 +96,32 @@ def test_a_drawing_reads_the_severity_of_its_boxes_only(estate):
     assert marked
     some = sorted(marked)[:3] + [f"{BASE}dataset/not-there", sorted(k.by_focus)[0]]
     assert findings.worst_by_focus(estate, some) == {i: marked[i] for i in some if i in marked}
+
+
+def test_the_dashboard_worst_findings_are_one_per_principle_and_severity_most_serious_first(estate):
+    """``findings.worst``: for each severity and principle the first finding by focus and message, the most
+    serious first (against a sort of every finding, what it was before it became one pass), made once per report
+    (the same rows again while the revision stands; fresh ones after a write)."""
+    rank = {"Violation": 0, "Warning": 1, "Info": 2}
+    rep = findings.report(estate)
+    ordered = sorted(rep.findings, key=lambda f: (rank[f.severity], f.principle, f.focus, f.message))
+    expected, seen = [], set()
+    for f in ordered:
+        if (f.severity, f.principle) not in seen:
+            seen.add((f.severity, f.principle))
+            expected.append(f)
+    assert len(expected) > 3
+    assert [r.finding for r in findings.worst(estate, limit=100)] == expected
+    assert [r.finding for r in findings.worst(estate, limit=3)] == expected[:3]
+    # a write that adds a finding more serious than any on its principle's list moves it to the top of its group
+    tag = uuid.uuid4().hex[:8]
+    d = f"{BASE}dataset/0000-worst-{tag}"  # sorts before every other focus
+    write_source(estate, "worst-" + tag, [ox.Triple(n(d), n(RDF + "type"), n(DCAT + "Dataset"))], who="test",
+                 as_is=True)
+    try:
+        after = [r.finding for r in findings.worst(estate, limit=100)]
+        assert any(f.focus == d for f in after)
+        assert not any(f.focus == d for f in expected)
+    finally:
+        estate.remove_source("worst-" + tag, who="test")
+    assert [r.finding for r in findings.worst(estate, limit=100)] == expected

@@ -81,6 +81,26 @@ _running: "weakref.WeakKeyDictionary[Store, int]" = weakref.WeakKeyDictionary()
 _EMPTY: tuple = (-1, None, {})
 
 
+#: What was made from a report (its redacted copy, the worst findings, the failing nodes per principle), kept
+#: while the report is current: keyed by the ids of the objects it was made from, which it holds so no id is reused.
+_made: dict[tuple, tuple[tuple, object]] = {}
+_MADE_MOST = 32
+
+
+def _once(what: str, of: tuple, make):
+    """``make()``, made once for the objects ``of`` (a report, and the redaction it was filtered for)."""
+    key = (what,) + tuple(id(o) for o in of)
+    hit = _made.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], of)):
+        return hit[1]
+    value = make()
+    with _lock:
+        if len(_made) >= _MADE_MOST:
+            _made.clear()
+        _made[key] = (of, value)
+    return value
+
+
 def report(store: Store) -> ValidationReport | None:
     """The validation report for the store's current revision (None while running or if it fails).
 
@@ -92,8 +112,9 @@ def report(store: Store) -> ValidationReport | None:
     r = access.redaction_of(store)
     if rep is None or r is None:
         return rep
-    return ValidationReport([f for f in rep.findings if access.visible_finding(r, f.focus, f.value)],
-                  rep.check_date, rep.scorecard, rep.engine)
+    return _once("redacted", (rep, r), lambda: ValidationReport(
+        [f for f in rep.findings if access.visible_finding(r, f.focus, f.value)],
+        rep.check_date, rep.scorecard, rep.engine))
 
 
 def pending(store: Store) -> bool:
@@ -186,14 +207,20 @@ def worst(store: Store, limit: int = 10) -> list[FindingRow] | None:
     rep = report(store)
     if rep is None:
         return None
-    ordered = sorted(rep.findings, key=lambda f: (_RANK.get(f.severity, 9), f.principle, f.focus, f.message))
-    picked, seen = [], set()
-    for f in ordered:  # one per principle and severity first, so one rule cannot fill the list
-        if (f.severity, f.principle) not in seen:
-            seen.add((f.severity, f.principle))
-            picked.append(f)
-    picked = sorted(picked, key=lambda f: (_RANK.get(f.severity, 9), f.principle))[:limit]
-    return _rows(store, picked)
+    return _rows(store, _once("worst", (rep,), lambda: _first_per_rule(rep.findings))[:limit])
+
+
+def _first_per_rule(findings: list[Finding]) -> list[Finding]:
+    """For each severity and principle, its first finding (by focus, then message), most serious first: one per
+    principle and severity, so one rule cannot fill the list (one pass, not a sort of every finding)."""
+    first: dict[tuple[int, int, str], tuple] = {}
+    for f in findings:
+        key = (_RANK.get(f.severity, 9), f.principle, f.severity)
+        order = (f.focus, f.message)
+        held = first.get(key)
+        if held is None or order < held[0]:
+            first[key] = (order, f)
+    return [first[k][1] for k in sorted(first)]
 
 
 @dataclass
@@ -243,10 +270,7 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
                 earlier[entry.principle].append((entry.check_date.isoformat(), entry.share))
     except Exception:
         log.exception("could not read saved scorecards")
-    bad: dict[int, dict[str, set[str]]] = defaultdict(lambda: {"Violation": set(), "Warning": set()})
-    for f in rep.findings:
-        if f.severity in ("Violation", "Warning"):
-            bad[f.principle][f.severity].add(f.focus)
+    bad = _once("failing", (rep,), lambda: _failing_by_principle(rep.findings))
     try:
         by_asset = asset_scores.asset_scores(access.origin(store)) or {}
     except Exception:
@@ -255,11 +279,23 @@ def scorecard(store: Store) -> list[ScoreRow] | None:
     rows = []
     for p, s in sorted(rep.scorecard.items()):
         hist = sorted(earlier.get(p, [])) + [(rep.check_date.isoformat(), s.share)]
-        v, w = bad[p]["Violation"], bad[p]["Warning"]
+        v, w = bad.get(p, _NONE)["Violation"], bad.get(p, _NONE)["Warning"]
         a = by_asset.get(p)
         rows.append(ScoreRow(p, PRINCIPLE_NAMES.get(p, "Other checks"), s.focus_nodes, s.conforming, s.share, hist,
                              len(v), len(w - v), a.assets if a else None, a.meeting if a else 0))
     return rows
+
+
+_NONE = {"Violation": frozenset(), "Warning": frozenset()}
+
+
+def _failing_by_principle(findings: list[Finding]) -> dict[int, dict[str, set[str]]]:
+    """Per principle, the focus nodes with a Violation of it and those with a Warning."""
+    bad: dict[int, dict[str, set[str]]] = defaultdict(lambda: {"Violation": set(), "Warning": set()})
+    for f in findings:
+        if f.severity in ("Violation", "Warning"):
+            bad[f.principle][f.severity].add(f.focus)
+    return dict(bad)
 
 
 def _rows(store: Store, fs: list[Finding]) -> list[FindingRow]:

@@ -147,7 +147,7 @@ def run(args, tmp: Path) -> None:
     port = free_port()
     exe = shutil.which("govgraph", path=str(Path(sys.executable).parent)) or "govgraph"
     proc = subprocess.Popen([exe, "serve", "--port", str(port)] + (["--hide-sensitive"] if args.hide_sensitive else []),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
                             env=dict(os.environ, GOVGRAPH_STORE=url, GOVGRAPH_TOKENS=str(tmp / "tokens")))
     base = f"http://127.0.0.1:{port}"
     q = urllib.parse.quote
@@ -196,6 +196,7 @@ def run(args, tmp: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+        server_warnings(tmp / "server.log")
     mode = ((" (--hide-sensitive, read by a reader with one access group)" if args.group_reader else
              " (--hide-sensitive, anonymous reads)") if args.hide_sensitive else "")
     print(f"load average {open('/proc/loadavg').read().split()[:3]}")
@@ -270,6 +271,15 @@ def stream(base: str, pages: dict[str, str], token: str, source: tuple[str, str,
             break
         time.sleep(0.01)
     return {"events": events, "reads": reads, "last_visible": seen, "load": open("/proc/loadavg").read().split()[:3]}
+
+
+def server_warnings(log: Path, most: int = 12) -> None:
+    """The server's warnings (a view built afresh instead of applying a write, errors), printed after the run."""
+    lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()] if log.exists() else []
+    rebuilt = [ln for ln in lines if "built afresh" in ln]
+    print(f"server log: {len(lines)} lines, {len(rebuilt)} views built afresh after a write")
+    for ln in lines[:most]:
+        print("  " + ln)
 
 
 def report_stream(args, triples: int, first: float, warm: dict, s: dict) -> None:
