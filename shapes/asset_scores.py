@@ -130,15 +130,21 @@ def _build(store: Store) -> Counted:
 
 def _apply(c: Counted, store: Store, change: live.Change) -> Counted | None:
     """Recount the nodes the change can alter: its validation scope (its subjects among them, whose kind
-    or dataset may have changed); None (counted afresh) when the report was made anew (another check
-    date) or the scope is not bounded."""
+    or dataset may have changed) and, when the report was brought to a new check date, the nodes that could
+    change; None (counted afresh) when the report was made anew or the scope is not bounded."""
     k = kept_report(store)
-    if c.scores is None or not k.nodes or k.report.check_date != c.check_date:
+    if c.scores is None or not k.nodes:
         return None
+    moved: frozenset[str] = frozenset()
+    if k.report.check_date != c.check_date:  # the report was brought to a new check date: what it changed
+        if k.redated is None or k.redated[0] != c.check_date:
+            return None
+        moved = k.redated[1]
     scope = change_scope(store, change)
     if scope is None:
         return None
-    _count_nodes(store, k, c, set(scope) | change.subjects)
+    _count_nodes(store, k, c, set(scope) | change.subjects | moved)
+    c.check_date = k.report.check_date
     return c
 
 

@@ -125,3 +125,44 @@ def test_the_dashboard_worst_findings_are_one_per_principle_and_severity_most_se
     finally:
         estate.remove_source("worst-" + tag, who="test")
     assert [r.finding for r in findings.worst(estate, limit=100)] == expected
+
+
+def test_a_new_day_runs_again_only_the_checks_that_read_the_date(estate, monkeypatch):
+    """The kept report of an earlier check date is brought to the new day by running again the shapes whose
+    checks read the date (agreements in force, reviews overdue, owners who left, recent measurements), not the
+    whole estate: after a write on the new day it equals a fresh validation on that day, and the asset scores
+    counted from it equal a fresh count; neither view is built afresh."""
+    from govgraph.shapes import asset_scores
+    import datetime as dt
+    day = {"d": dt.date(2019, 6, 1)}
+    monkeypatch.setattr(kept, "parse_date", lambda text=None: day["d"])
+    tag = uuid.uuid4().hex[:8]
+    owner = estate.select("SELECT ?o WHERE { ?d a dcat:Dataset ; gov:owner ?o } ORDER BY ?o LIMIT 1")[0]["o"]
+    # the owner leaves in 2025: still here on the first day, gone on the second
+    write_source(estate, "leaver-" + tag, [ox.Triple(n(str(owner)), n(GOV + "leftOn"), ox.Literal(
+        "2025-01-01", datatype=n("http://www.w3.org/2001/XMLSchema#date")))], who="test", as_is=True)
+    m = live.memo(estate)
+    m.forget("validation")
+    m.forget("asset-scores")
+    before = kept.kept_report(estate)
+    asset_scores.asset_scores(estate)
+    assert not any(f.shape.endswith("#OwnerCurrent") for f in before.report.findings)
+    day["d"] = dt.date(2031, 6, 1)
+    built = (m.stats["validation"].built, m.stats["asset-scores"].built)
+    d = n(f"{BASE}dataset/redated-{tag}")
+    write_source(estate, "redated-" + tag, [ox.Triple(d, n(RDF + "type"), n(DCAT + "Dataset"))], who="test",
+                 as_is=True)
+    try:
+        after = same_as_fresh(estate)
+        fresh = kept.VALIDATION_VIEW.build(estate)
+        assert after.report.check_date == dt.date(2031, 6, 1)
+        assert (after.nodes, after.failing) == (fresh.nodes, fresh.failing)
+        left = {f.focus for f in after.report.findings if f.shape.endswith("#OwnerCurrent")}
+        assert left and after.redated is not None and after.redated == (dt.date(2019, 6, 1), frozenset(left))
+        assert asset_scores.asset_scores(estate) == asset_scores.count(estate, fresh)
+        assert (m.stats["validation"].built, m.stats["asset-scores"].built) == built
+    finally:
+        estate.remove_source("redated-" + tag, who="test")
+        estate.remove_source("leaver-" + tag, who="test")
+        m.forget("validation")
+        m.forget("asset-scores")
