@@ -187,6 +187,9 @@ class LiveView(Generic[S]):
     #: (``Memo.summary``); ``summary_ok(data)`` says whether data read back has the summary's shape
     summary: Callable[[S], Any] | None = None
     summary_ok: Callable[[Any], bool] | None = None
+    #: whether a state exact for the current revision is still current (None: always): the validation report is
+    #: not on a new day, as its checks read the date; a state that is not has an empty change applied to it
+    current: Callable[[S], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.key is not None:
@@ -277,12 +280,14 @@ class Memo:
     def get(self, store: Store, view: LiveView[S]) -> S:
         rev = store.revision
         k = self.kept.get(view.name)
-        if k is not None and k.revision == rev:
+        if k is not None and k.revision == rev and _current(view, k.state):
             return k.state
         lock = self._lock_for(view.name)
-        if k is not None and not view.exact and self.follow and _kept_ok_here() \
-                and (self.pending.is_set() or lock.locked()):
-            return k.state  # the follower is bringing it up to date: answered from what is kept
+        if k is not None and not view.exact and self.follow and _kept_ok_here():
+            if k.revision == rev and not lock.locked():
+                self.committed(store)  # exact but no longer current (a new day): the follower brings it up to date
+            if self.pending.is_set() or lock.locked():
+                return k.state  # the follower is bringing it up to date: answered from what is kept
         with lock:
             _local.computing = getattr(_local, "computing", 0) + 1
             try:
@@ -293,7 +298,7 @@ class Memo:
     def _bring_up_to_date(self, store: Store, view: LiveView[S]) -> S:
         k = self.kept.get(view.name)
         rev = store.revision
-        if k is not None and k.revision == rev:
+        if k is not None and k.revision == rev and _current(view, k.state):
             return k.state
         stats = self.stats.setdefault(view.name, Stats())
         if k is None and self.disk is not None and view.key is not None:
@@ -301,7 +306,7 @@ class Memo:
             if got is not None:
                 k = _Kept(*got)
                 stats.loaded += 1
-                if k.revision == rev:
+                if k.revision == rev and _current(view, k.state):
                     k.view = view
                     self.kept[view.name] = k
                     if view.summary is not None and view.summary_ok is not None \
@@ -310,7 +315,7 @@ class Memo:
                     return k.state
         state, why = None, "no apply"
         started = time.monotonic()
-        if k is not None and k.revision < rev and view.apply is not None:
+        if k is not None and k.revision <= rev and view.apply is not None:
             state, why = self._applied(store, view, k.state, k.revision, rev)
         built = state is None
         if built:
@@ -471,6 +476,11 @@ def answering_from_kept(store: Store) -> bool:
     (For derived state kept outside the memo, such as the redacted copies of ``govgraph.access``.)"""
     m = store.memo
     return bool(m is not None and m.follow and m.pending.is_set() and _kept_ok_here())
+
+
+def _current(view: LiveView[S], state: S) -> bool:
+    """Whether a state exact for its revision is still current (``LiveView.current``)."""
+    return view.current is None or view.current(state)
 
 
 def _kept_ok_here() -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from govgraph import kept_state, live, search_index
 from govgraph.ontology.ns import GOV
+from govgraph.shapes import kept
 from govgraph.shapes.kept import KeptReport, change_scope, kept_report, rules_digest
 from govgraph.store import Store
 
@@ -160,7 +161,8 @@ kept_state.keep_classes(Counted, _Principle, AssetScore)
 #: as a summary: after a restart the scorecard shows them before the sets they are counted from are read.
 ASSET_SCORES_VIEW = live.LiveView("asset-scores", _build, _apply, changes_in_place=True,
                                   key=kept_state.code_key("asset-scores", rules_digest()),
-                                  summary=lambda c: c.scores, summary_ok=_is_scores)
+                                  summary=lambda c: c.scores, summary_ok=_is_scores,
+                                  current=lambda c: c.check_date is None or c.check_date == kept.parse_date(None))
 
 
 def asset_scores(store: Store) -> dict[int, AssetScore] | None:

@@ -264,7 +264,7 @@ def rules_digest() -> str:
 kept_state.keep_classes(KeptReport, ValidationReport, Finding, PrincipleScore, BaselineChange, Gap)
 #: The kept validation report as a live view (``govgraph.live``).
 VALIDATION_VIEW = live.LiveView("validation", _build, _apply, key=kept_state.code_key("validation", rules_digest()),
-                                changes_in_place=True)
+                                changes_in_place=True, current=lambda k: k.report.check_date == parse_date(None))
 
 
 def kept_report(store: Store) -> KeptReport:

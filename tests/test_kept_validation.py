@@ -166,3 +166,35 @@ def test_a_new_day_runs_again_only_the_checks_that_read_the_date(estate, monkeyp
         estate.remove_source("leaver-" + tag, who="test")
         m.forget("validation")
         m.forget("asset-scores")
+
+
+def test_a_new_day_without_a_write_brings_the_report_to_the_day(estate, monkeypatch):
+    """No write on the new day: the kept report is still exact for the revision but not for the day; asked for,
+    it is brought to the day (the date's checks run again), not built afresh. A served app (the memo followed)
+    answers a page from the kept report at once while its follower does that, then from the new day's."""
+    import datetime as dt
+    import time
+    day = {"d": dt.date(2019, 6, 1)}
+    monkeypatch.setattr(kept, "parse_date", lambda text=None: day["d"])
+    m = live.memo(estate)
+    m.forget("validation")
+    assert kept.kept_report(estate).report.check_date == dt.date(2019, 6, 1)
+    built = m.stats["validation"].built
+    day["d"] = dt.date(2019, 6, 2)
+    assert findings.report(estate).check_date == dt.date(2019, 6, 2)  # not followed: brought to the day at once
+    assert m.stats["validation"].built == built
+    day["d"] = dt.date(2019, 6, 3)
+    m.follow = True
+    try:
+        with live.reading_kept():
+            assert findings.report(estate).check_date == dt.date(2019, 6, 2)  # the follower is on it
+        deadline = time.monotonic() + 30
+        while m.pending.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with live.reading_kept():
+            assert findings.report(estate).check_date == dt.date(2019, 6, 3)
+        assert m.stats["validation"].built == built
+        assert validation_state(kept.kept_report(estate)) == validation_state(kept.VALIDATION_VIEW.build(estate))
+    finally:
+        m.follow = False
+        m.forget("validation")

@@ -129,7 +129,7 @@ def _entry(store: Store) -> tuple[int, ValidationReport | None, dict]:
     memo = live.memo(store)
     with _lock:
         held = memo.peek(kept.VALIDATION_VIEW.name)
-        if held is not None and held[0] == rev:
+        if held is not None and held[0] == rev and kept.VALIDATION_VIEW.current(held[1]):
             return rev, held[1].report, held[1].by_focus
         if _running.get(store) == rev:
             return _EMPTY
