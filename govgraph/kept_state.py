@@ -3,7 +3,7 @@
 A live view (``govgraph.live``) that names a ``key`` (what its state depends on besides the store:
 the code's version, the rules' files) is written, after it is built and at most every
 ``SAVE_EVERY`` seconds after it is applied, to ``<store folder>/govgraph-derived/<view>.pickle``
-by a background thread. After a restart the memo reads it before building: a state whose store
+by a background thread (pickled in a forked child process where it can be: ``FORK``). After a restart the memo reads it before building: a state whose store
 fingerprint, key and revision match is used as it is; one kept at an earlier revision of the same
 store is brought up to date by applying the changes since (as any kept state is), so the first
 page of a large store does not wait for a whole build.
@@ -32,6 +32,7 @@ import gc
 import logging
 import os
 import pickle
+import sys
 import threading
 import time
 from pathlib import Path
@@ -53,6 +54,11 @@ SUMMARY = ".summary"
 SAVE_EVERY = 30.0
 #: Least seconds between two saves of the summary of an applied state not itself saved (``LiveView.summary``).
 SUMMARY_EVERY = 1.0
+#: Pickle a state in a forked child process rather than a thread: pickling holds the interpreter lock throughout
+#: (the 100k search index: about 4 s in which no page is answered); a fork takes a copy-on-write snapshot in a
+#: few tens of ms and the child pickles on another core. Where there is no fork (Windows) or it is not safe
+#: (macOS), a thread.
+FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 
 #: What the unpickler may make, as (module, name): these standard types and the classes of kept states
 #: (each view's module names its own with ``keep_classes``). Nothing else, no function, no dotted name.
@@ -203,19 +209,44 @@ class DiskKeeper:
 
     def _save(self, name: str, key: str, revision: int, print_, state: Any, lock: threading.Lock | None,
               dump: Callable[[Any], Any] | None, summary: Callable[[Any], Any] | None = None) -> None:
+        head = (FORMAT, name, key, revision, print_)
         try:
-            head = (FORMAT, name, key, revision, print_)
+            if FORK:
+                self._save_forked(name, head, state, lock, dump, summary)
+                return
             with lock or contextlib.nullcontext():
-                data = pickle.dumps(state if dump is None else dump(state), protocol=pickle.HIGHEST_PROTOCOL)
-                small = None if summary is None else pickle.dumps(summary(state), protocol=pickle.HIGHEST_PROTOCOL)
-            self._write(name, "", head, data)
-            if small is not None:  # after the state: a summary never names a revision whose state is not kept
-                self._write(name, SUMMARY, head, small)
+                data, small = _pickled(state, dump, summary)
+            self._write_both(name, head, data, small)
         except Exception as e:  # a state not kept is built again after a restart: never an error for a page
             log.warning("could not keep the %s view: %s", name, e)
         finally:
             with self.lock:
                 self.saving.discard(name)
+
+    def _save_forked(self, name: str, head: tuple, state: Any, lock: threading.Lock | None,
+                     dump: Callable[[Any], Any] | None, summary: Callable[[Any], Any] | None) -> None:
+        """Pickle and write in a child process (``FORK``): a copy of this moment's memory, taken under ``lock``, so
+        the state is consistent and this process's interpreter is not held while it is pickled."""
+        with lock or contextlib.nullcontext():
+            pid = os.fork()
+            if pid == 0:  # the child: writes the files and exits at once, whatever happens
+                code = 1
+                try:
+                    self._write_both(name, head, *_pickled(state, dump, summary))
+                    code = 0
+                except BaseException as e:  # noqa: BLE001 - reported by the parent from the exit code
+                    with contextlib.suppress(Exception):
+                        os.write(2, f"govgraph: could not keep the {name} view: {e}\n".encode())
+                finally:
+                    os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise OSError(f"the process writing it ended with status {status}")
+
+    def _write_both(self, name: str, head: tuple, data: bytes, small: bytes | None) -> None:
+        self._write(name, "", head, data)
+        if small is not None:  # after the state: a summary never names a revision whose state is not kept
+            self._write(name, SUMMARY, head, small)
 
     def keep_summary(self, store: Store, name: str, key: str, revision: int, summary: Any) -> None:
         """Write the summary of a state (one read from disk without it, or applied and not itself written)."""
@@ -244,6 +275,12 @@ class DiskKeeper:
                     return True
             time.sleep(0.01)
         return False
+
+
+def _pickled(state: Any, dump: Callable[[Any], Any] | None, summary: Callable[[Any], Any] | None) -> tuple[bytes, bytes | None]:
+    """A state as written (``dump``: as plain data) and its summary, pickled."""
+    data = pickle.dumps(state if dump is None else dump(state), protocol=pickle.HIGHEST_PROTOCOL)
+    return data, None if summary is None else pickle.dumps(summary(state), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def keeper_for(store: Store) -> DiskKeeper | None:

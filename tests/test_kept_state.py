@@ -120,3 +120,37 @@ def test_memory_and_views_without_a_key_keep_nothing_on_disk(tmp_path):
     with open_store("memory:") as st:
         assert live.memo(st).disk is None
     assert kept_state.folder_of(open_store(f"oxigraph:{tmp_path / 's'}")) == tmp_path / "s" / kept_state.FOLDER
+
+
+def test_a_state_is_pickled_in_a_child_process_not_holding_this_one(folder, monkeypatch):
+    """Pickling holds the interpreter lock throughout (the 100k search index: about 4 s in which no page is
+    answered), so a state is pickled in a forked child: a thread of this process keeps running meanwhile (its
+    longest pause is a fraction of the pause pickling it here causes), and the file reads back the same."""
+    import threading
+    import time
+    state = [(i, str(i), float(i)) for i in range(1_200_000)]
+
+    def longest_pause(fork: bool) -> float:
+        monkeypatch.setattr(kept_state, "FORK", fork)
+        with open_store(f"oxigraph:{folder}") as st:
+            keeper = live.memo(st).disk
+            ticks, stop = [time.perf_counter()], threading.Event()
+
+            def tick():
+                while not stop.is_set():
+                    time.sleep(0.001)
+                    ticks.append(time.perf_counter())
+            t = threading.Thread(target=tick)
+            t.start()
+            time.sleep(0.05)
+            keeper.save_later(st, f"probe-{fork}", "k", st.revision, state, True, None)
+            assert keeper.idle(120)
+            stop.set()
+            t.join()
+            assert keeper.load(st, f"probe-{fork}", "k") == (st.revision, state)
+        return max(b - a for a, b in zip(ticks, ticks[1:]))
+
+    in_thread, forked = longest_pause(False), longest_pause(True)
+    print(f"longest pause: pickled here {in_thread:.3f} s, in a child {forked:.3f} s")
+    assert in_thread > 0.2, in_thread  # pickling here stops the other thread
+    assert forked < in_thread / 3, (forked, in_thread)
