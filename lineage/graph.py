@@ -389,6 +389,9 @@ def _mark_boundary(g: nx.MultiDiGraph, kinds: dict[str, str]) -> None:
 
 
 _field_lock = threading.Lock()
+#: Set (in a graph's ``__dict__``) on graphs of two revisions sharing one networkx graph (``live_graph``): the
+#: first to add the field layer copies its tables first.
+SHARED = "_shares_graph"
 
 
 def load_fields(lg: LineageGraph) -> None:
@@ -398,6 +401,8 @@ def load_fields(lg: LineageGraph) -> None:
     with _field_lock:
         if lg.fields_loaded:
             return
+        if lg.__dict__.pop(SHARED, False):  # its graph is another revision's too: this one takes its own copy
+            lg.g, lg.labels = _own_graph(lg.g), dict(lg.labels)
         store, g = lg.store, lg.g
         nodes = g._node  # noqa: SLF001
         flabels = {_val(s): o.value for s, o in _query(store, _Q_FIELD_LABELS)}
@@ -480,6 +485,17 @@ def _as_list(v: Any) -> list[Any]:
 def _short(iri: str) -> str:
     tail = iri.rstrip("/").rsplit("/", 1)[-1]
     return tail.rsplit("#", 1)[-1] or iri
+
+
+def _own_graph(old: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A graph with its own node and adjacency tables (the per-node dicts and edges still shared: ``_own`` copies
+    those an edge is written into)."""
+    g = nx.MultiDiGraph()
+    g.graph = old.graph
+    g._node = dict(old._node)  # noqa: SLF001
+    g._succ = g._adj = dict(old._succ)  # noqa: SLF001
+    g._pred = dict(old._pred)  # noqa: SLF001
+    return g
 
 
 def _own(g: nx.MultiDiGraph, u: str, v: str, copied: set[tuple[str, str]]) -> None:

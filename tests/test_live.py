@@ -26,7 +26,7 @@ from govgraph.lineage.graph import load_fields
 from govgraph.lineage.impact_index import ImpactIndex
 from govgraph.shapes import asset_scores, kept
 from live_steps import ESTATE, do, lineage_state, n, ol_event, search_state, validation_state
-from live_strategies import BASE, DATASETS, DCAT, DCT, PEOPLE, RDF, SKOS, SYSTEMS, lit, steps
+from live_strategies import BASE, DATASETS, DCAT, DCT, GOV, PEOPLE, RDF, SKOS, SYSTEMS, lit, steps
 
 VIEWS = [(search.SEARCH_VIEW, search_state), (kept.VALIDATION_VIEW, validation_state),
          (lineage_graph.VIEW, lineage_state), (access.RESTRICTED_VIEW, lambda r: (r.named, r.blank_groups)),
@@ -150,6 +150,11 @@ def test_an_openlineage_event_is_applied_to_the_lineage_graph(estate):
 def test_changes_applied_before_the_field_layer_is_loaded(estate):
     """Neither the graph held before a change nor the one after it needs the field layer first, and
     adding it to one of them leaves the other as it was."""
+    tag = uuid.uuid4().hex[:8]
+    f1, f2 = f"{BASE}field/unloaded-{tag}-a", f"{BASE}field/unloaded-{tag}-b"  # a field layer to add
+    write_source(estate, "fields-" + tag, [ox.Triple(n(f1), n(GOV + "fieldOf"), n(DATASETS[0])),
+                                           ox.Triple(n(f2), n(GOV + "fieldOf"), n(DATASETS[1])),
+                                           ox.Triple(n(f2), n(GOV + "derivedFromField"), n(f1))], who="test", as_is=True)
     live.memo(estate).forget(lineage_graph.VIEW.name)
     before = lineage_graph.get_graph(estate)
     assert not before.fields_loaded
@@ -161,8 +166,15 @@ def test_changes_applied_before_the_field_layer_is_loaded(estate):
                  who="test", force=True, may_remove=True)
     kept_graph = lineage_graph.get_graph(estate)
     assert kept_graph is not patched and not patched.fields_loaded and not kept_graph.fields_loaded
+    assert kept_graph.g is patched.g  # the synonym touches nothing the graph reads: shared, nothing copied
+    patched_edges, patched_nodes = sorted(patched.g.edges(keys=True)), len(patched.g)
     assert live.memo(estate).stats["lineage"].applied >= 2
     assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))  # loads its field layer
+    # ... into a copy of its own: the graph it shared is as it was, and takes its own field layer later
+    assert kept_graph.g is not patched.g and not patched.fields_loaded and len(patched.g) == patched_nodes
+    assert sorted(patched.g.edges(keys=True)) == patched_edges and f1 in kept_graph.g and f1 not in patched.g
+    mine, fresh = lineage_state(patched), lineage_state(lineage_graph.build(estate))
+    assert mine[:6] + mine[7:] == fresh[:6] + fresh[7:]  # all but the revision (the synonym's is later)
     assert not before.fields_loaded and sorted((u, v, k) for u, v, k in before.g.edges(keys=True)) == old_edges
     load_fields(before)
     assert lineage_state(kept_graph) == lineage_state(lineage_graph.build(estate))
