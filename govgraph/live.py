@@ -230,6 +230,9 @@ class Memo:
     pending: threading.Event = field(default_factory=threading.Event)
     _follower: threading.Thread | None = None
     _prefetching: set[str] = field(default_factory=set)
+    #: the revision up to which the follower has brought every kept view (``wait_applied``)
+    applied: int = 0
+    _applied_cv: threading.Condition = field(default_factory=threading.Condition)
     #: the changes last read: (since, until) -> (the limit it was read with, the change or None), shared by the
     #: views brought up to date together (a round of the follower reads each commit's quads once, not once per view)
     _changes: dict[tuple[int, int], tuple[int, Change | None]] = field(default_factory=dict)
@@ -393,6 +396,25 @@ class Memo:
                 except Exception:  # noqa: BLE001 - a request asking for the view meets the error itself
                     log.exception("could not bring the %s view up to date", k.view.name)
 
+    def mark_applied(self, revision: int) -> None:
+        """Every kept view is up to date with ``revision`` (the follower, after a round)."""
+        with self._applied_cv:
+            if revision > self.applied:
+                self.applied = revision
+            self._applied_cv.notify_all()
+
+    def wait_applied(self, store: Store, revision: int, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until the follower has brought every kept view of ``store`` up to date with
+        ``revision``; whether it has (a write answered after this is seen by the reads its writer makes next)."""
+        if not self.follow:
+            return True
+        with self._applied_cv:
+            if self.applied >= revision:
+                return True
+        self.committed(store)  # the follower is on it (a commit of another process's has no follower running yet)
+        with self._applied_cv:
+            return self._applied_cv.wait_for(lambda: self.applied >= revision, timeout)
+
     def forget(self, name: str | None = None) -> None:
         """Drop one kept view (or all): the next request builds it afresh."""
         with self.lock:
@@ -426,6 +448,7 @@ def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
             return
         rev = store.revision
         m.follow_once(store, READER_GRACE)
+        m.mark_applied(rev)
         if store.revision == rev:  # else another round: commits came in meanwhile
             m.pending.clear()
             if store.revision != rev:
@@ -433,6 +456,10 @@ def _follow(store_ref: "weakref.ref[Store]", m: Memo) -> None:
         del store
 
 
+#: Seconds a served write waits, before it is answered, for the follower to apply it (``Memo.wait_applied``): the
+#: writer's next page then shows it and finds every view up to date (100k datasets: a round takes 26-62 ms); a
+#: change that takes longer (a view built afresh) is answered after this, and shows when the follower is done.
+WRITE_WAIT = 0.5
 #: Seconds the prefetch waits for no read to be in flight before reading the next view anyway.
 PREFETCH_WAIT = 30.0
 #: Seconds after a restart before the prefetch reads anything: the first page asked for (often right away)
@@ -524,4 +551,4 @@ def view(store: Store, v: LiveView[S]) -> S:
 
 
 __all__ = ["Change", "KEPT_VIEWS", "LiveView", "Memo", "Stats", "answering_from_kept", "changes", "memo",
-           "reading_kept", "steps", "view", "DEFAULT_THRESHOLD", "MAX_STEPS"]
+           "reading_kept", "steps", "view", "DEFAULT_THRESHOLD", "MAX_STEPS", "WRITE_WAIT"]

@@ -12,6 +12,7 @@ from govgraph.io.load import load_files
 from govgraph.shapes import kept
 from govgraph.webapp import create_app
 from live_steps import ESTATE, synonym, until
+from support import tokened_app
 
 
 @pytest.fixture()
@@ -71,3 +72,25 @@ def test_the_follower_brings_the_quicker_views_up_to_date_first(served):
     synonym(store, "Order probe two")
     assert until(lambda: memo.peek("test-quick")[0] == memo.peek("test-slow")[0] == store.revision)
     assert order == ["test-quick", "test-slow"]
+
+
+def test_a_served_write_is_answered_once_every_view_has_applied_it(served, tmp_path):
+    """A write through the served app is answered after the follower has brought every kept view up to date (at
+    most ``live.WRITE_WAIT``): the writer's next page reads no view kept for an earlier revision."""
+    store, _ = served
+    app = tokened_app(store, tmp_path, LIVE_FOLLOW=True)
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + app.tokens["editor"]
+    memo = live.memo(store)
+    for path in ("/", "/search?q=referrals"):
+        assert client.get(path).status_code == 200
+    for i in range(3):
+        before = store.revision
+        r = client.post("/sparql/update", data={"source": "write-wait", "update": (
+            'INSERT DATA { <https://data.county.example.gov.uk/id/dataset/referrals> '
+            f'<http://www.w3.org/2004/02/skos/core#altLabel> "Write wait probe {i}" }}')})
+        assert r.status_code in (200, 201, 204), r.get_data(as_text=True)[:300]
+        assert store.revision > before
+        behind = {name: k.revision for name, k in memo.kept.items() if k.revision != store.revision}
+        assert not behind, behind
+        assert memo.applied >= store.revision

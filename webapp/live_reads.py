@@ -2,8 +2,10 @@
 
 The store's derived views follow each commit in a background thread (``govgraph.live``:
 ``Memo.follow``), and a GET or HEAD request is answered from the views kept for the revision
-before while that thread is applying a later one (``live.reading_kept``), so the first page
-after a write does not wait for it; the write shows once the follower is done. Writes, and
+before while that thread is applying a later one (``live.reading_kept``), so a page does not wait
+for it; the write shows once the follower is done. A write (any other method) is answered once the
+follower has applied it, waiting at most ``live.WRITE_WAIT`` seconds, so its writer's next page
+shows it and finds every view up to date. Writes, and
 every read when ``LIVE_FOLLOW`` is off (the default for an app made in tests), see each commit
 at once.
 """
@@ -14,20 +16,36 @@ from typing import Any, Callable
 from flask import Flask
 
 from govgraph import live
+from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
 
 _READS = ("GET", "HEAD")
 
 
 class _ReadingKept:
-    def __init__(self, app: Callable):
+    def __init__(self, app: Callable, store: Store):
         self.app = app
+        self.store = store
 
     def __call__(self, environ: dict[str, Any], start_response: Callable):
         if environ.get("REQUEST_METHOD") not in _READS:
-            return self.app(environ, start_response)
+            before = _revision(self.store)
+            out = self.app(environ, start_response)
+            after = _revision(self.store)
+            if None not in (before, after) and after != before:
+                # a write is answered once the follower has applied it (bounded): its writer's next page shows it
+                live.memo(self.store).wait_applied(self.store, after, live.WRITE_WAIT)
+            return out
         with live.reading_kept():  # a body produced after this returns reads exactly: never staler
             return self.app(environ, start_response)
+
+
+def _revision(store: Store) -> int | None:
+    """The store's revision, or None if it cannot be read now (a server not answering: the request says so itself)."""
+    try:
+        return store.revision
+    except StoreUnavailable:
+        return None
 
 
 def install(app: Flask, store: Store) -> None:
@@ -36,4 +54,4 @@ def install(app: Flask, store: Store) -> None:
         return
     live.memo(store).follow = True
     live.memo(store).prefetch(store)  # after a restart: the views kept on disk read while no page is asked for
-    app.wsgi_app = _ReadingKept(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _ReadingKept(app.wsgi_app, store)  # type: ignore[method-assign]
