@@ -4,13 +4,15 @@ The store's derived views follow each commit in a background thread (``govgraph.
 ``Memo.follow``), and a GET or HEAD request is answered from the views kept for the revision
 before while that thread is applying a later one (``live.reading_kept``), so a page does not wait
 for it; the write shows once the follower is done. A write (any other method) is answered once the
-follower has applied it, waiting at most ``live.WRITE_WAIT`` seconds, so its writer's next page
+follower has applied it, waiting at most ``live.WRITE_WAIT`` seconds (at most ``WAITING_WRITES``
+writes wait at once: a stream of events must not hold every server thread), so its writer's next page
 shows it and finds every view up to date. Writes, and
 every read when ``LIVE_FOLLOW`` is off (the default for an app made in tests), see each commit
 at once.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 from flask import Flask
@@ -20,6 +22,9 @@ from govgraph.errors import StoreUnavailable
 from govgraph.store import Store
 
 _READS = ("GET", "HEAD")
+#: Most writes waiting at once for the follower to apply them (the others are answered at once).
+WAITING_WRITES = 2
+_waiting = threading.BoundedSemaphore(WAITING_WRITES)
 
 
 class _ReadingKept:
@@ -32,9 +37,13 @@ class _ReadingKept:
             before = _revision(self.store)
             out = self.app(environ, start_response)
             after = _revision(self.store)
-            if None not in (before, after) and after != before:
-                # a write is answered once the follower has applied it (bounded): its writer's next page shows it
-                live.memo(self.store).wait_applied(self.store, after, live.WRITE_WAIT)
+            # a write is answered once the follower has applied it (bounded): its writer's next page shows it; not
+            # by more than a few writers at once (a stream of events would hold every server thread, pages waiting)
+            if None not in (before, after) and after != before and _waiting.acquire(blocking=False):
+                try:
+                    live.memo(self.store).wait_applied(self.store, after, live.WRITE_WAIT)
+                finally:
+                    _waiting.release()
             return out
         with live.reading_kept():  # a body produced after this returns reads exactly: never staler
             return self.app(environ, start_response)
