@@ -78,9 +78,12 @@ _READ = (str(GOV.classification), str(GOV.accessGroup))
 def _read(store: Store, subjects: list[str] | None = None) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     named: dict[str, set[str]] = {}
     blank: dict[str, set[str]] = {}
-    values = "" if subjects is None else "VALUES ?s { %s } " % " ".join(f"<{s}>" for s in subjects)
-    for r in store.query(f"SELECT ?s ?g WHERE {{ {values}VALUES ?c {{ {_VALUES} }} ?s <{GOV.classification}> ?c "
-                         f"OPTIONAL {{ ?s <{GOV.accessGroup}> ?g }} }}"):
+    # some subjects: each one's classification, filtered (VALUES of both had the store scan every restricted
+    # resource: 3 ms a subject at 100k datasets)
+    pick = f"VALUES ?c {{ {_VALUES} }} ?s <{GOV.classification}> ?c " if subjects is None else \
+        "VALUES ?s { %s } ?s <%s> ?c FILTER(?c IN (%s)) " % (" ".join(f"<{s}>" for s in subjects), GOV.classification,
+                                                              ", ".join(_VALUES.split()))
+    for r in store.query(f"SELECT ?s ?g WHERE {{ {pick}OPTIONAL {{ ?s <{GOV.accessGroup}> ?g }} }}"):
         s, g = r["s"], r["g"]
         groups = (named if isinstance(s, ox.NamedNode) else blank).setdefault(s.value, set())
         if g is not None:
