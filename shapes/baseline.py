@@ -87,17 +87,28 @@ def _events(store: Store) -> list[tuple[int, str, str, Gap | None]]:
     hit = _events_cache.get(store)
     if hit is not None and hit[0] == rev:
         return hit[1]
-    q = f"""SELECT ?src ?r ?op ?shape ?focus ?path ?value ?p ?msg WHERE {{
-        ?ev <{_OF}> ?src ; <{_REV}> ?r .
-        {{ ?ev <{_ADDS}> ?g BIND("add" AS ?op) }} UNION {{ ?ev <{_DROPS}> ?g BIND("drop" AS ?op) }}
-        ?g <{_SHAPE}> ?shape ; <{_FOCUS}> ?focus ; <{_PRINCIPLE}> ?p ; <{_MESSAGE}> ?msg .
-        OPTIONAL {{ ?g <{_PATH}> ?path }} OPTIONAL {{ ?g <{_VALUE}> ?value }} }}"""
-    out = []
+    # the events and the gaps' descriptions side by side, joined here as the pattern that joined them
+    # would (each description of a gap with each event naming it; no path or value: None): Virtuoso
+    # 7.2 spent 8-20 ms on the join even over an empty graph, 2.7 ms on this
+    q = f"""SELECT ?src ?r ?op ?g ?shape ?focus ?p ?msg ?path ?value WHERE {{
+        {{ ?ev <{_OF}> ?src ; <{_REV}> ?r ; <{_ADDS}> ?g BIND("add" AS ?op) }}
+        UNION {{ ?ev <{_OF}> ?src ; <{_REV}> ?r ; <{_DROPS}> ?g BIND("drop" AS ?op) }}
+        UNION {{ ?g <{_SHAPE}> ?shape ; <{_FOCUS}> ?focus ; <{_PRINCIPLE}> ?p ; <{_MESSAGE}> ?msg }}
+        UNION {{ ?g <{_PATH}> ?path }} UNION {{ ?g <{_VALUE}> ?value }} }}"""
+    events, described, paths, values = [], defaultdict(list), defaultdict(list), defaultdict(list)
     for r in store.query(q, graphs=[BASELINES], prefixes=False):
-        src = r["src"].value
-        gap = Gap(src, r["shape"].value, r["focus"].value, r["path"].value if r["path"] is not None else None,
-                  r["value"].value if r["value"] is not None else None, int(r["p"].value), r["msg"].value)
-        out.append((int(r["r"].value), src, r["op"].value, gap))
+        g = r["g"]
+        if r["op"] is not None:
+            events.append((int(r["r"].value), r["src"].value, r["op"].value, g))
+        elif r["shape"] is not None:
+            described[g].append((r["shape"].value, r["focus"].value, int(r["p"].value), r["msg"].value))
+        elif r["path"] is not None:
+            paths[g].append(r["path"].value)
+        else:
+            values[g].append(r["value"].value)
+    out = [(rev, src, op, Gap(src, shape, focus, path, value, p, msg))
+           for rev, src, op, g in events for shape, focus, p, msg in described.get(g, ())
+           for path in paths.get(g) or [None] for value in values.get(g) or [None]]
     if out:  # removals end a baseline (an index lookup in the audit graph, not the whole history)
         q = (f'SELECT ?src ?r WHERE {{ ?c <http://www.w3.org/2000/01/rdf-schema#label> "remove" ; '
              f'<{GOV.sourceName}> ?src ; <{GOV.revision}> ?r }}')
