@@ -8,6 +8,7 @@ Node ids are IRI strings; edges point the way data moves (upstream -> downstream
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -16,6 +17,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from govgraph import agreements, search
+from govgraph.backends.remote import RowCapped
 from govgraph.errors import UnknownAsset
 from govgraph.lineage.impact_index import ImpactIndex  # noqa: F401 - re-exported
 from govgraph.kinds import (AGREEMENT, DATASET, FIELD, LINEAGE_KINDS, ORGANISATION, OTHER, PARTNER,  # noqa: F401
@@ -231,6 +233,37 @@ def _subjects_new(cls: str, done: list[str]) -> str:
     return _Q_SUBJECTS_NEW % (cls, " ".join("MINUS { ?s a <%s> }" % c for c in done))
 
 
+def _batch(store: Any, queries: list[str], graph: Any = None) -> list[list[tuple[str, ...]]]:
+    """The rows (``_rows``) of several SELECTs of the same variables, over all live sources or one
+    source graph: one query each on the embedded store; on a SPARQL server all in one, a UNION whose
+    branches tag their rows (a round trip costs more there than the tag), unless the server caps the
+    answer (then one each, as its cap allows)."""
+    if not getattr(store, "remote", False) or len(queries) < 2:
+        return [_rows(store, q, graph) for q in queries]
+    head = queries[0].partition(" WHERE ")[0]
+    branches = " UNION ".join("{ %s BIND(%d AS ?k_) }" % (q.partition(" WHERE ")[2], i) for i, q in enumerate(queries))
+    try:
+        rows = _rows(store, f"SELECT ?k_ {head[len('SELECT '):]} WHERE {{ {branches} }}", graph)
+    except RowCapped:
+        return [_rows(store, q, graph) for q in queries]
+    out: list[list[tuple[str, ...]]] = [[] for _ in queries]
+    for row in rows:
+        out[int(row[0])].append(row[1:])
+    return out
+
+
+#: Per source graph: a flow's ends and what it carries, its mechanism, frequency and agreement, derivations.
+_PER_GRAPH = (GOV.source, GOV.target, GOV.carries, GOV.mechanism, GOV.frequency, GOV.coveredBy, PROV.wasDerivedFrom)
+
+
+def _graph_pairs(store: Any, graph: Any, read: dict[Any, list[tuple[str, ...]]], pred: Any,
+                 by_value: bool = False) -> Iterable[tuple[str, ...]]:
+    """One predicate's pairs in one source graph: as already ``read``, else asked for."""
+    if pred in read:
+        return read[pred]
+    return _by_value(store, pred, graph) if by_value else _pairs(store, pred, graph)
+
+
 def build(store: Any) -> LineageGraph:
     """Build the lineage graph of a store's current revision (``live_graph.get_graph`` keeps it live)."""
     revision = store.revision
@@ -239,11 +272,14 @@ def build(store: Any) -> LineageGraph:
     facts: dict[str, dict[str, Any]] = {}
     personal: dict[str, set[str]] = {}
     done: list[str] = []  # classes asked so far: their subjects already have a kind
-    for cls, kind in _TYPE_KIND:  # datasets, reports, returns: most specific class first
-        if kind in DATA_KINDS:
-            for (s,) in _rows(store, _subjects_new(cls, done)):
-                kinds.setdefault(s, kind)
-            done.append(cls)
+    data_kinds = [(cls, kind) for cls, kind in _TYPE_KIND if kind in DATA_KINDS]  # most specific class first
+    queries = []
+    for cls, kind in data_kinds:
+        queries.append(_subjects_new(cls, done))
+        done.append(cls)
+    for (_, kind), rows in zip(data_kinds, _batch(store, queries)):
+        for (s,) in rows:
+            kinds.setdefault(s, kind)
     for s, o in _rows(store, _Q_PAIRS % DCTERMS.title):
         labels.setdefault(s, o)
     for name, pred in (("held_in", GOV.heldIn), ("anonymisation", GOV.anonymisation),
@@ -257,21 +293,20 @@ def build(store: Any) -> LineageGraph:
     for s, o in _by_value(store, DPV.hasPersonalData):
         personal.setdefault(s, set()).add(o)
     ranks: dict[str, int] = {}
-    for rank, (cls, kind) in enumerate(_TYPE_KIND):
-        if kind == FIELD or kind in DATA_KINDS:
-            continue  # fields come with the field layer; data kinds are done
-        for (sv,) in _rows(store, _Q_SUBJECTS % cls):
+    others = [(rank, cls, kind) for rank, (cls, kind) in enumerate(_TYPE_KIND)
+              if kind != FIELD and kind not in DATA_KINDS]  # fields come with the field layer; data kinds are done
+    for (rank, _, kind), rows in zip(others, _batch(store, [_Q_SUBJECTS % cls for _, cls, _ in others])):
+        for (sv,) in rows:
             if sv not in kinds and rank < ranks.get(sv, 1 << 30):
                 ranks[sv], kinds[sv] = rank, kind
-    for pred in (FOAF.name, SKOS.prefLabel):
-        for s, o in _rows(store, _Q_LITERALS % pred):
+    # names, then rdfs:label by class (so the many field labels wait for the field layer)
+    for rows in _batch(store, [_Q_LITERALS % pred for pred in (FOAF.name, SKOS.prefLabel)]
+                       + [_Q_CLASS_LABELS % (cls, RDFS.label) for cls in _RDFS_LABELLED]):
+        for s, o in rows:
             labels.setdefault(s, o)
-    for cls in _RDFS_LABELLED:  # rdfs:label by class, so the many field labels wait for the field layer
-        for s, o in _rows(store, _Q_CLASS_LABELS % (cls, RDFS.label)):
-            labels.setdefault(s, o)
-    for pred, name in _OTHER_FACTS.items():
+    for (pred, name), rows in zip(_OTHER_FACTS.items(), _batch(store, [_Q_PAIRS % p for p in _OTHER_FACTS])):
         multi = name in _MULTI
-        for s, o in _pairs(store, pred):
+        for s, o in rows:
             d = facts.setdefault(s, {})
             if multi:
                 if o not in d.setdefault(name, []):
@@ -303,25 +338,30 @@ def build(store: Any) -> LineageGraph:
             ensure(home, SYSTEM)
 
     edges: list[tuple[str, str, str, dict[str, Any]]] = []
+    remote = getattr(store, "remote", False)
     for graph in store.graphs():
         gname = graph.value
+        # a SPARQL server is asked once for the graph's pairs (the embedded store: one query each, by value where it can)
+        read = dict(zip(_PER_GRAPH, _batch(store, [_Q_PAIRS % p for p in _PER_GRAPH], graph))) if remote else {}
+        pairs = functools.partial(_graph_pairs, store, graph, read)
+
         flows: dict[str, dict[str, Any]] = {}
-        for f, o in _pairs(store, GOV.source, graph):
+        for f, o in pairs(GOV.source):
             flows.setdefault(f, {"carries": []})["source"] = o
         for name, pred in (("target", GOV.target), ("carries", GOV.carries)):
-            for f, o in _pairs(store, pred, graph):
+            for f, o in pairs(pred):
                 if f in flows:
                     if name == "carries":
                         flows[f]["carries"].append(o)
                     else:
                         flows[f].setdefault(name, o)
         for name, pred in (("mechanism", GOV.mechanism), ("frequency", GOV.frequency), ("agreement", GOV.coveredBy)):
-            for f, o in _by_value(store, pred, graph):
+            for f, o in pairs(pred, by_value=True):
                 if f in flows:
                     flows[f].setdefault(name, o)
         for firi, f in flows.items():
             _flow_edges(firi, f, gname, labels, kinds, facts, ensure, edges)
-        for d, u in _pairs(store, PROV.wasDerivedFrom, graph):
+        for d, u in pairs(PROV.wasDerivedFrom):
             ensure(d), ensure(u)
             edges.append((u, d, DERIVED, {"kind": DERIVED, "graph": gname}))
         runs = _rows(store, _Q_RUNS, graph)
