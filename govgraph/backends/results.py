@@ -1,6 +1,7 @@
 """SPARQL answers as pyoxigraph reads them, whatever the server wrote: blank node labels made
 valid (Virtuoso's ``nodeID://b1``), xsd:boolean in its canonical form (Virtuoso's 1 and 0), and an
-ASK answered as a table read as a boolean."""
+ASK answered as a table read as a boolean; and SELECT rows as strings (``term_rows``, ``csv_rows``:
+SPARQL CSV, for bulk reads that need only the terms' text)."""
 from __future__ import annotations
 
 import csv
