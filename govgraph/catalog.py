@@ -8,7 +8,7 @@ kind and the Turtle about one resource.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import rdflib
 from rdflib import URIRef
@@ -111,10 +111,11 @@ _ROLE_FIELDS = {str(GOV.owner): "owners", str(GOV.steward): "stewards", str(GOV.
 #: What the asset page reads about one resource, in one query (one round trip to a remote store): its
 #: own triples (?p ?o), the resources linking to it (?x ?p), the agreements covering it (?a) and its
 #: fields' identifier standards (?std) and, for a dataset, its quality (?m ?target ?at), each branch
-#: telling its rows apart by the variables it binds.
+#: telling its rows apart by the variables it binds. (A subject not blank is an IRI: Virtuoso 7.2
+#: answers ``FILTER(isIRI(?x))`` here in 40 ms, ``FILTER(!isBLANK(?x))`` in 1.5 ms.)
 _ASSET_ROWS = """SELECT ?p ?o ?x ?a ?std ?m ?target ?at WHERE {
     { ?s ?p ?o }
-    UNION { SELECT ?x ?p WHERE { ?x ?p ?s FILTER(isIRI(?x)) } LIMIT 2000 }
+    UNION { SELECT ?x ?p WHERE { ?x ?p ?s FILTER(!isBLANK(?x)) } LIMIT 2000 }
     UNION { SELECT DISTINCT ?a WHERE {
         { ?f gov:carries ?s ; gov:coveredBy ?a } UNION { ?f gov:source|gov:target ?s ; gov:coveredBy ?a }
         UNION { ?s gov:coveredBy ?a } } }
@@ -136,6 +137,13 @@ def get_asset(store: Store, iri: str) -> Asset:
 
 def asset_and_triples(store: Store, iri: str) -> tuple[Asset, list[tuple[URIRef, rdflib.term.Node, rdflib.term.Node]]]:
     """``get_asset`` and the resource's own triples (what ``turtle`` shows), from the same reads."""
+    return asset_with_names(store, iri)[:2]
+
+
+def asset_with_names(store: Store, iri: str, also: Callable[[str], Iterable[str]] | None = None
+                     ) -> tuple[Asset, list[tuple[URIRef, rdflib.term.Node, rdflib.term.Node]], dict[str, Ref]]:
+    """``asset_and_triples``, and the names of the IRIs ``also`` gives for the asset's kind, read with
+    the asset's own names (one query: the asset page reads its lineage neighbours' names so)."""
     s = URIRef(iri)
     rows = store.select(_ASSET_ROWS, bindings={"s": s})
     out_rows = [r for r in rows if "o" in r]
@@ -146,10 +154,12 @@ def asset_and_triples(store: Store, iri: str) -> tuple[Asset, list[tuple[URIRef,
     field_standards = [r for r in rows if "std" in r]
     objs = [str(r["o"]) for r in out_rows if isinstance(r["o"], URIRef)]
     objs += [str(r["x"]) for r in in_rows] + [str(r["a"]) for r in agreements] + [str(r["std"]) for r in field_standards]
-    refs = labels(store, objs + [iri])
+    kind = kind_of(str(r["o"]) for r in out_rows if r["p"] == RDF.type)
+    extra = list(also(kind)) if also is not None else []
+    refs = labels(store, objs + [iri] + extra)
     me = refs[iri]
     types = [refs[str(r["o"])] for r in out_rows if r["p"] == RDF.type]
-    asset = Asset(iri=iri, label=me.label, kind=kind_of(t.iri for t in types), types=types)
+    asset = Asset(iri=iri, label=me.label, kind=kind, types=types)
     props: dict[str, list[Value]] = {}
     for r in out_rows:
         p, o = str(r["p"]), r["o"]
@@ -185,7 +195,7 @@ def asset_and_triples(store: Store, iri: str) -> tuple[Asset, list[tuple[URIRef,
     asset.incoming = [Property(p, *term_label(p), vals) for p, vals in sorted(incoming.items(), key=lambda kv: term_label(kv[0])[0])]
     if asset.kind in ("dataset", "report", "return"):
         asset.quality = quality(store, iri, [r for r in rows if "m" in r])
-    return asset, [(s, r["p"], r["o"]) for r in out_rows]
+    return asset, [(s, r["p"], r["o"]) for r in out_rows], {i: refs[i] for i in extra}
 
 
 def quality(store: Store, iri: str, parts: list[dict] | None = None) -> list[QualityRow]:

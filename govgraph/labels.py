@@ -33,6 +33,16 @@ for _t, _k in KINDS:
     KIND_TYPES.setdefault(_k, []).append(_t)
 
 LABEL_PROPS = "rdfs:label|dcterms:title|foaf:name|skos:prefLabel"
+#: A label (?label) and the types (?types) of each resource of ``VALUES ?s { %s }``, grouped on each
+#: side of a UNION (an aggregate over a UNION's unbound values is an error in Oxigraph), each label
+#: property a pattern of its own: Virtuoso 7.2 answers this for 40 resources in 10 ms, and
+#: ``OPTIONAL { ?s LABEL_PROPS ?l } OPTIONAL { ?s a ?t }`` in 100 ms (it evaluates an alternative
+#: path as a transitive one). A resource with neither has no row.
+_LABELS_AND_TYPES = ("""SELECT ?s ?label ?types WHERE {
+    { SELECT ?s (SAMPLE(?l) AS ?label) WHERE { VALUES ?s { %s } """
+                     + " UNION ".join(f"{{ ?s {p} ?l }}" for p in LABEL_PROPS.split("|")) + """ } GROUP BY ?s }
+    UNION { SELECT ?s (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?types) WHERE {
+        VALUES ?s { %s } ?s a ?t } GROUP BY ?s } }""")
 #: The kinds people mostly mean when they name something.
 MAIN_KINDS = {"dataset", "report", "return", "system", "database", "person", "team", "partner", "agreement",
               "standard", "term", "council", "community"}
@@ -125,10 +135,10 @@ def labels(store: Store, iris: Iterable[str]) -> dict[str, Ref]:
     for chunk_start in range(0, len(iris), 500):
         chunk = iris[chunk_start:chunk_start + 500]
         values = " ".join(f"<{i}>" for i in chunk)
-        rows = store.select(f"""SELECT ?s (SAMPLE(?l) AS ?label) (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?types)
-            WHERE {{ VALUES ?s {{ {values} }} OPTIONAL {{ ?s {LABEL_PROPS} ?l }} OPTIONAL {{ ?s a ?t }} }} GROUP BY ?s""")
-        for r in rows:
-            s = str(r["s"])
+        found: dict[str, dict] = {}
+        for r in store.select(_LABELS_AND_TYPES % (values, values)):
+            found.setdefault(str(r["s"]), {}).update(r)
+        for s, r in found.items():
             types = str(r.get("types", "")).split()
             out[s] = Ref(s, str(r["label"]) if "label" in r else _fallback_label(s), kind_of(types))
     for i in iris:

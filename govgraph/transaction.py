@@ -195,8 +195,12 @@ class Transaction:
         new_n = self.count()
         if self.replacing:
             old, new = self.target.value, self.graph.value
-            added = count(st.backend, f"GRAPH <{new}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{old}> {{ ?s ?p ?o }} }}")
-            removed = count(st.backend, f"GRAPH <{old}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }}")
+            # both counted in one query (one round trip to a server)
+            (row,) = st.backend.query(
+                f"SELECT ?added ?removed WHERE {{ {{ SELECT (COUNT(*) AS ?added) WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }} "
+                f"FILTER NOT EXISTS {{ GRAPH <{old}> {{ ?s ?p ?o }} }} }} }} {{ SELECT (COUNT(*) AS ?removed) WHERE {{ "
+                f"GRAPH <{old}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{new}> {{ ?s ?p ?o }} }} }} }} }}", None, None)
+            added, removed = int(row["added"].value), int(row["removed"].value)
         else:
             added, removed = new_n, 0
         rec = st.new_record(self.name, "replace" if self.replacing else "load", self.who, added, removed, forced, note,

@@ -87,17 +87,23 @@ def _events(store: Store) -> list[tuple[int, str, str, Gap | None]]:
     hit = _events_cache.get(store)
     if hit is not None and hit[0] == rev:
         return hit[1]
-    q = f"""SELECT ?src ?r ?op ?shape ?focus ?path ?value ?p ?msg WHERE {{
-        ?ev <{_OF}> ?src ; <{_REV}> ?r .
-        {{ ?ev <{_ADDS}> ?g BIND("add" AS ?op) }} UNION {{ ?ev <{_DROPS}> ?g BIND("drop" AS ?op) }}
-        ?g <{_SHAPE}> ?shape ; <{_FOCUS}> ?focus ; <{_PRINCIPLE}> ?p ; <{_MESSAGE}> ?msg .
-        OPTIONAL {{ ?g <{_PATH}> ?path }} OPTIONAL {{ ?g <{_VALUE}> ?value }} }}"""
+    # the graph's triples read as they are and joined here as the pattern that joined them would (each
+    # description of a gap with each event naming it; no path or value: None): the simplest query there
+    # is, which a server compiles at once (Virtuoso 7.2, after a write: 20 ms for the join, 2 ms for this)
+    by: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", graphs=[BASELINES], prefixes=False):
+        by[str(r["s"])][r["p"].value].append(r["o"])
     out = []
-    for r in store.query(q, graphs=[BASELINES], prefixes=False):
-        src = r["src"].value
-        gap = Gap(src, r["shape"].value, r["focus"].value, r["path"].value if r["path"] is not None else None,
-                  r["value"].value if r["value"] is not None else None, int(r["p"].value), r["msg"].value)
-        out.append((int(r["r"].value), src, r["op"].value, gap))
+    for ev in by.values():
+        for src, at in ((s.value, int(r.value)) for s in ev.get(_OF, ()) for r in ev.get(_REV, ())):
+            for op, verb in (("add", _ADDS), ("drop", _DROPS)):
+                for g in ev.get(verb, ()):
+                    d = by.get(str(g), {})
+                    out += [(at, src, op, Gap(src, shape.value, focus.value, path, value, int(p.value), msg.value))
+                            for shape in d.get(_SHAPE, ()) for focus in d.get(_FOCUS, ())
+                            for p in d.get(_PRINCIPLE, ()) for msg in d.get(_MESSAGE, ())
+                            for path in [x.value for x in d.get(_PATH, ())] or [None]
+                            for value in [x.value for x in d.get(_VALUE, ())] or [None]]
     if out:  # removals end a baseline (an index lookup in the audit graph, not the whole history)
         q = (f'SELECT ?src ?r WHERE {{ ?c <http://www.w3.org/2000/01/rdf-schema#label> "remove" ; '
              f'<{GOV.sourceName}> ?src ; <{GOV.revision}> ?r }}')

@@ -125,33 +125,46 @@ def shapes_of(check_date: dt.date | str | None = None, profile: str | None = Non
 
 # ----------------------------------------------------------------------------- scope
 
-def _touched_in_graph(store: Store, graph: ox.NamedNode) -> tuple[set[str], set[str]] | None:
-    """Subjects and estate objects of one graph's triples; None when a subject is a blank node or
-    there are too many (validating everything is then cheaper)."""
-    subjects: set[str] = set()
-    objects: set[str] = set()
-    q = f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} LIMIT {MAX_SCOPE + 1}"
-    for r in store.query(q, graphs=[graph], prefixes=False):
-        if not isinstance(r["s"], ox.NamedNode):
-            return None
-        subjects.add(r["s"].value)
-    q = (f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o FILTER(isIRI(?o) && ?p != <{_RDF_TYPE}>) }} }}"
-         f" LIMIT {MAX_SCOPE * 4}")
-    for r in store.query(q, graphs=[graph], prefixes=False):
-        v = r["o"].value
-        if not v.startswith(_VOCAB):
-            objects.add(v)
-    if len(subjects) > MAX_SCOPE or len(objects) >= MAX_SCOPE * 4:
-        return None
-    return subjects, objects
+def _touched_in_graphs(store: Store, graphs: Sequence[ox.NamedNode]) -> list[tuple[set[str], set[str]] | None]:
+    """Subjects and estate objects of each graph's triples, read in one query (one round trip to a
+    server); None for a graph with a blank-node subject or too many (validating everything is then
+    cheaper)."""
+    if not graphs:
+        return []
+    parts = []
+    for i, g in enumerate(graphs):
+        parts.append(f"{{ SELECT (?s AS ?s{i}) WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }} "
+                     f"LIMIT {MAX_SCOPE + 1} }} }}")
+        parts.append(f"{{ SELECT (?o AS ?o{i}) WHERE {{ SELECT DISTINCT ?o WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o "
+                     f"FILTER(isIRI(?o) && ?p != <{_RDF_TYPE}>) }} }} LIMIT {MAX_SCOPE * 4} }} }}")
+    found: list[tuple[set[str], list]] = [(set(), []) for _ in graphs]
+    blank = [False] * len(graphs)
+    for r in store.query("SELECT * WHERE { " + " UNION ".join(parts) + " }", graphs=list(graphs), prefixes=False):
+        for i in range(len(graphs)):
+            s, o = r[f"s{i}"], r[f"o{i}"]
+            if s is not None:
+                if isinstance(s, ox.NamedNode):
+                    found[i][0].add(s.value)
+                else:
+                    blank[i] = True
+            if o is not None:
+                found[i][1].append(o)
+    out: list[tuple[set[str], set[str]] | None] = []
+    for (subjects, objs), has_blank in zip(found, blank):
+        objects = {v for v in (o.value for o in objs) if not v.startswith(_VOCAB)}
+        out.append(None if has_blank or len(subjects) > MAX_SCOPE or len(objs) >= MAX_SCOPE * 4
+                   else (subjects, objects))
+    return out
 
 
-def _touched(store: Store, changed: Changed) -> tuple[set[str], set[str]] | None:
+def _touched(store: Store, changed: Changed, parts: dict[ox.NamedNode, tuple[set[str], set[str]] | None]
+             ) -> tuple[set[str], set[str]] | None:
+    """``parts``: ``_touched_in_graphs`` of the graphs of an ``InGraphs``."""
     subjects: set[str] = set()
     objects: set[str] = set()
     if isinstance(changed, InGraphs):
         for g in changed.graphs:
-            part = _touched_in_graph(store, g)
+            part = parts[g]
             if part is None:
                 return None
             subjects |= part[0]
@@ -175,8 +188,10 @@ def change_scope(view: ChangeView, added: Changed, removed: Changed) -> list[str
     blank-node subject, or a change so large that a full run is cheaper than a huge scope)."""
     subjects: set[str] = set()
     nodes: set[str] = set()
+    graphs = list(dict.fromkeys(g for c in (added, removed) if isinstance(c, InGraphs) for g in c.graphs))
+    parts = dict(zip(graphs, _touched_in_graphs(view.store, graphs)))
     for changed in (added, removed):
-        part = _touched(view.store, changed)
+        part = _touched(view.store, changed, parts)
         if part is None:
             return None
         subjects |= part[0]

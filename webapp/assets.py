@@ -28,14 +28,15 @@ def asset():
     asof = request.args.get("asof", "").strip()
     if asof:
         return _asset_asof(store(), iri, asof)
-    try:
-        a, triples = catalog.asset_and_triples(st, iri)
+    try:  # the lineage view's names are read with the asset's
+        a, triples, names = catalog.asset_with_names(
+            st, iri, lambda kind: graphs.lineage_names(st, iri, kind) if kind in LINEAGE_KINDS else ())
     except UnknownAsset:
         label, comment = term_label(iri)
         if not comment:
             raise
         return render_template("term.html", iri=iri, label=label, comment=comment)
-    lineage = graphs.lineage_view(st, a.iri, a.kind) if a.kind in LINEAGE_KINDS else None
+    lineage = graphs.lineage_view(st, a.iri, a.kind, known=names) if a.kind in LINEAGE_KINDS else None
     status = next((s for s in agreement_statuses(st) if s.agreement.iri == a.iri), None) \
         if a.kind == "agreement" else None
     resp = responsibilities(st, a.iri) if a.kind in ("person", "team") else None

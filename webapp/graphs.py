@@ -8,6 +8,7 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from markupsafe import Markup
 
 from govgraph import catalog, lineage
+from govgraph.errors import UnknownAsset
 from govgraph.labels import label, labels, Ref
 from govgraph.lineage import grouping
 from govgraph.lineage.results import EdgeInfo, NodeInfo, Subgraph
@@ -83,8 +84,21 @@ def lineage_args(system: bool = False) -> tuple[int, str]:
     return int_arg("depth", default, 1, MAX_DEPTH), direction if direction in DIRECTIONS else "both"
 
 
-def lineage_view(st: Store, iri: str, kind: str = "dataset", *, draw: bool = True) -> GraphView:
-    """The lineage graph of an asset at the depth and direction the request asks for (``draw``: with its SVG)."""
+def lineage_names(st: Store, iri: str, kind: str) -> list[str]:
+    """The IRIs whose names ``lineage_view`` lists for an asset (its edges' agreements and carried
+    datasets), for the asset page to read with the asset's own (one query to a remote store)."""
+    depth, direction = lineage_args(system=kind in ("system", "database"))
+    try:
+        sub = lineage.lineage(st, iri, direction, depth).subgraph()
+    except UnknownAsset:
+        return []  # lineage_view says so
+    return sorted(_names_shown(sub if len(sub.nodes) <= MAX_NODES else nearest(sub, MAX_NODES)))
+
+
+def lineage_view(st: Store, iri: str, kind: str = "dataset", *, draw: bool = True,
+                 known: dict[str, Ref] | None = None) -> GraphView:
+    """The lineage graph of an asset at the depth and direction the request asks for (``draw``: with its SVG;
+    ``known``: names already read, as ``lineage_names`` chose them)."""
     depth, direction = lineage_args(system=kind in ("system", "database"))
     res = lineage.lineage(st, iri, direction, depth)
     root = res.node(res.root)
@@ -103,7 +117,7 @@ def lineage_view(st: Store, iri: str, kind: str = "dataset", *, draw: bool = Tru
         sub = nearest(sub, MAX_NODES)
     view = _view(st, sub, iri, title,
                  url_for("graphs.lineage_svg", iri=iri, depth=depth, direction=direction, expand=expanded or None,
-                         asof=_asof_text()), drawn=drawn, draw=draw)
+                         asof=_asof_text()), drawn=drawn, draw=draw, known=known)
     view.table = url_for("graphs.lineage_table", iri=iri, depth=depth, direction=direction, asof=_asof_text())
     if groups:
         notices.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} of more than {grouping.THRESHOLD} "
@@ -186,9 +200,15 @@ def responsibility_subgraph(st: Store, iri: str) -> Subgraph:
     return Subgraph(list(nodes.values()), edges, [iri])
 
 
+def _names_shown(sub: Subgraph) -> set[str]:
+    """The IRIs a view's table names besides its nodes: the edges' agreements and carried datasets."""
+    return {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
+
+
 def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, standalone: bool = False,
-          drawn: Subgraph | None = None, draw: bool = True) -> GraphView:
-    """``sub`` is listed in the table; ``drawn`` (its fans collapsed, by default ``sub``) is drawn (unless not ``draw``)."""
+          drawn: Subgraph | None = None, draw: bool = True, known: dict[str, Ref] | None = None) -> GraphView:
+    """``sub`` is listed in the table; ``drawn`` (its fans collapsed, by default ``sub``) is drawn (unless not ``draw``);
+    ``known``: names already read (the others are asked for)."""
     drawing = svg.Drawing("", 0, 0)
     if draw:
         # past estates ("as of") are not validated: a badge there would cost a full validation of the copy
@@ -199,8 +219,10 @@ def _view(st: Store, sub: Subgraph, iri: str, title: str, download: str, *, stan
                              standalone=standalone,
                              findings=severity)
     nodes = {n.iri: n for n in sub.nodes}
-    extra = {e.agreement for e in sub.edges if e.agreement} | {c for e in sub.edges for c in e.carries[:CARRIES_SHOWN]}
-    refs = labels(st, extra) if extra else {}
+    known = known or {}
+    extra = _names_shown(sub)
+    missing = [i for i in extra if i not in known]
+    refs = {**{i: known[i] for i in extra if i in known}, **(labels(st, missing) if missing else {})}
     rows = []
     for e in svg.dedupe_edges(sub.edges):
         if e.source in nodes and e.target in nodes:

@@ -45,6 +45,11 @@ class Backend(Protocol):
         backend ignores it (its callers stop queries their own way). ``prefixes`` and
         ``base_iri``: declared for the text (its own declarations win)."""
 
+    def strings(self, text: str, default: list[ox.NamedNode] | None,
+                named: list[ox.NamedNode] | None) -> list[tuple[str, ...]]:
+        """A SELECT's rows as strings (``results.term_rows``: IRIs and literals as their text, blank
+        nodes as ``_:id``), for bulk reads that need no more: a server is asked for SPARQL CSV."""
+
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the quad is held."""
 

@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from govgraph import scratch
 from govgraph.backends.base import Capabilities
+from govgraph.backends.results import term_rows
 from govgraph.errors import StoreError
 
 #: Quads copied per bulk-loader call by ``copy_graph``: the bulk loader holds a call's quads in
@@ -53,6 +54,10 @@ class EmbeddedBackend:
         if named is not None:
             kw["named_graphs"] = named
         return self.ox.query(text, **kw)
+
+    def strings(self, text: str, default: list[ox.NamedNode] | None,
+                named: list[ox.NamedNode] | None) -> list[tuple[str, ...]]:
+        return term_rows(self.query(text, default, named))
 
     def update(self, text: str) -> None:
         self.ox.update(text)

@@ -24,7 +24,8 @@ import pyoxigraph as ox
 
 from govgraph.backends.base import Capabilities
 from govgraph.backends.http_auth import Credentials
-from govgraph.backends.results import ask_answer, portable_json, portable_xml, triples
+from govgraph.backends.quick_ack import QuickAckHTTPConnection, QuickAckHTTPSConnection
+from govgraph.backends.results import ask_answer, csv_rows, portable_json, portable_xml, term_rows, triples
 from govgraph.errors import StoreError, StoreQueryFailed, StoreTimeout, StoreUnavailable
 from govgraph.ontology.ns import GG
 
@@ -48,6 +49,9 @@ _ACCEPT_ANY = "application/sparql-results+json, application/n-triples;q=0.9"
 #: not SPARQL TSV: it drops term types and language tags.)
 _ACCEPT_TABLE_XML = "application/sparql-results+xml, application/sparql-results+json;q=0.9"
 _XML_FIRST_SERVERS = ("virtuoso",)
+#: A SELECT read as strings (``strings``): SPARQL CSV, which is all text, first. Virtuoso 7.2 writes
+#: 10,000 rows of it in 80 ms, of XML in 230 ms, of JSON in 450 ms.
+_ACCEPT_STRINGS = "text/csv, application/sparql-results+json;q=0.9, application/sparql-results+xml;q=0.8"
 #: The prologue before a query's form keyword: comments, BASE and PREFIX declarations.
 _PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)*", re.I)
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
@@ -146,7 +150,7 @@ class RemoteBackend:
     def _conn(self) -> http.client.HTTPConnection:
         c = getattr(self._local, "conn", None)
         if c is None:
-            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+            cls = QuickAckHTTPSConnection if self.scheme == "https" else QuickAckHTTPConnection
             c = cls(self.host, self.port, timeout=self.timeout)
             self._local.conn = c
         return c
@@ -234,9 +238,10 @@ class RemoteBackend:
     # -- Backend -----------------------------------------------------------------
     def query(self, text: str, default: list[ox.NamedNode] | None, named: list[ox.NamedNode] | None,
               timeout: float | None = None, *, page: int | None = None, prefixes: dict[str, str] | None = None,
-              base_iri: str | None = None, check_dataset: bool = True) -> Any:
+              base_iri: str | None = None, check_dataset: bool = True, strings: bool = False) -> Any:
         """Run a query (``page``: the query has ``LIMIT page`` of at most the server's row cap, so
-        an answer of that size is whole even if the server flags it as capped). ``prefixes`` and
+        an answer of that size is whole even if the server flags it as capped; ``strings``: a SELECT's
+        rows as ``strings`` gives them). ``prefixes`` and
         ``base_iri`` go before the text (its own BASE and PREFIX, after them, win). A query with a dataset
         is sent only to a server not known to ignore it (``_check_dataset``)."""
         if check_dataset and (default is not None or named is not None) and not self.dataset_honoured:
@@ -251,6 +256,8 @@ class RemoteBackend:
             form += [("named-graph-uri", g.value) for g in named] or [("named-graph-uri", EMPTY_GRAPH)]
         qform = query_form(text) or ""
         accept = self.table_accept if qform in ("SELECT", "ASK") else _ACCEPT.get(qform, _ACCEPT_ANY)
+        if strings and qform == "SELECT":
+            accept = _ACCEPT_STRINGS
         status, ctype, data, headers = self._request("POST", self.query_url, urllib.parse.urlencode(form).encode(),
                                                      "application/x-www-form-urlencoded", accept, timeout)
         if not self._server_seen:
@@ -264,6 +271,8 @@ class RemoteBackend:
                             f"{self.display}: add LIMIT, or raise the server's limit (Virtuoso: ResultSetMaxRows "
                             f"in [SPARQL]); nothing partial was used",
                             int(cap) if cap.strip().isdigit() else 0)
+        if strings and ctype == "text/csv":
+            return csv_rows(data)
         if ctype in ("application/n-triples", "text/plain"):
             return triples(data, ox.RdfFormat.N_TRIPLES)
         if ctype == "text/turtle":
@@ -274,7 +283,12 @@ class RemoteBackend:
             res = ox.parse_query_results(portable_json(data), ox.QueryResultsFormat.JSON)
         if isinstance(res, ox.QuerySolutions) and query_form(text) == "ASK":
             res = ask_answer(res)
-        return res
+        return term_rows(res) if strings else res
+
+    def strings(self, text: str, default: list[ox.NamedNode] | None,
+                named: list[ox.NamedNode] | None) -> list[tuple[str, ...]]:
+        """A SELECT's rows as strings (``results.term_rows``), asked for as SPARQL CSV."""
+        return self.query(text, default, named, strings=True)
 
     def _check_dataset(self) -> None:
         """Refuse a server that ignores ``default-graph-uri`` (rdflib-endpoint 0.6 answers every query

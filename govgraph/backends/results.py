@@ -1,8 +1,11 @@
 """SPARQL answers as pyoxigraph reads them, whatever the server wrote: blank node labels made
 valid (Virtuoso's ``nodeID://b1``), xsd:boolean in its canonical form (Virtuoso's 1 and 0), and an
-ASK answered as a table read as a boolean."""
+ASK answered as a table read as a boolean; and SELECT rows as strings (``term_rows``, ``csv_rows``:
+SPARQL CSV, for bulk reads that need only the terms' text)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from typing import Any
@@ -67,3 +70,42 @@ def _canonical(t: ox.Triple) -> ox.Triple:
 def triples(data: bytes, fmt: ox.RdfFormat) -> list[ox.Triple]:
     triples = [q.triple for q in ox.parse(data, fmt)]
     return [_canonical(t) for t in triples] if _BOOLEAN.encode() in data else triples
+
+
+def term_text(term: Any) -> str:
+    """A term as a string: an IRI or a literal's lexical form as it is, a blank node as ``_:id``
+    (unbound: ``""``)."""
+    if term is None:
+        return ""
+    return "_:" + term.value if type(term) is _BNODE else term.value
+
+
+_BNODE = ox.BlankNode
+
+
+def term_rows(solutions: Any) -> list[tuple[str, ...]]:
+    """SELECT solutions as rows of ``term_text`` (for reads that need only the terms' text; the
+    usual widths unrolled: a bulk read turns hundreds of thousands of terms)."""
+    text = term_text
+    width = len(solutions.variables)
+    if width == 1:
+        return [(text(a),) for (a,) in solutions]
+    if width == 2:
+        return [(text(a), text(b)) for a, b in solutions]
+    return [tuple([text(t) for t in sol]) for sol in solutions]
+
+
+#: Virtuoso's blank node labels, which its CSV writes without the ``_:`` of SPARQL CSV
+_VIRTUOSO_BNODE = "nodeID://"
+
+
+def csv_rows(data: bytes) -> list[tuple[str, ...]]:
+    """A SPARQL CSV answer as ``term_rows`` gives rows: its header left out, a blank node as
+    ``_:`` and the label its XML and JSON answers give (``bnode_id``). CSV cannot tell an
+    unbound value from an empty literal (both are ``""``, as in ``term_text``), nor a literal
+    beginning ``_:`` from a blank node: reads that need either ask for terms."""
+    rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    width = len(next(rows, ()))
+    return [tuple("_:" + bnode_id(v[2:] if v.startswith("_:") else v)
+                  if v.startswith(("_:", _VIRTUOSO_BNODE)) else v for v in row) if row else ("",) * width
+            for row in rows]
