@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import networkx as nx
-import pyoxigraph as ox
 
 from govgraph import agreements, search
-from govgraph.backends.remote import RowCapped
 from govgraph.errors import UnknownAsset
+from govgraph.lineage import reads
 from govgraph.lineage.impact_index import ImpactIndex  # noqa: F401 - re-exported
 from govgraph.kinds import (AGREEMENT, DATASET, FIELD, LINEAGE_KINDS, ORGANISATION, OTHER, PARTNER,  # noqa: F401
                             PERSON, REPORT, RETURN, SYSTEM, UNIT)  # node kinds, re-exported for lineage modules
@@ -164,26 +163,7 @@ class LineageGraph:
         return [i for i in search.suggest(self.store, ref, limit=4 * n) if i in self.g or i in self.held][:n]
 
 
-# ----------------------------------------------------------------------------- building
-#
-# Oxigraph evaluates these patterns fast; what costs is decoding each returned term into
-# a Python string (a dictionary look-up per IRI). So the build asks for as few terms as
-# possible: one predicate per SELECT (never ?p in the results), source graphs by
-# querying each source separately (never ?g in the results), and the field layer
-# (hundreds of thousands of fields on a big estate) only when a field query needs it.
-
-_Q_SUBJECTS = "SELECT ?s WHERE { ?s a <%s> }"
-#: subjects of a class not already of an earlier one (MINUS is a hash anti-join: the rest are never decoded)
-_Q_SUBJECTS_NEW = "SELECT ?s WHERE { ?s a <%s> %s }"
-_Q_PAIRS = "SELECT ?s ?o WHERE { ?s <%s> ?o }"
-_Q_LITERALS = "SELECT ?s ?o WHERE { ?s <%s> ?o FILTER(isLITERAL(?o)) }"
-_Q_DISTINCT = "SELECT DISTINCT ?o WHERE { ?s <%s> ?o }"
-_Q_BY_VALUE = "SELECT ?s WHERE { ?s <%s> %s }"
-_Q_CLASS_PAIRS = "SELECT ?s ?o WHERE { ?s a <%s> ; <%s> ?o }"
-_Q_CLASS_LABELS = "SELECT ?s ?o WHERE { ?s a <%s> ; <%s> ?o FILTER(isLITERAL(?o)) }"
-_Q_RUNS = "SELECT ?a ?u ?o WHERE { ?a a <%s> ; <%s> ?u ; <%s> ?o }" % (PROV.Activity, PROV.used, PROV.generated)
-_Q_RUN_TIMES = "SELECT ?a ?t WHERE { ?a a <%s> ; <%s> ?t }" % (PROV.Activity, PROV.endedAtTime)
-_Q_FIELD_LABELS = "SELECT ?s ?o WHERE { ?s a <%s> ; <%s> ?o }" % (GOV.Field, RDFS.label)
+# ----------------------------------------------------------------------------- building (its reads: ``reads``)
 
 #: other facts kept in the graph (few rows: systems, people, units, agreements, returns)
 _OTHER_FACTS = {str(GOV.operatedBy): "operated_by", str(GOV.submittedTo): "submitted_to",
@@ -194,75 +174,6 @@ _OTHER_FACTS = {str(GOV.operatedBy): "operated_by", str(GOV.submittedTo): "submi
 _DETAIL_FACTS = {str(GOV.owner): "owner", str(GOV.steward): "steward", str(GOV.custodian): "custodian",
                  str(GOV.serviceArea): "service_area", str(GOV.classification): "classification",
                  str(GOV.storageForm): "storage_form", str(GOV.transformation): "transformation"}
-def _val(term: Any) -> str:
-    """A pyoxigraph term as a string node id (blank nodes as ``_:id``)."""
-    return "_:" + term.value if isinstance(term, ox.BlankNode) else term.value
-
-
-def _query(store: Any, sparql: str, graph: Any = None) -> Iterable[Any]:
-    return store.query(sparql, prefixes=False, **({"graphs": [graph]} if graph is not None else {}))
-
-
-def _rows(store: Any, sparql: str, graph: Any = None) -> list[tuple[str, ...]]:
-    """A SELECT's rows as ``_val`` strings (literals as their text), over all live sources or one
-    source graph: a SPARQL server is asked for CSV (Virtuoso 7.2 writes it in a third of the time of
-    its XML), the embedded store's terms are turned into strings as they are read."""
-    return store.query(sparql, prefixes=False, strings=True, **({"graphs": [graph]} if graph is not None else {}))
-
-
-def _pairs(store: Any, predicate: Any, graph: Any = None) -> Iterable[tuple[str, str]]:
-    """(subject, object) strings for one predicate, over all live sources or one source graph."""
-    return _rows(store, _Q_PAIRS % predicate, graph)
-
-
-def _by_value(store: Any, predicate: Any, graph: Any = None, most: int = 2000) -> Iterable[tuple[str, str]]:
-    """Like ``_pairs`` for predicates with few distinct objects: one SELECT per object value, so only
-    subjects are decoded (decoding terms costs more than matching them; on a remote store, less than a round trip)."""
-    values = [] if getattr(store, "remote", False) else [o for (o,) in _query(store, _Q_DISTINCT % predicate, graph)]
-    if getattr(store, "remote", False) or len(values) > most or any(type(o).__name__ == "BlankNode" for o in values):
-        yield from _pairs(store, predicate, graph)
-        return
-    for o in values:
-        ov = o.value
-        for (s,) in _rows(store, _Q_BY_VALUE % (predicate, str(o)), graph):
-            yield s, ov
-
-
-def _subjects_new(cls: str, done: list[str]) -> str:
-    """SELECT of the subjects of ``cls`` that are not of any class in ``done``."""
-    return _Q_SUBJECTS_NEW % (cls, " ".join("MINUS { ?s a <%s> }" % c for c in done))
-
-
-def _batch(store: Any, queries: list[str], graph: Any = None) -> list[list[tuple[str, ...]]]:
-    """The rows (``_rows``) of several SELECTs of the same variables, over all live sources or one
-    source graph: one query each on the embedded store; on a SPARQL server all in one, a UNION whose
-    branches tag their rows (a round trip costs more there than the tag), unless the server caps the
-    answer (then one each, as its cap allows)."""
-    if not getattr(store, "remote", False) or len(queries) < 2:
-        return [_rows(store, q, graph) for q in queries]
-    head = queries[0].partition(" WHERE ")[0]
-    branches = " UNION ".join("{ %s BIND(%d AS ?k_) }" % (q.partition(" WHERE ")[2], i) for i, q in enumerate(queries))
-    try:
-        rows = _rows(store, f"SELECT ?k_ {head[len('SELECT '):]} WHERE {{ {branches} }}", graph)
-    except RowCapped:
-        return [_rows(store, q, graph) for q in queries]
-    out: list[list[tuple[str, ...]]] = [[] for _ in queries]
-    for row in rows:
-        out[int(row[0])].append(row[1:])
-    return out
-
-
-#: Per source graph: a flow's ends and what it carries, its mechanism, frequency and agreement, derivations.
-_PER_GRAPH = (GOV.source, GOV.target, GOV.carries, GOV.mechanism, GOV.frequency, GOV.coveredBy, PROV.wasDerivedFrom)
-
-
-def _graph_pairs(store: Any, graph: Any, read: dict[Any, list[tuple[str, ...]]], pred: Any,
-                 by_value: bool = False) -> Iterable[tuple[str, ...]]:
-    """One predicate's pairs in one source graph: as already ``read``, else asked for."""
-    if pred in read:
-        return read[pred]
-    return _by_value(store, pred, graph) if by_value else _pairs(store, pred, graph)
-
 
 def build(store: Any) -> LineageGraph:
     """Build the lineage graph of a store's current revision (``live_graph.get_graph`` keeps it live)."""
@@ -275,36 +186,36 @@ def build(store: Any) -> LineageGraph:
     data_kinds = [(cls, kind) for cls, kind in _TYPE_KIND if kind in DATA_KINDS]  # most specific class first
     queries = []
     for cls, kind in data_kinds:
-        queries.append(_subjects_new(cls, done))
+        queries.append(reads.subjects_new(cls, done))
         done.append(cls)
-    for (_, kind), rows in zip(data_kinds, _batch(store, queries)):
+    for (_, kind), rows in zip(data_kinds, reads.batch(store, queries)):
         for (s,) in rows:
             kinds.setdefault(s, kind)
-    for s, o in _rows(store, _Q_PAIRS % DCTERMS.title):
+    for s, o in reads.rows(store, reads.Q_PAIRS % DCTERMS.title):
         labels.setdefault(s, o)
     for name, pred in (("held_in", GOV.heldIn), ("anonymisation", GOV.anonymisation),
                        ("system_of_record", GOV.systemOfRecord)):
-        for s, o in _by_value(store, pred):
+        for s, o in reads.pairs_by_value(store, pred):
             facts.setdefault(s, {}).setdefault(name, o)
-    for s, o in _pairs(store, GOV.owner):
+    for s, o in reads.pairs(store, GOV.owner):
         owners = facts.setdefault(s, {}).setdefault("owner", [])
         if o not in owners:
             owners.append(o)
-    for s, o in _by_value(store, DPV.hasPersonalData):
+    for s, o in reads.pairs_by_value(store, DPV.hasPersonalData):
         personal.setdefault(s, set()).add(o)
     ranks: dict[str, int] = {}
     others = [(rank, cls, kind) for rank, (cls, kind) in enumerate(_TYPE_KIND)
               if kind != FIELD and kind not in DATA_KINDS]  # fields come with the field layer; data kinds are done
-    for (rank, _, kind), rows in zip(others, _batch(store, [_Q_SUBJECTS % cls for _, cls, _ in others])):
+    for (rank, _, kind), rows in zip(others, reads.batch(store, [reads.Q_SUBJECTS % cls for _, cls, _ in others])):
         for (sv,) in rows:
             if sv not in kinds and rank < ranks.get(sv, 1 << 30):
                 ranks[sv], kinds[sv] = rank, kind
     # names, then rdfs:label by class (so the many field labels wait for the field layer)
-    for rows in _batch(store, [_Q_LITERALS % pred for pred in (FOAF.name, SKOS.prefLabel)]
-                       + [_Q_CLASS_LABELS % (cls, RDFS.label) for cls in _RDFS_LABELLED]):
+    for rows in reads.batch(store, [reads.Q_LITERALS % pred for pred in (FOAF.name, SKOS.prefLabel)]
+                       + [reads.Q_CLASS_LABELS % (cls, RDFS.label) for cls in _RDFS_LABELLED]):
         for s, o in rows:
             labels.setdefault(s, o)
-    for (pred, name), rows in zip(_OTHER_FACTS.items(), _batch(store, [_Q_PAIRS % p for p in _OTHER_FACTS])):
+    for (pred, name), rows in zip(_OTHER_FACTS.items(), reads.batch(store, [reads.Q_PAIRS % p for p in _OTHER_FACTS])):
         multi = name in _MULTI
         for s, o in rows:
             d = facts.setdefault(s, {})
@@ -342,8 +253,8 @@ def build(store: Any) -> LineageGraph:
     for graph in store.graphs():
         gname = graph.value
         # a SPARQL server is asked once for the graph's pairs (the embedded store: one query each, by value where it can)
-        read = dict(zip(_PER_GRAPH, _batch(store, [_Q_PAIRS % p for p in _PER_GRAPH], graph))) if remote else {}
-        pairs = functools.partial(_graph_pairs, store, graph, read)
+        read = dict(zip(reads.PER_GRAPH, reads.batch(store, [reads.Q_PAIRS % p for p in reads.PER_GRAPH], graph))) if remote else {}
+        pairs = functools.partial(reads.graph_pairs, store, graph, read)
 
         flows: dict[str, dict[str, Any]] = {}
         for f, o in pairs(GOV.source):
@@ -364,9 +275,9 @@ def build(store: Any) -> LineageGraph:
         for d, u in pairs(PROV.wasDerivedFrom):
             ensure(d), ensure(u)
             edges.append((u, d, DERIVED, {"kind": DERIVED, "graph": gname}))
-        runs = _rows(store, _Q_RUNS, graph)
+        runs = reads.rows(store, reads.Q_RUNS, graph)
         if runs:
-            times = dict(_rows(store, _Q_RUN_TIMES))
+            times = dict(reads.rows(store, reads.Q_RUN_TIMES))
             for av, uv, ov in runs:
                 if uv != ov:
                     ensure(uv), ensure(ov)
@@ -449,13 +360,13 @@ def load_fields(lg: LineageGraph) -> None:
             lg.g, lg.labels = _own_graph(lg.g), dict(lg.labels)
         store, g = lg.store, lg.g
         nodes = g._node  # noqa: SLF001
-        flabels = dict(_rows(store, _Q_FIELD_LABELS))
-        field_of = dict(_pairs(store, GOV.fieldOf))
-        transform = dict(_pairs(store, GOV.transformation))
+        flabels = dict(reads.rows(store, reads.Q_FIELD_LABELS))
+        field_of = dict(reads.pairs(store, GOV.fieldOf))
+        transform = dict(reads.pairs(store, GOV.transformation))
         fields = set(flabels) | set(field_of)
         edges = []
         for graph in store.graphs():
-            for f, u in _pairs(store, GOV.derivedFromField, graph):
+            for f, u in reads.pairs(store, GOV.derivedFromField, graph):
                 fields.add(f), fields.add(u)
                 edges.append((u, f, FIELD_DERIVED, {"kind": FIELD_DERIVED, "graph": graph.value,
                                                      "transformation": transform.get(f)}))
@@ -492,10 +403,10 @@ def details(lg: LineageGraph, iri: str) -> dict[str, Any]:
     if lg.store is None:
         return out
     q = "SELECT ?p ?o WHERE { <%s> ?p ?o }" % iri.replace(">", "%3E")
-    for p, o in _query(lg.store, q):
+    for p, o in reads.query(lg.store, q):
         name = _DETAIL_FACTS.get(p.value)
         if name:
-            out.setdefault(name, []).append(_val(o))
+            out.setdefault(name, []).append(reads.val(o))
     return out
 
 

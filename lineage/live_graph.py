@@ -18,8 +18,8 @@ import pyoxigraph as ox
 
 from govgraph import kept_state, live
 from govgraph.lineage.graph import (_OTHER_FACTS, _RDF_TYPE, _RDFS_LABELLED, _TYPE_KIND, DATA_KINDS, OTHER, RUN,
-                                    LineageGraph, SHARED, _field_lock, _node_attrs, _own, _own_graph, _query, _val,
-                                    build)
+                                    LineageGraph, SHARED, _field_lock, _node_attrs, _own, _own_graph, build)
+from govgraph.lineage.reads import query as _query, val as _val
 from govgraph.lineage.impact_index import ImpactIndex
 from govgraph.ontology.ns import DCTERMS, DPV, FOAF, GOV, PROV, RDFS, SKOS
 
