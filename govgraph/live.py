@@ -36,6 +36,7 @@ before the view itself is read.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -65,6 +66,10 @@ DEFAULT_THRESHOLD = 5_000
 #: being built) would otherwise meet a change over the threshold, build again, and fall further behind
 #: each time: at 20 events a second, rounds of 17 s, then 97 s (tests/bench/bench_live.py --stream).
 MAX_STEPS = 16
+#: Seconds a build takes past which what it made is moved out of the cyclic garbage collector's reach
+#: (``_settle``): a served 100k estate with ``--hide-sensitive`` tracked 1.4 million objects, and each full
+#: collection, which comes every few tens of seconds under a stream of writes, held every page for 1-2.5 s.
+FREEZE_AFTER = 1.0
 #: Seconds past which building a view afresh instead of applying a change is logged as a warning (what an
 #: operator should know: a write that cost a rebuild).
 SLOW_REBUILD = 1.0
@@ -327,6 +332,8 @@ class Memo:
         else:
             stats.applied += 1
         stats.seconds = time.monotonic() - started
+        if built and stats.seconds > FREEZE_AFTER:
+            _settle()
         if built and k is not None and stats.seconds > SLOW_REBUILD:
             log.warning("the %s view was built afresh for revision %d (kept for %d; %s) in %.1f s", view.name, rev,
                         k.revision, why, stats.seconds)
@@ -503,6 +510,14 @@ def answering_from_kept(store: Store) -> bool:
     (For derived state kept outside the memo, such as the redacted copies of ``govgraph.access``.)"""
     m = store.memo
     return bool(m is not None and m.follow and m.pending.is_set() and _kept_ok_here())
+
+
+def _settle() -> None:
+    """After a large build: young garbage collected, then every object now tracked frozen (``gc.freeze``: left out
+    of later collections, as the states read from disk are, ``govgraph.kept_state``). Frozen objects are still
+    freed when no longer referenced (states are trees of dicts, lists and tuples, not cycles)."""
+    gc.collect(1)
+    gc.freeze()
 
 
 def _current(view: LiveView[S], state: S) -> bool:

@@ -209,3 +209,21 @@ def test_the_impact_index_is_patched_with_new_runs_and_datasets(estate):
     sources = {u for u, v in after.g.edges() if not before.g.has_edge(u, v)}
     assert same_index(old.patched(after, added, sources), ImpactIndex.of(after))
     check_views(estate)
+
+
+def test_a_large_build_is_moved_out_of_the_garbage_collectors_reach(estate, monkeypatch):
+    """What a view's build made is frozen when the build took long (``live.FREEZE_AFTER``): later full collections
+    do not walk it (a large estate's views, with ``--hide-sensitive``, held every page 1-2.5 s a collection)."""
+    import gc
+    monkeypatch.setattr(live.memo(estate), "disk", None)  # built, not read from disk (which freezes too)
+    monkeypatch.setattr(live, "FREEZE_AFTER", 0.0)
+    live.memo(estate).forget(search.SEARCH_VIEW.name)
+    before = gc.get_freeze_count()
+    idx = live.view(estate, search.SEARCH_VIEW)
+    assert gc.get_freeze_count() > before
+    assert not gc.is_tracked(idx) or idx not in gc.get_objects(generation=2)
+    monkeypatch.setattr(live, "FREEZE_AFTER", 3600.0)  # a quick build: nothing frozen
+    live.memo(estate).forget(search.SEARCH_VIEW.name)
+    before = gc.get_freeze_count()
+    live.view(estate, search.SEARCH_VIEW)
+    assert gc.get_freeze_count() <= before  # (frozen objects freed meanwhile lower it)
