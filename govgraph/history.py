@@ -7,7 +7,9 @@ backwards from today's state gives the estate as it was on that date.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pyoxigraph as ox
 from rdflib.term import Node
@@ -155,6 +157,20 @@ def asset_history(store: Store, iri: str) -> list[AssetChange]:
     return list(reversed(out))
 
 
+#: Reads started ahead of need on a SPARQL server (``asset_history_ahead``): a thread's round trip overlaps the
+#: caller's (each thread keeps its own connection, so these two keep theirs between pages).
+_ahead = ThreadPoolExecutor(2, thread_name_prefix="govgraph-read-ahead")
+
+
+def asset_history_ahead(store: Store, iri: str) -> Callable[[], list[AssetChange]]:
+    """``asset_history(store, iri)``, to be asked for later: on a SPARQL server started now in another thread, so its
+    round trips overlap the caller's (the asset page: 3 round trips of about 4 ms each on Virtuoso); on the embedded
+    store read when asked (its reads hold the interpreter: nothing would overlap)."""
+    if store.backend.capabilities.local_engine:
+        return lambda: asset_history(store, iri)
+    return _ahead.submit(asset_history, store, iri).result
+
+
 def asset_asof(store: Store, iri: str, when: str | dt.datetime) -> list[Triple]:
     """The triples about ``iri`` as they were at ``when`` (union over the sources then)."""
     content = _state_at(store, when, iri)
@@ -254,4 +270,4 @@ def _rdflib(t: tuple) -> Triple:
     return to_rdflib(t[0]), to_rdflib(t[1]), to_rdflib(t[2])
 
 
-__all__ = ["AssetChange", "asset_asof", "estate_asof", "asset_history", "asset_store_asof", "parse_when", "store_asof", "source_graph_iri"]
+__all__ = ["AssetChange", "asset_asof", "estate_asof", "asset_history", "asset_history_ahead", "asset_store_asof", "parse_when", "store_asof", "source_graph_iri"]

@@ -28,6 +28,7 @@ def asset():
     asof = request.args.get("asof", "").strip()
     if asof:
         return _asset_asof(store(), iri, asof)
+    changes = history.asset_history_ahead(store(), iri)  # on a SPARQL server, read while the asset is
     try:  # the lineage view's names are read with the asset's
         a, triples, names = catalog.asset_with_names(
             st, iri, lambda kind: graphs.lineage_names(st, iri, kind) if kind in LINEAGE_KINDS else ())
@@ -46,8 +47,9 @@ def asset():
                            findings=findings.for_asset(st, a.iri), lineage=lineage,
                            has_ownership=a.kind in OWNERSHIP_KINDS,
                            has_fields=any(p.iri.endswith("#fieldOf") for p in a.incoming),
-                           **_changes(st, access.visible_changes(history.asset_history(store(), a.iri),
-                                                                 access.redaction_of(st)), _refs(a)))
+                           **_changes(st, access.visible_changes(
+                               changes() if a.iri == iri else history.asset_history(store(), a.iri),
+                               access.redaction_of(st)), _refs(a)))
 
 
 def _refs(a: catalog.Asset) -> dict[str, Ref]:
