@@ -387,6 +387,7 @@ class QueryPool:
         self._idle: "queue.Queue[_Worker]" = queue.Queue()
         self.stats = PoolStats()
         self._closed = False
+        self._respawns: list[threading.Thread] = []  # replacements being started (``close`` waits for them)
         for _ in range(size):
             self._spawn()
 
@@ -395,6 +396,12 @@ class QueryPool:
             return
         self._idle.put(_Worker(self._ctx))
         self.stats.started += 1
+
+    def _respawn(self) -> None:
+        """Start a replacement worker in the background (a killed one's): the caller need not wait for it."""
+        t = threading.Thread(target=self._spawn, daemon=True, name="govgraph-query-respawn")
+        self._respawns = [r for r in self._respawns if r.is_alive()] + [t]
+        t.start()
 
     def run(self, job: QueryJob, revision: int) -> QueryOutcome:
         """Run ``job`` in a worker; kill the worker if it passes ``job.timeout``."""
@@ -458,17 +465,20 @@ class QueryPool:
         except (EOFError, OSError, BrokenPipeError) as e:
             self.stats.errors.append(str(e))
             w.kill()
-            threading.Thread(target=self._spawn, daemon=True).start()
+            self._respawn()
             return 500, _PLAIN, "", "the query worker stopped unexpectedly; the work was not completed", b""
         # past the deadline: stop the work for real
         w.kill()
         self.stats.killed += 1
-        threading.Thread(target=self._spawn, daemon=True).start()
+        self._respawn()
         return 422, _PLAIN, "", _timeout_message(timeout), b""
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker (a replacement still starting is waited for first: cut off at the process's exit, the
+        half-started child printed a traceback, "Ran out of input")."""
         self._closed = True
+        for t in list(self._respawns):
+            t.join(timeout=30)
         while True:
             try:
                 self._idle.get_nowait().kill()
