@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from govgraph.audit import read_history
@@ -28,15 +27,7 @@ from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
 from govgraph.store import open_store
 
-
-def event(n: int, inputs: list[tuple[str, str]]) -> dict:
-    ns, name = inputs[n % len(inputs)]
-    return {"eventType": "COMPLETE", "eventTime": "2026-10-01T02:00:00Z", "run": {"runId": str(uuid.uuid4())},
-            "job": {"namespace": "airflow", "name": f"live_bench_{n}"},
-            "inputs": [{"namespace": ns, "name": name}],
-            "outputs": [{"namespace": "mssql://dwh", "name": f"mart.live_bench_{n}"}],
-            "producer": "https://example.org/bench",
-            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}
+from bench_live import event  # the same RunEvent as the live benchmark's stream
 
 
 def timed(f, n: int = 20) -> float:
@@ -72,7 +63,7 @@ def main() -> None:
             took, cpu = [], time.thread_time()
             for _ in range(args.window):
                 t = time.perf_counter()
-                ingest_event(store, event(done, inputs), who="bench")
+                ingest_event(store, event(done, *inputs[done % len(inputs)]), who="bench")
                 took.append(time.perf_counter() - t)
                 done += 1
             cpu = 1000 * (time.thread_time() - cpu) / args.window
