@@ -39,6 +39,15 @@ class ChangeRecord:
         diff = diff_graph(self.revision, "removed")
         return (self.kept, diff) if self.kept else (diff,)
 
+    @property
+    def added_graphs(self) -> tuple[str, ...]:
+        """The graphs holding the triples this change added. A load keeps no difference: its source
+        graph is read, as it is now (a patch's load does keep one)."""
+        if self.action == "remove":
+            return ()
+        added = (diff_graph(self.revision, "added"),)
+        return added + (source_graph_iri(self.source),) if self.action == "load" else added
+
 
 def new_record(revision: int, source: str, action: str, who: str, added: int, removed: int,
                forced: bool, note: str, kept: str = "") -> ChangeRecord:

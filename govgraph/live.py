@@ -48,7 +48,7 @@ import pyoxigraph as ox
 
 from govgraph import kept_state
 from govgraph.audit import read_history
-from govgraph.store import ChangeRecord, Store, diff_graph, source_graph_iri
+from govgraph.store import Store
 
 S = TypeVar("S")
 log = logging.getLogger(__name__)
@@ -110,16 +110,6 @@ class Change:
         return {q.object.value for q in self.quads if isinstance(q.object, ox.NamedNode)}
 
 
-def _record_graphs(rec: ChangeRecord) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The graphs holding what ``rec`` added and what it removed."""
-    if rec.action == "remove":
-        return (), rec.removed_graphs
-    added = (diff_graph(rec.revision, "added"),)
-    if rec.action == "load":  # a load keeps no difference: it added its source graph (a patch's load does)
-        added += (source_graph_iri(rec.source),)
-    return added, rec.removed_graphs
-
-
 def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
     """The change from revision ``since`` to ``until``, or None if it is not all known or holds more
     than ``limit`` quads."""
@@ -132,8 +122,8 @@ def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()
     for rev in sorted(records):
-        adds, rems = _record_graphs(records[rev])
-        for graphs, into in ((adds, added), (rems, removed)):
+        rec = records[rev]
+        for graphs, into in ((rec.added_graphs, added), (rec.removed_graphs, removed)):
             for g in graphs:
                 for q in store.quads(None, None, None, ox.NamedNode(g)):
                     into.add(q)

@@ -23,11 +23,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
-from govgraph.audit import read_history
+from govgraph.audit import ChangeRecord, read_history
 from govgraph.derived import Derivation
 from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF, RDFS, XSD
 from govgraph.store import Store, open_store
@@ -53,6 +54,8 @@ TEXT_TYPES = frozenset({str(XSD.string), "http://www.w3.org/1999/02/22-rdf-synta
 _KEY = secrets.token_bytes(32)  # per process: stand-ins are stable here, unguessable elsewhere
 _TYPE, _FLOW = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(GOV.Flow))
 _CLASSIFICATION, _GROUP = str(GOV.classification), str(GOV.accessGroup)
+_RESTRICTED, _TITLE = ox.NamedNode(RESTRICTED_CLASS), ox.NamedNode(str(DCTERMS.title))
+_PLACEHOLDER_TITLE = ox.Literal(PLACEHOLDER_TITLE)
 
 
 def _keyed(prefix: str, text: str) -> str:
@@ -158,7 +161,13 @@ def _hidden_blanks(quads: list[ox.Quad], r: Redaction) -> set[str]:
 
 def _redacted_quads(store: Store, graph: ox.NamedNode, r: Redaction) -> Iterator[ox.Triple]:
     """The triples of one source graph as the redaction allows, references mapped to stand-ins."""
-    quads = list(store.quads(None, None, None, graph))
+    return _redacted(list(store.quads(None, None, None, graph)), graph, r)
+
+
+def _redacted(quads: list[ox.Quad], graph: ox.NamedNode, r: Redaction) -> Iterator[ox.Triple]:
+    """``quads`` (those of one source graph, or every triple of some named subjects of one that hold no
+    blank node: see ``_follow_source``) as the redaction allows, with a placeholder's and a renamed
+    record's stand-in triples for the placeholders and renamed records they use."""
     hidden_b = _hidden_blanks(quads, r)
 
     def concealed(t) -> bool:  # a hidden thing, shown (if at all) as its placeholder
@@ -207,12 +216,15 @@ def _redacted_quads(store: Store, graph: ox.NamedNode, r: Redaction) -> Iterator
                 flows[s.value] = flows.get(s.value, False) or (p == _TYPE and o == _FLOW)
         yield ox.Triple(mapped(s), p, mapped(o))
     for ph in sorted(used):
-        node = ox.NamedNode(ph)
-        yield ox.Triple(node, _TYPE, ox.NamedNode(RESTRICTED_CLASS))
-        yield ox.Triple(node, ox.NamedNode(str(DCTERMS.title)), ox.Literal(PLACEHOLDER_TITLE))
+        yield from _standing_in(ox.NamedNode(ph))
     for iri, is_flow in sorted(flows.items()):
         yield ox.Triple(ox.NamedNode(r.renaming(iri)), ox.NamedNode(str(RDFS.label)),
                         ox.Literal(RENAMED_FLOW_TITLE if is_flow else RENAMED_TITLE))
+
+
+def _standing_in(ph: ox.NamedNode) -> tuple[ox.Triple, ox.Triple]:
+    """What a copy says of a placeholder it uses."""
+    return ox.Triple(ph, _TYPE, _RESTRICTED), ox.Triple(ph, _TITLE, _PLACEHOLDER_TITLE)
 
 
 def redact(store: Store, r: Redaction) -> Store:
@@ -239,8 +251,10 @@ def redacted_revision(copy: Store) -> int | None:
 def follow(copy: Store, store: Store, r: Redaction) -> Store | None:
     """Bring a redacted copy of ``store`` up to its current revision, if it was made with ``r`` (the
     redaction of the current revision, so nothing newly hidden is kept) and every commit since is
-    recorded: the sources those commits wrote are redacted again (a redaction works one source graph
-    at a time) and written into the copy, whose own derived views then apply them as changes.
+    recorded. A source those commits changed in place is followed triple by triple when the change and
+    the records it touches hold no blank node (``_follow_source``); any other source they wrote is
+    redacted again whole (a redaction works one source graph at a time). The copy's own derived views
+    then apply what changed in it as changes.
 
     Returns the copy (changed in place: readers holding it see each source switch at its commit,
     under the same redaction), or None when it has to be made afresh (``redact``)."""
@@ -251,19 +265,104 @@ def follow(copy: Store, store: Store, r: Redaction) -> Store | None:
     records = read_history(store.backend, since, until) if until > since else []  # these commits' only
     if len(records) != until - since:
         return None  # a commit without a record: not known what it wrote
-    for name in sorted({rec.source for rec in records}):
+    by_source: dict[str, list[ChangeRecord]] = {}
+    for rec in records:
+        by_source.setdefault(rec.source, []).append(rec)
+    for name, recs in sorted(by_source.items()):
         if not store.has_source(name):
             if copy.has_source(name):
                 copy.remove_source(name, who="redacted view")
             continue
         src = store.source(name)
         graph = ox.NamedNode(src.graph)
+        if copy.has_source(name):
+            subjects = _touched(store, recs)
+            if subjects is not None and _follow_source(copy, store, name, graph, subjects, r):
+                continue
         with copy.begin(name, replace=copy.has_source(name), who="redacted view", loaded_from=src.loaded_from) as txn:
             g = txn.graph
             copy.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
             txn.commit(note="redacted view")
     copy.derivation = Derivation(key=d.key[:2] + (until,) + d.key[3:], origin=store, redaction=r)
     return copy
+
+
+# ----------------------------------------------------------------------------- following a change
+
+#: Above this many triples changed in one source since the copy's revision, the source is redacted
+#: again whole rather than followed triple by triple.
+FOLLOW_LIMIT = 20_000
+
+
+def _touched(store: Store, recs: list[ChangeRecord]) -> set[ox.NamedNode] | None:
+    """The subjects of the triples these commits (all to one source) added and removed, or None if
+    the source must be redacted again whole: a commit loaded or removed it, the change is larger than
+    FOLLOW_LIMIT, or it holds a blank node (which blank nodes a redaction hides is worked out over
+    the whole source graph)."""
+    if any(rec.action not in ("replace", "patch") for rec in recs) or sum(
+            rec.added + rec.removed for rec in recs) > FOLLOW_LIMIT:
+        return None
+    subjects: set[ox.NamedNode] = set()
+    for rec in recs:
+        for g in rec.added_graphs + rec.removed_graphs:
+            for q in store.quads(None, None, None, ox.NamedNode(g)):
+                if not isinstance(q.subject, ox.NamedNode) or isinstance(q.object, ox.BlankNode):
+                    return None
+                subjects.add(q.subject)
+    return subjects
+
+
+def _follow_source(copy: Store, store: Store, name: str, graph: ox.NamedNode, subjects: set[ox.NamedNode],
+                   r: Redaction) -> bool:
+    """Make the copy's source ``name`` say what a fresh redaction would of ``subjects``: their triples
+    (as they are now) redacted again and compared with the copy's, and the placeholders whose use
+    changed given or rid of their stand-in triples. False (nothing written) if one of those subjects
+    has a blank node among its objects.
+
+    Exact because, with no blank node in play, a named subject's triple is kept, dropped or mapped by
+    that triple and ``r`` alone; a renamed record's title by its own triples; and a placeholder's
+    stand-in triples by whether anything in the graph still uses it, which is read from the copy."""
+    quads = []
+    for s in subjects:
+        for q in store.quads(s, None, None, graph):
+            if isinstance(q.object, ox.BlankNode):
+                return False
+            quads.append(q)
+    cg = ox.NamedNode(copy.source(name).graph)
+    new = {t for t in _redacted(quads, graph, r) if not _is_standing_in(t)}
+    old: set[ox.Triple] = set()
+    for s in subjects:
+        shown = ox.NamedNode(r.placeholder(s.value) if r.covers(s.value) else
+                             r.renaming(s.value) if s.value in r.renamed else s.value)
+        old.update(t for t in _triples(copy.quads(shown, None, None, cg)) if not _is_standing_in(t))
+    add, rem = new - old, old - new
+    for ph in {term for t in add | rem for term in (t.subject, t.object)
+               if isinstance(term, ox.NamedNode) and is_placeholder(term.value)}:
+        used = any(_uses(t, ph) for t in add) or any(
+            t not in rem and _uses(t, ph) for t in _triples(chain(copy.quads(None, None, ph, cg),
+                                                                  copy.quads(ph, None, None, cg))))
+        if used != copy.contains(ph, _TYPE, _RESTRICTED, cg):
+            (add if used else rem).update(_standing_in(ph))
+    if add or rem:
+        with copy.patch(name, who="redacted view", loaded_from=store.source(name).loaded_from) as p:
+            p.add(add)
+            p.remove(rem)
+            p.commit(note="redacted view")
+    return True
+
+
+def _triples(quads: Iterable[ox.Quad]) -> Iterator[ox.Triple]:
+    return (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
+
+
+def _is_standing_in(t: ox.Triple) -> bool:
+    """Whether ``t`` is one of a placeholder's stand-in triples (no redacted triple of a record is)."""
+    return is_placeholder(t.subject.value) and t in _standing_in(t.subject)
+
+
+def _uses(t: ox.Triple, ph: ox.NamedNode) -> bool:
+    """Whether the redacted triple ``t`` uses the placeholder ``ph`` (a reference to it, or an edge kept from it)."""
+    return t.object == ph or (t.subject == ph and t.predicate.value in KEPT_EDGES)
 
 
 __all__ = ["DEPENDENT_PREDICATES", "FLOW_ENDS", "PLACEHOLDER_TITLE", "RENAMED_FLOW_TITLE", "RENAMED_TITLE",
