@@ -297,7 +297,48 @@ def _blank_records(store: Store, viewer: Viewer) -> tuple[set[str], set[str]]:
 
 
 def redaction_for(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()) -> Redaction:
-    """The redaction of ``store`` for ``viewer`` (plus ``extra_hidden`` assets, e.g. hidden at another date)."""
+    """The redaction of ``store`` for ``viewer`` (plus ``extra_hidden`` assets, e.g. hidden at another date),
+    worked out once and kept while commits leave it as it is (``REDACTIONS_VIEW``)."""
+    extra = frozenset(extra_hidden)
+    key = (viewer.groups, viewer.admin, extra)
+    kept = live.view(store, REDACTIONS_VIEW)
+    hit = kept.get(key)
+    if hit is None:
+        hit = _worked_out(store, viewer, extra)
+        with _lock:
+            if len(kept) >= 64:
+                kept.clear()
+            kept[key] = hit
+    return hit
+
+
+def _apply_redactions(kept: dict, store: Store, change: live.Change) -> dict:
+    """The redactions worked out so far, kept while a change cannot alter them: it touches no
+    classification, access group, describing predicate or flow end, no blank node, and (for each
+    redaction) no hidden asset (a record newly linked to one may spell its name, see ``_renamed``).
+    A new object whenever one is dropped, never the one given: a redaction still being worked out
+    from the revision before is then not kept for this one."""
+    if not kept:
+        return kept
+    terms: set[str] = set()
+    for q in change.quads:
+        if not isinstance(q.subject, ox.NamedNode) or isinstance(q.object, ox.BlankNode) \
+                or q.predicate.value in _READ or q.predicate.value in _LINKED:
+            return {}
+        terms.add(q.subject.value)
+        if isinstance(q.object, ox.NamedNode):
+            terms.add(q.object.value)
+    left = {k: r for k, r in kept.items() if not any(t in r.hidden for t in terms)}
+    return kept if len(left) == len(kept) else left
+
+
+#: The redactions of the current revision per reader (groups, admin, extra hidden assets): at 100k datasets one
+#: took 0.4 s to work out (its renamed records are found by a query over every hidden asset's links), which
+#: every OpenLineage event of a stream paid with ``--hide-sensitive`` before the redacted copy could follow it.
+REDACTIONS_VIEW = live.LiveView("redactions", lambda store: {}, _apply_redactions, exact=True, changes_in_place=True)
+
+
+def _worked_out(store: Store, viewer: Viewer, extra_hidden: frozenset[str]) -> Redaction:
     hidden, clearance = _hidden_key(store, viewer, extra_hidden)
     if not hidden and clearance is None:
         return Redaction(frozenset())

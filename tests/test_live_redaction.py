@@ -45,6 +45,7 @@ def check(store, viewer) -> object:
     """The kept copy for ``viewer``: exact for the store's revision, equal to a fresh one, nothing hidden in it."""
     copy = access.redacted_view(store, viewer)
     r = access.redaction_for(store, viewer)
+    assert r == access._worked_out(store, viewer, frozenset())  # the kept redaction is the one worked out afresh
     if copy is store:  # nothing hidden from this reader
         assert not r
         return copy
