@@ -236,7 +236,8 @@ class Transaction:
             ops.append(NameClaim.withdraw(self.target, self.claim.iri))
         # a new source loaded under its name claim: the same update in the form Oxigraph server writes
         # without an indexed batch (the merge's ADD first, the rest as data; govgraph.write_only)
-        plain = st.remote and self.claim is not None and not self.replacing and not extra_ops
+        plain = (write_only.ENABLED and st.remote and self.claim is not None and not self.replacing
+                 and all(write_only.is_data(op) for op in extra_ops))
         try:
             lock.check_lease()
             if self.claim is not None:
@@ -244,7 +245,7 @@ class Transaction:
             with st.merge_ahead(bulk_merge):  # if the commit fails, the merge drops this source's triples again
                 if bulk_merge:
                     self._merge_in_bulk()
-                st.backend.update(self._plain_update(lock, rec, new_n) if plain else ";\n".join(ops + lock.ops()))
+                st.backend.update(self._plain_update(lock, rec, new_n, extra_ops) if plain else ";\n".join(ops + lock.ops()))
                 lock.released()
                 st.committed(rec.revision, self.target, True)
         except BaseException:
@@ -264,7 +265,7 @@ class Transaction:
             st.backend.compact()  # outside the write lock: readers and writers go on meanwhile
         return rec
 
-    def _plain_update(self, lock: HeldLock, rec: ChangeRecord, triples: int) -> str:
+    def _plain_update(self, lock: HeldLock, rec: ChangeRecord, triples: int, extra_ops: list[str]) -> str:
         """The commit of a new source loaded under its name claim (``_commit``'s operations) as
         ``write_only.update`` builds it; the claim's renewals have stopped, so its triples are read as final."""
         st, g, claim = self.store, self.target.value, self.claim
@@ -274,7 +275,7 @@ class Transaction:
         lock_data, lock_stamps = lock.write_only_ops()
         return write_only.update(st.backend, st.merge.add_graph(g),
                                  [write_only.Deletion(META_GRAPH.value, g), OLD_REVISION, claim_stamp] + lock_stamps,
-                                 [st.merge.kept(), entry, revision_data(rec), claim_data] + lock_data)
+                                 [st.merge.kept(), entry, revision_data(rec)] + extra_ops + [claim_data] + lock_data)
 
     def _merge_in_bulk(self) -> None:
         """Add this new source's triples to the merge (embedded store) by the bulk loader: its files

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Sequence
 
+#: Off: every commit in the general form (for benchmarks comparing the two, and tests).
+ENABLED = True
+
 
 class Deletion(NamedTuple):
     """``DELETE WHERE { GRAPH <graph> { <subject> <predicate> ?o } }`` (no predicate: ``?p ?o``)."""
@@ -28,6 +31,11 @@ class Deletion(NamedTuple):
     def pattern(self, i: int) -> str:
         p = f"<{self.predicate}>" if self.predicate else "?p"
         return f"{{ GRAPH <{self.graph}> {{ <{self.subject}> {p} ?o }} BIND({i} AS ?i) }}"
+
+
+def is_data(op: str) -> bool:
+    """Whether the operation ``op`` is ``INSERT DATA`` or ``DELETE DATA``."""
+    return op.lstrip().upper().startswith(("INSERT DATA", "DELETE DATA"))
 
 
 def grounded(backend: Any, deletions: Sequence[Deletion]) -> str | None:
@@ -53,7 +61,7 @@ def update(backend: Any, first: str, deletions: Sequence[Deletion], data: Sequen
     ``data`` (``INSERT DATA`` / ``DELETE DATA`` only). The deletions go before the data, as each
     ``DELETE WHERE`` went before the ``INSERT DATA`` that rewrites what it removed."""
     for op in data:
-        if not op.lstrip().upper().startswith(("INSERT DATA", "DELETE DATA")):
+        if not is_data(op):
             raise ValueError(f"not a data operation: {op[:80]!r}")
     dels = grounded(backend, deletions)
     return ";\n".join([first] + ([dels] if dels else []) + list(data))

@@ -84,6 +84,21 @@ def test_a_replacement_and_a_failed_commit_keep_the_general_form(server_store, m
     assert st.revision == 2 and len(st.select("SELECT * WHERE { ?s ?p ?o }")) == 2
 
 
+@pytest.mark.parametrize("extra, plain", [("INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }", True),
+                                          ("INSERT { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } } WHERE { }", False)])
+def test_a_commits_extra_operations_go_with_it(server_store, monkeypatch, extra, plain):
+    """Data operations (a validated load's baseline) keep the plain form; any other, the general one."""
+    st = server_store
+    sent = _sent(st, monkeypatch)
+    with st.begin("one") as txn:
+        txn.load(data=ONE, fmt="turtle")
+        txn.commit(extra=lambda rec: [extra])
+    (commit,) = [u for u in sent if "ChangeRecord" in u]
+    assert ("DELETE WHERE" not in commit) is plain
+    assert st.backend.query("ASK { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }", None, None)
+    assert _rows(st, f"SELECT * WHERE {{ GRAPH <{LOCK_GRAPH.value}> {{ ?s ?p ?o }} }}") == []
+
+
 def test_only_data_operations_follow_the_first(server_store):
     with pytest.raises(ValueError, match="not a data operation"):
         write_only.update(server_store.backend, "ADD <urn:a> TO <urn:b>", [],
