@@ -5,7 +5,7 @@ Oxigraph server (0.5) applies an update in a plain write batch when every operat
 ``ADD`` is one): that one reads the store as it was. Any other update (a second operation with a
 ``WHERE``: ``DELETE WHERE``, ``ADD``) goes into an indexed write batch that later operations can
 read, which costs per triple written: the commit adding a new 477,916-triple source to the merge
-took 20-21 s one way and 12-13 s the other (docs/benchmarks.md, Stop 19). Other servers apply
+took 20-21.5 s one way and 9.4-13.5 s the other (docs/benchmarks.md, Stop 19). Other servers apply
 both forms as they are: the update is still one request, applied atomically.
 
 ``update`` builds that form: the bulk operation first, then the ``DELETE WHERE``s of the commit
