@@ -13,6 +13,10 @@ from govgraph.ontology.ns import GG, GOV, sparql_prologue
 from govgraph.store_graphs import (AUDIT_GRAPH, DCT, KEPT_IN, META_GRAPH, PROV, RDFS_LABEL, STORE_NODE, diff_graph,
                                    source_graph_iri)
 from govgraph.terms import literal as _lit
+from govgraph.write_only import Deletion
+
+#: The store's revision, as ``revision_update`` removes it before writing the next.
+OLD_REVISION = Deletion(META_GRAPH.value, STORE_NODE.value, str(GOV.revision))
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,17 @@ def new_record(revision: int, source: str, action: str, who: str, added: int, re
 
 def revision_update(rec: ChangeRecord) -> str:
     """SPARQL Update text bumping the revision and appending the change record."""
+    return (f"DELETE WHERE {{ GRAPH <{META_GRAPH.value}> {{ <{STORE_NODE.value}> <{GOV.revision}> ?r }} }};"
+            + revision_data(rec))
+
+
+def revision_data(rec: ChangeRecord) -> str:
+    """``revision_update`` less its removal of the old revision (``OLD_REVISION``): the new one and the
+    change record, one ``INSERT DATA``."""
     m, a = META_GRAPH.value, AUDIT_GRAPH.value
     t = _lit(rec.at)
     note = _lit(rec.note) if rec.note else None
     return (
-        f"DELETE WHERE {{ GRAPH <{m}> {{ <{STORE_NODE.value}> <{GOV.revision}> ?r }} }};"
         f"INSERT DATA {{ GRAPH <{m}> {{ <{STORE_NODE.value}> <{GOV.revision}> {_lit(rec.revision)} }}"
         f" GRAPH <{a}> {{ <{rec.iri}> a <{GOV.ChangeRecord}> ;"
         f" <{GOV.sourceGraph}> <{source_graph_iri(rec.source)}> ;"

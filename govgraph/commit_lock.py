@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from govgraph.errors import ConflictError, StoreError
 from govgraph.ontology.ns import GG
 from govgraph.terms import instant
+from govgraph.write_only import Deletion
 
 #: Where writers sharing a remote store claim the commit lock.
 LOCK_GRAPH = ox.NamedNode(str(GG["locks"]))
@@ -45,9 +46,14 @@ def claim_op(subject: str, predicate: str, claim: str) -> str:
 
 def unclaim_op(subject: str, predicate: str, claim: str) -> str:
     """The update operations withdrawing a claim made by ``claim_op``."""
+    data, stamp = unclaim_parts(subject, predicate, claim)
+    return f"{data};DELETE WHERE {{ GRAPH <{stamp.graph}> {{ <{stamp.subject}> ?p ?o }} }}"
+
+
+def unclaim_parts(subject: str, predicate: str, claim: str) -> tuple[str, Deletion]:
+    """``unclaim_op`` as its data operation and the claim's own triples to delete (``write_only``)."""
     lg = LOCK_GRAPH.value
-    return (f"DELETE DATA {{ GRAPH <{lg}> {{ <{subject}> <{predicate}> <{claim}> }} }};"
-            f"DELETE WHERE {{ GRAPH <{lg}> {{ <{claim}> ?p ?o }} }}")
+    return f"DELETE DATA {{ GRAPH <{lg}> {{ <{subject}> <{predicate}> <{claim}> }} }}", Deletion(lg, claim)
 
 
 def read_claims(backend: Any, subject: str, predicate: str, lapse: float) -> tuple[list[str], list[str]]:
@@ -71,14 +77,22 @@ class HeldLock:
     """The commit lock as held by one commit: the operation releasing it (None: nothing to release),
     to end the commit's own update with."""
 
-    def __init__(self, release: str | None):
+    def __init__(self, release: str | None, claim: str | None = None):
         self.release = release
+        self.claim = claim
         self.since = time.monotonic()
         self.sent = False  # the release went with a commit's update
 
     def ops(self) -> list[str]:
         """The release operation, to append to the commit's update ([] for the embedded store)."""
         return [self.release] if self.release else []
+
+    def write_only_ops(self) -> tuple[list[str], list[Deletion]]:
+        """``ops()`` as data operations and deletions (``write_only.update``)."""
+        if self.claim is None:
+            return [], []
+        data, stamp = unclaim_parts(LOCK_NODE.value, CLAIM.value, self.claim)
+        return [data], [stamp]
 
     def released(self) -> None:
         """The commit's update carrying ``ops()`` went through: nothing left to release."""
@@ -107,7 +121,7 @@ class SharedCommitLock:
     @contextlib.contextmanager
     def hold(self) -> Iterator[HeldLock]:
         claim = self._acquire()
-        held = HeldLock(unclaim_op(LOCK_NODE.value, CLAIM.value, claim))
+        held = HeldLock(unclaim_op(LOCK_NODE.value, CLAIM.value, claim), claim)
         try:
             yield held
         finally:

@@ -15,9 +15,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from govgraph.commit_lock import CLAIMED_AT, LOCK_GRAPH, claim_op, read_claims, unclaim_op
+from govgraph.commit_lock import CLAIMED_AT, LOCK_GRAPH, claim_op, read_claims, unclaim_op, unclaim_parts
 from govgraph.errors import ConflictError, StoreError
 from govgraph.ontology.ns import GG
+from govgraph.write_only import Deletion
 
 #: A writer loading a new source on a shared server renews its claim on the name this often
 #: (seconds) ...
@@ -97,6 +98,10 @@ class NameClaim:
     def withdraw(target: ox.NamedNode, claim: str) -> str:
         """The update operations withdrawing a claim on ``target``."""
         return unclaim_op(target.value, PENDING.value, claim)
+
+    def withdraw_parts(self) -> tuple[str, Deletion]:
+        """``withdraw`` of this claim as a data operation and the claim's own triples (``write_only``)."""
+        return unclaim_parts(self.target.value, PENDING.value, self.iri)
 
     @staticmethod
     def make(target: ox.NamedNode) -> tuple[str, str]:

@@ -12,14 +12,15 @@ import pyoxigraph as ox
 from rdflib.term import Node
 
 from govgraph import commit_lock, name_claims
-from govgraph.audit import ChangeRecord, revision_update
+from govgraph import write_only
+from govgraph.audit import OLD_REVISION, ChangeRecord, revision_data, revision_update
 from govgraph.commit_lock import HeldLock
 from govgraph.errors import BadInput, ConflictError, StoreError
 from govgraph import facts
 from govgraph.io.xml_guard import guard_xml_entities, head_of
 from govgraph.name_claims import NameBusy, NameClaim, claim_new_source, load_claims
-from govgraph.store_graphs import (FORMATS, QUAD_FORMATS, STAGING_MAX_AGE, already_loaded, count, diff_graph,
-                                   registry_update, staging_graph, syntax_error)
+from govgraph.store_graphs import (FORMATS, META_GRAPH, QUAD_FORMATS, STAGING_MAX_AGE, already_loaded, count,
+                                   diff_graph, registry_update, staging_graph, syntax_error)
 from govgraph.terms import to_ox
 
 #: A commit adding at least this many triples compacts the embedded store afterwards: queries
@@ -229,10 +230,14 @@ class Transaction:
         if not self.replacing and not bulk_merge:  # a large one: by the bulk loader just before this update
             ops.append(st.merge.add_graph(g))
         ops.append(st.merge.kept())  # every commit says so (a new store's first, a bulk write's)
-        ops += registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [revision_update(rec)] + (
-            extra(rec) if extra is not None else [])
+        extra_ops = extra(rec) if extra is not None else []
+        ops += registry_update(g, self.name, new_n, self.loaded_from, rec.at) + [revision_update(rec)] + extra_ops
         if self.claim is not None:
             ops.append(NameClaim.withdraw(self.target, self.claim.iri))
+        # a new source loaded under its name claim: the same update in the form Oxigraph server writes
+        # without an indexed batch (the merge's ADD first, the rest as data; govgraph.write_only)
+        plain = (write_only.ENABLED and st.remote and self.claim is not None and not self.replacing
+                 and all(write_only.is_data(op) for op in extra_ops))
         try:
             lock.check_lease()
             if self.claim is not None:
@@ -240,7 +245,7 @@ class Transaction:
             with st.merge_ahead(bulk_merge):  # if the commit fails, the merge drops this source's triples again
                 if bulk_merge:
                     self._merge_in_bulk()
-                st.backend.update(";\n".join(ops + lock.ops()))
+                st.backend.update(self._plain_update(lock, rec, new_n, extra_ops) if plain else ";\n".join(ops + lock.ops()))
                 lock.released()
                 st.committed(rec.revision, self.target, True)
         except BaseException:
@@ -259,6 +264,18 @@ class Transaction:
         if added >= COMPACT_AFTER_TRIPLES and st.backend.capabilities.on_disk:
             st.backend.compact()  # outside the write lock: readers and writers go on meanwhile
         return rec
+
+    def _plain_update(self, lock: HeldLock, rec: ChangeRecord, triples: int, extra_ops: list[str]) -> str:
+        """The commit of a new source loaded under its name claim (``_commit``'s operations) as
+        ``write_only.update`` builds it; the claim's renewals have stopped, so its triples are read as final."""
+        st, g, claim = self.store, self.target.value, self.claim
+        assert claim is not None
+        _, entry = registry_update(g, self.name, triples, self.loaded_from, rec.at)
+        claim_data, claim_stamp = claim.withdraw_parts()
+        lock_data, lock_stamps = lock.write_only_ops()
+        return write_only.update(st.backend, st.merge.add_graph(g),
+                                 [write_only.Deletion(META_GRAPH.value, g), OLD_REVISION, claim_stamp] + lock_stamps,
+                                 [st.merge.kept(), entry, revision_data(rec)] + extra_ops + [claim_data] + lock_data)
 
     def _merge_in_bulk(self) -> None:
         """Add this new source's triples to the merge (embedded store) by the bulk loader: its files

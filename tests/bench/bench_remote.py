@@ -14,7 +14,8 @@ by the server (``engine.FETCH_SCOPE`` off; its embedded reference is the same).
 
 ``--server virtuoso`` measures Virtuoso 7 (Debian virtuoso-opensource-7) instead, with
 ResultSetMaxRows raised past the estate's largest answer, as docs/deployment.md advises
-(no transactional-upload row: that compares Oxigraph's two upload modes).
+(no transactional-upload row: that compares Oxigraph's two upload modes). ``--general-commit``
+sends every commit in the general form (``govgraph.write_only.ENABLED`` off), as before Stop 19.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from govgraph.lineage.queries import lineage  # noqa: E402
 from govgraph.shapes import engine  # noqa: E402
 from govgraph.store import open_store  # noqa: E402
 from govgraph.webapp import create_app  # noqa: E402
+from govgraph import write_only  # noqa: E402
 
 CHANGE = """@prefix dcterms: <http://purl.org/dc/terms/> .
 <{iri}> dcterms:alternative "benchmark change {n}" .
@@ -112,7 +114,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--server", choices=["oxigraph", "virtuoso"], default="oxigraph")
+    ap.add_argument("--general-commit", action="store_true",
+                    help="a new source's commit in the general form, not write_only's (the form before Stop 19)")
     args = ap.parse_args()
+    write_only.ENABLED = not args.general_commit
     rows = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as d:
