@@ -70,8 +70,8 @@ def _serve(store: Store, host: str, port: int, threads: int, *, timeout: int = 3
     from govgraph.io.query_pool import cpu_default
     need = server.threads_needed(int(app.config.get("SPARQL_WORKERS") or cpu_default()))
     if threads < need:
-        click.echo(f"using {need} threads rather than {threads}: slow queries and as-of builds may hold "
-                   f"{need - 2} of them, and pages need the rest", err=True)
+        click.echo(f"using {need} threads rather than {threads}: slow queries, as-of builds and writes waiting "
+                   f"for their commit may hold {need - 2} of them, and pages need the rest", err=True)
         threads = need
     click.echo(f"govgraph {__version__} serving {store.url} on http://{host}:{port}/ as {app.config['BASE_URL']}"
                "  (Ctrl+C to stop)"

@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--stream", type=float, default=0, metavar="SECONDS", help="run the event stream for SECONDS")
     ap.add_argument("--rate", type=float, default=20, help="events a second in the stream")
     ap.add_argument("--page-rate", type=float, default=5, help="page requests a second in the stream")
+    ap.add_argument("--threads", type=int, default=0, help="the server's --threads (default: its own)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
     try:
@@ -146,7 +147,8 @@ def run(args, tmp: Path) -> None:
         READ_HEADERS["Authorization"] = "Bearer " + TokenFile(tmp / "tokens").add("analyst", "reader", [group])
     port = free_port()
     exe = shutil.which("govgraph", path=str(Path(sys.executable).parent)) or "govgraph"
-    proc = subprocess.Popen([exe, "serve", "--port", str(port)] + (["--hide-sensitive"] if args.hide_sensitive else []),
+    proc = subprocess.Popen([exe, "serve", "--port", str(port)] + (["--hide-sensitive"] if args.hide_sensitive else [])
+                            + (["--threads", str(args.threads)] if args.threads else []),
                             stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
                             env=dict(os.environ, GOVGRAPH_STORE=url, GOVGRAPH_TOKENS=str(tmp / "tokens")))
     base = f"http://127.0.0.1:{port}"
@@ -280,8 +282,10 @@ def server_warnings(log: Path, most: int = 12) -> None:
     """The server's warnings (a view built afresh instead of applying a write, errors), printed after the run."""
     lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()] if log.exists() else []
     rebuilt = [ln for ln in lines if "built afresh" in ln]
-    print(f"server log: {len(lines)} lines, {len(rebuilt)} views built afresh after a write")
-    for ln in lines[:most]:
+    queued = [int(ln.rsplit(" ", 1)[1]) for ln in lines if ln.startswith("Task queue depth is ")]
+    print(f"server log: {len(lines)} lines, {len(rebuilt)} views built afresh after a write; requests waited for a "
+          f"free server thread {len(queued)} times (deepest queue {max(queued, default=0)})")
+    for ln in [ln for ln in lines if not ln.startswith("Task queue depth is ")][:most]:
         print("  " + ln)
 
 
