@@ -154,3 +154,40 @@ def test_a_state_is_pickled_in_a_child_process_not_holding_this_one(folder, monk
     print(f"longest pause: pickled here {in_thread:.3f} s, in a child {forked:.3f} s")
     assert in_thread > 0.2, in_thread  # pickling here stops the other thread
     assert forked < in_thread / 3, (forked, in_thread)
+
+
+def test_states_due_together_are_written_by_one_child(folder, monkeypatch):
+    """States due in the same round are pickled by one forked child (each child costs this process a copy of
+    every page it writes to while the child lives), taken while every state's lock is held; a lock held
+    elsewhere for longer than LOCKS_WAIT sends them one child each instead. Each file reads back as saved."""
+    import os
+    import threading
+    forks = []
+    real_fork = os.fork
+
+    def counted_fork():
+        forks.append(1)
+        return real_fork()
+    monkeypatch.setattr(os, "fork", counted_fork)
+    monkeypatch.setattr(kept_state, "FORK", True)
+    monkeypatch.setattr(kept_state, "LOCKS_WAIT", 0.2)
+    with open_store(f"oxigraph:{folder}") as st:
+        keeper = live.memo(st).disk
+        locks = [threading.Lock(), threading.Lock(), None]
+        states = {f"probe-{i}": {"n": i, "words": ["x"] * i} for i in range(3)}
+        for (name, state), lock in zip(states.items(), locks):
+            keeper.save_later(st, name, "k", st.revision, state, True, lock)
+        assert keeper.idle(60)
+        assert len(forks) == 1 and not any(lk.locked() for lk in locks[:2])
+        for name, state in states.items():
+            assert keeper.load(st, name, "k") == (st.revision, state)
+
+        forks.clear()
+        locks[0].acquire()  # held by someone else: the others cannot be taken with it
+        threading.Timer(1.0, locks[0].release).start()
+        for (name, state), lock in zip(states.items(), locks):
+            keeper.save_later(st, name, "k2", st.revision, state, True, lock)
+        assert keeper.idle(60)
+        assert len(forks) == 3  # one by one, the first waiting for its lock
+        for name, state in states.items():
+            assert keeper.load(st, name, "k2") == (st.revision, state)
