@@ -191,3 +191,20 @@ def test_states_due_together_are_written_by_one_child(folder, monkeypatch):
         assert len(forks) == 3  # one by one, the first waiting for its lock
         for name, state in states.items():
             assert keeper.load(st, name, "k2") == (st.revision, state)
+
+
+def test_applied_states_are_written_less_often_while_commits_keep_coming(folder, monkeypatch):
+    """An applied state is written at most every SAVE_EVERY s, and at most every SAVE_EVERY_BUSY s while the view
+    applies commits less than BUSY s apart (each write forks a child that costs this process page copies)."""
+    monkeypatch.setattr(kept_state, "SAVE_EVERY", 0.0)
+    monkeypatch.setattr(kept_state, "SAVE_EVERY_BUSY", 3600.0)
+    monkeypatch.setattr(kept_state, "BUSY", 3600.0)
+    with open_store(f"oxigraph:{folder}") as st:
+        keeper = live.memo(st).disk
+        keeper.save_later(st, "probe", "k", st.revision, {"n": 1}, False, None)  # the first application: not busy
+        assert keeper.idle(60) and keeper.load(st, "probe", "k") == (st.revision, {"n": 1})
+        keeper.save_later(st, "probe", "k", st.revision, {"n": 2}, False, None)  # the next, at once: busy
+        assert keeper.idle(60) and keeper.load(st, "probe", "k") == (st.revision, {"n": 1})
+        monkeypatch.setattr(kept_state, "BUSY", 0.0)  # commits no longer close together: written again
+        keeper.save_later(st, "probe", "k", st.revision, {"n": 3}, False, None)
+        assert keeper.idle(60) and keeper.load(st, "probe", "k") == (st.revision, {"n": 3})
