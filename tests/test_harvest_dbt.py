@@ -3,6 +3,7 @@ dbt-duckdb in their own venv (`dbt build`, `dbt docs generate`), its artefacts h
 stores through the validated write path."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import textwrap
@@ -139,7 +140,10 @@ def test_dbt_tests_and_documentation_as_quality_measurements(store, built):
     assert set(_measurements(t, ds("mosaic.children"))) == {"uniquenessRate", "completenessRate", "documentationCoverage"}
     # the build's time, as dbt recorded it
     at = json.loads((built / "build_run_results.json").read_text())["metadata"]["generated_at"]
-    assert any(p == PROV + "generatedAtTime" and o == at for _, p, o in t)
+    # compared as times: the store keeps an xsd:dateTime in canonical form (dbt's "...18.720770Z" reads back
+    # "...18.72077Z": this failed whenever dbt's microseconds ended in a zero)
+    when = dt.datetime.fromisoformat(at)
+    assert any(p == PROV + "generatedAtTime" and dt.datetime.fromisoformat(o) == when for _, p, o in t)
     # without a test run's results (docs generate overwrote run_results.json): said, not guessed
     job = _job(built, source="harvest:dbt:no-tests")
     job.run_results = None
