@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from govgraph import live
 from govgraph.ontology.ns import GOV
+from govgraph.persistent import Map
 from govgraph.store import Store
 
 #: The catalogue kind of a discovered dataset (``govgraph.kinds``).
@@ -60,7 +61,7 @@ class Namespaces:
     """For each alias prefix ending before a "/" (a namespace), the systems holding catalogue datasets
     aliased under it, with how many; and per dataset, the (namespace, system) pairs it counts in."""
     systems: dict[str, dict[str, int]]
-    of: dict[str, frozenset[tuple[str, str]]]
+    of: Map  # dataset -> frozenset of (namespace, system); persistent: a change copies its overlay, not every dataset
 
 
 def _prefixes(alias: str) -> set[str]:
@@ -88,7 +89,7 @@ def _count(pairs: dict[str, frozenset[tuple[str, str]]]) -> dict[str, dict[str, 
 
 def _build(store: Store) -> Namespaces:
     of = {d: frozenset(ps) for d, ps in _read_namespaces(store, None).items()}
-    return Namespaces(_count(of), of)
+    return Namespaces(_count(of), Map(of))
 
 
 def _apply(nss: Namespaces, store: Store, change: live.Change) -> Namespaces | None:
@@ -99,7 +100,7 @@ def _apply(nss: Namespaces, store: Store, change: live.Change) -> Namespaces | N
         return None  # blank datasets are counted by their label within one answer only: counted afresh
     dirty = sorted({q.subject.value for q in touched})
     now = _read_namespaces(store, dirty)
-    systems, of = dict(nss.systems), dict(nss.of)
+    systems, of = dict(nss.systems), nss.of.edit()
     copied: set[str] = set()
     for d in dirty:
         new = frozenset(now.get(d, ()))
@@ -120,7 +121,7 @@ def _apply(nss: Namespaces, store: Store, change: live.Change) -> Namespaces | N
             of[d] = new
         else:
             of.pop(d, None)
-    return Namespaces(systems, of)
+    return Namespaces(systems, of.done())
 
 
 #: The namespaces' systems as a view kept on the store (``govgraph.live``).

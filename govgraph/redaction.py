@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from govgraph.audit import ChangeRecord, read_history
 from govgraph.derived import Derivation
 from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF, RDFS, XSD
-from govgraph.store import Store, open_store
+from govgraph.store import SourceInfo, Store, open_store
 
 #: Classifications that make an asset restricted.
 RESTRICTED_CLASSIFICATIONS = frozenset(str(c) for c in (GOV.OfficialSensitive, GOV.Secret, GOV.TopSecret))
@@ -277,7 +277,7 @@ def follow(copy: Store, store: Store, r: Redaction) -> Store | None:
         graph = ox.NamedNode(src.graph)
         if copy.has_source(name):
             subjects = _touched(store, recs)
-            if subjects is not None and _follow_source(copy, store, name, graph, subjects, r):
+            if subjects is not None and _follow_source(copy, store, src, subjects, r):
                 continue
         with copy.begin(name, replace=copy.has_source(name), who="redacted view", loaded_from=src.loaded_from) as txn:
             g = txn.graph
@@ -312,9 +312,8 @@ def _touched(store: Store, recs: list[ChangeRecord]) -> set[ox.NamedNode] | None
     return subjects
 
 
-def _follow_source(copy: Store, store: Store, name: str, graph: ox.NamedNode, subjects: set[ox.NamedNode],
-                   r: Redaction) -> bool:
-    """Make the copy's source ``name`` say what a fresh redaction would of ``subjects``: their triples
+def _follow_source(copy: Store, store: Store, src: SourceInfo, subjects: set[ox.NamedNode], r: Redaction) -> bool:
+    """Make the copy's source ``src.name`` say what a fresh redaction would of ``subjects``: their triples
     (as they are now) redacted again and compared with the copy's, and the placeholders whose use
     changed given or rid of their stand-in triples. False (nothing written) if one of those subjects
     has a blank node among its objects.
@@ -322,6 +321,7 @@ def _follow_source(copy: Store, store: Store, name: str, graph: ox.NamedNode, su
     Exact because, with no blank node in play, a named subject's triple is kept, dropped or mapped by
     that triple and ``r`` alone; a renamed record's title by its own triples; and a placeholder's
     stand-in triples by whether anything in the graph still uses it, which is read from the copy."""
+    name, graph = src.name, ox.NamedNode(src.graph)
     quads = []
     for s in subjects:
         for q in store.quads(s, None, None, graph):
@@ -344,7 +344,7 @@ def _follow_source(copy: Store, store: Store, name: str, graph: ox.NamedNode, su
         if used != copy.contains(ph, _TYPE, _RESTRICTED, cg):
             (add if used else rem).update(_standing_in(ph))
     if add or rem:
-        with copy.patch(name, who="redacted view", loaded_from=store.source(name).loaded_from) as p:
+        with copy.patch(name, who="redacted view", loaded_from=src.loaded_from) as p:
             p.add(add)
             p.remove(rem)
             p.commit(note="redacted view")
