@@ -19,6 +19,7 @@ that reads the graph can find what it does not hold.
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import weakref
@@ -30,10 +31,14 @@ from rdflib import BNode
 
 from govgraph import live
 from govgraph.derived import KeptCopies
+from govgraph.errors import Preparing
 from govgraph.ontology.ns import GOV
 from govgraph.redaction import (DEPENDENT_PREDICATES, FLOW_ENDS, PLACEHOLDER_TITLE, RESTRICTED_CLASSIFICATIONS,
                                 Redaction, follow, is_placeholder, is_renamed, redact)
 from govgraph.store import Store
+
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -364,14 +369,25 @@ _views_lock = threading.Lock()
 _build_lock = threading.Lock()  # one build at a time, for every store: two readers asking at once share the work
 
 
-def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()) -> Store:
+#: Triples past which a reader's first copy, asked for by a request that must not wait for it (``wait=False``: the
+#: served pages, the JSON API and ``/sparql``), is made in a background thread while the request is answered
+#: ``Preparing`` (503, Retry-After): at 100k datasets (4.75 million triples) a copy takes about 70 s, longer than a
+#: browser or a client waits. A reader whose copy of an earlier revision is kept has it followed as before.
+BACKGROUND_COPY = 1_000_000
+#: Seconds a request answered ``Preparing`` is asked to wait before it asks again.
+PREPARING_RETRY = 10
+_preparing: set[tuple] = set()  # (store id, key) of copies being made in the background
+
+
+def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = (), *, wait: bool = True) -> Store:
     """The estate as ``viewer`` may see it: ``store`` itself when nothing is hidden, else a cached redacted copy.
 
     Copies are keyed by the store revision, the set of hidden named assets and the groups that
     open restricted blank-node assets, so viewers with different groups but the same hidden set
     share one copy. The readers' copies are brought up to date after each commit by the store's
     follower when it follows (``READERS_VIEW``); meanwhile a read may be answered from the copy kept
-    for the revision before (``live.answering_from_kept``).
+    for the revision before (``live.answering_from_kept``). With ``wait=False``, a copy to be made
+    afresh of a store over ``BACKGROUND_COPY`` triples is made in the background and ``Preparing`` raised.
     """
     hidden, clearance = key = _hidden_key(store, viewer, extra_hidden)
     if not hidden and clearance is None:
@@ -393,7 +409,47 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
         earlier = kept.find(lambda k: k[1:] == key)
         if earlier is not None:
             return earlier
+    if not wait and kept.find(lambda k: k[1:] == key) is None and store.triple_count() > BACKGROUND_COPY:
+        _prepare(store, viewer, tuple(extra_hidden), key, kept)
+        raise Preparing("The directory as you may see it is being prepared: a copy of the estate without what "
+                        f"is restricted ({store.triple_count():,} triples: about a minute). This page will be "
+                        "ready shortly.", retry_after=PREPARING_RETRY)
     return _copy(store, viewer, extra_hidden, key, kept)
+
+
+def prepare(store: Store, viewer: Viewer) -> None:
+    """Start making ``viewer``'s copy in the background if it would be made in the background when first asked for
+    (a served estate over ``BACKGROUND_COPY`` triples with something hidden from the reader), so the first page
+    finds it made or under way."""
+    key = _hidden_key(store, viewer, ())
+    if (key[0] or key[1] is not None) and store.triple_count() > BACKGROUND_COPY:
+        with _views_lock:
+            kept = _views.get(store)
+            if kept is None:
+                kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
+        seen = live.view(store, READERS_VIEW)
+        seen.setdefault(key, (viewer, ()))
+        _prepare(store, viewer, (), key, kept)
+
+
+def _prepare(store: Store, viewer: Viewer, extra: tuple, key: tuple, kept: KeptCopies) -> None:
+    """Make the copy for ``key`` in a background thread, unless one is being made."""
+    tag = (id(store), key)
+    with _views_lock:
+        if tag in _preparing:
+            return
+        _preparing.add(tag)
+
+    def run() -> None:
+        try:
+            _copy(store, viewer, extra, key, kept)
+        except Exception:  # noqa: BLE001 - the next request for it asks again (and meets the error itself)
+            log.exception("could not prepare a reader's copy of the estate")
+        finally:
+            with _views_lock:
+                _preparing.discard(tag)
+
+    threading.Thread(target=run, daemon=True, name="govgraph-redacted-copy").start()
 
 
 def _copy(store: Store, viewer: Viewer, extra_hidden: Iterable[str], key: tuple, kept: KeptCopies) -> Store:
@@ -466,6 +522,6 @@ def visible_changes(changes: list, r: Redaction | None) -> list:
 
 
 __all__ = ["ANONYMOUS", "PLACEHOLDER_TITLE", "Redaction", "Viewer", "blank_clearance", "hidden_from", "is_placeholder",
-           "is_renamed", "may_see", "origin", "redact", "redacted_view", "redaction_for", "redaction_of",
+           "is_renamed", "may_see", "origin", "prepare", "redact", "redacted_view", "redaction_for", "redaction_of",
            "restricted_assets", "spells", "LINKS_VIEW",
            "visible_changes", "visible_finding", "visible_triple"]

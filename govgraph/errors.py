@@ -142,5 +142,11 @@ class Busy(GovGraphError):
         super().__init__(message)
 
 
+class Preparing(Busy):
+    """What the request needs is being made in the background (a reader's redacted copy of a large estate); asked
+    again after ``retry_after`` seconds it is answered from it. Nothing was changed."""
+    title = "Your view of the directory is being prepared"
+
+
 class TimeLimitExceeded(Busy):
     """Work stopped because it ran past its time limit (it stopped for real: nothing goes on after)."""

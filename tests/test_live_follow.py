@@ -164,3 +164,45 @@ def test_a_sweep_collects_garbage_frozen_with_the_states(monkeypatch):
     assert live._sweep_frozen()  # noqa: SLF001
     assert gone() is None
     assert gc.get_freeze_count() > 0  # everything alive frozen again
+
+
+def test_a_large_estates_first_copy_is_prepared_in_the_background(any_store, monkeypatch):
+    """Over ``access.BACKGROUND_COPY`` triples a reader's first page does not wait for its copy (about 70 s at 100k
+    datasets): it is answered 503 "being prepared", with Retry-After and a page that asks again by itself, while one
+    copy is made in the background; the page after is read from that copy."""
+    load_files(any_store, [ESTATE], force=True)
+    monkeypatch.setattr(access, "BACKGROUND_COPY", 0)
+    client = create_app({"STORE": any_store, "HIDE_SENSITIVE": True}).test_client()  # not served: nothing started
+    access._build_lock.acquire()  # noqa: SLF001 - the copy cannot be finished meanwhile
+    try:
+        got: list = []
+        asking = threading.Thread(target=lambda: got.append(client.get("/search?q=referrals")))
+        asking.start()
+        asking.join(30)
+        assert not asking.is_alive(), "the page waited for the copy"
+        page = got[0]
+        assert page.status_code == 503 and page.headers["Retry-After"] == str(access.PREPARING_RETRY)
+        assert b"being prepared" in page.data and b'http-equiv="refresh" content="10"' in page.data
+        api = client.get("/api/v1/search?q=referrals")
+        assert api.status_code == 503 and api.is_json and api.headers["Retry-After"] == "10"
+        assert len(access._preparing) == 1  # noqa: SLF001 - one copy under way, not one per request
+    finally:
+        access._build_lock.release()  # noqa: SLF001
+    assert until(lambda: client.get("/search?q=referrals").status_code == 200, 60)
+    copy = access.redacted_view(any_store, access.ANONYMOUS)
+    hidden = access.hidden_from(any_store, access.ANONYMOUS)
+    assert copy is not any_store and hidden and not any(copy.contains(ox.NamedNode(h), None, None, None) for h in hidden)
+    assert not access._preparing  # noqa: SLF001
+
+
+def test_a_served_app_starts_the_anonymous_copy_before_the_first_page(any_store, monkeypatch):
+    load_files(any_store, [ESTATE], force=True)
+    monkeypatch.setattr(access, "BACKGROUND_COPY", 0)
+    app = create_app({"STORE": any_store, "HIDE_SENSITIVE": True, "LIVE_FOLLOW": True})
+    try:
+        key = (any_store.revision,) + access._hidden_key(any_store, access.ANONYMOUS, ())  # noqa: SLF001
+        assert until(lambda: any_store in access._views and access._views[any_store].peek(key) is not None, 60)  # noqa: SLF001
+        assert app.test_client().get("/search?q=referrals").status_code == 200  # made before it was asked for
+    finally:
+        live.memo(any_store).follow = False
+        live.memo(any_store).pending.set()

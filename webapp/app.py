@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Flask, render_template, request
 
-from govgraph import __version__, catalog, search
-from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, StoreUnavailable,
-                             UnknownAsset)
+from govgraph import __version__, access, catalog, search
+from govgraph.errors import (BadInput, Busy, GovGraphError, InstallationFault, NotRecordedThen, Preparing,
+                             StoreUnavailable, UnknownAsset)
 from govgraph.labels import labels
 from govgraph.store import Store, open_store
 from govgraph.webapp import api, base_url, filters, findings, live_reads, openlineage, security
@@ -62,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.register(app)  # secure headers, MAX_CONTENT_LENGTH, CSRF, optional read protection
     base_url.install(app)  # absolute URLs from config BASE_URL, never from the Host header
     live_reads.install(app, store)  # LIVE_FOLLOW: derived views follow commits; reads do not wait for them
+    if app.config.get("HIDE_SENSITIVE") and app.config.get("LIVE_FOLLOW") and not app.config.get("READ_TOKEN_REQUIRED"):
+        access.prepare(store, access.ANONYMOUS)  # a large estate's anonymous copy, under way before the first page
 
     for bp in (dashboard_bp, search_bp, assets_bp, graphs_bp, integrations_bp, validation_bp, registers_bp, sparql_bp,
                reports_bp, impact_bp, sharing_bp, systems_bp):
@@ -107,8 +109,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(Busy)
     def _busy(e: Busy):
-        return render_template("error.html", title="The server is busy",
-                               message=str(e)), 503, {"Retry-After": str(e.retry_after)}
+        preparing = isinstance(e, Preparing)  # the page asks again by itself when it should be ready
+        return render_template("error.html", title=e.title if preparing else "The server is busy", message=str(e),
+                               refresh=e.retry_after if preparing else None), 503, {"Retry-After": str(e.retry_after)}
 
     @app.errorhandler(GovGraphError)
     def _gg(e: GovGraphError):

@@ -175,9 +175,16 @@ def run(args, tmp: Path) -> None:
     try:
         t0 = time.perf_counter()
         wait_for_http(base + "/search?q=a", seconds=900)
-        firsts = {}
+        firsts, preparing = {}, 0
         for name, path in pages.items():  # first build of every view (a group reader's redacted copy: minutes at 100k)
-            firsts[name] = get(base + path, timeout=1800)[0]
+            t = time.perf_counter()
+            while True:  # a reader's copy of a large estate is made in the background: 503 "being prepared" meanwhile
+                _, status, _ = get(base + path, timeout=1800)
+                if status != 503 or time.perf_counter() - t > 1800:
+                    break
+                preparing += 1
+                time.sleep(1)
+            firsts[name] = time.perf_counter() - t
         # a large store's first validation runs in the background (the API answers 503 meanwhile): measured
         # after it, as a served estate is after its first minutes
         while get(base + "/api/v1/validation?severity=Violation")[1] == 503 and time.perf_counter() - t0 < 1800:
@@ -185,8 +192,10 @@ def run(args, tmp: Path) -> None:
         for path in pages.values():
             get(base + path)  # what is counted from the findings (the asset scores), once they are there
         first = time.perf_counter() - t0
-        print("first request of each page after the server answered, s: "
-              + ", ".join(f"{name} {x:.1f}" for name, x in firsts.items()), flush=True)
+        print("first answer of each page after the server answered, s: "
+              + ", ".join(f"{name} {x:.1f}" for name, x in firsts.items())
+              + (f" ({preparing} answers 503 'being prepared' first, asked again each second)" if preparing else ""),
+              flush=True)
         warm = {name: [get(base + path)[0] for _ in range(args.warm)] for name, path in pages.items()}
         if args.stream:
             streamed = stream(base, pages, token, (input_ns, input_name, input_iri), inputs, args)
