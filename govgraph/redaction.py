@@ -15,19 +15,24 @@ builds the in-memory copy with it applied, one source graph at a time:
   ``urn:govgraph:renamed:<keyed hash>``, titled "restricted flow" (or "restricted resource"),
   without its own text (labels, descriptions: they name what it moves).
 
-The hashes are keyed with a per-process random secret: an IRI cannot be confirmed by hashing a guess.
+The hashes are keyed with a random secret, an IRI cannot be confirmed by hashing a guess: for an embedded store on
+disk, a key kept beside it (``redaction.key``, readable by its owner only: copies kept on disk across a restart use
+the same stand-ins, ``govgraph.kept_copies``); for any other store, one per process.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
+from govgraph import kept_state
 from govgraph.audit import ChangeRecord, read_history
 from govgraph.derived import Derivation
 from govgraph.ontology.ns import DCTERMS, DQV, GOV, PROV, RDF, RDFS, XSD
@@ -51,15 +56,46 @@ RENAMED_TITLE = "restricted resource"
 #: Literal datatypes of free text (dropped from renamed records).
 TEXT_TYPES = frozenset({str(XSD.string), "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
 
-_KEY = secrets.token_bytes(32)  # per process: stand-ins are stable here, unguessable elsewhere
+_KEY = secrets.token_bytes(32)  # per process, for stores that keep nothing on disk
+#: The placeholder key's file, in the folder where an embedded store keeps derived state (``kept_state.folder_of``).
+KEY_FILE = "redaction.key"
+_keys: dict[str, bytes] = {}
+_keys_lock = threading.Lock()
 _TYPE, _FLOW = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(GOV.Flow))
 _CLASSIFICATION, _GROUP = str(GOV.classification), str(GOV.accessGroup)
 _RESTRICTED, _TITLE = ox.NamedNode(RESTRICTED_CLASS), ox.NamedNode(str(DCTERMS.title))
 _PLACEHOLDER_TITLE = ox.Literal(PLACEHOLDER_TITLE)
 
 
-def _keyed(prefix: str, text: str) -> str:
-    return prefix + hmac.new(_KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+def secret_for(store: Store) -> bytes:
+    """The key a redaction of ``store`` hashes its stand-ins with: kept beside an embedded store on disk (made on
+    first use, readable by its owner only), else this process's."""
+    folder = kept_state.folder_of(store)
+    if folder is None:
+        return _KEY
+    path = folder / KEY_FILE
+    with _keys_lock:
+        key = _keys.get(str(path))
+        if key is not None:
+            return key
+        try:
+            key = path.read_bytes()
+        except FileNotFoundError:
+            key = b""
+        if len(key) != 32:  # none yet (or not one of ours): a new key; copies made with another are not reopened
+            key = secrets.token_bytes(32)
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key)
+            os.replace(tmp, path)
+        _keys[str(path)] = key
+        return key
+
+
+def _keyed(secret: bytes, prefix: str, text: str) -> str:
+    return prefix + hmac.new(secret or _KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -75,7 +111,10 @@ class Redaction:
     dependents: frozenset[str] = frozenset()
     renamed: frozenset[str] = frozenset()
     clearance: frozenset[str] | None = None
+    #: the key stand-ins are hashed with (``secret_for``; empty: this process's)
+    secret: bytes = field(default=b"", repr=False)
     _covered: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _digest: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "_covered", self.hidden | self.dependents)
@@ -102,15 +141,25 @@ class Redaction:
         """Whether a restricted blank-node asset with these access groups is hidden."""
         return self.clearance is not None and not self.clearance & set(groups)
 
-    @staticmethod
-    def placeholder(iri: str) -> str:
-        """The opaque stand-in for a hidden IRI (stable in this process, keyed so it cannot be guessed)."""
-        return _keyed(PLACEHOLDER_PREFIX, iri)
+    def placeholder(self, iri: str) -> str:
+        """The opaque stand-in for a hidden IRI (stable for its store, keyed so it cannot be guessed)."""
+        return _keyed(self.secret, PLACEHOLDER_PREFIX, iri)
 
-    @staticmethod
-    def renaming(iri: str) -> str:
+    def renaming(self, iri: str) -> str:
         """The opaque IRI a renamed visible record is shown under."""
-        return _keyed(RENAMED_PREFIX, iri)
+        return _keyed(self.secret, RENAMED_PREFIX, iri)
+
+    @property
+    def digest(self) -> str:
+        """A name for this redaction (what it hides, describes as hidden, renames, its clearance and key): equal
+        for equal redactions, so a copy kept on disk is reopened only under the redaction it was made with."""
+        if not self._digest:
+            h = hashlib.sha256(self.secret or _KEY)
+            for part in (self.hidden, self.dependents, self.renamed, self.clearance or ()):
+                h.update(b"\x00".join(sorted(x.encode("utf-8") for x in part)) + b"\x01")
+            h.update(b"blank" if self.clearance is not None else b"-")
+            self._digest.append(h.hexdigest()[:32])
+        return self._digest[0]
 
 
 def is_placeholder(iri: str) -> bool:
@@ -227,14 +276,16 @@ def _standing_in(ph: ox.NamedNode) -> tuple[ox.Triple, ox.Triple]:
     return ox.Triple(ph, _TYPE, _RESTRICTED), ox.Triple(ph, _TITLE, _PLACEHOLDER_TITLE)
 
 
-def redact(store: Store, r: Redaction) -> Store:
-    """A new in-memory store holding every source of ``store`` with ``r`` applied (same source names)."""
-    out = open_store("memory:")
+def redact(store: Store, r: Redaction, into: str = "memory:") -> Store:
+    """A new store (``into``: in memory, or an empty embedded store on disk) holding every source of ``store`` with
+    ``r`` applied (same source names)."""
+    out = open_store(into)
     for src in store.sources():
         graph = ox.NamedNode(src.graph)
         with out.begin(src.name, who="redacted view", loaded_from=src.loaded_from) as txn:
             g = txn.graph
-            out.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
+            out.add_quads((ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r)),
+                          bulk=into != "memory:")  # a new store on disk: no one reads it until it is made
             txn.commit(note="redacted view")
     # history and validation are read from the original
     parent = store.derivation.key if store.derivation else (id(store), store.url)

@@ -185,9 +185,10 @@ class Store:
         """Every named graph held, internal ones included."""
         return self._b.named_graphs()
 
-    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Insert raw quads (for building derived stores such as as-of views)."""
-        self._b.extend(quads)
+    def add_quads(self, quads: Iterable[ox.Quad], *, bulk: bool = False) -> None:
+        """Insert raw quads (for building derived stores such as as-of views; ``bulk``: a store being made, by the
+        bulk loader where there is one, not atomically)."""
+        self._b.extend(quads, bulk=bulk)
 
     # -- registry ----------------------------------------------------------------
     def _sweep_staging(self) -> None:

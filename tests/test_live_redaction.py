@@ -134,7 +134,7 @@ def test_a_source_changed_in_place_is_followed_triple_by_triple(any_store):
             t(flow, GOV + "source", hidden[0])]
     write_source(store, "extra", base, who="test", force=True, may_remove=True)
     copy = check(store, access.ANONYMOUS)
-    ph = access.Redaction.placeholder(hidden[-1])
+    ph = access.redaction_for(store, access.ANONYMOUS).placeholder(hidden[-1])
 
     def rewrite(triples):
         write_source(store, "extra", base + triples, who="test", force=True, may_remove=True)
@@ -154,7 +154,8 @@ def test_a_source_changed_in_place_is_followed_triple_by_triple(any_store):
     assert any(ph in x for x in shown)
     # the placeholder's last use gone: its stand-in triples go with it
     shown = rewrite([])
-    assert not any(ph in x for x in shown) and any(access.Redaction.placeholder(hidden[0]) in x for x in shown)
+    assert not any(ph in x for x in shown) and any(access.redaction_for(store, access.ANONYMOUS).placeholder(hidden[0]) in x
+                                                  for x in shown)
     # a patch too (an OpenLineage event's kind of write)
     p = store.patch("extra", who="test")
     p.add([t(extra, PROV + "wasDerivedFrom", hidden[-1])])
@@ -200,3 +201,65 @@ def test_redacted_copies_follow_random_writes_exactly(red_estate, sequence):
         do(red_estate, step)
         for viewer in (access.ANONYMOUS, ANALYSTS):
             check(red_estate, viewer)
+
+
+def _restart(path, store):
+    """The store closed and opened again as a new process would (its copies dropped and closed)."""
+    import gc
+    access._views.pop(store, None)  # noqa: SLF001
+    store.close()
+    gc.collect()
+    from govgraph.store import open_store
+    return open_store(f"oxigraph:{path}")
+
+
+def test_a_copy_kept_on_disk_is_reopened_after_a_restart_and_follows_the_commits_since(tmp_path, monkeypatch):
+    """An embedded store's redacted copies are kept on disk beside it (``kept_copies``): after a restart the copy
+    is reopened and follows what was committed meanwhile, not redacted again, and equals a copy made afresh (its
+    stand-ins hashed with the key kept beside the store); under another redaction, or without its marker, a copy
+    is made afresh."""
+    import os
+    from govgraph import kept_copies, kept_state, redaction
+    from govgraph.io.load import load_files
+    from govgraph.store import open_store
+    path = tmp_path / "store"
+    store = open_store(f"oxigraph:{path}")
+    load_files(store, [INTERFACES_ESTATE], force=True)
+    first = check(store, access.ANONYMOUS)
+    folder = kept_state.folder_of(store) / kept_copies.FOLDER / access.redaction_for(store, access.ANONYMOUS).digest
+    assert str(first.backend.path) == str(folder) and (folder / kept_copies.MARKER).is_file()
+    key_file = kept_state.folder_of(store) / redaction.KEY_FILE
+    assert os.stat(key_file).st_mode & 0o777 == 0o600
+    hidden = sorted(access.hidden_from(store, access.ANONYMOUS))
+    extra = BASE + "dataset/thaw-extract"
+    write_source(store, "extra", [t(extra, RDF + "type", DCAT + "Dataset"), t(extra, DCT + "title", ox.Literal("Thaw")),
+                                  t(extra, PROV + "wasDerivedFrom", hidden[0])], who="test", force=True, may_remove=True)
+    check(store, access.ANONYMOUS)  # followed and marked
+    del first
+
+    store = _restart(path, store)
+    # committed while no copy is open: a patch, a whole source, a removal
+    p = store.patch("extra", who="test")
+    p.add([t(extra, PROV + "wasDerivedFrom", hidden[-1])])
+    commit_patches([p], note="test")
+    write_source(store, "more", [t(BASE + "dataset/frost", DCT + "title", ox.Literal("Frost"))], who="test", force=True,
+                 may_remove=True)
+    made = []
+    real = access.redact
+    monkeypatch.setattr(access, "redact", lambda *a, **k: made.append(1) or real(*a, **k))
+    reopened = check(store, access.ANONYMOUS)  # equal to a fresh copy: the same stand-ins
+    assert not made and str(reopened.backend.path) == str(folder)
+    assert mentions(reopened, BASE + "dataset/frost")
+    assert any(f"<{extra}> <{PROV}wasDerivedFrom> <urn:govgraph:restricted:" in x for x in contents(reopened)["extra"])
+    del reopened
+
+    # without its marker (cut off while being made): made afresh in the same folder
+    store = _restart(path, store)
+    (folder / kept_copies.MARKER).unlink()
+    check(store, access.ANONYMOUS)
+    assert made == [1]
+    # another redaction (a dataset classified): another copy, the first one still kept
+    write_source(store, "classify", [t(extra, GOV + "classification", GOV + "Secret")], who="test", force=True,
+                 may_remove=True)
+    other = check(store, access.ANONYMOUS)
+    assert made == [1, 1] and str(other.backend.path) != str(folder) and folder.is_dir()

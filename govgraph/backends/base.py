@@ -62,8 +62,9 @@ class Backend(Protocol):
 
         ``guard``: called before each batch is sent to a server; what it raises stops the load."""
 
-    def extend(self, quads: Iterable[ox.Quad], *, guard: Callable[[], None] | None = None) -> None:
-        """Insert quads (``guard`` as for ``load``)."""
+    def extend(self, quads: Iterable[ox.Quad], *, guard: Callable[[], None] | None = None, bulk: bool = False) -> None:
+        """Insert quads (``guard`` as for ``load``; ``bulk``: into a store being made, by a bulk loader where there is
+        one: not atomic, far quicker on disk)."""
 
     def quads(self, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
         """Quads matching a pattern (g None: every named graph)."""

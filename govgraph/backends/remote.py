@@ -334,7 +334,7 @@ class RemoteBackend:
         self.extend(ox.parse(**source, **kw), graph=graph.value, guard=guard)
 
     def extend(self, quads: Iterable[ox.Quad], *, graph: str | None = None,
-               guard: Callable[[], None] | None = None) -> None:
+               guard: Callable[[], None] | None = None, bulk: bool = False) -> None:
         """Insert quads in batches (``graph``: put every quad's triple in that graph instead;
         ``guard``: called before each batch is sent).
 
