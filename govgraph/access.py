@@ -414,7 +414,8 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
         earlier = kept.find(lambda k: k[1:] == key)
         if earlier is not None:
             return earlier
-    if not wait and kept.find(lambda k: k[1:] == key) is None and store.triple_count() > BACKGROUND_COPY:
+    if not wait and kept.find(lambda k: k[1:] == key) is None and store.triple_count() > BACKGROUND_COPY \
+            and not kept_copies.kept(store, redaction_for(store, viewer, extra_hidden)):  # a copy to reopen: waited for
         _prepare(store, viewer, tuple(extra_hidden), key, kept)
         raise Preparing("The directory as you may see it is being prepared: a copy of the estate without what "
                         f"is restricted ({store.triple_count():,} triples: about a minute). This page will be "

@@ -80,6 +80,12 @@ def reopen(store: Store, r: Redaction) -> Store | None:
     return copy
 
 
+def kept(store: Store, r: Redaction) -> bool:
+    """Whether a copy of ``store`` under ``r`` is kept on disk with its marker (``reopen`` may still refuse it)."""
+    folder = _folder(store, r)
+    return folder is not None and (folder / MARKER).is_file()
+
+
 def fresh(store: Store, r: Redaction) -> str | None:
     """Where to make a new copy of ``store`` under ``r`` (its folder emptied, the oldest copies beyond ``KEPT``
     removed), or None: ``store`` keeps nothing on disk, or that folder is open in this process (make it in memory)."""
@@ -138,4 +144,4 @@ def _sweep(base: Path, keep: Path) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-__all__ = ["FOLDER", "KEPT", "MARKER", "fresh", "made", "mark", "reopen"]
+__all__ = ["FOLDER", "KEPT", "MARKER", "fresh", "kept", "made", "mark", "reopen"]

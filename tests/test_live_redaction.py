@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from govgraph import access, live, search
 from govgraph.audit import read_history
+from govgraph.errors import Preparing
 from govgraph.io.write import write_source
 from govgraph.redaction import redact, redacted_revision
 from govgraph.store import commit_patches
-from live_steps import do
+from live_steps import do, until
 from live_strategies import DATASETS, SOURCES, statements, tables, words
 from support import INTERFACES_ESTATE
 
@@ -247,15 +248,21 @@ def test_a_copy_kept_on_disk_is_reopened_after_a_restart_and_follows_the_commits
     made = []
     real = access.redact
     monkeypatch.setattr(access, "redact", lambda *a, **k: made.append(1) or real(*a, **k))
+    monkeypatch.setattr(access, "BACKGROUND_COPY", 0)  # a page of a large estate waits for a copy to reopen
+    assert access.redacted_view(store, access.ANONYMOUS, wait=False) is not store
     reopened = check(store, access.ANONYMOUS)  # equal to a fresh copy: the same stand-ins
     assert not made and str(reopened.backend.path) == str(folder)
     assert mentions(reopened, BASE + "dataset/frost")
     assert any(f"<{extra}> <{PROV}wasDerivedFrom> <urn:govgraph:restricted:" in x for x in contents(reopened)["extra"])
     del reopened
 
-    # without its marker (cut off while being made): made afresh in the same folder
+    # without its marker (cut off while being made): made afresh in the same folder (a page does not wait for it)
     store = _restart(path, store)
     (folder / kept_copies.MARKER).unlink()
+    with pytest.raises(Preparing):
+        access.redacted_view(store, access.ANONYMOUS, wait=False)
+    assert until(lambda: not access._preparing)  # noqa: SLF001
+    monkeypatch.setattr(access, "BACKGROUND_COPY", 10**9)
     check(store, access.ANONYMOUS)
     assert made == [1]
     # another redaction (a dataset classified): another copy, the first one still kept
