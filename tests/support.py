@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,6 +19,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far: what a restart costs, whatever the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def import_reference() -> tuple[float, float]:
+    """Wall and CPU seconds of a process that only imports the web app: a benchmark's reference in the same run."""
+    t, before = time.perf_counter(), os.times()
+    subprocess.run([sys.executable, "-c", "import govgraph.webapp.app"], check=True)
+    after = os.times()
+    return time.perf_counter() - t, after.children_user - before.children_user + after.children_system \
+        - before.children_system
 
 
 def wait_for_http(url: str, *, seconds: float = 30, proc=None) -> bytes:

@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from support import free_port  # noqa: E402
+from support import cpu_seconds, free_port, import_reference  # noqa: E402
 
 from govgraph import kept_state  # noqa: E402
 from govgraph.auth import TokenFile  # noqa: E402
@@ -55,10 +55,6 @@ def get(url: str) -> tuple[float, int]:
     return time.perf_counter() - t, status
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far: what a restart costs, whatever the machine's load."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serve(url: str, tokens: Path) -> tuple[subprocess.Popen, str, float, float]:
@@ -103,13 +99,6 @@ def first_answer(url: str, tokens: Path, path: str) -> tuple[float, float, bool]
         proc.wait(timeout=120)
 
 
-def import_reference() -> tuple[float, float]:
-    """Wall and CPU seconds of a process that only imports the web app: the reference for the same run."""
-    t, before = time.perf_counter(), os.times()
-    subprocess.run([sys.executable, "-c", "import govgraph.webapp.app"], check=True)
-    after = os.times()
-    return time.perf_counter() - t, after.children_user - before.children_user + after.children_system \
-        - before.children_system
 
 
 def per_page(url: str, tokens: Path, pages: dict[str, str], repeats: int) -> list[str]:

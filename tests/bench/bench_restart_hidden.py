@@ -34,9 +34,6 @@ from govgraph.store import open_store
 PAGES = {"search": "/search?q=referrals", "dashboard": "/", "asset page": None, "lineage page": None}
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(url: str, tokens: Path, port: int) -> subprocess.Popen:
@@ -66,16 +63,10 @@ def first_200(proc: subprocess.Popen, base: str, path: str, seconds: float = 180
     raise SystemExit(f"{path} did not answer 200 in {seconds} s")
 
 
-def import_reference() -> tuple[float, float]:
-    t, before = time.perf_counter(), os.times()
-    subprocess.run([sys.executable, "-c", "import govgraph.webapp.app"], check=True)
-    after = os.times()
-    return time.perf_counter() - t, after.children_user - before.children_user + after.children_system \
-        - before.children_system
 
 
 def run(args, tmp: Path) -> None:
-    from support import free_port
+    from support import cpu_seconds, free_port, import_reference
     folder = tmp / "store"
     shutil.copytree(args.store, folder)
     url = f"oxigraph:{folder}"
