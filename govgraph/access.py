@@ -427,8 +427,10 @@ def prepare(store: Store, viewer: Viewer) -> None:
     """Start making ``viewer``'s copy in the background if it would be made in the background when first asked for
     (a served estate over ``BACKGROUND_COPY`` triples with something hidden from the reader), so the first page
     finds it made or under way."""
+    if store.triple_count() <= BACKGROUND_COPY:
+        return
     key = _hidden_key(store, viewer, ())
-    if (key[0] or key[1] is not None) and store.triple_count() > BACKGROUND_COPY:
+    if key[0] or key[1] is not None:
         with _views_lock:
             kept = _views.get(store)
             if kept is None:
@@ -472,6 +474,8 @@ def _copy(store: Store, viewer: Viewer, extra_hidden: Iterable[str], key: tuple,
             followed = follow(reopened, store, r) if reopened is not None else None
             if followed is not None:  # its own views (kept on disk beside it) follow its commits, as below
                 live.memo(followed).follow = live.memo(store).follow
+            elif reopened is not None:  # the commits since are not all recorded: made afresh in its folder
+                kept_copies.discard(reopened)
         if followed is not None:
             kept_copies.mark(store, followed)
             return followed

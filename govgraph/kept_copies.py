@@ -80,6 +80,15 @@ def reopen(store: Store, r: Redaction) -> Store | None:
     return copy
 
 
+def discard(copy: Store) -> None:
+    """Close a reopened copy that could not be followed (its folder may then be made afresh)."""
+    with _lock:
+        for folder, held in list(_open.items()):
+            if held is copy:
+                del _open[folder]
+    copy.close()
+
+
 def kept(store: Store, r: Redaction) -> bool:
     """Whether a copy of ``store`` under ``r`` is kept on disk with its marker (``reopen`` may still refuse it)."""
     folder = _folder(store, r)
@@ -144,4 +153,4 @@ def _sweep(base: Path, keep: Path) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-__all__ = ["FOLDER", "KEPT", "MARKER", "fresh", "kept", "made", "mark", "reopen"]
+__all__ = ["FOLDER", "KEPT", "MARKER", "discard", "fresh", "kept", "made", "mark", "reopen"]
