@@ -5,6 +5,8 @@ group) makes a new copy. Either way the copy equals one made afresh, and never h
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -270,3 +272,28 @@ def test_a_copy_kept_on_disk_is_reopened_after_a_restart_and_follows_the_commits
                  may_remove=True)
     other = check(store, access.ANONYMOUS)
     assert made == [1, 1] and str(other.backend.path) != str(folder) and folder.is_dir()
+
+
+def test_a_reopened_copy_that_cannot_follow_is_made_again_in_its_folder(tmp_path, monkeypatch):
+    """A copy reopened after a restart that cannot be followed (the commits since not all recorded) is closed and
+    made afresh in its own folder, still kept on disk (not in memory beside an open folder)."""
+    from govgraph import kept_copies
+    from govgraph.io.load import load_files
+    from govgraph.store import open_store
+    path = tmp_path / "store"
+    store = open_store(f"oxigraph:{path}")
+    load_files(store, [INTERFACES_ESTATE], force=True)
+    folder = str(check(store, access.ANONYMOUS).backend.path)
+    store = _restart(path, store)
+    real = access.follow
+    refused = []
+
+    def follow(copy, st, r):
+        if not refused:  # the reopened copy: as if a record were missing
+            refused.append(copy)
+            return None
+        return real(copy, st, r)
+    monkeypatch.setattr(access, "follow", follow)
+    remade = check(store, access.ANONYMOUS)
+    assert refused and str(remade.backend.path) == folder and remade is not refused[0]
+    assert (Path(folder) / kept_copies.MARKER).is_file()
