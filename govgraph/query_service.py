@@ -135,7 +135,8 @@ class QueryService:
         if pool is not None and local:
             derived = store.derivation.key if store is not self.live and store.derivation else None
             return pool.run_on_copy(job, derived if derived is not None else ("live", store.revision),
-                                    backend.all_quads)
+                                    backend.all_quads,  # a redacted copy kept on disk: checkpointed, not rewritten
+                                    backend.snapshot if backend.capabilities.can_snapshot else None)
         if local:  # the pool turned off: in this thread, stopped between solutions
             return run_in_thread(BackendQueries(backend), job)
         remote = BackendQueries(backend, job.timeout)  # a remote server (its own time limit)

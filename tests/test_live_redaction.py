@@ -297,3 +297,31 @@ def test_a_reopened_copy_that_cannot_follow_is_made_again_in_its_folder(tmp_path
     remade = check(store, access.ANONYMOUS)
     assert refused and str(remade.backend.path) == folder and remade is not refused[0]
     assert (Path(folder) / kept_copies.MARKER).is_file()
+
+
+def test_sparql_over_a_copy_kept_on_disk_reads_a_checkpoint_of_it(tmp_path, monkeypatch):
+    """``/sparql`` with hiding on runs in a worker over a checkpoint of the reader's copy kept on disk (hard links),
+    not over its quads written out again (2.8 million at 100k datasets), and finds nothing hidden."""
+    import json
+    from govgraph.backends.embedded import EmbeddedBackend
+    from govgraph.io.load import load_files
+    from govgraph.store import open_store
+    from govgraph.webapp import create_app
+    store = open_store(f"oxigraph:{tmp_path / 'store'}")
+    load_files(store, [INTERFACES_ESTATE], force=True)
+    client = create_app({"STORE": store, "HIDE_SENSITIVE": True}).test_client()
+    assert access.redacted_view(store, access.ANONYMOUS).backend.capabilities.on_disk
+
+    def rewritten(self):
+        raise AssertionError("the copy's quads were written out again")
+    monkeypatch.setattr(EmbeddedBackend, "all_quads", rewritten)
+    hidden = sorted(access.hidden_from(store, access.ANONYMOUS))
+    accept = {"Accept": "application/sparql-results+json"}
+    got = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a dcat:Dataset }"},
+                     headers=accept)
+    assert got.status_code == 200, got.data[:300]
+    assert int(json.loads(got.data)["results"]["bindings"][0]["n"]["value"]) > 0
+    for iri in hidden:
+        got = client.get("/sparql", query_string={"query": f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"},
+                         headers=accept)
+        assert got.status_code == 200 and json.loads(got.data)["boolean"] is False

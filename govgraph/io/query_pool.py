@@ -294,8 +294,10 @@ class CopySnapshots:
         self._n = 0
         atexit.register(self.close)
 
-    def for_copy(self, key: Any, quads: Callable[[], Iterable[ox.Quad]]) -> str:
-        """The snapshot path of the copy named ``key`` (a hashable identity), written now if new."""
+    def for_copy(self, key: Any, quads: Callable[[], Iterable[ox.Quad]],
+                 snapshot: Callable[[str], None] | None = None) -> str:
+        """The snapshot path of the copy named ``key`` (a hashable identity), written now if new (``snapshot``: the
+        copy is a store on disk itself, checkpointed into the path instead: hard links, not its quads written again)."""
         with self._lock:
             hit = self._made.get(key)
             if hit is not None:
@@ -304,12 +306,15 @@ class CopySnapshots:
             self._n += 1
             build = os.path.join(self.root, f"build-{self._n}")
             path = os.path.join(self.root, f"copy-{self._n}")
-            disk = ox.Store(build)
-            disk.bulk_extend(quads())
-            disk.flush()
-            disk.backup(path)
-            del disk
-            shutil.rmtree(build, ignore_errors=True)
+            if snapshot is not None:
+                snapshot(path)
+            else:
+                disk = ox.Store(build)
+                disk.bulk_extend(quads())
+                disk.flush()
+                disk.backup(path)
+                del disk
+                shutil.rmtree(build, ignore_errors=True)
             now = time.monotonic()
             self._made[key] = [path, now]
             by_use = sorted(self._made.items(), key=lambda kv: kv[1][1], reverse=True)
@@ -410,12 +415,14 @@ class QueryPool:
         start = time.monotonic()
         return self._run(job, self.snapshots.for_revision(revision), start)
 
-    def run_on_copy(self, job: QueryJob, key: Any, quads: Callable[[], Iterable[ox.Quad]]) -> QueryOutcome:
-        """Run ``job`` over a derived in-memory store (its ``quads()`` written to disk once per ``key``) in a worker."""
+    def run_on_copy(self, job: QueryJob, key: Any, quads: Callable[[], Iterable[ox.Quad]],
+                    snapshot: Callable[[str], None] | None = None) -> QueryOutcome:
+        """Run ``job`` over a derived store (its ``quads()`` written to disk once per ``key``, or, for a derived store
+        on disk, a checkpoint of it made by ``snapshot``) in a worker."""
         start = time.monotonic()
         if self.copies is None:
             self.copies = CopySnapshots(self._copies_parent, self._keep)
-        return self._run(job, self.copies.for_copy(key, quads), start)
+        return self._run(job, self.copies.for_copy(key, quads, snapshot), start)
 
     def run_update(self, text: str, triples_nt: bytes, timeout: float) -> UpdateOutcome:
         """Apply a SPARQL Update to a scratch copy of ``triples_nt`` in a worker, killed past ``timeout``."""
