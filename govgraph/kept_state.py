@@ -108,6 +108,9 @@ def fingerprint(store: Store, revision: int) -> tuple[str, str] | None:
     return None
 
 
+_one_child = threading.Lock()  # held while a child writes kept states (``DiskKeeper._save_forked``)
+
+
 class DiskKeeper:
     """Reads and writes the kept states of one store's views."""
 
@@ -257,7 +260,8 @@ class DiskKeeper:
         together within LOCKS_WAIT s (a lock is held by a thread that waits for another of them); ``blocking``:
         wait for them (one state: one lock)."""
         locks = list({id(d[2]): d[2] for d in due.values() if d[2] is not None}.values())
-        end = time.monotonic() + LOCKS_WAIT
+        _one_child.acquire()  # one child at a time for every store (a redacted copy keeps its views too); taken
+        end = time.monotonic() + LOCKS_WAIT  # before the views' locks, so none is held while another child runs
         while True:
             held = [lk for lk in locks if lk.acquire(blocking=blocking)]
             if len(held) == len(locks):
@@ -265,6 +269,7 @@ class DiskKeeper:
             for lk in held:
                 lk.release()
             if time.monotonic() > end:
+                _one_child.release()
                 return False
             time.sleep(0.02)
         try:
@@ -272,6 +277,8 @@ class DiskKeeper:
             if pid == 0:  # the child: writes the files and exits at once, whatever happens
                 code = 0
                 try:
+                    with contextlib.suppress(OSError):
+                        os.nice(19)  # the server's threads first: on two cores a child pickling for seconds took one
                     for name, (head, state, _, dump, summary) in due.items():
                         try:
                             self._write_both(name, head, *_pickled(state, dump, summary))
@@ -281,10 +288,16 @@ class DiskKeeper:
                                 os.write(2, f"govgraph: could not keep the {name} view: {e}\n".encode())
                 finally:
                     os._exit(code)
+        except BaseException:
+            _one_child.release()
+            raise
         finally:
             for lk in locks:
                 lk.release()
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(pid, 0)
+        finally:
+            _one_child.release()
         if status != 0:
             log.warning("could not keep every one of the %s views: the process writing them ended with status %d",
                         ", ".join(sorted(due)), status)
