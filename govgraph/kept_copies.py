@@ -76,6 +76,7 @@ def reopen(store: Store, r: Redaction) -> Store | None:
             log.warning("could not reopen the redacted copy in %s (%s); it is made afresh", folder, e)
             return None
         _open[str(folder)] = copy
+    copy.compacting = False
     copy.derivation = Derivation(key=("redacted", _parent(store), revision) + r.key, origin=store, redaction=r)
     return copy
 
@@ -115,6 +116,7 @@ def made(store: Store, copy: Store) -> None:
     """A copy was made in a folder from ``fresh``: it is open here (not removed or opened again meanwhile)."""
     folder = _in_folder(store, copy)
     if folder is not None:
+        copy.compacting = False
         with _lock:
             _open[str(folder)] = copy
 

@@ -80,6 +80,9 @@ class Store:
         self._reserved_revisions = 0  # open patches staging in the diff graph of a future revision
         self._sizes: dict[str, int] = {}  # source graph -> triple count, as this process last wrote it
         self._commits, self._compact_after = 0, 0.0
+        #: compact in the background every COMPACT_EVERY_COMMITS commits (a redacted copy kept on disk does not: it
+        #: takes a small patch per commit of its store, and its compactions beside the store's held pages back)
+        self.compacting = True
         self._compaction: threading.Thread | None = None
         self._graphs: list[ox.NamedNode] | None = None
         self._revision: int | None = None
@@ -125,7 +128,7 @@ class Store:
         compaction every 1,000 events it stayed at 2.6-3 ms. At most one runs at a time, and
         never more than a tenth of the time (a big store compacts for longer).
         """
-        if not self._b.capabilities.on_disk:
+        if not self._b.capabilities.on_disk or not self.compacting:
             return
         self._commits += 1
         now = time.monotonic()
