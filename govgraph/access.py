@@ -397,10 +397,7 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
     hidden, clearance = key = _hidden_key(store, viewer, extra_hidden)
     if not hidden and clearance is None:
         return store
-    with _views_lock:
-        kept = _views.get(store)
-        if kept is None:
-            kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
+    kept = _copies_of(store)
     hit = kept.peek((store.revision,) + key)
     if hit is not None:
         return hit
@@ -423,6 +420,15 @@ def redacted_view(store: Store, viewer: Viewer, extra_hidden: Iterable[str] = ()
     return _copy(store, viewer, extra_hidden, key, kept)
 
 
+def _copies_of(store: Store) -> KeptCopies:
+    """The readers' copies kept for ``store`` (none yet: an empty set of them, kept from now on)."""
+    with _views_lock:
+        kept = _views.get(store)
+        if kept is None:
+            kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
+        return kept
+
+
 def prepare(store: Store, viewer: Viewer) -> None:
     """Start making ``viewer``'s copy in the background if it would be made in the background when first asked for
     (a served estate over ``BACKGROUND_COPY`` triples with something hidden from the reader), so the first page
@@ -431,10 +437,7 @@ def prepare(store: Store, viewer: Viewer) -> None:
         return
     key = _hidden_key(store, viewer, ())
     if key[0] or key[1] is not None:
-        with _views_lock:
-            kept = _views.get(store)
-            if kept is None:
-                kept = _views[store] = KeptCopies(VIEWS_KEPT, _build_lock)
+        kept = _copies_of(store)
         seen = live.view(store, READERS_VIEW)
         seen.setdefault(key, (viewer, ()))
         _prepare(store, viewer, (), key, kept)

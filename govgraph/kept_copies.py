@@ -25,8 +25,7 @@ import weakref
 from pathlib import Path
 
 from govgraph import kept_state
-from govgraph.derived import Derivation
-from govgraph.redaction import Redaction, redacted_revision
+from govgraph.redaction import Redaction, copy_derivation, redacted_revision
 from govgraph.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -48,10 +47,6 @@ def _copies(store: Store) -> Path | None:
 def _folder(store: Store, r: Redaction) -> Path | None:
     base = _copies(store)
     return None if base is None else base / r.digest
-
-
-def _parent(store: Store) -> tuple:
-    return store.derivation.key if store.derivation else (id(store), store.url)
 
 
 def reopen(store: Store, r: Redaction) -> Store | None:
@@ -77,7 +72,7 @@ def reopen(store: Store, r: Redaction) -> Store | None:
             return None
         _open[str(folder)] = copy
     copy.compacting = False
-    copy.derivation = Derivation(key=("redacted", _parent(store), revision) + r.key, origin=store, redaction=r)
+    copy.derivation = copy_derivation(store, revision, r)
     return copy
 
 

@@ -111,6 +111,21 @@ def fingerprint(store: Store, revision: int) -> tuple[str, str] | None:
 _one_child = threading.Lock()  # held while a child writes kept states (``DiskKeeper._save_forked``)
 
 
+def _all_of(locks: list[threading.Lock], blocking: bool) -> bool:
+    """Take every one of ``locks`` together (True), or none of them within ``LOCKS_WAIT`` s (False): a lock held by a
+    thread that waits for another of them is let go and asked again. ``blocking``: wait for each (one state)."""
+    end = time.monotonic() + LOCKS_WAIT
+    while True:
+        held = [lk for lk in locks if lk.acquire(blocking=blocking)]
+        if len(held) == len(locks):
+            return True
+        for lk in held:
+            lk.release()
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+
+
 class DiskKeeper:
     """Reads and writes the kept states of one store's views."""
 
@@ -260,44 +275,29 @@ class DiskKeeper:
         together within LOCKS_WAIT s (a lock is held by a thread that waits for another of them); ``blocking``:
         wait for them (one state: one lock)."""
         locks = list({id(d[2]): d[2] for d in due.values() if d[2] is not None}.values())
-        _one_child.acquire()  # one child at a time for every store (a redacted copy keeps its views too); taken
-        end = time.monotonic() + LOCKS_WAIT  # before the views' locks, so none is held while another child runs
-        while True:
-            held = [lk for lk in locks if lk.acquire(blocking=blocking)]
-            if len(held) == len(locks):
-                break
-            for lk in held:
-                lk.release()
-            if time.monotonic() > end:
-                _one_child.release()
+        with _one_child:  # one child at a time for every store (a redacted copy keeps its views too); taken before
+            if not _all_of(locks, blocking):  # the views' locks, so none is held while another child runs
                 return False
-            time.sleep(0.02)
-        try:
-            pid = os.fork()
-            if pid == 0:  # the child: writes the files and exits at once, whatever happens
-                code = 0
-                try:
-                    with contextlib.suppress(OSError):
-                        os.nice(19)  # the server's threads first: on two cores a child pickling for seconds took one
-                    for name, (head, state, _, dump, summary) in due.items():
-                        try:
-                            self._write_both(name, head, *_pickled(state, dump, summary))
-                        except BaseException as e:  # noqa: BLE001 - reported by the parent from the exit code
-                            code = 1
-                            with contextlib.suppress(Exception):
-                                os.write(2, f"govgraph: could not keep the {name} view: {e}\n".encode())
-                finally:
-                    os._exit(code)
-        except BaseException:
-            _one_child.release()
-            raise
-        finally:
-            for lk in locks:
-                lk.release()
-        try:
+            try:
+                pid = os.fork()
+                if pid == 0:  # the child: writes the files and exits at once, whatever happens
+                    code = 0
+                    try:
+                        with contextlib.suppress(OSError):
+                            os.nice(19)  # the server's threads first: on two cores a child pickling for seconds
+                        for name, (head, state, _, dump, summary) in due.items():  # took one
+                            try:
+                                self._write_both(name, head, *_pickled(state, dump, summary))
+                            except BaseException as e:  # noqa: BLE001 - reported by the parent from the exit code
+                                code = 1
+                                with contextlib.suppress(Exception):
+                                    os.write(2, f"govgraph: could not keep the {name} view: {e}\n".encode())
+                    finally:
+                        os._exit(code)
+            finally:
+                for lk in locks:
+                    lk.release()
             _, status = os.waitpid(pid, 0)
-        finally:
-            _one_child.release()
         if status != 0:
             log.warning("could not keep every one of the %s views: the process writing them ended with status %d",
                         ", ".join(sorted(due)), status)

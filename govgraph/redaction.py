@@ -287,10 +287,14 @@ def redact(store: Store, r: Redaction, into: str = "memory:") -> Store:
             out.add_quads((ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r)),
                           bulk=into != "memory:")  # a new store on disk: no one reads it until it is made
             txn.commit(note="redacted view")
-    # history and validation are read from the original
-    parent = store.derivation.key if store.derivation else (id(store), store.url)
-    out.derivation = Derivation(key=("redacted", parent, store.revision) + r.key, origin=store, redaction=r)
+    out.derivation = copy_derivation(store, store.revision, r)  # history and validation are read from the original
     return out
+
+
+def copy_derivation(store: Store, revision: int, r: Redaction) -> Derivation:
+    """What a copy of ``store`` under ``r`` exact for ``revision`` derives from (its key names the three)."""
+    parent = store.derivation.key if store.derivation else (id(store), store.url)
+    return Derivation(key=("redacted", parent, revision) + r.key, origin=store, redaction=r)
 
 
 def redacted_revision(copy: Store) -> int | None:
@@ -334,7 +338,7 @@ def follow(copy: Store, store: Store, r: Redaction) -> Store | None:
             g = txn.graph
             copy.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in _redacted_quads(store, graph, r))
             txn.commit(note="redacted view")
-    copy.derivation = Derivation(key=d.key[:2] + (until,) + d.key[3:], origin=store, redaction=r)
+    copy.derivation = copy_derivation(store, until, r)
     return copy
 
 
@@ -417,5 +421,5 @@ def _uses(t: ox.Triple, ph: ox.NamedNode) -> bool:
 
 
 __all__ = ["DEPENDENT_PREDICATES", "FLOW_ENDS", "PLACEHOLDER_TITLE", "RENAMED_FLOW_TITLE", "RENAMED_TITLE",
-           "RESTRICTED_CLASSIFICATIONS", "Redaction", "follow", "is_placeholder", "is_renamed", "redact",
-           "redacted_revision"]
+           "RESTRICTED_CLASSIFICATIONS", "Redaction", "copy_derivation", "follow", "is_placeholder", "is_renamed",
+           "redact", "redacted_revision"]
