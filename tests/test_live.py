@@ -21,6 +21,7 @@ from govgraph import access, discovered, live, search
 from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
 from govgraph.io.write import write_source
+from govgraph.store import commit_patches
 from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
 from govgraph.lineage.impact_index import ImpactIndex
@@ -122,6 +123,23 @@ def test_a_change_over_the_threshold_is_rebuilt(estate):
     assert ch is not None and len(ch) > 0
     assert live.changes(estate, estate.revision - 1, estate.revision, len(ch) - 1) is None
     assert live.changes(estate, -5, estate.revision, 10_000) is None  # revisions with no record: rebuilt
+
+
+def test_a_new_source_grown_by_later_commits_is_counted_once(estate):
+    """The commit that makes a source names the source graph itself as what it added, and that graph holds what
+    later commits added too: the change is counted in triples, not once per graph each is read from (a restart
+    after a stream of events into a new source built every view afresh)."""
+    r0, name = estate.revision, f"grown-{uuid.uuid4().hex[:8]}"
+    write_source(estate, name, [ox.Triple(n(DATASETS[3]), n(SKOS + "altLabel"), lit("Grown 0"))], who="test")
+    for i in range(1, 4):
+        p = estate.patch(name, who="test")
+        p.add([ox.Triple(n(DATASETS[3]), n(SKOS + "altLabel"), lit(f"Grown {i}"))])
+        commit_patches([p], forced=True)
+    ch = live.changes(estate, r0, estate.revision, 10_000)
+    assert ch is not None and len(ch.added) == 7  # the source graph's 4 and the later commits' 3, each read
+    assert live.changes(estate, r0, estate.revision, 4) is not None  # 4 triples changed
+    assert live.changes(estate, r0, estate.revision, 3) is None
+    check_views(estate)
 
 
 def test_an_openlineage_event_is_applied_to_the_lineage_graph(estate):
