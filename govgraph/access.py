@@ -484,7 +484,7 @@ def _copy(store: Store, viewer: Viewer, extra_hidden: Iterable[str], key: tuple,
             return followed
         copy = redact(store, r, kept_copies.fresh(store, r) or "memory:")
         kept_copies.made(store, copy)
-        kept_copies.mark(store, copy)
+        kept_copies.mark(store, copy, now=True)
         # the copy's own views (its search index ...) follow its commits as the original's do
         live.memo(copy).follow = live.memo(store).follow
         return copy

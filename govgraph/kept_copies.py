@@ -6,9 +6,10 @@ A copy of an embedded store on disk is an embedded store itself, in ``<kept fold
 described as hidden and renamed, the blank-node clearance and the store's placeholder key, ``redaction.secret_for``),
 so a copy is reopened only under that same redaction. Beside it, ``marker.json`` says which revision of the store
 the copy is exact for, with that revision's change record (``kept_state.fingerprint``: a store folder replaced by
-another estate's does not match). The marker is written once the copy is made and after each time it follows
-commits; a copy cut off half-way is followed again from its marker (following a source makes it say what a fresh
-redaction says, whatever the copy held), and one without a marker is made afresh. Its own views (its search index
+another estate's does not match). The marker is written once the copy is made and after it follows commits (at most
+every ``MARK_EVERY`` seconds); a copy cut off half-way, or marked before its last commits, is followed again from
+its marker (following a source makes it say what a fresh redaction says, whatever the copy held), and one without a
+marker is made afresh. Its own views (its search index
 ...) are kept on disk beside it as any embedded store's are.
 
 At most ``KEPT`` copies stay on disk: the least recently marked are removed when a new one is made. A copy folder
@@ -21,6 +22,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -35,6 +37,12 @@ FOLDER = "redacted"
 MARKER = "marker.json"
 #: Most copies kept on disk per store (as many as ``access.VIEWS_KEPT`` copies are kept open).
 KEPT = 4
+#: Least seconds between two markers of a copy that follows commits (``mark``): a marker per commit cost each copy a
+#: history read and a file written per OpenLineage event. A copy marked at an earlier revision than it holds is
+#: followed again from there after a restart, which is exact (following a source makes it say what a fresh
+#: redaction says), so a restart at most follows again the commits of the last ``MARK_EVERY`` seconds.
+MARK_EVERY = 10.0
+_marked: "weakref.WeakKeyDictionary[Store, float]" = weakref.WeakKeyDictionary()  # copy -> its last marker's time
 _open: "weakref.WeakValueDictionary[str, Store]" = weakref.WeakValueDictionary()  # copy folder -> its open store
 _lock = threading.Lock()
 
@@ -116,11 +124,15 @@ def made(store: Store, copy: Store) -> None:
             _open[str(folder)] = copy
 
 
-def mark(store: Store, copy: Store) -> None:
-    """Record that ``copy`` (one kept on disk) is exact for the revision of ``store`` it was made or followed to."""
+def mark(store: Store, copy: Store, *, now: bool = False) -> None:
+    """Record that ``copy`` (one kept on disk) is exact for the revision of ``store`` it was made or followed to:
+    at once when ``now`` (a copy just made), else at most every ``MARK_EVERY`` seconds."""
     folder = _in_folder(store, copy)
     revision = redacted_revision(copy)
     if folder is None or revision is None:
+        return
+    at = time.monotonic()
+    if not now and at - _marked.get(copy, float("-inf")) < MARK_EVERY:
         return
     record = kept_state.fingerprint(store, revision)
     if record is None:
@@ -128,6 +140,7 @@ def mark(store: Store, copy: Store) -> None:
     tmp = folder / (MARKER + ".tmp")
     tmp.write_text(json.dumps({"revision": revision, "record": list(record)}))
     os.replace(tmp, folder / MARKER)
+    _marked[copy] = at
 
 
 def _in_folder(store: Store, copy: Store) -> Path | None:

@@ -274,6 +274,41 @@ def test_a_copy_kept_on_disk_is_reopened_after_a_restart_and_follows_the_commits
     assert made == [1, 1] and str(other.backend.path) != str(folder) and folder.is_dir()
 
 
+def test_a_copy_marked_before_its_last_commits_is_followed_again_exactly(tmp_path, monkeypatch):
+    """A copy's marker is written at most every ``kept_copies.MARK_EVERY`` seconds while it follows commits: after a
+    restart the copy holds more than its marker says, and following those commits again from the marker leaves it
+    equal to a copy made afresh (no redaction made)."""
+    import json
+    from govgraph import kept_copies
+    from govgraph.io.load import load_files
+    from govgraph.store import open_store
+    monkeypatch.setattr(kept_copies, "MARK_EVERY", 3600.0)
+    path = tmp_path / "store"
+    store = open_store(f"oxigraph:{path}")
+    load_files(store, [INTERFACES_ESTATE], force=True)
+    copy = check(store, access.ANONYMOUS)
+    marker = Path(copy.backend.path) / kept_copies.MARKER
+    marked = json.loads(marker.read_text())["revision"]
+    assert marked == store.revision
+    hidden = sorted(access.hidden_from(store, access.ANONYMOUS))
+    extra = BASE + "dataset/sleet-extract"
+    write_source(store, "extra", [t(extra, RDF + "type", DCAT + "Dataset"), t(extra, DCT + "title", ox.Literal("Sleet")),
+                                  t(extra, PROV + "wasDerivedFrom", hidden[0])], who="test", force=True, may_remove=True)
+    p = store.patch("extra", who="test")
+    p.add([t(extra, PROV + "wasDerivedFrom", hidden[-1])])
+    commit_patches([p], note="test")
+    assert check(store, access.ANONYMOUS) is copy  # followed, in place
+    assert json.loads(marker.read_text())["revision"] == marked < store.revision  # not marked again yet
+    del copy
+    store = _restart(path, store)
+    made = []
+    real = access.redact
+    monkeypatch.setattr(access, "redact", lambda *a, **k: made.append(1) or real(*a, **k))
+    reopened = check(store, access.ANONYMOUS)  # followed again from the marker: equal to a fresh copy
+    assert not made and Path(reopened.backend.path) == marker.parent
+    assert json.loads(marker.read_text())["revision"] == store.revision  # a reopened copy is marked when followed
+
+
 def test_a_reopened_copy_that_cannot_follow_is_made_again_in_its_folder(tmp_path, monkeypatch):
     """A copy reopened after a restart that cannot be followed (the commits since not all recorded) is closed and
     made afresh in its own folder, still kept on disk (not in memory beside an open folder)."""
