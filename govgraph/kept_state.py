@@ -283,9 +283,9 @@ class DiskKeeper:
                 if pid == 0:  # the child: writes the files and exits at once, whatever happens
                     code = 0
                     try:
-                        with contextlib.suppress(OSError):
-                            os.nice(19)  # the server's threads first: on two cores a child pickling for seconds
-                        for name, (head, state, _, dump, summary) in due.items():  # took one
+                        with contextlib.suppress(OSError):  # the server's threads first: on two cores a child
+                            os.nice(19)  # pickling for seconds took one
+                        for name, (head, state, _, dump, summary) in due.items():
                             try:
                                 self._write_both(name, head, *_pickled(state, dump, summary))
                             except BaseException as e:  # noqa: BLE001 - reported by the parent from the exit code

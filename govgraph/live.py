@@ -121,9 +121,8 @@ def changes(store: Store, since: int, until: int, limit: int) -> Change | None:
         return None  # a commit without a record: nothing to apply it from
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()
-    # counted as triples: a commit that made a source names the source graph itself, which holds the triples
-    # later commits added too (under their own diff graphs): at a restart after a stream into a new source, each
-    # was counted twice and every view was built afresh (42-52 s at 100k) for a change within its threshold
+    # counted as triples: the commit that made a source names its graph, which holds what later commits added too
+    # (and their diff graphs do): counted twice, a restart after a stream rebuilt views (42-52 s at 100k)
     seen: set[tuple] = set()
     for rev in sorted(records):
         rec = records[rev]
@@ -520,9 +519,8 @@ def _settle() -> None:
     round, what it made frozen after it. A round makes new tables as long as the estate (at 100k datasets the lineage
     graph's node and adjacency tables, 100,536 entries each, copied for each patch): left young, the next collection
     of generation 0 or 1 walked every entry, 10-34 ms, and that collection fell in the next page
-    (``tests/bench/bench_live.py``). Collected after the round, they were walked once by the follower: 16 ms a round
-    at 100k, for the store and each reader's copy (three followers: 42 of 199 ms of CPU an event). What a request in
-    flight holds when a round ends is frozen with them: ``_sweep_frozen`` collects what of it became garbage later."""
+    (``tests/bench/bench_live.py``); collected after the round, they were walked by the follower (16 ms a round at
+    100k, in each follower). What a request holds when a round ends is frozen with them: ``_sweep_frozen``."""
     gc.collect(1)
     gc.freeze()
 
