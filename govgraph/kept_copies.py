@@ -9,8 +9,7 @@ the copy is exact for, with that revision's change record (``kept_state.fingerpr
 another estate's does not match). The marker is written once the copy is made and after it follows commits (at most
 every ``MARK_EVERY`` seconds); a copy cut off half-way, or marked before its last commits, is followed again from
 its marker (following a source makes it say what a fresh redaction says, whatever the copy held), and one without a
-marker is made afresh. Its own views (its search index
-...) are kept on disk beside it as any embedded store's are.
+marker is made afresh. Its own views (its search index ...) are kept on disk beside it as any embedded store's are.
 
 At most ``KEPT`` copies stay on disk: the least recently marked are removed when a new one is made. A copy folder
 open in this process is never removed or opened twice (the caller then makes the copy in memory).

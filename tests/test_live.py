@@ -21,11 +21,11 @@ from govgraph import access, discovered, live, search
 from govgraph.io.load import load_files
 from govgraph.io.openlineage import ingest_event
 from govgraph.io.write import write_source
-from govgraph.store import commit_patches
 from govgraph.lineage import live_graph as lineage_graph
 from govgraph.lineage.graph import load_fields
 from govgraph.lineage.impact_index import ImpactIndex
 from govgraph.shapes import asset_scores, kept
+from govgraph.store import commit_patches
 from live_steps import ESTATE, do, lineage_state, n, ol_event, search_state, validation_state
 from live_strategies import BASE, DATASETS, DCAT, DCT, GOV, PEOPLE, RDF, SKOS, SYSTEMS, lit, steps
 

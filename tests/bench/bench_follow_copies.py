@@ -30,6 +30,8 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+from bench_live import event  # the same OpenLineage event as the stream's (this folder is on the path when run)
+
 MODES = ("none", "anonymous", "both")
 
 
@@ -112,12 +114,7 @@ def measure(folder: str, mode: str, events: int) -> dict:
     memo = live.memo(store)
     cpu, wall = [], []
     for _ in range(events):
-        body = {"eventType": "COMPLETE", "eventTime": "2026-10-01T02:00:00Z", "run": {"runId": str(uuid.uuid4())},
-                "job": {"namespace": "airflow", "name": f"bench_{uuid.uuid4().hex[:8]}"},
-                "inputs": [{"namespace": ns, "name": name}],
-                "outputs": [{"namespace": "mssql://dwh", "name": f"mart.bench_{uuid.uuid4().hex[:8]}"}],
-                "producer": "https://example.org/bench",
-                "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}
+        body = event(uuid.uuid4().int % 10**12, ns, name)  # a new job and table each time, whatever ran before
         c0, w0 = time.process_time(), time.perf_counter()
         r = client.post("/api/v1/lineage", json=body, headers={"Authorization": "Bearer " + editor})
         assert r.status_code in (200, 201), r.status_code
